@@ -1,0 +1,40 @@
+#include "base/byte_buffer.h"
+
+namespace herald::base {
+
+void ByteBuffer::consume(size_t n) {
+  read_ += n;
+  if (read_ >= data_.size()) {
+    data_.clear();
+    read_ = 0;
+  } else if (read_ > 4096 && read_ * 2 > data_.size()) {
+    data_.erase(data_.begin(), data_.begin() + static_cast<std::ptrdiff_t>(read_));
+    read_ = 0;
+  }
+}
+
+void ByteBuffer::append(const void* p, size_t n) {
+  if (n == 0) return;
+  size_t old = data_.size();
+  data_.resize(old + n);
+  std::memcpy(data_.data() + old, p, n);
+}
+
+char* ByteBuffer::prepare(size_t n) {
+  if (read_ > 0 && read_ == data_.size()) {
+    data_.clear();
+    read_ = 0;
+  }
+  write_mark_ = data_.size();
+  data_.resize(write_mark_ + n);
+  return data_.data() + write_mark_;
+}
+
+void ByteBuffer::shrink_if_idle(size_t keep) {
+  if (empty() && data_.capacity() > keep) {
+    std::vector<char>().swap(data_);
+    read_ = 0;
+  }
+}
+
+}  // namespace herald::base

@@ -1,0 +1,52 @@
+#include "base/shared_buffer.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+namespace herald::base {
+
+SharedBuffer SharedBuffer::allocate(size_t size, char** out) {
+  void* mem = std::malloc(sizeof(Block) + size);
+  if (!mem) throw std::bad_alloc();
+  auto* b = new (mem) Block{};
+  b->refs.store(1, std::memory_order_relaxed);
+  b->size = static_cast<uint32_t>(size);
+  *out = reinterpret_cast<char*>(b + 1);
+  return SharedBuffer(b);
+}
+
+SharedBuffer SharedBuffer::copy_of(std::string_view bytes) {
+  char* p = nullptr;
+  SharedBuffer buf = allocate(bytes.size(), &p);
+  if (!bytes.empty()) std::memcpy(p, bytes.data(), bytes.size());
+  return buf;
+}
+
+SharedBuffer& SharedBuffer::operator=(const SharedBuffer& o) noexcept {
+  if (this != &o) {
+    o.retain();
+    release();
+    block_ = o.block_;
+  }
+  return *this;
+}
+
+SharedBuffer& SharedBuffer::operator=(SharedBuffer&& o) noexcept {
+  if (this != &o) {
+    release();
+    block_ = o.block_;
+    o.block_ = nullptr;
+  }
+  return *this;
+}
+
+void SharedBuffer::release() {
+  if (block_ && block_->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    block_->~Block();
+    std::free(block_);
+  }
+  block_ = nullptr;
+}
+
+}  // namespace herald::base

@@ -1,0 +1,146 @@
+#pragma once
+// The event loop (SPEC §4, docs/design.md "One iteration"). One Loop per thread; everything a
+// loop owns is touched only from its thread, and `post()` is the only cross-thread door.
+//
+// One iteration, in order (run_once() reads like this list):
+//   1. wait     epoll_wait, with a timeout up to the next timer tick (0 if work is pending)
+//   2. now      refresh the cached clock
+//   3. io       dispatch ready fds to their IoHandlers (lag = now - wake, per event)
+//   4. posted   run closures posted from other threads (and this one)
+//   5. timers   expire due timers from the wheel
+//   6. deferred run closures deferred during this iteration
+//   7. flush    write queued output of every Flushable that asked (writev), EPOLLOUT on EAGAIN
+//   8. reap     free objects whose deletion was deferred (closed connections, old sessions)
+#include <sys/epoll.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "base/histogram.h"
+#include "loop/timer.h"
+
+namespace herald::loop {
+
+/// Reacts to readiness of one fd. Registered with Loop::add; the Loop does not own it.
+class IoHandler {
+ public:
+  /// `events` is the epoll bit set (EPOLLIN, EPOLLOUT, EPOLLERR, EPOLLHUP, EPOLLRDHUP).
+  virtual void on_io(uint32_t events) = 0;
+
+ protected:
+  ~IoHandler() = default;
+};
+
+/// Has queued output. `Loop::request_flush` puts it on the flush list once per iteration;
+/// the loop calls `flush()` in phase 7, before it sleeps.
+class Flushable {
+ public:
+  virtual void flush() = 0;
+
+ protected:
+  ~Flushable() = default;
+
+ private:
+  friend class Loop;
+  bool flush_queued_ = false;
+};
+
+/// Base for objects whose deletion is deferred to the end of the iteration (phase 8), so that
+/// a handler may close its own connection and return safely.
+class Deletable {
+ public:
+  virtual ~Deletable() = default;
+};
+
+class Loop {
+ public:
+  /// `index` identifies the loop among the process's loops (0..N-1).
+  explicit Loop(int index = 0);
+  ~Loop();
+  Loop(const Loop&) = delete;
+  Loop& operator=(const Loop&) = delete;
+
+  int index() const { return index_; }
+  /// The clock cached at the start of this iteration's dispatch (monotonic).
+  uint64_t now_ms() const { return now_ns_ / 1'000'000u; }
+  uint64_t now_ns() const { return now_ns_; }
+
+  // --- fds ---------------------------------------------------------------------------------
+  /// Registers `fd`; `handler` must outlive the registration (remove() before deleting it).
+  void add(int fd, uint32_t events, IoHandler* handler);
+  void modify(int fd, uint32_t events, IoHandler* handler);
+  void remove(int fd);
+
+  // --- work ordering -----------------------------------------------------------------------
+  /// Thread-safe: runs `fn` on this loop's thread in phase 4 of a later (or this) iteration.
+  /// Closures posted by one thread run in the order they were posted.
+  void post(std::function<void()> fn);
+  /// Same thread only: runs `fn` in phase 6 of this iteration.
+  void defer(std::function<void()> fn);
+  /// Same thread only: `f->flush()` runs in phase 7 of this iteration (once, however often
+  /// this is called).
+  void request_flush(Flushable* f);
+  /// Same thread only: `obj` is deleted in phase 8 of this iteration.
+  void defer_delete(Deletable* obj);
+  /// Same thread only: runs `fn` when `signo` arrives (signalfd; the signal is blocked for
+  /// the calling thread, so call this before spawning other threads or block it there too).
+  void on_signal(int signo, std::function<void()> fn);
+
+  TimerWheel& timers() { return timers_; }
+
+  // --- running -----------------------------------------------------------------------------
+  /// Runs iterations until stop(). Returns when stopped.
+  void run();
+  /// Thread-safe: makes run() return after the current iteration.
+  void stop();
+  /// One iteration; waits at most `max_wait_ms` (-1: until the next timer or event).
+  void run_once(int max_wait_ms = -1);
+
+  /// Ready→handled delay of io events and posted work, in microseconds.
+  const base::Histogram& lag_us() const { return lag_us_; }
+  uint64_t iterations() const { return iterations_; }
+
+ private:
+  void wait(int max_wait_ms);
+  void dispatch_io();
+  void run_posted();
+  void run_deferred();
+  void flush_pending();
+  void reap();
+  void drain_wakeup();
+  void handle_signals();
+
+  class SignalHandler;
+  class WakeHandler;
+
+  int index_;
+  int epfd_ = -1;
+  int wakefd_ = -1;
+  int sigfd_ = -1;
+  uint64_t now_ns_ = 0;
+  uint64_t wake_ns_ = 0;
+  uint64_t iterations_ = 0;
+  bool stopping_ = false;
+  std::vector<epoll_event> events_;
+  int ready_ = 0;
+
+  std::mutex post_mu_;
+  std::vector<std::function<void()>> posted_;  // guarded by post_mu_
+  std::vector<std::function<void()>> running_;  // swapped out of posted_ each iteration
+  bool wake_pending_ = false;                   // guarded by post_mu_
+
+  std::vector<std::function<void()>> deferred_;
+  std::vector<Flushable*> flush_list_;
+  std::vector<Deletable*> reap_list_;
+  std::vector<std::pair<int, std::function<void()>>> signal_handlers_;
+  std::unique_ptr<SignalHandler> sig_handler_;
+  std::unique_ptr<WakeHandler> wake_handler_;
+
+  TimerWheel timers_;
+  base::Histogram lag_us_;
+};
+
+}  // namespace herald::loop

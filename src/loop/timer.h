@@ -1,0 +1,64 @@
+#pragma once
+// Timers on a hashed timing wheel with a cached clock. A Timer is an intrusive handle owned by
+// its user (a connection holds its idle timer as a member); destroying it cancels it, so a
+// closed connection can never be called back. Resolution is one tick (kTickMs).
+#include <cstdint>
+#include <functional>
+
+namespace herald::loop {
+
+class TimerWheel;
+
+class Timer {
+ public:
+  Timer() = default;
+  ~Timer() { stop(); }
+  Timer(const Timer&) = delete;
+  Timer& operator=(const Timer&) = delete;
+
+  /// (Re)arms: `cb` runs once on the loop thread after about `delay_ms`.
+  void start(TimerWheel& wheel, uint64_t delay_ms, std::function<void()> cb);
+  /// Re-arms with the callback given to the last start().
+  void restart(uint64_t delay_ms);
+  void stop();
+  bool active() const { return wheel_ != nullptr; }
+  uint64_t deadline_ms() const { return deadline_ms_; }
+
+ private:
+  friend class TimerWheel;
+  TimerWheel* wheel_ = nullptr;  // non-null while armed
+  TimerWheel* last_wheel_ = nullptr;
+  Timer* prev_ = nullptr;
+  Timer* next_ = nullptr;
+  uint64_t deadline_ms_ = 0;
+  std::function<void()> cb_;
+};
+
+class TimerWheel {
+ public:
+  static constexpr uint64_t kTickMs = 4;
+  static constexpr size_t kSlots = 4096;  // one lap = ~16 s; longer timers take more laps
+
+  explicit TimerWheel(uint64_t now_ms = 0);
+  ~TimerWheel();
+
+  /// Runs every timer whose deadline is <= now_ms; advances the wheel.
+  void advance(uint64_t now_ms);
+  /// Milliseconds until the next tick that holds a timer, or -1 when none is armed.
+  /// Conservative: may return a time earlier than the next deadline, never later.
+  int64_t next_timeout_ms(uint64_t now_ms) const;
+  size_t size() const { return count_; }
+  uint64_t now_ms() const { return now_ms_; }
+
+ private:
+  friend class Timer;
+  void link(Timer* t);
+  void unlink(Timer* t);
+
+  Timer* slots_[kSlots] = {};
+  uint64_t now_ms_;
+  uint64_t current_tick_;
+  size_t count_ = 0;
+};
+
+}  // namespace herald::loop
