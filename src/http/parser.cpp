@@ -1,0 +1,526 @@
+#include "http/parser.h"
+
+#include <array>
+#include <cassert>
+#include <cstring>
+#include <limits>
+
+namespace herald::http {
+namespace {
+
+// Empty lines tolerated before a request line (RFC 9112 §2.2: old clients send a CRLF after a
+// POST body). A handful is enough; a stream of them is an attack, not a client.
+constexpr size_t kMaxLeadingEmptyLines = 8;
+// A chunk-size line (hex size and extensions) longer than this is rejected (400): sizes need at
+// most 16 hex digits, and nobody has a use for kilobytes of chunk extensions.
+constexpr size_t kMaxChunkLineBytes = 4096;
+
+// tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" / "`" / "|" /
+//         "~" / DIGIT / ALPHA   (RFC 9110 §5.6.2)
+constexpr std::array<bool, 256> make_tchar_table() {
+  std::array<bool, 256> t{};
+  for (int c = '0'; c <= '9'; ++c) t[c] = true;
+  for (int c = 'a'; c <= 'z'; ++c) t[c] = true;
+  for (int c = 'A'; c <= 'Z'; ++c) t[c] = true;
+  for (char c : std::string_view("!#$%&'*+-.^_`|~")) t[static_cast<unsigned char>(c)] = true;
+  return t;
+}
+constexpr std::array<bool, 256> kTchar = make_tchar_table();
+
+bool is_tchar(char c) {
+  return kTchar[static_cast<unsigned char>(c)];
+}
+bool is_ows(char c) {
+  return c == ' ' || c == '\t';
+}
+// field-content: HTAB, SP, VCHAR and obs-text; every other control (CR, LF, NUL, DEL...) is out.
+bool is_field_char(char c) {
+  auto u = static_cast<unsigned char>(c);
+  return u == '\t' || (u >= 0x20 && u != 0x7f);
+}
+// request-target bytes: visible ASCII only (RFC 3986 never needs more).
+bool is_target_char(char c) {
+  auto u = static_cast<unsigned char>(c);
+  return u > 0x20 && u < 0x7f;
+}
+char lower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+
+std::string_view trim_ows(std::string_view s) {
+  while (!s.empty() && is_ows(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_ows(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+/// Calls f(element) for each comma-separated element of `list`, trimmed of OWS (empty ones too).
+template <typename F>
+void for_each_element(std::string_view list, F&& f) {
+  while (true) {
+    size_t comma = list.find(',');
+    f(trim_ows(list.substr(0, comma)));
+    if (comma == std::string_view::npos) return;
+    list.remove_prefix(comma + 1);
+  }
+}
+
+Method method_from(std::string_view m) {
+  // Methods are case-sensitive (RFC 9110 §9.1).
+  if (m == "GET") return Method::get;
+  if (m == "HEAD") return Method::head;
+  if (m == "POST") return Method::post;
+  if (m == "PUT") return Method::put;
+  if (m == "DELETE") return Method::del;
+  if (m == "OPTIONS") return Method::options;
+  if (m == "PATCH") return Method::patch;
+  return Method::other;
+}
+
+/// Splits a non-empty header (or trailer) line into name and value, or returns a reason.
+const char* split_field_line(std::string_view line, size_t* name_len, size_t* value_off,
+                             size_t* value_len) {
+  // obs-fold (RFC 9112 §5.2): a line starting with whitespace continued the previous field.
+  // We reject it rather than unfold: proxies disagree on unfolding, which makes it a smuggling
+  // vector.
+  if (is_ows(line[0])) return "obsolete line folding";
+  size_t i = 0;
+  while (i < line.size() && is_tchar(line[i])) ++i;
+  if (i == line.size()) return "header without colon";
+  if (line[i] != ':') {
+    // "Name : value" is forbidden (RFC 9112 §5.1) for the same smuggling reason.
+    return is_ows(line[i]) ? "whitespace before colon" : "invalid header name";
+  }
+  if (i == 0) return "empty header name";
+  *name_len = i;
+  size_t begin = i + 1;
+  size_t end = line.size();
+  while (begin < end && is_ows(line[begin])) ++begin;
+  while (end > begin && is_ows(line[end - 1])) --end;
+  for (size_t k = begin; k < end; ++k) {
+    if (!is_field_char(line[k])) return "control character in header value";
+  }
+  *value_off = begin;
+  *value_len = end - begin;
+  return nullptr;
+}
+
+/// Parses a Content-Length field value (possibly a list); false if invalid or inconsistent.
+bool parse_content_length(std::string_view value, bool* seen, uint64_t* out) {
+  bool ok = true;
+  for_each_element(value, [&](std::string_view e) {
+    if (e.empty()) ok = false;
+    uint64_t v = 0;
+    for (char c : e) {
+      if (c < '0' || c > '9') {
+        ok = false;
+        return;
+      }
+      unsigned d = static_cast<unsigned>(c - '0');
+      if (v > (std::numeric_limits<uint64_t>::max() - d) / 10) {
+        ok = false;  // overflow
+        return;
+      }
+      v = v * 10 + d;
+    }
+    // Identical repeats ("5, 5" or two "Content-Length: 5" lines) are accepted, as RFC 9110
+    // §8.6 allows; differing values are a smuggling attempt.
+    if (*seen && v != *out) ok = false;
+    *seen = true;
+    *out = v;
+  });
+  return ok;
+}
+
+}  // namespace
+
+std::string_view method_name(Method m) {
+  switch (m) {
+    case Method::get:
+      return "GET";
+    case Method::head:
+      return "HEAD";
+    case Method::post:
+      return "POST";
+    case Method::put:
+      return "PUT";
+    case Method::del:
+      return "DELETE";
+    case Method::options:
+      return "OPTIONS";
+    case Method::patch:
+      return "PATCH";
+    case Method::other:
+      break;
+  }
+  return "OTHER";
+}
+
+std::string_view Request::header(std::string_view name, bool* found) const {
+  for (const Header& h : headers) {
+    if (iequals(h.name, name)) {
+      if (found) *found = true;
+      return h.value;
+    }
+  }
+  if (found) *found = false;
+  return {};
+}
+
+bool Request::header_has_token(std::string_view name, std::string_view token) const {
+  bool has = false;
+  for (const Header& h : headers) {
+    if (!iequals(h.name, name)) continue;
+    for_each_element(h.value, [&](std::string_view e) { has = has || iequals(e, token); });
+  }
+  return has;
+}
+
+RequestParser::RequestParser(ParserLimits limits) : limits_(limits) {}
+
+void RequestParser::reset() {
+  state_ = State::request_line;
+  error_ = ParseResult{};
+  pos_ = scan_ = request_start_ = body_length_ = trailer_start_ = 0;
+  method_ = target_ = path_ = query_ = Span{};
+  header_spans_.clear();
+  req_.method = Method::other;
+  req_.method_text = req_.target = req_.path = req_.query = {};
+  req_.version_minor = 1;
+  req_.headers.clear();
+  req_.body.clear();
+  req_.keep_alive = true;
+  req_.upgrade = false;
+}
+
+ParseResult RequestParser::parse(std::string_view in) {
+  if (state_ == State::done) reset();
+  // The caller must pass at least the bytes it passed before (nothing is consumed until done).
+  assert(state_ == State::failed || in.size() >= pos_);
+  while (true) {
+    bool progressed = false;
+    switch (state_) {
+      case State::request_line:
+        progressed = parse_request_line(in);
+        break;
+      case State::headers:
+        progressed = parse_headers(in);
+        break;
+      case State::body_length:
+        progressed = parse_body_length(in);
+        break;
+      case State::chunk_size:
+        progressed = parse_chunk_size(in);
+        break;
+      case State::chunk_data:
+        progressed = parse_chunk_data(in);
+        break;
+      case State::chunk_crlf:
+        progressed = parse_chunk_crlf(in);
+        break;
+      case State::trailers:
+        progressed = parse_trailers(in);
+        break;
+      case State::done:
+        fill_views(in);
+        return {ParseStatus::complete, pos_, 0, ""};
+      case State::failed:
+        return error_;
+    }
+    if (!progressed) return {ParseStatus::need_more, 0, 0, ""};
+  }
+}
+
+bool RequestParser::fail(int status, const char* reason) {
+  state_ = State::failed;
+  error_ = {ParseStatus::error, 0, status, reason};
+  return true;
+}
+
+// Policy on line endings: only CRLF ends a line. A bare LF is rejected (400) rather than
+// tolerated as RFC 9112 §2.2 permits, because a front proxy that treats it differently is how
+// request smuggling starts, and no real client sends one.
+bool RequestParser::parse_request_line(std::string_view in) {
+  // Skip empty lines before the request line (RFC 9112 §2.2), a few at most.
+  while (scan_ == pos_ && pos_ < in.size() && (in[pos_] == '\r' || in[pos_] == '\n')) {
+    if (in[pos_] == '\n') return fail(400, "bare LF");
+    if (pos_ + 1 >= in.size()) return false;
+    if (in[pos_ + 1] != '\n') return fail(400, "bare CR");
+    pos_ += 2;
+    scan_ = pos_;
+    if (pos_ > 2 * kMaxLeadingEmptyLines) return fail(400, "too many empty lines");
+  }
+  request_start_ = pos_;
+
+  const void* lf_ptr = std::memchr(in.data() + scan_, '\n', in.size() - scan_);
+  if (lf_ptr == nullptr) {
+    scan_ = in.size();
+    // A request line longer than the limit is refused before its end arrives.
+    size_t seen = in.size() - pos_;
+    if (seen > 0 && in.back() == '\r') --seen;
+    if (seen > limits_.max_request_line) return fail(414, "request line too long");
+    return false;
+  }
+  size_t lf = static_cast<size_t>(static_cast<const char*>(lf_ptr) - in.data());
+  size_t line_len = lf - pos_;  // > 0: a leading '\n' was handled above
+  if (in[lf - 1] == '\r') --line_len;
+  if (line_len > limits_.max_request_line) return fail(414, "request line too long");
+  if (in[lf - 1] != '\r') return fail(400, "bare LF");
+  std::string_view line = in.substr(pos_, line_len);
+
+  // method SP request-target SP HTTP-version
+  size_t i = 0;
+  while (i < line.size() && is_tchar(line[i])) ++i;
+  if (i == 0 || i == line.size() || line[i] != ' ') return fail(400, "invalid method");
+  method_ = {pos_, i};
+  size_t t = ++i;
+  while (i < line.size() && is_target_char(line[i])) ++i;
+  if (i == t || i == line.size() || line[i] != ' ') return fail(400, "invalid request target");
+  target_ = {pos_ + t, i - t};
+  std::string_view version = line.substr(i + 1);
+  auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  if (version.size() != 8 || version.substr(0, 5) != "HTTP/" || !digit(version[5]) ||
+      version[6] != '.' || !digit(version[7])) {
+    return fail(400, "invalid HTTP version");
+  }
+  if (version[5] != '1') return fail(505, "HTTP version not supported");
+  // A higher 1.x minor is processed as the highest we implement (RFC 9110 §2.5).
+  req_.version_minor = version[7] == '0' ? 0 : 1;
+  req_.method = method_from(line.substr(0, method_.len));
+
+  // path and query. origin-form "/p?q"; absolute-form "http://host/p?q" -> path "/p";
+  // authority-form and asterisk-form keep the whole target as the path.
+  std::string_view target = in.substr(target_.off, target_.len);
+  size_t path_begin = 0;
+  size_t q = target.find('?');
+  size_t scheme_end = target.find("://");
+  if (!target.empty() && target[0] != '/' && scheme_end != std::string_view::npos &&
+      scheme_end < q) {
+    size_t slash = target.find('/', scheme_end + 3);
+    path_begin =
+        (slash == std::string_view::npos || slash > q) ? std::min(q, target.size()) : slash;
+  }
+  size_t path_end = std::min(q, target.size());
+  path_ = {target_.off + path_begin, path_end - path_begin};
+  if (q != std::string_view::npos) query_ = {target_.off + q + 1, target.size() - q - 1};
+
+  pos_ = scan_ = lf + 1;
+  state_ = State::headers;
+  return true;
+}
+
+bool RequestParser::parse_headers(std::string_view in) {
+  while (true) {
+    const void* lf_ptr = std::memchr(in.data() + scan_, '\n', in.size() - scan_);
+    if (lf_ptr == nullptr) {
+      scan_ = in.size();
+      if (in.size() - request_start_ > limits_.max_header_bytes) {
+        return fail(431, "header block too large");
+      }
+      return false;
+    }
+    size_t lf = static_cast<size_t>(static_cast<const char*>(lf_ptr) - in.data());
+    if (lf + 1 - request_start_ > limits_.max_header_bytes) {
+      return fail(431, "header block too large");
+    }
+    if (lf == pos_ || in[lf - 1] != '\r') return fail(400, "bare LF");
+    std::string_view line = in.substr(pos_, lf - 1 - pos_);
+    size_t line_start = pos_;
+    pos_ = scan_ = lf + 1;
+    if (line.empty()) return finish_headers(in);
+
+    size_t name_len = 0, value_off = 0, value_len = 0;
+    if (const char* reason = split_field_line(line, &name_len, &value_off, &value_len)) {
+      return fail(400, reason);
+    }
+    if (header_spans_.size() >= limits_.max_header_count) return fail(431, "too many headers");
+    header_spans_.push_back({{line_start, name_len}, {line_start + value_off, value_len}});
+  }
+}
+
+bool RequestParser::finish_headers(std::string_view in) {
+  // Views are valid during this call; parse() rebuilds them on completion.
+  fill_views(in);
+  size_t hosts = 0;
+  bool has_cl = false, has_te = false, cl_ok = true;
+  uint64_t content_length = 0;
+  bool te_chunked_only = true;
+  size_t te_codings = 0;
+  for (const Header& h : req_.headers) {
+    if (iequals(h.name, "host")) {
+      ++hosts;
+    } else if (iequals(h.name, "content-length")) {
+      cl_ok = parse_content_length(h.value, &has_cl, &content_length) && cl_ok;
+      has_cl = true;
+    } else if (iequals(h.name, "transfer-encoding")) {
+      has_te = true;
+      for_each_element(h.value, [&](std::string_view e) {
+        ++te_codings;
+        te_chunked_only = te_chunked_only && iequals(e, "chunked");
+      });
+    }
+  }
+  // RFC 9112 §3.2: a 1.1 request without Host, or with several, is a 400.
+  if (req_.version_minor == 1 && hosts == 0) return fail(400, "missing Host");
+  if (hosts > 1) return fail(400, "duplicate Host");
+  if (!cl_ok) return fail(400, "invalid Content-Length");
+  // Both framings at once is the classic smuggling setup (RFC 9112 §6.3): refuse.
+  if (has_te && has_cl) return fail(400, "Transfer-Encoding with Content-Length");
+  if (has_te && req_.version_minor == 0) return fail(400, "Transfer-Encoding in HTTP/1.0");
+  if (has_te && (te_codings != 1 || !te_chunked_only)) {
+    return fail(501, "unsupported Transfer-Encoding");
+  }
+  if (has_cl && content_length > limits_.max_body) return fail(413, "body too large");
+
+  bool close = req_.header_has_token("connection", "close");
+  req_.keep_alive = req_.version_minor == 1
+                        ? !close
+                        : !close && req_.header_has_token("connection", "keep-alive");
+  bool has_upgrade_header = false;
+  req_.header("upgrade", &has_upgrade_header);
+  req_.upgrade = has_upgrade_header && req_.header_has_token("connection", "upgrade");
+
+  if (has_te) {
+    state_ = State::chunk_size;
+  } else if (content_length > 0) {
+    body_length_ = static_cast<size_t>(content_length);
+    state_ = State::body_length;
+  } else {
+    state_ = State::done;
+  }
+  return true;
+}
+
+bool RequestParser::parse_body_length(std::string_view in) {
+  // Nothing to scan: wait until the whole body is there, then copy it once.
+  if (in.size() - pos_ < body_length_) return false;
+  req_.body.assign(in.data() + pos_, body_length_);
+  pos_ += body_length_;
+  state_ = State::done;
+  return true;
+}
+
+// chunk = chunk-size [ chunk-ext ] CRLF chunk-data CRLF;  last-chunk = 1*"0" [ chunk-ext ] CRLF
+bool RequestParser::parse_chunk_size(std::string_view in) {
+  const void* lf_ptr = std::memchr(in.data() + scan_, '\n', in.size() - scan_);
+  if (lf_ptr == nullptr) {
+    scan_ = in.size();
+    if (in.size() - pos_ > kMaxChunkLineBytes) return fail(400, "chunk size line too long");
+    return false;
+  }
+  size_t lf = static_cast<size_t>(static_cast<const char*>(lf_ptr) - in.data());
+  if (lf - pos_ > kMaxChunkLineBytes) return fail(400, "chunk size line too long");
+  if (lf == pos_ || in[lf - 1] != '\r') return fail(400, "bare LF in chunk size");
+  std::string_view line = in.substr(pos_, lf - 1 - pos_);
+  pos_ = scan_ = lf + 1;
+
+  uint64_t size = 0;
+  size_t i = 0;
+  for (; i < line.size(); ++i) {
+    char c = line[i];
+    unsigned d;
+    if (c >= '0' && c <= '9') {
+      d = static_cast<unsigned>(c - '0');
+    } else if (c >= 'a' && c <= 'f') {
+      d = static_cast<unsigned>(c - 'a' + 10);
+    } else if (c >= 'A' && c <= 'F') {
+      d = static_cast<unsigned>(c - 'A' + 10);
+    } else {
+      break;
+    }
+    if (size > (std::numeric_limits<uint64_t>::max() >> 4)) return fail(400, "chunk size overflow");
+    size = (size << 4) | d;
+  }
+  if (i == 0) return fail(400, "invalid chunk size");
+  // Extensions are accepted and ignored: BWS ";" ext-name [ "=" ext-value ] ...
+  std::string_view rest = line.substr(i);
+  while (!rest.empty() && is_ows(rest.front())) rest.remove_prefix(1);
+  if (!rest.empty()) {
+    if (rest.front() != ';') return fail(400, "invalid chunk size");
+    for (char c : rest) {
+      if (!is_field_char(c)) return fail(400, "control character in chunk extension");
+    }
+  }
+
+  if (size == 0) {
+    trailer_start_ = pos_;
+    state_ = State::trailers;
+    return true;
+  }
+  if (size > limits_.max_body || req_.body.size() + size > limits_.max_body) {
+    return fail(413, "body too large");
+  }
+  body_length_ = static_cast<size_t>(size);
+  state_ = State::chunk_data;
+  return true;
+}
+
+bool RequestParser::parse_chunk_data(std::string_view in) {
+  size_t avail = std::min(in.size() - pos_, body_length_);
+  if (avail == 0) return false;
+  // Appended as it arrives, so each byte is copied once whatever the read pattern.
+  req_.body.append(in.data() + pos_, avail);
+  pos_ += avail;
+  body_length_ -= avail;
+  if (body_length_ == 0) state_ = State::chunk_crlf;
+  return true;
+}
+
+bool RequestParser::parse_chunk_crlf(std::string_view in) {
+  if (in.size() - pos_ < 2) {
+    if (in.size() > pos_ && in[pos_] != '\r') return fail(400, "missing CRLF after chunk");
+    return false;
+  }
+  if (in[pos_] != '\r' || in[pos_ + 1] != '\n') return fail(400, "missing CRLF after chunk");
+  pos_ += 2;
+  scan_ = pos_;
+  state_ = State::chunk_size;
+  return true;
+}
+
+bool RequestParser::parse_trailers(std::string_view in) {
+  while (true) {
+    const void* lf_ptr = std::memchr(in.data() + scan_, '\n', in.size() - scan_);
+    if (lf_ptr == nullptr) {
+      scan_ = in.size();
+      if (in.size() - trailer_start_ > limits_.max_header_bytes) {
+        return fail(431, "trailers too large");
+      }
+      return false;
+    }
+    size_t lf = static_cast<size_t>(static_cast<const char*>(lf_ptr) - in.data());
+    if (lf + 1 - trailer_start_ > limits_.max_header_bytes) return fail(431, "trailers too large");
+    if (lf == pos_ || in[lf - 1] != '\r') return fail(400, "bare LF in trailers");
+    std::string_view line = in.substr(pos_, lf - 1 - pos_);
+    pos_ = scan_ = lf + 1;
+    if (line.empty()) {
+      state_ = State::done;
+      return true;
+    }
+    // Trailer fields are validated like headers, then ignored: none of them may change framing
+    // or routing after the fact.
+    size_t name_len = 0, value_off = 0, value_len = 0;
+    if (const char* reason = split_field_line(line, &name_len, &value_off, &value_len)) {
+      return fail(400, reason);
+    }
+  }
+}
+
+void RequestParser::fill_views(std::string_view in) {
+  req_.method_text = view(in, method_);
+  req_.target = view(in, target_);
+  req_.path = view(in, path_);
+  req_.query = view(in, query_);
+  req_.headers.clear();
+  for (const HeaderSpan& h : header_spans_)
+    req_.headers.push_back({view(in, h.name), view(in, h.value)});
+}
+
+}  // namespace herald::http
