@@ -1,0 +1,3 @@
+# The WebSocket handshake needs SHA-1, base64 and a random key: OpenSSL's libcrypto.
+find_package(OpenSSL REQUIRED)
+target_link_libraries(${MODULE_TARGET} PUBLIC OpenSSL::Crypto)
