@@ -1,0 +1,428 @@
+// The herald.v1 parsers. The only file that includes simdjson.h (a very large header).
+//
+// Why two passes over a frame: simdjson's DOM validates the whole text (grammar, UTF-8,
+// escapes) and gives typed values, but it keeps no source positions, and we must store `data`
+// as the client's own text (re-serialising from the DOM would rewrite numbers: 1.0 -> 1, 1e2 ->
+// 100.0). So after simdjson has accepted the document, RawFields walks the original bytes of
+// the top-level object in the same order as the DOM's fields and hands out each value's text.
+#include <simdjson.h>
+
+#include <algorithm>
+
+#include "proto/channel.h"
+#include "proto/json.h"
+
+namespace herald::proto {
+namespace {
+
+namespace dom = simdjson::dom;
+
+// One parser per thread (one per event loop); it keeps its buffers between frames.
+dom::parser& thread_parser() {
+  thread_local dom::parser parser;
+  return parser;
+}
+
+bool is_ws(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+// Walks the text of a top-level object that simdjson has already accepted. It still checks
+// every bound and reports failure rather than trusting its input.
+class RawFields {
+ public:
+  explicit RawFields(std::string_view text) : t_(text) {}
+
+  bool open() {
+    skip_ws();
+    if (pos_ >= t_.size() || t_[pos_] != '{') return false;
+    ++pos_;
+    return true;
+  }
+
+  // The text of the next field's value (not minified).
+  bool next(std::string_view* raw) {
+    skip_ws();
+    if (pos_ < t_.size() && t_[pos_] == ',') {
+      ++pos_;
+      skip_ws();
+    }
+    if (!skip_string()) return false;  // the key
+    skip_ws();
+    if (pos_ >= t_.size() || t_[pos_] != ':') return false;
+    ++pos_;
+    skip_ws();
+    size_t start = pos_;
+    if (!skip_value()) return false;
+    *raw = t_.substr(start, pos_ - start);
+    return true;
+  }
+
+ private:
+  void skip_ws() {
+    while (pos_ < t_.size() && is_ws(t_[pos_])) ++pos_;
+  }
+
+  bool skip_string() {
+    if (pos_ >= t_.size() || t_[pos_] != '"') return false;
+    ++pos_;
+    while (pos_ < t_.size()) {
+      char c = t_[pos_++];
+      if (c == '\\') {
+        ++pos_;
+      } else if (c == '"') {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  bool skip_value() {
+    if (pos_ >= t_.size()) return false;
+    char c = t_[pos_];
+    if (c == '"') return skip_string();
+    if (c == '{' || c == '[') {
+      size_t depth = 0;
+      while (pos_ < t_.size()) {
+        char d = t_[pos_];
+        if (d == '"') {
+          if (!skip_string()) return false;
+          continue;
+        }
+        ++pos_;
+        if (d == '{' || d == '[') {
+          ++depth;
+        } else if (d == '}' || d == ']') {
+          if (--depth == 0) return true;
+        }
+      }
+      return false;
+    }
+    size_t start = pos_;
+    while (pos_ < t_.size()) {
+      char d = t_[pos_];
+      if (is_ws(d) || d == ',' || d == '}' || d == ']') break;
+      ++pos_;
+    }
+    return pos_ > start;
+  }
+
+  std::string_view t_;
+  size_t pos_ = 0;
+};
+
+// Appends `raw` (one valid JSON value) without whitespace outside strings. Also refuses raw
+// control characters inside strings, so what we store is strict RFC 8259 JSON whatever the
+// parser tolerated.
+bool append_minified(std::string_view raw, std::string* out) {
+  size_t old = out->size();
+  out->reserve(old + raw.size());
+  bool in_string = false;
+  for (size_t i = 0; i < raw.size(); ++i) {
+    char c = raw[i];
+    if (in_string) {
+      if (static_cast<unsigned char>(c) < 0x20) {
+        out->resize(old);
+        return false;
+      }
+      out->push_back(c);
+      if (c == '\\') {
+        if (++i < raw.size()) out->push_back(raw[i]);
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (!is_ws(c)) {
+      out->push_back(c);
+      if (c == '"') in_string = true;
+    }
+  }
+  // A value starts with one of these; anything else (a byte-order mark, say) is not JSON text
+  // a client of ours could parse.
+  if (out->size() == old ||
+      std::string_view("{[\"-0123456789tfn").find((*out)[old]) == std::string_view::npos) {
+    out->resize(old);
+    return false;
+  }
+  return true;
+}
+
+// A top-level field we look for, and where it was found.
+struct Slot {
+  bool seen = false;
+  dom::element value;
+  std::string_view raw;
+};
+
+enum class Shape { ok, malformed, not_object };
+
+// Parses `json`, requires a top-level object and fills slots[i] for the field named names[i].
+// The first repeated known name goes to *dup. Unknown fields are ignored.
+template <size_t N>
+Shape collect_fields(std::string_view json, const std::string_view (&names)[N], Slot (&slots)[N],
+                     std::string_view* dup) {
+  dom::element doc;
+  if (thread_parser().parse(json.data(), json.size()).get(doc) != simdjson::SUCCESS) {
+    return Shape::malformed;
+  }
+  dom::object obj;
+  if (doc.get_object().get(obj) != simdjson::SUCCESS) return Shape::not_object;
+  RawFields raw(json);
+  if (!raw.open()) return Shape::malformed;
+  for (dom::key_value_pair field : obj) {
+    std::string_view text;
+    if (!raw.next(&text)) return Shape::malformed;
+    for (size_t i = 0; i < N; ++i) {
+      if (field.key != names[i]) continue;
+      if (slots[i].seen) {
+        if (dup->empty()) *dup = names[i];
+      } else {
+        slots[i] = Slot{true, field.value, text};
+      }
+      break;
+    }
+  }
+  return Shape::ok;
+}
+
+bool read_uint(const Slot& s, uint64_t* v) {
+  return s.value.get_uint64().get(*v) == simdjson::SUCCESS;
+}
+
+bool read_string(const Slot& s, std::string_view* v) {
+  return s.value.get_string().get(*v) == simdjson::SUCCESS;
+}
+
+bool fail(ProtoError* err, ProtoErrc e, bool has_id = false, uint64_t id = 0,
+          std::string_view field = {}) {
+  *err = make_error(e, has_id, id);
+  if (!field.empty()) {
+    err->message.append(": ");
+    err->message.append(field);
+  }
+  return false;
+}
+
+bool fail_shape(ProtoError* err, Shape shape) {
+  return fail(err, shape == Shape::not_object ? ProtoErrc::not_object : ProtoErrc::malformed_json);
+}
+
+bool parse_op(std::string_view name, Op* op) {
+  static constexpr std::pair<std::string_view, Op> kOps[] = {
+      {"connect", Op::connect}, {"subscribe", Op::subscribe}, {"unsubscribe", Op::unsubscribe},
+      {"publish", Op::publish}, {"history", Op::history},     {"presence", Op::presence},
+      {"ping", Op::ping}};
+  for (const auto& [n, o] : kOps) {
+    if (n == name) {
+      *op = o;
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string_view op_name(Op op) {
+  switch (op) {
+    case Op::connect:
+      return "connect";
+    case Op::subscribe:
+      return "subscribe";
+    case Op::unsubscribe:
+      return "unsubscribe";
+    case Op::publish:
+      return "publish";
+    case Op::history:
+      return "history";
+    case Op::presence:
+      return "presence";
+    case Op::ping:
+      return "ping";
+  }
+  return "ping";
+}
+
+bool parse_command(std::string_view json, Command* out, ProtoError* err) {
+  enum { kId, kOp, kChannel, kSince, kData, kLimit, kToken, kCount };
+  static constexpr std::string_view kNames[kCount] = {"id",   "op",    "channel", "since",
+                                                      "data", "limit", "token"};
+  Slot slots[kCount];
+  std::string_view dup;
+  Shape shape = collect_fields(json, kNames, slots, &dup);
+  if (shape != Shape::ok) return fail_shape(err, shape);
+
+  // The id first, so that every later error can carry it.
+  bool has_id = false;
+  uint64_t id = 0;
+  if (slots[kId].seen) {
+    if (!read_uint(slots[kId], &id)) return fail(err, ProtoErrc::bad_field, false, 0, "id");
+    has_id = dup != "id";
+  }
+  if (!dup.empty()) return fail(err, ProtoErrc::duplicate_field, has_id, id, dup);
+
+  Command& c = *out;
+  c.has_id = has_id;
+  c.id = id;
+  std::string_view text;
+  if (!slots[kOp].seen) return fail(err, ProtoErrc::missing_op, has_id, id);
+  if (!read_string(slots[kOp], &text)) return fail(err, ProtoErrc::bad_field, has_id, id, "op");
+  if (!parse_op(text, &c.op)) return fail(err, ProtoErrc::unknown_op, has_id, id);
+
+  c.has_channel = slots[kChannel].seen;
+  c.channel.clear();
+  if (c.has_channel) {
+    if (!read_string(slots[kChannel], &text)) {
+      return fail(err, ProtoErrc::bad_field, has_id, id, "channel");
+    }
+    if (!valid_channel(text)) return fail(err, ProtoErrc::bad_channel, has_id, id);
+    c.channel.assign(text);
+  }
+  c.has_since = slots[kSince].seen;
+  c.since.clear();
+  if (c.has_since) {
+    if (!read_string(slots[kSince], &text)) {
+      return fail(err, ProtoErrc::bad_field, has_id, id, "since");
+    }
+    if (!parse_cursor(text)) return fail(err, ProtoErrc::bad_cursor, has_id, id);
+    c.since.assign(text);
+  }
+  c.has_limit = slots[kLimit].seen;
+  c.limit = 0;
+  if (c.has_limit && !read_uint(slots[kLimit], &c.limit)) {
+    return fail(err, ProtoErrc::bad_field, has_id, id, "limit");
+  }
+  c.has_token = slots[kToken].seen;
+  c.token.clear();
+  if (c.has_token) {
+    if (!read_string(slots[kToken], &text)) {
+      return fail(err, ProtoErrc::bad_field, has_id, id, "token");
+    }
+    c.token.assign(text);
+  }
+  c.has_data = slots[kData].seen;
+  c.data.clear();
+  if (c.has_data && !append_minified(slots[kData].raw, &c.data)) {
+    return fail(err, ProtoErrc::malformed_json, has_id, id);
+  }
+
+  switch (c.op) {
+    case Op::connect:
+    case Op::ping:
+      break;
+    case Op::publish:
+      if (!c.has_channel) return fail(err, ProtoErrc::missing_channel, has_id, id);
+      if (!c.has_data) return fail(err, ProtoErrc::missing_data, has_id, id);
+      break;
+    case Op::subscribe:
+    case Op::unsubscribe:
+    case Op::history:
+    case Op::presence:
+      if (!c.has_channel) return fail(err, ProtoErrc::missing_channel, has_id, id);
+      break;
+  }
+  return true;
+}
+
+bool parse_publish_body(std::string_view json, PublishBody* out, ProtoError* err) {
+  enum { kChannel, kData, kCount };
+  static constexpr std::string_view kNames[kCount] = {"channel", "data"};
+  Slot slots[kCount];
+  std::string_view dup;
+  Shape shape = collect_fields(json, kNames, slots, &dup);
+  if (shape != Shape::ok) return fail_shape(err, shape);
+  if (!dup.empty()) return fail(err, ProtoErrc::duplicate_field, false, 0, dup);
+  std::string_view text;
+  if (!slots[kChannel].seen) return fail(err, ProtoErrc::missing_channel);
+  if (!read_string(slots[kChannel], &text)) {
+    return fail(err, ProtoErrc::bad_field, false, 0, "channel");
+  }
+  if (!valid_channel(text)) return fail(err, ProtoErrc::bad_channel);
+  if (!slots[kData].seen) return fail(err, ProtoErrc::missing_data);
+  out->channel.assign(text);
+  out->data.clear();
+  if (!append_minified(slots[kData].raw, &out->data)) return fail(err, ProtoErrc::malformed_json);
+  return true;
+}
+
+bool parse_broadcast_body(std::string_view json, BroadcastBody* out, ProtoError* err,
+                          size_t max_channels) {
+  enum { kChannels, kData, kCount };
+  static constexpr std::string_view kNames[kCount] = {"channels", "data"};
+  Slot slots[kCount];
+  std::string_view dup;
+  Shape shape = collect_fields(json, kNames, slots, &dup);
+  if (shape != Shape::ok) return fail_shape(err, shape);
+  if (!dup.empty()) return fail(err, ProtoErrc::duplicate_field, false, 0, dup);
+  if (!slots[kChannels].seen) return fail(err, ProtoErrc::missing_channel);
+  dom::array list;
+  if (slots[kChannels].value.get_array().get(list) != simdjson::SUCCESS) {
+    return fail(err, ProtoErrc::bad_field, false, 0, "channels");
+  }
+  if (list.size() == 0) return fail(err, ProtoErrc::missing_channel);
+  if (list.size() > max_channels) return fail(err, ProtoErrc::too_many_channels);
+  out->channels.clear();
+  for (dom::element e : list) {
+    std::string_view name;
+    if (e.get_string().get(name) != simdjson::SUCCESS) {
+      return fail(err, ProtoErrc::bad_field, false, 0, "channels");
+    }
+    if (!valid_channel(name)) return fail(err, ProtoErrc::bad_channel);
+    out->channels.emplace_back(name);
+  }
+  if (!slots[kData].seen) return fail(err, ProtoErrc::missing_data);
+  out->data.clear();
+  if (!append_minified(slots[kData].raw, &out->data)) return fail(err, ProtoErrc::malformed_json);
+  return true;
+}
+
+bool minify_json(std::string_view json, std::string* out) {
+  dom::element doc;
+  if (thread_parser().parse(json.data(), json.size()).get(doc) != simdjson::SUCCESS) return false;
+  return append_minified(json, out);
+}
+
+bool parse_server_message(std::string_view json, ServerMessage* out) {
+  enum { kId, kResult, kError, kChannel, kOffset, kData, kJoin, kLeave, kCount };
+  static constexpr std::string_view kNames[kCount] = {"id",     "result", "error", "channel",
+                                                      "offset", "data",   "join",  "leave"};
+  Slot slots[kCount];
+  std::string_view dup;
+  if (collect_fields(json, kNames, slots, &dup) != Shape::ok || !dup.empty()) return false;
+  ServerMessage& m = *out;
+  m = ServerMessage{};
+  if (slots[kId].seen) {
+    if (!read_uint(slots[kId], &m.id)) return false;
+    m.has_id = true;
+  }
+  std::string_view text;
+  if (slots[kChannel].seen) {
+    if (!read_string(slots[kChannel], &text)) return false;
+    m.channel.assign(text);
+  }
+  if (slots[kOffset].seen) {
+    if (!read_uint(slots[kOffset], &m.offset)) return false;
+    m.has_offset = true;
+  }
+  auto take_payload = [&](int slot, ServerMessageKind kind) {
+    m.kind = kind;
+    return append_minified(slots[slot].raw, &m.payload);
+  };
+  if (slots[kError].seen) {
+    m.kind = ServerMessageKind::error;
+    int64_t code = 0;
+    if (slots[kError].value["code"].get_int64().get(code) != simdjson::SUCCESS) return false;
+    if (slots[kError].value["message"].get_string().get(text) != simdjson::SUCCESS) return false;
+    m.error_code = static_cast<int>(std::clamp<int64_t>(code, INT32_MIN, INT32_MAX));
+    m.error_message.assign(text);
+    return true;
+  }
+  if (slots[kResult].seen) return take_payload(kResult, ServerMessageKind::reply);
+  if (slots[kChannel].seen) {
+    if (slots[kData].seen) return take_payload(kData, ServerMessageKind::publication);
+    if (slots[kJoin].seen) return take_payload(kJoin, ServerMessageKind::join);
+    if (slots[kLeave].seen) return take_payload(kLeave, ServerMessageKind::leave);
+  }
+  return true;
+}
+
+}  // namespace herald::proto

@@ -1,0 +1,167 @@
+#pragma once
+// herald.v1, the JSON protocol of SPEC §3: client frames (parse) and server frames (encode),
+// plus the HTTP API bodies that share its shapes.
+//
+// `data` is kept as text. The server validates a client's value once, stores its minified JSON
+// text (whitespace outside strings removed, every other byte as sent: numbers, escapes and key
+// order are untouched) and splices that text into every push; it never re-parses it per
+// delivery. Size limits are the caller's: check the frame or body length before parsing.
+//
+// Encoders append to a std::string and build no DOM. Raw arguments (`*_raw`) must already be
+// valid JSON (e.g. a `data` produced by the parsers here); strings are escaped.
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "proto/cursor.h"
+#include "proto/errors.h"
+
+namespace herald::proto {
+
+// ---- client -> server --------------------------------------------------------------------
+
+enum class Op { connect, subscribe, unsubscribe, publish, history, presence, ping };
+
+/// The wire name of an op: "connect", "subscribe", ...
+std::string_view op_name(Op op);
+
+/// One parsed client frame. Fields a frame did not carry have has_* == false. Unknown fields
+/// are ignored (the protocol may grow); known fields are type-checked whatever the op.
+struct Command {
+  bool has_id = false;
+  uint64_t id = 0;
+  Op op = Op::ping;
+  bool has_channel = false;
+  std::string channel;  // valid_channel() when present
+  bool has_since = false;
+  std::string since;  // a valid single-channel cursor "epoch:offset" when present
+  bool has_data = false;
+  std::string data;  // minified JSON text of "data", e.g. {"a":1}, "x", 5, null
+  bool has_limit = false;
+  uint64_t limit = 0;
+  bool has_token = false;
+  std::string token;
+};
+
+/// Parses one client frame (a WebSocket text message). On success fills `*out` (reusing its
+/// strings' capacity; fields absent from the frame are reset) and returns true. Otherwise
+/// fills `*err` (see errors.h; it carries the frame's id when "id" was a valid non-negative
+/// integer) and returns false. Requirements per op: subscribe, unsubscribe, history, presence
+/// need "channel"; publish needs "channel" and "data"; connect ("token" optional) and ping
+/// need nothing. Not thread-safe across threads only in the sense that each thread uses its
+/// own parser (thread_local); safe to call from every loop.
+bool parse_command(std::string_view json, Command* out, ProtoError* err);
+
+/// POST /api/publish body: {"channel":"c","data":<any JSON>}.
+struct PublishBody {
+  std::string channel;
+  std::string data;  // minified JSON text
+};
+
+/// Parses a publish body; both fields are required. Errors as parse_command (never with id).
+bool parse_publish_body(std::string_view json, PublishBody* out, ProtoError* err);
+
+inline constexpr size_t kMaxBroadcastChannels = 1000;
+
+/// POST /api/broadcast body: {"channels":["a","b"],"data":<any JSON>}.
+struct BroadcastBody {
+  std::vector<std::string> channels;  // 1..max_channels valid names, in the order given
+  std::string data;                   // minified JSON text
+};
+
+/// Parses a broadcast body; "channels" must be a non-empty array of valid channel names, at
+/// most `max_channels` of them (else too_many_channels); "data" is required.
+bool parse_broadcast_body(std::string_view json, BroadcastBody* out, ProtoError* err,
+                          size_t max_channels = kMaxBroadcastChannels);
+
+/// Validates that `json` is exactly one JSON value and appends its minified text to `*out`.
+/// Returns false (leaving `*out` unchanged) when it is not valid JSON.
+bool minify_json(std::string_view json, std::string* out);
+
+// ---- server -> client, as seen by a client (bench, CLI, tests) ---------------------------
+
+enum class ServerMessageKind { reply, error, publication, join, leave, unknown };
+
+/// One parsed server frame. `payload` is the minified text of "result" (reply), "data"
+/// (publication) or "join"/"leave" (presence pushes).
+struct ServerMessage {
+  ServerMessageKind kind = ServerMessageKind::unknown;
+  bool has_id = false;
+  uint64_t id = 0;
+  std::string channel;
+  bool has_offset = false;
+  uint64_t offset = 0;
+  std::string payload;
+  int error_code = 0;
+  std::string error_message;
+};
+
+/// Parses one server frame; false when it is not a JSON object or a known field has the wrong
+/// type. An object of unknown shape parses as kind == unknown.
+bool parse_server_message(std::string_view json, ServerMessage* out);
+
+// ---- encoders ----------------------------------------------------------------------------
+
+/// Appends `s` as a JSON string literal: quotes added, '"' and '\' escaped, control characters
+/// as \u00XX, and any byte sequence that is not valid UTF-8 replaced by U+FFFD so the output is
+/// always valid JSON.
+void append_json_string(std::string& out, std::string_view s);
+
+/// Appends the decimal form of `v`.
+void append_uint(std::string& out, uint64_t v);
+
+/// {"id":ID,"result":RESULT_RAW}
+void encode_reply_ok(std::string& out, uint64_t id, std::string_view result_raw);
+
+/// {"id":ID,"result":{}}  (ping, connect, unsubscribe)
+void encode_pong(std::string& out, uint64_t id);
+
+/// {"id":ID,"result":{"cursor":"E:N"}} plus ,"recovered":B when has_recovered (SPEC §2: only
+/// when the subscribe carried "since").
+void encode_subscribe_result(std::string& out, uint64_t id, const Cursor& cursor,
+                             bool has_recovered, bool recovered);
+
+/// {"id":ID,"error":{"code":C,"message":"..."}}; without "id" when !has_id.
+void encode_error(std::string& out, bool has_id, uint64_t id, int code, std::string_view message);
+void encode_error(std::string& out, const ProtoError& err);
+
+/// {"channel":"c","offset":N,"data":DATA_RAW} - the push of a publication, identical on every
+/// transport (WebSocket frame, SSE data, poll message).
+void encode_push(std::string& out, std::string_view channel, uint64_t offset,
+                 std::string_view data_raw);
+
+/// {"channel":"c","join":INFO_RAW} / {"channel":"c","leave":INFO_RAW}
+void encode_join_push(std::string& out, std::string_view channel, std::string_view info_raw);
+void encode_leave_push(std::string& out, std::string_view channel, std::string_view info_raw);
+
+/// {"offset":N,"epoch":"E"} - the HTTP publish answer, also the result of the publish op.
+void encode_publish_result_object(std::string& out, uint64_t offset, std::string_view epoch);
+
+/// {"id":ID,"result":{"offset":N,"epoch":"E"}}
+void encode_publish_result(std::string& out, uint64_t id, uint64_t offset, std::string_view epoch);
+
+/// A stored publication as the history encoder reads it.
+struct PublicationView {
+  uint64_t offset = 0;
+  std::string_view data_raw;
+};
+
+/// {"id":ID,"result":{"publications":[{"offset":N,"data":D},...],"cursor":"E:N"}} plus
+/// ,"recovered":B when has_recovered.
+void encode_history_result(std::string& out, uint64_t id, std::span<const PublicationView> pubs,
+                           const Cursor& cursor, bool has_recovered, bool recovered);
+
+/// {"id":ID,"result":{"connections":N,"clients":["a",...]}}
+void encode_presence_result(std::string& out, uint64_t id, uint64_t connections,
+                            std::span<const std::string> clients);
+
+/// The poll answer (SPEC §3): {"messages":[PUSH,...],"cursor":"..."} where each PUSH is an
+/// already encoded push object (encode once, fan out); when `unrecovered` is not empty, adds
+/// ,"recovered":false,"unrecovered":["c",...].
+void encode_poll_response(std::string& out, std::span<const std::string_view> pushes,
+                          std::string_view cursor, std::span<const std::string> unrecovered);
+
+}  // namespace herald::proto

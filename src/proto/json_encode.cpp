@@ -1,0 +1,236 @@
+// The herald.v1 encoders: plain appends, no DOM. Each push is encoded once and the same bytes
+// go to every subscriber, so these stay simple rather than clever.
+#include <charconv>
+
+#include "proto/json.h"
+
+namespace herald::proto {
+namespace {
+
+// Length of the valid UTF-8 sequence starting at s[i] (a byte >= 0x80), or 0 when the bytes
+// there are not one (overlong forms, surrogates and code points past U+10FFFF included).
+size_t utf8_sequence(std::string_view s, size_t i) {
+  auto at = [&](size_t k) -> unsigned { return static_cast<unsigned char>(s[k]); };
+  auto cont = [&](size_t k) { return k < s.size() && (at(k) & 0xC0) == 0x80; };
+  unsigned c = at(i);
+  if (c >= 0xC2 && c <= 0xDF) return cont(i + 1) ? 2 : 0;
+  if (c >= 0xE0 && c <= 0xEF) {
+    if (!cont(i + 1) || !cont(i + 2)) return 0;
+    unsigned c1 = at(i + 1);
+    if (c == 0xE0 && c1 < 0xA0) return 0;  // overlong
+    if (c == 0xED && c1 > 0x9F) return 0;  // surrogate
+    return 3;
+  }
+  if (c >= 0xF0 && c <= 0xF4) {
+    if (!cont(i + 1) || !cont(i + 2) || !cont(i + 3)) return 0;
+    unsigned c1 = at(i + 1);
+    if (c == 0xF0 && c1 < 0x90) return 0;  // overlong
+    if (c == 0xF4 && c1 > 0x8F) return 0;  // past U+10FFFF
+    return 4;
+  }
+  return 0;
+}
+
+void append_id_prefix(std::string& out, uint64_t id) {
+  out.append("{\"id\":");
+  append_uint(out, id);
+}
+
+void append_cursor_string(std::string& out, const Cursor& c) {
+  // Epochs are [A-Za-z0-9] and offsets digits: no escaping needed, but an invalid epoch must
+  // still not break the JSON, so take the escaping path when it is not plain.
+  if (valid_epoch(c.epoch)) {
+    out.push_back('"');
+    append_cursor(out, c.epoch, c.offset);
+    out.push_back('"');
+  } else {
+    append_json_string(out, format_cursor(c));
+  }
+}
+
+void append_recovered(std::string& out, bool has_recovered, bool recovered) {
+  if (has_recovered) out.append(recovered ? ",\"recovered\":true" : ",\"recovered\":false");
+}
+
+void append_presence_push(std::string& out, std::string_view channel, std::string_view kind,
+                          std::string_view info_raw) {
+  out.append("{\"channel\":");
+  append_json_string(out, channel);
+  out.append(",\"");
+  out.append(kind);
+  out.append("\":");
+  out.append(info_raw);
+  out.push_back('}');
+}
+
+}  // namespace
+
+void append_json_string(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  size_t i = 0;
+  while (i < s.size()) {
+    size_t run = i;
+    while (run < s.size()) {
+      unsigned char c = static_cast<unsigned char>(s[run]);
+      if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) break;
+      ++run;
+    }
+    out.append(s.data() + i, run - i);
+    i = run;
+    if (i == s.size()) break;
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(static_cast<char>(c));
+      ++i;
+    } else if (c < 0x20) {
+      out.append("\\u00");
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+      ++i;
+    } else if (size_t len = utf8_sequence(s, i); len != 0) {
+      out.append(s.data() + i, len);
+      i += len;
+    } else {
+      out.append("\xEF\xBF\xBD");  // U+FFFD REPLACEMENT CHARACTER
+      ++i;
+    }
+  }
+  out.push_back('"');
+}
+
+void append_uint(std::string& out, uint64_t v) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, end);
+}
+
+void encode_reply_ok(std::string& out, uint64_t id, std::string_view result_raw) {
+  append_id_prefix(out, id);
+  out.append(",\"result\":");
+  out.append(result_raw);
+  out.push_back('}');
+}
+
+void encode_pong(std::string& out, uint64_t id) {
+  encode_reply_ok(out, id, "{}");
+}
+
+void encode_subscribe_result(std::string& out, uint64_t id, const Cursor& cursor,
+                             bool has_recovered, bool recovered) {
+  append_id_prefix(out, id);
+  out.append(",\"result\":{\"cursor\":");
+  append_cursor_string(out, cursor);
+  append_recovered(out, has_recovered, recovered);
+  out.append("}}");
+}
+
+void encode_error(std::string& out, bool has_id, uint64_t id, int code, std::string_view message) {
+  if (has_id) {
+    append_id_prefix(out, id);
+    out.append(",\"error\":{\"code\":");
+  } else {
+    out.append("{\"error\":{\"code\":");
+  }
+  if (code < 0) {
+    out.push_back('-');
+    append_uint(out, static_cast<uint64_t>(-static_cast<int64_t>(code)));
+  } else {
+    append_uint(out, static_cast<uint64_t>(code));
+  }
+  out.append(",\"message\":");
+  append_json_string(out, message);
+  out.append("}}");
+}
+
+void encode_error(std::string& out, const ProtoError& err) {
+  encode_error(out, err.has_id, err.id, err.code, err.message);
+}
+
+void encode_push(std::string& out, std::string_view channel, uint64_t offset,
+                 std::string_view data_raw) {
+  out.append("{\"channel\":");
+  append_json_string(out, channel);
+  out.append(",\"offset\":");
+  append_uint(out, offset);
+  out.append(",\"data\":");
+  out.append(data_raw);
+  out.push_back('}');
+}
+
+void encode_join_push(std::string& out, std::string_view channel, std::string_view info_raw) {
+  append_presence_push(out, channel, "join", info_raw);
+}
+
+void encode_leave_push(std::string& out, std::string_view channel, std::string_view info_raw) {
+  append_presence_push(out, channel, "leave", info_raw);
+}
+
+void encode_publish_result_object(std::string& out, uint64_t offset, std::string_view epoch) {
+  out.append("{\"offset\":");
+  append_uint(out, offset);
+  out.append(",\"epoch\":");
+  append_json_string(out, epoch);
+  out.push_back('}');
+}
+
+void encode_publish_result(std::string& out, uint64_t id, uint64_t offset, std::string_view epoch) {
+  append_id_prefix(out, id);
+  out.append(",\"result\":");
+  encode_publish_result_object(out, offset, epoch);
+  out.push_back('}');
+}
+
+void encode_history_result(std::string& out, uint64_t id, std::span<const PublicationView> pubs,
+                           const Cursor& cursor, bool has_recovered, bool recovered) {
+  append_id_prefix(out, id);
+  out.append(",\"result\":{\"publications\":[");
+  for (size_t i = 0; i < pubs.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    out.append("{\"offset\":");
+    append_uint(out, pubs[i].offset);
+    out.append(",\"data\":");
+    out.append(pubs[i].data_raw);
+    out.push_back('}');
+  }
+  out.append("],\"cursor\":");
+  append_cursor_string(out, cursor);
+  append_recovered(out, has_recovered, recovered);
+  out.append("}}");
+}
+
+void encode_presence_result(std::string& out, uint64_t id, uint64_t connections,
+                            std::span<const std::string> clients) {
+  append_id_prefix(out, id);
+  out.append(",\"result\":{\"connections\":");
+  append_uint(out, connections);
+  out.append(",\"clients\":[");
+  for (size_t i = 0; i < clients.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    append_json_string(out, clients[i]);
+  }
+  out.append("]}}");
+}
+
+void encode_poll_response(std::string& out, std::span<const std::string_view> pushes,
+                          std::string_view cursor, std::span<const std::string> unrecovered) {
+  out.append("{\"messages\":[");
+  for (size_t i = 0; i < pushes.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    out.append(pushes[i]);
+  }
+  out.append("],\"cursor\":");
+  append_json_string(out, cursor);
+  if (!unrecovered.empty()) {
+    out.append(",\"recovered\":false,\"unrecovered\":[");
+    for (size_t i = 0; i < unrecovered.size(); ++i) {
+      if (i > 0) out.push_back(',');
+      append_json_string(out, unrecovered[i]);
+    }
+    out.push_back(']');
+  }
+  out.push_back('}');
+}
+
+}  // namespace herald::proto
