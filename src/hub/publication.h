@@ -1,0 +1,64 @@
+#pragma once
+// A publication and its per-loop Delivery (SPEC §4, "encode once, fan out by reference").
+//
+// A Publication is immutable and shared across loops by PubPtr (atomic refcount): the owner
+// loop makes it once, keeps it in history and posts the same pointer to every loop with
+// subscribers. On each loop, fan-out wraps it in one Delivery on the stack; each wire form
+// (WebSocket frame, SSE event, JSON push) is built by the first subscriber that needs it and
+// reused by reference by all the others. The hub knows no codec: the builder comes from the
+// transport.
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "base/shared_buffer.h"
+#include "hub/function_ref.h"
+
+namespace herald::hub {
+
+struct Publication {
+  std::string channel;
+  std::string epoch;
+  uint64_t offset = 0;
+  base::SharedBuffer data;  // the raw JSON value published
+  uint64_t time_ms = 0;     // owner loop clock at publish (history TTL)
+};
+
+using PubPtr = std::shared_ptr<const Publication>;
+
+/// Wire forms a publication is serialised into; one cached buffer per form per Delivery.
+enum class WireForm : uint8_t {
+  ws_frame,          // WebSocket text frame carrying the JSON push
+  sse_event,         // `id:`-less SSE event body (the session adds its own multi-channel id)
+  json_push,         // the bare JSON push object (long/short poll bodies, UDP)
+  ws_frame_deflate,  // permessage-deflate frame without context takeover
+  count,
+};
+
+/// One publication being fanned out on one loop. Lives on the stack of the fan-out; a
+/// subscriber that wants to keep a form copies the SharedBuffer (one refcount increment).
+class Delivery {
+ public:
+  using Builder = FunctionRef<base::SharedBuffer(const Publication&)>;
+
+  explicit Delivery(PubPtr pub) : pub_(std::move(pub)) {}
+  Delivery(const Delivery&) = delete;
+  Delivery& operator=(const Delivery&) = delete;
+
+  const Publication& pub() const { return *pub_; }
+  const PubPtr& pub_ptr() const { return pub_; }
+
+  /// The buffer for wire form `f`: built by `make` the first time any subscriber asks for it
+  /// during this delivery, the same buffer afterwards (`make` is then not called).
+  const base::SharedBuffer& form(WireForm f, Builder make) const;
+  /// True when form `f` has been built (for tests and metrics).
+  bool has_form(WireForm f) const { return bool(forms_[size_t(f)]); }
+
+ private:
+  PubPtr pub_;
+  // Mutable: filling the cache does not change what the delivery means.
+  mutable std::array<base::SharedBuffer, size_t(WireForm::count)> forms_;
+};
+
+}  // namespace herald::hub
