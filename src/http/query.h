@@ -1,0 +1,47 @@
+#pragma once
+// Percent-decoding (RFC 3986 §2.1) and query-string parsing
+// (application/x-www-form-urlencoded: '&'-separated name=value pairs, '+' is a space).
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/error.h"
+
+namespace herald::http {
+
+/// Decodes %XX escapes of `in` (and '+' as a space when `plus_as_space`, for query strings)
+/// and appends the result to `out`. Returns false on an invalid escape ('%' not followed by
+/// two hex digits); `out` may then hold a partial result.
+bool percent_decode_into(std::string_view in, bool plus_as_space, std::string& out);
+
+/// Returns the decoded string, or Errc::bad_request on an invalid escape.
+base::Result<std::string> percent_decode(std::string_view in, bool plus_as_space);
+
+struct QueryParam {
+  std::string name;   // decoded
+  std::string value;  // decoded; "" for "name" and "name="
+};
+
+/// All the parameters of a query string, in order, repeated names kept
+/// (`channel=a&channel=b`).
+class QueryParams {
+ public:
+  /// Parses the raw query (the part after '?', without it). Empty pairs ("a=1&&b=2") are
+  /// skipped. Errc::bad_request if any name or value has an invalid percent escape.
+  static base::Result<QueryParams> parse(std::string_view query);
+
+  const std::vector<QueryParam>& items() const { return items_; }
+  bool empty() const { return items_.empty(); }
+
+  /// Every value of `name` (exact, case-sensitive), in order. The views point into this object.
+  std::vector<std::string_view> all(std::string_view name) const;
+  /// The first value of `name`, or an empty view and *found = false.
+  std::string_view get(std::string_view name, bool* found = nullptr) const;
+  /// True if `name` appears at least once.
+  bool has(std::string_view name) const;
+
+ private:
+  std::vector<QueryParam> items_;
+};
+
+}  // namespace herald::http
