@@ -6,6 +6,8 @@
 // text (whitespace outside strings removed, every other byte as sent: numbers, escapes and key
 // order are untouched) and splices that text into every push; it never re-parses it per
 // delivery. Size limits are the caller's: check the frame or body length before parsing.
+// Limit inherited from simdjson 3.0: a number must fit an int64, a uint64 or a double
+// (123456789012345678901234567890 or 1e400 make the frame malformed_json, never altered).
 //
 // Encoders append to a std::string and build no DOM. Raw arguments (`*_raw`) must already be
 // valid JSON (e.g. a `data` produced by the parsers here); strings are escaped.
@@ -78,7 +80,8 @@ bool parse_broadcast_body(std::string_view json, BroadcastBody* out, ProtoError*
                           size_t max_channels = kMaxBroadcastChannels);
 
 /// Validates that `json` is exactly one JSON value and appends its minified text to `*out`.
-/// Returns false (leaving `*out` unchanged) when it is not valid JSON.
+/// Returns false (leaving `*out` unchanged) when it is not valid JSON. `json` must not point
+/// into `*out`.
 bool minify_json(std::string_view json, std::string* out);
 
 // ---- server -> client, as seen by a client (bench, CLI, tests) ---------------------------

@@ -32,8 +32,8 @@ TEST(Cursor, FormatsAndParses) {
 }
 
 TEST(Cursor, RoundTripsEdgeOffsets) {
-  for (uint64_t off : {uint64_t{0}, uint64_t{1}, uint64_t{9}, uint64_t{10},
-                       uint64_t{18446744073709551615u}}) {
+  for (uint64_t off :
+       {uint64_t{0}, uint64_t{1}, uint64_t{9}, uint64_t{10}, uint64_t{18446744073709551615u}}) {
     Cursor c{"abcdefghABCDEF09", off};
     EXPECT_EQ(parsed(format_cursor(c)), c);
   }
@@ -153,8 +153,8 @@ TEST(MultiCursor, DecodesHandWrittenPayloadsAndInheritsEpochs) {
 
 TEST(MultiCursor, RejectsGarbage) {
   for (std::string_view payload :
-       {"a :1", "a E:1,", ",a E:1", "a E:1,a E:2", "a", "a E", "a E:", "a E:x", "a E:01",
-        "a E:1 ", " E:1", "a  E:1", "a/b E:1", "a E-:1", "a E:18446744073709551616", "a E:1,,b E:2"}) {
+       {"a :1", "a E:1,", ",a E:1", "a E:1,a E:2", "a", "a E", "a E:", "a E:x", "a E:01", "a E:1 ",
+        " E:1", "a  E:1", "a/b E:1", "a E-:1", "a E:18446744073709551616", "a E:1,,b E:2"}) {
     EXPECT_FALSE(decode_multi_cursor(b64(payload)).ok()) << payload;
   }
   EXPECT_TRUE(decode_multi_cursor(b64("a E:1")).ok());
