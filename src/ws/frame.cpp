@@ -104,9 +104,9 @@ uint16_t FrameParser::decode_header() {
   if (h.masked != (options_.role == Role::server)) return close_code::kProtocolError;
 
   const size_t len_bytes = len7 == 126 ? 2 : len7 == 127 ? 8 : 0;
-  const size_t need = 2 + len_bytes + (h.masked ? 4 : 0);
-  if (hdr_len_ < need) {
-    hdr_need_ = static_cast<uint8_t>(need);
+  // The length is judged as soon as its bytes are here, without waiting for the mask key.
+  if (hdr_len_ < 2 + len_bytes) {
+    hdr_need_ = static_cast<uint8_t>(2 + len_bytes);
     return kHeaderIncomplete;
   }
   // Non-minimal length encodings (e.g. 5 sent in the 16-bit form) are accepted: RFC 6455 §5.2
@@ -114,7 +114,13 @@ uint16_t FrameParser::decode_header() {
   // below. Only the 64-bit form's top bit is a violation.
   h.length = len_bytes ? read_be(hdr_buf_ + 2, len_bytes) : len7;
   if (len_bytes == 8 && (h.length >> 63)) return close_code::kProtocolError;
-  if (h.length > options_.max_payload) return close_code::kTooBig;
+  // Control frames are already held to 125 bytes; the message limit is for data frames.
+  if (!is_control(h.opcode) && h.length > options_.max_payload) return close_code::kTooBig;
+  const size_t need = 2 + len_bytes + (h.masked ? 4 : 0);
+  if (hdr_len_ < need) {
+    hdr_need_ = static_cast<uint8_t>(need);
+    return kHeaderIncomplete;
+  }
   if (h.masked) std::memcpy(h.mask_key, hdr_buf_ + 2 + len_bytes, 4);
   header_ = h;
   return 0;
@@ -129,7 +135,7 @@ ParseResult FrameParser::parse(std::string_view in, std::string& payload) {
 
       case State::header: {
         const size_t take = std::min<size_t>(hdr_need_ - hdr_len_, in.size() - pos);
-        std::memcpy(hdr_buf_ + hdr_len_, in.data() + pos, take);
+        if (take) std::memcpy(hdr_buf_ + hdr_len_, in.data() + pos, take);
         hdr_len_ = static_cast<uint8_t>(hdr_len_ + take);
         pos += take;
         if (hdr_len_ < hdr_need_) return {ParseStatus::need_more, pos, 0};

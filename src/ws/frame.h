@@ -52,7 +52,7 @@ inline constexpr size_t kMaxFrameHeader = base::limits::kMaxWsFrameHeader;
 /// What the decoder accepts.
 struct FrameParserOptions {
   Role role = Role::server;
-  /// A frame whose declared length exceeds this fails with 1009 as soon as its header is read,
+  /// A data frame whose declared length exceeds this fails with 1009 as soon as its header is read,
   /// before any payload is buffered.
   uint64_t max_payload = base::limits::kMaxWsMessage;
   /// Set when permessage-deflate (RFC 7692) was negotiated: RSV1 is then legal on a frame.
