@@ -203,7 +203,9 @@ void RequestParser::reset() {
 ParseResult RequestParser::parse(std::string_view in) {
   if (state_ == State::done) reset();
   // The caller must pass at least the bytes it passed before (nothing is consumed until done).
-  assert(state_ == State::failed || in.size() >= pos_);
+  // A shorter input is a bug in the caller; answer it as an error rather than read out of range.
+  assert(state_ == State::failed || in.size() >= scan_);
+  if (state_ != State::failed && in.size() < scan_) fail(500, "input shrank between calls");
   while (true) {
     bool progressed = false;
     switch (state_) {
