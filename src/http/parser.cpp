@@ -1,5 +1,6 @@
 #include "http/parser.h"
 
+#include <algorithm>
 #include <array>
 #include <cassert>
 #include <cstring>
@@ -204,8 +205,9 @@ ParseResult RequestParser::parse(std::string_view in) {
   if (state_ == State::done) reset();
   // The caller must pass at least the bytes it passed before (nothing is consumed until done).
   // A shorter input is a bug in the caller; answer it as an error rather than read out of range.
-  assert(state_ == State::failed || in.size() >= scan_);
-  if (state_ != State::failed && in.size() < scan_) fail(500, "input shrank between calls");
+  size_t seen = std::max(pos_, scan_);
+  assert(state_ == State::failed || in.size() >= seen);
+  if (state_ != State::failed && in.size() < seen) fail(500, "input shrank between calls");
   while (true) {
     bool progressed = false;
     switch (state_) {
