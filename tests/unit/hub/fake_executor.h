@@ -44,6 +44,13 @@ class FakeExecutor final : public Executor {
     return n;
   }
 
+  /// Closures waiting to run on `target`.
+  size_t queued_for(size_t target) const {
+    size_t n = 0;
+    for (size_t p = 0; p < n_; ++p) n += queues_[target * n_ + p].size();
+    return n;
+  }
+
   /// Runs the oldest closure of queue (target, producer). False when it is empty.
   bool run_one(size_t target, size_t producer) {
     auto& q = queues_[target * n_ + producer];
