@@ -73,6 +73,15 @@ void for_each_element(std::string_view list, F&& f) {
   }
 }
 
+/// Offset of the first '\n' in `in` at or after `from`, or npos. (memchr must not see the null
+/// data pointer of an empty input, hence the size check.)
+size_t find_lf(std::string_view in, size_t from) {
+  if (from >= in.size()) return std::string_view::npos;
+  const void* p = std::memchr(in.data() + from, '\n', in.size() - from);
+  return p == nullptr ? std::string_view::npos
+                      : static_cast<size_t>(static_cast<const char*>(p) - in.data());
+}
+
 Method method_from(std::string_view m) {
   // Methods are case-sensitive (RFC 9110 §9.1).
   if (m == "GET") return Method::get;
@@ -263,8 +272,8 @@ bool RequestParser::parse_request_line(std::string_view in) {
   }
   request_start_ = pos_;
 
-  const void* lf_ptr = std::memchr(in.data() + scan_, '\n', in.size() - scan_);
-  if (lf_ptr == nullptr) {
+  size_t lf = find_lf(in, scan_);
+  if (lf == std::string_view::npos) {
     scan_ = in.size();
     // A request line longer than the limit is refused before its end arrives.
     size_t seen = in.size() - pos_;
@@ -272,7 +281,6 @@ bool RequestParser::parse_request_line(std::string_view in) {
     if (seen > limits_.max_request_line) return fail(414, "request line too long");
     return false;
   }
-  size_t lf = static_cast<size_t>(static_cast<const char*>(lf_ptr) - in.data());
   size_t line_len = lf - pos_;  // > 0: a leading '\n' was handled above
   if (in[lf - 1] == '\r') --line_len;
   if (line_len > limits_.max_request_line) return fail(414, "request line too long");
@@ -322,15 +330,14 @@ bool RequestParser::parse_request_line(std::string_view in) {
 
 bool RequestParser::parse_headers(std::string_view in) {
   while (true) {
-    const void* lf_ptr = std::memchr(in.data() + scan_, '\n', in.size() - scan_);
-    if (lf_ptr == nullptr) {
+    size_t lf = find_lf(in, scan_);
+    if (lf == std::string_view::npos) {
       scan_ = in.size();
       if (in.size() - request_start_ > limits_.max_header_bytes) {
         return fail(431, "header block too large");
       }
       return false;
     }
-    size_t lf = static_cast<size_t>(static_cast<const char*>(lf_ptr) - in.data());
     if (lf + 1 - request_start_ > limits_.max_header_bytes) {
       return fail(431, "header block too large");
     }
@@ -413,13 +420,12 @@ bool RequestParser::parse_body_length(std::string_view in) {
 
 // chunk = chunk-size [ chunk-ext ] CRLF chunk-data CRLF;  last-chunk = 1*"0" [ chunk-ext ] CRLF
 bool RequestParser::parse_chunk_size(std::string_view in) {
-  const void* lf_ptr = std::memchr(in.data() + scan_, '\n', in.size() - scan_);
-  if (lf_ptr == nullptr) {
+  size_t lf = find_lf(in, scan_);
+  if (lf == std::string_view::npos) {
     scan_ = in.size();
     if (in.size() - pos_ > kMaxChunkLineBytes) return fail(400, "chunk size line too long");
     return false;
   }
-  size_t lf = static_cast<size_t>(static_cast<const char*>(lf_ptr) - in.data());
   if (lf - pos_ > kMaxChunkLineBytes) return fail(400, "chunk size line too long");
   if (lf == pos_ || in[lf - 1] != '\r') return fail(400, "bare LF in chunk size");
   std::string_view line = in.substr(pos_, lf - 1 - pos_);
@@ -491,15 +497,14 @@ bool RequestParser::parse_chunk_crlf(std::string_view in) {
 
 bool RequestParser::parse_trailers(std::string_view in) {
   while (true) {
-    const void* lf_ptr = std::memchr(in.data() + scan_, '\n', in.size() - scan_);
-    if (lf_ptr == nullptr) {
+    size_t lf = find_lf(in, scan_);
+    if (lf == std::string_view::npos) {
       scan_ = in.size();
       if (in.size() - trailer_start_ > limits_.max_header_bytes) {
         return fail(431, "trailers too large");
       }
       return false;
     }
-    size_t lf = static_cast<size_t>(static_cast<const char*>(lf_ptr) - in.data());
     if (lf + 1 - trailer_start_ > limits_.max_header_bytes) return fail(431, "trailers too large");
     if (lf == pos_ || in[lf - 1] != '\r') return fail(400, "bare LF in trailers");
     std::string_view line = in.substr(pos_, lf - 1 - pos_);
