@@ -47,7 +47,10 @@ class PropSub final : public Subscriber {
 
 struct Run {
   Run(size_t loops, ChannelOptions opts, uint64_t seed)
-      : ex(loops), engine(ex, [opts](std::string_view) { return opts; }, seed), hub(ex, engine),
+      : ex(loops),
+        engine(
+            ex, [opts](std::string_view) { return opts; }, seed),
+        hub(ex, engine),
         rng(seed) {}
   FakeExecutor ex;
   MemoryEngine engine;

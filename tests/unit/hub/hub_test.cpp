@@ -19,7 +19,10 @@ using testing::FakeSubscriber;
 
 struct World {
   explicit World(size_t loops, ChannelOptions opts = {})
-      : ex(loops), engine(ex, [opts](std::string_view) { return opts; }, 99), hub(ex, engine) {}
+      : ex(loops),
+        engine(
+            ex, [opts](std::string_view) { return opts; }, 99),
+        hub(ex, engine) {}
 
   PublishResult publish(const std::string& ch, size_t from = 0) {
     PublishResult out;
@@ -38,7 +41,8 @@ struct World {
                             std::optional<std::string> since = std::nullopt) {
     SubscribeResult out;
     out.error = make_error_code(base::Errc::timeout);
-    ex.on(loop, [&] { hub.subscribe(&sub, ch, since, [&](SubscribeResult r) { out = std::move(r); }); });
+    ex.on(loop,
+          [&] { hub.subscribe(&sub, ch, since, [&](SubscribeResult r) { out = std::move(r); }); });
     ex.drain();
     return out;
   }
@@ -76,7 +80,9 @@ TEST(Hub, SubscribeWithSinceReplaysThenGoesLive) {
   w.publish("c");
   FakeSubscriber s;
   std::vector<std::string> seen;  // what the transport would write, in order
-  s.on_deliver = [&](const Delivery& d) { seen.push_back("live " + std::to_string(d.pub().offset)); };
+  s.on_deliver = [&](const Delivery& d) {
+    seen.push_back("live " + std::to_string(d.pub().offset));
+  };
   w.ex.on(2, [&] {
     w.hub.subscribe(&s, "c", epoch + ":1", [&](SubscribeResult r) {
       ASSERT_FALSE(r.error);
@@ -99,8 +105,8 @@ TEST(Hub, FailedRecoveryGivesTheCurrentCursorAndNoReplay) {
   std::string epoch = w.publish("c").epoch;
   for (int i = 0; i < 3; ++i) w.publish("c");
   FakeSubscriber a, b, c;
-  for (auto [sub, since] : {std::pair{&a, std::string("wrongEp1:2")},
-                            std::pair{&b, epoch + ":9"}, std::pair{&c, epoch + ":1"}}) {
+  for (auto [sub, since] : {std::pair{&a, std::string("wrongEp1:2")}, std::pair{&b, epoch + ":9"},
+                            std::pair{&c, epoch + ":1"}}) {
     SubscribeResult r = w.subscribe(*sub, "c", 1, since);
     ASSERT_FALSE(r.error) << since;
     EXPECT_FALSE(r.recovered) << since;
@@ -135,7 +141,8 @@ TEST(Hub, InvalidInputIsAnsweredAtOnce) {
                 [&](base::Result<PublishResult> r) { perr = r.error(); });
   EXPECT_EQ(perr, base::Errc::bad_channel);
   std::error_code herr;
-  w.hub.history("c", std::string("E:x"), 10, [&](base::Result<HistoryResult> r) { herr = r.error(); });
+  w.hub.history("c", std::string("E:x"), 10,
+                [&](base::Result<HistoryResult> r) { herr = r.error(); });
   EXPECT_EQ(herr, base::Errc::bad_cursor);
 }
 

@@ -252,7 +252,8 @@ TEST_F(MemoryEngineTest, OptionsComeFromTheChannelNamespace) {
   engine_ = std::make_unique<MemoryEngine>(
       *ex_,
       [](std::string_view ch) {
-        return channel_namespace(ch) == "nohist" ? ChannelOptions{0, 0} : ChannelOptions{10, 60'000};
+        return channel_namespace(ch) == "nohist" ? ChannelOptions{0, 0}
+                                                 : ChannelOptions{10, 60'000};
       },
       7);
   sink_ = std::make_unique<RecordingSink>(*ex_);
