@@ -66,9 +66,10 @@ std::optional<Cursor> Cursor::parse(std::string_view text) {
   std::string_view epoch = text.substr(0, colon);
   std::string_view digits = text.substr(colon + 1);
   for (char c : epoch) {
-    if (!is_alnum(c) && c != '_' && c != '-') return std::nullopt;
+    if (!is_alnum(c)) return std::nullopt;
   }
   if (digits.empty() || digits.size() > 20) return std::nullopt;
+  if (digits.size() > 1 && digits[0] == '0') return std::nullopt;  // one spelling per cursor
   uint64_t offset = 0;
   for (char c : digits) {
     if (c < '0' || c > '9') return std::nullopt;

@@ -17,8 +17,9 @@ std::string_view channel_namespace(std::string_view channel);
 /// A stable 64-bit FNV-1a hash (std::hash may differ between builds; ownership must not).
 uint64_t fnv1a(std::string_view bytes);
 
-/// Longest epoch accepted in a cursor text (ours are 8 characters; a Redis engine may differ).
-inline constexpr size_t kMaxEpochLength = 64;
+/// Longest epoch accepted in a cursor text (ours are 8 characters). Matches proto's cursor
+/// grammar (proto::kMaxEpochLength), so every epoch an engine makes fits a multi-cursor.
+inline constexpr size_t kMaxEpochLength = 16;
 
 /// A position in one channel's stream: the last offset seen, in the stream called `epoch`.
 /// An empty stream's cursor is `E:0`.
@@ -28,8 +29,8 @@ struct Cursor {
 
   /// "epoch:offset".
   std::string str() const;
-  /// Parses "epoch:offset": epoch is 1..kMaxEpochLength bytes of [A-Za-z0-9_-], offset is
-  /// decimal without sign and fits in uint64. Anything else gives nullopt.
+  /// Parses "epoch:offset": epoch is 1..kMaxEpochLength bytes of [A-Za-z0-9], offset is
+  /// decimal without sign or leading zero and fits in uint64. Anything else gives nullopt.
   static std::optional<Cursor> parse(std::string_view text);
 
   bool operator==(const Cursor&) const = default;
