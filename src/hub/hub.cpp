@@ -111,7 +111,7 @@ void Hub::subscribe(Subscriber* sub, std::string_view channel, std::optional<std
   auto fail = [&done](base::Errc e) {
     SubscribeResult r;
     r.error = make_error_code(e);
-    done(std::move(r));
+    if (done) done(std::move(r));
   };
   if (!valid_channel(channel)) return fail(base::Errc::bad_channel);
   std::optional<Cursor> from;
@@ -162,7 +162,7 @@ void Hub::on_subscribed(const std::string& channel, Subscriber* sub, uint64_t to
     unsubscribe(sub, channel);
     SubscribeResult res;
     res.error = err;
-    done(std::move(res));
+    if (done) done(std::move(res));
     return;
   }
   HistoryResult& h = r.value();
@@ -179,7 +179,7 @@ void Hub::on_subscribed(const std::string& channel, Subscriber* sub, uint64_t to
   }
 
   lc.walkers++;  // `done` may unsubscribe anything, even this channel's last subscriber
-  done(std::move(res));
+  if (done) done(std::move(res));
   // Publications that overtook the engine's answer and are newer than it follow the replay.
   for (size_t i = 0; i < lc.held.size(); ++i) {
     LocalChannel::Sub* cur = lc.find(sub, token);
