@@ -9,7 +9,8 @@ namespace {
 // Buckets 0..kSubBuckets-1 hold values 0..63 exactly. Above that, each power of two
 // [2^k, 2^(k+1)) is split into kSubBuckets linear steps: a uniform relative error of 1/64.
 constexpr int kMaxPower = 64;
-constexpr size_t kBucketCount = Histogram::kSubBuckets * (kMaxPower - Histogram::kSubBucketBits + 1);
+constexpr size_t kBucketCount =
+    Histogram::kSubBuckets * (kMaxPower - Histogram::kSubBucketBits + 1);
 }  // namespace
 
 Histogram::Histogram() : counts_(kBucketCount, 0) {}

@@ -11,7 +11,7 @@ namespace herald::base {
 
 class Histogram {
  public:
-  static constexpr int kSubBucketBits = 6;                 // 64 linear steps per power of two
+  static constexpr int kSubBucketBits = 6;  // 64 linear steps per power of two
   static constexpr uint64_t kSubBuckets = 1u << kSubBucketBits;
 
   Histogram();

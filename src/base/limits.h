@@ -8,24 +8,24 @@
 namespace herald::base::limits {
 
 // HTTP/1.1
-inline constexpr size_t kMaxRequestLine = 8 * 1024;       // longer URI -> 414
-inline constexpr size_t kMaxHeaderBytes = 16 * 1024;      // request line + headers -> 431
-inline constexpr size_t kMaxHeaderCount = 100;            // -> 431
-inline constexpr size_t kMaxBodyBytes = 1024 * 1024;      // -> 413
-inline constexpr uint32_t kHeaderTimeoutMs = 10'000;      // slowloris -> 408 and close
-inline constexpr uint32_t kKeepAliveTimeoutMs = 60'000;   // idle keep-alive -> close
-inline constexpr size_t kMaxPipelinedResponses = 64;      // pipelined requests in flight
+inline constexpr size_t kMaxRequestLine = 8 * 1024;      // longer URI -> 414
+inline constexpr size_t kMaxHeaderBytes = 16 * 1024;     // request line + headers -> 431
+inline constexpr size_t kMaxHeaderCount = 100;           // -> 431
+inline constexpr size_t kMaxBodyBytes = 1024 * 1024;     // -> 413
+inline constexpr uint32_t kHeaderTimeoutMs = 10'000;     // slowloris -> 408 and close
+inline constexpr uint32_t kKeepAliveTimeoutMs = 60'000;  // idle keep-alive -> close
+inline constexpr size_t kMaxPipelinedResponses = 64;     // pipelined requests in flight
 
 // Connections
-inline constexpr size_t kInputBufferBytes = 64 * 1024;    // initial read buffer
+inline constexpr size_t kInputBufferBytes = 64 * 1024;      // initial read buffer
 inline constexpr size_t kMaxOutputBytes = 4 * 1024 * 1024;  // pending output before eviction
-inline constexpr size_t kMaxConnections = 18'000;         // per process (fd limit is 20,000)
+inline constexpr size_t kMaxConnections = 18'000;           // per process (fd limit is 20,000)
 
 // WebSocket
-inline constexpr size_t kMaxWsMessage = 1024 * 1024;      // -> close 1009
+inline constexpr size_t kMaxWsMessage = 1024 * 1024;  // -> close 1009
 inline constexpr size_t kMaxWsFrameHeader = 14;
 inline constexpr uint32_t kWsPingIntervalMs = 25'000;
-inline constexpr uint32_t kWsPongTimeoutMs = 10'000;       // -> close 4010
+inline constexpr uint32_t kWsPongTimeoutMs = 10'000;  // -> close 4010
 
 // Channels and hub
 inline constexpr size_t kMaxChannelName = 255;

@@ -1,27 +1,36 @@
 #include "base/log.h"
 
+#include <sys/time.h>
 #include <atomic>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
-#include <sys/time.h>
 
 namespace herald::base {
 namespace {
 std::atomic<LogLevel> g_level{LogLevel::info};
 const char* name(LogLevel l) {
   switch (l) {
-    case LogLevel::debug: return "debug";
-    case LogLevel::info: return "info";
-    case LogLevel::warn: return "warn";
-    case LogLevel::error: return "error";
-    default: return "?";
+    case LogLevel::debug:
+      return "debug";
+    case LogLevel::info:
+      return "info";
+    case LogLevel::warn:
+      return "warn";
+    case LogLevel::error:
+      return "error";
+    default:
+      return "?";
   }
 }
 }  // namespace
 
-void set_log_level(LogLevel level) { g_level.store(level, std::memory_order_relaxed); }
-LogLevel log_level() { return g_level.load(std::memory_order_relaxed); }
+void set_log_level(LogLevel level) {
+  g_level.store(level, std::memory_order_relaxed);
+}
+LogLevel log_level() {
+  return g_level.load(std::memory_order_relaxed);
+}
 
 bool parse_log_level(const char* s, LogLevel* out) {
   static const char* names[] = {"debug", "info", "warn", "error", "off"};

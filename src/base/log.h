@@ -14,10 +14,10 @@ void log(LogLevel level, const char* fmt, ...) __attribute__((format(printf, 2, 
 
 }  // namespace herald::base
 
-#define HLOG(level, ...)                                                              \
-  do {                                                                                \
-    if (static_cast<int>(level) >= static_cast<int>(::herald::base::log_level()))     \
-      ::herald::base::log(level, __VA_ARGS__);                                        \
+#define HLOG(level, ...)                                                          \
+  do {                                                                            \
+    if (static_cast<int>(level) >= static_cast<int>(::herald::base::log_level())) \
+      ::herald::base::log(level, __VA_ARGS__);                                    \
   } while (0)
 #define HLOG_DEBUG(...) HLOG(::herald::base::LogLevel::debug, __VA_ARGS__)
 #define HLOG_INFO(...) HLOG(::herald::base::LogLevel::info, __VA_ARGS__)

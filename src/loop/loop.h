@@ -128,7 +128,7 @@ class Loop {
   int ready_ = 0;
 
   std::mutex post_mu_;
-  std::vector<std::function<void()>> posted_;  // guarded by post_mu_
+  std::vector<std::function<void()>> posted_;   // guarded by post_mu_
   std::vector<std::function<void()>> running_;  // swapped out of posted_ each iteration
   bool wake_pending_ = false;                   // guarded by post_mu_
 

@@ -31,6 +31,7 @@ class Timer {
   Timer* prev_ = nullptr;
   Timer* next_ = nullptr;
   uint64_t deadline_ms_ = 0;
+  size_t slot_ = 0;
   std::function<void()> cb_;
 };
 
@@ -54,6 +55,7 @@ class TimerWheel {
   friend class Timer;
   void link(Timer* t);
   void unlink(Timer* t);
+  Timer* pop_due(size_t slot, uint64_t now_ms);
 
   Timer* slots_[kSlots] = {};
   uint64_t now_ms_;

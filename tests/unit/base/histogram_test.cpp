@@ -12,8 +12,8 @@ TEST(Histogram, SmallValuesAreExact) {
 }
 
 TEST(Histogram, BucketsCoverTheirValuesWithBoundedError) {
-  for (uint64_t v : std::initializer_list<uint64_t>{64, 65, 127, 128, 1000, 123456789, (1ull << 40) + 7,
-                     UINT64_MAX}) {
+  for (uint64_t v : std::initializer_list<uint64_t>{64, 65, 127, 128, 1000, 123456789,
+                                                    (1ull << 40) + 7, UINT64_MAX}) {
     size_t b = Histogram::bucket_of(v);
     EXPECT_LE(Histogram::bucket_low(b), v);
     EXPECT_GE(Histogram::bucket_high(b), v);
@@ -23,7 +23,8 @@ TEST(Histogram, BucketsCoverTheirValuesWithBoundedError) {
 }
 
 TEST(Histogram, BucketsAreContiguous) {
-  for (size_t i = 1; i < 2000; ++i) EXPECT_EQ(Histogram::bucket_high(i - 1) + 1, Histogram::bucket_low(i));
+  for (size_t i = 1; i < 2000; ++i)
+    EXPECT_EQ(Histogram::bucket_high(i - 1) + 1, Histogram::bucket_low(i));
 }
 
 TEST(Histogram, Percentiles) {

@@ -21,7 +21,9 @@ TEST(SharedBuffer, CopiesShareOneBlock) {
 TEST(SharedBuffer, AllocateGivesWritableBytes) {
   char* p = nullptr;
   SharedBuffer b = SharedBuffer::allocate(3, &p);
-  p[0] = 'a'; p[1] = 'b'; p[2] = 'c';
+  p[0] = 'a';
+  p[1] = 'b';
+  p[2] = 'c';
   EXPECT_EQ(b.view(), "abc");
 }
 

@@ -1,0 +1,227 @@
+#include "loop/loop.h"
+
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+
+#include "base/log.h"
+#include "base/time.h"
+
+namespace herald::loop {
+
+namespace {
+constexpr int kMaxEvents = 256;
+}  // namespace
+
+class Loop::WakeHandler final : public IoHandler {
+ public:
+  explicit WakeHandler(Loop* loop) : loop_(loop) {}
+  void on_io(uint32_t) override { loop_->drain_wakeup(); }
+
+ private:
+  Loop* loop_;
+};
+
+class Loop::SignalHandler final : public IoHandler {
+ public:
+  explicit SignalHandler(Loop* loop) : loop_(loop) {}
+  void on_io(uint32_t) override { loop_->handle_signals(); }
+
+ private:
+  Loop* loop_;
+};
+
+Loop::Loop(int index) : index_(index), events_(kMaxEvents), timers_(base::monotonic_ms()) {
+  now_ns_ = base::monotonic_ns();
+  epfd_ = epoll_create1(EPOLL_CLOEXEC);
+  wakefd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (epfd_ < 0 || wakefd_ < 0) {
+    HLOG_ERROR("loop %d: epoll/eventfd: %s", index, std::strerror(errno));
+    std::abort();
+  }
+  wake_handler_ = std::make_unique<WakeHandler>(this);
+  add(wakefd_, EPOLLIN, wake_handler_.get());
+}
+
+Loop::~Loop() {
+  reap();
+  if (sigfd_ >= 0) close(sigfd_);
+  close(wakefd_);
+  close(epfd_);
+}
+
+void Loop::add(int fd, uint32_t events, IoHandler* handler) {
+  epoll_event ev{};
+  ev.events = events;
+  ev.data.ptr = handler;
+  if (epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) != 0)
+    HLOG_ERROR("loop %d: epoll add fd %d: %s", index_, fd, std::strerror(errno));
+}
+
+void Loop::modify(int fd, uint32_t events, IoHandler* handler) {
+  epoll_event ev{};
+  ev.events = events;
+  ev.data.ptr = handler;
+  if (epoll_ctl(epfd_, EPOLL_CTL_MOD, fd, &ev) != 0)
+    HLOG_ERROR("loop %d: epoll mod fd %d: %s", index_, fd, std::strerror(errno));
+}
+
+void Loop::remove(int fd) {
+  // An event for this fd may still sit in this iteration's ready list; its handler stays
+  // alive until phase 8 (deletion is deferred) and ignores events once closed.
+  epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
+}
+
+void Loop::post(std::function<void()> fn) {
+  bool wake;
+  {
+    std::lock_guard<std::mutex> lock(post_mu_);
+    posted_.push_back(std::move(fn));
+    wake = !wake_pending_;
+    wake_pending_ = true;
+  }
+  // One eventfd write per batch of posts: the flag is cleared when the loop swaps the queue.
+  if (wake) {
+    uint64_t one = 1;
+    ssize_t r = write(wakefd_, &one, sizeof one);
+    (void)r;
+  }
+}
+
+void Loop::defer(std::function<void()> fn) {
+  deferred_.push_back(std::move(fn));
+}
+
+void Loop::request_flush(Flushable* f) {
+  if (f->flush_queued_) return;
+  f->flush_queued_ = true;
+  flush_list_.push_back(f);
+}
+
+void Loop::defer_delete(Deletable* obj) {
+  reap_list_.push_back(obj);
+}
+
+void Loop::on_signal(int signo, std::function<void()> fn) {
+  sigset_t set;
+  sigemptyset(&set);
+  for (auto& [s, f] : signal_handlers_) sigaddset(&set, s);
+  sigaddset(&set, signo);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  signal_handlers_.emplace_back(signo, std::move(fn));
+  if (sigfd_ < 0) {
+    sigfd_ = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    sig_handler_ = std::make_unique<SignalHandler>(this);
+    add(sigfd_, EPOLLIN, sig_handler_.get());
+  } else {
+    signalfd(sigfd_, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+  }
+}
+
+void Loop::run() {
+  stopping_ = false;
+  while (!stopping_) run_once(-1);
+}
+
+void Loop::stop() {
+  post([this] { stopping_ = true; });
+}
+
+void Loop::run_once(int max_wait_ms) {
+  wait(max_wait_ms);          // 1. wait
+  now_ns_ = wake_ns_;         // 2. now (cached for the whole iteration)
+  dispatch_io();              // 3. io
+  run_posted();               // 4. posted
+  timers_.advance(now_ms());  // 5. timers
+  run_deferred();             // 6. deferred
+  flush_pending();            // 7. flush
+  reap();                     // 8. reap
+  ++iterations_;
+}
+
+void Loop::wait(int max_wait_ms) {
+  int timeout = max_wait_ms;
+  int64_t next = timers_.next_timeout_ms(base::monotonic_ms());
+  if (next >= 0 && (timeout < 0 || next < timeout)) timeout = static_cast<int>(next);
+  // Work left over (a deferred closure queued by a reap, say) must not wait.
+  if (!deferred_.empty() || !flush_list_.empty()) timeout = 0;
+  ready_ = epoll_wait(epfd_, events_.data(), static_cast<int>(events_.size()), timeout);
+  if (ready_ < 0) {
+    if (errno != EINTR) HLOG_ERROR("loop %d: epoll_wait: %s", index_, std::strerror(errno));
+    ready_ = 0;
+  }
+  wake_ns_ = base::monotonic_ns();
+}
+
+void Loop::dispatch_io() {
+  for (int i = 0; i < ready_; ++i) {
+    auto* h = static_cast<IoHandler*>(events_[i].data.ptr);
+    if (!h) continue;
+    uint64_t t = base::monotonic_ns();
+    lag_us_.record((t - wake_ns_) / 1000u);
+    h->on_io(events_[i].events);
+  }
+  // A full batch means more may be ready: grow so that one wait takes them all next time.
+  if (ready_ == static_cast<int>(events_.size()) && events_.size() < 4096)
+    events_.resize(events_.size() * 2);
+  ready_ = 0;
+}
+
+void Loop::drain_wakeup() {
+  uint64_t v;
+  while (read(wakefd_, &v, sizeof v) > 0) {
+  }
+}
+
+void Loop::run_posted() {
+  {
+    std::lock_guard<std::mutex> lock(post_mu_);
+    running_.swap(posted_);
+    wake_pending_ = false;
+  }
+  if (running_.empty()) return;
+  for (auto& fn : running_) fn();
+  running_.clear();
+}
+
+void Loop::run_deferred() {
+  // Closures may defer more closures; run until quiet (bounded by what they queue).
+  for (size_t round = 0; round < 16 && !deferred_.empty(); ++round) {
+    std::vector<std::function<void()>> batch;
+    batch.swap(deferred_);
+    for (auto& fn : batch) fn();
+  }
+}
+
+void Loop::flush_pending() {
+  // Flushing may queue more flushes (a write error closes a connection, which may notify
+  // another); index-based so appends during the walk are served in the same phase.
+  for (size_t i = 0; i < flush_list_.size(); ++i) {
+    Flushable* f = flush_list_[i];
+    f->flush_queued_ = false;
+    f->flush();
+  }
+  flush_list_.clear();
+}
+
+void Loop::reap() {
+  while (!reap_list_.empty()) {
+    std::vector<Deletable*> batch;
+    batch.swap(reap_list_);
+    for (Deletable* d : batch) delete d;
+  }
+}
+
+void Loop::handle_signals() {
+  signalfd_siginfo info;
+  while (read(sigfd_, &info, sizeof info) == sizeof info) {
+    for (auto& [signo, fn] : signal_handlers_)
+      if (static_cast<uint32_t>(signo) == info.ssi_signo) fn();
+  }
+}
+
+}  // namespace herald::loop

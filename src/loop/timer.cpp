@@ -1,0 +1,98 @@
+#include "loop/timer.h"
+
+namespace herald::loop {
+
+void Timer::start(TimerWheel& wheel, uint64_t delay_ms, std::function<void()> cb) {
+  cb_ = std::move(cb);
+  last_wheel_ = &wheel;
+  restart(delay_ms);
+}
+
+void Timer::restart(uint64_t delay_ms) {
+  TimerWheel* wheel = last_wheel_;
+  stop();
+  deadline_ms_ = wheel->now_ms() + delay_ms;
+  wheel->link(this);
+}
+
+void Timer::stop() {
+  if (wheel_) wheel_->unlink(this);
+}
+
+TimerWheel::TimerWheel(uint64_t now_ms) : now_ms_(now_ms), current_tick_(now_ms / kTickMs) {}
+
+TimerWheel::~TimerWheel() {
+  for (Timer*& head : slots_) {
+    while (head) unlink(head);
+  }
+}
+
+void TimerWheel::link(Timer* t) {
+  // A deadline in the past or in the current tick lands in the next tick, so that a timer
+  // armed from inside a timer callback never runs in the same advance() call.
+  uint64_t tick = (t->deadline_ms_ + kTickMs - 1) / kTickMs;
+  if (tick <= current_tick_) tick = current_tick_ + 1;
+  t->slot_ = tick % kSlots;
+  Timer*& head = slots_[t->slot_];
+  t->prev_ = nullptr;
+  t->next_ = head;
+  if (head) head->prev_ = t;
+  head = t;
+  t->wheel_ = this;
+  ++count_;
+}
+
+void TimerWheel::unlink(Timer* t) {
+  if (t->prev_) {
+    t->prev_->next_ = t->next_;
+  } else {
+    slots_[t->slot_] = t->next_;
+  }
+  if (t->next_) t->next_->prev_ = t->prev_;
+  t->prev_ = t->next_ = nullptr;
+  t->wheel_ = nullptr;
+  --count_;
+}
+
+Timer* TimerWheel::pop_due(size_t slot, uint64_t now_ms) {
+  for (Timer* t = slots_[slot]; t; t = t->next_) {
+    if (t->deadline_ms_ <= now_ms) {
+      unlink(t);
+      return t;
+    }
+  }
+  return nullptr;
+}
+
+void TimerWheel::advance(uint64_t now_ms) {
+  if (now_ms < now_ms_) return;
+  now_ms_ = now_ms;
+  uint64_t target = now_ms / kTickMs;
+  // Visit each tick up to now; after one full lap every slot has been seen, so stop there.
+  // Timers are popped one at a time and run, so a callback may stop or re-arm any timer
+  // (including ones due in the same tick) without invalidating what we walk.
+  uint64_t steps = 0;
+  while (current_tick_ < target && steps < kSlots && count_ > 0) {
+    ++current_tick_;
+    ++steps;
+    size_t slot = current_tick_ % kSlots;
+    while (Timer* t = pop_due(slot, now_ms)) {
+      std::function<void()> cb = t->cb_;  // the callback may re-arm the timer with a new one
+      if (cb) cb();
+    }
+  }
+  if (current_tick_ < target) current_tick_ = target;
+}
+
+int64_t TimerWheel::next_timeout_ms(uint64_t now_ms) const {
+  if (count_ == 0) return -1;
+  for (uint64_t i = 1; i <= kSlots; ++i) {
+    if (slots_[(current_tick_ + i) % kSlots]) {
+      uint64_t at = (current_tick_ + i) * kTickMs;
+      return at > now_ms ? int64_t(at - now_ms) : 0;
+    }
+  }
+  return int64_t(kSlots * kTickMs);
+}
+
+}  // namespace herald::loop

@@ -1,0 +1,299 @@
+#include "net/connection.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+
+#include "base/log.h"
+
+namespace herald::net {
+
+namespace {
+constexpr size_t kReadChunk = 16 * 1024;
+constexpr int kMaxIov = 64;
+constexpr uint64_t kLingerMs = 2000;
+// Output past this stops reading: a client that pipelines requests without reading the
+// responses cannot make us buffer without bound.
+constexpr size_t kReadPauseOutputBytes = 1024 * 1024;
+}  // namespace
+
+void ConnectionHandler::on_eof(Connection& conn) {
+  conn.close();
+}
+
+Connection::Connection(loop::Loop& loop, int fd, const Address& peer, size_t max_input)
+    : loop_(loop), fd_(fd), peer_(peer), max_input_(max_input) {}
+
+Connection::~Connection() {
+  if (fd_ >= 0) {
+    loop_.remove(fd_);
+    ::close(fd_);
+  }
+}
+
+void Connection::start(std::unique_ptr<ConnectionHandler> handler, bool connecting) {
+  handler_ = std::move(handler);
+  state_ = connecting ? State::connecting : State::open;
+  interest_ = connecting ? EPOLLOUT : EPOLLIN | EPOLLRDHUP;
+  want_write_ = connecting;
+  loop_.add(fd_, interest_, this);
+}
+
+void Connection::replace_handler(std::unique_ptr<ConnectionHandler> handler) {
+  if (handler_) loop_.defer_delete(handler_.release());
+  handler_ = std::move(handler);
+}
+
+void Connection::pause_reading() {
+  if (!reading_) return;
+  reading_ = false;
+  update_interest();
+}
+
+void Connection::resume_reading() {
+  if (reading_) return;
+  reading_ = true;
+  update_interest();
+  // Bytes may already be buffered (pipelined requests): deliver them in this iteration.
+  if (!input_.empty() && state_ == State::open) {
+    loop_.defer([this] {
+      if (state_ == State::open && reading_ && !input_.empty() && handler_)
+        handler_->on_data(*this);
+    });
+  }
+}
+
+void Connection::update_interest() {
+  if (state_ == State::closed) return;
+  uint32_t want = 0;
+  bool read = (state_ == State::open && reading_ && pending_bytes_ < kReadPauseOutputBytes) ||
+              state_ == State::lingering;
+  if (read) want |= EPOLLIN | EPOLLRDHUP;
+  if (want_write_) want |= EPOLLOUT;
+  if (want != interest_) {
+    interest_ = want;
+    loop_.modify(fd_, want, this);
+  }
+}
+
+void Connection::send(std::string_view bytes) {
+  if (bytes.empty()) return;
+  send(base::SharedBuffer::copy_of(bytes));
+}
+
+void Connection::send(base::SharedBuffer buf) {
+  size_t n = buf.size();
+  send(std::move(buf), 0, n);
+}
+
+void Connection::send(base::SharedBuffer buf, size_t offset, size_t len) {
+  if (len == 0 || state_ == State::closed || state_ == State::lingering) return;
+  out_.push_back(Slice{std::move(buf), static_cast<uint32_t>(offset), static_cast<uint32_t>(len)});
+  pending_bytes_ += len;
+  if (!want_write_) loop_.request_flush(this);
+}
+
+void Connection::flush() {
+  if (state_ == State::closed || state_ == State::connecting) return;
+  while (out_head_ < out_.size()) {
+    iovec iov[kMaxIov];
+    int n = 0;
+    for (size_t i = out_head_; i < out_.size() && n < kMaxIov; ++i, ++n) {
+      iov[n].iov_base = const_cast<char*>(out_[i].buf.data() + out_[i].off);
+      iov[n].iov_len = out_[i].len;
+    }
+    ssize_t w = ::writev(fd_, iov, n);
+    ++stats_.write_calls;
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN) {
+        if (!want_write_) {
+          want_write_ = true;
+          update_interest();
+        }
+        return;
+      }
+      abort(std::error_code(errno, std::system_category()));
+      return;
+    }
+    stats_.bytes_out += static_cast<uint64_t>(w);
+    pending_bytes_ -= static_cast<size_t>(w);
+    size_t left = static_cast<size_t>(w);
+    while (left > 0) {
+      Slice& s = out_[out_head_];
+      if (left >= s.len) {
+        left -= s.len;
+        s.buf = base::SharedBuffer();
+        ++out_head_;
+      } else {
+        s.off += static_cast<uint32_t>(left);
+        s.len -= static_cast<uint32_t>(left);
+        left = 0;
+      }
+    }
+  }
+  // Everything written.
+  out_.clear();
+  out_head_ = 0;
+  bool was_blocked = want_write_;
+  want_write_ = false;
+  update_interest();  // disarms EPOLLOUT; resumes reading if it paused on output volume
+  if (state_ == State::draining) {
+    ::shutdown(fd_, SHUT_WR);
+    state_ = State::lingering;
+    update_interest();
+    linger_timer_.start(loop_.timers(), kLingerMs, [this] { finish_close({}); });
+    return;
+  }
+  if (was_blocked && handler_ && state_ == State::open) handler_->on_drained(*this);
+}
+
+void Connection::on_io(uint32_t events) {
+  if (state_ == State::closed) return;
+  if (state_ == State::connecting) {
+    int err = 0;
+    socklen_t len = sizeof err;
+    getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len);
+    if (err != 0 || (events & (EPOLLERR | EPOLLHUP))) {
+      abort(std::error_code(err ? err : ECONNREFUSED, std::system_category()));
+      return;
+    }
+    int one = 1;
+    setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    state_ = State::open;
+    want_write_ = false;
+    update_interest();
+    if (handler_) handler_->on_connected(*this);
+    if (!out_.empty() && state_ == State::open) loop_.request_flush(this);
+    return;
+  }
+  if (events & EPOLLOUT) handle_writable();
+  if (state_ == State::closed) return;
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+    if (state_ == State::lingering) {
+      linger_read();
+    } else if (state_ == State::open) {
+      handle_readable();
+    } else if (events & (EPOLLHUP | EPOLLERR)) {
+      finish_close(std::error_code(ECONNRESET, std::system_category()));
+    }
+  }
+}
+
+void Connection::handle_writable() {
+  flush();
+}
+
+void Connection::handle_readable() {
+  // Read what is there, up to the input limit; one or two reads per readiness keeps a
+  // flood from one client from starving the others (epoll is level-triggered).
+  for (int round = 0; round < 4 && state_ == State::open && reading_; ++round) {
+    size_t room = max_input_ > input_.size() ? max_input_ - input_.size() : 0;
+    if (room == 0) {
+      // The handler did not consume a full buffer: it is over its limit and must have
+      // answered already; nothing more can be accepted.
+      if (handler_) handler_->on_data(*this);
+      if (state_ == State::open && input_.size() >= max_input_) abort(base::Errc::limit_exceeded);
+      return;
+    }
+    size_t chunk = room < kReadChunk ? room : kReadChunk;
+    char* p = input_.prepare(chunk);
+    ssize_t r = ::read(fd_, p, chunk);
+    ++stats_.read_calls;
+    if (r > 0) {
+      input_.commit(static_cast<size_t>(r));
+      stats_.bytes_in += static_cast<uint64_t>(r);
+      if (handler_) handler_->on_data(*this);
+      if (static_cast<size_t>(r) < chunk) return;
+      continue;
+    }
+    input_.commit(0);
+    if (r == 0) {
+      if (handler_) {
+        handler_->on_eof(*this);
+      } else {
+        close();
+      }
+      return;
+    }
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN) return;
+    abort(std::error_code(errno, std::system_category()));
+    return;
+  }
+}
+
+void Connection::linger_read() {
+  char sink[4096];
+  for (;;) {
+    ssize_t r = ::read(fd_, sink, sizeof sink);
+    if (r > 0) continue;
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0 && errno == EAGAIN) return;
+    finish_close({});
+    return;
+  }
+}
+
+void Connection::close() {
+  if (state_ == State::closed || state_ == State::draining || state_ == State::lingering) return;
+  if (state_ == State::connecting) {
+    finish_close({});
+    return;
+  }
+  state_ = State::draining;
+  reading_ = false;
+  update_interest();
+  loop_.request_flush(this);  // phase 7 writes what is left, then shuts down the write side
+}
+
+void Connection::abort(std::error_code ec) {
+  if (state_ == State::closed) return;
+  if (fd_ >= 0) {
+    linger l{1, 0};  // RST instead of FIN: the peer learns at once that data was lost
+    setsockopt(fd_, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+  }
+  finish_close(ec);
+}
+
+void Connection::finish_close(std::error_code ec) {
+  if (state_ == State::closed) return;
+  state_ = State::closed;
+  linger_timer_.stop();
+  loop_.remove(fd_);
+  ::close(fd_);
+  fd_ = -1;
+  out_.clear();
+  out_head_ = 0;
+  pending_bytes_ = 0;
+  if (set_) set_->erase(this);
+  if (handler_) handler_->on_close(*this, ec);
+  loop_.defer_delete(this);
+}
+
+void ConnectionSet::insert(Connection* c) {
+  c->set_ = this;
+  c->set_prev_ = nullptr;
+  c->set_next_ = head_;
+  if (head_) head_->set_prev_ = c;
+  head_ = c;
+  ++size_;
+}
+
+void ConnectionSet::erase(Connection* c) {
+  if (c->set_ != this) return;
+  if (c->set_prev_)
+    c->set_prev_->set_next_ = c->set_next_;
+  else
+    head_ = c->set_next_;
+  if (c->set_next_) c->set_next_->set_prev_ = c->set_prev_;
+  c->set_prev_ = c->set_next_ = nullptr;
+  c->set_ = nullptr;
+  --size_;
+}
+
+}  // namespace herald::net

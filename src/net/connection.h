@@ -1,0 +1,151 @@
+#pragma once
+// A TCP connection on one loop: bounded input, a queue of output slices flushed with writev
+// once per iteration (EPOLLOUT only after EAGAIN), graceful close with lingering, abort, and
+// deferred deletion. The protocol logic lives in a ConnectionHandler that the connection owns
+// and that can be replaced (HTTP -> WebSocket upgrade).
+#include <sys/uio.h>
+
+#include <cstdint>
+#include <memory>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+#include "base/byte_buffer.h"
+#include "base/shared_buffer.h"
+#include "loop/loop.h"
+#include "loop/timer.h"
+#include "net/address.h"
+
+namespace herald::net {
+
+class Connection;
+class ConnectionSet;
+
+/// Protocol logic of a connection. Called on the connection's loop only.
+class ConnectionHandler : public loop::Deletable {
+ public:
+  /// New bytes are in conn.input(); consume() what was used. Not called after close().
+  virtual void on_data(Connection& conn) = 0;
+  /// The peer shut down its sending side (read returned 0). Default: close after flushing.
+  virtual void on_eof(Connection& conn);
+  /// All queued output was written after a flush had hit EAGAIN (backpressure released).
+  virtual void on_drained(Connection& conn) {}
+  /// An outgoing connect() finished (client side only).
+  virtual void on_connected(Connection& conn) {}
+  /// Last call: the connection is closed (by either side). `ec` says why (empty: normal close).
+  /// The handler is deleted at the end of the iteration.
+  virtual void on_close(Connection& conn, std::error_code ec) {}
+};
+
+struct ConnectionStats {
+  uint64_t bytes_in = 0;
+  uint64_t bytes_out = 0;
+  uint64_t write_calls = 0;
+  uint64_t read_calls = 0;
+};
+
+class Connection final : public loop::IoHandler, public loop::Flushable, public loop::Deletable {
+ public:
+  /// Takes ownership of the connected non-blocking `fd`. Call start() to begin reading.
+  Connection(loop::Loop& loop, int fd, const Address& peer, size_t max_input);
+  ~Connection() override;
+
+  /// Begins (or, client side, waits for the connect to finish and then begins) reading.
+  void start(std::unique_ptr<ConnectionHandler> handler, bool connecting = false);
+  /// Replaces the handler (protocol upgrade). The old one is deleted after the iteration.
+  void replace_handler(std::unique_ptr<ConnectionHandler> handler);
+  ConnectionHandler* handler() const { return handler_.get(); }
+
+  loop::Loop& loop() const { return loop_; }
+  const Address& peer() const { return peer_; }
+  int fd() const { return fd_; }
+
+  // --- input -------------------------------------------------------------------------------
+  base::ByteBuffer& input() { return input_; }
+  void consume(size_t n) { input_.consume(n); }
+  /// Stops/resumes delivering on_data (e.g. while a response is pending).
+  void pause_reading();
+  void resume_reading();
+
+  // --- output ------------------------------------------------------------------------------
+  /// Queues bytes (copied) / a shared buffer (referenced); written before the loop sleeps.
+  void send(std::string_view bytes);
+  void send(base::SharedBuffer buf);
+  void send(base::SharedBuffer buf, size_t offset, size_t len);
+  /// Bytes queued and not yet accepted by the kernel.
+  size_t pending_bytes() const { return pending_bytes_; }
+
+  // --- closing -----------------------------------------------------------------------------
+  /// Graceful: stop reading, write what is queued, shut down the write side, wait briefly
+  /// for the peer's FIN (lingering close, so the peer sees our last response instead of an
+  /// RST), then close. on_close runs when the fd is closed.
+  void close();
+  /// Immediate: drop queued output and reset the connection.
+  void abort(std::error_code ec = {});
+  bool closing() const { return state_ != State::open && state_ != State::connecting; }
+  bool closed() const { return state_ == State::closed; }
+
+  const ConnectionStats& stats() const { return stats_; }
+
+  // Intrusive links for ConnectionSet.
+  Connection* set_prev_ = nullptr;
+  Connection* set_next_ = nullptr;
+  ConnectionSet* set_ = nullptr;
+
+ private:
+  enum class State { connecting, open, draining, lingering, closed };
+  struct Slice {
+    base::SharedBuffer buf;
+    uint32_t off;
+    uint32_t len;
+  };
+
+  void on_io(uint32_t events) override;
+  void flush() override;
+  void handle_readable();
+  void handle_writable();
+  void update_interest();
+  void finish_close(std::error_code ec);
+  void linger_read();
+
+  loop::Loop& loop_;
+  int fd_;
+  Address peer_;
+  size_t max_input_;
+  State state_ = State::open;
+  bool reading_ = true;
+  bool want_write_ = false;  // EPOLLOUT armed
+  uint32_t interest_ = 0;    // current epoll mask
+  std::unique_ptr<ConnectionHandler> handler_;
+  base::ByteBuffer input_;
+  std::vector<Slice> out_;
+  size_t out_head_ = 0;
+  size_t pending_bytes_ = 0;
+  loop::Timer linger_timer_;
+  ConnectionStats stats_;
+};
+
+/// The connections of one loop, for counting, draining and shutdown. Not owning: a
+/// connection removes itself when it closes.
+class ConnectionSet {
+ public:
+  void insert(Connection* c);
+  void erase(Connection* c);
+  size_t size() const { return size_; }
+  /// Calls fn on every connection; fn may close connections (they stay linked until closed).
+  template <typename Fn>
+  void for_each(Fn fn) {
+    for (Connection* c = head_; c;) {
+      Connection* next = c->set_next_;
+      fn(*c);
+      c = next;
+    }
+  }
+
+ private:
+  Connection* head_ = nullptr;
+  size_t size_ = 0;
+};
+
+}  // namespace herald::net

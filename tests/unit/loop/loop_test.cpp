@@ -1,0 +1,88 @@
+#include "loop/loop.h"
+
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <thread>
+
+namespace herald::loop {
+
+TEST(Loop, PostFromOtherThreadsRunsInOrderPerProducer) {
+  Loop loop;
+  std::vector<int> seen;
+  constexpr int kN = 2000;
+  std::thread t([&] {
+    for (int i = 0; i < kN; ++i) loop.post([&seen, i] { seen.push_back(i); });
+    loop.post([&] { loop.stop(); });
+  });
+  loop.run();
+  t.join();
+  ASSERT_EQ(seen.size(), size_t(kN));
+  for (int i = 0; i < kN; ++i) EXPECT_EQ(seen[i], i);
+}
+
+TEST(Loop, TimerWakesTheLoop) {
+  Loop loop;
+  Timer t;
+  bool fired = false;
+  t.start(loop.timers(), 20, [&] {
+    fired = true;
+    loop.stop();
+  });
+  uint64_t start = loop.now_ms();
+  loop.run();
+  EXPECT_TRUE(fired);
+  EXPECT_GE(loop.now_ms() - start, 16u);
+}
+
+namespace {
+struct Flusher : Flushable {
+  int flushes = 0;
+  void flush() override { ++flushes; }
+};
+struct Victim : Deletable {
+  bool* deleted;
+  explicit Victim(bool* d) : deleted(d) {}
+  ~Victim() override { *deleted = true; }
+};
+}  // namespace
+
+TEST(Loop, FlushOncePerIterationAndDeleteAfterIt) {
+  Loop loop;
+  Flusher f;
+  bool deleted = false;
+  auto* v = new Victim(&deleted);
+  loop.post([&] {
+    loop.request_flush(&f);
+    loop.request_flush(&f);
+    loop.defer_delete(v);
+    EXPECT_FALSE(deleted);  // still alive for the rest of the iteration
+  });
+  loop.run_once(100);
+  EXPECT_EQ(f.flushes, 1);
+  EXPECT_TRUE(deleted);
+}
+
+TEST(Loop, SignalsArriveThroughSignalfd) {
+  Loop loop;
+  bool got = false;
+  loop.on_signal(SIGUSR1, [&] {
+    got = true;
+    loop.stop();
+  });
+  ::raise(SIGUSR1);
+  loop.run();
+  EXPECT_TRUE(got);
+}
+
+TEST(Loop, LagIsMeasured) {
+  Loop loop;
+  loop.post([] {});
+  Timer t;
+  t.start(loop.timers(), 5, [&] { loop.stop(); });
+  loop.run();
+  EXPECT_GE(loop.iterations(), 1u);
+  EXPECT_GE(loop.lag_us().count(), 1u);  // the wakeup eventfd counts as an io event
+}
+
+}  // namespace herald::loop
