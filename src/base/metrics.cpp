@@ -1,0 +1,22 @@
+#include "base/metrics.h"
+
+namespace herald::base {
+
+void Metrics::add(const Metrics& o) {
+  connections_accepted += o.connections_accepted;
+  connections_rejected += o.connections_rejected;
+  for (int i = 0; i < static_cast<int>(Transport::count); ++i) connections_open[i] += o.connections_open[i];
+  http_requests += o.http_requests;
+  http_errors += o.http_errors;
+  messages_in += o.messages_in;
+  messages_out += o.messages_out;
+  bytes_in += o.bytes_in;
+  bytes_out += o.bytes_out;
+  slow_consumer_evictions += o.slow_consumer_evictions;
+  drops += o.drops;
+  recoveries_ok += o.recoveries_ok;
+  recoveries_failed += o.recoveries_failed;
+  ws_closes_protocol += o.ws_closes_protocol;
+}
+
+}  // namespace herald::base
