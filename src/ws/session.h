@@ -1,0 +1,17 @@
+#pragma once
+// WebSocket sessions (RFC 6455) on top of an HTTP upgrade: the herald.v1 JSON protocol on
+// GET /ws, and a plain echo endpoint on GET /ws/echo (--debug-echo) for conformance runs and
+// echo benchmarks.
+#include "http/parser.h"
+#include "http/session.h"
+
+namespace herald::ws {
+
+enum class Endpoint { herald_v1, echo };
+
+/// Validates the upgrade request in `req`; on success answers 101 and takes the connection
+/// over with a WebSocket session for `endpoint`; otherwise answers the HTTP error (400, 403
+/// for an Origin not allowed, 426...).
+void handle_upgrade(http::HttpSession& session, http::Request& req, Endpoint endpoint);
+
+}  // namespace herald::ws
