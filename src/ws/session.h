@@ -14,4 +14,9 @@ enum class Endpoint { herald_v1, echo };
 /// for an Origin not allowed, 426...).
 void handle_upgrade(http::HttpSession& session, http::Request& req, Endpoint endpoint);
 
+/// SIGTERM drain: when `conn`'s handler is a WebSocket session (herald.v1 or echo), sends it a
+/// close 4001 "shutdown" (clients reconnect elsewhere), closes it gracefully and returns true.
+/// Returns false for any other connection. Call on the connection's loop.
+bool drain(net::Connection& conn);
+
 }  // namespace herald::ws

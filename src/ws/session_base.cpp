@@ -1,0 +1,137 @@
+#include "ws/session_base.h"
+
+#include <cstring>
+
+#include "ws/frame.h"
+
+namespace herald::ws {
+
+base::SharedBuffer make_frame(Opcode op, std::string_view payload) {
+  char header[kMaxFrameHeader];
+  size_t hlen = frame_header(op, payload.size(), true, header);
+  char* out = nullptr;
+  base::SharedBuffer buf = base::SharedBuffer::allocate(hlen + payload.size(), &out);
+  std::memcpy(out, header, hlen);
+  if (!payload.empty()) std::memcpy(out + hlen, payload.data(), payload.size());
+  return buf;
+}
+
+WsSessionBase::WsSessionBase(http::LoopContext& ctx, net::Connection& conn,
+                             base::Transport transport, WsLimits limits)
+    : ctx_(ctx), conn_(conn), reader_(limits), transport_(transport) {
+  ++ctx_.metrics->connections_open[static_cast<int>(transport_)];
+  counted_ = true;
+  last_rx_ms_ = ctx_.loop->now_ms();
+  arm_keepalive();
+}
+
+WsSessionBase::~WsSessionBase() {
+  if (counted_) --ctx_.metrics->connections_open[static_cast<int>(transport_)];
+}
+
+void WsSessionBase::arm_keepalive() {
+  uint32_t interval = ctx_.settings->ws_ping_interval_ms;
+  if (interval == 0) return;  // keepalive disabled
+  timer_.start(ctx_.loop->timers(), interval, [this] { on_timer(); });
+}
+
+// Keepalive: one timer per connection. It fires every ping interval; when the peer sent
+// nothing for a whole interval it gets a ping and the timer becomes the pong deadline. A peer
+// that keeps talking is never pinged (its traffic proves it alive), so a busy connection costs
+// one timer re-arm per interval, not one ping.
+void WsSessionBase::on_timer() {
+  if (closing_) return;
+  const base::Settings& s = *ctx_.settings;
+  if (awaiting_pong_) {
+    close_with(app_close::kNoPong, "no pong");
+    return;
+  }
+  uint64_t now = ctx_.loop->now_ms();
+  uint64_t idle = now - last_rx_ms_;
+  if (s.ws_ping_interval_ms == 0) return;
+  if (idle < s.ws_ping_interval_ms) {
+    timer_.restart(s.ws_ping_interval_ms - idle);
+    return;
+  }
+  send_frame(Opcode::ping, {});
+  awaiting_pong_ = true;
+  timer_.restart(s.ws_pong_timeout_ms ? s.ws_pong_timeout_ms : s.ws_ping_interval_ms);
+}
+
+void WsSessionBase::send_frame(Opcode op, std::string_view payload) {
+  if (closing_) return;
+  char header[kMaxFrameHeader];
+  size_t hlen = frame_header(op, payload.size(), true, header);
+  if (payload.size() <= 1024) {
+    // Small frames (replies, control frames): one copy into the connection's queue.
+    std::string frame(header, hlen);
+    frame.append(payload);
+    conn_.send(frame);
+  } else {
+    conn_.send(make_frame(op, payload));
+  }
+}
+
+void WsSessionBase::close_with(uint16_t code, std::string_view reason) {
+  if (closing_) return;
+  closing_ = true;
+  conn_.send(encode_close(code, reason));
+  conn_.close();
+  // A peer that does not read would keep the connection draining forever.
+  timer_.start(ctx_.loop->timers(), kCloseTimeoutMs, [this] {
+    if (!conn_.closed()) conn_.abort();
+  });
+}
+
+void WsSessionBase::on_data(net::Connection& conn) {
+  std::string_view in = conn.input().readable();
+  if (closing_) {
+    conn.consume(in.size());
+    return;
+  }
+  last_rx_ms_ = ctx_.loop->now_ms();
+  reader_.feed(in, events_);
+  // After an error the rest of the input is meaningless: the connection is being failed.
+  conn.consume(in.size());
+  for (WsEvent& e : events_) {
+    if (closing_) break;
+    switch (e.kind) {
+      case WsEvent::text:
+      case WsEvent::binary:
+        ++ctx_.metrics->messages_in;
+        on_message(e);
+        break;
+      case WsEvent::ping:
+        send_frame(Opcode::pong, e.payload);
+        break;
+      case WsEvent::pong:
+        awaiting_pong_ = false;
+        break;
+      case WsEvent::close:
+        // RFC 6455 §5.5.1: answer with a close frame echoing the status code (none when the
+        // peer sent none), then the server closes the TCP connection first (§7.1.1).
+        if (!closing_) {
+          closing_ = true;
+          conn_.send(encode_close(e.close_code, {}));
+          conn_.close();
+          timer_.start(ctx_.loop->timers(), kCloseTimeoutMs, [this] {
+            if (!conn_.closed()) conn_.abort();
+          });
+        }
+        break;
+      case WsEvent::error:
+        ++ctx_.metrics->ws_closes_protocol;
+        close_with(e.close_code, e.payload);
+        break;
+    }
+  }
+  events_.clear();
+}
+
+void WsSessionBase::on_close(net::Connection&, std::error_code) {
+  closing_ = true;
+  timer_.stop();
+  on_closed();
+}
+
+}  // namespace herald::ws

@@ -1,0 +1,77 @@
+#pragma once
+// The transport half of a WebSocket session, shared by the herald.v1 session and the echo
+// endpoint: bytes in through WsReader, control frames (ping/pong/close) answered here, protocol
+// errors closed with their code, keepalive pings with a pong deadline, and a bounded closing
+// handshake. Subclasses only see complete data messages (on_message).
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "base/metrics.h"
+#include "base/shared_buffer.h"
+#include "http/context.h"
+#include "loop/timer.h"
+#include "net/connection.h"
+#include "ws/message.h"
+
+namespace herald::ws {
+
+/// Close codes of the herald.v1 protocol (SPEC §3): 4000-4499 mean "reconnect".
+namespace app_close {
+inline constexpr uint16_t kShutdown = 4001;      // SIGTERM drain
+inline constexpr uint16_t kSlowConsumer = 4008;  // output queue past max_output_bytes
+inline constexpr uint16_t kNoPong = 4010;        // no pong within ws_pong_timeout_ms
+}  // namespace app_close
+
+/// After we send a close frame, how long the connection may take to flush it and finish the
+/// close; then it is reset. Bounds a peer that never reads (a slow consumer's close frame sits
+/// behind megabytes of queued pushes).
+inline constexpr uint32_t kCloseTimeoutMs = 3000;
+
+class WsSessionBase : public net::ConnectionHandler {
+ public:
+  /// Counts the connection in `connections_open[transport]` and arms the keepalive timer.
+  WsSessionBase(http::LoopContext& ctx, net::Connection& conn, base::Transport transport,
+                WsLimits limits);
+  ~WsSessionBase() override;
+
+  /// Sends a close frame with `code` and `reason`, then closes the connection gracefully (reset
+  /// after kCloseTimeoutMs if it cannot finish). Nothing is read or sent afterwards. Idempotent.
+  void close_with(uint16_t code, std::string_view reason);
+  /// True once a close frame was sent or the connection closed.
+  bool closing() const { return closing_; }
+
+  // net::ConnectionHandler
+  void on_data(net::Connection& conn) override;
+  void on_close(net::Connection& conn, std::error_code ec) override;
+
+ protected:
+  /// A complete text or binary message (e.kind is text or binary); e.payload may be moved from.
+  virtual void on_message(WsEvent& e) = 0;
+  /// The connection closed; the subclass drops every reference the hub holds to it.
+  virtual void on_closed() {}
+
+  /// Queues one unfragmented frame (payload copied).
+  void send_frame(Opcode op, std::string_view payload);
+
+  http::LoopContext& ctx_;
+  net::Connection& conn_;
+
+ private:
+  void on_timer();
+  void arm_keepalive();
+
+  WsReader reader_;
+  std::vector<WsEvent> events_;
+  loop::Timer timer_;  // keepalive / pong deadline, then the close deadline
+  uint64_t last_rx_ms_ = 0;
+  base::Transport transport_;
+  bool awaiting_pong_ = false;
+  bool closing_ = false;
+  bool counted_ = false;
+};
+
+/// Builds an unfragmented server frame (header + payload) in one shared buffer.
+base::SharedBuffer make_frame(Opcode op, std::string_view payload);
+
+}  // namespace herald::ws

@@ -1,0 +1,343 @@
+#include "ws/session_herald.h"
+
+#include <algorithm>
+#include <optional>
+
+#include "base/error.h"
+#include "base/log.h"
+#include "ws/frame.h"
+
+namespace herald::ws {
+
+namespace {
+
+WsLimits limits_of(const base::Settings& s) {
+  WsLimits l;
+  l.role = Role::server;
+  l.max_message = s.ws_max_message;
+  return l;
+}
+
+proto::ProtoErrc from_errc(std::error_code ec) {
+  if (ec == base::Errc::bad_channel) return proto::ProtoErrc::bad_channel;
+  if (ec == base::Errc::bad_cursor) return proto::ProtoErrc::bad_cursor;
+  if (ec == base::Errc::unavailable) return proto::ProtoErrc::unavailable;
+  if (ec == base::Errc::forbidden) return proto::ProtoErrc::forbidden;
+  return proto::ProtoErrc::internal;
+}
+
+proto::Cursor to_proto(const hub::Cursor& c) {
+  return proto::Cursor{c.epoch, c.offset};
+}
+
+// Client ids are unique within the process: the loop's index and a per-loop counter (each
+// loop is one thread, so the counter needs no synchronisation).
+std::string next_client_id(int loop_index) {
+  thread_local uint64_t counter = 0;
+  std::string id = "c";
+  proto::append_uint(id, static_cast<uint64_t>(loop_index));
+  id += '-';
+  proto::append_uint(id, ++counter);
+  return id;
+}
+
+}  // namespace
+
+base::SharedBuffer make_push_frame(const hub::Publication& pub) {
+  thread_local std::string scratch;
+  scratch.clear();
+  proto::encode_push(scratch, pub.channel, pub.offset, pub.data.view());
+  return make_frame(Opcode::text, scratch);
+}
+
+// ---- HeraldSession ---------------------------------------------------------------------------
+
+HeraldSession::HeraldSession(http::LoopContext& ctx, net::Connection& conn)
+    : WsSessionBase(ctx, conn, base::Transport::ws, limits_of(*ctx.settings)) {}
+
+HeraldSession::~HeraldSession() {
+  // on_close normally did this already; a session destroyed without a close (server teardown)
+  // must not leave the hub a dangling pointer either.
+  if (alive_) alive_->session = nullptr;
+  if (!channels_.empty()) ctx_.hub->unsubscribe_all(this);
+}
+
+void HeraldSession::on_closed() {
+  ctx_.hub->unsubscribe_all(this);
+  channels_.clear();
+  if (alive_) alive_->session = nullptr;
+}
+
+std::shared_ptr<HeraldSession::Alive> HeraldSession::alive() {
+  if (!alive_) alive_ = std::make_shared<Alive>(Alive{this});
+  return alive_;
+}
+
+bool HeraldSession::subscribed(std::string_view channel) const {
+  return std::find(channels_.begin(), channels_.end(), channel) != channels_.end();
+}
+
+void HeraldSession::forget_channel(std::string_view channel) {
+  auto it = std::find(channels_.begin(), channels_.end(), channel);
+  if (it != channels_.end()) channels_.erase(it);
+}
+
+void HeraldSession::on_message(WsEvent& e) {
+  if (e.kind == WsEvent::binary) {
+    reply_error(false, 0, 400, "binary frames not supported");
+    return;
+  }
+  proto::ProtoError err;
+  if (!proto::parse_command(e.payload, &cmd_, &err)) {
+    std::string out;
+    proto::encode_error(out, err);
+    send_frame(Opcode::text, out);
+    ++ctx_.metrics->messages_out;
+    return;
+  }
+  handle(cmd_);
+}
+
+void HeraldSession::handle(const proto::Command& cmd) {
+  switch (cmd.op) {
+    case proto::Op::connect:
+      return op_connect(cmd);
+    case proto::Op::subscribe:
+      return op_subscribe(cmd);
+    case proto::Op::unsubscribe:
+      return op_unsubscribe(cmd);
+    case proto::Op::publish:
+      return op_publish(cmd);
+    case proto::Op::history:
+      return op_history(cmd);
+    case proto::Op::presence:
+      return op_presence(cmd);
+    case proto::Op::ping: {
+      std::string out;
+      proto::encode_pong(out, cmd.id);
+      return reply(cmd, out);
+    }
+  }
+}
+
+void HeraldSession::reply(const proto::Command& cmd, const std::string& json) {
+  if (!cmd.has_id) return;
+  send_frame(Opcode::text, json);
+  ++ctx_.metrics->messages_out;
+}
+
+void HeraldSession::reply_error(const proto::Command& cmd, proto::ProtoErrc e) {
+  reply_error(cmd.has_id, cmd.id, proto::error_code(e), proto::error_message(e));
+}
+
+void HeraldSession::reply_error(bool has_id, uint64_t id, int code, std::string_view message) {
+  std::string out;
+  proto::encode_error(out, has_id, id, code, message);
+  send_frame(Opcode::text, out);
+  ++ctx_.metrics->messages_out;
+}
+
+void HeraldSession::op_connect(const proto::Command& cmd) {
+  if (cmd.has_token) {
+    // TODO(#auth): verify JWT connection tokens (SPEC §5); until then a token is refused
+    // rather than silently ignored, so a client never believes it is authenticated.
+    reply_error(cmd.has_id, cmd.id, 501, "tokens not supported yet");
+    return;
+  }
+  if (client_id_.empty()) client_id_ = next_client_id(ctx_.loop->index());
+  std::string result = "{\"client\":";
+  proto::append_json_string(result, client_id_);
+  result += '}';
+  std::string out;
+  proto::encode_reply_ok(out, cmd.id, result);
+  reply(cmd, out);
+}
+
+void HeraldSession::op_subscribe(const proto::Command& cmd) {
+  const base::Settings& s = *ctx_.settings;
+  if (!s.namespace_for(cmd.channel).anonymous) return reply_error(cmd, proto::ProtoErrc::forbidden);
+  if (subscribed(cmd.channel)) return reply_error(cmd, proto::ProtoErrc::already_subscribed);
+  if (channels_.size() >= s.max_subscriptions)
+    return reply_error(cmd, proto::ProtoErrc::too_many_subscriptions);
+  channels_.push_back(cmd.channel);
+  std::optional<std::string> since;
+  if (cmd.has_since) since = cmd.since;
+  // The hub never runs this callback once the subscription is gone (unsubscribe or
+  // unsubscribe_all in on_closed), so `this` is valid whenever it runs.
+  ctx_.hub->subscribe(this, cmd.channel, std::move(since),
+                      [this, has_id = cmd.has_id, id = cmd.id, had_since = cmd.has_since,
+                       channel = cmd.channel](hub::SubscribeResult r) {
+                        if (r.error) {
+                          forget_channel(channel);
+                          proto::ProtoErrc e = r.error == base::Errc::bad_request
+                                                   ? proto::ProtoErrc::already_subscribed
+                                                   : from_errc(r.error);
+                          reply_error(has_id, id, proto::error_code(e), proto::error_message(e));
+                          return;
+                        }
+                        if (had_since) {
+                          if (r.recovered)
+                            ++ctx_.metrics->recoveries_ok;
+                          else
+                            ++ctx_.metrics->recoveries_failed;
+                        }
+                        if (has_id) {
+                          std::string out;
+                          proto::encode_subscribe_result(out, id, to_proto(r.cursor), had_since,
+                                                         r.recovered);
+                          send_frame(Opcode::text, out);
+                          ++ctx_.metrics->messages_out;
+                        }
+                        // Replayed publications go out as ordinary pushes, right after the reply
+                        // and before any live one (the hub holds live publications until this
+                        // callback returns).
+                        for (const hub::PubPtr& pub : r.replay) {
+                          if (!push(make_push_frame(*pub))) return;
+                        }
+                      });
+}
+
+void HeraldSession::op_unsubscribe(const proto::Command& cmd) {
+  if (!subscribed(cmd.channel)) return reply_error(cmd, proto::ProtoErrc::not_subscribed);
+  ctx_.hub->unsubscribe(this, cmd.channel);
+  forget_channel(cmd.channel);
+  std::string out;
+  proto::encode_pong(out, cmd.id);
+  reply(cmd, out);
+}
+
+bool HeraldSession::take_publish_token() {
+  uint32_t rate = ctx_.settings->publish_rate;
+  if (rate == 0) return true;
+  // Token bucket holding up to one second's worth of publishes, refilled continuously.
+  uint64_t now = ctx_.loop->now_ms();
+  if (publish_tokens_ms_ == 0) {
+    publish_tokens_ = rate;
+  } else {
+    publish_tokens_ += double(now - publish_tokens_ms_) * rate / 1000.0;
+    if (publish_tokens_ > rate) publish_tokens_ = rate;
+  }
+  publish_tokens_ms_ = now;
+  if (publish_tokens_ < 1.0) return false;
+  publish_tokens_ -= 1.0;
+  return true;
+}
+
+void HeraldSession::op_publish(const proto::Command& cmd) {
+  const base::NamespaceSettings& ns = ctx_.settings->namespace_for(cmd.channel);
+  if (!ns.anonymous || !ns.publish) return reply_error(cmd, proto::ProtoErrc::forbidden);
+  if (cmd.data.size() > ctx_.settings->ws_max_message)
+    return reply_error(cmd, proto::ProtoErrc::message_too_large);
+  if (!take_publish_token()) return reply_error(cmd, proto::ProtoErrc::rate_limited);
+  ctx_.hub->publish(
+      cmd.channel, base::SharedBuffer::copy_of(cmd.data),
+      [alive = alive(), has_id = cmd.has_id, id = cmd.id](base::Result<hub::PublishResult> r) {
+        HeraldSession* self = alive->session;
+        if (!self || self->closing() || !has_id) return;
+        if (!r) {
+          proto::ProtoErrc e = from_errc(r.error());
+          self->reply_error(true, id, proto::error_code(e), proto::error_message(e));
+          return;
+        }
+        std::string out;
+        proto::encode_publish_result(out, id, r->offset, r->epoch);
+        self->send_frame(Opcode::text, out);
+        ++self->ctx_.metrics->messages_out;
+      });
+}
+
+void HeraldSession::op_history(const proto::Command& cmd) {
+  const base::NamespaceSettings& ns = ctx_.settings->namespace_for(cmd.channel);
+  if (!ns.anonymous) return reply_error(cmd, proto::ProtoErrc::forbidden);
+  if (ns.history_size == 0 || ns.history_ttl_sec == 0)
+    return reply_error(cmd, proto::ProtoErrc::not_available);
+  std::optional<std::string> since;
+  if (cmd.has_since) since = cmd.since;
+  size_t limit = cmd.has_limit ? size_t(std::min<uint64_t>(cmd.limit, SIZE_MAX)) : hub::kNoLimit;
+  ctx_.hub->history(cmd.channel, std::move(since), limit,
+                    [alive = alive(), has_id = cmd.has_id, id = cmd.id,
+                     had_since = cmd.has_since](base::Result<hub::HistoryResult> r) {
+                      HeraldSession* self = alive->session;
+                      if (!self || self->closing() || !has_id) return;
+                      if (!r) {
+                        proto::ProtoErrc e = from_errc(r.error());
+                        self->reply_error(true, id, proto::error_code(e), proto::error_message(e));
+                        return;
+                      }
+                      std::vector<proto::PublicationView> views;
+                      views.reserve(r->publications.size());
+                      for (const hub::PubPtr& p : r->publications)
+                        views.push_back({p->offset, p->data.view()});
+                      std::string out;
+                      proto::encode_history_result(out, id, views, to_proto(r->cursor), had_since,
+                                                   r->recovered);
+                      self->send_frame(Opcode::text, out);
+                      ++self->ctx_.metrics->messages_out;
+                    });
+}
+
+void HeraldSession::op_presence(const proto::Command& cmd) {
+  const base::NamespaceSettings& ns = ctx_.settings->namespace_for(cmd.channel);
+  if (!ns.anonymous) return reply_error(cmd, proto::ProtoErrc::forbidden);
+  if (!ns.presence) return reply_error(cmd, proto::ProtoErrc::not_available);
+  ctx_.hub->presence(cmd.channel,
+                     [alive = alive(), has_id = cmd.has_id, id = cmd.id](hub::Presence p) {
+                       HeraldSession* self = alive->session;
+                       if (!self || self->closing() || !has_id) return;
+                       std::string out;
+                       proto::encode_presence_result(out, id, p.connections, p.client_ids);
+                       self->send_frame(Opcode::text, out);
+                       ++self->ctx_.metrics->messages_out;
+                     });
+}
+
+// ---- pushes ----------------------------------------------------------------------------------
+
+void HeraldSession::deliver(const hub::Delivery& d) {
+  if (closing()) return;
+  // Encode once per loop: the first subscriber builds the frame, the others share it.
+  auto build = [](const hub::Publication& pub) { return make_push_frame(pub); };
+  const base::SharedBuffer& frame = d.form(hub::WireForm::ws_frame, build);
+  push(frame);
+}
+
+bool HeraldSession::push(const base::SharedBuffer& frame) {
+  if (closing()) return false;
+  // Checked before queueing, so one connection's queue stays within the limit plus one message.
+  if (conn_.pending_bytes() > ctx_.settings->max_output_bytes) {
+    evict_slow_consumer();
+    return false;
+  }
+  conn_.send(frame);
+  ++ctx_.metrics->messages_out;
+  return true;
+}
+
+void HeraldSession::evict_slow_consumer() {
+  ++ctx_.metrics->slow_consumer_evictions;
+  ++ctx_.metrics->drops;
+  HLOG_DEBUG("ws: slow consumer evicted (%zu bytes pending)", conn_.pending_bytes());
+  ctx_.hub->unsubscribe_all(this);
+  channels_.clear();
+  // The close frame queues behind what is pending and may never leave; close_with resets the
+  // connection when it cannot finish in time. The client recovers by cursor.
+  close_with(app_close::kSlowConsumer, "slow consumer");
+}
+
+// ---- EchoSession -----------------------------------------------------------------------------
+
+EchoSession::EchoSession(http::LoopContext& ctx, net::Connection& conn)
+    : WsSessionBase(ctx, conn, base::Transport::echo, limits_of(*ctx.settings)) {}
+
+void EchoSession::on_message(WsEvent& e) {
+  // An echo client that never reads would grow our queue without bound: same limit as pushes.
+  if (conn_.pending_bytes() > ctx_.settings->max_output_bytes) {
+    ++ctx_.metrics->slow_consumer_evictions;
+    close_with(app_close::kSlowConsumer, "slow consumer");
+    return;
+  }
+  send_frame(e.kind == WsEvent::text ? Opcode::text : Opcode::binary, e.payload);
+  ++ctx_.metrics->messages_out;
+}
+
+}  // namespace herald::ws

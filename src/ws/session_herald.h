@@ -1,0 +1,93 @@
+#pragma once
+// The two WebSocket endpoints behind WsSessionBase:
+//  - HeraldSession: the herald.v1 JSON protocol on GET /ws (SPEC §3): connect, subscribe (with
+//    recovery), unsubscribe, publish, history, presence, ping; pushes of live publications;
+//    slow-consumer eviction (close 4008).
+//  - EchoSession: GET /ws/echo (--debug-echo), every data message sent back as it came.
+//
+// Protocol choices documented in docs/protocol.md:
+//  - A command without "id" is executed; its success reply is left out (there is nothing to
+//    correlate it with), its error is sent as an error push without "id".
+//  - A binary frame gets an error push (400 "binary frames not supported") and the connection
+//    stays open, like a text frame that is not JSON.
+//  - "token" in connect: JWT verification does not exist yet; a connect carrying a token is
+//    answered 501 "tokens not supported yet". Without one the client is anonymous.
+//  - Anonymous clients may subscribe, read history and presence in namespaces with
+//    anonymous = true, and publish where anonymous and publish are both true.
+//  - publish_rate 0 means "no limit".
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hub/hub.h"
+#include "proto/errors.h"
+#include "proto/json.h"
+#include "ws/session_base.h"
+
+namespace herald::ws {
+
+class HeraldSession final : public WsSessionBase, public hub::Subscriber {
+ public:
+  HeraldSession(http::LoopContext& ctx, net::Connection& conn);
+  ~HeraldSession() override;
+
+  // hub::Subscriber
+  void deliver(const hub::Delivery& d) override;
+  std::string_view client_id() const override { return client_id_; }
+
+ protected:
+  void on_message(WsEvent& e) override;
+  void on_closed() override;
+
+ private:
+  /// Handle that asynchronous callbacks (publish, history, presence) hold to find out whether
+  /// the session still exists when they run: the session clears it when it closes.
+  struct Alive {
+    HeraldSession* session;
+  };
+
+  void handle(const proto::Command& cmd);
+  void op_connect(const proto::Command& cmd);
+  void op_subscribe(const proto::Command& cmd);
+  void op_unsubscribe(const proto::Command& cmd);
+  void op_publish(const proto::Command& cmd);
+  void op_history(const proto::Command& cmd);
+  void op_presence(const proto::Command& cmd);
+
+  /// Sends `{"id":..,"error":..}` (without id when the command had none).
+  void reply_error(const proto::Command& cmd, proto::ProtoErrc e);
+  void reply_error(bool has_id, uint64_t id, int code, std::string_view message);
+  /// Sends an encoded reply; a command without id gets no success reply.
+  void reply(const proto::Command& cmd, const std::string& json);
+  /// Sends one publication as a push, evicting the session when its output is over the limit.
+  /// Returns false when it was evicted.
+  bool push(const base::SharedBuffer& frame);
+  void evict_slow_consumer();
+  /// Takes one publish token; false when the connection is over publish_rate.
+  bool take_publish_token();
+  std::shared_ptr<Alive> alive();
+  bool subscribed(std::string_view channel) const;
+  void forget_channel(std::string_view channel);
+
+  std::string client_id_;
+  std::vector<std::string> channels_;  // subscribed, pending included (max_subscriptions)
+  proto::Command cmd_;                 // reused between frames (keeps string capacity)
+  double publish_tokens_ = 0;
+  uint64_t publish_tokens_ms_ = 0;
+  std::shared_ptr<Alive> alive_;  // made on the first asynchronous operation
+};
+
+class EchoSession final : public WsSessionBase {
+ public:
+  EchoSession(http::LoopContext& ctx, net::Connection& conn);
+
+ protected:
+  void on_message(WsEvent& e) override;
+};
+
+/// The frame of a publication's push `{"channel":"c","offset":N,"data":...}` (WireForm::ws_frame).
+base::SharedBuffer make_push_frame(const hub::Publication& pub);
+
+}  // namespace herald::ws
