@@ -6,6 +6,10 @@
 #                           in clock ticks, summed. Reads /proc/PID/stat fields 14+15.
 #   cpu_seconds PID...      same, in seconds (ticks / CLK_TCK), e.g. "12.34".
 #   ticks_to_seconds N      N clock ticks as seconds.
+#   core_busy_ticks CPU     ticks CPU number CPU spent not idle since boot (all processes:
+#                           user+nice+system+irq+softirq+steal from /proc/stat). The delta
+#                           over a run, minus the server's own ticks, shows how much of the
+#                           pinned core other work (e.g. builds on a shared machine) took.
 #   proc_tree PID           PID and all its descendants (nginx master + workers).
 #   median N...             median of the numbers (mean of the two middle ones if even).
 #   spread N...             "min..max" of the numbers.
@@ -31,6 +35,11 @@ cpu_ticks() {
     total=$((total + ${12} + ${13}))
   done
   echo "$total"
+}
+
+core_busy_ticks() {
+  awk -v cpu="cpu$1" '$1 == cpu { print $2 + $3 + $4 + $7 + $8 + $9; found = 1 }
+                      END { if (!found) print 0 }' /proc/stat
 }
 
 ticks_to_seconds() {
