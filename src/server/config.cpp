@@ -81,7 +81,8 @@ constexpr int64_t kDayMs = 24 * 3600 * 1000;
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 // clang-format off
 const KeyDef<Settings> kKeys[] = {
-  {.name = "server.listen", .field = &Settings::listen, .check = check_listen, .type_note = "HOST:PORT",
+  {.name = "server.listen", .field = &Settings::listen, .check = check_listen,
+   .type_note = "HOST:PORT",
    .description = "address of the HTTP/WebSocket listener (UDP uses the same port)"},
   {.name = "server.threads", .field = &Settings::threads, .min = 0, .max = 64,
    .description = "event loop threads; 0 = one per core"},
@@ -90,7 +91,7 @@ const KeyDef<Settings> kKeys[] = {
   {.name = "server.debug_echo", .field = &Settings::debug_echo,
    .description = "adds the plain RFC 6455 echo endpoint GET /ws/echo"},
   {.name = "server.log_level", .field = &Settings::log_level, .check = check_log_level,
-   .type_note = "debug|info|warn|error|off", .description = "least severe level that is logged"},
+   .type_note = "debug, info, warn, error or off", .description = "least severe level that is logged"},
   {.name = "server.api_key", .field = &Settings::api_key,
    .description = "key of the HTTP API (Authorization: Bearer KEY); empty = API open"},
   {.name = "server.allowed_origins", .field = &Settings::allowed_origins, .check = check_origin,
@@ -100,25 +101,26 @@ const KeyDef<Settings> kKeys[] = {
 
   {.name = "http.max_request_line", .field = &Settings::max_request_line, .min = 16, .max = kMiB,
    .description = "longest request line; longer gets 414"},
-  {.name = "http.max_header_bytes", .field = &Settings::max_header_bytes, .min = 64, .max = 16 * kMiB,
-   .description = "request line + headers; more gets 431"},
+  {.name = "http.max_header_bytes", .field = &Settings::max_header_bytes, .min = 64,
+   .max = 16 * kMiB, .description = "request line + headers; more gets 431"},
   {.name = "http.max_header_count", .field = &Settings::max_header_count, .min = 1, .max = 10'000,
    .description = "header fields per request; more gets 431"},
   {.name = "http.max_body", .field = &Settings::max_body, .min = 1, .max = kGiB,
    .description = "request body bytes; more gets 413"},
   {.name = "http.header_timeout_ms", .field = &Settings::header_timeout_ms, .min = 1, .max = kDayMs,
    .description = "time to receive a request's headers; then 408 and close (slowloris)"},
-  {.name = "http.keepalive_timeout_ms", .field = &Settings::keepalive_timeout_ms, .min = 1, .max = kDayMs,
-   .description = "an idle keep-alive connection is closed after this"},
+  {.name = "http.keepalive_timeout_ms", .field = &Settings::keepalive_timeout_ms, .min = 1,
+   .max = kDayMs, .description = "an idle keep-alive connection is closed after this"},
 
-  {.name = "limits.max_connections", .field = &Settings::max_connections, .min = 1, .max = 10'000'000,
-   .description = "open connections per process; more gets 503 / close 4504"},
+  {.name = "limits.max_connections", .field = &Settings::max_connections, .min = 1,
+   .max = 10'000'000, .description = "open connections per process; more gets 503 / close 4504"},
   {.name = "limits.max_connections_per_ip", .field = &Settings::max_connections_per_ip, .min = 1,
    .max = 10'000'000, .description = "open connections per client IP; more gets 503 / close 4504"},
-  {.name = "limits.max_output_bytes", .field = &Settings::max_output_bytes, .min = kKiB, .max = kGiB,
+  {.name = "limits.max_output_bytes", .field = &Settings::max_output_bytes, .min = kKiB,
+   .max = kGiB,
    .description = "pending output per connection before it is evicted as a slow consumer (4008)"},
-  {.name = "limits.max_subscriptions", .field = &Settings::max_subscriptions, .min = 1, .max = 1'000'000,
-   .description = "channels one connection may subscribe to"},
+  {.name = "limits.max_subscriptions", .field = &Settings::max_subscriptions, .min = 1,
+   .max = 1'000'000, .description = "channels one connection may subscribe to"},
   {.name = "limits.publish_rate", .field = &Settings::publish_rate, .min = 1, .max = 10'000'000,
    .description = "client publishes per second per connection; more gets 429 / an error reply"},
 
@@ -143,8 +145,9 @@ const KeyDef<Settings> kKeys[] = {
 const KeyDef<NamespaceSettings> kNamespaceKeys[] = {
   {.name = "history_size", .field = &NamespaceSettings::history_size, .min = 0, .max = 1'000'000,
    .description = "messages kept per channel for recovery; 0 disables history"},
-  {.name = "history_ttl", .field = &NamespaceSettings::history_ttl_sec, .min = 0, .max = 31'536'000,
-   .type_note = "seconds", .description = "how long a message stays in history; 0 disables history"},
+  {.name = "history_ttl", .field = &NamespaceSettings::history_ttl_sec, .min = 0,
+   .max = 31'536'000, .type_note = "seconds",
+   .description = "how long a message stays in history; 0 disables history"},
   {.name = "anonymous", .field = &NamespaceSettings::anonymous,
    .description = "clients without a token may subscribe (loopback peers only)"},
   {.name = "publish", .field = &NamespaceSettings::publish,
@@ -187,17 +190,8 @@ Kind kind_of(const KeyDef<Owner>& k) {
 }
 
 std::string_view kind_name(Kind kind) {
-  switch (kind) {
-    case Kind::integer:
-      return "integer";
-    case Kind::boolean:
-      return "boolean";
-    case Kind::string:
-      return "string";
-    case Kind::strings:
-      return "array of strings";
-  }
-  return "?";
+  constexpr std::string_view kNames[] = {"integer", "boolean", "string", "array of strings"};
+  return kNames[static_cast<int>(kind)];
 }
 
 /// Checks `v` (of the key's kind) against the key's range or check and assigns it to `owner`.
@@ -281,28 +275,11 @@ std::optional<Value> from_text(Kind kind, std::string_view text, std::string& er
 }
 
 std::string_view toml_type_name(const toml::node& n) {
-  switch (n.type()) {
-    case toml::node_type::table:
-      return "table";
-    case toml::node_type::array:
-      return "array";
-    case toml::node_type::string:
-      return "string";
-    case toml::node_type::integer:
-      return "integer";
-    case toml::node_type::floating_point:
-      return "float";
-    case toml::node_type::boolean:
-      return "boolean";
-    case toml::node_type::date:
-      return "date";
-    case toml::node_type::time:
-      return "time";
-    case toml::node_type::date_time:
-      return "date-time";
-    default:
-      return "nothing";
-  }
+  // In the order of toml::node_type.
+  constexpr std::string_view kNames[] = {"nothing", "table",   "array", "string", "integer",
+                                         "float",   "boolean", "date",  "time",   "date-time"};
+  auto i = static_cast<size_t>(n.type());
+  return i < std::size(kNames) ? kNames[i] : "nothing";
 }
 
 int line_of(const toml::node& n) {
@@ -390,8 +367,7 @@ class TomlApplier {
       if (std::find(sections.begin(), sections.end(), name) == sections.end()) {
         error(line, std::string(name),
               node.is_table() ? unknown_key_message("section", name, sections)
-                              : unknown_key_message("key (keys belong in a section, e.g. [server])",
-                                                    name, all_dotted_keys()));
+                              : top_level_key_message(name));
         continue;
       }
       const toml::table* table = node.as_table();
@@ -417,10 +393,12 @@ class TomlApplier {
     return line > 0 ? line : line_of(node);
   }
 
-  static std::vector<std::string> all_dotted_keys() {
-    std::vector<std::string> out;
-    for (const auto& k : kKeys) out.emplace_back(k.name);
-    return out;
+  /// A value outside any section: most likely a key written without its [section].
+  static std::string top_level_key_message(std::string_view name) {
+    for (const auto& k : kKeys)
+      if (k.name.substr(k.name.find('.') + 1) == name)
+        return "unknown key at top level (did you mean " + std::string(k.name) + "?)";
+    return "unknown key at top level: keys belong in a section, e.g. [server]";
   }
 
   void error(int line, std::string key, std::string message) {
@@ -680,7 +658,12 @@ bool apply_toml(std::string_view text, std::string_view source, base::Settings& 
   size_t before = errors.size();
   Settings next = s;
   TomlApplier(source, errors).apply_root(root, next);
-  if (errors.size() != before) return false;
+  if (errors.size() != before) {
+    // toml++ tables iterate in key order; a reader wants the file's order.
+    std::stable_sort(errors.begin() + static_cast<ptrdiff_t>(before), errors.end(),
+                     [](const ConfigError& a, const ConfigError& b) { return a.line < b.line; });
+    return false;
+  }
   s = std::move(next);
   return true;
 }
