@@ -23,7 +23,9 @@ HttpSession::HttpSession(LoopContext& ctx, RequestHandler& handler, net::Connect
 
 HttpSession::~HttpSession() = default;
 
-void HttpSession::start() { arm_idle_timer(); }
+void HttpSession::start() {
+  arm_idle_timer();
+}
 
 void HttpSession::arm_idle_timer() {
   // One timer serves both limits: while no request is in progress it is the keep-alive idle
@@ -114,7 +116,7 @@ void HttpSession::respond(int status, std::string_view content_type, std::string
   head.status = status;
   head.content_type = content_type;
   head.date = ctx_.date->value();
-  head.connection = closing ? ConnectionHeader::close
+  head.connection = closing               ? ConnectionHeader::close
                     : version_minor_ == 0 ? ConnectionHeader::keep_alive
                                           : ConnectionHeader::none;
   head.headers = extra;

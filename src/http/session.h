@@ -73,9 +73,9 @@ class HttpSession final : public net::ConnectionHandler {
   RequestHandler& handler_;
   net::Connection& conn_;
   RequestParser parser_;
-  loop::Timer timer_;       // header-read timeout while a request arrives, idle otherwise
-  bool in_request_ = false; // bytes of a request seen, not complete yet
-  bool responded_ = false;  // the current request has its response
+  loop::Timer timer_;        // header-read timeout while a request arrives, idle otherwise
+  bool in_request_ = false;  // bytes of a request seen, not complete yet
+  bool responded_ = false;   // the current request has its response
   bool holding_ = false;
   bool taken_over_ = false;
   bool close_after_ = false;

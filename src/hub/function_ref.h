@@ -14,8 +14,18 @@ class FunctionRef;
 template <typename R, typename... Args>
 class FunctionRef<R(Args...)> {
  public:
+  /// A plain function (a function name decays to this overload).
+  FunctionRef(R (*fn)(Args...))  // NOLINT(implicit)
+      : fn_(fn), call_([](void* obj, Args... args) -> R {
+          return reinterpret_cast<R (*)(Args...)>(obj)(std::forward<Args>(args)...);
+        }) {
+    obj_ = reinterpret_cast<void*>(fn_);
+  }
+
   template <typename F>
   requires(!std::is_same_v<std::remove_cvref_t<F>, FunctionRef> &&
+           !std::is_function_v<std::remove_cvref_t<F>> &&
+           !std::is_pointer_v<std::remove_cvref_t<F>> &&
            std::is_invocable_r_v<R, F&, Args...>)
       FunctionRef(F&& f)  // NOLINT(implicit): used like a function parameter
       : obj_(const_cast<void*>(static_cast<const void*>(std::addressof(f)))),
@@ -26,7 +36,8 @@ class FunctionRef<R(Args...)> {
   R operator()(Args... args) const { return call_(obj_, std::forward<Args>(args)...); }
 
  private:
-  void* obj_;
+  void* obj_ = nullptr;
+  R (*fn_)(Args...) = nullptr;
   R (*call_)(void*, Args...);
 };
 

@@ -284,6 +284,14 @@ void ConnectionSet::insert(Connection* c) {
   ++size_;
 }
 
+void ConnectionSet::transfer(Connection* c, ConnectionSet& to) {
+  if (c->set_ != this) return;
+  auto hook = std::move(on_erase);
+  erase(c);
+  on_erase = std::move(hook);
+  to.insert(c);
+}
+
 void ConnectionSet::erase(Connection* c) {
   if (c->set_ != this) return;
   if (c->set_prev_)
@@ -294,6 +302,7 @@ void ConnectionSet::erase(Connection* c) {
   c->set_prev_ = c->set_next_ = nullptr;
   c->set_ = nullptr;
   --size_;
+  if (on_erase) on_erase(*c);
 }
 
 }  // namespace herald::net

@@ -6,6 +6,7 @@
 #include <sys/uio.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string_view>
 #include <system_error>
@@ -130,8 +131,14 @@ class Connection final : public loop::IoHandler, public loop::Flushable, public 
 /// connection removes itself when it closes.
 class ConnectionSet {
  public:
+  /// Called when a connection leaves the set (it closed), e.g. to release a per-IP slot.
+  std::function<void(Connection&)> on_erase;
+
   void insert(Connection* c);
   void erase(Connection* c);
+  /// Moves `c` to `to` without calling on_erase (it stays open).
+  void transfer(Connection* c, ConnectionSet& to);
+  Connection* front() const { return head_; }
   size_t size() const { return size_; }
   /// Calls fn on every connection; fn may close connections (they stay linked until closed).
   template <typename Fn>

@@ -1,0 +1,111 @@
+#include "server/metrics_text.h"
+
+#include <cinttypes>
+#include <cstdio>
+
+#include "base/time.h"
+#include "server/server.h"
+
+namespace herald::server {
+
+namespace {
+
+void line(std::string& out, const char* name, const char* type, const char* help) {
+  out += "# HELP ";
+  out += name;
+  out += ' ';
+  out += help;
+  out += "\n# TYPE ";
+  out += name;
+  out += ' ';
+  out += type;
+  out += '\n';
+}
+
+void value(std::string& out, const char* name, const char* labels, uint64_t v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, " %" PRIu64 "\n", v);
+  out += name;
+  if (labels && *labels) {
+    out += '{';
+    out += labels;
+    out += '}';
+  }
+  out += buf;
+}
+
+void counter(std::string& out, const char* name, const char* help, uint64_t v,
+             const char* type = "counter") {
+  line(out, name, type, help);
+  value(out, name, nullptr, v);
+}
+
+}  // namespace
+
+std::string render_metrics(const Server& server, const std::vector<LoopSnapshot>& loops,
+                           const hub::HubCounters& hub) {
+  base::Metrics m;
+  base::Histogram lag;
+  uint64_t conns = 0;
+  for (const auto& l : loops) {
+    m.add(l.metrics);
+    lag.merge(l.lag_us);
+    conns += l.connections;
+  }
+  std::string out;
+  out.reserve(4096);
+  counter(out, "herald_connections", "Open TCP connections.", conns, "gauge");
+  line(out, "herald_transport_connections", "gauge", "Open sessions by transport.");
+  for (int t = 0; t < static_cast<int>(base::Transport::count); ++t) {
+    std::string labels = "transport=\"";
+    labels += base::transport_name(static_cast<base::Transport>(t));
+    labels += '"';
+    value(out, "herald_transport_connections", labels.c_str(), m.connections_open[t]);
+  }
+  counter(out, "herald_connections_accepted_total", "Accepted connections.",
+          m.connections_accepted);
+  counter(out, "herald_connections_rejected_total", "Connections refused by a limit.",
+          m.connections_rejected);
+  counter(out, "herald_http_requests_total", "HTTP requests parsed.", m.http_requests);
+  counter(out, "herald_http_errors_total", "HTTP error responses (4xx/5xx).", m.http_errors);
+  counter(out, "herald_messages_in_total", "Client frames and API publishes received.",
+          m.messages_in);
+  counter(out, "herald_messages_out_total", "Pushes written to subscribers.", m.messages_out);
+  counter(out, "herald_slow_consumer_evictions_total",
+          "Subscribers disconnected because their output passed its limit.",
+          m.slow_consumer_evictions);
+  counter(out, "herald_drops_total", "Publications not delivered to an evicted subscriber.",
+          m.drops);
+  counter(out, "herald_ws_protocol_closes_total", "WebSocket closes for protocol errors.",
+          m.ws_closes_protocol);
+  counter(out, "herald_publications_total", "Publications accepted.", hub.publications);
+  counter(out, "herald_deliveries_total", "Publications handed to subscribers.", hub.deliveries);
+  counter(out, "herald_subscriptions", "Current subscriptions.", hub.subscriptions, "gauge");
+  counter(out, "herald_channels", "Channels with local subscribers (summed over loops).",
+          hub.channels, "gauge");
+  line(out, "herald_recoveries_total", "counter", "Subscribes with a cursor, by outcome.");
+  value(out, "herald_recoveries_total", "outcome=\"recovered\"", hub.recoveries_ok);
+  value(out, "herald_recoveries_total", "outcome=\"not_recovered\"", hub.recoveries_failed);
+  // Loop lag (ready -> handled), as a Prometheus histogram in microseconds.
+  line(out, "herald_loop_lag_microseconds", "histogram",
+       "Delay from epoll readiness to handling, per event.");
+  static const uint64_t kBounds[] = {10, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 50000, 100000};
+  uint64_t cumulative = 0;
+  auto buckets = lag.buckets();
+  size_t bi = 0;
+  for (uint64_t bound : kBounds) {
+    while (bi < buckets.size() && buckets[bi].first <= bound) cumulative += buckets[bi++].second;
+    std::string labels = "le=\"" + std::to_string(bound) + "\"";
+    value(out, "herald_loop_lag_microseconds_bucket", labels.c_str(), cumulative);
+  }
+  value(out, "herald_loop_lag_microseconds_bucket", "le=\"+Inf\"", lag.count());
+  value(out, "herald_loop_lag_microseconds_sum", nullptr,
+        static_cast<uint64_t>(lag.mean() * double(lag.count())));
+  value(out, "herald_loop_lag_microseconds_count", nullptr, lag.count());
+  counter(out, "herald_loops", "Event loop threads.", loops.size(), "gauge");
+  counter(out, "herald_uptime_seconds", "Seconds since start.",
+          (base::monotonic_ms() - server.start_ms()) / 1000, "gauge");
+  return out;
+}
+
+}  // namespace herald::server

@@ -1,0 +1,137 @@
+#include "server/routes.h"
+
+#include <string>
+
+#include "base/time.h"
+#include "http/static_files.h"
+#include "server/api.h"
+#include "server/metrics_text.h"
+#include "server/server.h"
+#include "sse/transports.h"
+#include "ws/session.h"
+
+namespace herald::server {
+
+enum Routes::Route : int {
+  kHealth,
+  kMetrics,
+  kPublish,
+  kBroadcast,
+  kHistory,
+  kChannels,
+  kPresence,
+  kWs,
+  kWsEcho,
+  kSse,
+  kPoll,
+  kStatic,
+  kOptions,
+};
+
+Routes::Routes(Server& server) : server_(server) {
+  using M = http::Method;
+  // Registration order is the route id (Router numbers routes 0, 1, 2...).
+  router_.add(M::get, "/health");
+  router_.add(M::get, "/metrics");
+  router_.add(M::post, "/api/publish");
+  router_.add(M::post, "/api/broadcast");
+  router_.add(M::get, "/api/history");
+  router_.add(M::get, "/api/channels");
+  router_.add(M::get, "/api/presence");
+  router_.add(M::get, "/ws");
+  router_.add(M::get, "/ws/echo");
+  router_.add(M::get, "/sse");
+  router_.add(M::get, "/poll");
+  router_.add(M::get, "/*");
+  router_.add(M::options, "/*");
+}
+
+void Routes::handle(http::HttpSession& s, http::Request& req) {
+  http::Router::Match m = router_.match(req.method, req.path);
+  if (m.status == http::Router::MatchStatus::method_not_allowed) {
+    const http::Header allow[] = {{"Allow", m.allow}};
+    return s.respond_error(405, "method not allowed", allow);
+  }
+  if (m.status != http::Router::MatchStatus::found) return s.respond_error(404, "not found");
+  switch (static_cast<Route>(m.route)) {
+    case kHealth:
+      return serve_health(s);
+    case kMetrics:
+      return serve_metrics(s);
+    case kPublish:
+      if (api::authorize(s, req)) api::publish(s, req);
+      return;
+    case kBroadcast:
+      if (api::authorize(s, req)) api::broadcast(s, req);
+      return;
+    case kHistory:
+      if (api::authorize(s, req)) api::history(s, req);
+      return;
+    case kChannels:
+      if (api::authorize(s, req)) api::channels(s, req);
+      return;
+    case kPresence:
+      if (api::authorize(s, req)) api::presence(s, req);
+      return;
+    case kWs:
+      return ws::handle_upgrade(s, req, ws::Endpoint::herald_v1);
+    case kWsEcho:
+      if (!s.context().settings->debug_echo)
+        return s.respond_error(404, "not found (start with --debug-echo)");
+      return ws::handle_upgrade(s, req, ws::Endpoint::echo);
+    case kSse:
+      return sse::handle_sse(s, req);
+    case kPoll:
+      return sse::handle_poll(s, req);
+    case kStatic:
+      return serve_static(s, req);
+    case kOptions: {
+      // CORS preflight for the HTTP transports and the API.
+      static const http::Header kCors[] = {
+          {"Access-Control-Allow-Origin", "*"},
+          {"Access-Control-Allow-Methods", "GET, POST, OPTIONS"},
+          {"Access-Control-Allow-Headers", "Authorization, Content-Type, Last-Event-ID"},
+          {"Access-Control-Max-Age", "600"},
+      };
+      return s.respond(204, {}, {}, kCors);
+    }
+  }
+  s.respond_error(404, "not found");
+}
+
+void Routes::serve_health(http::HttpSession& s) {
+  s.respond_json(200, s.context().draining ? "{\"status\":\"draining\"}" : "{\"status\":\"ok\"}");
+}
+
+void Routes::serve_static(http::HttpSession& s, http::Request& req) {
+  std::string_view path = req.path;
+  if (path == "/admin" || path == "/admin/") path = "/admin.html";
+  auto file = http::load_static_file(server_.web_root(), path, 4 * 1024 * 1024);
+  if (!file.ok()) {
+    if (file.error() == base::Errc::bad_request) return s.respond_error(400, "bad path");
+    return s.respond_error(404, "not found");
+  }
+  static const http::Header kNoCache[] = {{"Cache-Control", "no-cache"}};
+  s.respond(200, file->content_type, file->content, kNoCache);
+}
+
+void Routes::serve_metrics(http::HttpSession& s) {
+  struct Pending {
+    http::HttpSession* session;
+    bool alive = true;
+  };
+  auto p = std::make_shared<Pending>(Pending{&s});
+  s.hold([p] { p->alive = false; });
+  Server* server = &server_;
+  server_.gather([p, server](std::vector<LoopSnapshot> snaps) {
+    if (!p->alive) return;
+    p->session->context().hub->gather_counters(
+        [p, server, snaps = std::move(snaps)](hub::HubCounters hc) {
+          if (!p->alive) return;
+          std::string text = render_metrics(*server, snaps, hc);
+          p->session->respond(200, "text/plain; version=0.0.4; charset=utf-8", text);
+        });
+  });
+}
+
+}  // namespace herald::server

@@ -1,0 +1,207 @@
+#include "server/server.h"
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstring>
+#include <filesystem>
+#include <thread>
+
+#include "base/log.h"
+#include "base/time.h"
+
+namespace herald::server {
+
+namespace {
+
+std::string find_web_root(const std::string& configured) {
+  namespace fs = std::filesystem;
+  if (!configured.empty()) return configured;
+  // The binary lives in build/<kind>/herald: web/ is two levels up in a source checkout.
+  std::error_code ec;
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    for (fs::path dir = exe.parent_path(); !dir.empty() && dir != dir.root_path();
+         dir = dir.parent_path()) {
+      if (fs::exists(dir / "web" / "index.html", ec)) return (dir / "web").string();
+    }
+  }
+  return "web";
+}
+
+void raise_fd_limit() {
+  rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
+}
+
+}  // namespace
+
+Server::Server(ServeOptions opts) : opts_(std::move(opts)) {
+  settings_history_.push_back(std::make_unique<base::Settings>(opts_.settings));
+  settings_.store(settings_history_.back().get());
+  web_root_ = find_web_root(opts_.settings.web_root);
+}
+
+Server::~Server() = default;
+
+hub::ChannelOptions Server::options_for(std::string_view channel) const {
+  const base::Settings* s = settings_.load(std::memory_order_acquire);
+  const auto& ns = s->namespace_for(channel);
+  hub::ChannelOptions o;
+  o.history_size = ns.history_size;
+  o.history_ttl_ms = uint64_t(ns.history_ttl_sec) * 1000;
+  return o;
+}
+
+bool Server::admit(const net::Address& peer, const base::Settings& s) {
+  std::lock_guard<std::mutex> lock(admit_mu_);
+  if (total_connections_ >= s.max_connections) return false;
+  size_t& n = per_ip_[peer.host()];
+  if (n >= s.max_connections_per_ip) {
+    if (n == 0) per_ip_.erase(peer.host());
+    return false;
+  }
+  ++n;
+  ++total_connections_;
+  return true;
+}
+
+void Server::release(const net::Address& peer) {
+  std::lock_guard<std::mutex> lock(admit_mu_);
+  auto it = per_ip_.find(peer.host());
+  if (it != per_ip_.end() && --it->second == 0) per_ip_.erase(it);
+  if (total_connections_ > 0) --total_connections_;
+}
+
+void Server::gather(std::function<void(std::vector<LoopSnapshot>)> done) {
+  struct State {
+    std::vector<LoopSnapshot> snaps;
+    size_t left;
+    std::function<void(std::vector<LoopSnapshot>)> done;
+  };
+  size_t me = executor_->current_loop();
+  auto st = std::make_shared<State>();
+  st->snaps.resize(workers_.size());
+  st->left = workers_.size();
+  st->done = std::move(done);
+  for (size_t i = 0; i < workers_.size(); ++i) {
+    executor_->post(i, [this, st, i, me] {
+      LoopSnapshot snap = workers_[i]->snapshot();
+      executor_->post(me, [st, i, snap = std::move(snap)]() mutable {
+        st->snaps[i] = std::move(snap);
+        if (--st->left == 0) st->done(std::move(st->snaps));
+      });
+    });
+  }
+}
+
+int Server::run() {
+  raise_fd_limit();
+  const base::Settings& s = *settings_.load();
+  auto addr = net::Address::parse(s.listen);
+  if (!addr.ok()) {
+    HLOG_ERROR("bad listen address '%s'", s.listen.c_str());
+    return 2;
+  }
+  size_t threads =
+      s.threads > 0 ? size_t(s.threads) : std::max(1u, std::thread::hardware_concurrency());
+
+  // The control loop runs on this thread; registering signals blocks them here, and the
+  // worker threads created below inherit the mask, so only the signalfd sees them.
+  loop::Loop control(-1);
+  control.on_signal(SIGTERM, [this, &control] {
+    HLOG_INFO("SIGTERM: draining");
+    drain_and_stop();
+    control.stop();
+  });
+  control.on_signal(SIGINT, [this, &control] {
+    HLOG_INFO("SIGINT: draining");
+    drain_and_stop();
+    control.stop();
+  });
+  control.on_signal(SIGHUP, [this] { reload(); });
+  ::signal(SIGPIPE, SIG_IGN);
+
+  for (size_t i = 0; i < threads; ++i)
+    workers_.push_back(std::make_unique<Worker>(i, *this, settings_.load()));
+  std::vector<loop::Loop*> loops;
+  for (auto& w : workers_) loops.push_back(&w->loop());
+  executor_ = std::make_unique<LoopExecutor>(loops);
+  engine_ = std::make_unique<hub::MemoryEngine>(
+      *executor_, [this](std::string_view ch) { return options_for(ch); });
+  hub_ = std::make_unique<hub::Hub>(*executor_, *engine_);
+
+  net::Address bound = addr.value();
+  for (auto& w : workers_) {
+    auto r = w->listen(bound);
+    if (!r.ok()) {
+      HLOG_ERROR("listen %s: %s", bound.to_string().c_str(), r.error().message().c_str());
+      return 1;
+    }
+    bound = r.value();  // port 0: every loop binds the port the first one got
+  }
+  start_ms_ = base::monotonic_ms();
+  for (auto& w : workers_) w->start_thread();
+  HLOG_INFO("herald %s listening on http://%s (%zu loop%s, web root %s)", opts_.version.c_str(),
+            bound.to_string().c_str(), threads, threads == 1 ? "" : "s", web_root_.c_str());
+  std::fprintf(stdout, "herald listening on http://%s/\n", bound.to_string().c_str());
+  std::fflush(stdout);
+
+  control.run();
+
+  for (auto& w : workers_) w->loop().stop();
+  for (auto& w : workers_) w->join();
+  hub_.reset();
+  engine_.reset();
+  workers_.clear();
+  HLOG_INFO("stopped");
+  return 0;
+}
+
+void Server::drain_and_stop() {
+  // Stop accepting, ask every client to reconnect (spread over the window so that they do not
+  // all come back at once), give the window time, then close what is left.
+  uint32_t window = settings_.load()->drain_ms;
+  for (auto& w : workers_) {
+    Worker* wp = w.get();
+    wp->loop().post([wp, window] { wp->begin_drain(window); });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(window + 200));
+  for (auto& w : workers_) {
+    Worker* wp = w.get();
+    wp->loop().post([wp] { wp->close_all(); });
+  }
+  // Let the loops flush the last writes.
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+}
+
+void Server::reload() {
+  if (!opts_.reload) {
+    HLOG_WARN("SIGHUP: no config file to reload");
+    return;
+  }
+  base::Settings next = opts_.settings;
+  std::string errors;
+  if (!opts_.reload(next, errors)) {
+    HLOG_ERROR("SIGHUP: config not reloaded:\n%s", errors.c_str());
+    return;
+  }
+  if (next.listen != settings_.load()->listen || next.threads != settings_.load()->threads)
+    HLOG_WARN("SIGHUP: listen and threads take effect only after a restart");
+  settings_history_.push_back(std::make_unique<base::Settings>(std::move(next)));
+  const base::Settings* fresh = settings_history_.back().get();
+  settings_.store(fresh, std::memory_order_release);
+  if (base::LogLevel lvl; base::parse_log_level(fresh->log_level.c_str(), &lvl))
+    base::set_log_level(lvl);
+  for (auto& w : workers_) {
+    Worker* wp = w.get();
+    wp->loop().post([wp, fresh] { wp->set_settings(fresh); });
+  }
+  HLOG_INFO("SIGHUP: configuration reloaded");
+}
+
+}  // namespace herald::server

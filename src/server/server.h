@@ -1,0 +1,71 @@
+#pragma once
+// Server: the composition root of `herald serve`. Owns the settings, the engine and hub, one
+// Worker per loop thread, and a control loop on the main thread that handles signals
+// (signalfd): SIGTERM/SIGINT drain and exit 0, SIGHUP reloads the config file.
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "base/settings.h"
+#include "hub/hub.h"
+#include "hub/memory_engine.h"
+#include "net/address.h"
+#include "server/loop_executor.h"
+#include "server/worker.h"
+
+namespace herald::server {
+
+struct ServeOptions {
+  base::Settings settings;
+  /// Reapplied on SIGHUP: the config file, then env and flags again (same precedence).
+  std::function<bool(base::Settings&, std::string&)> reload;
+  std::string version;
+};
+
+class Server {
+ public:
+  explicit Server(ServeOptions opts);
+  ~Server();
+
+  /// Binds, starts the loops, serves until SIGTERM/SIGINT; returns the exit code.
+  int run();
+
+  hub::Hub& hub() { return *hub_; }
+  size_t worker_count() const { return workers_.size(); }
+  Worker& worker(size_t i) { return *workers_[i]; }
+  const std::string& web_root() const { return web_root_; }
+  const std::string& version() const { return opts_.version; }
+  uint64_t start_ms() const { return start_ms_; }
+
+  /// Connection admission (total and per IP), called on accept from any loop.
+  bool admit(const net::Address& peer, const base::Settings& s);
+  void release(const net::Address& peer);
+
+  /// Takes a snapshot of every loop (posting to each); `done` runs on the calling loop.
+  void gather(std::function<void(std::vector<LoopSnapshot>)> done);
+
+ private:
+  void drain_and_stop();
+  void reload();
+  hub::ChannelOptions options_for(std::string_view channel) const;
+
+  ServeOptions opts_;
+  std::vector<std::unique_ptr<base::Settings>> settings_history_;  // kept alive for readers
+  std::atomic<const base::Settings*> settings_{nullptr};
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::unique_ptr<LoopExecutor> executor_;
+  std::unique_ptr<hub::MemoryEngine> engine_;
+  std::unique_ptr<hub::Hub> hub_;
+  std::string web_root_;
+  uint64_t start_ms_ = 0;
+
+  std::mutex admit_mu_;
+  size_t total_connections_ = 0;                    // guarded by admit_mu_
+  std::unordered_map<std::string, size_t> per_ip_;  // guarded by admit_mu_
+};
+
+}  // namespace herald::server

@@ -1,0 +1,134 @@
+#include "server/worker.h"
+
+#include <unistd.h>
+
+#include <cstring>
+
+#include "base/log.h"
+#include "base/time.h"
+#include "http/session.h"
+#include "server/loop_executor.h"
+#include "server/server.h"
+#include "sse/transports.h"
+#include "ws/session.h"
+
+namespace herald::server {
+
+namespace {
+constexpr uint64_t kTickMs = 1000;  // Date header, hub maintenance
+}
+
+Worker::Worker(size_t index, Server& server, const base::Settings* settings)
+    : index_(index), server_(server), loop_(static_cast<int>(index)), routes_(server) {
+  ctx_.loop = &loop_;
+  ctx_.settings = settings;
+  ctx_.metrics = &metrics_;
+  ctx_.date = &date_;
+  ctx_.connections = &connections_;
+  connections_.on_erase = [this](net::Connection& c) { server_.release(c.peer()); };
+  drained_.on_erase = connections_.on_erase;
+}
+
+Worker::~Worker() {
+  // Connections still open at exit are closed by their owner set; deletion is deferred, so
+  // run the loop's reap once.
+  connections_.for_each([](net::Connection& c) { c.abort(); });
+  drained_.for_each([](net::Connection& c) { c.abort(); });
+  loop_.run_once(0);
+}
+
+base::Result<net::Address> Worker::listen(const net::Address& addr) {
+  auto l = net::Listener::open(loop_, addr, /*reuse_port=*/true,
+                               [this](int fd, const net::Address& peer) { on_accept(fd, peer); });
+  if (!l.ok()) return l.error();
+  listener_ = std::move(l.value());
+  return listener_->address();
+}
+
+void Worker::start_thread() {
+  thread_ = std::thread([this] { run(); });
+}
+
+void Worker::join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void Worker::run() {
+  LoopExecutor::bind_current(index_);
+  ctx_.hub = &server_.hub();
+  date_.update(static_cast<int64_t>(base::wall_us() / 1'000'000));
+  tick_timer_.start(loop_.timers(), kTickMs, [this] { tick(); });
+  loop_.run();
+}
+
+void Worker::tick() {
+  date_.update(static_cast<int64_t>(base::wall_us() / 1'000'000));
+  ctx_.hub->maintain();
+  tick_timer_.restart(kTickMs);
+}
+
+void Worker::on_accept(int fd, const net::Address& peer) {
+  const base::Settings& s = *ctx_.settings;
+  if (ctx_.draining || !server_.admit(peer, s)) {
+    // Over a connection limit: a short 503 instead of a silent drop, so the client knows.
+    static constexpr std::string_view kBusy =
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: "
+        "24\r\nConnection: close\r\nRetry-After: 1\r\n\r\nconnection limit reached";
+    ssize_t w = ::write(fd, kBusy.data(), kBusy.size());
+    (void)w;
+    ::close(fd);
+    ++metrics_.connections_rejected;
+    return;
+  }
+  ++metrics_.connections_accepted;
+  auto* conn = new net::Connection(loop_, fd, peer, s.max_header_bytes + s.max_body + 4096);
+  connections_.insert(conn);
+  auto session = std::make_unique<http::HttpSession>(ctx_, routes_, *conn);
+  http::HttpSession* raw = session.get();
+  conn->start(std::move(session));
+  raw->start();
+}
+
+void Worker::set_settings(const base::Settings* s) {
+  ctx_.settings = s;
+}
+
+void Worker::begin_drain(uint32_t window_ms) {
+  ctx_.draining = true;
+  if (listener_) listener_->close();
+  // Spread the reconnect requests over the window, a batch every 10 ms, so that clients do
+  // not all come back at the same moment. Asked connections move to drained_.
+  size_t batches = std::max<size_t>(1, window_ms / 10);
+  size_t per_batch = std::max<size_t>(1, (connections_.size() + batches - 1) / batches);
+  drain_step(per_batch);
+}
+
+void Worker::drain_step(size_t per_batch) {
+  for (size_t k = 0; k < per_batch; ++k) {
+    net::Connection* c = connections_.front();
+    if (!c) break;
+    connections_.transfer(c, drained_);
+    if (c->closing()) continue;
+    if (ws::drain(*c) || sse::drain(*c)) continue;
+    if (auto* h = dynamic_cast<http::HttpSession*>(c->handler()); h && !h->holding()) c->close();
+  }
+  if (connections_.front())
+    drain_timer_.start(loop_.timers(), 10, [this, per_batch] { drain_step(per_batch); });
+}
+
+void Worker::close_all() {
+  connections_.for_each([](net::Connection& c) { c.close(); });
+  drained_.for_each([](net::Connection& c) { c.close(); });
+  tick_timer_.stop();
+}
+
+LoopSnapshot Worker::snapshot() const {
+  LoopSnapshot s;
+  s.metrics = metrics_;
+  s.lag_us = loop_.lag_us();
+  s.iterations = loop_.iterations();
+  s.connections = connections_.size() + drained_.size();
+  return s;
+}
+
+}  // namespace herald::server

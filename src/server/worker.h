@@ -1,0 +1,74 @@
+#pragma once
+// Worker: one loop thread and everything it owns for life (SPEC §4, shared-nothing): its
+// SO_REUSEPORT listener, its connections, its LoopContext (settings pointer, counters, Date
+// cache) and its routes. Other threads reach it only through its loop's post().
+#include <atomic>
+#include <memory>
+#include <thread>
+
+#include "base/metrics.h"
+#include "base/settings.h"
+#include "http/context.h"
+#include "http/response.h"
+#include "loop/loop.h"
+#include "loop/timer.h"
+#include "net/connection.h"
+#include "net/listener.h"
+#include "server/routes.h"
+
+namespace herald::server {
+
+class Server;
+
+/// A snapshot of one loop's state, taken on its thread, for /metrics and /admin.
+struct LoopSnapshot {
+  base::Metrics metrics;
+  base::Histogram lag_us;
+  uint64_t iterations = 0;
+  size_t connections = 0;
+};
+
+class Worker {
+ public:
+  Worker(size_t index, Server& server, const base::Settings* settings);
+  ~Worker();
+
+  loop::Loop& loop() { return loop_; }
+  size_t index() const { return index_; }
+  http::LoopContext& context() { return ctx_; }
+
+  /// Opens this worker's listener (before the thread starts). Returns the bound address.
+  base::Result<net::Address> listen(const net::Address& addr);
+  void start_thread();
+  void join();
+
+  // Called on this worker's loop (post them):
+  void set_settings(const base::Settings* s);
+  /// SIGTERM: stop accepting, ask every client to reconnect elsewhere over `window_ms`.
+  void begin_drain(uint32_t window_ms);
+  /// Closes what is left (end of the drain window).
+  void close_all();
+  LoopSnapshot snapshot() const;
+
+ private:
+  void run();
+  void on_accept(int fd, const net::Address& peer);
+  void tick();
+  void drain_step(size_t per_batch);
+
+  size_t index_;
+  Server& server_;
+  loop::Loop loop_;
+  std::unique_ptr<net::Listener> listener_;
+  net::ConnectionSet connections_;
+  net::ConnectionSet drained_;  // asked to reconnect elsewhere (SIGTERM), not closed yet
+  http::DateCache date_;
+  base::Metrics metrics_;
+  http::LoopContext ctx_;
+  Routes routes_;
+  loop::Timer tick_timer_;
+  loop::Timer drain_timer_;
+  std::thread thread_;
+};
+
+}  // namespace herald::server
