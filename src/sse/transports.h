@@ -4,6 +4,7 @@
 // JSON push objects as the WebSocket protocol.
 #include "http/parser.h"
 #include "http/session.h"
+#include "net/connection.h"
 
 namespace herald::sse {
 
@@ -14,5 +15,12 @@ void handle_sse(http::HttpSession& session, http::Request& req);
 /// GET /poll?channel=..&since=..&wait=S: answers at once (wait=0 or messages available) or
 /// holds the request until a message arrives or S seconds pass.
 void handle_poll(http::HttpSession& session, http::Request& req);
+
+/// SIGTERM drain (SPEC §6): when `conn` carries an SSE stream, sends it `event: reconnect`
+/// and closes it gracefully (the browser's EventSource reconnects after `retry:`, with
+/// Last-Event-ID); when it holds a long-poll, answers it at once with what it has (an empty
+/// list and the same cursor), so the client polls again elsewhere. Returns false, doing
+/// nothing, for any other connection.
+bool drain(net::Connection& conn);
 
 }  // namespace herald::sse

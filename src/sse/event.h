@@ -1,0 +1,61 @@
+#pragma once
+// The wire pieces the SSE and poll transports build from publications (SPEC §2, §4).
+//
+// Encode once: a publication's SSE form is one SharedBuffer shared by every stream on the loop,
+//
+//     data: {"channel":"c","offset":N,"data":...}\n
+//     id: E:N\n
+//     \n
+//
+// An event's fields may come in any order, so a single-channel stream sends the whole buffer
+// (its id is the channel's plain cursor, the same for every subscriber), and a multi-channel
+// stream sends only the `data:` line (a slice of the same buffer, no copy) followed by its own
+// "id: m1...\n\n" naming every channel of that stream.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/shared_buffer.h"
+#include "hub/publication.h"
+#include "proto/cursor.h"
+
+namespace herald::sse {
+
+/// The JSON push object of `pub` (WireForm::json_push): the same bytes as a WebSocket push.
+base::SharedBuffer build_json_push(const hub::Publication& pub);
+
+/// The shared SSE form of `pub` (WireForm::sse_event), laid out as above.
+base::SharedBuffer build_sse_event(const hub::Publication& pub);
+
+/// Length of the leading `data:` part of a buffer made by build_sse_event (everything before
+/// its "id: " line).
+size_t sse_data_part_size(std::string_view event);
+
+/// Where one stream (or one poll) stands in each of its channels. Channels keep the order
+/// they were given; a channel's position is unknown until set().
+class StreamCursor {
+ public:
+  explicit StreamCursor(std::vector<std::string> channels);
+
+  size_t size() const { return entries_.size(); }
+  const std::string& channel(size_t i) const { return entries_[i].first; }
+  /// Index of `channel`, or size() when it is not one of ours.
+  size_t index_of(std::string_view channel) const;
+
+  void set(size_t i, std::string_view epoch, uint64_t offset);
+  bool known(size_t i) const { return known_[i]; }
+  const proto::Cursor& at(size_t i) const { return entries_[i].second; }
+
+  /// The cursor a client echoes back to resume every channel: with one channel its plain
+  /// "epoch:offset" ("" while unknown); with several the opaque "m1." form over the channels
+  /// whose position is known (an absent channel resumes from now).
+  std::string str() const;
+
+ private:
+  std::vector<proto::ChannelCursor> entries_;
+  std::vector<bool> known_;
+};
+
+}  // namespace herald::sse

@@ -1,0 +1,214 @@
+#include "sse/poll.h"
+
+#include <string_view>
+#include <unordered_map>
+
+#include "proto/json.h"
+#include "sse/transports.h"
+
+namespace herald::sse {
+
+namespace {
+// The long-polls held on this loop, for the SIGTERM drain (the worker sees connections and
+// their HTTP sessions, not what a held request waits for). One map per loop thread.
+thread_local std::unordered_map<net::Connection*, PollRequest*> held_polls;
+}  // namespace
+
+PollRequest::PollRequest(http::HttpSession& session, ChannelRequest req, uint64_t wait_ms,
+                         std::string allow_origin)
+    : session_(&session),
+      ctx_(session.context()),
+      conn_(&session.connection()),
+      cursor_(std::move(req.channels)),
+      since_(std::move(req.since)),
+      allow_origin_(std::move(allow_origin)),
+      wait_ms_(wait_ms) {
+  pushes_.resize(cursor_.size());
+  // Until the hub answers, a channel stands where the client said: an early answer (drain)
+  // then gives the client its own cursor back, never a position it has not reached.
+  for (size_t i = 0; i < cursor_.size(); ++i) {
+    if (!since_[i]) continue;
+    if (auto c = hub::Cursor::parse(*since_[i])) cursor_.set(i, c->epoch, c->offset);
+  }
+}
+
+PollRequest::~PollRequest() = default;
+
+void PollRequest::start() {
+  self_ = shared_from_this();
+  session_->hold([keep = self_] { keep->on_abort(); });
+  held_polls[conn_] = this;
+  if (wait_ms_ > 0) {
+    ++ctx_.metrics->connections_open[int(base::Transport::longpoll)];
+    counted_ = true;
+  }
+  waiting_ = cursor_.size();
+  subscribed_ = wait_ms_ > 0;
+  for (size_t i = 0; i < cursor_.size() && !done_; ++i) {
+    if (wait_ms_ == 0) {
+      // Without a cursor only the current position is wanted (limit 0).
+      ctx_.hub->history(cursor_.channel(i), since_[i], since_[i] ? hub::kNoLimit : 0,
+                        [self = self_, i](base::Result<hub::HistoryResult> r) {
+                          self->on_history(i, std::move(r));
+                        });
+    } else {
+      ctx_.hub->subscribe(
+          this, cursor_.channel(i), since_[i],
+          [self = self_, i](hub::SubscribeResult r) { self->on_subscribed(i, std::move(r)); });
+    }
+  }
+}
+
+void PollRequest::on_history(size_t index, base::Result<hub::HistoryResult> r) {
+  if (done_) return;
+  if (!r) {
+    bool bad = r.error() == base::Errc::bad_channel || r.error() == base::Errc::bad_cursor;
+    return answer_error(bad ? 400 : 503, bad ? "bad request" : "unavailable");
+  }
+  hub::HistoryResult& h = r.value();
+  if (!take_answer(index, since_[index].has_value(), h.recovered, h.cursor, h.publications)) return;
+  if (--waiting_ == 0) all_answered();
+}
+
+void PollRequest::on_subscribed(size_t index, hub::SubscribeResult r) {
+  if (done_) return;
+  if (r.error) {
+    bool bad = r.error == base::Errc::bad_channel || r.error == base::Errc::bad_cursor;
+    return answer_error(bad ? 400 : 503, bad ? "bad request" : "unavailable");
+  }
+  if (!take_answer(index, since_[index].has_value(), r.recovered, r.cursor, r.replay)) return;
+  if (--waiting_ == 0) all_answered();
+}
+
+bool PollRequest::take_answer(size_t index, bool has_since, bool recovered,
+                              const hub::Cursor& cursor, const std::vector<hub::PubPtr>& pubs) {
+  if (has_since && !recovered) {
+    unrecovered_.push_back(cursor_.channel(index));
+    ++ctx_.metrics->recoveries_failed;
+  } else if (has_since) {
+    ++ctx_.metrics->recoveries_ok;
+  }
+  for (const hub::PubPtr& pub : pubs) pushes_[index].push_back(build_json_push(*pub));
+  cursor_.set(index, cursor.epoch, cursor.offset);
+  return true;
+}
+
+void PollRequest::all_answered() {
+  // Short poll, or something to say already (replayed messages, a channel to reload).
+  if (wait_ms_ == 0 || has_messages() || !unrecovered_.empty()) return answer();
+  timer_.start(ctx_.loop->timers(), wait_ms_, [this] { answer(); });
+}
+
+bool PollRequest::has_messages() const {
+  for (const auto& p : pushes_) {
+    if (!p.empty()) return true;
+  }
+  return false;
+}
+
+void PollRequest::deliver(const hub::Delivery& d) {
+  if (done_) return;
+  size_t i = cursor_.index_of(d.pub().channel);
+  if (i == cursor_.size()) return;
+  pushes_[i].push_back(d.form(hub::WireForm::json_push,
+                              [](const hub::Publication& p) { return build_json_push(p); }));
+  cursor_.set(i, d.pub().epoch, d.pub().offset);
+  // Answer at the end of this loop iteration rather than now, so publications that reach
+  // this loop together (a burst, a broadcast) leave in one response. If other channels are
+  // still being subscribed, all_answered() answers when they are in.
+  if (waiting_ == 0 && !answer_queued_) {
+    answer_queued_ = true;
+    ctx_.loop->defer([self = self_] {
+      if (self) self->answer();
+    });
+  }
+}
+
+void PollRequest::answer() {
+  if (done_) return;
+  std::vector<std::string_view> views;
+  for (const auto& per_channel : pushes_) {
+    for (const base::SharedBuffer& b : per_channel) views.push_back(b.view());
+  }
+  std::string body;
+  size_t bytes = 64;
+  for (std::string_view v : views) bytes += v.size() + 1;
+  body.reserve(bytes);
+  proto::encode_poll_response(body, views, cursor_.str(), unrecovered_);
+  ctx_.metrics->messages_out += views.size();
+  http::HttpSession* s = session_;
+  http::Header headers[2] = {{"Cache-Control", "no-store"}, {}};
+  size_t n = 1;
+  if (!allow_origin_.empty()) headers[n++] = {"Access-Control-Allow-Origin", allow_origin_};
+  finish();
+  if (s) s->respond_json(200, body, std::span<const http::Header>(headers, n));
+}
+
+void PollRequest::answer_error(int status, std::string_view message) {
+  if (done_) return;
+  http::HttpSession* s = session_;
+  http::Header cors[1] = {{"Access-Control-Allow-Origin", allow_origin_}};
+  finish();
+  if (s)
+    s->respond_error(status, message,
+                     std::span<const http::Header>(cors, allow_origin_.empty() ? 0 : 1));
+}
+
+void PollRequest::on_abort() {
+  session_ = nullptr;
+  finish();
+}
+
+void PollRequest::finish() {
+  if (done_) return;
+  done_ = true;
+  timer_.stop();
+  if (subscribed_) ctx_.hub->unsubscribe_all(this);
+  auto it = held_polls.find(conn_);
+  if (it != held_polls.end() && it->second == this) held_polls.erase(it);
+  if (counted_) {
+    --ctx_.metrics->connections_open[int(base::Transport::longpoll)];
+    counted_ = false;
+  }
+  // Released after this call chain: we may be inside our own timer or a hub callback.
+  if (self_) ctx_.loop->defer([keep = std::move(self_)] {});
+}
+
+bool drain_poll(net::Connection& conn) {
+  auto it = held_polls.find(&conn);
+  if (it == held_polls.end()) return false;
+  it->second->answer_now();
+  return true;
+}
+
+// ---- entry point ---------------------------------------------------------------------------
+
+void handle_poll(http::HttpSession& session, http::Request& req) {
+  http::LoopContext& ctx = session.context();
+  const base::Settings& settings = *ctx.settings;
+  std::string allow_origin(cors_allow_origin(req.header("Origin"), settings.allowed_origins));
+  http::Header cors[1] = {{"Access-Control-Allow-Origin", allow_origin}};
+  std::span<const http::Header> extra(cors, allow_origin.empty() ? 0 : 1);
+
+  auto query = http::QueryParams::parse(req.query);
+  if (!query) return session.respond_error(400, "bad query string", extra);
+  uint64_t wait_ms = 0;
+  bool has_wait = false;
+  std::string_view wait = query->get("wait", &has_wait);
+  if (has_wait) {
+    auto w = parse_wait_ms(wait, settings.poll_max_wait_sec);
+    if (!w) return session.respond_error(400, "bad wait", extra);
+    wait_ms = *w;
+  }
+  // While draining a long-poll would only be cut short: answer it as a short poll.
+  if (ctx.draining) wait_ms = 0;
+  ChannelRequest creq;
+  RequestError err;
+  if (!parse_channel_request(*query, query->get("since"), settings, &creq, &err))
+    return session.respond_error(err.status, err.message, extra);
+  auto poll =
+      std::make_shared<PollRequest>(session, std::move(creq), wait_ms, std::move(allow_origin));
+  poll->start();
+}
+
+}  // namespace herald::sse

@@ -1,0 +1,253 @@
+#include "sse/sse_session.h"
+
+#include <string>
+#include <utility>
+
+#include "http/query.h"
+#include "http/response.h"
+#include "proto/sse.h"
+#include "sse/poll.h"
+#include "sse/transports.h"
+
+namespace herald::sse {
+
+namespace {
+constexpr std::string_view kReconnectEvent =
+    "event: reconnect\ndata: {\"reason\":\"shutdown\"}\n\n";
+
+base::SharedBuffer make_sse_event(const hub::Publication& pub) {
+  return build_sse_event(pub);
+}
+}  // namespace
+
+SseSession::SseSession(http::LoopContext& ctx, net::Connection& conn, ChannelRequest req,
+                       std::string allow_origin)
+    : ctx_(ctx),
+      conn_(conn),
+      since_(std::move(req.since)),
+      allow_origin_(std::move(allow_origin)),
+      cursor_(std::move(req.channels)) {
+  answers_.resize(cursor_.size());
+}
+
+SseSession::~SseSession() {
+  end();
+}
+
+void SseSession::start() {
+  waiting_ = cursor_.size();
+  for (size_t i = 0; i < cursor_.size() && !ended_; ++i) {
+    // The hub may answer inside the call (an error); on_subscribed copes.
+    ctx_.hub->subscribe(this, cursor_.channel(i), since_[i],
+                        [this, i](hub::SubscribeResult r) { on_subscribed(i, std::move(r)); });
+  }
+}
+
+void SseSession::on_subscribed(size_t index, hub::SubscribeResult r) {
+  if (ended_) return;
+  if (r.error) {
+    bool bad_input = r.error == base::Errc::bad_channel || r.error == base::Errc::bad_cursor;
+    return fail_before_stream(bad_input ? 400 : 503, bad_input ? "bad request" : "unavailable");
+  }
+  answers_[index] = std::move(r);
+  if (--waiting_ == 0) begin_stream();
+}
+
+void SseSession::fail_before_stream(int status, std::string_view message) {
+  std::string body = "{\"error\":{\"code\":";
+  body += std::to_string(status);
+  body += ",\"message\":\"";
+  body += message;
+  body += "\"}}";
+  http::ResponseHead head;
+  head.status = status;
+  head.content_type = "application/json";
+  head.date = ctx_.date->value();
+  head.connection = http::ConnectionHeader::close;
+  std::string out;
+  http::append_response(out, head, body);
+  ++ctx_.metrics->http_errors;
+  end();
+  conn_.send(out);
+  conn_.close();
+}
+
+void SseSession::begin_stream() {
+  streaming_ = true;
+  ++ctx_.metrics->connections_open[int(base::Transport::sse)];
+  counted_ = true;
+
+  http::Header headers[3] = {{"Cache-Control", "no-cache"}, {"X-Accel-Buffering", "no"}, {}};
+  size_t n = 2;
+  if (!allow_origin_.empty()) headers[n++] = {"Access-Control-Allow-Origin", allow_origin_};
+  http::ResponseHead head;
+  head.status = 200;
+  head.content_type = "text/event-stream";
+  head.date = ctx_.date->value();
+  head.headers = std::span<const http::Header>(headers, n);
+  std::string out;
+  http::append_stream_head(out, head);
+  proto::append_sse_retry(out, ctx_.settings->sse_retry_ms);
+
+  // Every channel's position before the first event: a recovered channel stands at the
+  // client's cursor (its replay moves it on), any other one at the stream's current end.
+  // Replay ids must not claim a channel that is replayed later in the stream.
+  for (size_t i = 0; i < cursor_.size(); ++i) {
+    const hub::SubscribeResult& a = *answers_[i];
+    if (since_[i] && a.recovered) {
+      auto c = hub::Cursor::parse(*since_[i]);
+      cursor_.set(i, c->epoch, c->offset);
+    } else {
+      cursor_.set(i, a.cursor.epoch, a.cursor.offset);
+    }
+  }
+  for (size_t i = 0; i < cursor_.size(); ++i) {
+    const hub::SubscribeResult& a = *answers_[i];
+    if (since_[i] && !a.recovered) {
+      proto::append_sse_recovery_event(out, cursor_.channel(i),
+                                       proto::Cursor{a.cursor.epoch, a.cursor.offset});
+      ++ctx_.metrics->recoveries_failed;
+    } else if (since_[i]) {
+      ++ctx_.metrics->recoveries_ok;
+    }
+  }
+  conn_.send(out);
+  id_current_ = false;
+
+  for (size_t i = 0; i < cursor_.size() && !ended_; ++i) {
+    for (const hub::PubPtr& pub : answers_[i]->replay) {
+      if (ended_) break;
+      write_event(i, *pub, build_sse_event(*pub));
+    }
+    // A replay reaches the position of the answer, which may be past the last replayed
+    // publication only if the engine trimmed nothing; set it so ids never go back.
+    if (!ended_) cursor_.set(i, answers_[i]->cursor.epoch, answers_[i]->cursor.offset);
+  }
+  answers_.clear();
+  since_.clear();
+  std::vector<Held> held = std::move(held_);
+  for (const Held& h : held) {
+    if (ended_) break;
+    write_event(h.index, *h.pub, h.event);
+  }
+  if (ended_) return;
+  if (!id_current_) {
+    std::string id = "id: ";
+    id += cursor_.str();
+    id += "\n\n";
+    conn_.send(id);
+    id_current_ = true;
+  }
+  arm_heartbeat();
+}
+
+void SseSession::arm_heartbeat() {
+  heartbeat_.start(ctx_.loop->timers(), ctx_.settings->sse_heartbeat_ms, [this] {
+    if (ended_) return;
+    conn_.send(std::string_view(": ping\n\n"));
+    heartbeat_.restart(ctx_.settings->sse_heartbeat_ms);
+  });
+}
+
+void SseSession::deliver(const hub::Delivery& d) {
+  if (ended_) return;
+  size_t i = cursor_.index_of(d.pub().channel);
+  if (i == cursor_.size()) return;
+  const base::SharedBuffer& event =
+      d.form(hub::WireForm::sse_event, [](const hub::Publication& p) { return make_sse_event(p); });
+  if (!streaming_) {
+    held_.push_back(Held{i, d.pub_ptr(), event});
+    return;
+  }
+  write_event(i, d.pub(), event);
+}
+
+void SseSession::write_event(size_t index, const hub::Publication& pub,
+                             const base::SharedBuffer& event) {
+  cursor_.set(index, pub.epoch, pub.offset);
+  if (cursor_.size() == 1) {
+    // The shared form already ends with this channel's "id: E:N": one slice, no copy.
+    conn_.send(event);
+  } else {
+    conn_.send(event, 0, sse_data_part_size(event.view()));
+    std::string id = "id: ";
+    id += cursor_.str();
+    id += "\n\n";
+    conn_.send(id);
+  }
+  id_current_ = true;
+  ++ctx_.metrics->messages_out;
+  if (conn_.pending_bytes() > ctx_.settings->max_output_bytes) {
+    // Slow consumer: memory must not grow with one slow reader. Reset rather than linger
+    // with megabytes queued; the client resumes from its last id.
+    ++ctx_.metrics->slow_consumer_evictions;
+    end();
+    conn_.abort(base::Errc::slow_consumer);
+  }
+}
+
+void SseSession::drain() {
+  if (ended_) return;
+  if (streaming_) conn_.send(kReconnectEvent);
+  end();
+  conn_.close();
+}
+
+void SseSession::end() {
+  if (ended_) return;
+  ended_ = true;
+  heartbeat_.stop();
+  ctx_.hub->unsubscribe_all(this);
+  held_.clear();
+  if (counted_) {
+    --ctx_.metrics->connections_open[int(base::Transport::sse)];
+    counted_ = false;
+  }
+}
+
+void SseSession::on_data(net::Connection& conn) {
+  // An SSE client sends nothing after its request; ignore whatever comes so the input
+  // buffer never fills.
+  conn.consume(conn.input().size());
+}
+
+void SseSession::on_close(net::Connection&, std::error_code) {
+  end();
+}
+
+// ---- entry points --------------------------------------------------------------------------
+
+void handle_sse(http::HttpSession& session, http::Request& req) {
+  http::LoopContext& ctx = session.context();
+  const base::Settings& settings = *ctx.settings;
+  std::string allow_origin(cors_allow_origin(req.header("Origin"), settings.allowed_origins));
+  http::Header cors[1] = {{"Access-Control-Allow-Origin", allow_origin}};
+  std::span<const http::Header> extra(cors, allow_origin.empty() ? 0 : 1);
+
+  if (ctx.draining) return session.respond_error(503, "draining", extra);
+  auto query = http::QueryParams::parse(req.query);
+  if (!query) return session.respond_error(400, "bad query string", extra);
+  bool has_last_id = false;
+  std::string_view last_id = req.header("Last-Event-ID", &has_last_id);
+  std::string_view cursor = choose_cursor(last_id, has_last_id, query->get("since"));
+  ChannelRequest creq;
+  RequestError err;
+  if (!parse_channel_request(*query, cursor, settings, &creq, &err))
+    return session.respond_error(err.status, err.message, extra);
+
+  net::Connection& conn = session.connection();
+  auto stream = std::make_unique<SseSession>(ctx, conn, std::move(creq), std::move(allow_origin));
+  SseSession* raw = stream.get();
+  session.take_over(std::move(stream));
+  raw->start();
+}
+
+bool drain(net::Connection& conn) {
+  if (auto* s = dynamic_cast<SseSession*>(conn.handler())) {
+    s->drain();
+    return true;
+  }
+  return drain_poll(conn);
+}
+
+}  // namespace herald::sse

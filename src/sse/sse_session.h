@@ -1,0 +1,77 @@
+#pragma once
+// One Server-Sent Events stream (GET /sse): the connection's handler after the HTTP request,
+// and the hub subscriber of every channel of the stream.
+//
+// Life of a stream:
+//  1. start(): one hub subscribe per channel, each from its cursor when the request had one.
+//     Nothing is written yet, so a failed subscribe can still be answered with an HTTP error.
+//  2. When every answer is in: the response head, `retry:`, then per channel in request order
+//     its `event: recovery` (cursor not honoured) or its replayed events, then the live events
+//     that arrived meanwhile, then an id-only event when no event carried the stream's full
+//     cursor yet (so a reconnect before the first publication still resumes every channel).
+//  3. Live events, each with the stream's cursor as `id:`; a heartbeat comment when idle.
+//  4. The end: client close, slow consumer eviction (pending output past max_output_bytes),
+//     or drain (`event: reconnect`). Every way ends in on_close -> hub unsubscribe_all.
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "http/context.h"
+#include "hub/hub.h"
+#include "loop/timer.h"
+#include "net/connection.h"
+#include "sse/event.h"
+#include "sse/request.h"
+
+namespace herald::sse {
+
+class SseSession final : public net::ConnectionHandler, public hub::Subscriber {
+ public:
+  /// `allow_origin` is the Access-Control-Allow-Origin value ("" : no header).
+  SseSession(http::LoopContext& ctx, net::Connection& conn, ChannelRequest req,
+             std::string allow_origin);
+  ~SseSession() override;
+
+  /// Subscribes to every channel; the stream begins when all have answered.
+  void start();
+  /// Sends `event: reconnect` and closes (SIGTERM drain).
+  void drain();
+
+  // net::ConnectionHandler
+  void on_data(net::Connection& conn) override;
+  void on_close(net::Connection& conn, std::error_code ec) override;
+  // hub::Subscriber
+  void deliver(const hub::Delivery& d) override;
+
+ private:
+  struct Held {
+    size_t index;
+    hub::PubPtr pub;
+    base::SharedBuffer event;
+  };
+
+  void on_subscribed(size_t index, hub::SubscribeResult r);
+  void begin_stream();
+  /// Writes the event of `pub` (channel `index`), whose shared SSE form is `event`.
+  void write_event(size_t index, const hub::Publication& pub, const base::SharedBuffer& event);
+  void fail_before_stream(int status, std::string_view message);
+  void arm_heartbeat();
+  void end();
+
+  http::LoopContext& ctx_;
+  net::Connection& conn_;
+  std::vector<std::optional<std::string>> since_;
+  std::vector<std::optional<hub::SubscribeResult>> answers_;
+  std::string allow_origin_;
+  StreamCursor cursor_;
+  std::vector<Held> held_;  // live events that arrived before the stream began
+  size_t waiting_ = 0;      // subscribe answers still due
+  bool streaming_ = false;
+  bool ended_ = false;
+  bool counted_ = false;     // counted in connections_open[sse]
+  bool id_current_ = false;  // the last event written carried the stream's whole cursor
+  loop::Timer heartbeat_;
+};
+
+}  // namespace herald::sse
