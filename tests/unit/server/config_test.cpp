@@ -197,7 +197,7 @@ TEST_P(ConfigTomlError, ReportsKeyAndLine) {
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    Cases, ConfigTomlError,
+    Config, ConfigTomlError,
     ::testing::Values(
         LineCase{"UnknownKey", "[server]\nthreads = 2\n\nlisten_addr = \"x\"\n", 4,
                  "server.listen_addr", "unknown key"},
