@@ -18,7 +18,10 @@ write) and pipelined (bench/http/pipeline.lua, DEPTH requests per write). Each v
 is repeated N times alternating herald/nginx (after one unmeasured warm-up run per
 server and variant); medians and min..max are reported. Server CPU seconds are read from
 /proc/PID/stat (utime+stime of all threads; nginx: master + worker) before and after
-each run, so results are given per wall-second and per server CPU-second.
+each run, so results are given per wall-second and per server CPU-second. The warm-up
+runs also count the server's syscalls (perf stat -e raw_syscalls:sys_enter -p PIDS, when
+perf works; it is kept out of the measured runs because tracing costs a little CPU) to
+report syscalls per request.
 
 Options:
   --herald PATH        herald binary (default \$HERALD or $REPO/build/release/herald)
@@ -137,6 +140,14 @@ wrk_cmd() { # variant url
   printf '%q ' "${c[@]}"
 }
 
+# Syscall counting needs perf with tracepoint access; probe it once on our own shell.
+have_perf=0
+if [ "$warmup" = 1 ] && command -v perf >/dev/null &&
+   perf stat -e raw_syscalls:sys_enter -x, -o /dev/null -p $$ -- sleep 0.1 >/dev/null 2>&1; then
+  have_perf=1
+fi
+: > "$work/syscalls.tsv"
+
 machine_json > "$work/machine.json"
 echo "# machine: $(machine_text)"
 echo "# wrk: $(wrk --version 2>&1 | head -1 | cut -c1-40); servers on CPU $server_cpu, wrk on CPU $client_cpu"
@@ -153,8 +164,25 @@ one_run() { # variant server rep(0 = warm-up)
   t0=$(cpu_ticks ${server_pids[$server]})
   b0=$(core_busy_ticks "$server_cpu"); k0=$(core_busy_ticks "$client_cpu")
   w0=$(date +%s.%N)
+  local perf_pid=""
+  if [ "$rep" -eq 0 ] && [ "$have_perf" = 1 ]; then
+    perf stat -e raw_syscalls:sys_enter -x, -o "$out.perf" \
+      -p "$(echo ${server_pids[$server]} | tr ' ' ,)" >/dev/null 2>&1 &
+    perf_pid=$!
+    sleep 0.5   # perf attaches asynchronously
+  fi
   eval "/usr/bin/time -f 'wrk_cpu %U %S' -o '$out.time' $cmd" > "$out" 2>&1 || {
     echo "wrk failed for $server/$variant:" >&2; cat "$out" >&2; exit 1; }
+  if [ -n "$perf_pid" ]; then
+    kill -INT "$perf_pid" 2>/dev/null || true
+    wait "$perf_pid" 2>/dev/null || true
+    local calls requests
+    calls=$(awk -F, '/raw_syscalls:sys_enter/ { print $1 }' "$out.perf" 2>/dev/null)
+    requests=$(awk '/ requests in / { print $1 }' "$out")
+    if [[ $calls =~ ^[0-9]+$ ]] && [[ $requests =~ ^[0-9]+$ ]]; then
+      printf '%s\t%s\t%s\t%s\n' "$variant" "$server" "$calls" "$requests" >> "$work/syscalls.tsv"
+    fi
+  fi
   w1=$(date +%s.%N)
   # shellcheck disable=SC2086
   t1=$(cpu_ticks ${server_pids[$server]})
@@ -186,6 +214,8 @@ done
   for s in "${server_list[@]}"; do printf '%s\t%s\n' "$s" "${server_cmd[$s]}"; done
 } > "$work/servers.tsv"
 "$BENCH_PY" "$HERE/../lib/summarize.py" http "$work/summary.json" "$work/machine.json" \
-  "$work/servers.tsv" "$runs_tsv" "$CLK_TCK" "depth=$depth"
+  "$work/servers.tsv" "$runs_tsv" "$CLK_TCK" "syscalls_tsv=$work/syscalls.tsv" \
+  "depth=$depth" "connections=$connections" "duration=$duration" "repeat=$repeat" \
+  "server_cpu=$server_cpu" "client_cpu=$client_cpu"
 [ -n "$json" ] && cp "$work/summary.json" "$json"
 exit 0

@@ -97,6 +97,15 @@ def parse_wrk(path):
 
 def http(out_path, machine_path, servers_path, runs_path, clk_tck, extra):
     clk_tck = int(clk_tck)
+    params = dict(kv.split("=", 1) for kv in extra)
+    syscalls = {}  # (variant, server) -> syscalls per request, from the warm-up run
+    tsv = params.pop("syscalls_tsv", None)
+    if tsv:
+        for line in open(tsv):
+            variant, server, calls, requests = line.split()
+            if int(requests) > 0:
+                syscalls[(variant, server)] = {"syscalls": int(calls), "requests": int(requests),
+                                               "per_request": int(calls) / int(requests)}
     machine = json.load(open(machine_path))
     servers = dict(line.rstrip("\n").split("\t", 1) for line in open(servers_path) if line.strip())
     runs = []
@@ -141,6 +150,7 @@ def http(out_path, machine_path, servers_path, runs_path, clk_tck, extra):
             "latency_p50_us": med_spread([r["latency_us"].get("p50") for r in rs]),
             "latency_p99_us": med_spread([r["latency_us"].get("p99") for r in rs]),
             "errors": sum(r["non_2xx"] + r["socket_errors"] for r in rs),
+            "syscalls_warmup": syscalls.get((variant, server)),
         })
     ratios = []
     for variant in dict.fromkeys(r["variant"] for r in runs):
@@ -159,13 +169,16 @@ def http(out_path, machine_path, servers_path, runs_path, clk_tck, extra):
             return "n/a"
         return f"{v / 1e3:.2f} ms" if v >= 1000 else f"{v:.0f} µs"
 
+    def sc(v):
+        return "n/a" if not v else f"{v['per_request']:.2f}"
+
     def pct(v):
         return "n/a" if v is None else f"{v * 100:.0f}%"
 
     print()
     print("| variant | server | req/s (wall) | req per server CPU-s | server CPU | others on server core "
-          "| wrk CPU | p50 | p99 | errors |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "| wrk CPU | syscalls/req | p50 | p99 | errors |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for x in summary:
         rps, rpc = x["requests_per_s"], x["requests_per_server_cpu_s"]
         print(f"| {x['variant']} | {x['server']} "
@@ -173,6 +186,7 @@ def http(out_path, machine_path, servers_path, runs_path, clk_tck, extra):
               f"| {fmt_rate(rpc['median'])} ({fmt_rate(rpc['min'])}..{fmt_rate(rpc['max'])}) "
               f"| {pct(x['server_cpu_share']['median'])} | {pct(x['server_core_others_share']['median'])} "
               f"| {pct(x['wrk_cpu_share']['median'])} "
+              f"| {sc(x['syscalls_warmup'])} "
               f"| {lat(x['latency_p50_us']['median'])} | {lat(x['latency_p99_us']['median'])} "
               f"| {x['errors']} |")
     if ratios:
@@ -188,8 +202,9 @@ def http(out_path, machine_path, servers_path, runs_path, clk_tck, extra):
           "(near 100% means the client, not the server, was the limit); 'others on server core' "
           "is what the rest of the machine took of the pinned server core during the run "
           "(/proc/stat busy time minus the server's own): high values mean the wall-second "
-          "rates are depressed by load, the per-CPU-second rates much less so.")
-    params = dict(kv.split("=", 1) for kv in extra)
+          "rates are depressed by load, the per-CPU-second rates much less so. 'syscalls/req' "
+          "comes from the unmeasured warm-up run (perf stat -e raw_syscalls:sys_enter on the "
+          "server's pids, all syscalls included).")
     json.dump({"benchmark": "http", "machine": machine, "servers": servers, "params": params,
                "runs": runs, "summary": summary, "ratios": ratios},
               open(out_path, "w"), indent=1)
