@@ -148,6 +148,11 @@ if [ "$warmup" = 1 ] && command -v perf >/dev/null &&
 fi
 : > "$work/syscalls.tsv"
 
+herald_version=n/a
+if [[ ,$servers, == *,herald,* ]]; then
+  herald_version=$("$herald" --version 2>&1 | head -1 || true)
+fi
+
 machine_json > "$work/machine.json"
 echo "# machine: $(machine_text)"
 echo "# wrk: $(wrk --version 2>&1 | head -1 | cut -c1-40); servers on CPU $server_cpu, wrk on CPU $client_cpu"
@@ -216,6 +221,9 @@ done
 "$BENCH_PY" "$HERE/../lib/summarize.py" http "$work/summary.json" "$work/machine.json" \
   "$work/servers.tsv" "$runs_tsv" "$CLK_TCK" "syscalls_tsv=$work/syscalls.tsv" \
   "depth=$depth" "connections=$connections" "duration=$duration" "repeat=$repeat" \
-  "server_cpu=$server_cpu" "client_cpu=$client_cpu"
+  "server_cpu=$server_cpu" "client_cpu=$client_cpu" \
+  "git_commit=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)" \
+  "herald_binary=$herald" "herald_version=$herald_version" \
+  "nginx_version=$(nginx -v 2>&1 | sed 's/.*: //')" "wrk_version=$(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2)"
 [ -n "$json" ] && cp "$work/summary.json" "$json"
 exit 0
