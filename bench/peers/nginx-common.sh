@@ -24,7 +24,10 @@ One worker process (worker_processes 1).
   stop    stop the nginx whose pid is in DIR/nginx.pid (SIGQUIT, then SIGTERM after 5 s,
           SIGKILL after 10 s) and wait for it to exit.
   pids    print the master and worker pids (for CPU accounting from /proc/PID/stat).
+
+About this peer (from the head of its nginx.conf.in):
 USAGE
+  awk '/^#/ { sub(/^# ?/, "  "); print; next } { exit }' "$PEER_DIR/nginx.conf.in"
 }
 
 [ $# -ge 1 ] || { usage >&2; exit 2; }
