@@ -316,3 +316,16 @@ def test_echo_endpoint_only_with_debug_echo(srv):
         out = plain.raw(b"GET /ws/echo HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                         b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
         assert out.startswith(b"HTTP/1.1 404 "), out
+
+
+def test_sigterm_sends_4001_shutdown():
+    with herald_server() as s:
+        async def go():
+            h = await Herald.connect(s)
+            await h.call("subscribe", channel="public:bye")
+            s.proc.terminate()
+            with pytest.raises(websockets.exceptions.ConnectionClosed) as e:
+                await h.recv(timeout=10)
+            assert e.value.code == 4001 and e.value.reason == "shutdown"
+        run(go())
+        assert s.proc.wait(timeout=15) == 0
