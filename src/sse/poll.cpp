@@ -84,9 +84,6 @@ bool PollRequest::take_answer(size_t index, bool has_since, bool recovered,
                               const hub::Cursor& cursor, const std::vector<hub::PubPtr>& pubs) {
   if (has_since && !recovered) {
     unrecovered_.push_back(cursor_.channel(index));
-    ++ctx_.metrics->recoveries_failed;
-  } else if (has_since) {
-    ++ctx_.metrics->recoveries_ok;
   }
   for (const hub::PubPtr& pub : pubs) pushes_[index].push_back(build_json_push(*pub));
   cursor_.set(index, cursor.epoch, cursor.offset);

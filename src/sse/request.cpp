@@ -20,13 +20,14 @@ bool parse_channel_request(const http::QueryParams& query, std::string_view curs
   out->channels.clear();
   out->since.clear();
   out->has_cursor = false;
+  // A stream's cursor must fit the multi-cursor codec, whatever the config allows.
+  const size_t max_channels = std::min(settings.poll_max_channels, proto::kMaxMultiCursorChannels);
   for (std::string_view ch : query.all("channel")) {
     if (!proto::valid_channel(ch)) return fail(err, 400, "bad channel name");
     if (std::find(out->channels.begin(), out->channels.end(), ch) != out->channels.end())
       continue;  // the hub holds one subscription per channel; a repeat adds nothing
     // Checked while collecting so a huge channel list is refused before it is all copied.
-    if (out->channels.size() >= settings.poll_max_channels)
-      return fail(err, 400, "too many channels");
+    if (out->channels.size() >= max_channels) return fail(err, 400, "too many channels");
     out->channels.emplace_back(ch);
   }
   if (out->channels.empty()) return fail(err, 400, "missing channel");

@@ -29,7 +29,8 @@ struct ChannelRequest {
   bool has_cursor = false;
 };
 
-/// Reads `channel=` (repeated), checks names, count (settings.poll_max_channels) and anonymous
+/// Reads `channel=` (repeated), checks names, count (settings.poll_max_channels, and never more
+/// than proto::kMaxMultiCursorChannels, so every stream's cursor can be decoded) and anonymous
 /// access (namespace_for(ch).anonymous), then decodes `cursor_text` (empty: none) for those
 /// channels with proto::decode_any_cursor: the plain "epoch:offset" form needs exactly one
 /// channel; the "m1." form may name other channels, which are ignored. A well-formed cursor

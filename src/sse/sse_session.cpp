@@ -106,9 +106,6 @@ void SseSession::begin_stream() {
     if (since_[i] && !a.recovered) {
       proto::append_sse_recovery_event(out, cursor_.channel(i),
                                        proto::Cursor{a.cursor.epoch, a.cursor.offset});
-      ++ctx_.metrics->recoveries_failed;
-    } else if (since_[i]) {
-      ++ctx_.metrics->recoveries_ok;
     }
   }
   conn_.send(out);
