@@ -1,0 +1,517 @@
+#include "http/response_parser.h"
+
+#include <algorithm>
+#include <array>
+#include <cassert>
+#include <cstring>
+#include <limits>
+
+namespace herald::http {
+namespace {
+
+// A chunk-size line (hex size and extensions) longer than this is refused: sizes need at most
+// 16 hex digits and nobody has a use for kilobytes of chunk extensions.
+constexpr size_t kMaxChunkLineBytes = 4096;
+
+constexpr std::array<bool, 256> make_tchar_table() {
+  std::array<bool, 256> t{};
+  for (int c = '0'; c <= '9'; ++c) t[c] = true;
+  for (int c = 'a'; c <= 'z'; ++c) t[c] = true;
+  for (int c = 'A'; c <= 'Z'; ++c) t[c] = true;
+  for (char c : std::string_view("!#$%&'*+-.^_`|~")) t[static_cast<unsigned char>(c)] = true;
+  return t;
+}
+constexpr std::array<bool, 256> kTchar = make_tchar_table();
+
+bool is_tchar(char c) {
+  return kTchar[static_cast<unsigned char>(c)];
+}
+bool is_ows(char c) {
+  return c == ' ' || c == '\t';
+}
+bool is_field_char(char c) {
+  auto u = static_cast<unsigned char>(c);
+  return u == '\t' || (u >= 0x20 && u != 0x7f);
+}
+char lower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+std::string_view trim_ows(std::string_view s) {
+  while (!s.empty() && is_ows(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_ows(s.back())) s.remove_suffix(1);
+  return s;
+}
+template <typename F>
+void for_each_element(std::string_view list, F&& f) {
+  while (true) {
+    size_t comma = list.find(',');
+    f(trim_ows(list.substr(0, comma)));
+    if (comma == std::string_view::npos) return;
+    list.remove_prefix(comma + 1);
+  }
+}
+
+size_t find_lf(std::string_view in, size_t from) {
+  if (from >= in.size()) return std::string_view::npos;
+  const void* p = std::memchr(in.data() + from, '\n', in.size() - from);
+  return p == nullptr ? std::string_view::npos
+                      : static_cast<size_t>(static_cast<const char*>(p) - in.data());
+}
+
+/// The line from `pos` to the '\n' at `lf`, without its CR (CRLF and bare LF both end a line).
+std::string_view line_at(std::string_view in, size_t pos, size_t lf) {
+  size_t end = lf;
+  if (end > pos && in[end - 1] == '\r') --end;
+  return in.substr(pos, end - pos);
+}
+
+bool parse_content_length(std::string_view value, bool* seen, uint64_t* out) {
+  bool ok = true;
+  for_each_element(value, [&](std::string_view e) {
+    if (e.empty()) ok = false;
+    uint64_t v = 0;
+    for (char c : e) {
+      if (c < '0' || c > '9') {
+        ok = false;
+        return;
+      }
+      unsigned d = static_cast<unsigned>(c - '0');
+      if (v > (std::numeric_limits<uint64_t>::max() - d) / 10) {
+        ok = false;
+        return;
+      }
+      v = v * 10 + d;
+    }
+    if (*seen && v != *out) ok = false;  // differing lengths: response splitting
+    *seen = true;
+    *out = v;
+  });
+  return ok;
+}
+
+/// Splits a header or trailer line; returns a reason when it is malformed.
+const char* split_field_line(std::string_view line, size_t* name_len, size_t* value_off,
+                             size_t* value_len) {
+  if (is_ows(line[0])) return "obsolete line folding";
+  size_t i = 0;
+  while (i < line.size() && is_tchar(line[i])) ++i;
+  if (i == line.size()) return "header without colon";
+  if (line[i] != ':') return is_ows(line[i]) ? "whitespace before colon" : "invalid header name";
+  if (i == 0) return "empty header name";
+  *name_len = i;
+  size_t begin = i + 1;
+  size_t end = line.size();
+  while (begin < end && is_ows(line[begin])) ++begin;
+  while (end > begin && is_ows(line[end - 1])) --end;
+  for (size_t k = begin; k < end; ++k) {
+    if (!is_field_char(line[k])) return "control character in header value";
+  }
+  *value_off = begin;
+  *value_len = end - begin;
+  return nullptr;
+}
+
+}  // namespace
+
+std::string_view Response::header(std::string_view name, bool* found) const {
+  for (const Header& h : headers) {
+    if (iequals(h.name, name)) {
+      if (found) *found = true;
+      return h.value;
+    }
+  }
+  if (found) *found = false;
+  return {};
+}
+
+bool Response::header_has_token(std::string_view name, std::string_view token) const {
+  bool has = false;
+  for (const Header& h : headers) {
+    if (!iequals(h.name, name)) continue;
+    for_each_element(h.value, [&](std::string_view e) { has = has || iequals(e, token); });
+  }
+  return has;
+}
+
+ResponseParser::ResponseParser(ResponseLimits limits) : limits_(limits) {}
+
+void ResponseParser::reset() {
+  state_ = State::status_line;
+  streaming_ = false;
+  error_ = ResponseParseResult{};
+  pos_ = scan_ = trailer_start_ = 0;
+  body_left_ = 0;
+  reason_ = Span{};
+  header_spans_.clear();
+  res_.version_minor = 1;
+  res_.status = 0;
+  res_.reason = {};
+  res_.headers.clear();
+  res_.body.clear();
+  res_.framing = BodyFraming::none;
+  res_.content_length = 0;
+  res_.keep_alive = true;
+}
+
+ResponseParseResult ResponseParser::parse(std::string_view in, ResponseMode mode) {
+  if (state_ == State::done) reset();
+  size_t seen = std::max(pos_, scan_);
+  assert(state_ == State::failed || in.size() >= seen);
+  if (state_ != State::failed && in.size() < seen) fail("input shrank between calls");
+  if (streaming_) {
+    // The head's views pointed into bytes the caller consumed after the `head` result.
+    res_.reason = {};
+    res_.headers.clear();
+  }
+  while (true) {
+    bool progressed = false;
+    switch (state_) {
+      case State::status_line:
+        progressed = parse_status_line(in);
+        break;
+      case State::headers:
+        progressed = parse_headers(in, mode);
+        if (state_ != State::headers && state_ != State::failed && state_ != State::done &&
+            streaming_) {
+          fill_views(in);
+          size_t head = pos_;
+          rebase();
+          return {ResponseStatus::head, head, ""};
+        }
+        break;
+      case State::body_length:
+        progressed = parse_body_length(in);
+        break;
+      case State::body_until_close:
+        progressed = parse_body_until_close(in);
+        break;
+      case State::chunk_size:
+        progressed = parse_chunk_size(in);
+        break;
+      case State::chunk_data:
+        progressed = parse_chunk_data(in);
+        break;
+      case State::chunk_crlf:
+        progressed = parse_chunk_crlf(in);
+        break;
+      case State::trailers:
+        progressed = parse_trailers(in);
+        break;
+      case State::done: {
+        if (!streaming_) fill_views(in);
+        size_t used = pos_;
+        return {ResponseStatus::complete, used, ""};
+      }
+      case State::failed:
+        return error_;
+    }
+    if (!progressed) {
+      // A streamed body hands out what it decoded; a buffered response consumes nothing yet.
+      if (streaming_) return {ResponseStatus::need_more, rebase(), ""};
+      return {ResponseStatus::need_more, 0, ""};
+    }
+  }
+}
+
+ResponseParseResult ResponseParser::finish(std::string_view in, ResponseMode mode) {
+  ResponseParseResult r = parse(in, mode);
+  if (r.status != ResponseStatus::need_more) return r;
+  if (state_ == State::body_until_close) {
+    // Streamed: parse() already appended and consumed everything. Buffered: take it all now.
+    size_t used = r.consumed;
+    if (!streaming_) {
+      if (!append_body(in.substr(pos_))) return error_;
+      fill_views(in);
+      used = in.size();
+    }
+    state_ = State::done;
+    return {ResponseStatus::complete, used, ""};
+  }
+  fail(state_ == State::status_line && scan_ == 0 ? "closed before a response"
+                                                  : "closed before end of response");
+  return error_;
+}
+
+bool ResponseParser::fail(const char* reason) {
+  state_ = State::failed;
+  error_ = {ResponseStatus::error, 0, reason};
+  return true;
+}
+
+bool ResponseParser::append_body(std::string_view bytes) {
+  if (!streaming_ && res_.body.size() + bytes.size() > limits_.max_body) {
+    return fail("body too large");
+  }
+  res_.body.append(bytes.data(), bytes.size());
+  return true;
+}
+
+size_t ResponseParser::rebase() {
+  size_t used = pos_;
+  pos_ = 0;
+  scan_ = scan_ > used ? scan_ - used : 0;
+  trailer_start_ = trailer_start_ > used ? trailer_start_ - used : 0;
+  header_spans_.clear();  // offsets into bytes the caller is about to drop
+  return used;
+}
+
+// status-line = HTTP-version SP status-code SP [ reason-phrase ]
+bool ResponseParser::parse_status_line(std::string_view in) {
+  // Refuse garbage early, so a client talking to a non-HTTP port fails fast.
+  constexpr std::string_view kPrefix = "HTTP/";
+  size_t n = std::min(in.size(), kPrefix.size());
+  if (in.substr(0, n) != kPrefix.substr(0, n)) return fail("not an HTTP response");
+  size_t lf = find_lf(in, scan_);
+  if (lf == std::string_view::npos) {
+    scan_ = in.size();
+    if (in.size() > limits_.max_header_bytes) return fail("header block too large");
+    return false;
+  }
+  if (lf + 1 > limits_.max_header_bytes) return fail("header block too large");
+  std::string_view line = line_at(in, 0, lf);
+  auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  if (line.size() < 12 || line.substr(0, 5) != "HTTP/" || !digit(line[5]) || line[6] != '.' ||
+      !digit(line[7]) || line[8] != ' ' || !digit(line[9]) || !digit(line[10]) ||
+      !digit(line[11])) {
+    return fail("invalid status line");
+  }
+  if (line[5] != '1') return fail("HTTP version not supported");
+  res_.version_minor = line[7] == '0' ? 0 : 1;
+  res_.status = (line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0');
+  if (res_.status < 100) return fail("invalid status code");
+  if (line.size() > 12) {
+    if (line[12] != ' ') return fail("invalid status line");
+    for (size_t i = 13; i < line.size(); ++i) {
+      if (!is_field_char(line[i])) return fail("control character in reason phrase");
+    }
+    reason_ = {13, line.size() - 13};
+  }
+  pos_ = scan_ = lf + 1;
+  state_ = State::headers;
+  return true;
+}
+
+bool ResponseParser::parse_headers(std::string_view in, ResponseMode mode) {
+  while (true) {
+    size_t lf = find_lf(in, scan_);
+    if (lf == std::string_view::npos) {
+      scan_ = in.size();
+      if (in.size() > limits_.max_header_bytes) return fail("header block too large");
+      return false;
+    }
+    if (lf + 1 > limits_.max_header_bytes) return fail("header block too large");
+    std::string_view line = line_at(in, pos_, lf);
+    size_t line_start = pos_;
+    pos_ = scan_ = lf + 1;
+    if (line.empty()) return finish_headers(in, mode);
+    size_t name_len = 0, value_off = 0, value_len = 0;
+    if (const char* reason = split_field_line(line, &name_len, &value_off, &value_len)) {
+      return fail(reason);
+    }
+    if (header_spans_.size() >= limits_.max_header_count) return fail("too many headers");
+    header_spans_.push_back({{line_start, name_len}, {line_start + value_off, value_len}});
+  }
+}
+
+bool ResponseParser::finish_headers(std::string_view in, ResponseMode mode) {
+  fill_views(in);
+  bool has_cl = false, has_te = false, cl_ok = true, chunked_last = false;
+  uint64_t content_length = 0;
+  for (const Header& h : res_.headers) {
+    if (iequals(h.name, "content-length")) {
+      cl_ok = parse_content_length(h.value, &has_cl, &content_length) && cl_ok;
+      has_cl = true;
+    } else if (iequals(h.name, "transfer-encoding")) {
+      has_te = true;
+      for_each_element(h.value, [&](std::string_view e) { chunked_last = iequals(e, "chunked"); });
+    }
+  }
+  bool close = res_.header_has_token("connection", "close");
+  res_.keep_alive = res_.version_minor == 1
+                        ? !close
+                        : !close && res_.header_has_token("connection", "keep-alive");
+
+  int st = res_.status;
+  // 101 ends at its head: what follows is the new protocol's. Other 1xx are interim answers.
+  if (mode.no_body || (st >= 100 && st < 200) || st == 204 || st == 304) {
+    res_.framing = BodyFraming::none;
+    state_ = State::done;
+    return true;
+  }
+  if (has_te && has_cl) return fail("Transfer-Encoding with Content-Length");
+  if (!cl_ok) return fail("invalid Content-Length");
+  streaming_ = mode.stream_body;
+  if (has_te && chunked_last) {
+    res_.framing = BodyFraming::chunked;
+    state_ = State::chunk_size;
+  } else if (has_te) {
+    // A coding other than chunked last: only the close can end the body (RFC 9112 §6.3).
+    res_.framing = BodyFraming::until_close;
+    res_.keep_alive = false;
+    state_ = State::body_until_close;
+  } else if (has_cl) {
+    if (!streaming_ && content_length > limits_.max_body) return fail("body too large");
+    res_.framing = BodyFraming::length;
+    res_.content_length = content_length;
+    body_left_ = content_length;
+    state_ = content_length > 0 ? State::body_length : State::done;
+  } else {
+    res_.framing = BodyFraming::until_close;
+    res_.keep_alive = false;
+    state_ = State::body_until_close;
+  }
+  if (state_ == State::done) streaming_ = false;
+  return true;
+}
+
+bool ResponseParser::parse_body_length(std::string_view in) {
+  size_t avail = in.size() - pos_;
+  if (!streaming_) {
+    // Wait for the whole body, then copy it once.
+    if (avail < body_left_) return false;
+    res_.body.assign(in.data() + pos_, static_cast<size_t>(body_left_));
+    pos_ += static_cast<size_t>(body_left_);
+    body_left_ = 0;
+    state_ = State::done;
+    return true;
+  }
+  size_t n = static_cast<size_t>(std::min<uint64_t>(avail, body_left_));
+  if (n == 0) return false;
+  append_body(in.substr(pos_, n));
+  pos_ += n;
+  body_left_ -= n;
+  if (body_left_ == 0) state_ = State::done;
+  return true;
+}
+
+bool ResponseParser::parse_body_until_close(std::string_view in) {
+  size_t avail = in.size() - pos_;
+  if (!streaming_) {
+    // Taken by finish(); only the limit is checked while it grows.
+    if (avail > limits_.max_body) return fail("body too large");
+    return false;
+  }
+  if (avail == 0) return false;
+  append_body(in.substr(pos_));
+  pos_ = in.size();
+  return false;  // only the close ends it
+}
+
+// chunk = chunk-size [ chunk-ext ] CRLF chunk-data CRLF;  last-chunk = 1*"0" [ chunk-ext ] CRLF
+bool ResponseParser::parse_chunk_size(std::string_view in) {
+  size_t lf = find_lf(in, scan_);
+  if (lf == std::string_view::npos) {
+    scan_ = in.size();
+    if (in.size() - pos_ > kMaxChunkLineBytes) return fail("chunk size line too long");
+    return false;
+  }
+  if (lf - pos_ > kMaxChunkLineBytes) return fail("chunk size line too long");
+  std::string_view line = line_at(in, pos_, lf);
+  pos_ = scan_ = lf + 1;
+  uint64_t size = 0;
+  size_t i = 0;
+  for (; i < line.size(); ++i) {
+    char c = line[i];
+    unsigned d;
+    if (c >= '0' && c <= '9') {
+      d = static_cast<unsigned>(c - '0');
+    } else if (c >= 'a' && c <= 'f') {
+      d = static_cast<unsigned>(c - 'a' + 10);
+    } else if (c >= 'A' && c <= 'F') {
+      d = static_cast<unsigned>(c - 'A' + 10);
+    } else {
+      break;
+    }
+    if (size > (std::numeric_limits<uint64_t>::max() >> 4)) return fail("chunk size overflow");
+    size = (size << 4) | d;
+  }
+  if (i == 0) return fail("invalid chunk size");
+  std::string_view rest = line.substr(i);
+  while (!rest.empty() && is_ows(rest.front())) rest.remove_prefix(1);
+  if (!rest.empty()) {
+    if (rest.front() != ';') return fail("invalid chunk size");
+    for (char c : rest) {
+      if (!is_field_char(c)) return fail("control character in chunk extension");
+    }
+  }
+  if (size == 0) {
+    trailer_start_ = pos_;
+    state_ = State::trailers;
+    return true;
+  }
+  if (!streaming_ && (size > limits_.max_body || res_.body.size() + size > limits_.max_body)) {
+    return fail("body too large");
+  }
+  body_left_ = size;
+  state_ = State::chunk_data;
+  return true;
+}
+
+bool ResponseParser::parse_chunk_data(std::string_view in) {
+  size_t n = static_cast<size_t>(std::min<uint64_t>(in.size() - pos_, body_left_));
+  if (n == 0) return false;
+  res_.body.append(in.data() + pos_, n);
+  pos_ += n;
+  body_left_ -= n;
+  if (body_left_ == 0) {
+    state_ = State::chunk_crlf;
+    scan_ = pos_;
+  }
+  return true;
+}
+
+bool ResponseParser::parse_chunk_crlf(std::string_view in) {
+  if (pos_ >= in.size()) return false;
+  if (in[pos_] == '\n') {
+    pos_ += 1;
+  } else {
+    if (in[pos_] != '\r') return fail("missing CRLF after chunk");
+    if (pos_ + 1 >= in.size()) return false;
+    if (in[pos_ + 1] != '\n') return fail("missing CRLF after chunk");
+    pos_ += 2;
+  }
+  scan_ = pos_;
+  state_ = State::chunk_size;
+  return true;
+}
+
+bool ResponseParser::parse_trailers(std::string_view in) {
+  while (true) {
+    size_t lf = find_lf(in, scan_);
+    if (lf == std::string_view::npos) {
+      scan_ = in.size();
+      if (in.size() - trailer_start_ > limits_.max_header_bytes) return fail("trailers too large");
+      return false;
+    }
+    if (lf + 1 - trailer_start_ > limits_.max_header_bytes) return fail("trailers too large");
+    std::string_view line = line_at(in, pos_, lf);
+    pos_ = scan_ = lf + 1;
+    if (line.empty()) {
+      state_ = State::done;
+      return true;
+    }
+    // Validated like headers, then ignored: nothing after the body may change its meaning.
+    size_t name_len = 0, value_off = 0, value_len = 0;
+    if (const char* reason = split_field_line(line, &name_len, &value_off, &value_len)) {
+      return fail(reason);
+    }
+  }
+}
+
+void ResponseParser::fill_views(std::string_view in) {
+  res_.reason = in.substr(reason_.off, reason_.len);
+  res_.headers.clear();
+  for (const HeaderSpan& h : header_spans_) {
+    res_.headers.push_back(
+        {in.substr(h.name.off, h.name.len), in.substr(h.value.off, h.value.len)});
+  }
+}
+
+}  // namespace herald::http
