@@ -23,10 +23,16 @@ from recovery.clients import (Publisher, PollSubscriber, SseSubscriber, WsSubscr
                               http_get_json, query)
 
 # HTTP API publishes are not rate-limited, but lift the per-connection rate anyway so that the
-# test never depends on that default.
+# test never depends on that default. The history must cover every gap: `--history-size` sets
+# [channel] (channels outside any namespace) and the built-in `public` namespace does not
+# inherit it (src/server/config.cpp namespace_slot), so [namespace.public] is set as well.
 CONFIG = """
 [limits]
 publish_rate = 10000000
+
+[namespace.public]
+history_size = 20000
+history_ttl = 600
 """
 ARGS = ("--threads", "2", "--history-size", "20000", "--history-ttl", "600")
 DEADLINE_S = 80  # per scenario, well inside the 90 s budget
