@@ -1,0 +1,114 @@
+"""The herald command line: --version, check-config (exit codes, every error with its line),
+serve with a bad --listen, and the precedence defaults < file < HERALD_* env < flags seen
+through an observable effect (http.max_body -> 413 or not)."""
+import json
+import os
+import re
+import subprocess
+import tempfile
+
+import pytest
+
+from harness import herald_bin, herald_server
+
+
+def run(*args, env=None, timeout=20):
+    full_env = dict(os.environ)
+    full_env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
+    if env:
+        full_env.update(env)
+    return subprocess.run([herald_bin(), *args], capture_output=True, text=True, timeout=timeout,
+                          env=full_env)
+
+
+def write(text):
+    fd, path = tempfile.mkstemp(suffix=".toml", prefix="herald-cli-")
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    return path
+
+
+def test_version():
+    r = run("--version")
+    assert r.returncode == 0
+    assert re.fullmatch(r"herald \d+\.\d+\.\d+\n", r.stdout), r.stdout
+
+
+def test_check_config_good_file_exits_0():
+    path = write('[server]\nthreads = 2\nlisten = "127.0.0.1:9000"\n[http]\nmax_body = 65536\n')
+    r = run("check-config", path)
+    assert r.returncode == 0, r.stderr
+    assert "ok" in r.stdout
+
+
+def test_check_config_bad_file_reports_every_error_with_its_line():
+    path = write("[http]\n"                 # 1
+                 "max_bdy = 10\n"           # 2: unknown key
+                 "max_header_count = 5\n"   # 3: fine
+                 "[server]\n"               # 4
+                 'threads = "two"\n')       # 5: wrong type
+    r = run("check-config", path)
+    assert r.returncode == 1
+    out = r.stdout + r.stderr
+    line2 = [ln for ln in out.splitlines() if f"{path}:2:" in ln]
+    line5 = [ln for ln in out.splitlines() if f"{path}:5:" in ln]
+    assert line2 and "max_bdy" in line2[0] and "unknown" in line2[0], out
+    assert "did you mean max_body" in line2[0], out
+    assert line5 and "threads" in line5[0] and "integer" in line5[0], out
+    assert f"{path}:3:" not in out
+
+
+def test_check_config_missing_file_exits_non_zero():
+    r = run("check-config", "/nonexistent/herald.toml")
+    assert r.returncode != 0
+    assert "/nonexistent/herald.toml" in r.stdout + r.stderr
+
+
+@pytest.mark.parametrize("listen", ["nope", "127.0.0.1:99999", "300.1.1.1:80", "127.0.0.1"])
+def test_serve_bad_listen_exits_non_zero_with_a_message(listen):
+    r = run("serve", "--listen", listen, timeout=10)
+    assert r.returncode != 0
+    err = r.stdout + r.stderr
+    assert "listen" in err, err
+    assert listen in err, err
+
+
+def body_of(n):
+    """A publish body of exactly n bytes."""
+    b = json.dumps({"channel": "public:cli", "data": ""})
+    return json.dumps({"channel": "public:cli", "data": "a" * (n - len(b))})
+
+
+def publish_status(srv, n):
+    status, _, _ = srv.request("POST", "/api/publish", body_of(n),
+                               {"Content-Type": "application/json"})
+    return status
+
+
+FILE_100 = "[http]\nmax_body = 100\n"
+
+
+def test_file_sets_the_limit():
+    with herald_server("--threads", "1", config=FILE_100) as srv:
+        assert publish_status(srv, 100) == 200
+        assert publish_status(srv, 300) == 413
+
+
+def test_env_overrides_file():
+    with herald_server("--threads", "1", config=FILE_100,
+                       env={"HERALD_HTTP_MAX_BODY": "1000"}) as srv:
+        assert publish_status(srv, 300) == 200
+        assert publish_status(srv, 1200) == 413
+
+
+def test_flag_overrides_env():
+    with herald_server("--threads", "1", "--set", "http.max_body=200", config=FILE_100,
+                       env={"HERALD_HTTP_MAX_BODY": "1000"}) as srv:
+        assert publish_status(srv, 200) == 200
+        assert publish_status(srv, 300) == 413
+
+
+def test_bad_env_refuses_to_start():
+    r = run("serve", "--listen", "127.0.0.1:0", env={"HERALD_HTTP_MAX_BODDY": "5"}, timeout=10)
+    assert r.returncode != 0
+    assert "HERALD_HTTP_MAX_BODDY" in r.stdout + r.stderr
