@@ -72,17 +72,33 @@ async def run_scenario(srv, channels, per_channel, make_subscribers, seed):
     plan = [ch for ch in channels for _ in range(per_channel)]
     rng.shuffle(plan)
     pub = Publisher(srv.host, srv.port, plan, conns=4, window=32)
+    t_pub = time.monotonic()
     await pub.run()
+    t_pub_end = time.monotonic()
     await asyncio.gather(*tasks)
     t_end = time.monotonic()
+    drop_times = [t for s in subs for t in s.drop_times]
+    live_drops = sum(1 for t in drop_times if t_pub <= t < t_pub_end)
 
     print(f"subscribers ready in {t_ready - t0:.2f}s; {len(plan)} publishes in {pub.elapsed:.2f}s "
           f"({len(plan) / max(pub.elapsed, 1e-9):.0f}/s); all delivered after "
-          f"{t_end - t_ready:.2f}s")
+          f"{t_end - t_ready:.2f}s; {live_drops} of {len(drop_times)} planned drops while "
+          f"publishing")
     for s in subs:
-        print("  " + s.summary())
+        done_at = f"done at +{s.finished - t_pub:.2f}s" if s.finished else "NOT DONE"
+        print(f"  {s.summary()}; {done_at}")
 
     problems = list(pub.errors)
+    metrics = scrape_metrics(srv)
+    recovered = metrics.get('herald_recoveries_total{outcome="recovered"}')
+    not_recovered = metrics.get('herald_recoveries_total{outcome="not_recovered"}')
+    print(f"metrics: loops={metrics.get('herald_loops')} recovered={recovered} "
+          f"not_recovered={not_recovered} "
+          f"slow_consumer_evictions={metrics.get('herald_slow_consumer_evictions_total')}")
+    if metrics.get("herald_loops") != 2:
+        problems.append(f"server runs {metrics.get('herald_loops')} loops, not 2")
+    if not_recovered != 0:
+        problems.append("/metrics counts recoveries that failed")
     for ch in channels:
         offsets = sorted(pub.sent.get(ch, {}))
         if offsets != list(range(1, per_channel + 1)):
@@ -97,6 +113,17 @@ async def run_scenario(srv, channels, per_channel, make_subscribers, seed):
         if s.disconnect_at:
             problems.append(f"{s.name}: planned drops never reached: {s.disconnect_at}")
     return problems
+
+
+def scrape_metrics(srv):
+    status, _, body = srv.request("GET", "/metrics")
+    assert status == 200, status
+    out = {}
+    for line in body.decode().splitlines():
+        if line and not line.startswith("#"):
+            name, _, value = line.rpartition(" ")
+            out[name] = float(value)
+    return out
 
 
 def verdict(srv, problems):

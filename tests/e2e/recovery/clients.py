@@ -130,6 +130,8 @@ class Subscriber:
         self.planned = 0
         self.unplanned = []
         self.ready = asyncio.Event()
+        self.drop_times = []  # monotonic time of each planned drop
+        self.finished = None  # monotonic time when every message was in
 
     # -- bookkeeping --
     def record(self, channel, offset, k):
@@ -148,6 +150,7 @@ class Subscriber:
         if self.disconnect_at and self.total >= self.disconnect_at[0]:
             while self.disconnect_at and self.total >= self.disconnect_at[0]:
                 self.disconnect_at.pop(0)
+            self.drop_times.append(time.monotonic())
             return True
         return False
 
@@ -170,6 +173,8 @@ class Subscriber:
                     websockets.ConnectionClosed) as e:
                 self.unplanned.append(f"{type(e).__name__}: {e}")
                 await asyncio.sleep(0.05)
+        if self.done():
+            self.finished = time.monotonic()
         if not self.done() and self.connects >= MAX_CONNECTS:
             self.errors.append(f"gave up after {self.connects} connections")
         self.ready.set()  # never leave the test waiting on a subscriber that failed to start
@@ -237,7 +242,8 @@ class WsSubscriber(Subscriber):
     async def session(self):
         ws = await asyncio.wait_for(
             websockets.connect(f"ws://{self.host}:{self.port}/ws", subprotocols=["herald.v1"],
-                               max_size=None, ping_interval=None, close_timeout=1),
+                               max_size=None, max_queue=None, ping_interval=None,
+                               close_timeout=1),
             HEAD_TIMEOUT)
         try:
             ids = {}
