@@ -1,0 +1,71 @@
+#pragma once
+// GET /poll loops (SPEC §3): long-poll (wait > 0: ask again as soon as an answer arrives) or
+// short poll (wait = 0: ask every interval), carrying the cursor of each answer into the next
+// request. Also the pure parser of a poll answer.
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "loop/timer.h"
+#include "tools/cli/client.h"
+
+namespace herald::cli {
+
+/// {"messages":[PUSH...],"cursor":"...","recovered":false,"unrecovered":["c"]} as a client
+/// reads it. `messages` hold each push object's minified JSON text.
+struct PollResponse {
+  std::vector<std::string> messages;
+  std::string cursor;
+  bool recovered = true;  // false when the answer said "recovered":false
+  std::vector<std::string> unrecovered;
+};
+
+/// Parses a poll answer; false (with `*error` set) when it is not of that shape.
+bool parse_poll_response(std::string_view json, PollResponse* out, std::string* error);
+
+/// The /poll target for `channels`, resuming after `cursor` (empty: from now), waiting `wait_sec`.
+std::string poll_target(const std::vector<std::string>& channels, std::string_view cursor,
+                        uint32_t wait_sec);
+
+class Poller {
+ public:
+  struct Options {
+    std::vector<std::string> channels;
+    std::string since;            // cursor to start after (empty: from now)
+    uint32_t wait_sec = 25;       // 0: short poll
+    uint32_t interval_ms = 1000;  // short poll: time between requests
+  };
+  struct Callbacks {
+    /// Every answer, in order (the first one carries the starting cursor).
+    std::function<void(const PollResponse&)> on_response;
+    /// The loop stopped on an error ("HTTP 400: ...", a connection failure, a bad answer).
+    std::function<void(std::string_view error)> on_error;
+  };
+
+  Poller(loop::Loop& loop, HttpClient& http, Options options, Callbacks callbacks);
+  /// Sends the first request.
+  void start();
+  /// No further request; an answer in flight is ignored.
+  void stop();
+  const std::string& cursor() const { return cursor_; }
+  uint64_t requests() const { return requests_; }
+
+ private:
+  void poll();
+  void on_answer(const HttpResult& r);
+
+  loop::Loop& loop_;
+  HttpClient& http_;
+  Options opt_;
+  Callbacks cb_;
+  std::string cursor_;
+  PollResponse scratch_;
+  loop::Timer timer_;
+  bool running_ = false;
+  uint64_t generation_ = 0;  // answers of an earlier start() are ignored
+  uint64_t requests_ = 0;
+};
+
+}  // namespace herald::cli
