@@ -94,7 +94,7 @@ void HttpSession::process() {
 }
 
 void HttpSession::fail(int status, std::string_view reason) {
-  ++ctx_.metrics->http_errors;
+  // Not counted here: respond() counts every response with status >= 400 once.
   head_request_ = false;
   keep_alive_ = false;
   responded_ = false;
