@@ -5,6 +5,7 @@ of the connection; meanwhile a keep-alive client opened before it still gets its
 SSE subscriber still gets a publication made after it, and the server is still running.
 Timeouts (slowloris 408, idle keep-alive) run on their own server with short timers.
 """
+import re
 import time
 
 import pytest
@@ -236,3 +237,21 @@ def test_active_keep_alive_is_not_closed(timed):
         time.sleep(0.3)
     c.close()
     assert timed.alive()
+
+
+def errors_total(srv):
+    status, _, body = srv.request("GET", "/metrics")
+    assert status == 200
+    m = re.search(rb"^herald_http_errors_total (\d+)$", body, re.M)
+    assert m, body
+    return int(m.group(1))
+
+
+def test_each_error_response_is_counted_once(srv):
+    before = errors_total(srv)
+    for raw in (b"BAD\r\n\r\n", req("GET /health HTTP/1.1"), req("GET /nope HTTP/1.1", "Host: x")):
+        c = Client(srv)
+        c.send(raw)
+        assert c.response().status in (400, 404)
+        c.close()
+    assert errors_total(srv) - before == 3
