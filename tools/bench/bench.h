@@ -1,0 +1,85 @@
+#pragma once
+// herald bench: the latency lab (SPEC §1, issue 4). Entry points for `herald bench` and
+// `herald bench compare`; main.cpp maps CLI11 flags onto these plain structs.
+//
+// A run drives N subscribers per transport and P publishers against a server, on several
+// pinned client loops, and measures publish->deliver latency (a timestamp in every payload),
+// delivered / missing / duplicated / out-of-order counts (checked against offsets per
+// subscriber, or against a sequence number in the payload for servers without offsets), bytes on
+// the wire per delivery, requests per delivery, connect time and the server's CPU and RSS.
+// Everything is bounded: connections by kMaxBenchConnections, time by duration + drain.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace herald::bench {
+
+/// Hard cap on client connections in one run (the fd limit here is 20,000 per process).
+inline constexpr int kMaxBenchConnections = 18'000;
+
+struct BenchOptions {
+  std::string url = "http://127.0.0.1:8080";  // server base URL (numeric host or localhost)
+  std::string target = "herald";              // herald | nchan | ws-echo
+  /// Subscriber transports, run one after the other: ws, sse, longpoll, poll.
+  std::vector<std::string> transports = {"ws"};
+  int subscribers = 100;             // per transport (ws-echo: connections)
+  int channels = 1;                  // subscriber i listens on channel i % channels
+  int publishers = 1;                // publisher connections
+  std::string publish_via = "http";  // http (POST /api/publish) | ws (publish op)
+  double rate = 1000;                // publishes per second, all publishers together; 0 = max
+  int inflight = 1;                  // publishes in flight per publisher when rate is 0
+  int payload = 100;                 // bytes of each message's data (timestamp + padding)
+  double duration = 5;               // seconds of publishing (unless messages > 0)
+  uint64_t messages = 0;             // total publishes; when > 0 the run stops after them
+  double ramp_up = 0;                // seconds over which subscribers connect
+  double churn = 0;                  // each subscriber reconnects with its cursor every X s
+  double poll_interval = 1.0;        // seconds between short polls
+  double longpoll_wait = 30;         // wait= of long-polls, seconds
+  double drain = 5;                  // max seconds to wait for stragglers after the last publish
+  double connect_timeout = 10;       // max seconds for every subscriber to be ready
+  int threads = 0;                   // client loops; 0 = one per core
+  bool pin = true;                   // pin client loops to cores (sched_setaffinity)
+  int server_pid = 0;                // sample this process's CPU and RSS (same machine)
+  std::string preset;                // chat | ticker | fanout (applied before explicit flags)
+  std::string channel_prefix = "public:bench";
+  std::string api_key;    // Authorization: Bearer for /api/publish
+  std::string json_path;  // --json FILE
+  std::string svg_path;   // --svg FILE
+  bool quiet = false;     // no progress lines on stderr
+};
+
+struct CompareOptions {
+  std::string url;  // empty: start `server_binary serve --listen 127.0.0.1:<free port>`
+  double duration = 5;
+  std::string json_path;
+  std::string svg_path;
+  std::string preset;   // chat | ticker | fanout
+  int subscribers = 0;  // 0: the preset's (or 100)
+  double rate = -1;     // <0: the preset's (or 1000)
+  int payload = 0;      // 0: the preset's (or 100)
+  int channels = 0;     // 0: the preset's (or 1)
+  double poll_interval = 1.0;
+  double longpoll_wait = 30;
+  int threads = 0;
+  int server_pid = 0;
+  std::string target = "herald";  // herald | nchan (nchan has no short poll: skipped)
+  std::string server_binary = "/proc/self/exe";  // what to spawn when url is empty
+  int server_threads = 0;  // --threads for the spawned server; 0 = its default
+  bool quiet = false;
+};
+
+/// Applies a preset's workload ("chat": low rate, many idle subscribers on many channels;
+/// "ticker": high rate, few channels; "fanout": one channel, many subscribers). Returns false
+/// for an unknown name. Fields the user set explicitly should be applied after this.
+bool apply_preset(const std::string& name, BenchOptions& o);
+
+/// Runs `herald bench`: prints the table on stdout, writes --json/--svg if asked. Returns 0
+/// when every run was clean, 1 when a message was lost, duplicated or reordered or a client
+/// failed, 2 on bad options or when the server could not be reached.
+int run_bench(const BenchOptions& opts);
+
+/// Runs `herald bench compare`: the same workload over ws, sse, longpoll and poll, then the
+/// decision table. Exit codes as run_bench.
+int run_compare(const CompareOptions& opts);
+
+}  // namespace herald::bench

@@ -1,0 +1,36 @@
+#pragma once
+// Reporters: the human table (stdout), the decision table of `compare`, the JSON file (every
+// figure and the exact parameters) and the SVG chart.
+#include <cstdio>
+#include <string>
+
+#include "result.h"
+
+namespace herald::bench {
+
+/// "850us", "1.25ms", "2.1s" for a duration in nanoseconds.
+std::string format_ns(uint64_t ns);
+
+/// Cost figures derived from a result (0 when the denominator is 0).
+struct Costs {
+  double down_bytes_per_msg = 0;    // server -> subscriber bytes per delivery
+  double up_bytes_per_msg = 0;      // subscriber -> server bytes per delivery
+  double requests_per_msg = 0;      // HTTP requests per delivery (pull transports)
+  double server_cpu_ms_per_1k = 0;  // server CPU milliseconds per 1,000 deliveries
+  double bytes_per_1k = 0;          // both directions, per 1,000 deliveries
+};
+Costs costs_of(const TransportResult& r);
+
+void print_table(FILE* out, const RunReport& rep);
+void print_decision_table(FILE* out, const RunReport& rep);
+/// Loud lines for every run that lost, duplicated or reordered messages.
+void print_verdict(FILE* out, const RunReport& rep);
+
+std::string to_json(const RunReport& rep);
+/// A latency CDF per transport and a bar chart of cost per message, standalone SVG.
+std::string to_svg(const RunReport& rep);
+
+/// Writes `text` to `path`; false (and a message on stderr) when it cannot.
+bool write_file(const std::string& path, const std::string& text);
+
+}  // namespace herald::bench

@@ -1,0 +1,394 @@
+// The run itself: connect (with ramp-up), wait until every subscriber is ready, snapshot the
+// counters and the server, publish, drain, snapshot again, stop, then account per subscriber.
+#include "runner.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <random>
+#include <thread>
+
+#include "base/time.h"
+#include "engine.h"
+#include "net/listener.h"
+
+namespace herald::bench {
+
+namespace {
+
+constexpr uint64_t kWaitStepMs = 10;
+// Between "every subscriber ready" and the first publish: lets a server finish registering
+// subscribers it cannot acknowledge (Nchan long-poll) and the client loops settle.
+constexpr uint64_t kSettleMs = 200;
+// Extra time publishers get to collect their last answers after the publishing deadline.
+constexpr double kPublishSlackSec = 30;
+// How long the graceful close of every client may take at the end of a run.
+constexpr uint64_t kCloseWaitMs = 3000;
+
+void sleep_ms(uint64_t ms) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+}
+
+// Runs fn on every worker's loop thread and waits until all have run it.
+template <typename Fn>
+void on_all(std::vector<std::unique_ptr<Worker>>& ws, Fn fn) {
+  std::atomic<size_t> left{ws.size()};
+  for (auto& w : ws) {
+    Worker* wp = w.get();
+    wp->loop().post([wp, &fn, &left] {
+      fn(*wp);
+      left.fetch_sub(1);
+    });
+  }
+  while (left.load() > 0) std::this_thread::sleep_for(std::chrono::microseconds(200));
+}
+
+struct Snapshot {
+  uint64_t sub_in = 0, sub_out = 0, pub_in = 0, pub_out = 0, requests = 0;
+};
+
+Snapshot snapshot(std::vector<std::unique_ptr<Worker>>& ws) {
+  std::vector<Snapshot> per(ws.size());
+  on_all(ws, [&per](Worker& w) {
+    Snapshot& s = per[size_t(w.index())];
+    w.live_bytes(&s.sub_in, &s.sub_out, &s.pub_in, &s.pub_out);
+    const Counters& c = w.counters();
+    s.sub_in += c.sub_in, s.sub_out += c.sub_out, s.pub_in += c.pub_in, s.pub_out += c.pub_out;
+    s.requests = c.requests;
+  });
+  Snapshot t;
+  for (const Snapshot& s : per) {
+    t.sub_in += s.sub_in, t.sub_out += s.sub_out, t.pub_in += s.pub_in, t.pub_out += s.pub_out;
+    t.requests += s.requests;
+  }
+  return t;
+}
+
+std::string run_tag() {
+  std::random_device rd;
+  static const char kAlnum[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+  std::string s;
+  for (int i = 0; i < 6; ++i) s += kAlnum[rd() % 36];
+  return s;
+}
+
+bool all_caught_up(Shared& sh, std::vector<std::unique_ptr<Worker>>& ws) {
+  for (auto& w : ws) {
+    for (auto& s : w->subs()) {
+      uint64_t last = sh.channels[size_t(s->channel())]->last.load();
+      if (last == 0) continue;
+      if (s->highest.load(std::memory_order_relaxed) < last) return false;
+    }
+  }
+  return true;
+}
+
+void progress(const BenchOptions& o, const char* fmt, const std::string& a, long b, long c) {
+  if (o.quiet) return;
+  std::fprintf(stderr, fmt, a.c_str(), b, c);
+}
+
+TransportResult run_one(const BenchOptions& o, Transport t, Target target, const Endpoint& ep,
+                        bool* unreachable) {
+  TransportResult r;
+  r.transport = transport_name(t);
+  r.target = o.target;
+  r.subscribers = o.subscribers;
+  Shared sh;
+  sh.opts = &o;
+  sh.transport = t;
+  sh.target = target;
+  sh.ep = ep;
+  switch (t) {
+    case Transport::ws:
+      sh.sub_path = target == Target::nchan ? "/sub/" : "/ws";
+      break;
+    case Transport::sse:
+      sh.sub_path = target == Target::nchan ? "/sub/" : "/sse";
+      break;
+    case Transport::longpoll:
+    case Transport::poll:
+      sh.sub_path = target == Target::nchan ? "/sub/" : "/poll";
+      break;
+    case Transport::echo:
+      sh.sub_path = ep.path.empty() ? "/ws/echo" : ep.path;
+      break;
+  }
+  std::string tag = run_tag();
+  for (int i = 0; i < std::max(1, o.channels); ++i) {
+    auto c = std::make_unique<ChannelState>();
+    if (target == Target::nchan) {
+      c->name = "bench_" + tag + "_" + r.transport + "_" + std::to_string(i);
+    } else {
+      c->name = o.channel_prefix + "-" + tag + "-" + r.transport + "-" + std::to_string(i);
+    }
+    sh.channels.push_back(std::move(c));
+  }
+
+  int ncpu = int(std::max(1u, std::thread::hardware_concurrency()));
+  int publishers = t == Transport::echo ? 0 : o.publishers;
+  int nthreads = o.threads > 0 ? o.threads : ncpu;
+  nthreads = std::max(1, std::min(nthreads, o.subscribers + publishers));
+  std::vector<std::unique_ptr<Worker>> ws;
+  for (int i = 0; i < nthreads; ++i) ws.push_back(std::make_unique<Worker>(sh, i));
+  for (int i = 0; i < o.subscribers; ++i) {
+    Worker& w = *ws[size_t(i % nthreads)];
+    w.subs().push_back(std::make_unique<SubState>(w, i, i % int(sh.channels.size())));
+  }
+  // Publishers start on the last loops so the first ones are not doubly loaded.
+  for (int i = 0; i < publishers; ++i) {
+    Worker& w = *ws[size_t(nthreads - 1 - (i % nthreads))];
+    w.pubs().push_back(std::make_unique<PubState>(w, i));
+  }
+
+  std::vector<std::thread> threads;
+  for (auto& w : ws) {
+    Worker* wp = w.get();
+    threads.emplace_back([wp, &o, ncpu] {
+      if (o.pin) {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        CPU_SET(wp->index() % ncpu, &set);
+        sched_setaffinity(0, sizeof set, &set);
+      }
+      wp->loop().run();
+    });
+  }
+
+  // 1. Connect, spread over the ramp-up.
+  uint64_t ramp_ms = uint64_t(o.ramp_up * 1000);
+  on_all(ws, [&](Worker& w) {
+    for (size_t k = 0; k < w.subs().size(); ++k) {
+      uint64_t i = uint64_t(w.index()) + uint64_t(k) * uint64_t(nthreads);
+      w.subs()[k]->connect_in(o.subscribers ? ramp_ms * i / uint64_t(o.subscribers) : 0);
+    }
+    for (auto& p : w.pubs()) p->connect();
+  });
+  uint64_t t0 = base::monotonic_ns();
+  uint64_t connect_deadline = t0 + uint64_t((o.connect_timeout + o.ramp_up) * 1e9);
+  long last_shown = -1;
+  while (base::monotonic_ns() < connect_deadline) {
+    int ready = sh.ready.load();
+    int pubs = sh.pubs_ready.load() + sh.pubs_failed.load();
+    if (ready >= o.subscribers && pubs >= publishers) break;
+    if (ready / 1000 != last_shown) {
+      last_shown = ready / 1000;
+      progress(o, "bench %s: %ld/%ld subscribers ready\n", r.transport, ready, o.subscribers);
+    }
+    sleep_ms(kWaitStepMs);
+  }
+  r.ready = sh.ready.load();
+  r.failed = o.subscribers - r.ready;
+  if (r.ready == 0 && o.subscribers > 0) *unreachable = true;
+  if (publishers > 0 && sh.pubs_ready.load() == 0) *unreachable = true;
+
+  ProcSample s0, s1;
+  Snapshot b0, b1;
+  uint64_t window_start = base::monotonic_ns();
+  if (!*unreachable) {
+    sleep_ms(kSettleMs);
+    b0 = snapshot(ws);
+    s0 = sample_process(o.server_pid);
+    window_start = base::monotonic_ns();
+    if (t == Transport::echo) {
+      // 2e. Echo round trips for the duration.
+      sh.echo_end_ns = window_start + uint64_t(o.duration * 1e9);
+      on_all(ws, [](Worker& w) {
+        for (auto& s : w.subs()) s->start_echo();
+      });
+      while (base::monotonic_ns() < sh.echo_end_ns) sleep_ms(kWaitStepMs);
+      sleep_ms(100);  // the last echoes in flight
+    } else {
+      // 2. Publish until the count or the deadline, then collect the last answers.
+      sh.publish_end_ns = window_start + uint64_t(o.duration * 1e9);
+      progress(o, "bench %s: publishing (%ld publishers, %ld subscribers)\n", r.transport,
+               publishers, r.ready);
+      on_all(ws, [](Worker& w) {
+        for (auto& p : w.pubs()) p->start();
+      });
+      double bound =
+          o.messages > 0
+              ? std::max(60.0, 3.0 * double(o.messages) / std::max(1.0, o.rate > 0 ? o.rate : 1000))
+              : o.duration + kPublishSlackSec;
+      uint64_t pub_deadline = window_start + uint64_t(bound * 1e9);
+      while (sh.pubs_done.load() < publishers && base::monotonic_ns() < pub_deadline)
+        sleep_ms(kWaitStepMs);
+      if (sh.pubs_done.load() < publishers) r.errors.push_back("publishers did not finish in time");
+      // 3. Drain: every subscriber reaches its channel's last offset, or the drain ends.
+      double drain = o.drain;
+      if (t == Transport::poll) drain = std::max(drain, 2 * o.poll_interval + 1);
+      uint64_t drain_deadline = base::monotonic_ns() + uint64_t(drain * 1e9);
+      while (!all_caught_up(sh, ws) && base::monotonic_ns() < drain_deadline) sleep_ms(kWaitStepMs);
+    }
+    s1 = sample_process(o.server_pid);
+    b1 = snapshot(ws);
+  }
+  uint64_t window_end = base::monotonic_ns();
+
+  // 4. Stop: no reconnects, every connection reset, loops stop after this iteration.
+  sh.stopping.store(true);
+  for (auto& w : ws) {
+    Worker* wp = w.get();
+    wp->loop().post([wp] { wp->stop_when_closed(kCloseWaitMs); });
+  }
+  for (auto& th : threads) th.join();
+
+  // 5. Account.
+  for (auto& w : ws) {
+    Counters& c = w->counters();
+    r.latency_ns.merge(c.latency_ns);
+    r.connect_ns.merge(c.connect_ns);
+    r.disconnects += c.disconnects;
+    r.reconnects += c.reconnects;
+    r.unrecovered += c.unrecovered;
+    r.published += c.published;
+    r.publish_errors += c.publish_errors;
+    r.round_trips += c.round_trips;
+    for (auto& e : c.errors)
+      if (r.errors.size() < kMaxErrorsKept) r.errors.push_back(e);
+    for (auto& s : w->subs()) {
+      if (!s->ever_ready() || t == Transport::echo) continue;
+      const ChannelState& ch = *sh.channels[size_t(s->channel())];
+      uint64_t first = ch.first.load(), last = ch.last.load();
+      if (ch.acked.load() == 0) first = 1, last = 0;
+      SeqTracker::Counts k = s->tracker().finish(first, last);
+      r.expected += last >= first ? last - first + 1 : 0;
+      r.delivered += k.delivered;
+      r.missing += k.missing;
+      r.duplicates += k.duplicates;
+      r.out_of_order += k.out_of_order;
+      r.unexpected += k.unexpected;
+    }
+  }
+  if (t == Transport::echo) r.delivered = r.round_trips;
+  uint64_t first_pub = sh.first_publish_ns.load();
+  uint64_t last_pub = sh.last_publish_ns.load();
+  uint64_t last_delivery = 0;
+  for (auto& w : ws) last_delivery = std::max(last_delivery, w->counters().last_delivery_ns);
+  uint64_t begin = t == Transport::echo || first_pub == UINT64_MAX ? window_start : first_pub;
+  uint64_t end = last_delivery > begin ? last_delivery : window_end;
+  r.elapsed_s = double(end - begin) / 1e9;
+  r.publish_s =
+      last_pub > first_pub && first_pub != UINT64_MAX ? double(last_pub - first_pub) / 1e9 : 0;
+  r.sub_bytes_in = b1.sub_in - b0.sub_in;
+  r.sub_bytes_out = b1.sub_out - b0.sub_out;
+  r.pub_bytes_in = b1.pub_in - b0.pub_in;
+  r.pub_bytes_out = b1.pub_out - b0.pub_out;
+  r.requests = b1.requests - b0.requests;
+  if (s0.ok && s1.ok) {
+    r.server_sampled = true;
+    r.server_cpu_s = s1.cpu_s - s0.cpu_s;
+    r.server_rss_start_kb = s0.rss_kb;
+    r.server_rss_end_kb = s1.rss_kb;
+    r.server_hwm_kb = s1.hwm_kb;
+  }
+  if (r.failed > 0)
+    r.errors.insert(r.errors.begin(), std::to_string(r.failed) + " subscribers never got ready");
+  if (r.errors.size() > kMaxErrorsKept + 1) r.errors.resize(kMaxErrorsKept + 1);
+  return r;
+}
+
+}  // namespace
+
+void Worker::live_bytes(uint64_t* sub_in, uint64_t* sub_out, uint64_t* pub_in, uint64_t* pub_out) {
+  for (auto& s : subs_) {
+    if (net::Connection* c = s->conn())
+      *sub_in += c->stats().bytes_in, *sub_out += c->stats().bytes_out;
+  }
+  for (auto& p : pubs_) {
+    if (net::Connection* c = p->conn())
+      *pub_in += c->stats().bytes_in, *pub_out += c->stats().bytes_out;
+  }
+}
+
+void Worker::stop_when_closed(uint64_t max_ms) {
+  if (stop_deadline_ms_ == 0) {
+    for (auto& s : subs_) s->shutdown();
+    for (auto& p : pubs_) p->shutdown();
+    stop_deadline_ms_ = base::monotonic_ms() + max_ms;
+  }
+  bool open = false;
+  for (auto& s : subs_) open = open || s->conn();
+  for (auto& p : pubs_) open = open || p->conn();
+  if (open && base::monotonic_ms() < stop_deadline_ms_) {
+    stop_timer_.start(loop_.timers(), loop::TimerWheel::kTickMs,
+                      [this, max_ms] { stop_when_closed(max_ms); });
+    return;
+  }
+  for (auto& s : subs_)
+    if (s->conn()) s->conn()->abort();
+  for (auto& p : pubs_)
+    if (p->conn()) p->conn()->abort();
+  loop_.stop();
+}
+
+net::Connection* Worker::dial(std::unique_ptr<net::ConnectionHandler> handler) {
+  auto fd = net::connect_tcp(shared_.ep.addr);
+  if (!fd) {
+    c_.error("connect: " + fd.error().message());
+    return nullptr;
+  }
+  auto* c = new net::Connection(loop_, *fd, shared_.ep.addr, kClientMaxInput);
+  c->start(std::move(handler), true);
+  return c;
+}
+
+std::string validate(const BenchOptions& o) {
+  Target target;
+  if (!parse_target(o.target, &target)) return "unknown --target " + o.target;
+  if (o.subscribers < 0 || o.publishers < 0 || o.channels < 1) return "counts must be positive";
+  if (o.payload < 0 || o.payload > 512 * 1024) return "--payload must be 0..524288";
+  if (o.duration <= 0 && o.messages == 0) return "give --duration or --messages";
+  if (o.publish_via != "http" && o.publish_via != "ws") return "--publish-via is http or ws";
+  if (o.subscribers + o.publishers > kMaxBenchConnections)
+    return "too many connections (limit " + std::to_string(kMaxBenchConnections) + ")";
+  if (target != Target::ws_echo) {
+    if (o.publishers < 1) return "--publishers must be at least 1";
+    for (const auto& t : o.transports) {
+      Transport tr;
+      if (!parse_transport(t, &tr) || tr == Transport::echo) return "unknown transport " + t;
+      if (target == Target::nchan && tr == Transport::poll)
+        return "nchan has no short-poll transport here (use ws, sse, longpoll)";
+    }
+  }
+  if (o.poll_interval <= 0 || o.longpoll_wait <= 0) return "poll interval and wait must be > 0";
+  auto ep = parse_url(o.url);
+  if (!ep) return "bad --url " + o.url;
+  return {};
+}
+
+RunReport run_all(const BenchOptions& o, bool* unreachable) {
+  RunReport rep;
+  rep.options = o;
+  rep.server = o.url;
+  *unreachable = false;
+  Target target;
+  parse_target(o.target, &target);
+  Endpoint ep = *parse_url(o.url);
+  if (target == Target::ws_echo) {
+    rep.runs.push_back(run_one(o, Transport::echo, target, ep, unreachable));
+    return rep;
+  }
+  for (const auto& name : o.transports) {
+    Transport t;
+    parse_transport(name, &t);
+    bool unr = false;
+    rep.runs.push_back(run_one(o, t, target, ep, &unr));
+    if (unr) {
+      *unreachable = true;
+      break;
+    }
+  }
+  return rep;
+}
+
+int exit_code(const RunReport& r) {
+  for (const auto& t : r.runs)
+    if (!t.clean()) return 1;
+  return 0;
+}
+
+}  // namespace herald::bench

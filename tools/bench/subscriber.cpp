@@ -1,0 +1,300 @@
+// SubState: one subscriber (or echo connection) across its connections - requests, readiness,
+// delivery accounting, cursors for resuming, churn and reconnects.
+#include <algorithm>
+#include <charconv>
+#include <cstring>
+
+#include "base/time.h"
+#include "engine.h"
+#include "ws/frame.h"
+
+namespace herald::bench {
+
+namespace {
+
+uint64_t to_ms(double seconds) {
+  return seconds <= 0 ? 0 : uint64_t(seconds * 1000.0 + 0.5);
+}
+
+void send_text(Worker& w, net::Connection& c, std::string_view payload) {
+  uint32_t m = w.next_mask();
+  uint8_t key[4];
+  std::memcpy(key, &m, 4);
+  c.send(ws::encode_client_frame(ws::Opcode::text, payload, key));
+}
+
+// "E:N" -> epoch and offset; false when malformed.
+bool split_cursor(std::string_view c, std::string* epoch, uint64_t* offset) {
+  size_t colon = c.rfind(':');
+  if (colon == std::string_view::npos) return false;
+  auto r = std::from_chars(c.data() + colon + 1, c.data() + c.size(), *offset);
+  if (r.ec != std::errc()) return false;
+  epoch->assign(c.substr(0, colon));
+  return true;
+}
+
+}  // namespace
+
+void SubState::connect() {
+  if (stopped_) return;
+  Shared& sh = w_.shared();
+  connect_start_ns_ = base::monotonic_ns();
+  std::unique_ptr<net::ConnectionHandler> h;
+  switch (sh.transport) {
+    case Transport::ws: {
+      std::string path = sh.sub_path;
+      if (sh.target == Target::nchan) path += sh.channels[size_t(channel_)]->name;
+      h = make_ws_handler(w_, this, nullptr, std::move(path), sh.target == Target::herald);
+      break;
+    }
+    case Transport::echo:
+      h = make_ws_handler(w_, this, nullptr, sh.sub_path, false);
+      break;
+    case Transport::sse:
+      h = make_http_sub_handler(w_, *this, true);
+      break;
+    case Transport::longpoll:
+    case Transport::poll:
+      h = make_http_sub_handler(w_, *this, false);
+      break;
+  }
+  conn_ = w_.dial(std::move(h));
+  if (!conn_) {
+    on_failure("cannot create a socket");
+    schedule_reconnect(kReconnectDelayMs * 10);
+  }
+}
+
+void SubState::connect_in(uint64_t delay_ms) {
+  if (delay_ms == 0) return connect();
+  timer_.start(w_.loop().timers(), delay_ms, [this] { connect(); });
+}
+
+void SubState::schedule_reconnect(uint64_t delay_ms) {
+  if (stopped_) return;
+  timer_.start(w_.loop().timers(), delay_ms, [this] {
+    ++w_.counters().reconnects;
+    connect();
+  });
+}
+
+void SubState::churn() {
+  if (stopped_) return;
+  if (conn_) {
+    net::Connection* old = conn_;
+    conn_ = nullptr;
+    old->close();
+  }
+  timer_.stop();
+  ++w_.counters().reconnects;
+  connect();
+  churn_timer_.restart(to_ms(w_.shared().opts->churn));
+}
+
+void SubState::shutdown() {
+  stopped_ = true;
+  timer_.stop();
+  churn_timer_.stop();
+  if (conn_) conn_->close();  // conn_ is cleared by on_closed
+}
+
+void SubState::on_ready(uint64_t now_ns) {
+  if (ever_ready_) return;
+  ever_ready_ = true;
+  w_.counters().connect_ns.record(now_ns > connect_start_ns_ ? now_ns - connect_start_ns_ : 0);
+  w_.shared().ready.fetch_add(1, std::memory_order_relaxed);
+  double churn_s = w_.shared().opts->churn;
+  if (churn_s > 0 && w_.shared().transport != Transport::echo) {
+    // Spread the first reconnects over one period so they do not all land together.
+    uint64_t period = to_ms(churn_s);
+    uint64_t first = period / 2 + (period * uint64_t(index_ % 97)) / 97 / 2 + 1;
+    churn_timer_.start(w_.loop().timers(), first, [this] { churn(); });
+  }
+}
+
+void SubState::on_failure(std::string what) {
+  ++failures_;
+  w_.counters().error(std::move(what));
+}
+
+void SubState::on_closed(net::Connection& c, std::error_code ec) {
+  if (&c != conn_) return;  // an old connection (churn) finished closing
+  conn_ = nullptr;
+  if (stopped_ || w_.shared().stopping.load(std::memory_order_relaxed)) return;
+  ++w_.counters().disconnects;
+  schedule_reconnect(kReconnectDelayMs);
+}
+
+void SubState::on_message(const Delivered& d, uint64_t now_ns) {
+  SeqTracker::Outcome o = tracker_.record(d.offset);
+  if (o == SeqTracker::Outcome::duplicate || o == SeqTracker::Outcome::stale) return;
+  Counters& k = w_.counters();
+  if (d.t_ns && now_ns > d.t_ns) k.latency_ns.record(now_ns - d.t_ns);
+  if (now_ns > k.last_delivery_ns) k.last_delivery_ns = now_ns;
+  highest.store(tracker_.highest(), std::memory_order_relaxed);
+}
+
+// ---- WebSocket --------------------------------------------------------------------------------
+
+void SubState::on_ws_open(net::Connection& c, uint64_t now_ns) {
+  Shared& sh = w_.shared();
+  if (sh.transport == Transport::echo || sh.target != Target::herald) {
+    on_ready(now_ns);
+    if (sh.transport == Transport::echo && sh.echo_end_ns) send_echo(c);
+    return;
+  }
+  std::string f = "{\"id\":1,\"op\":\"subscribe\",\"channel\":\"";
+  f += sh.channels[size_t(channel_)]->name;
+  f += '"';
+  if (has_cursor_) {
+    f += ",\"since\":\"";
+    f += epoch_;
+    f += ':';
+    f += std::to_string(offset_);
+    f += '"';
+  }
+  f += '}';
+  send_text(w_, c, f);
+}
+
+void SubState::start_echo() {
+  if (conn_ && ever_ready_ && !conn_->closing()) send_echo(*conn_);
+}
+
+void SubState::send_echo(net::Connection& c) {
+  std::string msg;
+  echo_sent_ns_ = base::monotonic_ns();
+  append_payload(msg, echo_sent_ns_, 0, size_t(w_.shared().opts->payload));
+  send_text(w_, c, msg);
+}
+
+void SubState::on_ws_message(std::string_view msg, uint64_t now_ns) {
+  Shared& sh = w_.shared();
+  Counters& k = w_.counters();
+  if (sh.transport == Transport::echo) {
+    if (now_ns > echo_sent_ns_) k.latency_ns.record(now_ns - echo_sent_ns_);
+    ++k.round_trips;
+    k.last_delivery_ns = now_ns;
+    if (now_ns < sh.echo_end_ns && conn_) send_echo(*conn_);
+    return;
+  }
+  Delivered d;
+  if (sh.target == Target::herald && msg.substr(0, 6) == "{\"id\":") {
+    // The subscribe reply: {"id":1,"result":{"cursor":"E:N"[,"recovered":B]}} or an error.
+    std::string_view cur = find_string_field_last(msg, "\"cursor\":\"");
+    if (cur.empty() || !split_cursor(cur, &epoch_, &offset_)) {
+      on_failure("subscribe refused: " + std::string(msg.substr(0, 200)));
+      if (conn_) conn_->abort();
+      return;
+    }
+    has_cursor_ = true;
+    if (msg.find("\"recovered\":false") != std::string_view::npos) ++k.unrecovered;
+    on_ready(now_ns);
+    return;
+  }
+  if (extract_delivered(msg, 0, &d) == std::string_view::npos) return;  // not a bench message
+  if (d.has_offset) offset_ = d.offset;
+  on_message(d, now_ns);
+}
+
+// ---- SSE ---------------------------------------------------------------------------------------
+
+void SubState::on_sse_event(std::string_view event, std::string_view data, std::string_view id,
+                            uint64_t now_ns) {
+  if (!id.empty()) cursor_.assign(id);
+  if (event == "recovery") {
+    ++w_.counters().unrecovered;
+    return;
+  }
+  if (!event.empty() && event != "message") return;  // reconnect notices and the like
+  Delivered d;
+  if (extract_delivered(data, 0, &d) == std::string_view::npos) return;
+  on_message(d, now_ns);
+}
+
+// ---- HTTP requests and polls -----------------------------------------------------------------
+
+void SubState::build_request(std::string& out) {
+  Shared& sh = w_.shared();
+  const std::string& ch = sh.channels[size_t(channel_)]->name;
+  bool nchan = sh.target == Target::nchan;
+  out = "GET ";
+  out += sh.sub_path;
+  if (nchan) {
+    out += ch;
+  } else {
+    out += "?channel=";
+    out += ch;
+    if (!cursor_.empty()) {
+      out += "&since=";
+      out += cursor_;
+    }
+    if (sh.transport != Transport::sse) {
+      out += "&wait=";
+      // Without a cursor a long-poll would wait for the next message: ask for the cursor first.
+      bool wait = sh.transport == Transport::longpoll && !cursor_.empty();
+      out += wait ? format_seconds(sh.opts->longpoll_wait) : "0";
+    }
+  }
+  out += " HTTP/1.1\r\nHost: ";
+  out += sh.ep.host;
+  out += "\r\n";
+  if (sh.transport == Transport::sse) out += "Accept: text/event-stream\r\n";
+  if (nchan && sh.transport == Transport::sse && !cursor_.empty()) {
+    out += "Last-Event-ID: ";
+    out += cursor_;
+    out += "\r\n";
+  }
+  if (nchan && sh.transport == Transport::longpoll && !etag_.empty()) {
+    out += "If-Modified-Since: ";
+    out += last_modified_;
+    out += "\r\nIf-None-Match: ";
+    out += etag_;
+    out += "\r\n";
+  }
+  out += "\r\n";
+  if (sh.transport != Transport::sse) ++w_.counters().requests;
+  // Nchan holds a long-poll without answering: the request sent is all the readiness there is.
+  if (nchan && sh.transport == Transport::longpoll) on_ready(base::monotonic_ns());
+}
+
+void SubState::send_poll() {
+  if (stopped_) return;
+  if (!conn_) return connect();  // on_connected sends the request
+  std::string req;
+  build_request(req);
+  conn_->send(req);
+}
+
+void SubState::on_poll_body(std::string_view body, const ResponseHead& head, uint64_t now_ns) {
+  Shared& sh = w_.shared();
+  bool nchan = sh.target == Target::nchan;
+  uint64_t next_ms = sh.transport == Transport::poll ? to_ms(sh.opts->poll_interval) : 0;
+  if (nchan) {
+    if (head.status == 200) {
+      etag_.assign(head.etag);
+      last_modified_.assign(head.last_modified);
+      Delivered d;
+      if (extract_delivered(body, 0, &d) != std::string_view::npos) on_message(d, now_ns);
+    } else if (head.status != 304 && head.status != 408) {
+      on_failure("poll answered " + std::to_string(head.status));
+      next_ms = std::max<uint64_t>(next_ms, kReconnectDelayMs);
+    }
+  } else if (head.status == 200) {
+    size_t pos = 0;
+    Delivered d;
+    while ((pos = extract_delivered(body, pos, &d)) != std::string_view::npos)
+      on_message(d, now_ns);
+    std::string_view cur = find_string_field_last(body, "\"cursor\":\"");
+    if (!cur.empty()) cursor_.assign(cur);
+    if (body.find("\"recovered\":false") != std::string_view::npos) ++w_.counters().unrecovered;
+    on_ready(now_ns);
+  } else {
+    on_failure("poll answered " + std::to_string(head.status));
+    next_ms = std::max<uint64_t>(next_ms, kReconnectDelayMs);
+  }
+  if (next_ms == 0) return send_poll();
+  timer_.start(w_.loop().timers(), next_ms, [this] { send_poll(); });
+}
+
+}  // namespace herald::bench
