@@ -114,7 +114,7 @@ class Subscriber:
 
     transport = "?"
 
-    def __init__(self, srv, name, channels, per_channel, disconnect_at=(), seed=0):
+    def __init__(self, srv, name, channels, per_channel, disconnect_at=(), seed=0, away=None):
         self.host, self.port = srv.host, srv.port
         self.name = name
         self.channels = list(channels)
@@ -130,6 +130,7 @@ class Subscriber:
         self.planned = 0
         self.unplanned = []
         self.ready = asyncio.Event()
+        self.away = away  # an asyncio.Event: after the first planned drop, stay away until set
         self.drop_times = []  # monotonic time of each planned drop
         self.finished = None  # monotonic time when every message was in
 
@@ -166,6 +167,13 @@ class Subscriber:
             except Planned:
                 self.planned += 1
                 await asyncio.sleep(self.rng.uniform(0.0, 0.1))  # messages pile up meanwhile
+                if self.away is not None and self.planned == 1:
+                    # A long absence: the replay is the whole rest of the stream.
+                    left = max(0.0, deadline - time.monotonic())
+                    try:
+                        await asyncio.wait_for(self.away.wait(), left)
+                    except asyncio.TimeoutError:
+                        pass
             except asyncio.TimeoutError:
                 self.errors.append("deadline reached before every message arrived")
                 break
