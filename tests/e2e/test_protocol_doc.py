@@ -40,8 +40,8 @@ Directives: `! publish CHANNEL JSON` (POST /api/publish, must answer 200), `! sl
 
 Placeholders in expected text: <epoch>, <int>, <cursor>, <any>, <str>; a name after a colon
 (<epoch:doc>) binds the value on first match and must match the same value afterwards. In text
-sent (requests, frames) <TYPE:NAME> is replaced by the bound value, and <repeat N C> by N
-copies of the character C. A bare placeholder in JSON (`"offset":<int>`) matches a non-string
+sent (requests, frames) <TYPE:NAME> is replaced by the bound value, and <repeat N TEXT> by N
+copies of TEXT. A bare placeholder in JSON (`"offset":<int>`) matches a non-string
 value. A JSON array whose last element is "..." matches an array holding at least the other
 elements, in any order.
 """
@@ -59,7 +59,6 @@ import websockets
 from harness import ROOT, herald_server
 
 DOC = os.path.join(ROOT, "docs", "protocol.md")
-API_KEY_HEADER = None  # filled from the config block (server.api_key)
 
 # ---- the doc ---------------------------------------------------------------------------------
 
