@@ -47,6 +47,7 @@ ClientSocket::ClientSocket(loop::Loop& loop, SocketEvents& events) : loop_(loop)
 
 ClientSocket::~ClientSocket() {
   abort();
+  closing_.for_each([](net::Connection& c) { c.abort(); });
 }
 
 std::error_code ClientSocket::connect(const net::Address& addr, size_t max_input) {
@@ -69,6 +70,7 @@ void ClientSocket::close() {
   handler_ = nullptr;
   connected_ = false;
   c->close();
+  if (!c->closed()) closing_.insert(c);
 }
 
 void ClientSocket::abort() {

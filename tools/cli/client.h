@@ -70,6 +70,9 @@ class ClientSocket {
   net::Connection* conn_ = nullptr;
   Handler* handler_ = nullptr;  // owned by conn_
   bool connected_ = false;
+  // Connections closed gracefully and still lingering: reset when the socket is destroyed,
+  // so none outlives its owner (the loop then frees it).
+  net::ConnectionSet closing_;
 };
 
 /// One HTTP response as the callback sees it: `res` points into the connection's input and is

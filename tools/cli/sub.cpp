@@ -159,6 +159,16 @@ class Session {
     if (!o_.since.empty()) target += "since=" + query_escape(o_.since);
     if (target.back() == '&') target.pop_back();
     SseClient::Callbacks cb;
+    // The server subscribes every channel before it sends the head: from here on nothing
+    // published is missed. The cursor travels as event ids, so there is none to print.
+    cb.on_open = [this] {
+      for (const std::string& c : o_.channels) {
+        std::string line = "{\"event\":\"subscribed\",\"channel\":";
+        proto::append_json_string(line, c);
+        line += '}';
+        print_line(line);
+      }
+    };
     cb.on_event = [this](const SseEvent& e) {
       if (e.type == "message") return push(e.data);
       if (e.type == "recovery" && !e.data.empty() && e.data.front() == '{') {

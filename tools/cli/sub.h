@@ -7,7 +7,9 @@
 //   status lines, which always carry an "event" key (pushes never do):
 //     ws:        {"event":"subscribed","channel":"c","cursor":"E:42"[,"recovered":true|false]}
 //                one per channel, from its subscribe reply ("recovered" only with --since)
-//     sse:       {"event":"recovery","channel":"c","recovered":false,"cursor":"E:N"}
+//     sse:       {"event":"subscribed","channel":"c"} one per channel when the stream opens
+//                (the cursor travels as SSE event ids), and
+//                {"event":"recovery","channel":"c","recovered":false,"cursor":"E:N"}
 //                for SSE's `event: recovery` (a --since the history no longer covers)
 //     longpoll,  {"event":"subscribed","cursor":"..."[,"recovered":false,"unrecovered":["c"]]}
 //     poll:      from the first answer; a later answer with "recovered":false prints

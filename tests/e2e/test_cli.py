@@ -1,0 +1,160 @@
+"""`herald pub` and `herald sub` against the real server (SPEC §1 "CLI helpers", §3).
+
+Command lines (as main.cpp defines them):
+    herald pub [--url URL] [--api-key KEY] [--count N] CHANNEL DATA
+    herald sub [--url URL] [--transport ws|sse|longpoll|poll] [--since CURSOR] [--count N]
+               [--timeout SEC] [--interval-ms MS] [--wait SEC] CHANNEL...
+sub prints one JSON object per line: pushes as the server sent them, and status lines that
+carry an "event" key (see tools/cli/sub.h).
+"""
+import json
+import os
+import subprocess
+import time
+
+import pytest
+
+from harness import herald_bin, herald_server, free_port
+
+TRANSPORTS = ["ws", "sse", "longpoll", "poll"]
+
+
+def cli(*args, timeout=30, env=None):
+    full_env = dict(os.environ)
+    full_env.setdefault("ASAN_OPTIONS", "detect_leaks=1")
+    full_env.pop("HERALD_API_KEY", None)
+    if env:
+        full_env.update(env)
+    return subprocess.run([herald_bin(), *args], capture_output=True, text=True,
+                          timeout=timeout, env=full_env)
+
+
+def lines(out):
+    return [json.loads(l) for l in out.splitlines() if l.strip()]
+
+
+def pushes(objs):
+    return [o for o in objs if "event" not in o]
+
+
+def pub(srv, channel, data):
+    r = cli("pub", "--url", srv.url(""), channel, data)
+    assert r.returncode == 0, r.stderr
+    assert "AddressSanitizer" not in r.stderr
+    out = lines(r.stdout)
+    assert len(out) == 1
+    return out[0]
+
+
+def test_pub_prints_the_answer_and_sends_non_json_as_a_string():
+    with herald_server() as srv:
+        a = pub(srv, "public:p", '{"n": 1}')
+        assert a["offset"] == 1 and isinstance(a["epoch"], str)
+        b = pub(srv, "public:p", "plain words")
+        assert b["offset"] == 2
+        status, _, body = srv.request("GET", "/api/history?channel=public:p&since=" +
+                                      a["epoch"] + ":0")
+        assert status == 200
+        got = [p["data"] for p in json.loads(body)["publications"]]
+        assert got == [{"n": 1}, "plain words"]
+
+
+def test_pub_count_publishes_in_order():
+    with herald_server() as srv:
+        r = cli("pub", "--url", srv.url(""), "--count", "3", "public:n", "7")
+        assert r.returncode == 0, r.stderr
+        assert [o["offset"] for o in lines(r.stdout)] == [1, 2, 3]
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_sub_since_receives_exactly_the_published_messages(transport):
+    with herald_server() as srv:
+        first = pub(srv, "public:t", '"before"')
+        cursor = f'{first["epoch"]}:{first["offset"]}'
+        sent = [{"i": i, "t": transport} for i in range(3)]
+        for d in sent:
+            pub(srv, "public:t", json.dumps(d))
+        r = cli("sub", "--url", srv.url(""), "--transport", transport, "--since", cursor,
+                "--count", "3", "--timeout", "10", "--interval-ms", "100", "public:t")
+        assert r.returncode == 0, r.stderr
+        objs = lines(r.stdout)
+        got = pushes(objs)
+        assert [p["data"] for p in got] == sent
+        assert [p["offset"] for p in got] == [2, 3, 4]
+        assert all(p["channel"] == "public:t" for p in got)
+        status = [o for o in objs if "event" in o]
+        assert status and status[0]["event"] == "subscribed"
+        if transport == "ws":
+            assert status[0]["recovered"] is True and status[0]["channel"] == "public:t"
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_sub_live_receives_what_is_published_after_it_subscribed(transport):
+    with herald_server() as srv:
+        env = dict(os.environ, ASAN_OPTIONS="detect_leaks=1")
+        p = subprocess.Popen([herald_bin(), "sub", "--url", srv.url(""), "--transport", transport,
+                              "--count", "2", "--timeout", "15", "--interval-ms", "100",
+                              "--wait", "5", "public:live"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        try:
+            first = p.stdout.readline()  # the subscribed line: from now on nothing is missed
+            assert json.loads(first)["event"] == "subscribed", first
+            pub(srv, "public:live", "one")
+            pub(srv, "public:live", '{"two": 2}')
+            out, err = p.communicate(timeout=20)
+        finally:
+            if p.poll() is None:
+                p.kill()
+        assert p.returncode == 0, err
+        got = pushes(lines(out))
+        assert [g["data"] for g in got] == ["one", {"two": 2}]
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_sub_bad_channel_fails_with_a_message(transport):
+    with herald_server() as srv:
+        r = cli("sub", "--url", srv.url(""), "--transport", transport, "--timeout", "5",
+                "bad channel!")
+        assert r.returncode not in (0, 3), r.stdout
+        assert "herald sub:" in r.stderr
+        assert "400" in r.stderr or "channel" in r.stderr.lower()
+        assert pushes(lines(r.stdout)) == []
+
+
+def test_sub_unrecoverable_cursor_is_reported_not_an_error():
+    with herald_server() as srv:
+        pub(srv, "public:r", "x")
+        for transport in TRANSPORTS:
+            r = cli("sub", "--url", srv.url(""), "--transport", transport, "--since",
+                    "nosuchepoch:5", "--timeout", "1", "--interval-ms", "100", "--wait", "1",
+                    "public:r")
+            assert r.returncode == 0, (transport, r.stderr)
+            status = [o for o in lines(r.stdout) if "event" in o]
+            text = json.dumps(status)
+            assert '"recovered": false' in text, (transport, status)
+
+
+def test_pub_errors():
+    with herald_server() as srv:
+        r = cli("pub", "--url", srv.url(""), "bad channel!", "x")
+        assert r.returncode != 0
+        assert "HTTP 400" in r.stderr
+        r = cli("pub", "--url", f"http://127.0.0.1:{free_port()}", "public:x", "x")
+        assert r.returncode != 0
+        assert "herald pub:" in r.stderr
+    with herald_server("--api-key", "s3cret") as srv:
+        r = cli("pub", "--url", srv.url(""), "public:k", "x")
+        assert r.returncode != 0 and "401" in r.stderr
+        r = cli("pub", "--url", srv.url(""), "public:k", "x", env={"HERALD_API_KEY": "s3cret"})
+        assert r.returncode == 0, r.stderr
+        r = cli("pub", "--url", srv.url(""), "--api-key", "s3cret", "public:k", "y")
+        assert r.returncode == 0, r.stderr
+
+
+def test_sub_timeout_before_count_is_exit_3():
+    with herald_server() as srv:
+        t0 = time.time()
+        r = cli("sub", "--url", srv.url(""), "--count", "1", "--timeout", "0.5", "public:q")
+        assert r.returncode == 3
+        assert "timeout" in r.stderr
+        assert time.time() - t0 < 10
