@@ -8,6 +8,10 @@
 namespace herald::http {
 
 namespace {
+// Wire bytes a chunked request may spend on framing beyond max_header_bytes + max_body.
+// Must stay below the slack the worker adds to the connection's input limit (4096).
+constexpr size_t kChunkFramingSlack = 2048;
+
 ParserLimits limits_of(const base::Settings& s) {
   ParserLimits l;
   l.max_request_line = s.max_request_line;
@@ -55,7 +59,17 @@ void HttpSession::process() {
       });
     }
     ParseResult r = parser_.parse(in);
-    if (r.status == ParseStatus::need_more) return;
+    if (r.status == ParseStatus::need_more) {
+      // The parser keeps a whole request in the connection's input until it is complete, and
+      // the connection resets (no response) when that input is full. A Content-Length request
+      // within the limits always fits; a chunked one may not, since chunk-size lines and
+      // extensions cost wire bytes beyond max_body. Answer 413 before the input fills: the
+      // worker sizes it max_header_bytes + max_body + 4096, above this threshold.
+      const base::Settings& s = *ctx_.settings;
+      if (in.size() >= s.max_header_bytes + s.max_body + kChunkFramingSlack)
+        fail(413, "request too large (chunk framing)");
+      return;
+    }
     if (r.status == ParseStatus::error) {
       fail(r.error_status, r.error_reason ? r.error_reason : "bad request");
       return;

@@ -81,6 +81,8 @@ void Worker::on_accept(int fd, const net::Address& peer) {
     return;
   }
   ++metrics_.connections_accepted;
+  // The slack over one maximal request leaves room for chunk framing: HttpSession answers 413
+  // at max_header_bytes + max_body + 2048 (kChunkFramingSlack), before this input is full.
   auto* conn = new net::Connection(loop_, fd, peer, s.max_header_bytes + s.max_body + 4096);
   connections_.insert(conn);
   auto session = std::make_unique<http::HttpSession>(ctx_, routes_, *conn);
