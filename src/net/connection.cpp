@@ -73,6 +73,9 @@ void Connection::update_interest() {
   bool read = (state_ == State::open && reading_ && pending_bytes_ < kReadPauseOutputBytes) ||
               state_ == State::lingering;
   if (read) want |= EPOLLIN | EPOLLRDHUP;
+  // Paused (a held long-poll, say): still watch for the peer going away, so a client that
+  // disconnects while we wait is noticed at once instead of when the wait ends.
+  if (state_ == State::open && !reading_) want |= EPOLLRDHUP;
   if (want_write_) want |= EPOLLOUT;
   if (want != interest_) {
     interest_ = want;
@@ -176,6 +179,16 @@ void Connection::on_io(uint32_t events) {
   if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
     if (state_ == State::lingering) {
       linger_read();
+    } else if (state_ == State::open && !reading_) {
+      if (events & (EPOLLHUP | EPOLLERR)) {
+        abort(std::error_code(ECONNRESET, std::system_category()));
+      } else if (events & EPOLLRDHUP) {
+        if (handler_) {
+          handler_->on_eof(*this);
+        } else {
+          close();
+        }
+      }
     } else if (state_ == State::open) {
       handle_readable();
     } else if (events & (EPOLLHUP | EPOLLERR)) {
