@@ -132,8 +132,9 @@ void Loop::stop() {
 }
 
 void Loop::run_once(int max_wait_ms) {
-  wait(max_wait_ms);          // 1. wait
-  now_ns_ = wake_ns_;         // 2. now (cached for the whole iteration)
+  wait(max_wait_ms);   // 1. wait
+  now_ns_ = wake_ns_;  // 2. now (cached for the whole iteration)
+  timers_.set_now(now_ms());
   dispatch_io();              // 3. io
   run_posted();               // 4. posted
   timers_.advance(now_ms());  // 5. timers

@@ -65,7 +65,7 @@ Timer* TimerWheel::pop_due(size_t slot, uint64_t now_ms) {
 }
 
 void TimerWheel::advance(uint64_t now_ms) {
-  if (now_ms < now_ms_) return;
+  if (now_ms < now_ms_) now_ms = now_ms_;
   now_ms_ = now_ms;
   uint64_t target = now_ms / kTickMs;
   // Visit each tick up to now; after one full lap every slot has been seen, so stop there.

@@ -43,6 +43,12 @@ class TimerWheel {
   explicit TimerWheel(uint64_t now_ms = 0);
   ~TimerWheel();
 
+  /// Sets the clock that new deadlines are computed from, without running timers. The loop
+  /// calls it when it wakes (phase 2), so a timer armed by an io handler after a long sleep
+  /// counts from now, not from the last advance().
+  void set_now(uint64_t now_ms) {
+    if (now_ms > now_ms_) now_ms_ = now_ms;
+  }
   /// Runs every timer whose deadline is <= now_ms; advances the wheel.
   void advance(uint64_t now_ms);
   /// Milliseconds until the next tick that holds a timer, or -1 when none is armed.

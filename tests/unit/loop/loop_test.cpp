@@ -86,3 +86,29 @@ TEST(Loop, LagIsMeasured) {
 }
 
 }  // namespace herald::loop
+
+namespace herald::loop {
+
+// A timer armed by an io handler right after a long idle sleep must count from the wake-up,
+// not from the last time timers ran (the header-read timeout depends on it).
+TEST(Loop, TimerArmedAfterIdleSleepCountsFromWakeup) {
+  Loop loop;
+  loop.run_once(0);
+  uint64_t armed_at = 0, fired_at = 0;
+  Timer t;
+  std::thread poster([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    loop.post([&] {
+      armed_at = loop.now_ms();
+      t.start(loop.timers(), 200, [&] {
+        fired_at = loop.now_ms();
+        loop.stop();
+      });
+    });
+  });
+  loop.run();
+  poster.join();
+  EXPECT_GE(fired_at - armed_at, 196u);
+}
+
+}  // namespace herald::loop
