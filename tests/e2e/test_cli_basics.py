@@ -89,20 +89,22 @@ FILE_100 = "[http]\nmax_body = 100\n"
 
 
 def test_file_sets_the_limit():
-    with herald_server("--threads", "1", config=FILE_100) as srv:
+    with herald_server("--threads", "1", "--set", "server.drain_ms=100", config=FILE_100) as srv:
         assert publish_status(srv, 100) == 200
         assert publish_status(srv, 300) == 413
 
 
 def test_env_overrides_file():
-    with herald_server("--threads", "1", config=FILE_100,
+    with herald_server("--threads", "1", "--set", "server.drain_ms=100", config=FILE_100,
                        env={"HERALD_HTTP_MAX_BODY": "1000"}) as srv:
         assert publish_status(srv, 300) == 200
         assert publish_status(srv, 1200) == 413
 
 
 def test_flag_overrides_env():
-    with herald_server("--threads", "1", "--set", "http.max_body=200", config=FILE_100,
+    with herald_server("--threads", "1", "--set", "http.max_body=200",
+                       "--set", "server.drain_ms=100",
+                       config=FILE_100,
                        env={"HERALD_HTTP_MAX_BODY": "1000"}) as srv:
         assert publish_status(srv, 200) == 200
         assert publish_status(srv, 300) == 413
