@@ -181,7 +181,7 @@ void SubState::on_ws_message(std::string_view msg, uint64_t now_ns) {
   Delivered d;
   if (sh.target == Target::herald && msg.substr(0, 6) == "{\"id\":") {
     // The subscribe reply: {"id":1,"result":{"cursor":"E:N"[,"recovered":B]}} or an error.
-    std::string_view cur = find_string_field_last(msg, "\"cursor\":\"");
+    std::string_view cur = find_string_field_last(msg, "\"cursor\"");
     if (cur.empty() || !split_cursor(cur, &epoch_, &offset_)) {
       on_failure("subscribe refused: " + std::string(msg.substr(0, 200)));
       if (conn_) conn_->abort();
@@ -285,7 +285,7 @@ void SubState::on_poll_body(std::string_view body, const ResponseHead& head, uin
     Delivered d;
     while ((pos = extract_delivered(body, pos, &d)) != std::string_view::npos)
       on_message(d, now_ns);
-    std::string_view cur = find_string_field_last(body, "\"cursor\":\"");
+    std::string_view cur = find_string_field_last(body, "\"cursor\"");
     if (!cur.empty()) cursor_.assign(cur);
     if (body.find("\"recovered\":false") != std::string_view::npos) ++w_.counters().unrecovered;
     on_ready(now_ns);

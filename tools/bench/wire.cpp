@@ -54,6 +54,7 @@ size_t scan_uint(std::string_view s, std::string_view key, size_t from, uint64_t
   if (at == std::string_view::npos) return std::string_view::npos;
   const char* p = s.data() + at + key.size();
   const char* end = s.data() + s.size();
+  while (p < end && (*p == ' ' || *p == '\t')) ++p;  // a JSON encoder may put a space
   auto r = std::from_chars(p, end, *value);
   if (r.ec != std::errc() || r.ptr == p) return std::string_view::npos;
   return size_t(r.ptr - s.data());
@@ -81,6 +82,15 @@ std::string_view find_string_field_last(std::string_view s, std::string_view key
   size_t at = s.rfind(key);
   if (at == std::string_view::npos) return {};
   size_t b = at + key.size();
+  auto skip = [&] {
+    while (b < s.size() && (s[b] == ' ' || s[b] == '\t')) ++b;
+  };
+  skip();
+  if (b >= s.size() || s[b] != ':') return {};
+  ++b;
+  skip();
+  if (b >= s.size() || s[b] != '"') return {};
+  ++b;
   size_t e = s.find('"', b);
   if (e == std::string_view::npos) return {};
   return s.substr(b, e - b);

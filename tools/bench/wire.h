@@ -24,7 +24,8 @@ inline constexpr size_t kMinPayload = 48;
 /// publisher's monotonic clock; `seq` a per-channel sequence (for servers without offsets).
 void append_payload(std::string& out, uint64_t t_ns, uint64_t seq, size_t size);
 
-/// Reads the unsigned integer that follows `key` (e.g. "\"offset\":") at or after `from`.
+/// Reads the unsigned integer that follows `key` (e.g. "\"offset\":") at or after `from`
+/// (blanks after the key are skipped).
 /// Returns the position just past the number, or npos when the key or the digits are missing.
 size_t scan_uint(std::string_view s, std::string_view key, size_t from, uint64_t* value);
 
@@ -42,8 +43,9 @@ struct Delivered {
 /// when no timestamp is found.
 size_t extract_delivered(std::string_view s, size_t from, Delivered* out);
 
-/// The string value following `key` (e.g. "\"cursor\":\""), up to the next '"'; searched from
-/// the end (rfind), so a poll answer's trailing cursor is found after its messages.
+/// The string value of the last member named by `key` (a quoted name, e.g. "\"cursor\""),
+/// blanks allowed around the colon; searched from the end (rfind), so a poll answer's trailing
+/// cursor is found after its messages. Empty when absent or not a string.
 std::string_view find_string_field_last(std::string_view s, std::string_view key);
 
 // ---- HTTP response head ------------------------------------------------------------------------

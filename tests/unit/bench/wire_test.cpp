@@ -54,7 +54,16 @@ TEST(Extract, WalksEveryMessageOfAPollAnswer) {
   while ((pos = extract_delivered(body, pos, &d)) != std::string_view::npos)
     offsets.push_back(d.offset);
   EXPECT_EQ(offsets, (std::vector<uint64_t>{11, 12, 13}));
-  EXPECT_EQ(find_string_field_last(body, "\"cursor\":\""), "Ab3:13");
+  EXPECT_EQ(find_string_field_last(body, "\"cursor\""), "Ab3:13");
+}
+
+TEST(Extract, ToleratesABlankAfterTheColon) {
+  uint64_t v = 0;
+  std::string_view s = "{\"offset\": 17, \"epoch\": \"E\"}";
+  EXPECT_NE(scan_uint(s, "\"offset\":", 0, &v), std::string_view::npos);
+  EXPECT_EQ(v, 17u);
+  EXPECT_EQ(find_string_field_last("{\"messages\": [], \"cursor\": \"E:4\"}", "\"cursor\""), "E:4");
+  EXPECT_EQ(find_string_field_last("{\"cursor\":5}", "\"cursor\""), "");
 }
 
 TEST(Extract, EmptyPollAnswerHasNoMessages) {
