@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <climits>
 
+#include "base/error.h"
 #include "base/log.h"
 
 namespace herald::net {
@@ -23,6 +24,10 @@ constexpr size_t kReadPauseOutputBytes = 1024 * 1024;
 
 void ConnectionHandler::on_eof(Connection& conn) {
   conn.close();
+}
+
+void ConnectionHandler::on_output_overflow(Connection& conn) {
+  conn.abort(base::Errc::slow_consumer);
 }
 
 Connection::Connection(loop::Loop& loop, int fd, const Address& peer, size_t max_input)
@@ -97,6 +102,20 @@ void Connection::send(base::SharedBuffer buf, size_t offset, size_t len) {
   if (len == 0 || state_ == State::closed || state_ == State::lingering) return;
   out_.push_back(Slice{std::move(buf), static_cast<uint32_t>(offset), static_cast<uint32_t>(len)});
   pending_bytes_ += len;
+  if (!want_write_) {
+    loop_.request_flush(this);
+  } else if (output_limit_ != 0 && pending_bytes_ > output_limit_ && state_ == State::open) {
+    // Blocked and now past the limit: try the write again in phase 7 rather than wait for
+    // EPOLLOUT, which a peer that stopped reading never causes. If the kernel still takes
+    // nothing, that flush gives the overflow verdict.
+    loop_.request_flush(this);
+  }
+}
+
+void Connection::notify_when_drained() {
+  if (state_ != State::open) return;
+  drain_wanted_ = true;
+  // When blocked, the EPOLLOUT flush that empties the queue notifies; otherwise phase 7 does.
   if (!want_write_) loop_.request_flush(this);
 }
 
@@ -118,6 +137,11 @@ void Connection::flush() {
           want_write_ = true;
           update_interest();
         }
+        // The kernel took what it could: only now is a long queue a slow consumer (a large
+        // write to a fast reader is not).
+        if (output_limit_ != 0 && pending_bytes_ > output_limit_ && state_ == State::open &&
+            handler_)
+          handler_->on_output_overflow(*this);
         return;
       }
       abort(std::error_code(errno, std::system_category()));
@@ -147,12 +171,26 @@ void Connection::flush() {
   update_interest();  // disarms EPOLLOUT; resumes reading if it paused on output volume
   if (state_ == State::draining) {
     ::shutdown(fd_, SHUT_WR);
-    state_ = State::lingering;
-    update_interest();
-    linger_timer_.start(loop_.timers(), kLingerMs, [this] { finish_close({}); });
+    start_linger();
     return;
   }
-  if (was_blocked && handler_ && state_ == State::open) handler_->on_drained(*this);
+  bool notify = was_blocked || drain_wanted_;
+  drain_wanted_ = false;
+  if (notify && handler_ && state_ == State::open) handler_->on_drained(*this);
+}
+
+void Connection::start_linger() {
+  state_ = State::lingering;
+  reading_ = false;
+  update_interest();  // reads (and discards) until the peer's FIN
+  linger_timer_.start(loop_.timers(), kLingerMs, [this] { finish_close({}); });
+}
+
+void Connection::drop_output() {
+  out_.clear();
+  out_head_ = 0;
+  pending_bytes_ = 0;
+  drain_wanted_ = false;
 }
 
 void Connection::on_io(uint32_t events) {
@@ -264,6 +302,19 @@ void Connection::close() {
   loop_.request_flush(this);  // phase 7 writes what is left, then shuts down the write side
 }
 
+void Connection::close_dropping_output() {
+  if (state_ == State::closed || state_ == State::lingering) return;
+  if (state_ == State::connecting) {
+    finish_close({});
+    return;
+  }
+  // What the kernel holds is already on its way; the queue behind it would never drain.
+  drop_output();
+  want_write_ = false;
+  ::shutdown(fd_, SHUT_WR);
+  start_linger();
+}
+
 void Connection::abort(std::error_code ec) {
   if (state_ == State::closed) return;
   if (fd_ >= 0) {
@@ -280,9 +331,7 @@ void Connection::finish_close(std::error_code ec) {
   loop_.remove(fd_);
   ::close(fd_);
   fd_ = -1;
-  out_.clear();
-  out_head_ = 0;
-  pending_bytes_ = 0;
+  drop_output();
   if (set_) set_->erase(this);
   if (handler_) handler_->on_close(*this, ec);
   loop_.defer_delete(this);

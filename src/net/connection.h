@@ -30,8 +30,15 @@ class ConnectionHandler : public loop::Deletable {
   virtual void on_data(Connection& conn) = 0;
   /// The peer shut down its sending side (read returned 0). Default: close after flushing.
   virtual void on_eof(Connection& conn);
-  /// All queued output was written after a flush had hit EAGAIN (backpressure released).
+  /// All queued output was written after a flush had hit EAGAIN (backpressure released), or
+  /// after notify_when_drained() asked for it. Called from the flush, so what the handler
+  /// sends here is written in the same flush phase.
   virtual void on_drained(Connection& conn) {}
+  /// Slow consumer: a flush hit EAGAIN (the kernel took all it could) and more than the
+  /// connection's output limit is still queued. Called from the flush, at most once per flush,
+  /// only while the connection is open. The handler evicts the peer (close, or
+  /// close_dropping_output, or abort). Default: abort.
+  virtual void on_output_overflow(Connection& conn);
   /// An outgoing connect() finished (client side only).
   virtual void on_connected(Connection& conn) {}
   /// Last call: the connection is closed (by either side). `ec` says why (empty: normal close).
@@ -76,12 +83,33 @@ class Connection final : public loop::IoHandler, public loop::Flushable, public 
   void send(base::SharedBuffer buf, size_t offset, size_t len);
   /// Bytes queued and not yet accepted by the kernel.
   size_t pending_bytes() const { return pending_bytes_; }
+  /// The slow-consumer threshold (0: none, the default): when a flush hits EAGAIN with more
+  /// than `bytes` still queued, the handler's on_output_overflow runs. Queueing past the limit
+  /// while the connection is blocked retries the write in this iteration's flush, so the
+  /// verdict never waits for an EPOLLOUT that a peer who stopped reading would never cause.
+  void set_output_limit(size_t bytes) { output_limit_ = bytes; }
+  size_t output_limit() const { return output_limit_; }
+  /// Hard cap on what may be queued between two flushes: kOutputHardCapFactor x the limit.
+  /// The overflow verdict waits for a flush; a session checks this before queueing more, so
+  /// a burst within one iteration cannot grow memory without bound either.
+  static constexpr size_t kOutputHardCapFactor = 4;
+  bool over_output_hard_cap() const {
+    return output_limit_ != 0 && pending_bytes_ > output_limit_ * kOutputHardCapFactor;
+  }
+  /// Asks for one on_drained call as soon as everything queued so far has been written (in
+  /// this iteration's flush when the kernel takes it all). Used to pace a large write, such as
+  /// a replay, instead of queueing it whole.
+  void notify_when_drained();
 
   // --- closing -----------------------------------------------------------------------------
   /// Graceful: stop reading, write what is queued, shut down the write side, wait briefly
   /// for the peer's FIN (lingering close, so the peer sees our last response instead of an
   /// RST), then close. on_close runs when the fd is closed.
   void close();
+  /// Graceful, for a peer that is not reading: drops the output the kernel has not taken
+  /// yet (the peer may see a truncated last message), shuts down the write side at once and
+  /// lingers as close() does. Whatever the kernel already accepted still reaches the peer.
+  void close_dropping_output();
   /// Immediate: drop queued output and reset the connection.
   void abort(std::error_code ec = {});
   bool closing() const { return state_ != State::open && state_ != State::connecting; }
@@ -108,6 +136,8 @@ class Connection final : public loop::IoHandler, public loop::Flushable, public 
   void handle_writable();
   void update_interest();
   void finish_close(std::error_code ec);
+  void drop_output();
+  void start_linger();
   void linger_read();
 
   loop::Loop& loop_;
@@ -123,6 +153,8 @@ class Connection final : public loop::IoHandler, public loop::Flushable, public 
   std::vector<Slice> out_;
   size_t out_head_ = 0;
   size_t pending_bytes_ = 0;
+  size_t output_limit_ = 0;
+  bool drain_wanted_ = false;  // notify_when_drained() was called
   loop::Timer linger_timer_;
   ConnectionStats stats_;
 };
