@@ -81,6 +81,7 @@ Spawned spawn_server(const CompareOptions& c) {
   std::string threads = std::to_string(c.server_threads);
   pid_t pid = fork();
   if (pid == 0) {
+    dup2(2, 1);  // the server's banner must not mix into our table on stdout
     std::vector<const char*> argv = {c.server_binary.c_str(), "serve",       "--listen",
                                      listen.c_str(),          "--log-level", "warn"};
     if (c.server_threads > 0) {

@@ -10,7 +10,8 @@
 
 namespace herald::bench {
 
-/// CPU and memory of a process, from /proc/PID/stat and /proc/PID/status.
+/// CPU and memory of a process, from /proc/PID/task/*/schedstat (or /proc/PID/stat) and
+/// /proc/PID/status.
 struct ProcSample {
   bool ok = false;
   double cpu_s = 0;     // utime + stime
