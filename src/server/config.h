@@ -4,7 +4,7 @@
 //
 //   built-in defaults  <  TOML file (--config FILE)  <  HERALD_* environment  <  flags
 //
-// Every layer goes through one table of keys (config.cpp), so a key has the same name, type,
+// Every layer goes through one table of keys (config_keys.cpp), so a key has the same name, type,
 // range and meaning everywhere; config_keys() exposes that table to --help and the docs.
 // This is start-up / SIGHUP code, off the data path.
 #include <string>
