@@ -161,12 +161,12 @@ for s in "${server_list[@]}"; do echo "# $s: ${server_cmd[$s]}"; done
 runs_tsv="$work/runs.tsv"
 : > "$runs_tsv"
 one_run() { # variant server rep(0 = warm-up)
-  local variant=$1 server=$2 rep=$3 url cmd t0 t1 w0 w1 b0 b1 k0 k1 out
+  local variant=$1 server=$2 rep=$3 url cmd t0 t1 s0 s1 w0 w1 b0 b1 k0 k1 out
   url=$(url_of "$server")
   cmd=$(wrk_cmd "$variant" "$url")
   out="$work/wrk-$variant-$server-$rep.txt"
   # shellcheck disable=SC2086
-  t0=$(cpu_ticks ${server_pids[$server]})
+  t0=$(cpu_ticks ${server_pids[$server]}); s0=$(cpu_sys_ticks ${server_pids[$server]})
   b0=$(core_busy_ticks "$server_cpu"); k0=$(core_busy_ticks "$client_cpu")
   w0=$(date +%s.%N)
   local perf_pid=""
@@ -190,14 +190,14 @@ one_run() { # variant server rep(0 = warm-up)
   fi
   w1=$(date +%s.%N)
   # shellcheck disable=SC2086
-  t1=$(cpu_ticks ${server_pids[$server]})
+  t1=$(cpu_ticks ${server_pids[$server]}); s1=$(cpu_sys_ticks ${server_pids[$server]})
   b1=$(core_busy_ticks "$server_cpu"); k1=$(core_busy_ticks "$client_cpu")
   for pid in ${server_pids[$server]}; do
     kill -0 "$pid" 2>/dev/null || { echo "$server (pid $pid) died during the run" >&2; exit 1; }
   done
   if [ "$rep" -gt 0 ]; then
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$variant" "$server" "$rep" "$((t1 - t0))" \
-      "$w0" "$w1" "$out" "$((b1 - b0))" "$((k1 - k0))" "$cmd" >> "$runs_tsv"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$variant" "$server" "$rep" "$((t1 - t0))" \
+      "$w0" "$w1" "$out" "$((b1 - b0))" "$((k1 - k0))" "$((s1 - s0))" "$cmd" >> "$runs_tsv"
     if [ -n "$out_dir" ]; then mkdir -p "$out_dir"; cp "$out" "$out_dir/http-$variant-$server-$rep.txt"; fi
   fi
   echo "#   $variant $server ${rep/#0/warm-up}: $(grep -E '^Requests/sec' "$out" | tr -s ' ') server CPU $(ticks_to_seconds $((t1 - t0))) s" >&2

@@ -4,6 +4,8 @@
 # Functions:
 #   cpu_ticks PID...        utime+stime of the given processes (all their threads),
 #                           in clock ticks, summed. Reads /proc/PID/stat fields 14+15.
+#   cpu_sys_ticks PID...    stime only (kernel time), same units: with cpu_ticks it gives
+#                           the kernel share of the server's CPU.
 #   cpu_seconds PID...      same, in seconds (ticks / CLK_TCK), e.g. "12.34".
 #   ticks_to_seconds N      N clock ticks as seconds.
 #   core_busy_ticks CPU     ticks CPU number CPU spent not idle since boot (all processes:
@@ -44,6 +46,17 @@ core_busy_ticks() {
 
 ticks_to_seconds() {
   "$BENCH_PY" -c "import sys; print('%.2f' % (int(sys.argv[1]) / int(sys.argv[2])))" "$1" "$CLK_TCK"
+}
+
+cpu_sys_ticks() {
+  local total=0 pid rest
+  for pid in "$@"; do
+    rest=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null) || continue
+    [ -n "$rest" ] || continue
+    set -- $rest
+    total=$((total + ${13}))
+  done
+  echo "$total"
 }
 
 cpu_seconds() {

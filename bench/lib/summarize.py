@@ -110,11 +110,12 @@ def http(out_path, machine_path, servers_path, runs_path, clk_tck, extra):
     servers = dict(line.rstrip("\n").split("\t", 1) for line in open(servers_path) if line.strip())
     runs = []
     for line in open(runs_path):
-        (variant, server, rep, ticks, w0, w1, wrk_out, core_busy, client_core_busy,
+        (variant, server, rep, ticks, w0, w1, wrk_out, core_busy, client_core_busy, sys_ticks,
          cmd) = line.rstrip("\n").split("\t")
         wall = float(w1) - float(w0)
         r = {"variant": variant, "server": server, "rep": int(rep),
              "server_cpu_s": int(ticks) / clk_tck, "wall_s": wall,
+             "server_sys_share": int(sys_ticks) / int(ticks) if int(ticks) else None,
              # Share of the pinned server core that was busy, and the part of it that was
              # not the server (other processes on a shared machine, plus interrupts).
              "server_core_busy_share": int(core_busy) / clk_tck / wall,
@@ -146,6 +147,7 @@ def http(out_path, machine_path, servers_path, runs_path, clk_tck, extra):
             "requests_per_server_cpu_s": med_spread([r["requests_per_server_cpu_s"] for r in rs]),
             "server_cpu_share": med_spread([r["server_cpu_share"] for r in rs]),
             "wrk_cpu_share": med_spread([r["wrk_cpu_share"] for r in rs]),
+            "server_sys_share": med_spread([r["server_sys_share"] for r in rs]),
             "server_core_others_share": med_spread([r["server_core_others_share"] for r in rs]),
             "latency_p50_us": med_spread([r["latency_us"].get("p50") for r in rs]),
             "latency_p99_us": med_spread([r["latency_us"].get("p99") for r in rs]),
@@ -177,8 +179,8 @@ def http(out_path, machine_path, servers_path, runs_path, clk_tck, extra):
 
     print()
     print("| variant | server | req/s (wall) | req per server CPU-s | server CPU | others on server core "
-          "| wrk CPU | syscalls/req | p50 | p99 | errors |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "| wrk CPU | syscalls/req | kernel share of server CPU | p50 | p99 | errors |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for x in summary:
         rps, rpc = x["requests_per_s"], x["requests_per_server_cpu_s"]
         print(f"| {x['variant']} | {x['server']} "
@@ -186,7 +188,7 @@ def http(out_path, machine_path, servers_path, runs_path, clk_tck, extra):
               f"| {fmt_rate(rpc['median'])} ({fmt_rate(rpc['min'])}..{fmt_rate(rpc['max'])}) "
               f"| {pct(x['server_cpu_share']['median'])} | {pct(x['server_core_others_share']['median'])} "
               f"| {pct(x['wrk_cpu_share']['median'])} "
-              f"| {sc(x['syscalls_warmup'])} "
+              f"| {sc(x['syscalls_warmup'])} | {pct(x['server_sys_share']['median'])} "
               f"| {lat(x['latency_p50_us']['median'])} | {lat(x['latency_p99_us']['median'])} "
               f"| {x['errors']} |")
     if ratios:
