@@ -156,10 +156,19 @@ ConnectionHeader connection_header_for(const Request& req, bool server_closes) {
 
 void append_response(std::string& out, const ResponseHead& head, std::string_view body,
                      bool head_only) {
-  size_t need = head_size(head, Framing::content_length, body.size());
+  // 1xx, 204 and 304 have no body and, for 1xx and 204, must not carry Content-Length
+  // (RFC 9110 §8.6); a 304 may, but there is nothing useful to say.
+  int status = valid_status(head.status);
+  bool bodyless = status < 200 || status == 204 || status == 304;
+  Framing framing = bodyless ? Framing::stream : Framing::content_length;
+  if (bodyless) {
+    body = {};
+    head_only = true;
+  }
+  size_t need = head_size(head, framing, body.size());
   if (!head_only) need += body.size();
   out.reserve(out.size() + need);
-  append_head(out, head, Framing::content_length, body.size());
+  append_head(out, head, framing, body.size());
   if (!head_only) out.append(body);
 }
 

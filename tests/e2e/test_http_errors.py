@@ -11,7 +11,7 @@ import time
 import pytest
 
 from harness import herald_server
-from test_http_helpers import Client, SseReader
+from http_helpers import Client, SseReader
 
 LIMITS = """
 [http]
@@ -240,10 +240,6 @@ def test_connection_that_never_sends_is_closed(timed):
     assert time.time() - t0 <= KEEPALIVE_TIMEOUT_MS / 1000 + 1.0
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "src/loop: Timer::restart uses TimerWheel::now_ms(), updated only in phase 5 (timers); a "
-    "timer armed during phase 3 (io) after an idle epoll_wait starts from the time before the "
-    "sleep, so the header timeout fires up to one worker tick (1 s) early"))
 def test_header_timeout_is_not_shortened_by_an_idle_loop(timed):
     # Keep-alive connection idles (the loop sleeps), then a request starts and stalls: the
     # 408 must come a full header timeout after the first byte of that request.

@@ -10,7 +10,7 @@ import time
 import websockets
 
 from harness import herald_server
-from test_http_helpers import Client, SseReader
+from http_helpers import Client, SseReader
 
 DRAIN_MS = 500
 

@@ -9,6 +9,9 @@
 #include "base/log.h"
 #include "server/config.h"
 #include "server/server.h"
+#include "tools/bench/bench.h"
+#include "tools/cli/pub.h"
+#include "tools/cli/sub.h"
 
 extern char** environ;
 
@@ -90,6 +93,31 @@ int check_config(const std::string& path) {
   return 0;
 }
 
+// A preset sets the workload; flags given explicitly override it.
+int run_bench_command(const CLI::App& cmd, herald::bench::BenchOptions opts,
+                      const std::string& transports) {
+  if (!opts.preset.empty()) {
+    herald::bench::BenchOptions p;
+    if (!herald::bench::apply_preset(opts.preset, p)) {
+      std::fprintf(stderr, "herald bench: unknown preset %s\n", opts.preset.c_str());
+      return 2;
+    }
+    if (cmd.count("--subscribers") == 0) opts.subscribers = p.subscribers;
+    if (cmd.count("--channels") == 0) opts.channels = p.channels;
+    if (cmd.count("--publishers") == 0) opts.publishers = p.publishers;
+    if (cmd.count("--rate") == 0) opts.rate = p.rate;
+    if (cmd.count("--payload") == 0) opts.payload = p.payload;
+  }
+  opts.transports.clear();
+  for (size_t at = 0; at <= transports.size();) {
+    size_t comma = transports.find(',', at);
+    if (comma == std::string::npos) comma = transports.size();
+    if (comma > at) opts.transports.push_back(transports.substr(at, comma - at));
+    at = comma + 1;
+  }
+  return herald::bench::run_bench(opts);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -115,10 +143,106 @@ int main(int argc, char** argv) {
   CLI::App* check_cmd = app.add_subcommand("check-config", "Validate a config file");
   check_cmd->add_option("file", check_path, "TOML config file")->required();
 
+  herald::cli::PubOptions pub_opts;
+  CLI::App* pub_cmd = app.add_subcommand("pub", "Publish DATA to CHANNEL (POST /api/publish)");
+  pub_cmd->add_option("channel", pub_opts.channel, "Channel name")->required();
+  pub_cmd
+      ->add_option("data", pub_opts.data,
+                   "JSON value; anything that is not valid JSON is sent as a JSON string")
+      ->required();
+  pub_cmd->add_option("--url,-u", pub_opts.url, "Server URL (default http://127.0.0.1:8080)");
+  pub_cmd->add_option("--api-key", pub_opts.api_key, "Bearer key (default: $HERALD_API_KEY)");
+  pub_cmd->add_option("--count,-n", pub_opts.count, "Publish it N times")
+      ->check(CLI::PositiveNumber);
+
+  herald::cli::SubOptions sub_opts;
+  CLI::App* sub_cmd = app.add_subcommand("sub", "Subscribe and print one JSON object per line");
+  sub_cmd->add_option("channels", sub_opts.channels, "Channel names")->required();
+  sub_cmd->add_option("--url,-u", sub_opts.url, "Server URL (default http://127.0.0.1:8080)");
+  sub_cmd->add_option("--transport,-t", sub_opts.transport, "ws | sse | longpoll | poll")
+      ->check(CLI::IsMember({"ws", "sse", "longpoll", "poll"}));
+  sub_cmd->add_option("--since", sub_opts.since, "Resume after this cursor");
+  sub_cmd->add_option("--count,-n", sub_opts.count, "Exit after N messages (0: never)")
+      ->check(CLI::NonNegativeNumber);
+  sub_cmd->add_option("--timeout", sub_opts.timeout_sec, "Exit after SEC seconds (0: never)")
+      ->check(CLI::NonNegativeNumber);
+  sub_cmd->add_option("--interval-ms", sub_opts.poll_interval_ms, "poll: ms between requests")
+      ->check(CLI::PositiveNumber);
+  sub_cmd->add_option("--wait", sub_opts.wait_sec, "longpoll: seconds the server holds a poll")
+      ->check(CLI::PositiveNumber);
+
+  herald::bench::BenchOptions bench_opts;
+  std::string bench_transports = "ws";
+  CLI::App* bench_cmd =
+      app.add_subcommand("bench", "Latency lab: drive subscribers and publishers");
+  bench_cmd->add_option("--url", bench_opts.url, "Server base URL (http://HOST:PORT)");
+  bench_cmd->add_option("--target", bench_opts.target, "herald | nchan | ws-echo");
+  bench_cmd->add_option("--transport,--transports", bench_transports,
+                        "Comma list: ws,sse,longpoll,poll");
+  bench_cmd->add_option("--subscribers,-n", bench_opts.subscribers, "Subscribers per transport");
+  bench_cmd->add_option("--channels", bench_opts.channels, "Channels (subscriber i on i % M)");
+  bench_cmd->add_option("--publishers,-p", bench_opts.publishers, "Publisher connections");
+  bench_cmd->add_option("--publish-via", bench_opts.publish_via, "http | ws");
+  bench_cmd->add_option("--rate", bench_opts.rate, "Publishes per second in total; 0 = max");
+  bench_cmd->add_option("--inflight", bench_opts.inflight,
+                        "Publishes in flight per publisher at max rate");
+  bench_cmd->add_option("--payload", bench_opts.payload, "Bytes of message data");
+  bench_cmd->add_option("--duration,-d", bench_opts.duration, "Seconds of publishing");
+  bench_cmd->add_option("--messages,-m", bench_opts.messages,
+                        "Total publishes (overrides --duration)");
+  bench_cmd->add_option("--ramp-up", bench_opts.ramp_up, "Seconds over which subscribers connect");
+  bench_cmd->add_option("--churn", bench_opts.churn,
+                        "Reconnect each subscriber with its cursor every X s");
+  bench_cmd->add_option("--poll-interval", bench_opts.poll_interval, "Seconds between short polls");
+  bench_cmd->add_option("--longpoll-wait", bench_opts.longpoll_wait,
+                        "wait= of long-polls, seconds");
+  bench_cmd->add_option("--drain", bench_opts.drain, "Max seconds to wait for stragglers");
+  bench_cmd->add_option("--connect-timeout", bench_opts.connect_timeout,
+                        "Max seconds to get ready");
+  bench_cmd->add_option("--threads", bench_opts.threads, "Client loops (default: cores)");
+  bench_cmd->add_flag("!--no-pin", bench_opts.pin, "Do not pin client loops to cores");
+  bench_cmd->add_option("--server-pid", bench_opts.server_pid, "Sample this process's CPU and RSS");
+  bench_cmd->add_option("--preset", bench_opts.preset, "chat | ticker | fanout");
+  bench_cmd->add_option("--channel-prefix", bench_opts.channel_prefix, "Channel name prefix");
+  bench_cmd->add_option("--api-key", bench_opts.api_key, "Bearer key for /api/publish");
+  bench_cmd->add_option("--json", bench_opts.json_path, "Write every figure and parameter as JSON");
+  bench_cmd->add_option("--svg", bench_opts.svg_path,
+                        "Write the latency CDF and cost chart as SVG");
+  bench_cmd->add_flag("--quiet,-q", bench_opts.quiet, "No progress lines on stderr");
+
+  herald::bench::CompareOptions compare_opts;
+  CLI::App* compare_cmd = bench_cmd->add_subcommand(
+      "compare", "Same workload over ws, sse, longpoll and poll, then a decision table");
+  compare_cmd->add_option("--url", compare_opts.url, "Running server (default: start one)");
+  compare_cmd->add_option("--duration", compare_opts.duration,
+                          "Seconds of publishing per transport");
+  compare_cmd->add_option("--json", compare_opts.json_path, "JSON output file");
+  compare_cmd->add_option("--svg", compare_opts.svg_path, "SVG output file");
+  compare_cmd->add_option("--preset", compare_opts.preset, "chat | ticker | fanout");
+  compare_cmd->add_option("--subscribers,-n", compare_opts.subscribers,
+                          "Subscribers per transport");
+  compare_cmd->add_option("--rate", compare_opts.rate, "Publishes per second; 0 = max");
+  compare_cmd->add_option("--payload", compare_opts.payload, "Bytes of message data");
+  compare_cmd->add_option("--channels", compare_opts.channels, "Channels");
+  compare_cmd->add_option("--poll-interval", compare_opts.poll_interval,
+                          "Seconds between short polls");
+  compare_cmd->add_option("--longpoll-wait", compare_opts.longpoll_wait, "wait= of long-polls");
+  compare_cmd->add_option("--threads", compare_opts.threads, "Client loops");
+  compare_cmd->add_option("--server-threads", compare_opts.server_threads,
+                          "--threads of the spawned server");
+  compare_cmd->add_option("--server-pid", compare_opts.server_pid,
+                          "Sample this process (with --url)");
+  compare_cmd->add_option("--target", compare_opts.target, "herald | nchan");
+  compare_cmd->add_flag("--quiet,-q", compare_opts.quiet, "No progress lines on stderr");
+
   CLI11_PARSE(app, argc, argv);
 
   if (*check_cmd) return check_config(check_path);
+  if (*compare_cmd) return herald::bench::run_compare(compare_opts);
+  if (*bench_cmd) return run_bench_command(*bench_cmd, bench_opts, bench_transports);
   if (*serve_cmd) return serve(serve_flags);
+  if (*pub_cmd) return herald::cli::run_pub(pub_opts);
+  if (*sub_cmd) return herald::cli::run_sub(sub_opts);
   std::fputs(app.help().c_str(), stdout);
   return 0;
 }

@@ -41,7 +41,7 @@ TEST(Response, AppendsAfterExistingOutput) {
   ResponseHead head;
   head.status = 204;
   append_response(out, head, "");
-  EXPECT_EQ(out, "previousHTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n");
+  EXPECT_EQ(out, "previousHTTP/1.1 204 No Content\r\n\r\n");  // 204: no Content-Length
 }
 
 TEST(Response, ConnectionHeader) {
@@ -121,4 +121,19 @@ TEST(DateCache, UpdatesOncePerSecond) {
 }
 
 }  // namespace
+}  // namespace herald::http
+
+namespace herald::http {
+
+TEST(Response, BodylessStatusesCarryNoContentLength) {
+  for (int status : {204, 304, 101}) {
+    ResponseHead head;
+    head.status = status;
+    std::string out = make_response(head, "ignored");
+    EXPECT_EQ(out.find("Content-Length"), std::string::npos) << out;
+    EXPECT_EQ(out.find("ignored"), std::string::npos) << out;
+    EXPECT_EQ(out.substr(out.size() - 4), "\r\n\r\n");
+  }
+}
+
 }  // namespace herald::http
