@@ -19,35 +19,39 @@ using namespace config_detail;
 // Text layers (environment and flags) share one path: a dotted key and a text value.
 
 /// Applies `value` to dotted `key`; returns "" or the message (an unknown key included).
-std::string apply_text(std::string_view key, std::string_view value, Settings& s) {
+std::string apply_text(std::string_view key, std::string_view value, ConfigDraft& d) {
   std::string dotted(key);
   if (dotted.find('.') == std::string::npos) dotted = "server." + dotted;  // [server] shorthand
   for (const auto& k : settings_keys()) {
     if (k.name != dotted) continue;
     std::string err;
     auto v = from_text(kind_of(k), value, err);
-    return v ? store(k, *v, s) : err;
+    return v ? store(k, *v, d.settings) : err;
   }
   std::string_view section = section_of(dotted);
   std::string_view rest = std::string_view(dotted).substr(section.size() + 1);
   NamespaceSettings* ns = nullptr;
+  std::string_view name;  // "" for [channel]
   if (section == kChannelSection) {
-    ns = &s.channel_defaults;
+    ns = &d.settings.channel_defaults;
   } else if (section == kNamespaceSection) {
     size_t dot = rest.rfind('.');
-    std::string_view name = rest.substr(0, dot);
+    name = rest.substr(0, dot);
     if (dot == std::string_view::npos || !valid_namespace_name(name))
       return dot == std::string_view::npos ? "expected namespace.NAME.KEY"
                                            : bad_namespace_message(name);
     rest = rest.substr(dot + 1);
-    ns = &namespace_slot(s, name);
+    ns = &namespace_slot(d, name);
   }
   if (ns) {
     for (const auto& k : namespace_keys()) {
       if (k.name != rest) continue;
       std::string err;
       auto v = from_text(kind_of(k), value, err);
-      return v ? store(k, *v, *ns) : err;
+      if (!v) return err;
+      std::string m = store(k, *v, *ns);
+      if (m.empty()) mark_own(d, name, k);
+      return m;
     }
   }
   std::vector<std::string> names;
@@ -107,21 +111,42 @@ std::string env_to_key(std::string_view var, const Settings& s, bool& unknown) {
   return {};
 }
 
+// The one namespace of the built-in configuration (SPEC §5): public:* channels are open to
+// clients without a token. Only these two keys are its own; history and presence follow
+// [channel], so `--history-size` reaches public:* too.
+constexpr std::string_view kPublic = "public";
+
+void mark_builtin_own(ConfigDraft& d) {
+  for (const auto& ns : d.settings.namespaces)
+    if (ns.name == kPublic)
+      for (const auto& k : namespace_keys())
+        if (k.name == "anonymous" || k.name == "publish") mark_own(d, kPublic, k);
+}
+
 }  // namespace
 
 base::Settings default_settings() {
-  Settings s;
-  NamespaceSettings pub;
-  pub.name = "public";
-  pub.anonymous = true;
-  pub.publish = true;
-  s.namespaces.push_back(std::move(pub));
-  return s;
+  return SettingsBuilder().settings();
 }
 
-bool apply_env(char** envp, base::Settings& s, std::vector<ConfigError>& errors) {
+SettingsBuilder::SettingsBuilder() {
+  NamespaceSettings& pub = namespace_slot(draft_, kPublic);
+  pub.anonymous = true;
+  pub.publish = true;
+  mark_builtin_own(draft_);
+}
+
+SettingsBuilder::SettingsBuilder(base::Settings s) {
+  draft_.own_keys = infer_own_keys(s);
+  draft_.settings = std::move(s);
+  // Settings that came from default_settings() had them set by the built-in layer, even when
+  // a later layer made [channel] equal to them.
+  mark_builtin_own(draft_);
+}
+
+bool SettingsBuilder::apply_env(char** envp, std::vector<ConfigError>& errors) {
   size_t before = errors.size();
-  Settings next = s;
+  ConfigDraft next = draft_;
   for (char** e = envp; e && *e; ++e) {
     std::string_view entry(*e);
     size_t eq = entry.find('=');
@@ -129,7 +154,7 @@ bool apply_env(char** envp, base::Settings& s, std::vector<ConfigError>& errors)
     if (eq == std::string_view::npos || var.substr(0, 7) != "HERALD_") continue;
     std::string_view value = entry.substr(eq + 1);
     bool unknown = false;
-    std::string key = env_to_key(var, next, unknown);
+    std::string key = env_to_key(var, next.settings, unknown);
     if (unknown) {
       errors.push_back({"env", 0, std::string(var), "unknown configuration variable"});
       continue;
@@ -139,18 +164,53 @@ bool apply_env(char** envp, base::Settings& s, std::vector<ConfigError>& errors)
       errors.push_back({"env", 0, std::string(var), key + ": " + m});
   }
   if (errors.size() != before) return false;
-  s = std::move(next);
+  inherit_channel(next);
+  draft_ = std::move(next);
+  return true;
+}
+
+bool SettingsBuilder::apply_override(std::string_view key, std::string_view value,
+                                     std::string_view source, std::vector<ConfigError>& errors) {
+  ConfigDraft next = draft_;
+  if (std::string m = apply_text(key, value, next); !m.empty()) {
+    errors.push_back({std::string(source), 0, std::string(key), m});
+    return false;
+  }
+  inherit_channel(next);
+  draft_ = std::move(next);
+  return true;
+}
+
+// The free functions: one layer on a Settings whose namespace keys are inferred (see
+// SettingsBuilder(Settings)).
+
+bool apply_toml(std::string_view text, std::string_view source, base::Settings& s,
+                std::vector<ConfigError>& errors) {
+  SettingsBuilder b(s);
+  if (!b.apply_toml(text, source, errors)) return false;
+  s = b.settings();
+  return true;
+}
+
+bool apply_toml_file(const std::string& path, base::Settings& s, std::vector<ConfigError>& errors) {
+  SettingsBuilder b(s);
+  if (!b.apply_toml_file(path, errors)) return false;
+  s = b.settings();
+  return true;
+}
+
+bool apply_env(char** envp, base::Settings& s, std::vector<ConfigError>& errors) {
+  SettingsBuilder b(s);
+  if (!b.apply_env(envp, errors)) return false;
+  s = b.settings();
   return true;
 }
 
 bool apply_override(std::string_view key, std::string_view value, std::string_view source,
                     base::Settings& s, std::vector<ConfigError>& errors) {
-  Settings next = s;
-  if (std::string m = apply_text(key, value, next); !m.empty()) {
-    errors.push_back({std::string(source), 0, std::string(key), m});
-    return false;
-  }
-  s = std::move(next);
+  SettingsBuilder b(s);
+  if (!b.apply_override(key, value, source, errors)) return false;
+  s = b.settings();
   return true;
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <iterator>
 #include <type_traits>
 
 #include "base/log.h"
@@ -126,6 +127,9 @@ const KeyDef<NamespaceSettings> kNamespaceKeys[] = {
 };
 // clang-format on
 #pragma GCC diagnostic pop
+
+// ConfigDraft::own_keys holds a bit per namespace key.
+static_assert(std::size(kNamespaceKeys) <= 32);
 
 template <class P>
 struct MemberOf;
@@ -341,14 +345,52 @@ std::string bad_namespace_message(std::string_view name) {
          "\": 1-255 characters of [A-Za-z0-9_.@#=-] (no ':')";
 }
 
-NamespaceSettings& namespace_slot(Settings& s, std::string_view name) {
-  for (auto& ns : s.namespaces)
+namespace {
+
+uint32_t key_bit(const NamespaceKey& k) {
+  return uint32_t{1} << (&k - kNamespaceKeys);
+}
+
+uint32_t& own_bits(ConfigDraft& d, std::string_view name) {
+  for (auto& [ns, bits] : d.own_keys)
+    if (ns == name) return bits;
+  return d.own_keys.emplace_back(std::string(name), 0).second;
+}
+
+}  // namespace
+
+NamespaceSettings& namespace_slot(ConfigDraft& d, std::string_view name) {
+  for (auto& ns : d.settings.namespaces)
     if (ns.name == name) return ns;
-  // A new namespace starts from the built-in namespace defaults, not from [channel]: a
-  // namespace's options never depend on the order layers or sections were applied in.
-  s.namespaces.push_back(NamespaceSettings{});
-  s.namespaces.back().name = std::string(name);
-  return s.namespaces.back();
+  NamespaceSettings& ns = d.settings.namespaces.emplace_back(d.settings.channel_defaults);
+  ns.name = std::string(name);
+  own_bits(d, name);
+  return ns;
+}
+
+void mark_own(ConfigDraft& d, std::string_view name, const NamespaceKey& k) {
+  if (!name.empty()) own_bits(d, name) |= key_bit(k);
+}
+
+void inherit_channel(ConfigDraft& d) {
+  const NamespaceSettings& channel = d.settings.channel_defaults;
+  for (auto& ns : d.settings.namespaces) {
+    uint32_t own = own_bits(d, ns.name);
+    for (const auto& k : kNamespaceKeys)
+      if (!(own & key_bit(k))) std::visit([&](auto p) { ns.*p = channel.*p; }, k.field);
+  }
+}
+
+std::vector<std::pair<std::string, uint32_t>> infer_own_keys(const Settings& s) {
+  std::vector<std::pair<std::string, uint32_t>> out;
+  for (const auto& ns : s.namespaces) {
+    uint32_t own = 0;
+    for (const auto& k : kNamespaceKeys)
+      if (std::visit([&](auto p) { return ns.*p != s.channel_defaults.*p; }, k.field))
+        own |= key_bit(k);
+    out.emplace_back(ns.name, own);
+  }
+  return out;
 }
 
 }  // namespace herald::server::config_detail
@@ -364,9 +406,13 @@ const std::vector<KeyInfo>& config_keys() {
       out.push_back(key_info(k, std::string(k.name), defaults));
     for (const auto& k : config_detail::namespace_keys())
       out.push_back(key_info(k, "channel." + std::string(k.name), defaults.channel_defaults));
-    const base::NamespaceSettings ns_defaults;
-    for (const auto& k : config_detail::namespace_keys())
-      out.push_back(key_info(k, "namespace.NAME." + std::string(k.name), ns_defaults));
+    for (const auto& k : config_detail::namespace_keys()) {
+      // A namespace key has no value of its own until set: it follows [channel].
+      KeyInfo info =
+          key_info(k, "namespace.NAME." + std::string(k.name), defaults.channel_defaults);
+      info.default_value = "channel." + std::string(k.name);
+      out.push_back(std::move(info));
+    }
     return out;
   }();
   return keys;

@@ -11,10 +11,12 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
 #include "base/settings.h"
+#include "server/config.h"
 
 namespace herald::server::config_detail {
 
@@ -80,7 +82,16 @@ std::vector<std::string> section_names();
 bool valid_namespace_name(std::string_view name);
 std::string bad_namespace_message(std::string_view name);
 
-/// The namespace called `name` in `s`, added when there is none.
-base::NamespaceSettings& namespace_slot(base::Settings& s, std::string_view name);
+// Inheritance bookkeeping (ConfigDraft, config.h).
+
+/// The namespace called `name` in `d`, added when there is none (with [channel]'s values and no
+/// key of its own).
+base::NamespaceSettings& namespace_slot(ConfigDraft& d, std::string_view name);
+/// Records that namespace `name` sets key `k` itself; "" (the [channel] section) records nothing.
+void mark_own(ConfigDraft& d, std::string_view name, const NamespaceKey& k);
+/// Sets every key a namespace does not set itself to [channel]'s value.
+void inherit_channel(ConfigDraft& d);
+/// Which keys each namespace of `s` sets itself, inferred as "differs from [channel]'s value".
+std::vector<std::pair<std::string, uint32_t>> infer_own_keys(const base::Settings& s);
 
 }  // namespace herald::server::config_detail

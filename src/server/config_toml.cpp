@@ -40,7 +40,7 @@ class TomlApplier {
   TomlApplier(std::string_view source, std::vector<ConfigError>& errors)
       : source_(source), errors_(errors) {}
 
-  void apply_root(const toml::table& root, Settings& s) {
+  void apply_root(const toml::table& root, ConfigDraft& d) {
     const std::vector<std::string> sections = section_names();
     for (auto&& [key, node] : root) {
       std::string_view name = key.str();
@@ -59,11 +59,11 @@ class TomlApplier {
         continue;
       }
       if (name == kNamespaceSection) {
-        apply_namespaces(*table, s);
+        apply_namespaces(*table, d);
       } else if (name == kChannelSection) {
-        apply_namespace_table(*table, kChannelSection, s.channel_defaults);
+        apply_namespace_table(*table, kChannelSection, "", d.settings.channel_defaults, d);
       } else {
-        apply_section(*table, name, s);
+        apply_section(*table, name, d.settings);
       }
     }
   }
@@ -103,7 +103,7 @@ class TomlApplier {
     }
   }
 
-  void apply_namespaces(const toml::table& table, Settings& s) {
+  void apply_namespaces(const toml::table& table, ConfigDraft& d) {
     for (auto&& [key, node] : table) {
       std::string_view name = key.str();
       std::string dotted = std::string(kNamespaceSection) + "." + std::string(name);
@@ -118,12 +118,14 @@ class TomlApplier {
                   std::string(toml_type_name(node)));
         continue;
       }
-      apply_namespace_table(*ns_table, dotted, namespace_slot(s, name));
+      apply_namespace_table(*ns_table, dotted, name, namespace_slot(d, name), d);
     }
   }
 
+  /// `ns` is [channel] (`name` "") or the namespace `name` of `d`: the keys set here become
+  /// the namespace's own.
   void apply_namespace_table(const toml::table& table, std::string_view prefix,
-                             NamespaceSettings& ns) {
+                             std::string_view name, NamespaceSettings& ns, ConfigDraft& d) {
     std::vector<std::string> names;
     for (const auto& k : namespace_keys()) names.emplace_back(k.name);
     for (auto&& [key, node] : table) {
@@ -141,12 +143,13 @@ class TomlApplier {
         error(key_line(key, node), dotted, m);
         continue;
       }
-      apply_value(*def, node, dotted, ns);
+      if (apply_value(*def, node, dotted, ns)) mark_own(d, name, *def);
     }
   }
 
+  /// Returns true when the value was stored.
   template <class Owner>
-  void apply_value(const KeyDef<Owner>& def, const toml::node& node, const std::string& dotted,
+  bool apply_value(const KeyDef<Owner>& def, const toml::node& node, const std::string& dotted,
                    Owner& owner) {
     Kind kind = kind_of(def);
     std::optional<Value> v;
@@ -175,7 +178,7 @@ class TomlApplier {
               ok = false;
             }
           }
-          if (!ok) return;
+          if (!ok) return false;
           v = Value(std::move(list));
         }
         break;
@@ -184,9 +187,11 @@ class TomlApplier {
       error(line_of(node), dotted,
             "expected " + std::string(kind_name(kind)) + ", got " +
                 std::string(toml_type_name(node)));
-      return;
+      return false;
     }
-    if (std::string m = store(def, *v, owner); !m.empty()) error(line_of(node), dotted, m);
+    std::string m = store(def, *v, owner);
+    if (!m.empty()) error(line_of(node), dotted, m);
+    return m.empty();
   }
 
   std::string_view source_;
@@ -195,8 +200,8 @@ class TomlApplier {
 
 }  // namespace
 
-bool apply_toml(std::string_view text, std::string_view source, base::Settings& s,
-                std::vector<ConfigError>& errors) {
+bool SettingsBuilder::apply_toml(std::string_view text, std::string_view source,
+                                 std::vector<ConfigError>& errors) {
   toml::table root;
   try {
     root = toml::parse(text, source);
@@ -206,7 +211,7 @@ bool apply_toml(std::string_view text, std::string_view source, base::Settings& 
     return false;
   }
   size_t before = errors.size();
-  Settings next = s;
+  ConfigDraft next = draft_;
   TomlApplier(source, errors).apply_root(root, next);
   if (errors.size() != before) {
     // toml++ tables iterate in key order; a reader wants the file's order.
@@ -214,11 +219,12 @@ bool apply_toml(std::string_view text, std::string_view source, base::Settings& 
                      [](const ConfigError& a, const ConfigError& b) { return a.line < b.line; });
     return false;
   }
-  s = std::move(next);
+  inherit_channel(next);
+  draft_ = std::move(next);
   return true;
 }
 
-bool apply_toml_file(const std::string& path, base::Settings& s, std::vector<ConfigError>& errors) {
+bool SettingsBuilder::apply_toml_file(const std::string& path, std::vector<ConfigError>& errors) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     errors.push_back({path, 0, "", std::string("cannot read: ") + std::strerror(errno)});
@@ -226,7 +232,7 @@ bool apply_toml_file(const std::string& path, base::Settings& s, std::vector<Con
   }
   std::ostringstream text;
   text << in.rdbuf();
-  return apply_toml(text.str(), path, s, errors);
+  return apply_toml(text.str(), path, errors);
 }
 
 }  // namespace herald::server

@@ -310,7 +310,7 @@ anonymous = true
   EXPECT_EQ(chat.history_ttl_sec, 3600u);
   EXPECT_FALSE(chat.presence);
   EXPECT_TRUE(chat.publish);
-  EXPECT_FALSE(chat.anonymous);  // not set: the built-in namespace default, not [channel]'s
+  EXPECT_FALSE(chat.anonymous);  // not set: [channel]'s
   // The built-in public namespace is changed in place, not replaced: it stays open.
   const auto& pub = s.namespace_for("public:x");
   EXPECT_EQ(pub.history_size, 5u);
@@ -469,6 +469,155 @@ TEST(ConfigPrecedence, FileThenEnvThenFlags) {
   EXPECT_EQ(s.max_body, base::limits::kMaxBodyBytes);
 }
 
+// Namespaces inherit [channel] (SPEC §2): what main.cpp does for `herald serve --history-size
+// 20000`, through the free functions and through SettingsBuilder.
+TEST(ConfigInherit, HistoryFlagReachesBuiltInPublicNamespace) {
+  Settings s = default_settings();
+  std::vector<ConfigError> errors;
+  ASSERT_TRUE(apply_override("channel.history_size", "20000", "--history-size", s, errors));
+  ASSERT_TRUE(apply_override("channel.history_ttl", "60", "--history-ttl", s, errors));
+  EXPECT_EQ(s.namespace_for("public:lobby").history_size, 20000u);
+  EXPECT_EQ(s.namespace_for("public:lobby").history_ttl_sec, 60u);
+  EXPECT_EQ(s.namespace_for("lobby").history_size, 20000u);
+  // public's own keys are untouched.
+  EXPECT_TRUE(s.namespace_for("public:lobby").anonymous);
+  EXPECT_TRUE(s.namespace_for("public:lobby").publish);
+
+  SettingsBuilder b;
+  ASSERT_TRUE(b.apply_override("channel.history_size", "20000", "--history-size", errors));
+  ASSERT_TRUE(errors.empty()) << format_errors(errors);
+  EXPECT_EQ(b.settings().namespace_for("public:lobby").history_size, 20000u);
+  EXPECT_TRUE(b.settings().namespace_for("public:lobby").anonymous);
+}
+
+TEST(ConfigInherit, DefaultsAreAlreadyResolved) {
+  Settings s = default_settings();
+  const auto* pub = find_ns(s, "public");
+  ASSERT_NE(pub, nullptr);
+  EXPECT_EQ(pub->history_size, s.channel_defaults.history_size);
+  EXPECT_EQ(pub->history_ttl_sec, s.channel_defaults.history_ttl_sec);
+  EXPECT_EQ(pub->presence, s.channel_defaults.presence);
+  EXPECT_EQ(SettingsBuilder().settings().namespaces.size(), 1u);
+}
+
+TEST(ConfigInherit, NamespaceThatSetsItsHistoryKeepsIt) {
+  SettingsBuilder b;
+  std::vector<ConfigError> errors;
+  ASSERT_TRUE(
+      b.apply_toml("[namespace.chat]\nhistory_size = 500\npresence = false\n", "f.toml", errors));
+  ASSERT_TRUE(b.apply_override("channel.history_size", "20000", "--history-size", errors));
+  ASSERT_TRUE(b.apply_override("channel.history_ttl", "60", "--history-ttl", errors));
+  ASSERT_TRUE(errors.empty()) << format_errors(errors);
+  const Settings& s = b.settings();
+  EXPECT_EQ(s.namespace_for("chat:x").history_size, 500u);      // its own
+  EXPECT_EQ(s.namespace_for("chat:x").history_ttl_sec, 60u);    // follows the flag
+  EXPECT_FALSE(s.namespace_for("chat:x").presence);             // its own
+  EXPECT_EQ(s.namespace_for("public:x").history_size, 20000u);  // follows the flag
+}
+
+// Whatever layer sets [channel] and whatever layer names the namespace, in either order.
+TEST(ConfigInherit, FileEnvAndFlagCombinations) {
+  std::vector<ConfigError> errors;
+  {  // [channel] in the file, the namespace created by env
+    SettingsBuilder b;
+    Env env{"HERALD_NAMESPACE_CHAT_PUBLISH=true"};
+    ASSERT_TRUE(b.apply_toml("[channel]\nhistory_size = 7\npresence = false\n", "f", errors));
+    ASSERT_TRUE(b.apply_env(env.envp(), errors));
+    EXPECT_EQ(b.settings().namespace_for("chat:x").history_size, 7u);
+    EXPECT_FALSE(b.settings().namespace_for("chat:x").presence);
+    EXPECT_TRUE(b.settings().namespace_for("chat:x").publish);
+  }
+  {  // the namespace in the file, [channel] by env, then by a flag
+    SettingsBuilder b;
+    Env env{"HERALD_CHANNEL_HISTORY_TTL=9", "HERALD_CHANNEL_ANONYMOUS=true"};
+    ASSERT_TRUE(b.apply_toml("[namespace.chat]\nhistory_ttl = 3600\n", "f", errors));
+    ASSERT_TRUE(b.apply_env(env.envp(), errors));
+    ASSERT_TRUE(b.apply_override("channel.history_size", "3", "--set", errors));
+    const auto& chat = b.settings().namespace_for("chat:x");
+    EXPECT_EQ(chat.history_ttl_sec, 3600u);
+    EXPECT_EQ(chat.history_size, 3u);
+    EXPECT_TRUE(chat.anonymous);
+  }
+  {  // a namespace key set by a flag before [channel] is set by a later flag
+    SettingsBuilder b;
+    ASSERT_TRUE(b.apply_override("namespace.chat.presence", "false", "--set", errors));
+    ASSERT_TRUE(b.apply_override("channel.presence", "true", "--set", errors));
+    ASSERT_TRUE(b.apply_override("channel.history_size", "11", "--set", errors));
+    EXPECT_FALSE(b.settings().namespace_for("chat:x").presence);
+    EXPECT_EQ(b.settings().namespace_for("chat:x").history_size, 11u);
+  }
+  {  // one file: [namespace.*] follows the [channel] of the same file
+    Settings s = default_settings();
+    ASSERT_TRUE(apply_toml("[namespace.chat]\npublish = true\n[channel]\nhistory_size = 42\n", "f",
+                           s, errors));
+    EXPECT_EQ(s.namespace_for("chat:x").history_size, 42u);
+    EXPECT_EQ(s.namespace_for("public:x").history_size, 42u);
+  }
+  ASSERT_TRUE(errors.empty()) << format_errors(errors);
+}
+
+// The built-in public namespace sets anonymous and publish itself: opening or closing every
+// channel through [channel] does not change public:*.
+TEST(ConfigInherit, PublicKeepsItsOwnKeysWhateverChannelSays) {
+  std::vector<ConfigError> errors;
+  SettingsBuilder b;
+  ASSERT_TRUE(b.apply_override("channel.anonymous", "true", "--set", errors));
+  ASSERT_TRUE(b.apply_override("channel.anonymous", "false", "--set", errors));
+  EXPECT_TRUE(b.settings().namespace_for("public:x").anonymous);
+  // Through the free functions too (each infers what a namespace sets itself).
+  Settings s = default_settings();
+  ASSERT_TRUE(apply_override("channel.anonymous", "true", "--set", s, errors));
+  ASSERT_TRUE(apply_override("channel.anonymous", "false", "--set", s, errors));
+  EXPECT_TRUE(s.namespace_for("public:x").anonymous);
+  EXPECT_FALSE(s.namespace_for("lobby").anonymous);
+  ASSERT_TRUE(errors.empty()) << format_errors(errors);
+}
+
+// A namespace that sets a key to [channel]'s current value keeps it when [channel] changes in a
+// later layer: SettingsBuilder remembers; the free functions cannot tell it from inherited.
+TEST(ConfigInherit, BuilderRemembersValuesEqualToChannel) {
+  const char* file = "[channel]\nhistory_size = 50\n[namespace.chat]\nhistory_size = 50\n";
+  std::vector<ConfigError> errors;
+  SettingsBuilder b;
+  ASSERT_TRUE(b.apply_toml(file, "f", errors));
+  ASSERT_TRUE(b.apply_override("channel.history_size", "20000", "--history-size", errors));
+  EXPECT_EQ(b.settings().namespace_for("chat:x").history_size, 50u);
+
+  Settings s = default_settings();
+  ASSERT_TRUE(apply_toml(file, "f", s, errors));
+  ASSERT_TRUE(apply_override("channel.history_size", "20000", "--history-size", s, errors));
+  EXPECT_EQ(s.namespace_for("chat:x").history_size, 20000u);  // documented limit
+  ASSERT_TRUE(errors.empty()) << format_errors(errors);
+}
+
+TEST(ConfigInherit, RejectedLayerChangesNothing) {
+  std::vector<ConfigError> errors;
+  SettingsBuilder b;
+  EXPECT_FALSE(
+      b.apply_toml("[channel]\nhistory_size = 5\n[namespace.chat]\nbogus = 1\n", "f", errors));
+  EXPECT_FALSE(b.apply_override("namespace.x:y.history_size", "1", "--set", errors));
+  EXPECT_EQ(errors.size(), 2u);
+  EXPECT_EQ(b.settings().namespace_for("public:x").history_size, 100u);
+  EXPECT_EQ(b.settings().namespaces.size(), 1u);
+  // The next layer still sees chat as never configured.
+  errors.clear();
+  ASSERT_TRUE(b.apply_override("channel.history_size", "8", "--set", errors));
+  EXPECT_EQ(b.settings().namespace_for("public:x").history_size, 8u);
+}
+
+// check-config reads the file over the defaults: same result as before inheritance for a
+// file, plus the public namespace following the file's [channel].
+TEST(ConfigInherit, CheckConfigPathUnaffected) {
+  Settings s = default_settings();
+  std::vector<ConfigError> errors;
+  ASSERT_TRUE(apply_toml_file(source_root() + "/config/herald.example.toml", s, errors))
+      << format_errors(errors);
+  EXPECT_EQ(s.namespace_for("chat:x").history_size, 500u);
+  EXPECT_EQ(s.namespace_for("chat:x").anonymous, s.channel_defaults.anonymous);
+  EXPECT_EQ(s.namespace_for("public:x").history_size, s.channel_defaults.history_size);
+  EXPECT_TRUE(s.namespace_for("public:x").anonymous);
+}
+
 TEST(ConfigKeys, TableListsEveryKeyWithItsDefault) {
   const auto& keys = config_keys();
   auto find = [&](std::string_view name) -> const KeyInfo* {
@@ -523,6 +672,7 @@ TEST(ConfigKeys, TableListsEveryKeyWithItsDefault) {
   EXPECT_EQ(find("server.allowed_origins")->default_value, "[]");
   EXPECT_EQ(find("channel.history_size")->default_value, "100");
   EXPECT_EQ(find("channel.anonymous")->default_value, "false");
+  EXPECT_EQ(find("namespace.NAME.history_size")->default_value, "channel.history_size");
 }
 
 // The defaults config_keys() prints, written back as TOML, are accepted and change nothing:
@@ -535,9 +685,15 @@ TEST(ConfigKeys, DefaultsReadBackAsToml) {
     doc +=
         "[" + k.key.substr(0, dot) + "]\n" + k.key.substr(dot + 1) + " = " + k.default_value + "\n";
   }
-  for (const auto& k : config_keys())
-    if (k.key.rfind("namespace.NAME.", 0) == 0)
-      doc += "[namespace.x]\n" + k.key.substr(15) + " = " + k.default_value + "\n";
+  // A namespace key's default names the [channel] key it follows; write that key's default.
+  for (const auto& k : config_keys()) {
+    if (k.key.rfind("namespace.NAME.", 0) != 0) continue;
+    std::string channel_key = "channel." + k.key.substr(15);
+    ASSERT_EQ(k.default_value, channel_key);
+    for (const auto& c : config_keys())
+      if (c.key == channel_key)
+        doc += "[namespace.x]\n" + k.key.substr(15) + " = " + c.default_value + "\n";
+  }
   // A table may be opened once in TOML: merge the repeated headers by key order instead.
   Settings s = default_settings();
   std::vector<ConfigError> errors;
@@ -558,7 +714,8 @@ TEST(ConfigKeys, DefaultsReadBackAsToml) {
   EXPECT_EQ(s.channel_defaults.history_size, d.channel_defaults.history_size);
   const auto* x = find_ns(s, "x");
   ASSERT_NE(x, nullptr);
-  EXPECT_EQ(x->presence, base::NamespaceSettings{}.presence);
+  EXPECT_EQ(x->presence, d.channel_defaults.presence);
+  EXPECT_EQ(x->history_size, d.channel_defaults.history_size);
 }
 
 TEST(ConfigDocs, EveryKeyIsDocumented) {
