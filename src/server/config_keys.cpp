@@ -83,9 +83,11 @@ const KeyDef<Settings> kKeys[] = {
    .max = kDayMs, .description = "an idle keep-alive connection is closed after this"},
 
   {.name = "limits.max_connections", .field = &Settings::max_connections, .min = 1,
-   .max = 10'000'000, .description = "open connections per process; more gets 503 / close 4504"},
+   .max = 10'000'000,
+   .description = "open connections per process; one more gets a raw 503 at accept and is closed"},
   {.name = "limits.max_connections_per_ip", .field = &Settings::max_connections_per_ip, .min = 1,
-   .max = 10'000'000, .description = "open connections per client IP; more gets 503 / close 4504"},
+   .max = 10'000'000,
+   .description = "open connections per client IP; one more gets a raw 503 at accept and is closed"},
   {.name = "limits.max_output_bytes", .field = &Settings::max_output_bytes, .min = kKiB,
    .max = kGiB,
    .description = "pending output per connection before it is evicted as a slow consumer (4008)"},
