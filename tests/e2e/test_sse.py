@@ -428,13 +428,28 @@ class NodeClient:
             args.append(last_event_id)
         env = dict(os.environ, NODE_PATH=os.pathsep.join(node_path()))
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        self.fd = self.proc.stdout.fileno()
+        self.pending = b""
 
     def next(self, timeout=10):
-        r, _, _ = select.select([self.proc.stdout], [], [], timeout)
-        if not r:
-            return None
-        line = self.proc.stdout.readline()
-        return json.loads(line) if line else None
+        """The next JSON line, or None after `timeout` s. Reads the pipe's fd itself: select()
+        on it and then a buffered readline() would strand a second line that came in the same
+        read inside Python's buffer, where select() cannot see it (node writes `open` and the
+        first message back to back when the head and the replay arrive together)."""
+        deadline = time.time() + timeout
+        while b"\n" not in self.pending:
+            left = deadline - time.time()
+            if left <= 0:
+                return None
+            r, _, _ = select.select([self.fd], [], [], left)
+            if not r:
+                return None
+            chunk = os.read(self.fd, 65536)
+            if not chunk:
+                return None
+            self.pending += chunk
+        line, self.pending = self.pending.split(b"\n", 1)
+        return json.loads(line)
 
     def until(self, pred, timeout=10):
         deadline = time.time() + timeout
