@@ -62,8 +62,8 @@ void PollRequest::start() {
 void PollRequest::on_history(size_t index, base::Result<hub::HistoryResult> r) {
   if (done_) return;
   if (!r) {
-    bool bad = r.error() == base::Errc::bad_channel || r.error() == base::Errc::bad_cursor;
-    return answer_error(bad ? 400 : 503, bad ? "bad request" : "unavailable");
+    RequestError e = hub_error_answer(r.error());
+    return answer_error(e.status, e.message);
   }
   hub::HistoryResult& h = r.value();
   if (!take_answer(index, since_[index].has_value(), h.recovered, h.cursor, h.publications)) return;
@@ -73,8 +73,8 @@ void PollRequest::on_history(size_t index, base::Result<hub::HistoryResult> r) {
 void PollRequest::on_subscribed(size_t index, hub::SubscribeResult r) {
   if (done_) return;
   if (r.error) {
-    bool bad = r.error == base::Errc::bad_channel || r.error == base::Errc::bad_cursor;
-    return answer_error(bad ? 400 : 503, bad ? "bad request" : "unavailable");
+    RequestError e = hub_error_answer(r.error);
+    return answer_error(e.status, e.message);
   }
   if (!take_answer(index, since_[index].has_value(), r.recovered, r.cursor, r.replay)) return;
   if (--waiting_ == 0) all_answered();
@@ -201,7 +201,8 @@ void handle_poll(http::HttpSession& session, http::Request& req) {
   if (ctx.draining) wait_ms = 0;
   ChannelRequest creq;
   RequestError err;
-  if (!parse_channel_request(*query, query->get("since"), settings, &creq, &err))
+  if (!parse_channel_request(*query, query->get("since"), settings,
+                             session.connection().peer().is_loopback(), &creq, &err))
     return session.respond_error(err.status, err.message, extra);
   auto poll =
       std::make_shared<PollRequest>(session, std::move(creq), wait_ms, std::move(allow_origin));

@@ -28,6 +28,7 @@ SseSession::SseSession(http::LoopContext& ctx, net::Connection& conn, ChannelReq
       allow_origin_(std::move(allow_origin)),
       cursor_(std::move(req.channels)) {
   answers_.resize(cursor_.size());
+  conn_.set_output_limit(ctx_.settings->max_output_bytes);
 }
 
 SseSession::~SseSession() {
@@ -46,8 +47,8 @@ void SseSession::start() {
 void SseSession::on_subscribed(size_t index, hub::SubscribeResult r) {
   if (ended_) return;
   if (r.error) {
-    bool bad_input = r.error == base::Errc::bad_channel || r.error == base::Errc::bad_cursor;
-    return fail_before_stream(bad_input ? 400 : 503, bad_input ? "bad request" : "unavailable");
+    RequestError e = hub_error_answer(r.error);
+    return fail_before_stream(e.status, e.message);
   }
   answers_[index] = std::move(r);
   if (--waiting_ == 0) begin_stream();
@@ -110,24 +111,52 @@ void SseSession::begin_stream() {
   }
   conn_.send(out);
   id_current_ = false;
+  backlog_ = true;
+  replay_channel_ = 0;
+  replay_index_ = 0;
+  pump();
+}
 
-  for (size_t i = 0; i < cursor_.size() && !ended_; ++i) {
-    for (const hub::PubPtr& pub : answers_[i]->replay) {
-      if (ended_) break;
-      write_event(i, *pub, build_sse_event(*pub));
+// Why paced: a replay may be far larger than max_output_bytes (thousands of events, each with
+// a multi-channel id). Queued whole, it would sit in memory and make every reader look slow;
+// queued half a limit at a time, it costs the reader's pace and nothing more, and the
+// overflow verdict (net::Connection, after EAGAIN) keeps meaning "this reader is behind".
+void SseSession::pump() {
+  const size_t budget = ctx_.settings->max_output_bytes / 2;
+  while (backlog_ && !ended_) {
+    if (conn_.pending_bytes() >= budget) {
+      conn_.notify_when_drained();
+      return;
     }
-    // A replay reaches the position of the answer, which may be past the last replayed
-    // publication only if the engine trimmed nothing; set it so ids never go back.
-    if (!ended_) cursor_.set(i, answers_[i]->cursor.epoch, answers_[i]->cursor.offset);
+    if (replay_channel_ < cursor_.size()) {
+      const hub::SubscribeResult& a = *answers_[replay_channel_];
+      if (replay_index_ < a.replay.size()) {
+        const hub::Publication& pub = *a.replay[replay_index_++];
+        write_event(replay_channel_, pub, build_sse_event(pub));
+        continue;
+      }
+      // A replay reaches the position of the answer, which may be past the last replayed
+      // publication only if the engine trimmed nothing; set it so ids never go back.
+      cursor_.set(replay_channel_, a.cursor.epoch, a.cursor.offset);
+      ++replay_channel_;
+      replay_index_ = 0;
+      continue;
+    }
+    if (!held_.empty()) {
+      Held h = std::move(held_.front());
+      held_.pop_front();
+      held_bytes_ -= h.event.size();
+      write_event(h.index, *h.pub, h.event);
+      continue;
+    }
+    finish_backlog();
   }
+}
+
+void SseSession::finish_backlog() {
+  backlog_ = false;
   answers_.clear();
   since_.clear();
-  std::vector<Held> held = std::move(held_);
-  for (const Held& h : held) {
-    if (ended_) break;
-    write_event(h.index, *h.pub, h.event);
-  }
-  if (ended_) return;
   if (!id_current_) {
     std::string id = "id: ";
     id += cursor_.str();
@@ -136,6 +165,24 @@ void SseSession::begin_stream() {
     id_current_ = true;
   }
   arm_heartbeat();
+}
+
+void SseSession::on_drained(net::Connection&) {
+  if (backlog_) pump();
+}
+
+void SseSession::on_output_overflow(net::Connection&) {
+  evict();
+}
+
+void SseSession::evict() {
+  if (ended_) return;
+  ++ctx_.metrics->slow_consumer_evictions;
+  ++ctx_.metrics->drops;
+  end();
+  // Graceful rather than a reset: what the kernel already accepted reaches the client (it
+  // keeps every whole event and resumes from the last id); the queue behind it is dropped.
+  conn_.close_dropping_output();
 }
 
 void SseSession::arm_heartbeat() {
@@ -152,10 +199,16 @@ void SseSession::deliver(const hub::Delivery& d) {
   if (i == cursor_.size()) return;
   const base::SharedBuffer& event =
       d.form(hub::WireForm::sse_event, [](const hub::Publication& p) { return make_sse_event(p); });
-  if (!streaming_) {
+  if (!streaming_ || backlog_) {
+    // Behind the replay, in order. A reader that falls a whole output limit behind while
+    // the backlog is written is a slow consumer like any other.
+    held_bytes_ += event.size();
+    if (held_bytes_ > ctx_.settings->max_output_bytes) return evict();
     held_.push_back(Held{i, d.pub_ptr(), event});
     return;
   }
+  // The overflow verdict waits for a flush; a burst within one iteration stops at the cap.
+  if (conn_.over_output_hard_cap()) return evict();
   write_event(i, d.pub(), event);
 }
 
@@ -174,13 +227,6 @@ void SseSession::write_event(size_t index, const hub::Publication& pub,
   }
   id_current_ = true;
   ++ctx_.metrics->messages_out;
-  if (conn_.pending_bytes() > ctx_.settings->max_output_bytes) {
-    // Slow consumer: memory must not grow with one slow reader. Reset rather than linger
-    // with megabytes queued; the client resumes from its last id.
-    ++ctx_.metrics->slow_consumer_evictions;
-    end();
-    conn_.abort(base::Errc::slow_consumer);
-  }
 }
 
 void SseSession::drain() {
@@ -196,6 +242,8 @@ void SseSession::end() {
   heartbeat_.stop();
   ctx_.hub->unsubscribe_all(this);
   held_.clear();
+  held_bytes_ = 0;
+  backlog_ = false;
   if (counted_) {
     --ctx_.metrics->connections_open[int(base::Transport::sse)];
     counted_ = false;
@@ -229,7 +277,8 @@ void handle_sse(http::HttpSession& session, http::Request& req) {
   std::string_view cursor = choose_cursor(last_id, has_last_id, query->get("since"));
   ChannelRequest creq;
   RequestError err;
-  if (!parse_channel_request(*query, cursor, settings, &creq, &err))
+  if (!parse_channel_request(*query, cursor, settings, session.connection().peer().is_loopback(),
+                             &creq, &err))
     return session.respond_error(err.status, err.message, extra);
 
   net::Connection& conn = session.connection();

@@ -5,14 +5,21 @@
 // Life of a stream:
 //  1. start(): one hub subscribe per channel, each from its cursor when the request had one.
 //     Nothing is written yet, so a failed subscribe can still be answered with an HTTP error.
-//  2. When every answer is in: the response head, `retry:`, then per channel in request order
-//     its `event: recovery` (cursor not honoured) or its replayed events, then the live events
-//     that arrived meanwhile, then an id-only event when no event carried the stream's full
-//     cursor yet (so a reconnect before the first publication still resumes every channel).
+//  2. When every answer is in: the response head, `retry:` and every `event: recovery`
+//     (cursor not honoured), then the backlog: per channel in request order its replayed
+//     events, then the live events that arrived meanwhile, then an id-only event when no
+//     event carried the stream's full cursor yet (so a reconnect before the first publication
+//     still resumes every channel). The backlog is paced: about max_output_bytes / 2 is queued
+//     at a time and the rest follows from on_drained, so a replay larger than the output
+//     limit reaches a reader that keeps up. Live events arriving meanwhile wait behind it (in
+//     order; at most max_output_bytes of them, or the stream is a slow consumer).
 //  3. Live events, each with the stream's cursor as `id:`; a heartbeat comment when idle.
-//  4. The end: client close, slow consumer eviction (pending output past max_output_bytes),
+//  4. The end: client close, slow consumer eviction (net::Connection reports more than
+//     max_output_bytes left after the kernel took what it could: the stream stops and closes
+//     with a FIN after what the kernel holds, so the client resumes from its last whole event),
 //     or drain (`event: reconnect`). Every way ends in on_close -> hub unsubscribe_all.
 #include <cstddef>
+#include <deque>
 #include <optional>
 #include <string>
 #include <vector>
@@ -40,6 +47,8 @@ class SseSession final : public net::ConnectionHandler, public hub::Subscriber {
 
   // net::ConnectionHandler
   void on_data(net::Connection& conn) override;
+  void on_drained(net::Connection& conn) override;
+  void on_output_overflow(net::Connection& conn) override;
   void on_close(net::Connection& conn, std::error_code ec) override;
   // hub::Subscriber
   void deliver(const hub::Delivery& d) override;
@@ -53,6 +62,12 @@ class SseSession final : public net::ConnectionHandler, public hub::Subscriber {
 
   void on_subscribed(size_t index, hub::SubscribeResult r);
   void begin_stream();
+  /// Writes backlog (replay, then held live events) until about half the output limit is
+  /// queued; asks the connection for on_drained to go on. Ends the backlog when it is empty.
+  void pump();
+  void finish_backlog();
+  /// Slow consumer: counted, the stream stops, the connection closes without its queue.
+  void evict();
   /// Writes the event of `pub` (channel `index`), whose shared SSE form is `event`.
   void write_event(size_t index, const hub::Publication& pub, const base::SharedBuffer& event);
   void fail_before_stream(int status, std::string_view message);
@@ -65,9 +80,13 @@ class SseSession final : public net::ConnectionHandler, public hub::Subscriber {
   std::vector<std::optional<hub::SubscribeResult>> answers_;
   std::string allow_origin_;
   StreamCursor cursor_;
-  std::vector<Held> held_;  // live events that arrived before the stream began
-  size_t waiting_ = 0;      // subscribe answers still due
+  std::deque<Held> held_;      // live events that arrived before the backlog was written
+  size_t held_bytes_ = 0;      // their SSE forms' size (bounded by max_output_bytes)
+  size_t waiting_ = 0;         // subscribe answers still due
+  size_t replay_channel_ = 0;  // backlog position: channel, then publication in its replay
+  size_t replay_index_ = 0;
   bool streaming_ = false;
+  bool backlog_ = false;  // the head is out, the backlog is not yet all queued
   bool ended_ = false;
   bool counted_ = false;     // counted in connections_open[sse]
   bool id_current_ = false;  // the last event written carried the stream's whole cursor

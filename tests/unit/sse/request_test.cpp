@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "base/error.h"
 #include "proto/cursor.h"
 
 namespace herald::sse {
@@ -24,12 +25,46 @@ struct Parsed {
 };
 
 Parsed parse(std::string_view query, std::string_view cursor = {},
-             const base::Settings& s = open_settings()) {
+             const base::Settings& s = open_settings(), bool loopback = true) {
   Parsed p;
   auto q = http::QueryParams::parse(query);
   EXPECT_TRUE(q.ok());
-  p.ok = parse_channel_request(*q, cursor, s, &p.req, &p.err);
+  p.ok = parse_channel_request(*q, cursor, s, loopback, &p.req, &p.err);
   return p;
+}
+
+TEST(Anonymous, OnlyOptedInNamespacesAndOnlyFromLoopback) {
+  base::NamespaceSettings open;
+  open.anonymous = true;
+  base::NamespaceSettings closed;
+  EXPECT_TRUE(anonymous_allowed(open, true));
+  EXPECT_FALSE(anonymous_allowed(open, false));  // whatever the namespace says
+  EXPECT_FALSE(anonymous_allowed(closed, true));
+  EXPECT_FALSE(anonymous_allowed(closed, false));
+}
+
+TEST(Anonymous, NonLoopbackPeerIsRefused403BeforeTheCursorIsRead) {
+  Parsed p = parse("channel=public:a", "not-a-cursor", open_settings(), false);
+  EXPECT_FALSE(p.ok);
+  EXPECT_EQ(p.err.status, 403);
+  EXPECT_EQ(p.err.message, "permission denied");
+  EXPECT_TRUE(parse("channel=public:a", {}, open_settings(), true).ok);
+}
+
+TEST(HubErrorAnswer, AsSpecificAsTheChecksBeforeAcceptance) {
+  auto check = [](base::Errc e, int status, std::string_view message) {
+    RequestError r = hub_error_answer(e);
+    EXPECT_EQ(r.status, status);
+    EXPECT_EQ(r.message, message);
+  };
+  check(base::Errc::bad_channel, 400, "bad channel name");
+  check(base::Errc::bad_cursor, 400, "bad cursor");
+  check(base::Errc::forbidden, 403, "permission denied");
+  check(base::Errc::bad_request, 400, "already subscribed");
+  check(base::Errc::limit_exceeded, 429, "too many subscriptions");
+  check(base::Errc::unavailable, 503, "unavailable");
+  check(base::Errc::closed, 503, "unavailable");
+  check(base::Errc::config_error, 500, "internal error");
 }
 
 TEST(ChannelRequest, ChannelsInOrderWithoutDuplicates) {
