@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "base/log.h"
 #include "ws/frame.h"
 
 namespace herald::ws {
@@ -22,6 +23,7 @@ WsSessionBase::WsSessionBase(http::LoopContext& ctx, net::Connection& conn,
   ++ctx_.metrics->connections_open[static_cast<int>(transport_)];
   counted_ = true;
   last_rx_ms_ = ctx_.loop->now_ms();
+  conn_.set_output_limit(ctx_.settings->max_output_bytes);
   arm_keepalive();
 }
 
@@ -126,6 +128,18 @@ void WsSessionBase::on_data(net::Connection& conn) {
     }
   }
   events_.clear();
+}
+
+void WsSessionBase::on_output_overflow(net::Connection&) {
+  if (!closing_) on_slow_consumer();
+}
+
+void WsSessionBase::on_slow_consumer() {
+  if (closing_) return;
+  ++ctx_.metrics->slow_consumer_evictions;
+  HLOG_DEBUG("ws: slow consumer evicted (%zu bytes pending)", conn_.pending_bytes());
+  // A client that was merely behind reads through the queue, gets 4008 and resumes by cursor.
+  close_with(app_close::kSlowConsumer, "slow consumer");
 }
 
 void WsSessionBase::on_close(net::Connection&, std::error_code) {

@@ -30,7 +30,8 @@ inline constexpr uint32_t kCloseTimeoutMs = 3000;
 
 class WsSessionBase : public net::ConnectionHandler {
  public:
-  /// Counts the connection in `connections_open[transport]` and arms the keepalive timer.
+  /// Counts the connection in `connections_open[transport]`, sets the connection's output limit
+  /// (settings.max_output_bytes, see net::Connection::set_output_limit) and arms the keepalive.
   WsSessionBase(http::LoopContext& ctx, net::Connection& conn, base::Transport transport,
                 WsLimits limits);
   ~WsSessionBase() override;
@@ -44,8 +45,16 @@ class WsSessionBase : public net::ConnectionHandler {
   // net::ConnectionHandler
   void on_data(net::Connection& conn) override;
   void on_close(net::Connection& conn, std::error_code ec) override;
+  /// The connection's output stayed over max_output_bytes after the kernel took what it
+  /// could: on_slow_consumer().
+  void on_output_overflow(net::Connection& conn) override;
 
  protected:
+  /// Evicts a slow consumer: counts it and closes with 4008 (the close frame queues behind
+  /// what is pending; close_with resets after kCloseTimeoutMs if it cannot get out). A
+  /// subclass drops its subscriptions first, then calls this.
+  virtual void on_slow_consumer();
+
   /// A complete text or binary message (e.kind is text or binary); e.payload may be moved from.
   virtual void on_message(WsEvent& e) = 0;
   /// The connection closed; the subclass drops every reference the hub holds to it.

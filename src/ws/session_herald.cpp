@@ -43,6 +43,10 @@ std::string next_client_id(int loop_index) {
 
 }  // namespace
 
+bool anonymous_allowed(const base::NamespaceSettings& ns, bool peer_is_loopback) {
+  return ns.anonymous && peer_is_loopback;
+}
+
 base::SharedBuffer make_push_frame(const hub::Publication& pub) {
   thread_local std::string scratch;
   scratch.clear();
@@ -65,12 +69,18 @@ HeraldSession::~HeraldSession() {
 void HeraldSession::on_closed() {
   ctx_.hub->unsubscribe_all(this);
   channels_.clear();
+  backlog_.clear();
+  backlog_live_bytes_ = 0;
   if (alive_) alive_->session = nullptr;
 }
 
 std::shared_ptr<HeraldSession::Alive> HeraldSession::alive() {
   if (!alive_) alive_ = std::make_shared<Alive>(Alive{this});
   return alive_;
+}
+
+bool HeraldSession::anonymous_ok(const base::NamespaceSettings& ns) const {
+  return anonymous_allowed(ns, conn_.peer().is_loopback());
 }
 
 bool HeraldSession::subscribed(std::string_view channel) const {
@@ -155,7 +165,8 @@ void HeraldSession::op_connect(const proto::Command& cmd) {
 
 void HeraldSession::op_subscribe(const proto::Command& cmd) {
   const base::Settings& s = *ctx_.settings;
-  if (!s.namespace_for(cmd.channel).anonymous) return reply_error(cmd, proto::ProtoErrc::forbidden);
+  if (!anonymous_ok(s.namespace_for(cmd.channel)))
+    return reply_error(cmd, proto::ProtoErrc::forbidden);
   if (subscribed(cmd.channel)) return reply_error(cmd, proto::ProtoErrc::already_subscribed);
   if (channels_.size() >= s.max_subscriptions)
     return reply_error(cmd, proto::ProtoErrc::too_many_subscriptions);
@@ -188,12 +199,12 @@ void HeraldSession::op_subscribe(const proto::Command& cmd) {
                           send_frame(Opcode::text, out);
                           ++ctx_.metrics->messages_out;
                         }
-                        // Replayed publications go out as ordinary pushes, right after the reply
-                        // and before any live one (the hub holds live publications until this
-                        // callback returns).
-                        for (const hub::PubPtr& pub : r.replay) {
-                          if (!push(make_push_frame(*pub))) return;
-                        }
+                        // Replayed publications go out as ordinary pushes after the reply and
+                        // before any live one (the hub holds live publications until this
+                        // callback returns; later ones queue behind the backlog).
+                        for (hub::PubPtr& pub : r.replay)
+                          backlog_.push_back(Queued{std::move(pub), {}});
+                        pump();
                       });
 }
 
@@ -201,6 +212,12 @@ void HeraldSession::op_unsubscribe(const proto::Command& cmd) {
   if (!subscribed(cmd.channel)) return reply_error(cmd, proto::ProtoErrc::not_subscribed);
   ctx_.hub->unsubscribe(this, cmd.channel);
   forget_channel(cmd.channel);
+  // Pushes of that channel still waiting behind a replay would follow the reply: drop them.
+  std::erase_if(backlog_, [&](const Queued& q) {
+    if (q.pub->channel != cmd.channel) return false;
+    if (!q.frame.empty()) backlog_live_bytes_ -= q.frame.size();
+    return true;
+  });
   std::string out;
   proto::encode_pong(out, cmd.id);
   reply(cmd, out);
@@ -225,7 +242,7 @@ bool HeraldSession::take_publish_token() {
 
 void HeraldSession::op_publish(const proto::Command& cmd) {
   const base::NamespaceSettings& ns = ctx_.settings->namespace_for(cmd.channel);
-  if (!ns.anonymous || !ns.publish) return reply_error(cmd, proto::ProtoErrc::forbidden);
+  if (!anonymous_ok(ns) || !ns.publish) return reply_error(cmd, proto::ProtoErrc::forbidden);
   if (cmd.data.size() > ctx_.settings->ws_max_message)
     return reply_error(cmd, proto::ProtoErrc::message_too_large);
   if (!take_publish_token()) return reply_error(cmd, proto::ProtoErrc::rate_limited);
@@ -248,7 +265,7 @@ void HeraldSession::op_publish(const proto::Command& cmd) {
 
 void HeraldSession::op_history(const proto::Command& cmd) {
   const base::NamespaceSettings& ns = ctx_.settings->namespace_for(cmd.channel);
-  if (!ns.anonymous) return reply_error(cmd, proto::ProtoErrc::forbidden);
+  if (!anonymous_ok(ns)) return reply_error(cmd, proto::ProtoErrc::forbidden);
   if (ns.history_size == 0 || ns.history_ttl_sec == 0)
     return reply_error(cmd, proto::ProtoErrc::not_available);
   std::optional<std::string> since;
@@ -278,7 +295,7 @@ void HeraldSession::op_history(const proto::Command& cmd) {
 
 void HeraldSession::op_presence(const proto::Command& cmd) {
   const base::NamespaceSettings& ns = ctx_.settings->namespace_for(cmd.channel);
-  if (!ns.anonymous) return reply_error(cmd, proto::ProtoErrc::forbidden);
+  if (!anonymous_ok(ns)) return reply_error(cmd, proto::ProtoErrc::forbidden);
   if (!ns.presence) return reply_error(cmd, proto::ProtoErrc::not_available);
   ctx_.hub->presence(cmd.channel,
                      [alive = alive(), has_id = cmd.has_id, id = cmd.id](hub::Presence p) {
@@ -298,30 +315,60 @@ void HeraldSession::deliver(const hub::Delivery& d) {
   // Encode once per loop: the first subscriber builds the frame, the others share it.
   auto build = [](const hub::Publication& pub) { return make_push_frame(pub); };
   const base::SharedBuffer& frame = d.form(hub::WireForm::ws_frame, build);
-  push(frame);
+  push(d, frame);
 }
 
-bool HeraldSession::push(const base::SharedBuffer& frame) {
-  if (closing()) return false;
-  // Checked before queueing, so one connection's queue stays within the limit plus one message.
-  if (conn_.pending_bytes() > ctx_.settings->max_output_bytes) {
-    evict_slow_consumer();
-    return false;
+void HeraldSession::push(const hub::Delivery& d, const base::SharedBuffer& frame) {
+  if (!backlog_.empty()) {
+    // Behind a replay, in order. Falling a whole output limit behind meanwhile is slow.
+    backlog_live_bytes_ += frame.size();
+    if (backlog_live_bytes_ > ctx_.settings->max_output_bytes) return on_slow_consumer();
+    backlog_.push_back(Queued{d.pub_ptr(), frame});
+    return;
   }
+  // The overflow verdict waits for a flush (net::Connection); a burst within one iteration
+  // stops at the hard cap so memory stays bounded.
+  if (conn_.over_output_hard_cap()) return on_slow_consumer();
   conn_.send(frame);
   ++ctx_.metrics->messages_out;
-  return true;
 }
 
-void HeraldSession::evict_slow_consumer() {
-  ++ctx_.metrics->slow_consumer_evictions;
+// Why paced: a replay may be larger than max_output_bytes. Queued whole it would sit in memory
+// and look like a slow consumer to the flush; half a limit at a time it costs only the
+// reader's pace.
+void HeraldSession::pump() {
+  const size_t budget = ctx_.settings->max_output_bytes / 2;
+  while (!backlog_.empty() && !closing()) {
+    if (conn_.pending_bytes() >= budget) {
+      conn_.notify_when_drained();
+      return;
+    }
+    Queued q = std::move(backlog_.front());
+    backlog_.pop_front();
+    if (q.frame.empty()) {
+      conn_.send(make_push_frame(*q.pub));
+    } else {
+      backlog_live_bytes_ -= q.frame.size();
+      conn_.send(q.frame);
+    }
+    ++ctx_.metrics->messages_out;
+  }
+}
+
+void HeraldSession::on_drained(net::Connection&) {
+  if (!backlog_.empty()) pump();
+}
+
+void HeraldSession::on_slow_consumer() {
+  if (closing()) return;
   ++ctx_.metrics->drops;
-  HLOG_DEBUG("ws: slow consumer evicted (%zu bytes pending)", conn_.pending_bytes());
   ctx_.hub->unsubscribe_all(this);
   channels_.clear();
+  backlog_.clear();
+  backlog_live_bytes_ = 0;
   // The close frame queues behind what is pending and may never leave; close_with resets the
   // connection when it cannot finish in time. The client recovers by cursor.
-  close_with(app_close::kSlowConsumer, "slow consumer");
+  WsSessionBase::on_slow_consumer();
 }
 
 // ---- EchoSession -----------------------------------------------------------------------------
@@ -330,12 +377,9 @@ EchoSession::EchoSession(http::LoopContext& ctx, net::Connection& conn)
     : WsSessionBase(ctx, conn, base::Transport::echo, limits_of(*ctx.settings)) {}
 
 void EchoSession::on_message(WsEvent& e) {
-  // An echo client that never reads would grow our queue without bound: same limit as pushes.
-  if (conn_.pending_bytes() > ctx_.settings->max_output_bytes) {
-    ++ctx_.metrics->slow_consumer_evictions;
-    close_with(app_close::kSlowConsumer, "slow consumer");
-    return;
-  }
+  // An echo client that never reads is judged by the connection's output limit (base class);
+  // the hard cap bounds what one burst of input can queue before that verdict.
+  if (conn_.over_output_hard_cap()) return on_slow_consumer();
   send_frame(e.kind == WsEvent::text ? Opcode::text : Opcode::binary, e.payload);
   ++ctx_.metrics->messages_out;
 }

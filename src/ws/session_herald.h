@@ -13,9 +13,16 @@
 //  - "token" in connect: JWT verification does not exist yet; a connect carrying a token is
 //    answered 501 "tokens not supported yet". Without one the client is anonymous.
 //  - Anonymous clients may subscribe, read history and presence in namespaces with
-//    anonymous = true, and publish where anonymous and publish are both true.
+//    anonymous = true, and publish where anonymous and publish are both true; and only from a
+//    loopback peer (SPEC §5), whatever the namespace says: 403 otherwise.
+//  - Replays are paced: the pushes of a subscribe-with-recovery are queued about
+//    max_output_bytes / 2 at a time (the rest from on_drained), and live pushes that arrive
+//    meanwhile wait behind them in order, so a replay larger than the output limit reaches a
+//    reader that keeps up. Slow consumer = the connection reports more than max_output_bytes
+//    left after the kernel took what it could (or a backlog of live pushes that large).
 //  - publish_rate 0 means "no limit".
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -37,9 +44,13 @@ class HeraldSession final : public WsSessionBase, public hub::Subscriber {
   void deliver(const hub::Delivery& d) override;
   std::string_view client_id() const override { return client_id_; }
 
+  // net::ConnectionHandler
+  void on_drained(net::Connection& conn) override;
+
  protected:
   void on_message(WsEvent& e) override;
   void on_closed() override;
+  void on_slow_consumer() override;
 
  private:
   /// Handle that asynchronous callbacks (publish, history, presence) hold to find out whether
@@ -61,10 +72,18 @@ class HeraldSession final : public WsSessionBase, public hub::Subscriber {
   void reply_error(bool has_id, uint64_t id, int code, std::string_view message);
   /// Sends an encoded reply; a command without id gets no success reply.
   void reply(const proto::Command& cmd, const std::string& json);
-  /// Sends one publication as a push, evicting the session when its output is over the limit.
-  /// Returns false when it was evicted.
-  bool push(const base::SharedBuffer& frame);
-  void evict_slow_consumer();
+  /// A push waiting behind a replay: a replayed publication (frame built when written) or a
+  /// live one (its shared frame).
+  struct Queued {
+    hub::PubPtr pub;
+    base::SharedBuffer frame;
+  };
+  /// Sends one live push, or queues it behind the backlog; evicts at the hard cap.
+  void push(const hub::Delivery& d, const base::SharedBuffer& frame);
+  /// Writes backlog until about half the output limit is queued; on_drained goes on.
+  void pump();
+  /// Whether an anonymous client may use `ns` from this connection's peer.
+  bool anonymous_ok(const base::NamespaceSettings& ns) const;
   /// Takes one publish token; false when the connection is over publish_rate.
   bool take_publish_token();
   std::shared_ptr<Alive> alive();
@@ -76,8 +95,15 @@ class HeraldSession final : public WsSessionBase, public hub::Subscriber {
   proto::Command cmd_;                 // reused between frames (keeps string capacity)
   double publish_tokens_ = 0;
   uint64_t publish_tokens_ms_ = 0;
-  std::shared_ptr<Alive> alive_;  // made on the first asynchronous operation
+  std::shared_ptr<Alive> alive_;   // made on the first asynchronous operation
+  std::deque<Queued> backlog_;     // pushes not yet queued on the connection, in order
+  size_t backlog_live_bytes_ = 0;  // live frames in backlog_ (bounded by max_output_bytes)
 };
+
+/// Whether a client without a token may use namespace `ns` (SPEC §5): the namespace opts in
+/// and the peer is on loopback, whatever the namespace says. The same rule as
+/// sse::anonymous_allowed for the HTTP transports.
+bool anonymous_allowed(const base::NamespaceSettings& ns, bool peer_is_loopback);
 
 class EchoSession final : public WsSessionBase {
  public:
