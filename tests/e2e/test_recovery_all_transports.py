@@ -208,10 +208,6 @@ def test_50_channels_multi_channel_subscribers_with_drops():
         verdict(srv, problems)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "SSE replay larger than limits.max_output_bytes is evicted every time: "
-    "src/sse/sse_session.cpp begin_stream() queues the whole replay in one go and "
-    "write_event()'s slow-consumer check aborts (RST) mid-replay, so the client never advances"))
 def test_50_channels_long_absence_every_transport():
     """Subscribers on all 50 channels leave after ~1,000 messages and come back only when all
     10,000 are published: the replay is most of the stream. On SSE every replayed event also
