@@ -35,11 +35,13 @@ struct ServeFlags {
 bool build_settings(const ServeFlags& f, herald::base::Settings& s, std::string& errors) {
   using namespace herald::server;
   std::vector<ConfigError> errs;
-  s = default_settings();
-  if (!f.config.empty()) apply_toml_file(f.config, s, errs);
-  apply_env(environ, s, errs);
+  // The builder remembers which namespace keys a layer set, so that the rest follow [channel]
+  // whatever layer sets it (SPEC §2: --history-size reaches every namespace without its own).
+  SettingsBuilder b;
+  if (!f.config.empty()) b.apply_toml_file(f.config, errs);
+  b.apply_env(environ, errs);
   auto flag = [&](const char* key, const std::string& value, const char* name) {
-    apply_override(key, value, name, s, errs);
+    b.apply_override(key, value, name, errs);
   };
   if (!f.listen.empty()) flag("server.listen", f.listen, "--listen");
   if (f.threads >= 0) flag("server.threads", std::to_string(f.threads), "--threads");
@@ -56,8 +58,9 @@ bool build_settings(const ServeFlags& f, herald::base::Settings& s, std::string&
       errs.push_back({"--set", 0, kv, "expected KEY=VALUE"});
       continue;
     }
-    apply_override(kv.substr(0, eq), kv.substr(eq + 1), "--set", s, errs);
+    b.apply_override(kv.substr(0, eq), kv.substr(eq + 1), "--set", errs);
   }
+  s = b.settings();
   errors = format_errors(errs);
   return errs.empty();
 }
