@@ -70,7 +70,12 @@ _UNITS_US = {"us": 1.0, "ms": 1e3, "s": 1e6, "m": 60e6}
 
 def _latency_us(text):
     m = re.match(r"([0-9.]+)(us|ms|s|m)$", text)
-    return float(m.group(1)) * _UNITS_US[m.group(2)] if m else None
+    if not m:
+        return None
+    value = float(m.group(1)) * _UNITS_US[m.group(2)]
+    # wrk 4.1 prints "0.00us" for a percentile its histogram lost (seen at ~16M
+    # pipelined requests per run): that is no measurement, not a zero latency.
+    return value if value > 0 else None
 
 
 def parse_wrk(path):
