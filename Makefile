@@ -45,6 +45,7 @@ e2e: asan
 	cd build/asan && ctest -L e2e --output-on-failure
 
 test: asan fuzz
+	./scripts/check-format
 	cd build/asan && ctest --output-on-failure -j$(JOBS) --timeout 900
 	./scripts/fuzz-smoke build/fuzz $(FUZZ_SECONDS)
 

@@ -5,7 +5,8 @@ namespace herald::base {
 void Metrics::add(const Metrics& o) {
   connections_accepted += o.connections_accepted;
   connections_rejected += o.connections_rejected;
-  for (int i = 0; i < static_cast<int>(Transport::count); ++i) connections_open[i] += o.connections_open[i];
+  for (int i = 0; i < static_cast<int>(Transport::count); ++i)
+    connections_open[i] += o.connections_open[i];
   http_requests += o.http_requests;
   http_errors += o.http_errors;
   messages_in += o.messages_in;

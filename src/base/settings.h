@@ -19,21 +19,21 @@ struct NamespaceSettings {
   std::string name;  // "" for channels without a namespace
   size_t history_size = limits::kDefaultHistorySize;
   uint32_t history_ttl_sec = limits::kDefaultHistoryTtlSec;
-  bool anonymous = false;       // clients without a token may subscribe (loopback peers only)
-  bool publish = false;         // clients (not only the HTTP API) may publish
-  bool presence = true;         // presence queries allowed
+  bool anonymous = false;  // clients without a token may subscribe (loopback peers only)
+  bool publish = false;    // clients (not only the HTTP API) may publish
+  bool presence = true;    // presence queries allowed
 };
 
 struct Settings {
   // [server]
   std::string listen = "127.0.0.1:8080";
-  int threads = 0;              // 0: one loop per core
-  std::string web_root;         // "" : the web/ folder next to the binary's source, if found
-  bool debug_echo = false;      // GET /ws/echo
+  int threads = 0;          // 0: one loop per core
+  std::string web_root;     // "" : the web/ folder next to the binary's source, if found
+  bool debug_echo = false;  // GET /ws/echo
   std::string log_level = "info";
-  std::string api_key;          // "" : HTTP API open (default listen is loopback only)
+  std::string api_key;                       // "" : HTTP API open (default listen is loopback only)
   std::vector<std::string> allowed_origins;  // WebSocket Origin allow-list; empty: any
-  uint32_t drain_ms = 2000;     // SIGTERM: reconnect closes spread over this window
+  uint32_t drain_ms = 2000;                  // SIGTERM: reconnect closes spread over this window
 
   // [http]
   size_t max_request_line = limits::kMaxRequestLine;
@@ -46,9 +46,9 @@ struct Settings {
   // [limits]
   size_t max_connections = limits::kMaxConnections;
   size_t max_connections_per_ip = limits::kMaxConnections;
-  size_t max_output_bytes = limits::kMaxOutputBytes;     // slow consumer threshold
+  size_t max_output_bytes = limits::kMaxOutputBytes;  // slow consumer threshold
   size_t max_subscriptions = limits::kMaxSubscriptionsPerConnection;
-  uint32_t publish_rate = 1000;                          // client publishes per second per connection
+  uint32_t publish_rate = 1000;  // client publishes per second per connection
 
   // [websocket]
   size_t ws_max_message = limits::kMaxWsMessage;
@@ -62,8 +62,8 @@ struct Settings {
   size_t poll_max_channels = limits::kMaxChannelsPerPoll;
 
   // [channel] and [namespace.NAME]
-  NamespaceSettings channel_defaults;            // channels without a namespace
-  std::vector<NamespaceSettings> namespaces;     // by name
+  NamespaceSettings channel_defaults;         // channels without a namespace
+  std::vector<NamespaceSettings> namespaces;  // by name
 
   /// Options of the namespace of `channel` (text before the first ':'), or the defaults.
   const NamespaceSettings& namespace_for(std::string_view channel) const;

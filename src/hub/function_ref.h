@@ -25,8 +25,7 @@ class FunctionRef<R(Args...)> {
   template <typename F>
   requires(!std::is_same_v<std::remove_cvref_t<F>, FunctionRef> &&
            !std::is_function_v<std::remove_cvref_t<F>> &&
-           !std::is_pointer_v<std::remove_cvref_t<F>> &&
-           std::is_invocable_r_v<R, F&, Args...>)
+           !std::is_pointer_v<std::remove_cvref_t<F>> && std::is_invocable_r_v<R, F&, Args...>)
       FunctionRef(F&& f)  // NOLINT(implicit): used like a function parameter
       : obj_(const_cast<void*>(static_cast<const void*>(std::addressof(f)))),
         call_([](void* obj, Args... args) -> R {
