@@ -532,4 +532,34 @@ void RequestParser::fill_views(std::string_view in) {
     req_.headers.push_back({view(in, h.name), view(in, h.value)});
 }
 
+bool RequestParser::in_body() const {
+  switch (state_) {
+    case State::body_length:
+    case State::chunk_size:
+    case State::chunk_data:
+    case State::chunk_crlf:
+    case State::trailers:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool RequestParser::expects_continue(std::string_view in) const {
+  if (!in_body() || req_.version_minor != 1) return false;
+  for (const HeaderSpan& h : header_spans_) {
+    std::string_view name = view(in, h.name);
+    if (name.size() != 6) continue;
+    bool is_expect = true;
+    for (size_t i = 0; i < 6; ++i) is_expect = is_expect && (name[i] | 0x20) == "expect"[i];
+    if (!is_expect) continue;
+    std::string_view v = view(in, h.value);
+    if (v.size() != 12) return false;
+    for (size_t i = 0; i < 12; ++i)
+      if ((v[i] | 0x20) != "100-continue"[i]) return false;
+    return true;
+  }
+  return false;
+}
+
 }  // namespace herald::http

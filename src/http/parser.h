@@ -83,6 +83,13 @@ class RequestParser {
   /// Ready for the next request (pipelining); keeps allocated capacity.
   void reset();
 
+  /// After a `need_more`: the header block is parsed and the body is still arriving.
+  bool in_body() const;
+  /// In the body of an HTTP/1.1 request whose Expect header is "100-continue" (RFC 9110
+  /// §10.1.1): the client waits for an interim 100 before it sends the body. `in` is the
+  /// same input the last parse() saw.
+  bool expects_continue(std::string_view in) const;
+
  private:
   enum class State {
     request_line,

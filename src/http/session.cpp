@@ -60,6 +60,11 @@ void HttpSession::process() {
     }
     ParseResult r = parser_.parse(in);
     if (r.status == ParseStatus::need_more) {
+      // A client that sent "Expect: 100-continue" waits for this before sending its body.
+      if (!continue_sent_ && parser_.expects_continue(in)) {
+        continue_sent_ = true;
+        conn_.send(std::string_view("HTTP/1.1 100 Continue\r\n\r\n"));
+      }
       // The parser keeps a whole request in the connection's input until it is complete, and
       // the connection resets (no response) when that input is full. A Content-Length request
       // within the limits always fits; a chunked one may not, since chunk-size lines and
@@ -76,6 +81,7 @@ void HttpSession::process() {
     }
     // A complete request.
     in_request_ = false;
+    continue_sent_ = false;
     timer_.stop();
     ++ctx_.metrics->http_requests;
     Request& req = parser_.request();

@@ -79,6 +79,7 @@ class HttpSession final : public net::ConnectionHandler {
   bool holding_ = false;
   bool taken_over_ = false;
   bool close_after_ = false;
+  bool continue_sent_ = false;  // the interim 100 of the current request went out
   bool head_request_ = false;
   bool keep_alive_ = true;
   int version_minor_ = 1;

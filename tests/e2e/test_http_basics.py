@@ -305,3 +305,27 @@ def test_connection_limit_per_ip_503():
             time.sleep(0.05)
         for c in first[1:]:
             c.close()
+
+
+def test_expect_100_continue_gets_interim_response(srv):
+    # RFC 9110 §10.1.1: a client that sends Expect: 100-continue waits for the interim 100
+    # before its body (curl does so for large uploads); without it the upload stalls.
+    import socket as _socket
+    s = _socket.create_connection((srv.host, srv.port))
+    s.settimeout(3)
+    body = b'{"channel":"public:expect","data":1}'
+    s.sendall(b"POST /api/publish HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+              b"Content-Type: application/json\r\nContent-Length: " + str(len(body)).encode() +
+              b"\r\n\r\n")
+    interim = s.recv(4096)
+    assert interim.startswith(b"HTTP/1.1 100 Continue\r\n\r\n"), interim
+    s.sendall(body)
+    final = b""
+    while b"\r\n\r\n" not in final or not final.rstrip().endswith(b"}"):
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        final += chunk
+    s.close()
+    assert final.startswith(b"HTTP/1.1 200 OK"), final
+    assert b'"offset":1' in final

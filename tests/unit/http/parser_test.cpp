@@ -486,3 +486,33 @@ TEST(RequestParserErrors, LargeTrailersAre431) {
 
 }  // namespace
 }  // namespace herald::http
+
+namespace herald::http {
+
+TEST(Parser, ExpectContinueIsSeenOnceHeadersAreIn) {
+  RequestParser p;
+  std::string head =
+      "POST /api/publish HTTP/1.1\r\nHost: x\r\nExpect: 100-Continue\r\nContent-Length: 5\r\n\r\n";
+  EXPECT_EQ(p.parse(head.substr(0, 20)).status, ParseStatus::need_more);
+  EXPECT_FALSE(p.expects_continue(head.substr(0, 20)));
+  EXPECT_EQ(p.parse(head).status, ParseStatus::need_more);
+  EXPECT_TRUE(p.in_body());
+  EXPECT_TRUE(p.expects_continue(head));
+  std::string full = head + "hello";
+  auto r = p.parse(full);
+  EXPECT_EQ(r.status, ParseStatus::complete);
+  EXPECT_EQ(p.request().body, "hello");
+}
+
+TEST(Parser, NoExpectNoContinue) {
+  RequestParser p;
+  std::string head = "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n";
+  EXPECT_EQ(p.parse(head).status, ParseStatus::need_more);
+  EXPECT_FALSE(p.expects_continue(head));
+  RequestParser q;
+  std::string old = "POST / HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n";
+  EXPECT_EQ(q.parse(old).status, ParseStatus::need_more);
+  EXPECT_FALSE(q.expects_continue(old));  // HTTP/1.0 clients do not wait for a 100
+}
+
+}  // namespace herald::http
