@@ -22,6 +22,10 @@ struct NamespaceSettings {
   bool anonymous = false;  // clients without a token may subscribe (loopback peers only)
   bool publish = false;    // clients (not only the HTTP API) may publish
   bool presence = true;    // presence queries allowed
+
+  /// Whether a client without a token may use this namespace (SPEC §5): the namespace opts in
+  /// and the peer is on loopback, whatever the namespace says. One rule for every transport.
+  bool allows_anonymous(bool peer_is_loopback) const { return anonymous && peer_is_loopback; }
 };
 
 struct Settings {

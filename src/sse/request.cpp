@@ -16,10 +16,6 @@ bool fail(RequestError* err, int status, std::string message) {
 }
 }  // namespace
 
-bool anonymous_allowed(const base::NamespaceSettings& ns, bool peer_is_loopback) {
-  return ns.anonymous && peer_is_loopback;
-}
-
 bool parse_channel_request(const http::QueryParams& query, std::string_view cursor_text,
                            const base::Settings& settings, bool peer_is_loopback,
                            ChannelRequest* out, RequestError* err) {
@@ -38,7 +34,7 @@ bool parse_channel_request(const http::QueryParams& query, std::string_view curs
   }
   if (out->channels.empty()) return fail(err, 400, "missing channel");
   for (const std::string& ch : out->channels) {
-    if (!anonymous_allowed(settings.namespace_for(ch), peer_is_loopback))
+    if (!settings.namespace_for(ch).allows_anonymous(peer_is_loopback))
       return fail(err, 403, "permission denied");
   }
   out->since.assign(out->channels.size(), std::nullopt);

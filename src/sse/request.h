@@ -30,19 +30,14 @@ struct ChannelRequest {
   bool has_cursor = false;
 };
 
-/// Whether a client without a token may read `ns` (SPEC §5): the namespace must opt in, and
-/// the peer must be on loopback whatever the namespace says (the built-in default opens
-/// `public:` to local clients only; tokens are the way in from elsewhere).
-bool anonymous_allowed(const base::NamespaceSettings& ns, bool peer_is_loopback);
-
 /// Reads `channel=` (repeated), checks names, count (settings.poll_max_channels, and never more
 /// than proto::kMaxMultiCursorChannels, so every stream's cursor can be decoded) and anonymous
-/// access (anonymous_allowed for every channel's namespace), then decodes `cursor_text` (empty:
-/// none) for those channels with proto::decode_any_cursor: the plain "epoch:offset" form needs
-/// exactly one channel; the "m1." form may name other channels, which are ignored. A well-formed
-/// cursor from another epoch or past the stream's end is accepted here (the hub answers it with
-/// recovered=false). Errors: 400 (no channel, bad name, too many channels, malformed cursor),
-/// 403 (a channel not open to anonymous clients).
+/// access (NamespaceSettings::allows_anonymous for every channel's namespace), then decodes
+/// `cursor_text` (empty: none) for those channels with proto::decode_any_cursor: the plain
+/// "epoch:offset" form needs exactly one channel; the "m1." form may name other channels, which are
+/// ignored. A well-formed cursor from another epoch or past the stream's end is accepted here (the
+/// hub answers it with recovered=false). Errors: 400 (no channel, bad name, too many channels,
+/// malformed cursor), 403 (a channel not open to anonymous clients).
 bool parse_channel_request(const http::QueryParams& query, std::string_view cursor_text,
                            const base::Settings& settings, bool peer_is_loopback,
                            ChannelRequest* out, RequestError* err);

@@ -43,10 +43,6 @@ std::string next_client_id(int loop_index) {
 
 }  // namespace
 
-bool anonymous_allowed(const base::NamespaceSettings& ns, bool peer_is_loopback) {
-  return ns.anonymous && peer_is_loopback;
-}
-
 base::SharedBuffer make_push_frame(const hub::Publication& pub) {
   thread_local std::string scratch;
   scratch.clear();
@@ -80,7 +76,7 @@ std::shared_ptr<HeraldSession::Alive> HeraldSession::alive() {
 }
 
 bool HeraldSession::anonymous_ok(const base::NamespaceSettings& ns) const {
-  return anonymous_allowed(ns, conn_.peer().is_loopback());
+  return ns.allows_anonymous(conn_.peer().is_loopback());
 }
 
 bool HeraldSession::subscribed(std::string_view channel) const {

@@ -100,11 +100,6 @@ class HeraldSession final : public WsSessionBase, public hub::Subscriber {
   size_t backlog_live_bytes_ = 0;  // live frames in backlog_ (bounded by max_output_bytes)
 };
 
-/// Whether a client without a token may use namespace `ns` (SPEC §5): the namespace opts in
-/// and the peer is on loopback, whatever the namespace says. The same rule as
-/// sse::anonymous_allowed for the HTTP transports.
-bool anonymous_allowed(const base::NamespaceSettings& ns, bool peer_is_loopback);
-
 class EchoSession final : public WsSessionBase {
  public:
   EchoSession(http::LoopContext& ctx, net::Connection& conn);

@@ -37,10 +37,10 @@ TEST(Anonymous, OnlyOptedInNamespacesAndOnlyFromLoopback) {
   base::NamespaceSettings open;
   open.anonymous = true;
   base::NamespaceSettings closed;
-  EXPECT_TRUE(anonymous_allowed(open, true));
-  EXPECT_FALSE(anonymous_allowed(open, false));  // whatever the namespace says
-  EXPECT_FALSE(anonymous_allowed(closed, true));
-  EXPECT_FALSE(anonymous_allowed(closed, false));
+  EXPECT_TRUE(open.allows_anonymous(true));
+  EXPECT_FALSE(open.allows_anonymous(false));  // whatever the namespace says
+  EXPECT_FALSE(closed.allows_anonymous(true));
+  EXPECT_FALSE(closed.allows_anonymous(false));
 }
 
 TEST(Anonymous, NonLoopbackPeerIsRefused403BeforeTheCursorIsRead) {
