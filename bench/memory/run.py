@@ -1,0 +1,95 @@
+#!/usr/bin/python3
+"""bench/memory/run.py — resident memory per idle subscribed connection, herald vs Nchan.
+
+Usage: bench/memory/run.py [--connections N] [--repeat R] [--json OUT] [--md OUT]
+
+For each server (herald serve --threads 1, Nchan worker_processes 1; both on CPU 0) and each
+transport (WebSocket, SSE): a fresh server, its RSS read from /proc/PID/status (VmRSS; Nchan:
+the worker) once it listens, then `herald bench` in another process (CPU 1) opens N
+(default 10,000) subscribers on one channel and publishes one 100-byte message a second;
+once the server holds N more descriptors (/proc/PID/fd) and one second has passed, RSS is read
+again. Per connection = (RSS with N subscribed - RSS at start) / N. The soft fd limit is
+raised to 20,000 (the hard limit here) for both processes. SPEC §8 target: <= 1 KiB.
+RSS includes the kernel-independent user-space memory only (socket buffers are kernel memory).
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fanout"))
+import harness as h  # noqa: E402
+
+
+def measure(kind, tr, n, port):
+    s = h.Server(kind, port, threads=1)
+    try:
+        time.sleep(0.3)
+        pid = s.sample_pid
+        rss0, fd0 = h.rss_kb(pid), h.fd_count(pid)
+
+        def during(server):
+            end = time.time() + 90
+            while time.time() < end and h.fd_count(pid) < fd0 + n:
+                time.sleep(0.1)
+            held = h.fd_count(pid) - fd0
+            time.sleep(1.0)
+            return {"rss_kb": h.rss_kb(pid), "held": held}
+
+        r = h.run_bench(s, ["--transport", tr, "-n", str(n), "-p", "1", "--payload", "100",
+                            "--rate", "1", "-d", "4", "--connect-timeout", "60",
+                            "--ramp-up", "2"], during=during)
+    finally:
+        s.stop()
+    x = r["_proc"]["extra"]
+    per = (x["rss_kb"] - rss0) * 1024 / max(1, x["held"])
+    return {"server": kind, "transport": tr, "connections": x["held"], "rss0_kb": rss0,
+            "rss_kb": x["rss_kb"], "bytes_per_connection": per, "ready": r["ready"],
+            "clean": r["clean"], "loadavg": r["_proc"]["loadavg"]}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--connections", type=int, default=10000)
+    ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--json", default=os.path.join(h.REPO, "bench/results/memory.json"))
+    ap.add_argument("--md", default=os.path.join(h.REPO, "bench/results/memory.md"))
+    a = ap.parse_args()
+    h.raise_nofile()
+    mach = h.machine()
+    port = 19500
+    runs = []
+    for rep in range(a.repeat):
+        for tr in ("ws", "sse"):
+            for kind in (("herald", "nchan") if rep % 2 == 0 else ("nchan", "herald")):
+                port += 1
+                m = measure(kind, tr, a.connections, port)
+                h.log(f"memory rep {rep} {kind:6} {tr:3}: {m['connections']} conns, "
+                      f"{m['rss0_kb']} -> {m['rss_kb']} KiB, {m['bytes_per_connection']:.0f} B/conn")
+                runs.append(m)
+    summ = {}
+    for kind in ("herald", "nchan"):
+        for tr in ("ws", "sse"):
+            summ[f"{kind}/{tr}"] = h.med([m["bytes_per_connection"] for m in runs
+                                          if (m["server"], m["transport"]) == (kind, tr)])
+    json.dump({"benchmark": "memory", "machine": mach, "connections": a.connections,
+               "summary": summ, "runs": runs}, open(a.json, "w"), indent=1)
+    L = [f"# machine: {mach['nproc']} cores, {mach['cpu_model']}, kernel {mach['kernel']}",
+         f"# {a.connections} idle subscribed connections on one channel, one 100-byte message "
+         f"a second; {a.repeat} runs each, median (min..max)", "",
+         "| server | transport | RSS per connection | runs (RSS before -> with connections, KiB) |",
+         "|---|---|---:|---|"]
+    for key, s in summ.items():
+        kind, tr = key.split("/")
+        detail = "; ".join(f"{m['rss0_kb']} -> {m['rss_kb']} ({m['connections']} conns)"
+                           for m in runs if (m["server"], m["transport"]) == (kind, tr))
+        L.append(f"| {kind} | {tr} | {s['median']:.0f} B ({s['min']:.0f}..{s['max']:.0f}) "
+                 f"| {detail} |")
+    md = "\n".join(L) + "\n"
+    open(a.md, "w").write(md)
+    print(md)
+
+
+if __name__ == "__main__":
+    main()
