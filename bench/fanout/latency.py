@@ -33,6 +33,7 @@ def main():
     mach = h.machine()
     port = 19600
     out = []
+    failures = []
     for tr in ("ws", "sse", "longpoll"):
         for name in a.servers.split(","):
             common = ["--transport", tr, "-n", str(a.subscribers), "-p", "1", "--payload",
@@ -45,7 +46,13 @@ def main():
                 rate = max(1.0, round(max_rate / 2))
                 runs = []
                 for rep in range(a.repeat):
-                    r = h.run_bench(s, common + ["--rate", str(rate), "-d", "4"])
+                    try:
+                        r = h.run_bench(s, common + ["--rate", str(rate), "-d", "4"])
+                    except RuntimeError as e:
+                        # Recorded, not hidden: a crashed client run counts as not clean.
+                        h.log(f"latency {tr} {name}: {str(e)[:300]}")
+                        failures.append({"transport": tr, "server": name, "error": str(e)[:2000]})
+                        continue
                     lat = {k: r["latency_ns"][k] / 1e3 for k in ("p50", "p90", "p99", "p99_9")}
                     runs.append({"latency_us": lat, "clean": r["clean"],
                                  "achieved_rate": r["published"] / r["publish_seconds"],
@@ -62,7 +69,7 @@ def main():
                         "summary": {k: h.med([x["latency_us"][k] for x in runs])
                                     for k in ("p50", "p90", "p99", "p99_9")}})
     json.dump({"benchmark": "latency", "machine": mach, "subscribers": a.subscribers,
-               "results": out}, open(a.json, "w"), indent=1)
+               "results": out, "failures": failures}, open(a.json, "w"), indent=1)
     L = [f"# machine: {mach['nproc']} cores, {mach['cpu_model']}, kernel {mach['kernel']}, "
          f"loadavg at start {' '.join(map(str, mach['loadavg_at_start']))}",
          f"# {a.subscribers} subscribers on one channel, 1 HTTP publisher, 100-byte messages; "
@@ -78,6 +85,8 @@ def main():
         L.append(f"| {x['transport']} | {x['server']} | {x['max_publish_rate']:.0f} "
                  f"| {x['rate']:.0f}/s | {col(s['p50'])} | {col(s['p90'])} | {col(s['p99'])} "
                  f"| {col(s['p99_9'])} | {'yes' if all(r['clean'] for r in x['runs']) else 'NO'} |")
+    for f in failures:
+        L.append(f"\nFAILED run ({f['transport']}, {f['server']}): {f['error'].splitlines()[0]}")
     md = "\n".join(L) + "\n"
     open(a.md, "w").write(md)
     print(md)
