@@ -15,8 +15,9 @@ namespace herald::net {
 
 namespace {
 constexpr size_t kReadChunk = 64 * 1024;
-// Input buffer capacity an idle connection may keep (larger buffers are freed when empty).
-constexpr size_t kIdleInputKeep = 512;
+// Input buffer capacity an idle connection may keep: none (a drained buffer is freed; one
+// malloc per read is noise next to the read syscall).
+constexpr size_t kIdleInputKeep = 0;
 // Output slice capacity a connection keeps after its queue drains (a burst's larger vector is
 // freed, so an idle subscriber holds a few slices, not the high-water mark of a burst).
 constexpr size_t kIdleOutputSlices = 8;
@@ -189,7 +190,8 @@ void Connection::start_linger() {
   state_ = State::lingering;
   reading_ = false;
   update_interest();  // reads (and discards) until the peer's FIN
-  linger_timer_.start(loop_.timers(), kLingerMs, [this] { finish_close({}); });
+  linger_timer_ = std::make_unique<loop::Timer>();
+  linger_timer_->start(loop_.timers(), kLingerMs, [this] { finish_close({}); });
 }
 
 void Connection::drop_output() {
@@ -336,7 +338,7 @@ void Connection::abort(std::error_code ec) {
 void Connection::finish_close(std::error_code ec) {
   if (state_ == State::closed) return;
   state_ = State::closed;
-  linger_timer_.stop();
+  linger_timer_.reset();
   loop_.remove(fd_);
   ::close(fd_);
   fd_ = -1;

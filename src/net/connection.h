@@ -154,8 +154,8 @@ class Connection final : public loop::IoHandler, public loop::Flushable, public 
   size_t out_head_ = 0;
   size_t pending_bytes_ = 0;
   size_t output_limit_ = 0;
-  bool drain_wanted_ = false;  // notify_when_drained() was called
-  loop::Timer linger_timer_;
+  bool drain_wanted_ = false;                  // notify_when_drained() was called
+  std::unique_ptr<loop::Timer> linger_timer_;  // only while lingering (saves 80 B when idle)
   ConnectionStats stats_;
 };
 

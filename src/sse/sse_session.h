@@ -19,11 +19,11 @@
 //     with a FIN after what the kernel holds, so the client resumes from its last whole event),
 //     or drain (`event: reconnect`). Every way ends in on_close -> hub unsubscribe_all.
 #include <cstddef>
-#include <deque>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "base/fifo.h"
 #include "http/context.h"
 #include "hub/hub.h"
 #include "loop/timer.h"
@@ -80,7 +80,7 @@ class SseSession final : public net::ConnectionHandler, public hub::Subscriber {
   std::vector<std::optional<hub::SubscribeResult>> answers_;
   std::string allow_origin_;
   StreamCursor cursor_;
-  std::deque<Held> held_;      // live events that arrived before the backlog was written
+  base::Fifo<Held> held_;      // live events that arrived before the backlog was written
   size_t held_bytes_ = 0;      // their SSE forms' size (bounded by max_output_bytes)
   size_t waiting_ = 0;         // subscribe answers still due
   size_t replay_channel_ = 0;  // backlog position: channel, then publication in its replay

@@ -92,10 +92,12 @@ void WsSessionBase::on_data(net::Connection& conn) {
     return;
   }
   last_rx_ms_ = ctx_.loop->now_ms();
-  reader_.feed(in, events_);
+  // Local, not a member: an idle session keeps no event vector (memory per idle connection).
+  std::vector<WsEvent> events;
+  reader_.feed(in, events);
   // After an error the rest of the input is meaningless: the connection is being failed.
   conn.consume(in.size());
-  for (WsEvent& e : events_) {
+  for (WsEvent& e : events) {
     if (closing_) break;
     switch (e.kind) {
       case WsEvent::text:
@@ -127,7 +129,6 @@ void WsSessionBase::on_data(net::Connection& conn) {
         break;
     }
   }
-  events_.clear();
 }
 
 void WsSessionBase::on_output_overflow(net::Connection&) {

@@ -71,7 +71,6 @@ class WsSessionBase : public net::ConnectionHandler {
   void arm_keepalive();
 
   WsReader reader_;
-  std::vector<WsEvent> events_;
   loop::Timer timer_;  // keepalive / pong deadline, then the close deadline
   uint64_t last_rx_ms_ = 0;
   base::Transport transport_;

@@ -94,14 +94,15 @@ void HeraldSession::on_message(WsEvent& e) {
     return;
   }
   proto::ProtoError err;
-  if (!proto::parse_command(e.payload, &cmd_, &err)) {
+  proto::Command cmd;  // per frame: an idle session keeps no parsed command around
+  if (!proto::parse_command(e.payload, &cmd, &err)) {
     std::string out;
     proto::encode_error(out, err);
     send_frame(Opcode::text, out);
     ++ctx_.metrics->messages_out;
     return;
   }
-  handle(cmd_);
+  handle(cmd);
 }
 
 void HeraldSession::handle(const proto::Command& cmd) {
@@ -209,7 +210,7 @@ void HeraldSession::op_unsubscribe(const proto::Command& cmd) {
   ctx_.hub->unsubscribe(this, cmd.channel);
   forget_channel(cmd.channel);
   // Pushes of that channel still waiting behind a replay would follow the reply: drop them.
-  std::erase_if(backlog_, [&](const Queued& q) {
+  backlog_.erase_if([&](const Queued& q) {
     if (q.pub->channel != cmd.channel) return false;
     if (!q.frame.empty()) backlog_live_bytes_ -= q.frame.size();
     return true;

@@ -22,12 +22,12 @@
 //    left after the kernel took what it could (or a backlog of live pushes that large).
 //  - publish_rate 0 means "no limit".
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "base/fifo.h"
 #include "hub/hub.h"
 #include "proto/errors.h"
 #include "proto/json.h"
@@ -92,11 +92,10 @@ class HeraldSession final : public WsSessionBase, public hub::Subscriber {
 
   std::string client_id_;
   std::vector<std::string> channels_;  // subscribed, pending included (max_subscriptions)
-  proto::Command cmd_;                 // reused between frames (keeps string capacity)
   double publish_tokens_ = 0;
   uint64_t publish_tokens_ms_ = 0;
   std::shared_ptr<Alive> alive_;   // made on the first asynchronous operation
-  std::deque<Queued> backlog_;     // pushes not yet queued on the connection, in order
+  base::Fifo<Queued> backlog_;     // pushes not yet queued on the connection, in order
   size_t backlog_live_bytes_ = 0;  // live frames in backlog_ (bounded by max_output_bytes)
 };
 
