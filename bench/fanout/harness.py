@@ -113,8 +113,13 @@ class Server:
             self.dir = tempfile.mkdtemp(prefix="herald-bench-nchan-")
             subprocess.run([NCHAN_RUN, "start", str(port), self.dir, "--cpu", self.cpus],
                            check=True, stdout=subprocess.DEVNULL)
-            pids = subprocess.run([NCHAN_RUN, "pids", str(port), self.dir], check=True,
-                                  capture_output=True, text=True).stdout.split()
+            # The worker may not be forked yet when the port opens: wait for master + worker.
+            for _ in range(100):
+                pids = subprocess.run([NCHAN_RUN, "pids", str(port), self.dir], check=True,
+                                      capture_output=True, text=True).stdout.split()
+                if len(pids) >= 2:
+                    break
+                time.sleep(0.05)
             self.pids = [int(p) for p in pids]
             self.sample_pid = self.pids[-1]  # the worker (the master only forks)
             self.target = "nchan"
