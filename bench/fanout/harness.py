@@ -11,6 +11,7 @@ Everything binds 127.0.0.1; every process started here is stopped by its pid.
 import json
 import os
 import resource
+import shutil
 import signal
 import statistics
 import subprocess
@@ -152,6 +153,7 @@ class Server:
         if self.kind == "nchan":
             subprocess.run([NCHAN_RUN, "stop", str(self.port), self.dir],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            shutil.rmtree(self.dir, ignore_errors=True)
         elif self.proc:
             self.proc.send_signal(signal.SIGTERM)
             try:
