@@ -1,10 +1,17 @@
 #include "server/loop_executor.h"
 
+#include <memory>
+
 namespace herald::server {
 
 namespace {
 thread_local size_t t_loop_index = 0;
 }
+
+LoopExecutor::LoopExecutor(std::vector<loop::Loop*> loops)
+    : loops_(std::move(loops)),
+      outboxes_(loops_.size(), std::vector<Batch>(loops_.size())),
+      send_scheduled_(loops_.size(), 0) {}
 
 void LoopExecutor::bind_current(size_t index) {
   t_loop_index = index;
@@ -15,10 +22,33 @@ size_t LoopExecutor::current_loop() const {
 }
 
 void LoopExecutor::post(size_t loop, std::function<void()> fn) {
-  if (loop == t_loop_index) {
+  size_t from = t_loop_index;
+  if (loop == from) {
     loops_[loop]->defer(std::move(fn));
-  } else {
-    loops_[loop]->post(std::move(fn));
+    return;
+  }
+  outboxes_[from][loop].push_back(std::move(fn));
+  if (!send_scheduled_[from]) {
+    send_scheduled_[from] = 1;
+    loops_[from]->defer([this, from] { send_outboxes(from); });
+  }
+}
+
+void LoopExecutor::send_outboxes(size_t from) {
+  send_scheduled_[from] = 0;
+  for (size_t to = 0; to < loops_.size(); ++to) {
+    Batch& box = outboxes_[from][to];
+    if (box.empty()) continue;
+    if (box.size() == 1) {
+      loops_[to]->post(std::move(box.front()));
+    } else {
+      // One closure per batch; it runs the batch in order on `to` (FIFO per producer holds).
+      auto batch = std::make_shared<Batch>(std::move(box));
+      loops_[to]->post([batch] {
+        for (auto& fn : *batch) fn();
+      });
+    }
+    box = Batch();
   }
 }
 
