@@ -41,12 +41,9 @@ SharedBuffer& SharedBuffer::operator=(SharedBuffer&& o) noexcept {
   return *this;
 }
 
-void SharedBuffer::release() {
-  if (block_ && block_->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-    block_->~Block();
-    std::free(block_);
-  }
-  block_ = nullptr;
+void SharedBuffer::destroy() {
+  block_->~Block();
+  std::free(block_);
 }
 
 }  // namespace herald::base

@@ -29,6 +29,8 @@ class SharedBuffer {
   bool empty() const { return size() == 0; }
   std::string_view view() const { return {data(), size()}; }
   explicit operator bool() const { return block_ != nullptr; }
+  /// Drops this reference (the bytes are freed with the last one).
+  void reset() { release(); }
   /// Number of holders; for tests and diagnostics only.
   uint32_t use_count() const { return block_ ? block_->refs.load(std::memory_order_relaxed) : 0; }
 
@@ -42,7 +44,12 @@ class SharedBuffer {
   void retain() const {
     if (block_) block_->refs.fetch_add(1, std::memory_order_relaxed);
   }
-  void release();
+  // Inline: it runs once per delivery when a write completes; only the last holder calls out.
+  void release() {
+    if (block_ && block_->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) destroy();
+    block_ = nullptr;
+  }
+  void destroy();
 
   Block* block_ = nullptr;
 };

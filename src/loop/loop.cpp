@@ -96,12 +96,6 @@ void Loop::defer(std::function<void()> fn) {
   deferred_.push_back(std::move(fn));
 }
 
-void Loop::request_flush(Flushable* f) {
-  if (f->flush_queued_) return;
-  f->flush_queued_ = true;
-  flush_list_.push_back(f);
-}
-
 void Loop::defer_delete(Deletable* obj) {
   reap_list_.push_back(obj);
 }

@@ -82,7 +82,11 @@ class Loop {
   void defer(std::function<void()> fn);
   /// Same thread only: `f->flush()` runs in phase 7 of this iteration (once, however often
   /// this is called).
-  void request_flush(Flushable* f);
+  void request_flush(Flushable* f) {  // inline: called once per queued write
+    if (f->flush_queued_) return;
+    f->flush_queued_ = true;
+    flush_list_.push_back(f);
+  }
   /// Same thread only: `obj` is deleted in phase 8 of this iteration.
   void defer_delete(Deletable* obj);
   /// Same thread only: runs `fn` when `signo` arrives (signalfd; the signal is blocked for

@@ -34,6 +34,7 @@ void TimerWheel::link(Timer* t) {
   if (tick <= current_tick_) tick = current_tick_ + 1;
   t->slot_ = tick % kSlots;
   Timer*& head = slots_[t->slot_];
+  occupied_[t->slot_ / 64] |= uint64_t(1) << (t->slot_ % 64);
   t->prev_ = nullptr;
   t->next_ = head;
   if (head) head->prev_ = t;
@@ -47,6 +48,7 @@ void TimerWheel::unlink(Timer* t) {
     t->prev_->next_ = t->next_;
   } else {
     slots_[t->slot_] = t->next_;
+    if (!t->next_) occupied_[t->slot_ / 64] &= ~(uint64_t(1) << (t->slot_ % 64));
   }
   if (t->next_) t->next_->prev_ = t->prev_;
   t->prev_ = t->next_ = nullptr;
@@ -86,11 +88,19 @@ void TimerWheel::advance(uint64_t now_ms) {
 
 int64_t TimerWheel::next_timeout_ms(uint64_t now_ms) const {
   if (count_ == 0) return -1;
-  for (uint64_t i = 1; i <= kSlots; ++i) {
-    if (slots_[(current_tick_ + i) % kSlots]) {
-      uint64_t at = (current_tick_ + i) * kTickMs;
-      return at > now_ms ? int64_t(at - now_ms) : 0;
-    }
+  // The first occupied slot after the current tick, walking the bitmap around the wheel.
+  constexpr size_t kWords = kSlots / 64;
+  size_t start = (current_tick_ + 1) % kSlots;
+  for (size_t step = 0; step <= kWords; ++step) {
+    size_t word = (start / 64 + step) % kWords;
+    uint64_t bits = occupied_[word];
+    if (step == 0) bits &= ~uint64_t(0) << (start % 64);  // slots before `start` come last
+    if (step == kWords) bits &= (uint64_t(1) << (start % 64)) - 1;
+    if (!bits) continue;
+    size_t slot = word * 64 + size_t(__builtin_ctzll(bits));
+    uint64_t ahead = (slot + kSlots - start) % kSlots + 1;  // ticks after current_tick_
+    uint64_t at = (current_tick_ + ahead) * kTickMs;
+    return at > now_ms ? int64_t(at - now_ms) : 0;
   }
   return int64_t(kSlots * kTickMs);
 }

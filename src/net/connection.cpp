@@ -100,14 +100,22 @@ void Connection::send(std::string_view bytes) {
 }
 
 void Connection::send(base::SharedBuffer buf) {
-  size_t n = buf.size();
-  send(std::move(buf), 0, n);
+  // The fan-out path: one call per delivery, so no detour through the ranged overload.
+  uint32_t len = static_cast<uint32_t>(buf.size());
+  if (len == 0 || state_ == State::closed || state_ == State::lingering) return;
+  out_.push_back(Slice{std::move(buf), 0, len});
+  pending_bytes_ += len;
+  after_queue();
 }
 
 void Connection::send(base::SharedBuffer buf, size_t offset, size_t len) {
   if (len == 0 || state_ == State::closed || state_ == State::lingering) return;
   out_.push_back(Slice{std::move(buf), static_cast<uint32_t>(offset), static_cast<uint32_t>(len)});
   pending_bytes_ += len;
+  after_queue();
+}
+
+void Connection::after_queue() {
   if (!want_write_) {
     loop_.request_flush(this);
   } else if (output_limit_ != 0 && pending_bytes_ > output_limit_ && state_ == State::open) {
@@ -160,7 +168,7 @@ void Connection::flush() {
       Slice& s = out_[out_head_];
       if (left >= s.len) {
         left -= s.len;
-        s.buf = base::SharedBuffer();
+        s.buf.reset();
         ++out_head_;
       } else {
         s.off += static_cast<uint32_t>(left);
@@ -175,7 +183,9 @@ void Connection::flush() {
   if (out_.capacity() > kIdleOutputSlices) std::vector<Slice>().swap(out_);
   bool was_blocked = want_write_;
   want_write_ = false;
-  update_interest();  // disarms EPOLLOUT; resumes reading if it paused on output volume
+  // Disarm EPOLLOUT, or resume reading if it paused on output volume; neither is the common
+  // case (a write that went out at once), which skips the call.
+  if (was_blocked || !(interest_ & EPOLLIN)) update_interest();
   if (state_ == State::draining) {
     ::shutdown(fd_, SHUT_WR);
     start_linger();

@@ -131,6 +131,8 @@ class Connection final : public loop::IoHandler, public loop::Flushable, public 
   };
 
   void on_io(uint32_t events) override;
+  /// After queueing: asks for a flush this iteration (or retries a blocked one past the limit).
+  void after_queue();
   void flush() override;
   void handle_readable();
   void handle_writable();

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <vector>
 
 namespace herald::loop {
@@ -64,6 +65,38 @@ TEST(TimerWheel, NextTimeoutIsNeverLate) {
   int64_t t = w.next_timeout_ms(0);
   EXPECT_GE(t, 0);
   EXPECT_LE(t, 100 + int64_t(TimerWheel::kTickMs));
+}
+
+}  // namespace herald::loop
+
+namespace herald::loop {
+
+// next_timeout_ms() (a bitmap walk) agrees with the earliest armed deadline, wherever the
+// wheel stands and however the timers wrap around it.
+TEST(TimerWheel, NextTimeoutMatchesEarliestDeadline) {
+  uint64_t seed = 12345;
+  auto rnd = [&] {
+    seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+    return seed >> 33;
+  };
+  for (int round = 0; round < 200; ++round) {
+    uint64_t now = rnd() % 100000;
+    TimerWheel w(now);
+    std::vector<std::unique_ptr<Timer>> timers;
+    uint64_t earliest = UINT64_MAX;
+    int n = 1 + int(rnd() % 5);
+    for (int i = 0; i < n; ++i) {
+      uint64_t delay = rnd() % 20000;
+      timers.push_back(std::make_unique<Timer>());
+      timers.back()->start(w, delay, [] {});
+      earliest = std::min(earliest, now + delay);
+    }
+    int64_t t = w.next_timeout_ms(now);
+    ASSERT_GE(t, 0);
+    // Never later than the earliest deadline (rounded up to its tick), and within one lap.
+    uint64_t earliest_tick_end = (earliest / TimerWheel::kTickMs + 1) * TimerWheel::kTickMs;
+    EXPECT_LE(now + uint64_t(t), earliest_tick_end) << "round " << round;
+  }
 }
 
 }  // namespace herald::loop
