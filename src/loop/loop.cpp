@@ -15,12 +15,27 @@ namespace herald::loop {
 
 namespace {
 constexpr int kMaxEvents = 256;
+// Flush rounds per phase 7 with io_uring: a partial write or an on_drained that sends more
+// asks for another submit; past this, the rest waits for the next iteration (which then
+// does not sleep).
+constexpr int kMaxFlushRounds = 8;
 }  // namespace
 
 class Loop::WakeHandler final : public IoHandler {
  public:
   explicit WakeHandler(Loop* loop) : loop_(loop) {}
   void on_io(uint32_t) override { loop_->drain_wakeup(); }
+
+ private:
+  Loop* loop_;
+};
+
+// The ring fd is readable while completions wait: those that the kernel posted after the
+// submit returned (a send it could not finish inline) wake the loop here.
+class Loop::RingHandler final : public IoHandler {
+ public:
+  explicit RingHandler(Loop* loop) : loop_(loop) {}
+  void on_io(uint32_t) override { loop_->uring_->reap(); }
 
  private:
   Loop* loop_;
@@ -48,10 +63,29 @@ Loop::Loop(int index) : index_(index), events_(kMaxEvents), timers_(base::monoto
 }
 
 Loop::~Loop() {
+  if (uring_) {
+    // Completions still owed reference their connections and buffers: collect them first.
+    uring_->drain();
+    remove(uring_->fd());
+  }
   reap();
   if (sigfd_ >= 0) close(sigfd_);
   close(wakefd_);
   close(epfd_);
+}
+
+bool Loop::enable_io_uring(unsigned entries) {
+  if (uring_) return true;
+  int err = 0;
+  uring_ = Uring::create(entries, &err);
+  if (!uring_) {
+    HLOG_WARN("loop %d: io_uring unavailable (%s), flushing with writev", index_,
+              std::strerror(err));
+    return false;
+  }
+  ring_handler_ = std::make_unique<RingHandler>(this);
+  add(uring_->fd(), EPOLLIN, ring_handler_.get());
+  return true;
 }
 
 void Loop::add(int fd, uint32_t events, IoHandler* handler) {
@@ -153,6 +187,8 @@ void Loop::wait(int max_wait_ms) {
 }
 
 void Loop::dispatch_io() {
+  // Completions posted while we slept (or after the last reap) first: a peek, no syscall.
+  if (uring_) uring_->reap();
   for (int i = 0; i < ready_; ++i) {
     auto* h = static_cast<IoHandler*>(events_[i].data.ptr);
     if (!h) continue;
@@ -193,14 +229,22 @@ void Loop::run_deferred() {
 }
 
 void Loop::flush_pending() {
-  // Flushing may queue more flushes (a write error closes a connection, which may notify
-  // another); index-based so appends during the walk are served in the same phase.
-  for (size_t i = 0; i < flush_list_.size(); ++i) {
-    Flushable* f = flush_list_[i];
-    f->flush_queued_ = false;
-    f->flush();
+  for (int round = 0; round < kMaxFlushRounds && !flush_list_.empty(); ++round) {
+    // Flushing may queue more flushes (a write error closes a connection, which may notify
+    // another); index-based so appends during the walk are served in the same phase.
+    for (size_t i = 0; i < flush_list_.size(); ++i) {
+      Flushable* f = flush_list_[i];
+      f->flush_queued_ = false;
+      f->flush();
+    }
+    flush_list_.clear();
+    if (!uring_ || !uring_->has_unsubmitted()) return;
+    // One syscall for every connection's send. The kernel tries each inline, so their
+    // completions are already posted: handle them now (partial writes, EAGAIN, errors),
+    // which may ask for another round.
+    uring_->submit();
+    uring_->reap();
   }
-  flush_list_.clear();
 }
 
 void Loop::reap() {

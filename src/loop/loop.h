@@ -9,7 +9,8 @@
 //   4. posted   run closures posted from other threads (and this one)
 //   5. timers   expire due timers from the wheel
 //   6. deferred run closures deferred during this iteration
-//   7. flush    write queued output of every Flushable that asked (writev), EPOLLOUT on EAGAIN
+//   7. flush    write queued output of every Flushable that asked (writev), EPOLLOUT on EAGAIN;
+//               with io_uring: each prepares a send entry, then one submit carries them all
 //   8. reap     free objects whose deletion was deferred (closed connections, old sessions)
 #include <sys/epoll.h>
 
@@ -21,6 +22,7 @@
 
 #include "base/histogram.h"
 #include "loop/timer.h"
+#include "loop/uring.h"
 
 namespace herald::loop {
 
@@ -95,6 +97,14 @@ class Loop {
 
   TimerWheel& timers() { return timers_; }
 
+  // --- io_uring (server.io_uring) ----------------------------------------------------------
+  /// Creates this loop's ring (call before run(), on any thread). On failure logs a warning
+  /// and returns false: the loop keeps using writev. Idempotent.
+  bool enable_io_uring(unsigned entries = kUringEntries);
+  /// The ring, or nullptr when writes use writev.
+  Uring* uring() const { return uring_.get(); }
+  static constexpr unsigned kUringEntries = 4096;
+
   // --- running -----------------------------------------------------------------------------
   /// Runs iterations until stop(). Returns when stopped.
   void run();
@@ -119,6 +129,7 @@ class Loop {
 
   class SignalHandler;
   class WakeHandler;
+  class RingHandler;
 
   int index_;
   int epfd_ = -1;
@@ -142,6 +153,8 @@ class Loop {
   std::vector<std::pair<int, std::function<void()>>> signal_handlers_;
   std::unique_ptr<SignalHandler> sig_handler_;
   std::unique_ptr<WakeHandler> wake_handler_;
+  std::unique_ptr<Uring> uring_;
+  std::unique_ptr<RingHandler> ring_handler_;
 
   TimerWheel timers_;
   base::Histogram lag_us_;

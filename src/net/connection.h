@@ -1,7 +1,9 @@
 #pragma once
 // A TCP connection on one loop: bounded input, a queue of output slices flushed with writev
 // once per iteration (EPOLLOUT only after EAGAIN), graceful close with lingering, abort, and
-// deferred deletion. The protocol logic lives in a ConnectionHandler that the connection owns
+// deferred deletion. When the loop has an io_uring, the flush prepares one sendmsg entry
+// instead (submitted with every other connection's in one syscall) and the same queue logic
+// runs on its completion. The protocol logic lives in a ConnectionHandler that the connection owns
 // and that can be replaced (HTTP -> WebSocket upgrade).
 #include <sys/uio.h>
 
@@ -53,7 +55,10 @@ struct ConnectionStats {
   uint64_t read_calls = 0;
 };
 
-class Connection final : public loop::IoHandler, public loop::Flushable, public loop::Deletable {
+class Connection final : public loop::IoHandler,
+                         public loop::Flushable,
+                         public loop::Deletable,
+                         public loop::UringCompletion {
  public:
   /// Takes ownership of the connected non-blocking `fd`. Call start() to begin reading.
   Connection(loop::Loop& loop, int fd, const Address& peer, size_t max_input);
@@ -116,6 +121,8 @@ class Connection final : public loop::IoHandler, public loop::Flushable, public 
   bool closed() const { return state_ == State::closed; }
 
   const ConnectionStats& stats() const { return stats_; }
+  /// A send entry is submitted (io_uring) and its completion has not been handled yet.
+  bool write_in_flight() const { return inflight_ != nullptr; }
 
   // Intrusive links for ConnectionSet.
   Connection* set_prev_ = nullptr;
@@ -129,11 +136,24 @@ class Connection final : public loop::IoHandler, public loop::Flushable, public 
     uint32_t off;
     uint32_t len;
   };
+  struct InFlight;  // the iovecs (and, after a drop, the buffers) of a submitted send
+  struct InFlightDeleter {
+    void operator()(InFlight* f) const;
+  };
 
   void on_io(uint32_t events) override;
   /// After queueing: asks for a flush this iteration (or retries a blocked one past the limit).
   void after_queue();
   void flush() override;
+  void flush_writev();
+  void flush_uring();
+  void on_uring_complete(int res) override;
+  /// The kernel accepted `n` bytes: drop them from the front of the queue.
+  void advance(size_t n);
+  /// The kernel could take no more (EAGAIN): arm EPOLLOUT, give the slow-consumer verdict.
+  void on_blocked();
+  /// The queue is empty: disarm EPOLLOUT, finish a graceful close, notify the handler.
+  void on_written_all();
   void handle_readable();
   void handle_writable();
   void update_interest();
@@ -158,6 +178,7 @@ class Connection final : public loop::IoHandler, public loop::Flushable, public 
   size_t output_limit_ = 0;
   bool drain_wanted_ = false;                  // notify_when_drained() was called
   std::unique_ptr<loop::Timer> linger_timer_;  // only while lingering (saves 80 B when idle)
+  std::unique_ptr<InFlight, InFlightDeleter> inflight_;  // only while a send is submitted
   ConnectionStats stats_;
 };
 
