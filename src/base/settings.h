@@ -38,6 +38,7 @@ struct Settings {
   std::string api_key;                       // "" : HTTP API open (default listen is loopback only)
   std::vector<std::string> allowed_origins;  // WebSocket Origin allow-list; empty: any
   uint32_t drain_ms = 2000;                  // SIGTERM: reconnect closes spread over this window
+  bool io_uring = false;  // flush output through one io_uring per loop (read at start only)
 
   // [http]
   size_t max_request_line = limits::kMaxRequestLine;
@@ -58,6 +59,7 @@ struct Settings {
   size_t ws_max_message = limits::kMaxWsMessage;
   uint32_t ws_ping_interval_ms = limits::kWsPingIntervalMs;
   uint32_t ws_pong_timeout_ms = limits::kWsPongTimeoutMs;
+  bool ws_compression = true;  // permessage-deflate (RFC 7692) is negotiated when offered
 
   // [sse] / [poll]
   uint32_t sse_heartbeat_ms = limits::kSseHeartbeatMs;

@@ -68,6 +68,9 @@ const KeyDef<Settings> kKeys[] = {
    .description = "WebSocket Origin allow-list; empty = any origin"},
   {.name = "server.drain_ms", .field = &Settings::drain_ms, .min = 0, .max = 600'000,
    .description = "on SIGTERM, reconnect closes are spread over this window"},
+  {.name = "server.io_uring", .field = &Settings::io_uring,
+   .description = "flush output through one io_uring per loop (one syscall for many sends); "
+                  "falls back to writev if unavailable; read at start only"},
 
   {.name = "http.max_request_line", .field = &Settings::max_request_line, .min = 16, .max = kMiB,
    .description = "longest request line; longer gets 414"},
@@ -102,6 +105,8 @@ const KeyDef<Settings> kKeys[] = {
    .max = kDayMs, .description = "server ping period"},
   {.name = "websocket.pong_timeout_ms", .field = &Settings::ws_pong_timeout_ms, .min = 100,
    .max = kDayMs, .description = "no pong within this after a ping gets close 4010"},
+  {.name = "websocket.compression", .field = &Settings::ws_compression,
+   .description = "negotiate permessage-deflate (RFC 7692) with clients that offer it"},
 
   {.name = "sse.heartbeat_ms", .field = &Settings::sse_heartbeat_ms, .min = 100, .max = kDayMs,
    .description = "a comment line is sent after this much silence"},

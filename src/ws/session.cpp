@@ -5,6 +5,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ws/extension.h"
 #include "ws/handshake.h"
 #include "ws/session_base.h"
 #include "ws/session_herald.h"
@@ -85,7 +86,16 @@ void handle_upgrade(http::HttpSession& session, http::Request& req, Endpoint end
     std::string_view list = protocols;
     supported.push_back(trim(list.substr(0, list.find(','))));
   }
-  HandshakeResult hs = accept_upgrade(up, supported);
+  // permessage-deflate (RFC 7692): a malformed header fails the handshake, but only once the
+  // request is otherwise a valid upgrade (its own errors, 405/426, say more).
+  NegotiationResult ext;
+  if (s.ws_compression)
+    ext = negotiate_permessage_deflate(joined_header(req, "sec-websocket-extensions"));
+  HandshakeResult hs = accept_upgrade(up, supported, ext.response_header);
+  if (hs.ok() && ext.outcome == NegotiationResult::malformed) {
+    hs.status = 400;
+    hs.error = ext.error;
+  }
   if (!hs.ok()) {
     session.close_after_response();
     std::string body(hs.error.empty() ? "bad upgrade request" : hs.error);
@@ -107,9 +117,9 @@ void handle_upgrade(http::HttpSession& session, http::Request& req, Endpoint end
   net::Connection& conn = session.connection();
   conn.send(hs.response);
   if (endpoint == Endpoint::herald_v1)
-    session.take_over(std::make_unique<HeraldSession>(ctx, conn));
+    session.take_over(std::make_unique<HeraldSession>(ctx, conn, ext.params));
   else
-    session.take_over(std::make_unique<EchoSession>(ctx, conn));
+    session.take_over(std::make_unique<EchoSession>(ctx, conn, ext.params));
 }
 
 bool drain(net::Connection& conn) {

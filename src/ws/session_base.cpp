@@ -7,9 +7,19 @@
 
 namespace herald::ws {
 
-base::SharedBuffer make_frame(Opcode op, std::string_view payload) {
+namespace {
+
+// Compressed output of the message being sent; one per loop thread, reused.
+std::string& compress_scratch() {
+  thread_local std::string scratch;
+  return scratch;
+}
+
+}  // namespace
+
+base::SharedBuffer make_frame(Opcode op, std::string_view payload, bool rsv1) {
   char header[kMaxFrameHeader];
-  size_t hlen = frame_header(op, payload.size(), true, header);
+  size_t hlen = frame_header(op, payload.size(), true, header, rsv1);
   char* out = nullptr;
   base::SharedBuffer buf = base::SharedBuffer::allocate(hlen + payload.size(), &out);
   std::memcpy(out, header, hlen);
@@ -17,9 +27,24 @@ base::SharedBuffer make_frame(Opcode op, std::string_view payload) {
   return buf;
 }
 
+base::SharedBuffer make_data_frame(Opcode op, std::string_view payload,
+                                   const DeflateParams& deflate) {
+  std::string& z = compress_scratch();
+  if (deflate.enabled && compress_message(payload, deflate.server_max_window_bits, z))
+    return make_frame(op, z, true);
+  return make_frame(op, payload);
+}
+
 WsSessionBase::WsSessionBase(http::LoopContext& ctx, net::Connection& conn,
-                             base::Transport transport, WsLimits limits)
-    : ctx_(ctx), conn_(conn), reader_(limits), transport_(transport) {
+                             base::Transport transport, WsLimits limits, DeflateParams deflate)
+    : ctx_(ctx),
+      conn_(conn),
+      reader_([&] {
+        limits.allow_rsv1 = deflate.enabled;
+        return limits;
+      }()),
+      transport_(transport),
+      deflate_(deflate) {
   ++ctx_.metrics->connections_open[static_cast<int>(transport_)];
   counted_ = true;
   last_rx_ms_ = ctx_.loop->now_ms();
@@ -62,16 +87,57 @@ void WsSessionBase::on_timer() {
 
 void WsSessionBase::send_frame(Opcode op, std::string_view payload) {
   if (closing_) return;
+  bool rsv1 = false;
+  std::string& z = compress_scratch();
+  if (deflate_.enabled && !is_control(op) &&
+      compress_message(payload, deflate_.server_max_window_bits, z)) {
+    payload = z;
+    rsv1 = true;
+  }
   char header[kMaxFrameHeader];
-  size_t hlen = frame_header(op, payload.size(), true, header);
+  size_t hlen = frame_header(op, payload.size(), true, header, rsv1);
   if (payload.size() <= 1024) {
     // Small frames (replies, control frames): one copy into the connection's queue.
     std::string frame(header, hlen);
     frame.append(payload);
     conn_.send(frame);
   } else {
-    conn_.send(make_frame(op, payload));
+    conn_.send(make_frame(op, payload, rsv1));
   }
+}
+
+// Why the close codes: RFC 7692 names none for a message that does not inflate; its data is
+// not what the message type (a compressed message) says it is, which is 1007 in RFC 6455
+// §7.4.1 (Node's ws answers the same). Past the limit is 1009, as for an uncompressed message.
+bool WsSessionBase::inflate_message(WsEvent& e) {
+  Inflater* inflater = nullptr;
+  if (deflate_.client_no_context_takeover) {
+    inflater = &loop_inflater();
+  } else {
+    if (!inflater_) inflater_ = std::make_unique<Inflater>(deflate_.client_max_window_bits, false);
+    inflater = inflater_.get();
+  }
+  std::string out;
+  switch (inflater->inflate(e.payload, ctx_.settings->ws_max_message, out)) {
+    case InflateStatus::ok:
+      break;
+    case InflateStatus::too_big:
+      ++ctx_.metrics->ws_closes_protocol;
+      close_with(close_code::kTooBig, "message too big");
+      return false;
+    case InflateStatus::bad_data:
+      ++ctx_.metrics->ws_closes_protocol;
+      close_with(close_code::kInvalidPayload, "invalid compressed data");
+      return false;
+  }
+  if (e.kind == WsEvent::text && !is_valid_utf8(out)) {
+    ++ctx_.metrics->ws_closes_protocol;
+    close_with(close_code::kInvalidPayload, "invalid UTF-8 in text message");
+    return false;
+  }
+  e.payload = std::move(out);
+  e.compressed = false;
+  return true;
 }
 
 void WsSessionBase::close_with(uint16_t code, std::string_view reason) {
@@ -102,6 +168,7 @@ void WsSessionBase::on_data(net::Connection& conn) {
     switch (e.kind) {
       case WsEvent::text:
       case WsEvent::binary:
+        if (e.compressed && !inflate_message(e)) break;
         ++ctx_.metrics->messages_in;
         on_message(e);
         break;

@@ -4,6 +4,7 @@
 // errors closed with their code, keepalive pings with a pong deadline, and a bounded closing
 // handshake. Subclasses only see complete data messages (on_message).
 #include <cstdint>
+#include <memory>
 #include <string_view>
 #include <vector>
 
@@ -12,6 +13,8 @@
 #include "http/context.h"
 #include "loop/timer.h"
 #include "net/connection.h"
+#include "ws/deflate.h"
+#include "ws/extension.h"
 #include "ws/message.h"
 
 namespace herald::ws {
@@ -32,8 +35,10 @@ class WsSessionBase : public net::ConnectionHandler {
  public:
   /// Counts the connection in `connections_open[transport]`, sets the connection's output limit
   /// (settings.max_output_bytes, see net::Connection::set_output_limit) and arms the keepalive.
+  /// `deflate` is what the handshake agreed for permessage-deflate (RSV1 is then accepted on
+  /// the first frame of a message, which is inflated before on_message).
   WsSessionBase(http::LoopContext& ctx, net::Connection& conn, base::Transport transport,
-                WsLimits limits);
+                WsLimits limits, DeflateParams deflate = {});
   ~WsSessionBase() override;
 
   /// Sends a close frame with `code` and `reason`, then closes the connection gracefully (reset
@@ -60,8 +65,11 @@ class WsSessionBase : public net::ConnectionHandler {
   /// The connection closed; the subclass drops every reference the hub holds to it.
   virtual void on_closed() {}
 
-  /// Queues one unfragmented frame (payload copied).
+  /// Queues one unfragmented frame (payload copied). A data frame is compressed (RSV1) when
+  /// permessage-deflate was agreed and compress_message() finds it worth it.
   void send_frame(Opcode op, std::string_view payload);
+  /// What the handshake agreed for permessage-deflate.
+  const DeflateParams& deflate_params() const { return deflate_; }
 
   http::LoopContext& ctx_;
   net::Connection& conn_;
@@ -69,17 +77,30 @@ class WsSessionBase : public net::ConnectionHandler {
  private:
   void on_timer();
   void arm_keepalive();
+  /// Replaces a compressed message's payload by its inflated form; false when the connection
+  /// was failed instead (1009 past ws_max_message, 1007 bad DEFLATE data or bad UTF-8).
+  bool inflate_message(WsEvent& e);
 
   WsReader reader_;
+  // Made on the first compressed message of a client that keeps its compression context; a
+  // connection that never sends compressed data pays only the pointer.
+  std::unique_ptr<Inflater> inflater_;
   loop::Timer timer_;  // keepalive / pong deadline, then the close deadline
   uint64_t last_rx_ms_ = 0;
   base::Transport transport_;
+  DeflateParams deflate_;
   bool awaiting_pong_ = false;
   bool closing_ = false;
   bool counted_ = false;
 };
 
-/// Builds an unfragmented server frame (header + payload) in one shared buffer.
-base::SharedBuffer make_frame(Opcode op, std::string_view payload);
+/// Builds an unfragmented server frame (header + payload) in one shared buffer; `rsv1` marks a
+/// payload that is already compressed (permessage-deflate).
+base::SharedBuffer make_frame(Opcode op, std::string_view payload, bool rsv1 = false);
+
+/// A data frame for a client that agreed `deflate`: compressed (RSV1) when compress_message()
+/// finds it worth it, else plain.
+base::SharedBuffer make_data_frame(Opcode op, std::string_view payload,
+                                   const DeflateParams& deflate);
 
 }  // namespace herald::ws

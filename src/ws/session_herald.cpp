@@ -43,17 +43,29 @@ std::string next_client_id(int loop_index) {
 
 }  // namespace
 
-base::SharedBuffer make_push_frame(const hub::Publication& pub) {
+namespace {
+
+std::string& push_json(const hub::Publication& pub) {
   thread_local std::string scratch;
   scratch.clear();
   proto::encode_push(scratch, pub.channel, pub.offset, pub.data.view());
-  return make_frame(Opcode::text, scratch);
+  return scratch;
+}
+
+}  // namespace
+
+base::SharedBuffer make_push_frame(const hub::Publication& pub) {
+  return make_frame(Opcode::text, push_json(pub));
+}
+
+base::SharedBuffer make_push_frame(const hub::Publication& pub, const DeflateParams& deflate) {
+  return make_data_frame(Opcode::text, push_json(pub), deflate);
 }
 
 // ---- HeraldSession ---------------------------------------------------------------------------
 
-HeraldSession::HeraldSession(http::LoopContext& ctx, net::Connection& conn)
-    : WsSessionBase(ctx, conn, base::Transport::ws, limits_of(*ctx.settings)) {}
+HeraldSession::HeraldSession(http::LoopContext& ctx, net::Connection& conn, DeflateParams deflate)
+    : WsSessionBase(ctx, conn, base::Transport::ws, limits_of(*ctx.settings), deflate) {}
 
 HeraldSession::~HeraldSession() {
   // on_close normally did this already; a session destroyed without a close (server teardown)
@@ -309,10 +321,31 @@ void HeraldSession::op_presence(const proto::Command& cmd) {
 
 void HeraldSession::deliver(const hub::Delivery& d) {
   if (closing()) return;
-  // Encode once per loop: the first subscriber builds the frame, the others share it.
+  const DeflateParams& z = deflate_params();
+  if (z.enabled && z.server_max_window_bits < 15 && z.server_max_window_bits >= 9) {
+    // A smaller window than the shared frame's: compressed for this client alone (rare:
+    // browsers and the common libraries never ask for server_max_window_bits).
+    push(d, own_push_frame(d.pub()));
+    return;
+  }
+  // Encode once per loop: the first subscriber builds the frame, the others share it. Every
+  // client that agreed compression with a 15-bit window reads the same compressed frame,
+  // since the server never keeps context between messages.
+  if (z.enabled && z.server_max_window_bits == 15) {
+    auto build = [](const hub::Publication& pub) {
+      DeflateParams shared;
+      shared.enabled = true;
+      return make_push_frame(pub, shared);
+    };
+    push(d, d.form(hub::WireForm::ws_frame_deflate, build));
+    return;
+  }
   auto build = [](const hub::Publication& pub) { return make_push_frame(pub); };
-  const base::SharedBuffer& frame = d.form(hub::WireForm::ws_frame, build);
-  push(d, frame);
+  push(d, d.form(hub::WireForm::ws_frame, build));
+}
+
+base::SharedBuffer HeraldSession::own_push_frame(const hub::Publication& pub) const {
+  return make_push_frame(pub, deflate_params());
 }
 
 void HeraldSession::push(const hub::Delivery& d, const base::SharedBuffer& frame) {
@@ -343,7 +376,7 @@ void HeraldSession::pump() {
     Queued q = std::move(backlog_.front());
     backlog_.pop_front();
     if (q.frame.empty()) {
-      conn_.send(make_push_frame(*q.pub));
+      conn_.send(own_push_frame(*q.pub));
     } else {
       backlog_live_bytes_ -= q.frame.size();
       conn_.send(q.frame);
@@ -370,8 +403,8 @@ void HeraldSession::on_slow_consumer() {
 
 // ---- EchoSession -----------------------------------------------------------------------------
 
-EchoSession::EchoSession(http::LoopContext& ctx, net::Connection& conn)
-    : WsSessionBase(ctx, conn, base::Transport::echo, limits_of(*ctx.settings)) {}
+EchoSession::EchoSession(http::LoopContext& ctx, net::Connection& conn, DeflateParams deflate)
+    : WsSessionBase(ctx, conn, base::Transport::echo, limits_of(*ctx.settings), deflate) {}
 
 void EchoSession::on_message(WsEvent& e) {
   // An echo client that never reads is judged by the connection's output limit (base class);

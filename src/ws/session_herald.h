@@ -37,7 +37,7 @@ namespace herald::ws {
 
 class HeraldSession final : public WsSessionBase, public hub::Subscriber {
  public:
-  HeraldSession(http::LoopContext& ctx, net::Connection& conn);
+  HeraldSession(http::LoopContext& ctx, net::Connection& conn, DeflateParams deflate = {});
   ~HeraldSession() override;
 
   // hub::Subscriber
@@ -78,6 +78,9 @@ class HeraldSession final : public WsSessionBase, public hub::Subscriber {
     hub::PubPtr pub;
     base::SharedBuffer frame;
   };
+  /// The frame of `pub` for this connection (compressed when agreed and worth it), built for
+  /// this connection alone: replays, and clients with a server window under 15 bits.
+  base::SharedBuffer own_push_frame(const hub::Publication& pub) const;
   /// Sends one live push, or queues it behind the backlog; evicts at the hard cap.
   void push(const hub::Delivery& d, const base::SharedBuffer& frame);
   /// Writes backlog until about half the output limit is queued; on_drained goes on.
@@ -101,7 +104,7 @@ class HeraldSession final : public WsSessionBase, public hub::Subscriber {
 
 class EchoSession final : public WsSessionBase {
  public:
-  EchoSession(http::LoopContext& ctx, net::Connection& conn);
+  EchoSession(http::LoopContext& ctx, net::Connection& conn, DeflateParams deflate = {});
 
  protected:
   void on_message(WsEvent& e) override;
@@ -109,5 +112,11 @@ class EchoSession final : public WsSessionBase {
 
 /// The frame of a publication's push `{"channel":"c","offset":N,"data":...}` (WireForm::ws_frame).
 base::SharedBuffer make_push_frame(const hub::Publication& pub);
+
+/// The same push for a client that agreed permessage-deflate with `deflate` (always without
+/// server context takeover): compressed with RSV1 when at least kMinCompressSize bytes and
+/// smaller once compressed, else the plain frame. With a 15-bit server window this is
+/// WireForm::ws_frame_deflate, built once per loop and shared by every such subscriber.
+base::SharedBuffer make_push_frame(const hub::Publication& pub, const DeflateParams& deflate);
 
 }  // namespace herald::ws
