@@ -85,6 +85,7 @@ bool Loop::enable_io_uring(unsigned entries) {
   }
   ring_handler_ = std::make_unique<RingHandler>(this);
   add(uring_->fd(), EPOLLIN, ring_handler_.get());
+  HLOG_INFO("loop %d: flushing output through io_uring", index_);
   return true;
 }
 

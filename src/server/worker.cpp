@@ -27,6 +27,8 @@ Worker::Worker(size_t index, Server& server, const base::Settings* settings)
   ctx_.connections = &connections_;
   connections_.on_erase = [this](net::Connection& c) { server_.release(c.peer()); };
   drained_.on_erase = connections_.on_erase;
+  // Read once: a reload cannot swap how a running loop writes.
+  if (settings->io_uring) loop_.enable_io_uring();
 }
 
 Worker::~Worker() {
