@@ -285,3 +285,26 @@ def test_rsv1_on_control_frame_closes_1002(srv):
     c.send(9, b"ping", rsv1=True)
     c.expect_close(1002)
     c.close()
+
+
+# ---- Node ws --------------------------------------------------------------------------------------
+
+def test_node_ws_with_per_message_deflate():
+    import subprocess
+    from harness import ROOT
+    js = os.path.join(ROOT, "tests", "e2e", "js")
+    if not os.path.isdir(os.path.join(js, "node_modules", "ws")):
+        pytest.fail("npm ws missing: run scripts/install-deps (npm install in tests/e2e/js)")
+    with herald_server("--debug-echo") as s:
+        p = subprocess.run(["node", os.path.join(js, "ws_deflate_client.js"),
+                            f"ws://127.0.0.1:{s.port}"], capture_output=True, text=True, timeout=40)
+    assert p.returncode == 0, (p.stdout, p.stderr)
+    lines = [json.loads(l) for l in p.stdout.splitlines() if l.strip()]
+    opens = [l for l in lines if l["type"] == "open"]
+    # ws reports the names of the accepted extensions; it accepted our answer's parameters.
+    assert [o["extensions"] for o in opens] == ["permessage-deflate"] * 2
+    assert [(l["offset"], l["ok"], l["bytes"]) for l in lines if l["type"] == "push"] == \
+        [(1, True, 100), (2, True, 20000), (3, True, 500000)]
+    assert [(l["ok"], l["bytes"]) for l in lines if l["type"] == "echo"] == \
+        [(True, 300000), (True, 100000)]
+    assert lines[-1] == {"type": "done"}
