@@ -139,3 +139,17 @@ def test_bad_options_and_unreachable_server_exit_2():
     rc, _, _ = run_bench(["--url", f"http://127.0.0.1:{free_port()}", "--messages", "5",
                           "--subscribers", "2", "--connect-timeout", "1", "-q"])
     assert rc == 2
+
+
+def test_paced_runs_that_fall_behind_the_pace_end_cleanly():
+    # A server slower than --rate leaves publishes in flight when publishing ends; the last
+    # reply then stopped the pacer while its timer event was still pending in the same loop
+    # iteration (a use-after-free: the bench segfaulted in paced runs near saturation).
+    with herald_server() as srv:
+        for transport in ("ws", "sse", "longpoll", "ws", "ws"):
+            p = subprocess.run([bench_bin(), "bench", "--url", f"http://127.0.0.1:{srv.port}",
+                                "--transport", transport, "--subscribers", "20", "--rate",
+                                "100000", "--duration", "1", "--drain", "10", "--threads", "1",
+                                "-q"], capture_output=True, text=True, timeout=120)
+            assert p.returncode == 0, f"{transport}: rc {p.returncode}\n{p.stdout}{p.stderr}"
+            assert "Sanitizer" not in p.stderr

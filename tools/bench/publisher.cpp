@@ -45,14 +45,20 @@ class PubState::Pacer final : public loop::IoHandler {
     start_ns_ = base::monotonic_ns();
     timerfd_settime(fd_, 0, &its, nullptr);
     pub_.w_.loop().add(fd_, EPOLLIN, this);
-    pub_.pump(1);  // the first publish goes at once
-    sent_ = 1;
+    sent_ = 1;  // the first publish goes at once (PubState::start sends it)
   }
-  ~Pacer() {
+  ~Pacer() { stop(); }
+  /// Stops ticking for good. The Pacer itself must outlive the loop iteration: its timerfd
+  /// may already sit in this iteration's ready list (the loop keeps a handler pointer per
+  /// event), so a stopped Pacer stays allocated and ignores that late event.
+  void stop() {
+    if (fd_ < 0) return;
     pub_.w_.loop().remove(fd_);
     ::close(fd_);
+    fd_ = -1;
   }
   void on_io(uint32_t) override {
+    if (fd_ < 0) return;
     uint64_t expirations;
     if (::read(fd_, &expirations, sizeof expirations) < 0) return;
     // Due by the clock, not by ticks counted: a late wake-up catches up instead of drifting.
@@ -61,7 +67,7 @@ class PubState::Pacer final : public loop::IoHandler {
     if (due > sent_) {
       uint64_t n = due - sent_;
       sent_ = due;
-      pub_.pump(n);
+      pub_.pump(n);  // may stop this Pacer (the last publish): touch nothing after it
     }
   }
 
@@ -103,6 +109,7 @@ void PubState::start() {
   const BenchOptions& o = *w_.shared().opts;
   if (o.rate > 0) {
     pacer_ = std::make_unique<Pacer>(*this, o.rate / double(o.publishers));
+    pump(1);
   } else {
     pump(uint64_t(kMaxPipeline));
   }
@@ -233,12 +240,15 @@ void PubState::finish() {
   if (done_) return;
   done_ = true;
   publishing_ = false;
-  pacer_.reset();
+  // Stopped, not freed: finish() runs from a connection's or the Pacer's own callback, and
+  // the Pacer's timerfd event may still be pending in this loop iteration (freeing it here
+  // was a use-after-free that crashed paced runs whose server lagged behind the pace).
+  if (pacer_) pacer_->stop();
   w_.shared().pubs_done.fetch_add(1);
 }
 
 void PubState::shutdown() {
-  pacer_.reset();
+  if (pacer_) pacer_->stop();
   done_ = true;
   if (conn_) conn_->close();  // conn_ is cleared by on_closed
 }
