@@ -9,7 +9,10 @@ frame, valid or not (sendFrame with arbitrary opcode, RSV bits, FIN, chopped wri
 bytes (sendData). The case table follows the families of the Autobahn TestSuite:
  1 framing, 2 ping/pong, 3 reserved bits, 4 opcodes, 5 fragmentation, 6 UTF-8 (with fail-fast
  inside a fragment and inside a frame), 7 close handling and codes, 9 limits (the large ones
- behind --slow), 10 auto-fragmentation, plus a few masking cases (12 here, not Autobahn's 12).
+ behind --slow), 10 auto-fragmentation, plus a few masking cases (12 here, not Autobahn's 12),
+and permessage-deflate (RFC 7692) cases in the spirit of Autobahn's 12 and 13, named pmd.12.*
+(compressed echo of many sizes) and pmd.13.* (each offer variant: window bits, context
+takeover); these connect with a PerMessageDeflateOffer and require the extension in use.
 Each case states what RFC 6455 requires: the echoed messages (payload and type), the close
 code the server must send, or that nothing comes back. Prints one line per case and
 "N passed, M failed"; exits 1 on any failure.
@@ -23,6 +26,7 @@ import time
 import traceback
 
 from autobahn.asyncio.websocket import WebSocketClientFactory, WebSocketClientProtocol
+from autobahn.websocket.compress import PerMessageDeflateOffer, PerMessageDeflateResponseAccept
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
@@ -152,7 +156,8 @@ def masked_frame(opcode, payload, fin=True, rsv=0, mask=b"\x37\xfa\x21\x3d", len
     return head + mask + body
 
 
-async def connect(url):
+async def connect(url, offers=None):
+    """`offers`: a list of PerMessageDeflateOffer to send; the extension must then be in use."""
     from urllib.parse import urlparse
     u = urlparse(url)
     factory = WebSocketClientFactory(url)
@@ -160,12 +165,19 @@ async def connect(url):
     # No client-side limits or auto-fragmentation beyond what a case asks for; close quickly.
     factory.setProtocolOptions(closeHandshakeTimeout=2, openHandshakeTimeout=5,
                                maxMessagePayloadSize=0, maxFramePayloadSize=0, failByDrop=False)
+    if offers:
+        factory.setProtocolOptions(perMessageCompressionOffers=offers,
+                                   perMessageCompressionAccept=PerMessageDeflateResponseAccept)
     loop = asyncio.get_running_loop()
     _, proto = await loop.create_connection(factory, u.hostname, u.port)
     c = Conn(proto)
     ev = await c.next(5)
     if ev[0] != "open":
         raise CaseFailed(f"handshake failed: {describe(ev)}")
+    if offers:
+        in_use = [e.EXTENSION_NAME for e in (proto.websocket_extensions_in_use or [])]
+        if in_use != ["permessage-deflate"]:
+            raise CaseFailed(f"permessage-deflate was offered but not agreed (in use: {in_use})")
     return c
 
 
@@ -287,6 +299,12 @@ fail_case("3.4", "RSV1+2+3 written byte by byte", [F(TEXT, b"Hello", rsv=7, chop
 fail_case("3.5", "RSV1+RSV3 on a binary frame", [F(BINARY, b"\x00\xff", rsv=5)], {1002})
 fail_case("3.6", "RSV2+RSV3 on a ping", [F(PING, b"Hello", rsv=6)], {1002})
 fail_case("3.7", "RSV on a close frame", [F(CLOSE, struct.pack("!H", 1000), rsv=7)], {1002})
+# autobahn's `rsv` argument is the 3-bit field RSV1..RSV3 read as a number (RSV1 = 4, RSV3 = 1),
+# as in Autobahn's own case names; 3.8 is the compressed bit itself, refused without the
+# extension (the pmd cases below accept it once negotiated).
+RSV1 = 4
+fail_case("3.8", "RSV1 (the compressed bit) on a text frame, no extension agreed",
+          [F(TEXT, b"Hello", rsv=RSV1)], {1002})
 
 # 4 opcodes
 for i, op in enumerate([3, 4, 5, 6, 7], 1):
@@ -620,6 +638,111 @@ async def _(c):
     await c.finish()
 
 
+# pmd: permessage-deflate (RFC 7692), in the spirit of Autobahn's families 12 and 13. autobahn's
+# client compresses every message it sends and inflates what comes back, with the parameters
+# the server answered; an echo that survives both ways, for every size and every offer, is the
+# check.
+def pmd_payload(kind, n, seed):
+    import random
+    rnd = random.Random(seed)
+    if kind == "random":  # incompressible: the server must send it plain or still correct
+        return bytes(rnd.getrandbits(8) for _ in range(n))
+    words = [b"alpha", b"beta", b"gamma", b"delta", b"herald", b"channel", b"offset", b"\xce\xba"]
+    out = bytearray()
+    while len(out) < n:
+        out += rnd.choice(words) + b" "
+    out = bytes(out[:n])
+    if kind == "text":  # keep it valid UTF-8 (the 2-byte letter may be cut at the end)
+        out = out.decode("utf-8", "ignore").encode()
+        out += b" " * (n - len(out))
+    return out
+
+
+def pmd_case(cid, desc, offers, sizes, kind, count, slow=False):
+    async def run(c):
+        binary = kind != "text"
+        msgs = [(pmd_payload(kind, n, i * 7919 + n), binary) for n in sizes for i in range(count)]
+        for m, b in msgs:
+            c.message(m, b)
+        await c.expect_messages(msgs, timeout=60 if slow else 15)
+        await c.finish()
+    run.offers = offers
+    CASES.append((cid, desc, run, slow))
+
+
+SIZES_12 = [16, 64, 256, 1024, 4096, 8192, 16384, 32768, 65536, 131072]
+for fam, kind in [(1, "text"), (2, "binary"), (3, "random")]:
+    for i, n in enumerate(SIZES_12, 1):
+        count = 20 if n <= 16384 else 4
+        pmd_case(f"pmd.12.{fam}.{i}", f"compressed {kind} echo, {count} messages of {n} bytes",
+                 [PerMessageDeflateOffer()], [n], kind, count, slow=n >= 65536 and kind == "random")
+
+# 13: one offer variant per family, each with small to large messages. Offer arguments:
+# (accept_no_context_takeover -> client_no_context_takeover offered, accept_max_window_bits
+# -> client_max_window_bits offered bare, request_no_context_takeover, request_max_window_bits
+# -> server_max_window_bits=N).
+OFFERS_13 = [
+    ("bare offer (client keeps its context)", [PerMessageDeflateOffer(False, False)]),
+    ("client_no_context_takeover + client_max_window_bits", [PerMessageDeflateOffer()]),
+    ("server_no_context_takeover requested", [PerMessageDeflateOffer(False, True, True, 0)]),
+    ("server_max_window_bits=9", [PerMessageDeflateOffer(False, True, False, 9)]),
+    ("server_max_window_bits=12, client_no_context_takeover",
+     [PerMessageDeflateOffer(True, True, True, 12)]),
+    ("server_max_window_bits=15", [PerMessageDeflateOffer(False, False, False, 15)]),
+    ("two offers: window 10 then bare", [PerMessageDeflateOffer(False, False, False, 10),
+                                         PerMessageDeflateOffer(False, False)]),
+]
+for fam, (desc, offers) in enumerate(OFFERS_13, 1):
+    for i, n in enumerate([64, 1024, 16384, 131072], 1):
+        pmd_case(f"pmd.13.{fam}.{i}", f"{desc}: text echo of 10 x {n} bytes", offers, [n], "text", 10)
+
+
+@case("pmd.13.8.1", "mixed sizes and types interleaved, context kept across all of them")
+async def _(c):
+    msgs = []
+    for i in range(60):
+        n = [10, 300, 5000, 70000][i % 4]
+        kind = ["text", "binary", "random"][i % 3]
+        msgs.append((pmd_payload(kind, n, i), kind != "text"))
+    for m, b in msgs:
+        c.message(m, b)
+    await c.expect_messages(msgs, timeout=20)
+    await c.finish()
+_.offers = [PerMessageDeflateOffer(False, True)]
+
+
+@case("pmd.13.9.1", "a compressed ping is a protocol error even with the extension")
+async def _(c):
+    c.frame(PING, b"Hello", rsv=RSV1)
+    await c.expect_close({1002})
+_.offers = [PerMessageDeflateOffer()]
+
+
+@case("pmd.13.9.2", "RSV1 on a continuation frame is a protocol error")
+async def _(c):
+    c.frame(TEXT, b"fragment1", fin=False)
+    c.frame(CONT, b"fragment2", rsv=RSV1)
+    await c.expect_close({1002})
+_.offers = [PerMessageDeflateOffer()]
+
+
+@case("pmd.13.9.3", "RSV1 text with bytes that are not DEFLATE closes 1007")
+async def _(c):
+    c.frame(TEXT, b"\xff\xff\xff\xff", rsv=RSV1)
+    await c.expect_close({1007})
+_.offers = [PerMessageDeflateOffer()]
+
+
+@case("pmd.13.9.4", "a compressed message inflating past max_message closes 1009")
+async def _(c):
+    import zlib
+    z = zlib.compressobj(9, zlib.DEFLATED, -15)
+    bomb = z.compress(b"\0" * (MAX_MESSAGE + 1)) + z.flush(zlib.Z_SYNC_FLUSH)
+    c.frame(BINARY, bomb[:-4], rsv=RSV1)
+    await c.expect_close({1009})
+_.offers = [PerMessageDeflateOffer()]
+
+
 # ---- runner ------------------------------------------------------------------------------------
 
 async def run_all(url, slow, only, verbose):
@@ -632,7 +755,7 @@ async def run_all(url, slow, only, verbose):
             continue
         t0 = time.monotonic()
         try:
-            c = await connect(url)
+            c = await connect(url, getattr(fn, "offers", None))
             try:
                 await asyncio.wait_for(fn(c), 90)
             finally:
