@@ -11,6 +11,7 @@
 
 #include "proto/channel.h"
 #include "proto/json.h"
+#include "proto/json_scan.h"
 
 namespace herald::proto {
 namespace {
@@ -351,6 +352,32 @@ bool parse_publish_body(std::string_view json, PublishBody* out, ProtoError* err
   out->channel.assign(text);
   out->data.clear();
   if (!append_minified(slots[kData].raw, &out->data)) return fail(err, ProtoErrc::malformed_json);
+  return true;
+}
+
+bool parse_publish_view(std::string_view json, PublishView* out, ProtoError* err) {
+  static constexpr std::string_view kNames[] = {"channel", "data"};
+  scan::Field fields[2];
+  std::string_view channel;
+  if (scan::scan_object(json, kNames, fields) && fields[0].seen && fields[1].seen &&
+      scan::plain_string(fields[0].raw, &channel) && valid_channel(channel)) {
+    out->channel = channel;
+    if (fields[1].compact) {
+      out->data = fields[1].raw;
+      return true;
+    }
+    thread_local std::string minified;
+    minified.clear();
+    if (append_minified(fields[1].raw, &minified)) {
+      out->data = minified;
+      return true;
+    }
+  }
+  // Not the common shape, or an error: the reference parser decides and names it.
+  thread_local PublishBody body;
+  if (!parse_publish_body(json, &body, err)) return false;
+  out->channel = body.channel;
+  out->data = body.data;
   return true;
 }
 

@@ -64,7 +64,21 @@ struct PublishBody {
 };
 
 /// Parses a publish body; both fields are required. Errors as parse_command (never with id).
+/// This is the reference parser (simdjson's DOM); parse_publish_view must agree with it.
 bool parse_publish_body(std::string_view json, PublishBody* out, ProtoError* err);
+
+/// A parsed publish body as views, for the server's hot path (no copy of the body).
+struct PublishView {
+  std::string_view channel;  // a valid channel name
+  std::string_view data;     // minified JSON text
+};
+
+/// The same answer as parse_publish_body (same acceptance, same texts, same error), without
+/// copying: the views point into `json` when the body is compact, else into a per-thread
+/// buffer that stays valid until the next call on this thread. A body of the common shape
+/// (ASCII, compact or not) is validated in one pass; anything else goes through
+/// parse_publish_body.
+bool parse_publish_view(std::string_view json, PublishView* out, ProtoError* err);
 
 inline constexpr size_t kMaxBroadcastChannels = 1000;
 

@@ -87,9 +87,9 @@ bool authorize(http::HttpSession& s, const http::Request& req) {
 }
 
 void publish(http::HttpSession& s, http::Request& req) {
-  proto::PublishBody body;
+  proto::PublishView body;
   proto::ProtoError err;
-  if (!proto::parse_publish_body(req.body, &body, &err)) return answer_proto_error(s, err);
+  if (!proto::parse_publish_view(req.body, &body, &err)) return answer_proto_error(s, err);
   ++s.context().metrics->messages_in;
   auto p = hold(s);
   s.context().hub->publish(body.channel, base::SharedBuffer::copy_of(body.data),

@@ -42,7 +42,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
     if (!minify_json(out, &check)) abort();
   }
   PublishBody body;
-  if (parse_publish_body(input, &body, &err)) check_push(body.channel, body.data);
+  ProtoError body_err;
+  bool body_ok = parse_publish_body(input, &body, &body_err);
+  if (body_ok) check_push(body.channel, body.data);
+  // The server's one-pass parser must answer exactly like the reference.
+  PublishView view;
+  ProtoError view_err;
+  bool view_ok = parse_publish_view(input, &view, &view_err);
+  if (view_ok != body_ok) abort();
+  if (view_ok && (view.channel != body.channel || view.data != body.data)) abort();
+  if (!view_ok && (view_err.reason != body_err.reason || view_err.message != body_err.message))
+    abort();
   BroadcastBody broadcast;
   if (parse_broadcast_body(input, &broadcast, &err))
     check_push(broadcast.channels[0], broadcast.data);
