@@ -117,8 +117,89 @@ def test_compare_without_url_starts_its_own_server(tmp_path):
     assert p.returncode == 0, p.stdout + p.stderr
     report = json.loads(out.read_text())
     assert report["server"].startswith("spawned:")
+    # The history size it gave its server is stated (never below the server default).
+    assert report["parameters"]["history_size"] >= 100
+    assert f"--history-size {report['parameters']['history_size']}" in report["server"]
+    assert f"history_size {report['parameters']['history_size']}" in p.stdout
     for r in report["runs"]:
         assert r["clean"] and r["server"] is not None  # its CPU and RSS were sampled
+
+
+@pytest.mark.skipif(bool(os.environ.get("HERALD_BENCH_BIN")),
+                    reason="compare spawns /proc/self/exe: needs the real herald binary")
+def test_compare_ticker_starts_its_server_with_enough_history_for_short_polls(tmp_path):
+    # ticker: 5,000/s over 5 channels = 1,000 messages per channel per 1 s poll. With the
+    # default history of 100 every short poll came back recovered:false (100% loss).
+    out = tmp_path / "ticker.json"
+    p = subprocess.run([bench_bin(), "bench", "compare", "--preset", "ticker", "--duration", "1",
+                        "--subscribers", "10", "--json", str(out), "-q"],
+                       capture_output=True, text=True, timeout=180)
+    report = json.loads(out.read_text())
+    assert report["parameters"]["history_size"] == 2000, p.stdout + p.stderr
+    poll = [r for r in report["runs"] if r["transport"] == "poll"][0]
+    assert poll["published"] > 0 and poll["missing"] == 0 and poll["unrecovered"] == 0, poll
+    assert p.returncode == 0, p.stdout + p.stderr
+
+
+def test_short_poll_loss_past_the_history_is_counted_and_explained(tmp_path):
+    # 400 messages per poll on one channel against the default history of 100: polls answer
+    # recovered:false; the client goes on from the returned cursor, and every lost message is
+    # one of those it skipped (none lost otherwise), with a note saying why.
+    out = tmp_path / "poll.json"
+    with herald_server() as srv:
+        rc, stdout, stderr = run_bench([
+            "--url", f"http://127.0.0.1:{srv.port}", "--transport", "poll", "--subscribers", "5",
+            "--rate", "400", "--duration", "3", "--poll-interval", "1", "-q",
+            "--json", str(out)])
+    assert rc == 1, stdout + stderr
+    r = json.loads(out.read_text())["runs"][0]
+    assert r["unrecovered"] > 0 and r["unrecovered_messages"] > 0, r
+    assert r["missing"] == r["unrecovered_messages"], r
+    assert r["requests"] >= 5 * 3  # the cursor advanced: polls went on, every second
+    assert "~400 messages reach a channel between two polls" in stdout
+    assert "skipped by" in stderr and "recovered:false" in stderr
+
+
+def test_a_server_that_goes_away_mid_run_ends_it_with_an_error():
+    port = free_port()
+    srv = subprocess.Popen([herald_bin(), "serve", "--listen", f"127.0.0.1:{port}"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 20
+        while subprocess.run(["curl", "-sf", f"http://127.0.0.1:{port}/health"],
+                             capture_output=True).returncode != 0:
+            assert time.time() < deadline and srv.poll() is None
+            time.sleep(0.1)
+        bench = subprocess.Popen([bench_bin(), "bench", "--url", f"http://127.0.0.1:{port}",
+                                  "--transport", "ws,sse", "--subscribers", "10", "--rate", "200",
+                                  "--duration", "60", "-q"],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(3)
+        srv.kill()
+        t0 = time.time()
+        stdout, stderr = bench.communicate(timeout=30)
+    finally:
+        srv.kill()
+        srv.wait()
+    assert time.time() - t0 < 15  # not the 60 s asked for, nor a hang
+    assert bench.returncode == 2, stdout + stderr
+    assert "went away during the ws run" in stderr, stderr
+    assert "Sanitizer" not in stderr
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2 or 1 not in os.sched_getaffinity(0),
+                    reason="needs CPU 1")
+def test_loops_are_pinned_within_the_allowed_cpus(tmp_path):
+    # Under `taskset -c 1` the one client loop must run on CPU 1, not on CPU 0 (where a
+    # benchmark pins the server).
+    out = tmp_path / "pin.json"
+    with herald_server() as srv:
+        p = subprocess.run(["taskset", "-c", "1", bench_bin(), "bench", "--url",
+                            f"http://127.0.0.1:{srv.port}", "--threads", "1", "--subscribers",
+                            "2", "--messages", "20", "--rate", "100", "-q", "--json", str(out)],
+                           capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert json.loads(out.read_text())["runs"][0]["loop_cpus"] == [1]
 
 
 def test_ws_echo_round_trips(tmp_path):

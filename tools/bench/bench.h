@@ -40,7 +40,10 @@ struct BenchOptions {
   int threads = 0;                   // client loops; 0 = one per core
   bool pin = true;                   // pin client loops to cores (sched_setaffinity)
   int server_pid = 0;                // sample this process's CPU and RSS (same machine)
-  std::string preset;                // chat | ticker | fanout (applied before explicit flags)
+  /// The server's channel history_size when known (compare sets it for the server it starts);
+  /// 0: unknown, the report assumes the server default (kDefaultHistorySize) and says so.
+  int history_size = 0;
+  std::string preset;  // chat | ticker | fanout (applied before explicit flags)
   std::string channel_prefix = "public:bench";
   std::string api_key;    // Authorization: Bearer for /api/publish
   std::string json_path;  // --json FILE
@@ -65,8 +68,19 @@ struct CompareOptions {
   std::string target = "herald";  // herald | nchan (nchan has no short poll: skipped)
   std::string server_binary = "/proc/self/exe";  // what to spawn when url is empty
   int server_threads = 0;  // --threads for the spawned server; 0 = its default
+  /// --history-size for the spawned server (or what the --url server keeps, for the report);
+  /// 0: for a spawned server, enough for short polls (history_size_for), else unknown.
+  int history_size = 0;
   bool quiet = false;
 };
+
+/// Messages one channel receives between two short polls: rate / channels x poll interval
+/// (0 when the rate is "max", unknown in advance).
+double messages_per_poll(const BenchOptions& o);
+
+/// A history size that keeps short polls of `o` recoverable: twice messages_per_poll (polls
+/// come late under load), at least the server default, at most the server's limit.
+int history_size_for(const BenchOptions& o);
 
 /// Applies a preset's workload ("chat": low rate, many idle subscribers on many channels;
 /// "ticker": high rate, few channels; "fanout": one channel, many subscribers). Returns false

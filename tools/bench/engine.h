@@ -75,6 +75,9 @@ struct Shared {
   std::atomic<int> pubs_failed{0};
   std::atomic<int> pubs_done{0};
   std::atomic<bool> stopping{false};
+  /// Connection attempts the server refused (ECONNREFUSED): once publishing began, a refusal
+  /// means the server went away, and the runner ends the run instead of draining into nothing.
+  std::atomic<uint64_t> refused{0};
   std::atomic<uint64_t> claimed{0};
   std::atomic<uint64_t> first_publish_ns{UINT64_MAX};
   std::atomic<uint64_t> last_publish_ns{0};
@@ -88,6 +91,7 @@ struct Counters {
   uint64_t disconnects = 0;
   uint64_t reconnects = 0;
   uint64_t unrecovered = 0;
+  uint64_t unrecovered_messages = 0;  // skipped by recovered:false answers (cursor jumps)
   uint64_t published = 0;
   uint64_t publish_errors = 0;
   uint64_t round_trips = 0;
@@ -147,6 +151,9 @@ class SubState {
   void send_echo(net::Connection& c);
   void send_poll();
   void schedule_reconnect(uint64_t delay_ms);
+  /// A recovered:false answer moved this subscriber from cursor `from` to `to` ("E:N"): the
+  /// messages in between are gone for it; counts them.
+  void count_skipped(std::string_view from, std::string_view to);
 
   Worker& w_;
   int index_;
@@ -162,6 +169,7 @@ class SubState {
   std::string cursor_;                // SSE last id / poll cursor
   std::string etag_, last_modified_;  // Nchan long-poll position
   uint64_t connect_start_ns_ = 0;
+  uint64_t poll_sent_ns_ = 0;  // when the current short poll was sent (polls keep a period)
   uint64_t echo_sent_ns_ = 0;
   int failures_ = 0;
   loop::Timer timer_;

@@ -223,13 +223,15 @@ void PubState::on_response(int status, std::string_view body) {
 }
 
 void PubState::on_closed(net::Connection& c, std::error_code ec) {
+  if (ec == std::errc::connection_refused) w_.shared().refused.fetch_add(1);
   if (&c != conn_) return;
   conn_ = nullptr;
   if (!open_) w_.shared().pubs_failed.fetch_add(1);
   if (done_ || w_.shared().stopping.load()) return;
   if (publishing_) {
     w_.counters().publish_errors += uint64_t(inflight_);
-    w_.counters().error("publisher connection closed: " + ec.message());
+    w_.counters().error(ec ? "publisher connection closed: " + ec.message()
+                           : std::string("publisher connection closed by the server"));
   }
   inflight_ = 0;
   exhausted_ = true;

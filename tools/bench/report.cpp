@@ -3,6 +3,7 @@
 #include <cinttypes>
 #include <fstream>
 
+#include "base/limits.h"
 #include "engine.h"
 #include "proto/json.h"
 
@@ -86,6 +87,30 @@ Costs costs_of(const TransportResult& r) {
   return c;
 }
 
+std::string history_desc(const BenchOptions& o) {
+  if (o.history_size > 0) return "history_size " + std::to_string(o.history_size);
+  return "history_size unknown (server default " +
+         std::to_string(base::limits::kDefaultHistorySize) + " assumed)";
+}
+
+std::string history_note(const BenchOptions& o) {
+  bool polls = false;
+  for (const auto& t : o.transports) polls = polls || t == "poll";
+  double per_poll = messages_per_poll(o);
+  size_t history = o.history_size > 0 ? size_t(o.history_size) : base::limits::kDefaultHistorySize;
+  if (!polls || o.target != "herald" || per_poll <= double(history)) return {};
+  char b[400];
+  std::snprintf(
+      b, sizeof b,
+      "NOTE: poll: ~%.0f messages reach a channel between two polls (%s/s over %d "
+      "channel(s) x %s s), more than the server keeps (%s): polls answer recovered:false and those "
+      "messages are lost. Raise the server's --history-size (>= %d) or shorten "
+      "--poll-interval.",
+      per_poll, format_seconds(o.rate).c_str(), o.channels, format_seconds(o.poll_interval).c_str(),
+      history_desc(o).c_str(), history_size_for(o));
+  return b;
+}
+
 void print_table(FILE* out, const RunReport& rep) {
   const BenchOptions& o = rep.options;
   bool echo = o.target == "ws-echo";
@@ -103,6 +128,9 @@ void print_table(FILE* out, const RunReport& rep) {
                             : (format_seconds(o.duration) + " s").c_str(),
                  format_seconds(o.poll_interval).c_str(), format_seconds(o.longpoll_wait).c_str(),
                  o.churn > 0 ? (", churn every " + format_seconds(o.churn) + " s").c_str() : "");
+    std::fprintf(out, "server: %s; %s\n", rep.server.c_str(), history_desc(o).c_str());
+    std::string note = history_note(o);
+    if (!note.empty()) std::fprintf(out, "%s\n", note.c_str());
   }
   std::fprintf(out, "\n%-9s %7s %9s %10s %8s %5s %5s %10s | %8s %8s %8s %8s %8s\n", "transport",
                "ready", echo ? "-" : "published", echo ? "round-trips" : "delivered", "missing",
@@ -162,6 +190,18 @@ void print_verdict(FILE* out, const RunReport& rep) {
       std::fprintf(out, "LOSS: %s lost %" PRIu64 " of %" PRIu64 " expected deliveries (%.2f%%)\n",
                    r.transport.c_str(), r.missing, r.expected,
                    100.0 * per(double(r.missing), double(r.expected)));
+      if (r.unrecovered_messages > 0) {
+        std::fprintf(out,
+                     "LOSS: %s: %" PRIu64 " of them skipped by %" PRIu64
+                     " recovered:false answers (the server's history no longer reached back "
+                     "to the subscriber's cursor; %s)\n",
+                     r.transport.c_str(), r.unrecovered_messages, r.unrecovered,
+                     history_desc(rep.options).c_str());
+        if (r.transport == "poll") {
+          std::string note = history_note(rep.options);
+          if (!note.empty()) std::fprintf(out, "%s\n", note.c_str());
+        }
+      }
     }
     if (r.duplicates > 0)
       std::fprintf(out, "DUPLICATES: %s received %" PRIu64 " messages twice\n", r.transport.c_str(),
@@ -208,6 +248,12 @@ std::string to_json(const RunReport& rep) {
   j += ',', key(j, "threads"), num(j, o.threads);
   j += ',', key(j, "pin"), j += o.pin ? "true" : "false";
   j += ',', key(j, "server_pid"), num(j, o.server_pid);
+  j += ',', key(j, "history_size");
+  if (o.history_size > 0) {
+    num(j, o.history_size);
+  } else {
+    j += "null";
+  }
   j += ',', key(j, "preset"), proto::append_json_string(j, o.preset);
   j += "},\"runs\":[";
   for (size_t i = 0; i < rep.runs.size(); ++i) {
@@ -233,6 +279,14 @@ std::string to_json(const RunReport& rep) {
     j += ',', key(j, "disconnects"), proto::append_uint(j, r.disconnects);
     j += ',', key(j, "reconnects"), proto::append_uint(j, r.reconnects);
     j += ',', key(j, "unrecovered"), proto::append_uint(j, r.unrecovered);
+    j += ',', key(j, "unrecovered_messages"), proto::append_uint(j, r.unrecovered_messages);
+    j += ',', key(j, "server_gone"), j += r.server_gone ? "true" : "false";
+    j += ',', key(j, "loop_cpus"), j += '[';
+    for (size_t k = 0; k < r.loop_cpus.size(); ++k) {
+      if (k) j += ',';
+      j += std::to_string(r.loop_cpus[k]);
+    }
+    j += ']';
     j += ',', key(j, "requests"), proto::append_uint(j, r.requests);
     j += ',', key(j, "publish_seconds"), num(j, r.publish_s);
     j += ',', key(j, "elapsed_seconds"), num(j, r.elapsed_s);

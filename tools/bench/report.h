@@ -21,6 +21,15 @@ struct Costs {
 };
 Costs costs_of(const TransportResult& r);
 
+/// "history_size 2000" when the report knows the server's history size, else "history_size
+/// unknown (server default 100 assumed)".
+std::string history_desc(const BenchOptions& o);
+
+/// Empty, or a warning that short polls of `o` will lose messages: more messages reach one
+/// channel between two polls than the server's history keeps, so a poll's cursor falls out
+/// of the history and the answer is recovered:false (the skipped messages are lost).
+std::string history_note(const BenchOptions& o);
+
 void print_table(FILE* out, const RunReport& rep);
 void print_decision_table(FILE* out, const RunReport& rep);
 /// Loud lines for every run that lost, duplicated or reordered messages.

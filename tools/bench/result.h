@@ -56,7 +56,12 @@ struct TransportResult {
   bool server_sampled = false;
   double server_cpu_s = 0;
   uint64_t server_rss_start_kb = 0, server_rss_end_kb = 0, server_hwm_kb = 0;
-  uint64_t round_trips = 0;         // ws-echo
+  uint64_t round_trips = 0;  // ws-echo
+  /// Messages skipped by recovered:false answers: the server's history no longer reached
+  /// back to the subscriber's cursor, so it jumped to the returned cursor (counted in missing).
+  uint64_t unrecovered_messages = 0;
+  bool server_gone = false;         // the server went away mid-run (connections refused)
+  std::vector<int> loop_cpus;       // CPU each client loop was pinned to (-1: not pinned)
   std::vector<std::string> errors;  // first few client errors, for the report
 
   bool clean() const {

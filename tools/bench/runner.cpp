@@ -32,6 +32,14 @@ void sleep_ms(uint64_t ms) {
   std::this_thread::sleep_for(std::chrono::milliseconds(ms));
 }
 
+// The CPUs this process may run on (taskset, cgroup cpusets), ascending.
+std::vector<int> allowed_cpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) != 0) return {};
+  return cpus_in(set);
+}
+
 // Runs fn on every worker's loop thread and waits until all have run it.
 template <typename Fn>
 void on_all(std::vector<std::unique_ptr<Worker>>& ws, Fn fn) {
@@ -128,7 +136,8 @@ TransportResult run_one(const BenchOptions& o, Transport t, Target target, const
     sh.channels.push_back(std::move(c));
   }
 
-  int ncpu = int(std::max(1u, std::thread::hardware_concurrency()));
+  std::vector<int> allowed = allowed_cpus();
+  int ncpu = std::max(1, int(allowed.size()));
   int publishers = t == Transport::echo ? 0 : o.publishers;
   int nthreads = o.threads > 0 ? o.threads : ncpu;
   nthreads = std::max(1, std::min(nthreads, o.subscribers + publishers));
@@ -147,11 +156,13 @@ TransportResult run_one(const BenchOptions& o, Transport t, Target target, const
   std::vector<std::thread> threads;
   for (auto& w : ws) {
     Worker* wp = w.get();
-    threads.emplace_back([wp, &o, ncpu] {
-      if (o.pin) {
+    int cpu = o.pin ? cpu_for_loop(allowed, wp->index()) : -1;
+    r.loop_cpus.push_back(cpu);
+    threads.emplace_back([wp, cpu] {
+      if (cpu >= 0) {
         cpu_set_t set;
         CPU_ZERO(&set);
-        CPU_SET(wp->index() % ncpu, &set);
+        CPU_SET(cpu, &set);
         sched_setaffinity(0, sizeof set, &set);
       }
       wp->loop().run();
@@ -185,6 +196,10 @@ TransportResult run_one(const BenchOptions& o, Transport t, Target target, const
   if (r.ready == 0 && o.subscribers > 0) *unreachable = true;
   if (publishers > 0 && sh.pubs_ready.load() == 0) *unreachable = true;
 
+  // Once everyone was connected, a refused connection means the server went away: the run
+  // ends now, with an error, instead of publishing and draining into nothing.
+  uint64_t refused_before = sh.refused.load();
+  auto gone = [&sh, refused_before] { return sh.refused.load() > refused_before; };
   ProcSample s0, s1;
   Snapshot b0, b1;
   uint64_t window_start = base::monotonic_ns();
@@ -199,7 +214,8 @@ TransportResult run_one(const BenchOptions& o, Transport t, Target target, const
       on_all(ws, [](Worker& w) {
         for (auto& s : w.subs()) s->start_echo();
       });
-      while (base::monotonic_ns() < sh.echo_end_ns) sleep_ms(kWaitStepMs);
+      while (base::monotonic_ns() < sh.echo_end_ns && !(r.server_gone = gone()))
+        sleep_ms(kWaitStepMs);
       sleep_ms(100);  // the last echoes in flight
     } else {
       // 2. Publish until the count or the deadline, then collect the last answers.
@@ -214,14 +230,19 @@ TransportResult run_one(const BenchOptions& o, Transport t, Target target, const
               ? std::max(60.0, 3.0 * double(o.messages) / std::max(1.0, o.rate > 0 ? o.rate : 1000))
               : o.duration + kPublishSlackSec;
       uint64_t pub_deadline = window_start + uint64_t(bound * 1e9);
-      while (sh.pubs_done.load() < publishers && base::monotonic_ns() < pub_deadline)
+      while (sh.pubs_done.load() < publishers && base::monotonic_ns() < pub_deadline &&
+             !(r.server_gone = gone()))
         sleep_ms(kWaitStepMs);
-      if (sh.pubs_done.load() < publishers) r.errors.push_back("publishers did not finish in time");
+      if (!r.server_gone && sh.pubs_done.load() < publishers)
+        r.errors.push_back("publishers did not finish in time");
       // 3. Drain: every subscriber reaches its channel's last offset, or the drain ends.
       double drain = o.drain;
       if (t == Transport::poll) drain = std::max(drain, 2 * o.poll_interval + 1);
       uint64_t drain_deadline = base::monotonic_ns() + uint64_t(drain * 1e9);
-      while (!all_caught_up(sh, ws) && base::monotonic_ns() < drain_deadline) sleep_ms(kWaitStepMs);
+      while (!r.server_gone && !all_caught_up(sh, ws) && base::monotonic_ns() < drain_deadline) {
+        sleep_ms(kWaitStepMs);
+        r.server_gone = gone();
+      }
     }
     s1 = sample_process(o.server_pid);
     b1 = snapshot(ws);
@@ -244,6 +265,7 @@ TransportResult run_one(const BenchOptions& o, Transport t, Target target, const
     r.disconnects += c.disconnects;
     r.reconnects += c.reconnects;
     r.unrecovered += c.unrecovered;
+    r.unrecovered_messages += c.unrecovered_messages;
     r.published += c.published;
     r.publish_errors += c.publish_errors;
     r.round_trips += c.round_trips;
@@ -285,6 +307,8 @@ TransportResult run_one(const BenchOptions& o, Transport t, Target target, const
     r.server_rss_end_kb = s1.rss_kb;
     r.server_hwm_kb = s1.hwm_kb;
   }
+  if (r.server_gone)
+    r.errors.insert(r.errors.begin(), "the server went away mid-run (connection refused)");
   if (r.failed > 0)
     r.errors.insert(r.errors.begin(), std::to_string(r.failed) + " subscribers never got ready");
   if (r.errors.size() > kMaxErrorsKept + 1) r.errors.resize(kMaxErrorsKept + 1);
@@ -292,6 +316,18 @@ TransportResult run_one(const BenchOptions& o, Transport t, Target target, const
 }
 
 }  // namespace
+
+std::vector<int> cpus_in(const cpu_set_t& set) {
+  std::vector<int> cpus;
+  for (int c = 0; c < CPU_SETSIZE; ++c)
+    if (CPU_ISSET(c, &set)) cpus.push_back(c);
+  return cpus;
+}
+
+int cpu_for_loop(const std::vector<int>& allowed, int loop) {
+  if (allowed.empty() || loop < 0) return -1;
+  return allowed[size_t(loop) % allowed.size()];
+}
 
 void Worker::live_bytes(uint64_t* sub_in, uint64_t* sub_out, uint64_t* pub_in, uint64_t* pub_out) {
   for (auto& s : subs_) {
@@ -370,6 +406,7 @@ RunReport run_all(const BenchOptions& o, bool* unreachable) {
   Endpoint ep = *parse_url(o.url);
   if (target == Target::ws_echo) {
     rep.runs.push_back(run_one(o, Transport::echo, target, ep, unreachable));
+    if (rep.runs.back().server_gone) *unreachable = true;
     return rep;
   }
   for (const auto& name : o.transports) {
@@ -377,7 +414,7 @@ RunReport run_all(const BenchOptions& o, bool* unreachable) {
     parse_transport(name, &t);
     bool unr = false;
     rep.runs.push_back(run_one(o, t, target, ep, &unr));
-    if (unr) {
+    if (unr || rep.runs.back().server_gone) {
       *unreachable = true;
       break;
     }

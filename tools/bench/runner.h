@@ -1,5 +1,9 @@
 #pragma once
 // Runs the phases of a bench over each requested transport and collects a RunReport.
+#include <sched.h>
+
+#include <vector>
+
 #include "result.h"
 
 namespace herald::bench {
@@ -10,6 +14,14 @@ std::string validate(const BenchOptions& o);
 /// Runs every transport of `o` one after the other. `*unreachable` is set when no client could
 /// connect at all.
 RunReport run_all(const BenchOptions& o, bool* unreachable);
+
+/// The CPUs set in `set`, ascending (the process's allowed CPUs come from sched_getaffinity).
+std::vector<int> cpus_in(const cpu_set_t& set);
+
+/// The CPU client loop `loop` is pinned to: the loop-th allowed CPU, wrapping around; -1 when
+/// `allowed` is empty. Pinning stays inside what the process was given (taskset, cgroups), so
+/// `taskset -c 1 herald bench --threads 1` runs on CPU 1, not on top of a server on CPU 0.
+int cpu_for_loop(const std::vector<int>& allowed, int loop);
 
 /// Exit code for a finished report: 0 clean, 1 something lost/duplicated/failed.
 int exit_code(const RunReport& r);

@@ -118,6 +118,7 @@ void SubState::on_failure(std::string what) {
 }
 
 void SubState::on_closed(net::Connection& c, std::error_code ec) {
+  if (ec == std::errc::connection_refused) w_.shared().refused.fetch_add(1);
   if (&c != conn_) return;  // an old connection (churn) finished closing
   conn_ = nullptr;
   if (stopped_ || w_.shared().stopping.load(std::memory_order_relaxed)) return;
@@ -182,13 +183,17 @@ void SubState::on_ws_message(std::string_view msg, uint64_t now_ns) {
   if (sh.target == Target::herald && msg.substr(0, 6) == "{\"id\":") {
     // The subscribe reply: {"id":1,"result":{"cursor":"E:N"[,"recovered":B]}} or an error.
     std::string_view cur = find_string_field_last(msg, "\"cursor\"");
+    std::string before = has_cursor_ ? epoch_ + ":" + std::to_string(offset_) : std::string();
     if (cur.empty() || !split_cursor(cur, &epoch_, &offset_)) {
       on_failure("subscribe refused: " + std::string(msg.substr(0, 200)));
       if (conn_) conn_->abort();
       return;
     }
     has_cursor_ = true;
-    if (msg.find("\"recovered\":false") != std::string_view::npos) ++k.unrecovered;
+    if (msg.find("\"recovered\":false") != std::string_view::npos) {
+      ++k.unrecovered;
+      count_skipped(before, cur);
+    }
     on_ready(now_ns);
     return;
   }
@@ -201,11 +206,13 @@ void SubState::on_ws_message(std::string_view msg, uint64_t now_ns) {
 
 void SubState::on_sse_event(std::string_view event, std::string_view data, std::string_view id,
                             uint64_t now_ns) {
-  if (!id.empty()) cursor_.assign(id);
   if (event == "recovery") {
+    // {"channel":"c","recovered":false,"cursor":"E:N"}: this stream goes on from E:N.
     ++w_.counters().unrecovered;
-    return;
+    count_skipped(cursor_, find_string_field_last(data, "\"cursor\""));
   }
+  if (!id.empty()) cursor_.assign(id);
+  if (event == "recovery") return;
   if (!event.empty() && event != "message") return;  // reconnect notices and the like
   Delivered d;
   if (extract_delivered(data, 0, &d) == std::string_view::npos) return;
@@ -254,6 +261,7 @@ void SubState::build_request(std::string& out) {
   }
   out += "\r\n";
   if (sh.transport != Transport::sse) ++w_.counters().requests;
+  if (sh.transport == Transport::poll) poll_sent_ns_ = base::monotonic_ns();
   // Nchan holds a long-poll without answering: the request sent is all the readiness there is.
   if (nchan && sh.transport == Transport::longpoll) on_ready(base::monotonic_ns());
 }
@@ -285,16 +293,37 @@ void SubState::on_poll_body(std::string_view body, const ResponseHead& head, uin
     Delivered d;
     while ((pos = extract_delivered(body, pos, &d)) != std::string_view::npos)
       on_message(d, now_ns);
+    // On recovered:false the server skipped what its history no longer holds and answered
+    // with its current cursor: go on from there (re-sending the old cursor would be refused
+    // again at every poll) and count the skipped messages, which never arrive, as lost.
     std::string_view cur = find_string_field_last(body, "\"cursor\"");
+    if (body.find("\"recovered\":false") != std::string_view::npos) {
+      ++w_.counters().unrecovered;
+      count_skipped(cursor_, cur);
+    }
     if (!cur.empty()) cursor_.assign(cur);
-    if (body.find("\"recovered\":false") != std::string_view::npos) ++w_.counters().unrecovered;
     on_ready(now_ns);
   } else {
     on_failure("poll answered " + std::to_string(head.status));
     next_ms = std::max<uint64_t>(next_ms, kReconnectDelayMs);
   }
+  // Short polls keep their period (a client's setInterval), measured from when the last poll
+  // was sent: waiting a full interval after each answer would stretch the period by the round
+  // trip, and past history_size messages per period every poll comes back recovered:false.
+  if (sh.transport == Transport::poll && head.status == 200 && poll_sent_ns_ > 0) {
+    uint64_t spent_ms = (now_ns > poll_sent_ns_ ? now_ns - poll_sent_ns_ : 0) / 1'000'000u;
+    next_ms = next_ms > spent_ms ? next_ms - spent_ms : 0;
+  }
   if (next_ms == 0) return send_poll();
   timer_.start(w_.loop().timers(), next_ms, [this] { send_poll(); });
+}
+
+void SubState::count_skipped(std::string_view from, std::string_view to) {
+  std::string e0, e1;
+  uint64_t o0 = 0, o1 = 0;
+  if (!split_cursor(from, &e0, &o0) || !split_cursor(to, &e1, &o1)) return;
+  // A new epoch means the stream itself was lost: its offsets do not continue ours.
+  if (e0 == e1 && o1 > o0) w_.counters().unrecovered_messages += o1 - o0;
 }
 
 }  // namespace herald::bench
