@@ -1,6 +1,7 @@
 #include "http/session.h"
 
 #include <string>
+#include <vector>
 
 #include "base/log.h"
 #include "proto/json.h"
@@ -11,6 +12,23 @@ namespace {
 // Wire bytes a chunked request may spend on framing beyond max_header_bytes + max_body.
 // Must stay below the slack the worker adds to the connection's input limit (4096).
 constexpr size_t kChunkFramingSlack = 2048;
+
+// The held-response table of this loop's thread: HeldRef{slot, generation} names entry
+// `slot` while its generation matches. A session takes a slot at its first hold_ref() and keeps
+// it until it closes (a keep-alive publisher reuses it for every request); closing bumps the
+// generation, so callbacks still in flight resolve to nullptr. Slots are reused.
+struct HeldSlot {
+  HttpSession* session = nullptr;
+  uint32_t generation = 0;
+};
+struct HeldTable {
+  std::vector<HeldSlot> slots;
+  std::vector<uint32_t> free;
+};
+thread_local HeldTable t_held;
+
+// The serialised response, reused across responses on this thread (send() copies it).
+thread_local std::string t_response;
 
 ParserLimits limits_of(const base::Settings& s) {
   ParserLimits l;
@@ -25,7 +43,40 @@ ParserLimits limits_of(const base::Settings& s) {
 HttpSession::HttpSession(LoopContext& ctx, RequestHandler& handler, net::Connection& conn)
     : ctx_(ctx), handler_(handler), conn_(conn), parser_(limits_of(*ctx.settings)) {}
 
-HttpSession::~HttpSession() = default;
+HttpSession::~HttpSession() {
+  release_slot();
+}
+
+void HttpSession::release_slot() {
+  if (!has_slot_) return;
+  has_slot_ = false;
+  HeldSlot& e = t_held.slots[slot_];
+  e.session = nullptr;
+  ++e.generation;
+  t_held.free.push_back(slot_);
+}
+
+HeldRef HttpSession::hold_ref() {
+  hold(nullptr);
+  if (!has_slot_) {
+    if (t_held.free.empty()) {
+      slot_ = static_cast<uint32_t>(t_held.slots.size());
+      t_held.slots.emplace_back();
+    } else {
+      slot_ = t_held.free.back();
+      t_held.free.pop_back();
+    }
+    t_held.slots[slot_].session = this;
+    has_slot_ = true;
+  }
+  return {slot_, t_held.slots[slot_].generation};
+}
+
+HttpSession* HttpSession::resolve(HeldRef ref) {
+  if (ref.slot >= t_held.slots.size()) return nullptr;
+  const HeldSlot& e = t_held.slots[ref.slot];
+  return e.generation == ref.generation ? e.session : nullptr;
+}
 
 void HttpSession::start() {
   arm_idle_timer();
@@ -140,7 +191,8 @@ void HttpSession::respond(int status, std::string_view content_type, std::string
                     : version_minor_ == 0 ? ConnectionHeader::keep_alive
                                           : ConnectionHeader::none;
   head.headers = extra;
-  std::string out;
+  std::string& out = t_response;
+  out.clear();
   append_response(out, head, body, head_request_);
   if (status >= 400) ++ctx_.metrics->http_errors;
   conn_.send(out);
@@ -188,6 +240,7 @@ void HttpSession::take_over(std::unique_ptr<net::ConnectionHandler> next) {
 
 void HttpSession::on_close(net::Connection&, std::error_code) {
   timer_.stop();
+  release_slot();
   if (holding_ && on_abort_) {
     auto fn = std::move(on_abort_);
     holding_ = false;

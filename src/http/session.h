@@ -5,6 +5,7 @@
 // connection over (WebSocket upgrade, SSE stream). Timeouts: header read (slowloris) -> 408 and
 // close; idle keep-alive -> close. Parser errors get their status (400/413/414/431/501/505) and
 // the connection is closed after the answer.
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <span>
@@ -18,6 +19,15 @@
 namespace herald::http {
 
 class HttpSession;
+
+/// The address of a held response that stays safe to keep after its session is gone:
+/// HttpSession::resolve() then answers nullptr. Eight trivially copyable bytes, so a callback
+/// that captures it fits in std::function's inline storage (no allocation per request).
+/// Resolve it only on the loop that made it.
+struct HeldRef {
+  uint32_t slot = 0;
+  uint32_t generation = 0;
+};
 
 /// Routes requests. `req` and its views are valid only during the call: copy what a held
 /// response needs.
@@ -48,6 +58,11 @@ class HttpSession final : public net::ConnectionHandler {
   /// The response comes later: reading pauses (pipelined requests wait), `on_abort` runs if the
   /// connection closes first. Call respond() exactly once afterwards.
   void hold(std::function<void()> on_abort);
+  /// The same hold without an abort callback: the answer's callback finds the session with
+  /// resolve(), which is nullptr once the connection closed.
+  HeldRef hold_ref();
+  /// The session `ref` was made by, or nullptr when it has closed since.
+  static HttpSession* resolve(HeldRef ref);
   bool holding() const { return holding_; }
   /// Hands the connection to `next` (WebSocket, SSE). Bytes after the current request are left
   /// in the input for it. This session is deleted after the iteration.
@@ -68,6 +83,8 @@ class HttpSession final : public net::ConnectionHandler {
   void fail(int status, std::string_view reason);
   void finish_response();
   void arm_idle_timer();
+  /// Makes every HeldRef of this session resolve to nullptr and frees its slot.
+  void release_slot();
 
   LoopContext& ctx_;
   RequestHandler& handler_;
@@ -85,6 +102,8 @@ class HttpSession final : public net::ConnectionHandler {
   int version_minor_ = 1;
   size_t pending_consume_ = 0;  // bytes of the current request, consumed when it is answered
   std::function<void()> on_abort_;
+  bool has_slot_ = false;  // slot_ is this session's entry in the loop's held-response table
+  uint32_t slot_ = 0;
 };
 
 }  // namespace herald::http

@@ -1,36 +1,32 @@
 #include "hub/channel.h"
 
+#include <array>
+
 #include "base/limits.h"
 
 namespace herald::hub {
 
 namespace {
 
-bool is_alnum(char c) {
+constexpr bool is_alnum(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
-bool is_channel_char(char c) {
-  switch (c) {
-    case '_':
-    case '.':
-    case ':':
-    case '@':
-    case '#':
-    case '=':
-    case '-':
-      return true;
-    default:
-      return is_alnum(c);
-  }
+// A 256-entry table: one load per byte (publish and subscribe check every name).
+constexpr std::array<bool, 256> make_channel_table() {
+  std::array<bool, 256> t{};
+  for (int c = 0; c < 256; ++c) t[size_t(c)] = is_alnum(char(c));
+  for (char c : std::string_view("_.:@#=-")) t[static_cast<unsigned char>(c)] = true;
+  return t;
 }
+constexpr std::array<bool, 256> kChannelChar = make_channel_table();
 
 }  // namespace
 
 bool valid_channel(std::string_view name) {
   if (name.empty() || name.size() > base::limits::kMaxChannelName) return false;
   for (char c : name) {
-    if (!is_channel_char(c)) return false;
+    if (!kChannelChar[static_cast<unsigned char>(c)]) return false;
   }
   return true;
 }

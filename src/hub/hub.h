@@ -51,7 +51,7 @@ struct ChannelInfo {
 
 /// Counters for /metrics. Per loop they are plain integers; `gather_counters` sums all loops.
 struct HubCounters {
-  uint64_t publications = 0;       // publishes accepted (counted on the publishing loop)
+  uint64_t publications = 0;       // publishes handed to the engine (on the publishing loop)
   uint64_t deliveries = 0;         // Subscriber::deliver calls
   uint64_t subscriptions = 0;      // current subscriptions (gauge)
   uint64_t subscribes = 0;         // subscribe requests that succeeded (total)

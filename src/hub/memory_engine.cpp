@@ -101,13 +101,28 @@ void MemoryEngine::publish(std::string_view channel, base::SharedBuffer data,
       s.history.push_back(pub);
       while (s.history.size() > s.options.history_size) s.history.pop_front();
     }
+    // This closure already runs later than publish() on the owner loop, so the owner's own
+    // sink and callback are called here instead of through one more post (an allocation and a
+    // queue round each); the order stays the same: deliveries, then `done`. A watcher's or a
+    // caller's action inside them (subscribe, unwatch, publish) only posts, so `s` stays valid.
+    size_t here = ex_.current_loop();
+    bool local_watcher = false;
     for (uint32_t w : s.watchers) {
-      ex_.post(w, [sink = sink_, pub] { sink->on_publication(pub); });
+      if (w == here) {
+        local_watcher = true;
+      } else {
+        ex_.post(w, [sink = sink_, pub] { sink->on_publication(pub); });
+      }
     }
+    if (local_watcher) sink_->on_publication(pub);
     if (done) {
-      ex_.post(from, [done = std::move(done), r = PublishResult{s.epoch, s.top}]() mutable {
+      PublishResult r{s.epoch, s.top};
+      if (from == here) {
         done(std::move(r));
-      });
+      } else {
+        ex_.post(from,
+                 [done = std::move(done), r = std::move(r)]() mutable { done(std::move(r)); });
+      }
     }
     maybe_free(sh, sh.streams.find(ch), now);
   });
