@@ -124,8 +124,11 @@ struct Offer {
 
 std::string response_value(const Offer& o) {
   std::string v(kPermessageDeflate);
-  v += "; server_no_context_takeover";
-  if (o.p.client_no_context_takeover) v += "; client_no_context_takeover";
+  // Both directions without context takeover (RFC 7692 §7.1.1.1 and §7.1.1.2 let the server
+  // ask for both even when the client did not offer them): pushes share one compressed frame
+  // per loop, and no connection keeps its own ~40 KB inflater (7 KB state + 32 KB window)
+  // for small client messages; every client frame inflates with the loop's shared stream.
+  v += "; server_no_context_takeover; client_no_context_takeover";
   if (o.seen_smwb) {
     v += "; server_max_window_bits=";
     v += std::to_string(o.p.server_max_window_bits);
@@ -195,6 +198,7 @@ NegotiationResult negotiate_permessage_deflate(std::string_view header) {
       result.outcome = NegotiationResult::accepted;
       result.params = offer.p;
       result.params.enabled = true;
+      result.params.client_no_context_takeover = true;  // always asked for: see response_value
       result.response_header = "Sec-WebSocket-Extensions: " + response_value(offer) + "\r\n";
     }
     if (!lx.at_end()) lx.advance();  // the comma

@@ -127,7 +127,7 @@ def test_websockets_negotiates_permessage_deflate(srv):
         async with websockets.connect(f"ws://{srv.host}:{srv.port}/ws",
                                       subprotocols=["herald.v1"]) as ws:
             assert ws.response_headers["Sec-WebSocket-Extensions"] == \
-                "permessage-deflate; server_no_context_takeover"
+                "permessage-deflate; server_no_context_takeover; client_no_context_takeover"
             assert [type(e) for e in ws.extensions] == [PerMessageDeflate]
             await ws.send(json.dumps({"id": 1, "op": "ping"}))
             assert json.loads(await ws.recv()) == {"id": 1, "result": {}}
@@ -232,14 +232,14 @@ def test_websockets_client_publishes_compressed(srv):
     run(go())
 
 
-def test_client_context_takeover_and_fragments(srv):
-    # One compressor for the whole connection (context takeover, as browsers do); the
-    # second message refers back to the first.
+def test_client_no_context_takeover_and_fragments(srv):
+    # The server always agrees client_no_context_takeover: the client compresses each message
+    # alone (a fresh compressor per message), and the server's shared inflater reads it.
     c = DeflateWs(srv, path="/ws/echo", protocol=None)
-    comp = zlib.compressobj(6, zlib.DEFLATED, -15)
+    assert "client_no_context_takeover" in c.headers["sec-websocket-extensions"]
     for i in range(3):
         msg = compressible(3000) + str(i)
-        c.send_compressed(1, msg.encode(), comp)
+        c.send_compressed(1, msg.encode(), zlib.compressobj(6, zlib.DEFLATED, -15))
         op, _, payload = c.message()
         assert (op, payload) == (1, msg.encode())
     # A compressed message in 3 fragments: RSV1 on the first frame only.

@@ -666,7 +666,7 @@ TEST(ConfigKeys, TableListsEveryKeyWithItsDefault) {
     EXPECT_FALSE(k->type.empty()) << name;
     EXPECT_FALSE(k->description.empty()) << name;
   }
-  EXPECT_EQ(keys.size(), 36u);
+  EXPECT_EQ(keys.size(), 38u);
   EXPECT_EQ(find("server.listen")->default_value, "\"127.0.0.1:8080\"");
   EXPECT_EQ(find("server.threads")->type, "integer 0..64");
   EXPECT_EQ(find("server.allowed_origins")->default_value, "[]");

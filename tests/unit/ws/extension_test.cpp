@@ -25,13 +25,15 @@ TEST(Extension, NoHeaderNoExtension) {
   EXPECT_EQ(answer("x-webkit-deflate-frame"), "");
 }
 
-TEST(Extension, BareOfferGetsServerNoContextTakeover) {
-  // RFC 7692 §7.1.1.1: a server may add server_no_context_takeover to any offer.
-  EXPECT_EQ(answer("permessage-deflate"), "permessage-deflate; server_no_context_takeover");
+TEST(Extension, BareOfferGetsNoContextTakeoverBothWays) {
+  // RFC 7692 §7.1.1.1/2: a server may add both no_context_takeover parameters to any offer.
+  EXPECT_EQ(answer("permessage-deflate"),
+            "permessage-deflate; server_no_context_takeover; client_no_context_takeover");
   NegotiationResult r = negotiate_permessage_deflate("permessage-deflate");
   EXPECT_TRUE(r.params.enabled);
   EXPECT_TRUE(r.params.server_no_context_takeover);
-  EXPECT_FALSE(r.params.client_no_context_takeover);
+  // Always asked for too (§7.1.1.2): no per-connection inflater for small client messages.
+  EXPECT_TRUE(r.params.client_no_context_takeover);
   EXPECT_EQ(r.params.server_max_window_bits, 15);
   EXPECT_EQ(r.params.client_max_window_bits, 15);
 }
@@ -39,18 +41,20 @@ TEST(Extension, BareOfferGetsServerNoContextTakeover) {
 TEST(Extension, BrowserOffer) {
   // What Chrome, Firefox, Python websockets and Node ws send.
   EXPECT_EQ(answer("permessage-deflate; client_max_window_bits"),
-            "permessage-deflate; server_no_context_takeover");
+            "permessage-deflate; server_no_context_takeover; client_no_context_takeover");
 }
 
 TEST(Extension, EveryParameter) {
-  EXPECT_EQ(answer("permessage-deflate; server_no_context_takeover"),
-            "permessage-deflate; server_no_context_takeover");
+  EXPECT_EQ(answer("permessage-deflate; server_no_context_takeover; client_no_context_takeover"),
+            "permessage-deflate; server_no_context_takeover; client_no_context_takeover");
   EXPECT_EQ(answer("permessage-deflate; client_no_context_takeover"),
             "permessage-deflate; server_no_context_takeover; client_no_context_takeover");
   EXPECT_EQ(answer("permessage-deflate; server_max_window_bits=10"),
-            "permessage-deflate; server_no_context_takeover; server_max_window_bits=10");
+            "permessage-deflate; server_no_context_takeover; client_no_context_takeover; "
+            "server_max_window_bits=10");
   EXPECT_EQ(answer("permessage-deflate; client_max_window_bits=9"),
-            "permessage-deflate; server_no_context_takeover; client_max_window_bits=9");
+            "permessage-deflate; server_no_context_takeover; client_no_context_takeover; "
+            "client_max_window_bits=9");
   NegotiationResult r = negotiate_permessage_deflate(
       "permessage-deflate;client_no_context_takeover ; server_max_window_bits=8;"
       "client_max_window_bits=12");
@@ -65,27 +69,33 @@ TEST(Extension, EveryParameter) {
 
 TEST(Extension, QuotedValues) {
   EXPECT_EQ(answer("permessage-deflate; server_max_window_bits=\"11\""),
-            "permessage-deflate; server_no_context_takeover; server_max_window_bits=11");
+            "permessage-deflate; server_no_context_takeover; client_no_context_takeover; "
+            "server_max_window_bits=11");
   EXPECT_EQ(answer("permessage-deflate; client_max_window_bits=\"1\\5\""),
-            "permessage-deflate; server_no_context_takeover; client_max_window_bits=15");
+            "permessage-deflate; server_no_context_takeover; client_no_context_takeover; "
+            "client_max_window_bits=15");
 }
 
 TEST(Extension, BadValuesDeclineTheOffer) {
   // RFC 7692 §7: an invalid value, an unknown parameter or a parameter twice declines.
-  for (std::string_view bad : {
-           "permessage-deflate; server_max_window_bits",  // value required
-           "permessage-deflate; server_max_window_bits=7",
-           "permessage-deflate; server_max_window_bits=16",
-           "permessage-deflate; server_max_window_bits=08",  // no leading zeros
-           "permessage-deflate; client_max_window_bits=0",
-           "permessage-deflate; client_max_window_bits=abc",
-           "permessage-deflate; server_no_context_takeover=1",  // no value allowed
-           "permessage-deflate; client_no_context_takeover=true",
-           "permessage-deflate; server_no_context_takeover; server_no_context_takeover",
-           "permessage-deflate; client_max_window_bits; client_max_window_bits=10",
-           "permessage-deflate; mux",
-           "permessage-deflate; Server_No_Context_Takeover",
-       }) {
+  for (
+      std::string_view bad : {
+          "permessage-deflate; server_max_window_bits",  // value required
+          "permessage-deflate; server_max_window_bits=7",
+          "permessage-deflate; server_max_window_bits=16",
+          "permessage-deflate; server_max_window_bits=08",  // no leading zeros
+          "permessage-deflate; client_max_window_bits=0",
+          "permessage-deflate; client_max_window_bits=abc",
+          "permessage-deflate; server_no_context_takeover; client_no_context_takeover=1",  // no
+                                                                                           // value
+                                                                                           // allowed
+          "permessage-deflate; client_no_context_takeover=true",
+          "permessage-deflate; server_no_context_takeover; client_no_context_takeover; "
+          "server_no_context_takeover",
+          "permessage-deflate; client_max_window_bits; client_max_window_bits=10",
+          "permessage-deflate; mux",
+          "permessage-deflate; Server_No_Context_Takeover",
+      }) {
     EXPECT_EQ(answer(bad), "") << bad;
   }
 }
@@ -93,12 +103,13 @@ TEST(Extension, BadValuesDeclineTheOffer) {
 TEST(Extension, FirstAcceptableOfferWins) {
   EXPECT_EQ(answer("permessage-deflate; server_max_window_bits=20, permessage-deflate; "
                    "client_max_window_bits=10, permessage-deflate"),
-            "permessage-deflate; server_no_context_takeover; client_max_window_bits=10");
+            "permessage-deflate; server_no_context_takeover; client_no_context_takeover; "
+            "client_max_window_bits=10");
   EXPECT_EQ(answer("x-foo; a=1, permessage-deflate; client_no_context_takeover"),
             "permessage-deflate; server_no_context_takeover; client_no_context_takeover");
   // Several header lines arrive joined with ", "; empty list elements are allowed.
   EXPECT_EQ(answer(", permessage-deflate; server_max_window_bits=x,, permessage-deflate ,"),
-            "permessage-deflate; server_no_context_takeover");
+            "permessage-deflate; server_no_context_takeover; client_no_context_takeover");
   EXPECT_EQ(answer("permessage-deflate; foo, permessage-deflate; bar"), "");
 }
 
