@@ -58,6 +58,11 @@ void report_unreachable(const RunReport& rep, const std::string& url) {
       return;
     }
   }
+  if (rep.runs.size() > 1) {
+    std::fprintf(stderr, "herald bench: the server at %s went away before the %s run\n",
+                 url.c_str(), rep.runs.back().transport.c_str());
+    return;
+  }
   std::fprintf(stderr, "herald bench: the server at %s could not be used\n", url.c_str());
 }
 

@@ -78,6 +78,7 @@ struct Shared {
   /// Connection attempts the server refused (ECONNREFUSED): once publishing began, a refusal
   /// means the server went away, and the runner ends the run instead of draining into nothing.
   std::atomic<uint64_t> refused{0};
+  std::atomic<int> pubs_lost{0};  // publisher connections the server closed mid-publishing
   std::atomic<uint64_t> claimed{0};
   std::atomic<uint64_t> first_publish_ns{UINT64_MAX};
   std::atomic<uint64_t> last_publish_ns{0};

@@ -229,6 +229,7 @@ void PubState::on_closed(net::Connection& c, std::error_code ec) {
   if (!open_) w_.shared().pubs_failed.fetch_add(1);
   if (done_ || w_.shared().stopping.load()) return;
   if (publishing_) {
+    w_.shared().pubs_lost.fetch_add(1);
     w_.counters().publish_errors += uint64_t(inflight_);
     w_.counters().error(ec ? "publisher connection closed: " + ec.message()
                            : std::string("publisher connection closed by the server"));

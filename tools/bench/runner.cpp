@@ -2,8 +2,10 @@
 // counters and the server, publish, drain, snapshot again, stop, then account per subscriber.
 #include "runner.h"
 
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -27,6 +29,8 @@ constexpr uint64_t kSettleMs = 200;
 constexpr double kPublishSlackSec = 30;
 // How long the graceful close of every client may take at the end of a run.
 constexpr uint64_t kCloseWaitMs = 3000;
+// How long the probe of a server that closed a publisher may take to connect.
+constexpr int kProbeMs = 1000;
 
 void sleep_ms(uint64_t ms) {
   std::this_thread::sleep_for(std::chrono::milliseconds(ms));
@@ -38,6 +42,23 @@ std::vector<int> allowed_cpus() {
   CPU_ZERO(&set);
   if (sched_getaffinity(0, sizeof set, &set) != 0) return {};
   return cpus_in(set);
+}
+
+// False when a TCP connect to `addr` is refused (the server is gone). A connect that neither
+// succeeds nor fails within kProbeMs counts as accepted: a busy server is not a gone one.
+bool server_accepts(const net::Address& addr) {
+  auto fd = net::connect_tcp(addr);
+  if (!fd) return false;
+  pollfd p{*fd, POLLOUT, 0};
+  bool ok = true;
+  if (::poll(&p, 1, kProbeMs) == 1) {
+    int err = 0;
+    socklen_t len = sizeof err;
+    getsockopt(*fd, SOL_SOCKET, SO_ERROR, &err, &len);
+    ok = err == 0;
+  }
+  ::close(*fd);
+  return ok;
 }
 
 // Runs fn on every worker's loop thread and waits until all have run it.
@@ -243,6 +264,9 @@ TransportResult run_one(const BenchOptions& o, Transport t, Target target, const
         sleep_ms(kWaitStepMs);
         r.server_gone = gone();
       }
+      // A publisher the server hung up on, with no refusal seen yet (every subscriber may have
+      // caught up before one reconnected): ask the port itself.
+      if (!r.server_gone && sh.pubs_lost.load() > 0) r.server_gone = !server_accepts(ep.addr);
     }
     s1 = sample_process(o.server_pid);
     b1 = snapshot(ws);
