@@ -2,6 +2,7 @@
 // Only this file includes CLI11 (a heavy header): the commands' options are plain structs
 // owned by their modules.
 #include <CLI/CLI.hpp>
+#include <csignal>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -124,6 +125,9 @@ int run_bench_command(const CLI::App& cmd, herald::bench::BenchOptions opts,
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Every command writes to sockets with writev, which raises SIGPIPE when the peer is gone:
+  // the write's EPIPE is handled where it happens instead.
+  std::signal(SIGPIPE, SIG_IGN);
   CLI::App app{"herald: a real-time messaging server and latency lab"};
   app.require_subcommand(0, 1);
   app.set_version_flag("--version,-V", std::string("herald ") + kVersion);
@@ -207,6 +211,8 @@ int main(int argc, char** argv) {
   bench_cmd->add_option("--server-pid", bench_opts.server_pid, "Sample this process's CPU and RSS");
   bench_cmd->add_option("--preset", bench_opts.preset, "chat | ticker | fanout");
   bench_cmd->add_option("--channel-prefix", bench_opts.channel_prefix, "Channel name prefix");
+  bench_cmd->add_option("--history-size", bench_opts.history_size,
+                        "The server's channel.history_size, for the poll-loss note (0: unknown)");
   bench_cmd->add_option("--api-key", bench_opts.api_key, "Bearer key for /api/publish");
   bench_cmd->add_option("--json", bench_opts.json_path, "Write every figure and parameter as JSON");
   bench_cmd->add_option("--svg", bench_opts.svg_path,
@@ -236,6 +242,8 @@ int main(int argc, char** argv) {
   compare_cmd->add_option("--server-pid", compare_opts.server_pid,
                           "Sample this process (with --url)");
   compare_cmd->add_option("--target", compare_opts.target, "herald | nchan");
+  compare_cmd->add_option("--history-size", compare_opts.history_size,
+                          "History size (of the --url server, or for the spawned one; 0: auto)");
   compare_cmd->add_flag("--quiet,-q", compare_opts.quiet, "No progress lines on stderr");
 
   CLI11_PARSE(app, argc, argv);
