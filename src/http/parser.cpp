@@ -201,6 +201,7 @@ void RequestParser::reset() {
   pos_ = scan_ = request_start_ = body_length_ = trailer_start_ = 0;
   method_ = target_ = path_ = query_ = Span{};
   header_spans_.clear();
+  views_base_ = nullptr;
   req_.method = Method::other;
   req_.method_text = req_.target = req_.path = req_.query = {};
   req_.version_minor = 1;
@@ -242,7 +243,9 @@ ParseResult RequestParser::parse(std::string_view in) {
         progressed = parse_trailers(in);
         break;
       case State::done:
-        fill_views(in);
+        // finish_headers() made the views; they are still right unless the buffer moved
+        // since (a body that arrived in a later read).
+        if (in.data() != views_base_) fill_views(in);
         return {ParseStatus::complete, pos_, 0, ""};
       case State::failed:
         return error_;
@@ -523,6 +526,7 @@ bool RequestParser::parse_trailers(std::string_view in) {
 }
 
 void RequestParser::fill_views(std::string_view in) {
+  views_base_ = in.data();
   req_.method_text = view(in, method_);
   req_.target = view(in, target_);
   req_.path = view(in, path_);

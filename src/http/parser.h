@@ -139,6 +139,7 @@ class RequestParser {
   Span path_;
   Span query_;
   std::vector<HeaderSpan> header_spans_;
+  const char* views_base_ = nullptr;  // the input req_'s views were made from
 };
 
 }  // namespace herald::http

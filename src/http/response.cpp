@@ -1,5 +1,6 @@
 #include "http/response.h"
 
+#include <cassert>
 #include <charconv>
 #include <cstring>
 
@@ -46,27 +47,49 @@ size_t head_size(const ResponseHead& head, Framing framing, size_t body_size) {
   return n + 2;
 }
 
-void append_line(std::string& out, std::string_view name, std::string_view value) {
-  out.append(name).append(": ").append(value).append("\r\n");
-}
+// Writes the head at `p`, which has exactly head_size() bytes: plain copies, no per-piece
+// capacity checks (a response head is a dozen small pieces).
+class HeadWriter {
+ public:
+  explicit HeadWriter(char* p) : p_(p) {}
+  HeadWriter& put(std::string_view s) {
+    if (s.empty()) return *this;  // an empty view may have a null data()
+    std::memcpy(p_, s.data(), s.size());
+    p_ += s.size();
+    return *this;
+  }
+  HeadWriter& line(std::string_view name, std::string_view value) {
+    return put(name).put(": ").put(value).put("\r\n");
+  }
+  char* end() const { return p_; }
+
+ private:
+  char* p_;
+};
 
 void append_head(std::string& out, const ResponseHead& head, Framing framing, size_t body_size) {
+  size_t size = head_size(head, framing, body_size);
+  size_t old = out.size();
+  out.resize(old + size);
+  HeadWriter w(out.data() + old);
   char num[24];
   int status = valid_status(head.status);
-  out.append("HTTP/1.1 ");
   auto r = std::to_chars(num, num + sizeof num, status);
-  out.append(num, r.ptr).append(" ").append(reason_phrase(status)).append("\r\n");
-  if (!head.date.empty()) append_line(out, "Date", head.date);
-  if (!head.content_type.empty()) append_line(out, "Content-Type", head.content_type);
-  out.append(connection_line(head.connection));
-  for (const Header& h : head.headers) append_line(out, h.name, h.value);
+  w.put("HTTP/1.1 ").put(std::string_view(num, static_cast<size_t>(r.ptr - num))).put(" ");
+  w.put(reason_phrase(status)).put("\r\n");
+  if (!head.date.empty()) w.line("Date", head.date);
+  if (!head.content_type.empty()) w.line("Content-Type", head.content_type);
+  w.put(connection_line(head.connection));
+  for (const Header& h : head.headers) w.line(h.name, h.value);
   if (framing == Framing::content_length) {
     r = std::to_chars(num, num + sizeof num, static_cast<uint64_t>(body_size));
-    append_line(out, "Content-Length", std::string_view(num, static_cast<size_t>(r.ptr - num)));
+    w.line("Content-Length", std::string_view(num, static_cast<size_t>(r.ptr - num)));
   } else if (framing == Framing::chunked) {
-    out.append("Transfer-Encoding: chunked\r\n");
+    w.put("Transfer-Encoding: chunked\r\n");
   }
-  out.append("\r\n");
+  w.put("\r\n");
+  // head_size() counts exactly what is written above.
+  assert(w.end() == out.data() + old + size);
 }
 
 }  // namespace
@@ -179,12 +202,10 @@ std::string make_response(const ResponseHead& head, std::string_view body, bool 
 }
 
 void append_chunked_head(std::string& out, const ResponseHead& head) {
-  out.reserve(out.size() + head_size(head, Framing::chunked, 0));
   append_head(out, head, Framing::chunked, 0);
 }
 
 void append_stream_head(std::string& out, const ResponseHead& head) {
-  out.reserve(out.size() + head_size(head, Framing::stream, 0));
   append_head(out, head, Framing::stream, 0);
 }
 
