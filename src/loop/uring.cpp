@@ -48,6 +48,17 @@ void Uring::prep_sendmsg(int fd, const msghdr* msg, int flags, UringCompletion* 
   ++in_flight_;
 }
 
+void Uring::prep_send(int fd, const void* data, size_t len, int flags, UringCompletion* c) {
+  io_uring_sqe* sqe = io_uring_get_sqe(ring_.get());
+  if (!sqe) {
+    submit();
+    sqe = io_uring_get_sqe(ring_.get());
+  }
+  io_uring_prep_send(sqe, fd, data, len, flags);
+  io_uring_sqe_set_data(sqe, c);
+  ++in_flight_;
+}
+
 bool Uring::has_unsubmitted() const {
   return io_uring_sq_ready(ring_.get()) > 0;
 }

@@ -40,6 +40,9 @@ class Uring {
   /// Queues a sendmsg of `msg` on `fd`; `msg`, its iovecs and their buffers must stay valid
   /// until `c->on_uring_complete` runs. Not submitted until submit().
   void prep_sendmsg(int fd, const msghdr* msg, int flags, UringCompletion* c);
+  /// Queues a send of one contiguous buffer (cheaper for the kernel than a sendmsg: no
+  /// msghdr to copy). Same lifetime rule for `data`.
+  void prep_send(int fd, const void* data, size_t len, int flags, UringCompletion* c);
   /// True when prepared entries wait for submit().
   bool has_unsubmitted() const;
   /// Submits every prepared entry with one syscall (none when nothing is prepared).

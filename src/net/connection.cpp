@@ -216,12 +216,18 @@ void Connection::flush_uring() {
     f.iov[n].iov_base = const_cast<char*>(out_[i].buf.data() + out_[i].off);
     f.iov[n].iov_len = out_[i].len;
   }
-  f.msg = msghdr{};
-  f.msg.msg_iov = f.iov;
-  f.msg.msg_iovlen = static_cast<size_t>(n);
   // MSG_DONTWAIT: a full socket completes with -EAGAIN (as writev fails) instead of being
   // polled inside the kernel, so EPOLLOUT and the slow-consumer verdict work as before.
-  loop_.uring()->prep_sendmsg(fd_, &f.msg, MSG_DONTWAIT | MSG_NOSIGNAL, this);
+  constexpr int kFlags = MSG_DONTWAIT | MSG_NOSIGNAL;
+  if (n == 1) {
+    // The fan-out case (one message per subscriber per iteration): a plain send.
+    loop_.uring()->prep_send(fd_, f.iov[0].iov_base, f.iov[0].iov_len, kFlags, this);
+  } else {
+    f.msg = msghdr{};
+    f.msg.msg_iov = f.iov;
+    f.msg.msg_iovlen = static_cast<size_t>(n);
+    loop_.uring()->prep_sendmsg(fd_, &f.msg, kFlags, this);
+  }
   ++stats_.write_calls;
 }
 
