@@ -1,4 +1,5 @@
 #include "http/parser.h"
+#include "http/syntax.h"
 
 #include <algorithm>
 #include <array>
@@ -9,6 +10,8 @@
 namespace herald::http {
 namespace {
 
+using namespace syntax;  // shared lexical rules (http/syntax.h)
+
 // Empty lines tolerated before a request line (RFC 9112 §2.2: old clients send a CRLF after a
 // POST body). A handful is enough; a stream of them is an attack, not a client.
 constexpr size_t kMaxLeadingEmptyLines = 8;
@@ -18,70 +21,11 @@ constexpr size_t kMaxChunkLineBytes = 4096;
 
 // tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" / "`" / "|" /
 //         "~" / DIGIT / ALPHA   (RFC 9110 §5.6.2)
-constexpr std::array<bool, 256> make_tchar_table() {
-  std::array<bool, 256> t{};
-  for (int c = '0'; c <= '9'; ++c) t[c] = true;
-  for (int c = 'a'; c <= 'z'; ++c) t[c] = true;
-  for (int c = 'A'; c <= 'Z'; ++c) t[c] = true;
-  for (char c : std::string_view("!#$%&'*+-.^_`|~")) t[static_cast<unsigned char>(c)] = true;
-  return t;
-}
-constexpr std::array<bool, 256> kTchar = make_tchar_table();
-
-bool is_tchar(char c) {
-  return kTchar[static_cast<unsigned char>(c)];
-}
-bool is_ows(char c) {
-  return c == ' ' || c == '\t';
-}
-// field-content: HTAB, SP, VCHAR and obs-text; every other control (CR, LF, NUL, DEL...) is out.
-bool is_field_char(char c) {
-  auto u = static_cast<unsigned char>(c);
-  return u == '\t' || (u >= 0x20 && u != 0x7f);
-}
 // request-target bytes: visible ASCII only (RFC 3986 never needs more).
 bool is_target_char(char c) {
   auto u = static_cast<unsigned char>(c);
   return u > 0x20 && u < 0x7f;
 }
-char lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
-
-std::string_view trim_ows(std::string_view s) {
-  while (!s.empty() && is_ows(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_ows(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-/// Calls f(element) for each comma-separated element of `list`, trimmed of OWS (empty ones too).
-template <typename F>
-void for_each_element(std::string_view list, F&& f) {
-  while (true) {
-    size_t comma = list.find(',');
-    f(trim_ows(list.substr(0, comma)));
-    if (comma == std::string_view::npos) return;
-    list.remove_prefix(comma + 1);
-  }
-}
-
-/// Offset of the first '\n' in `in` at or after `from`, or npos. (memchr must not see the null
-/// data pointer of an empty input, hence the size check.)
-size_t find_lf(std::string_view in, size_t from) {
-  if (from >= in.size()) return std::string_view::npos;
-  const void* p = std::memchr(in.data() + from, '\n', in.size() - from);
-  return p == nullptr ? std::string_view::npos
-                      : static_cast<size_t>(static_cast<const char*>(p) - in.data());
-}
-
 Method method_from(std::string_view m) {
   // Methods are case-sensitive (RFC 9110 §9.1).
   if (m == "GET") return Method::get;
@@ -92,61 +36,6 @@ Method method_from(std::string_view m) {
   if (m == "OPTIONS") return Method::options;
   if (m == "PATCH") return Method::patch;
   return Method::other;
-}
-
-/// Splits a non-empty header (or trailer) line into name and value, or returns a reason.
-const char* split_field_line(std::string_view line, size_t* name_len, size_t* value_off,
-                             size_t* value_len) {
-  // obs-fold (RFC 9112 §5.2): a line starting with whitespace continued the previous field.
-  // We reject it rather than unfold: proxies disagree on unfolding, which makes it a smuggling
-  // vector.
-  if (is_ows(line[0])) return "obsolete line folding";
-  size_t i = 0;
-  while (i < line.size() && is_tchar(line[i])) ++i;
-  if (i == line.size()) return "header without colon";
-  if (line[i] != ':') {
-    // "Name : value" is forbidden (RFC 9112 §5.1) for the same smuggling reason.
-    return is_ows(line[i]) ? "whitespace before colon" : "invalid header name";
-  }
-  if (i == 0) return "empty header name";
-  *name_len = i;
-  size_t begin = i + 1;
-  size_t end = line.size();
-  while (begin < end && is_ows(line[begin])) ++begin;
-  while (end > begin && is_ows(line[end - 1])) --end;
-  for (size_t k = begin; k < end; ++k) {
-    if (!is_field_char(line[k])) return "control character in header value";
-  }
-  *value_off = begin;
-  *value_len = end - begin;
-  return nullptr;
-}
-
-/// Parses a Content-Length field value (possibly a list); false if invalid or inconsistent.
-bool parse_content_length(std::string_view value, bool* seen, uint64_t* out) {
-  bool ok = true;
-  for_each_element(value, [&](std::string_view e) {
-    if (e.empty()) ok = false;
-    uint64_t v = 0;
-    for (char c : e) {
-      if (c < '0' || c > '9') {
-        ok = false;
-        return;
-      }
-      unsigned d = static_cast<unsigned>(c - '0');
-      if (v > (std::numeric_limits<uint64_t>::max() - d) / 10) {
-        ok = false;  // overflow
-        return;
-      }
-      v = v * 10 + d;
-    }
-    // Identical repeats ("5, 5" or two "Content-Length: 5" lines) are accepted, as RFC 9110
-    // §8.6 allows; differing values are a smuggling attempt.
-    if (*seen && v != *out) ok = false;
-    *seen = true;
-    *out = v;
-  });
-  return ok;
 }
 
 }  // namespace

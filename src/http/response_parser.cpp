@@ -1,4 +1,5 @@
 #include "http/response_parser.h"
+#include "http/syntax.h"
 
 #include <algorithm>
 #include <array>
@@ -9,113 +10,17 @@
 namespace herald::http {
 namespace {
 
+using namespace syntax;  // shared lexical rules (http/syntax.h)
+
 // A chunk-size line (hex size and extensions) longer than this is refused: sizes need at most
 // 16 hex digits and nobody has a use for kilobytes of chunk extensions.
 constexpr size_t kMaxChunkLineBytes = 4096;
-
-constexpr std::array<bool, 256> make_tchar_table() {
-  std::array<bool, 256> t{};
-  for (int c = '0'; c <= '9'; ++c) t[c] = true;
-  for (int c = 'a'; c <= 'z'; ++c) t[c] = true;
-  for (int c = 'A'; c <= 'Z'; ++c) t[c] = true;
-  for (char c : std::string_view("!#$%&'*+-.^_`|~")) t[static_cast<unsigned char>(c)] = true;
-  return t;
-}
-constexpr std::array<bool, 256> kTchar = make_tchar_table();
-
-bool is_tchar(char c) {
-  return kTchar[static_cast<unsigned char>(c)];
-}
-bool is_ows(char c) {
-  return c == ' ' || c == '\t';
-}
-bool is_field_char(char c) {
-  auto u = static_cast<unsigned char>(c);
-  return u == '\t' || (u >= 0x20 && u != 0x7f);
-}
-char lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
-std::string_view trim_ows(std::string_view s) {
-  while (!s.empty() && is_ows(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_ows(s.back())) s.remove_suffix(1);
-  return s;
-}
-template <typename F>
-void for_each_element(std::string_view list, F&& f) {
-  while (true) {
-    size_t comma = list.find(',');
-    f(trim_ows(list.substr(0, comma)));
-    if (comma == std::string_view::npos) return;
-    list.remove_prefix(comma + 1);
-  }
-}
-
-size_t find_lf(std::string_view in, size_t from) {
-  if (from >= in.size()) return std::string_view::npos;
-  const void* p = std::memchr(in.data() + from, '\n', in.size() - from);
-  return p == nullptr ? std::string_view::npos
-                      : static_cast<size_t>(static_cast<const char*>(p) - in.data());
-}
 
 /// The line from `pos` to the '\n' at `lf`, without its CR (CRLF and bare LF both end a line).
 std::string_view line_at(std::string_view in, size_t pos, size_t lf) {
   size_t end = lf;
   if (end > pos && in[end - 1] == '\r') --end;
   return in.substr(pos, end - pos);
-}
-
-bool parse_content_length(std::string_view value, bool* seen, uint64_t* out) {
-  bool ok = true;
-  for_each_element(value, [&](std::string_view e) {
-    if (e.empty()) ok = false;
-    uint64_t v = 0;
-    for (char c : e) {
-      if (c < '0' || c > '9') {
-        ok = false;
-        return;
-      }
-      unsigned d = static_cast<unsigned>(c - '0');
-      if (v > (std::numeric_limits<uint64_t>::max() - d) / 10) {
-        ok = false;
-        return;
-      }
-      v = v * 10 + d;
-    }
-    if (*seen && v != *out) ok = false;  // differing lengths: response splitting
-    *seen = true;
-    *out = v;
-  });
-  return ok;
-}
-
-/// Splits a header or trailer line; returns a reason when it is malformed.
-const char* split_field_line(std::string_view line, size_t* name_len, size_t* value_off,
-                             size_t* value_len) {
-  if (is_ows(line[0])) return "obsolete line folding";
-  size_t i = 0;
-  while (i < line.size() && is_tchar(line[i])) ++i;
-  if (i == line.size()) return "header without colon";
-  if (line[i] != ':') return is_ows(line[i]) ? "whitespace before colon" : "invalid header name";
-  if (i == 0) return "empty header name";
-  *name_len = i;
-  size_t begin = i + 1;
-  size_t end = line.size();
-  while (begin < end && is_ows(line[begin])) ++begin;
-  while (end > begin && is_ows(line[end - 1])) --end;
-  for (size_t k = begin; k < end; ++k) {
-    if (!is_field_char(line[k])) return "control character in header value";
-  }
-  *value_off = begin;
-  *value_len = end - begin;
-  return nullptr;
 }
 
 }  // namespace
