@@ -63,23 +63,11 @@ std::string_view method_name(Method m) {
 }
 
 std::string_view Request::header(std::string_view name, bool* found) const {
-  for (const Header& h : headers) {
-    if (iequals(h.name, name)) {
-      if (found) *found = true;
-      return h.value;
-    }
-  }
-  if (found) *found = false;
-  return {};
+  return syntax::find_header(headers, name, found);
 }
 
 bool Request::header_has_token(std::string_view name, std::string_view token) const {
-  bool has = false;
-  for (const Header& h : headers) {
-    if (!iequals(h.name, name)) continue;
-    for_each_element(h.value, [&](std::string_view e) { has = has || iequals(e, token); });
-  }
-  return has;
+  return syntax::headers_have_token(headers, name, token);
 }
 
 RequestParser::RequestParser(ParserLimits limits) : limits_(limits) {}

@@ -26,23 +26,11 @@ std::string_view line_at(std::string_view in, size_t pos, size_t lf) {
 }  // namespace
 
 std::string_view Response::header(std::string_view name, bool* found) const {
-  for (const Header& h : headers) {
-    if (iequals(h.name, name)) {
-      if (found) *found = true;
-      return h.value;
-    }
-  }
-  if (found) *found = false;
-  return {};
+  return syntax::find_header(headers, name, found);
 }
 
 bool Response::header_has_token(std::string_view name, std::string_view token) const {
-  bool has = false;
-  for (const Header& h : headers) {
-    if (!iequals(h.name, name)) continue;
-    for_each_element(h.value, [&](std::string_view e) { has = has || iequals(e, token); });
-  }
-  return has;
+  return syntax::headers_have_token(headers, name, token);
 }
 
 ResponseParser::ResponseParser(ResponseLimits limits) : limits_(limits) {}

@@ -97,4 +97,25 @@ bool parse_content_length(std::string_view value, bool* seen, uint64_t* out) {
   return ok;
 }
 
+std::string_view find_header(std::span<const Header> headers, std::string_view name, bool* found) {
+  for (const Header& h : headers) {
+    if (iequals(h.name, name)) {
+      if (found) *found = true;
+      return h.value;
+    }
+  }
+  if (found) *found = false;
+  return {};
+}
+
+bool headers_have_token(std::span<const Header> headers, std::string_view name,
+                        std::string_view token) {
+  bool has = false;
+  for (const Header& h : headers) {
+    if (!iequals(h.name, name)) continue;
+    for_each_element(h.value, [&](std::string_view e) { has = has || iequals(e, token); });
+  }
+  return has;
+}
+
 }  // namespace herald::http::syntax

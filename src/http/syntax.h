@@ -4,7 +4,10 @@
 // line finding, field-line splitting and Content-Length. Pure functions.
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string_view>
+
+#include "http/parser.h"
 
 namespace herald::http::syntax {
 
@@ -45,5 +48,12 @@ const char* split_field_line(std::string_view line, size_t* name_len, size_t* va
 /// Parses a Content-Length field value (possibly a list, possibly repeated: `*seen` carries
 /// across lines); false if invalid, overflowing or inconsistent.
 bool parse_content_length(std::string_view value, bool* seen, uint64_t* out);
+
+/// The value of the first header named `name` (case-insensitive); empty and *found = false
+/// when there is none. Used by Request::header and Response::header.
+std::string_view find_header(std::span<const Header> headers, std::string_view name, bool* found);
+/// True if a header named `name` lists `token` among its comma-separated elements.
+bool headers_have_token(std::span<const Header> headers, std::string_view name,
+                        std::string_view token);
 
 }  // namespace herald::http::syntax

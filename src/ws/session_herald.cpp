@@ -158,8 +158,8 @@ void HeraldSession::reply_error(bool has_id, uint64_t id, int code, std::string_
 
 void HeraldSession::op_connect(const proto::Command& cmd) {
   if (cmd.has_token) {
-    // TODO(#auth): verify JWT connection tokens (SPEC §5); until then a token is refused
-    // rather than silently ignored, so a client never believes it is authenticated.
+    // JWT connection tokens (SPEC §5) are not verified yet: a token is refused rather than
+    // silently ignored, so a client never believes it is authenticated.
     reply_error(cmd.has_id, cmd.id, 501, "tokens not supported yet");
     return;
   }
