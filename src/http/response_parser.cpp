@@ -309,31 +309,8 @@ bool ResponseParser::parse_chunk_size(std::string_view in) {
   std::string_view line = line_at(in, pos_, lf);
   pos_ = scan_ = lf + 1;
   uint64_t size = 0;
-  size_t i = 0;
-  for (; i < line.size(); ++i) {
-    char c = line[i];
-    unsigned d;
-    if (c >= '0' && c <= '9') {
-      d = static_cast<unsigned>(c - '0');
-    } else if (c >= 'a' && c <= 'f') {
-      d = static_cast<unsigned>(c - 'a' + 10);
-    } else if (c >= 'A' && c <= 'F') {
-      d = static_cast<unsigned>(c - 'A' + 10);
-    } else {
-      break;
-    }
-    if (size > (std::numeric_limits<uint64_t>::max() >> 4)) return fail("chunk size overflow");
-    size = (size << 4) | d;
-  }
-  if (i == 0) return fail("invalid chunk size");
-  std::string_view rest = line.substr(i);
-  while (!rest.empty() && is_ows(rest.front())) rest.remove_prefix(1);
-  if (!rest.empty()) {
-    if (rest.front() != ';') return fail("invalid chunk size");
-    for (char c : rest) {
-      if (!is_field_char(c)) return fail("control character in chunk extension");
-    }
-  }
+  if (const char* why = parse_chunk_size_line(line, &size)) return fail(why);
+
   if (size == 0) {
     trailer_start_ = pos_;
     state_ = State::trailers;

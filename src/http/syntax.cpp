@@ -97,6 +97,38 @@ bool parse_content_length(std::string_view value, bool* seen, uint64_t* out) {
   return ok;
 }
 
+const char* parse_chunk_size_line(std::string_view line, uint64_t* size_out) {
+  uint64_t size = 0;
+  size_t i = 0;
+  for (; i < line.size(); ++i) {
+    char c = line[i];
+    unsigned d;
+    if (c >= '0' && c <= '9') {
+      d = static_cast<unsigned>(c - '0');
+    } else if (c >= 'a' && c <= 'f') {
+      d = static_cast<unsigned>(c - 'a' + 10);
+    } else if (c >= 'A' && c <= 'F') {
+      d = static_cast<unsigned>(c - 'A' + 10);
+    } else {
+      break;
+    }
+    if (size > (std::numeric_limits<uint64_t>::max() >> 4)) return "chunk size overflow";
+    size = (size << 4) | d;
+  }
+  if (i == 0) return "invalid chunk size";
+  // Extensions are accepted and ignored: BWS ";" ext-name [ "=" ext-value ] ...
+  std::string_view rest = line.substr(i);
+  while (!rest.empty() && is_ows(rest.front())) rest.remove_prefix(1);
+  if (!rest.empty()) {
+    if (rest.front() != ';') return "invalid chunk size";
+    for (char c : rest) {
+      if (!is_field_char(c)) return "control character in chunk extension";
+    }
+  }
+  *size_out = size;
+  return nullptr;
+}
+
 std::string_view find_header(std::span<const Header> headers, std::string_view name, bool* found) {
   for (const Header& h : headers) {
     if (iequals(h.name, name)) {

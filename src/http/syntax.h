@@ -49,6 +49,11 @@ const char* split_field_line(std::string_view line, size_t* name_len, size_t* va
 /// across lines); false if invalid, overflowing or inconsistent.
 bool parse_content_length(std::string_view value, bool* seen, uint64_t* out);
 
+/// Parses a chunk-size line without its line ending (RFC 9112 §7.1: hex size, optional
+/// BWS + ";" extensions, which are checked for control characters and ignored); returns the
+/// reason when it is invalid, nullptr otherwise.
+const char* parse_chunk_size_line(std::string_view line, uint64_t* size);
+
 /// The value of the first header named `name` (case-insensitive); empty and *found = false
 /// when there is none. Used by Request::header and Response::header.
 std::string_view find_header(std::span<const Header> headers, std::string_view name, bool* found);
