@@ -40,7 +40,7 @@ void SseClient::end(std::string_view error) {
   if (cb_.on_close) cb_.on_close(status_, error);
 }
 
-void SseClient::on_event(const SseEvent& event) {
+void SseClient::on_event(const proto::SseEvent& event) {
   if (!ended_ && cb_.on_event) cb_.on_event(event);
 }
 

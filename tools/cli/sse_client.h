@@ -1,23 +1,23 @@
 #pragma once
 // Server-Sent Events client on the event loop: GET with Accept: text/event-stream (and
-// Last-Event-ID when resuming), the body streamed through SseParser, one callback per event.
+// Last-Event-ID when resuming), the body streamed through proto::SseParser, one callback per event.
 // Reconnecting with last_event_id() is the caller's decision (e.g. after `event: reconnect`).
 #include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
 
+#include "proto/sse_parser.h"
 #include "tools/cli/client.h"
-#include "tools/cli/sse_parser.h"
 
 namespace herald::cli {
 
-class SseClient final : private SocketEvents, private SseSink {
+class SseClient final : private SocketEvents, private proto::SseSink {
  public:
   struct Callbacks {
     /// The server answered 200 with text/event-stream.
     std::function<void()> on_open;
-    std::function<void(const SseEvent& event)> on_event;
+    std::function<void(const proto::SseEvent& event)> on_event;
     /// An id: field moved the resume point (optional).
     std::function<void(std::string_view id)> on_id;
     /// Called once at the end: `error` empty when the server ended the stream; otherwise what
@@ -45,7 +45,7 @@ class SseClient final : private SocketEvents, private SseSink {
   void on_data(net::Connection& conn) override;
   void on_eof(net::Connection& conn) override;
   void on_closed(std::error_code ec) override;
-  void on_event(const SseEvent& event) override;
+  void on_event(const proto::SseEvent& event) override;
   void on_id(std::string_view id) override;
   void handle(net::Connection& conn, bool eof);
   /// Passes decoded body bytes on; false when the stream failed.
@@ -55,7 +55,7 @@ class SseClient final : private SocketEvents, private SseSink {
   Callbacks cb_;
   ClientSocket socket_;
   http::ResponseParser parser_;
-  SseParser sse_;
+  proto::SseParser sse_;
   int status_ = 0;
   bool streaming_ = false;  // 200 text/event-stream: the body is events
   bool ended_ = false;

@@ -169,7 +169,7 @@ class Session {
         print_line(line);
       }
     };
-    cb.on_event = [this](const SseEvent& e) {
+    cb.on_event = [this](const proto::SseEvent& e) {
       if (e.type == "message") return push(e.data);
       if (e.type == "recovery" && !e.data.empty() && e.data.front() == '{') {
         std::string line = "{\"event\":\"recovery\",";

@@ -250,7 +250,7 @@ TEST(SseClient, StreamsEventsUntilTheServerEnds) {
   std::string error = "unset";
   SseClient::Callbacks cb;
   cb.on_open = [&] { opened = true; };
-  cb.on_event = [&](const SseEvent& e) {
+  cb.on_event = [&](const proto::SseEvent& e) {
     events.push_back(std::string(e.id) + " " + std::string(e.data));
   };
   cb.on_close = [&](int s, std::string_view e) {

@@ -18,7 +18,7 @@
 #include <string>
 #include <string_view>
 
-namespace herald::cli {
+namespace herald::proto {
 
 inline constexpr size_t kMaxSseEventBytes = 1024 * 1024;
 
@@ -72,4 +72,4 @@ class SseParser {
   bool failed_ = false;
 };
 
-}  // namespace herald::cli
+}  // namespace herald::proto

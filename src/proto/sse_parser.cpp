@@ -1,8 +1,8 @@
-#include "tools/cli/sse_parser.h"
+#include "proto/sse_parser.h"
 
 #include <algorithm>
 
-namespace herald::cli {
+namespace herald::proto {
 
 void SseParser::reset_stream() {
   partial_.clear();
@@ -48,13 +48,15 @@ bool SseParser::feed(std::string_view bytes, SseSink& sink) {
       return true;
     }
     bool cr = bytes[end] == '\r';
+    // The line limit holds however the stream was split: a long line that arrives whole is
+    // refused like one that arrives in pieces (found by the fuzzer, tests/fuzz/sse_parser_fuzz).
+    if (partial_.size() + end > max_event_bytes_) {
+      failed_ = true;
+      return false;
+    }
     if (partial_.empty()) {
       process_line(bytes.substr(0, end), sink);
     } else {
-      if (partial_.size() + end > max_event_bytes_) {
-        failed_ = true;
-        return false;
-      }
       partial_.append(bytes.substr(0, end));
       process_line(partial_, sink);
       partial_.clear();
@@ -129,4 +131,4 @@ void SseParser::dispatch(SseSink& sink) {
   type_.clear();
 }
 
-}  // namespace herald::cli
+}  // namespace herald::proto

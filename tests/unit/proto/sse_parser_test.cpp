@@ -1,11 +1,11 @@
-#include "tools/cli/sse_parser.h"
+#include "proto/sse_parser.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
-namespace herald::cli {
+namespace herald::proto {
 namespace {
 
 // Everything the parser reports, as one transcript.
@@ -87,5 +87,17 @@ TEST(SseParser, LimitFailsTheStream) {
   EXPECT_FALSE(q.feed(std::string(40, 'x'), r));  // one endless line
 }
 
+TEST(SseParser, LongLineFailsWhetherWholeOrSplit) {
+  // A comment (or event:/id: line) longer than the limit, arriving in one read with its line
+  // end, fails like the same line arriving in pieces.
+  std::string line = ": " + std::string(30, 'c') + "\n";
+  Recorder r;
+  SseParser whole(16);
+  EXPECT_FALSE(whole.feed(line, r));
+  SseParser split(16);
+  EXPECT_FALSE(split.feed(line.substr(0, 10), r) && split.feed(line.substr(10), r));
+  EXPECT_TRUE(r.log.empty());
+}
+
 }  // namespace
-}  // namespace herald::cli
+}  // namespace herald::proto
