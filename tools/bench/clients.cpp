@@ -1,11 +1,14 @@
 // Connection handlers of the bench client: WebSocket (subscriber, publisher, echo), HTTP
-// subscriber (SSE stream or poll), HTTP publisher. They frame bytes and hand messages to their
+// subscriber (SSE stream or poll), HTTP publisher. They frame bytes with the project's own
+// codecs (http::ResponseParser, proto::SseParser, ws::FrameParser) and hand messages to their
 // SubState / PubState; the per-message path takes one clock reading per read and reuses its
 // buffers.
 #include <cstring>
 
 #include "base/time.h"
 #include "engine.h"
+#include "http/response_parser.h"
+#include "proto/sse_parser.h"
 #include "ws/frame.h"
 #include "ws/handshake.h"
 
@@ -39,20 +42,22 @@ class WsHandler final : public net::ConnectionHandler {
   void on_data(net::Connection& c) override {
     uint64_t now = base::monotonic_ns();
     if (!open_) {
-      ResponseHead head;
-      size_t used = 0;
-      HeadStatus st = parse_response_head(c.input().readable(), &head, &used);
-      if (st == HeadStatus::need_more) return;
+      // Streamed, so a refusal with a body is reported at its head; a 101 has no body.
+      std::string_view in = c.input().readable();
+      http::ResponseParseResult r = handshake_.parse(in, http::ResponseMode{false, true});
+      if (r.status == http::ResponseStatus::need_more) return;
       std::string_view why;
-      if (st == HeadStatus::error) {
+      if (r.status == http::ResponseStatus::error) {
         why = "malformed handshake response";
       } else {
-        ws::UpgradeResponse r{head.status, head.upgrade, head.connection, head.accept,
-                              head.protocol};
-        why = ws::verify_upgrade_response(r, key_, herald_ ? ws::kHeraldProtocol : "");
+        const http::Response& res = handshake_.response();
+        ws::UpgradeResponse u{res.status, res.header("upgrade"), res.header("connection"),
+                              res.header("sec-websocket-accept"),
+                              res.header("sec-websocket-protocol")};
+        why = ws::verify_upgrade_response(u, key_, herald_ ? ws::kHeraldProtocol : "");
       }
       if (!why.empty()) return fail(c, "websocket handshake: " + std::string(why));
-      c.consume(used);
+      c.consume(r.consumed);
       open_ = true;
       if (sub_) sub_->on_ws_open(c, now);
       if (pub_) pub_->on_open(c);
@@ -122,90 +127,68 @@ class WsHandler final : public net::ConnectionHandler {
   bool herald_;
   bool open_ = false;
   std::string key_;
+  http::ResponseParser handshake_;
   ws::FrameParser parser_;
   std::string msg_;
   std::string ctrl_;
   std::string* sink_ = &msg_;
 };
 
-// HTTP/1.1 responses on a keep-alive connection: a head, then a body framed by Content-Length
-// or chunked; with `streaming` (SSE) the body is an endless stream handed on as it comes.
+// HTTP/1.1 responses on one connection, read with http::ResponseParser: buffered (a poll
+// answer, a publish reply: the whole body at once, up to kClientMaxInput) or streamed (an SSE
+// body, endless: handed on as it is decoded, so nothing but a partial chunk line is kept).
 class HttpResponses {
  public:
-  enum class Step { need_more, response, stream_bytes, error };
-  /// Consumes what it can from `c`'s input. On `response`, head()/body() hold one complete
-  /// response; on `stream_bytes`, body() holds new stream bytes (clear it after use).
-  Step next(net::Connection& c, bool streaming) {
-    for (;;) {
-      std::string_view in = c.input().readable();
-      if (!in_body_) {
-        size_t used = 0;
-        HeadStatus st = parse_response_head(in, &head_, &used);
-        if (st == HeadStatus::need_more) return Step::need_more;
-        if (st == HeadStatus::error) return Step::error;
-        status_ = head_.status;
-        has_length_ = head_.has_length;
-        length_ = head_.content_length;
-        chunked_ = head_.chunked;
-        etag_.assign(head_.etag);
-        last_modified_.assign(head_.last_modified);
-        c.consume(used);
-        in_body_ = true;
-        body_.clear();
-        dechunk_.reset();
-        if (status_ == 101 || status_ == 204 || status_ == 304) has_length_ = true, length_ = 0;
-        continue;
-      }
-      bool stream = streaming && status_ == 200;
-      if (chunked_) {
-        size_t used = dechunk_.feed(in, body_);
-        c.consume(used);
-        if (dechunk_.failed()) return Step::error;
-        if (dechunk_.done()) {
-          in_body_ = false;
-          return Step::response;
-        }
-        if (stream && !body_.empty()) return Step::stream_bytes;
-        return Step::need_more;
-      }
-      if (!has_length_) {  // until close
-        body_.append(in);
-        c.consume(in.size());
-        return stream && !body_.empty() ? Step::stream_bytes : Step::need_more;
-      }
-      size_t want = size_t(length_) - body_.size();
-      size_t n = in.size() < want ? in.size() : want;
-      body_.append(in.data(), n);
-      c.consume(n);
-      if (body_.size() == length_) {
-        in_body_ = false;
-        return Step::response;
-      }
-      return Step::need_more;
+  enum class Step { need_more, head, stream_bytes, response, error };
+
+  explicit HttpResponses(bool streaming)
+      : parser_(http::ResponseLimits{base::limits::kMaxHeaderBytes, base::limits::kMaxHeaderCount,
+                                     kClientMaxInput}),
+        mode_{false, streaming} {}
+
+  /// Parses what `c` holds and consumes what the parser used, except for a complete response
+  /// (see response_bytes()); `eof`: the server closed, which ends a body delimited by the
+  /// close. On `head` (streamed) response().status is set (the head itself is consumed); on
+  /// `response` the headers too are readable through response();
+  /// body() holds the buffered body, or on `stream_bytes` (and a streamed `response`) the
+  /// newly decoded bytes, which the caller clears.
+  Step next(net::Connection& c, bool eof) {
+    std::string_view in = c.input().readable();
+    http::ResponseParseResult r = eof ? parser_.finish(in, mode_) : parser_.parse(in, mode_);
+    switch (r.status) {
+      case http::ResponseStatus::error:
+        return Step::error;
+      case http::ResponseStatus::head:
+        c.consume(r.consumed);
+        return Step::head;
+      case http::ResponseStatus::need_more:
+        c.consume(r.consumed);  // decoded stream bytes; nothing while a buffered one grows
+        return body().empty() ? Step::need_more : Step::stream_bytes;
+      case http::ResponseStatus::complete:
+        break;
     }
+    // The head's views point into the input: the caller reads them, then consumes.
+    response_bytes_ = r.consumed;
+    return Step::response;
   }
-  int status() const { return status_; }
-  std::string& body() { return body_; }
-  const ResponseHead& head() const { return head_; }
-  const std::string& etag() const { return etag_; }
-  const std::string& last_modified() const { return last_modified_; }
+  /// After `response`: the bytes it took in the input, for the caller to consume once it has
+  /// read the headers.
+  size_t response_bytes() const { return response_bytes_; }
+  /// True between the first byte of a response and its end.
+  bool in_progress() const { return parser_.in_progress(); }
+  const http::Response& response() const { return parser_.response(); }
+  std::string& body() { return parser_.response().body; }
 
  private:
-  ResponseHead head_;
-  bool in_body_ = false;
-  int status_ = 0;
-  bool has_length_ = false;
-  bool chunked_ = false;
-  uint64_t length_ = 0;
-  std::string body_;
-  std::string etag_, last_modified_;
-  Dechunker dechunk_;
+  http::ResponseParser parser_;
+  http::ResponseMode mode_;
+  size_t response_bytes_ = 0;
 };
 
 class HttpSubHandler final : public net::ConnectionHandler {
  public:
   HttpSubHandler(Worker& w, SubState& sub, bool streaming)
-      : w_(w), sub_(sub), streaming_(streaming) {}
+      : w_(w), sub_(sub), streaming_(streaming), rx_(streaming) {}
 
   void on_connected(net::Connection& c) override {
     std::string req;
@@ -213,48 +196,12 @@ class HttpSubHandler final : public net::ConnectionHandler {
     c.send(req);
   }
 
-  void on_data(net::Connection& c) override {
-    uint64_t now = base::monotonic_ns();
-    while (!c.closing()) {
-      HttpResponses::Step step = rx_.next(c, streaming_);
-      if (step == HttpResponses::Step::need_more) return;
-      if (step == HttpResponses::Step::error) {
-        sub_.on_failure("malformed HTTP response");
-        c.abort();
-        return;
-      }
-      if (streaming_) {
-        if (rx_.status() != 200) {
-          sub_.on_failure("SSE answered " + std::to_string(rx_.status()));
-          c.abort();
-          return;
-        }
-        if (!ready_) {
-          ready_ = true;
-          sub_.on_ready(now);
-        }
-        bool ok = sse_.feed(rx_.body(), [&](const SseParser::Event& e) {
-          sub_.on_sse_event(e.event, e.data, e.id, now);
-        });
-        rx_.body().clear();
-        if (!ok) {
-          sub_.on_failure("SSE event too large");
-          c.abort();
-          return;
-        }
-        if (step == HttpResponses::Step::response) {  // the stream ended (chunked)
-          c.close();
-          return;
-        }
-        continue;
-      }
-      // Poll: one complete response. The ResponseHead's views are gone; pass what survives.
-      ResponseHead head;
-      head.status = rx_.status();
-      head.etag = rx_.etag();
-      head.last_modified = rx_.last_modified();
-      sub_.on_poll_body(rx_.body(), head, now);
-    }
+  void on_data(net::Connection& c) override { read(c, false); }
+
+  void on_eof(net::Connection& c) override {
+    // A body delimited by the close ends here; a close between responses is no failure.
+    if (rx_.in_progress()) read(c, true);
+    if (!c.closing()) c.close();
   }
 
   void on_close(net::Connection& c, std::error_code ec) override {
@@ -264,17 +211,85 @@ class HttpSubHandler final : public net::ConnectionHandler {
   }
 
  private:
+  void read(net::Connection& c, bool eof) {
+    uint64_t now = base::monotonic_ns();
+    while (!c.closing()) {
+      HttpResponses::Step step = rx_.next(c, eof);
+      if (step == HttpResponses::Step::need_more) return;
+      if (step == HttpResponses::Step::error) {
+        if (eof) return;  // cut short by the close: on_closed reconnects
+        sub_.on_failure("malformed HTTP response");
+        c.abort();
+        return;
+      }
+      if (streaming_) {
+        if (!on_stream(c, step, now)) return;
+        continue;
+      }
+      // Poll: one complete response, buffered.
+      const http::Response& res = rx_.response();
+      SubState::PollAnswer a;
+      a.status = res.status;
+      a.body = res.body;
+      a.keep_alive = res.keep_alive;
+      if (w_.shared().target == Target::nchan) {
+        a.etag = res.header("etag");
+        a.last_modified = res.header("last-modified");
+      }
+      sub_.on_poll_body(a, now);
+      c.consume(rx_.response_bytes());
+      if (eof) return;
+    }
+  }
+
+  // SSE: the head, then decoded body bytes as they come. False when the stream is over.
+  bool on_stream(net::Connection& c, HttpResponses::Step step, uint64_t now) {
+    if (rx_.response().status != 200) {
+      sub_.on_failure("SSE answered " + std::to_string(rx_.response().status));
+      c.abort();
+      return false;
+    }
+    if (step == HttpResponses::Step::head) {
+      sub_.on_ready(now);
+      return true;
+    }
+    now_ = now;
+    bool ok = sse_.feed(rx_.body(), events_);
+    rx_.body().clear();
+    if (!ok) {
+      sub_.on_failure("SSE event too large");
+      c.abort();
+      return false;
+    }
+    if (step == HttpResponses::Step::response) {  // the server ended the stream
+      c.consume(rx_.response_bytes());
+      c.close();
+      return false;
+    }
+    return true;
+  }
+
+  // Hands each event to the subscriber with the clock reading of the read it came in.
+  struct Events final : proto::SseSink {
+    explicit Events(HttpSubHandler& h) : h(h) {}
+    void on_event(const proto::SseEvent& e) override {
+      h.sub_.on_sse_event(e.type, e.data, e.id, h.now_);
+    }
+    HttpSubHandler& h;
+  };
+
   Worker& w_;
   SubState& sub_;
   bool streaming_;
-  bool ready_ = false;
+  uint64_t now_ = 0;
   HttpResponses rx_;
-  SseParser sse_;
+  proto::SseParser sse_;
+  Events events_{*this};
 };
 
 class HttpPubHandler final : public net::ConnectionHandler {
  public:
-  HttpPubHandler(Worker& w, PubState& pub) : w_(w), pub_(pub) {}
+  HttpPubHandler(Worker& w, PubState& pub) : w_(w), pub_(pub), rx_(false) {}
   void on_connected(net::Connection& c) override { pub_.on_open(c); }
   void on_data(net::Connection& c) override {
     while (!c.closing()) {
@@ -285,7 +300,13 @@ class HttpPubHandler final : public net::ConnectionHandler {
         c.abort();
         return;
       }
-      pub_.on_response(rx_.status(), rx_.body());
+      const http::Response& res = rx_.response();
+      bool keep_alive = res.keep_alive;
+      pub_.on_response(res.status, res.body);
+      c.consume(rx_.response_bytes());
+      // "Connection: close": the publishes still in flight get no answer on this connection;
+      // on_closed counts them.
+      if (!keep_alive && !c.closing()) c.close();
     }
   }
   void on_close(net::Connection& c, std::error_code ec) override {

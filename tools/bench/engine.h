@@ -129,8 +129,16 @@ class SubState {
   void on_failure(std::string what);
   /// The request line and headers of this subscriber's next HTTP request (SSE or poll).
   void build_request(std::string& out);
-  /// A poll answer's body arrived; schedules the next poll.
-  void on_poll_body(std::string_view body, const ResponseHead& head, uint64_t now_ns);
+  /// One poll answer; the views are valid during the call only.
+  struct PollAnswer {
+    int status = 0;
+    std::string_view body;
+    std::string_view etag, last_modified;  // Nchan's long-poll position (read for Nchan only)
+    bool keep_alive = true;                // false: the server closes after this answer
+  };
+  /// A poll answer arrived; schedules the next poll (on a new connection when the server
+  /// closes this one).
+  void on_poll_body(const PollAnswer& answer, uint64_t now_ns);
   /// Sends the first echo message (ws-echo runs; posted when every connection is ready).
   void start_echo();
   /// A WebSocket text message arrived (herald push / reply, Nchan message, echo).

@@ -274,21 +274,29 @@ void SubState::send_poll() {
   conn_->send(req);
 }
 
-void SubState::on_poll_body(std::string_view body, const ResponseHead& head, uint64_t now_ns) {
+void SubState::on_poll_body(const PollAnswer& a, uint64_t now_ns) {
   Shared& sh = w_.shared();
+  std::string_view body = a.body;
+  if (!a.keep_alive && conn_) {
+    // The server closes this connection after its answer: the next poll dials a new one
+    // (send_poll), and the old one's close is not a disconnect (on_closed ignores it).
+    net::Connection* old = conn_;
+    conn_ = nullptr;
+    old->close();
+  }
   bool nchan = sh.target == Target::nchan;
   uint64_t next_ms = sh.transport == Transport::poll ? to_ms(sh.opts->poll_interval) : 0;
   if (nchan) {
-    if (head.status == 200) {
-      etag_.assign(head.etag);
-      last_modified_.assign(head.last_modified);
+    if (a.status == 200) {
+      etag_.assign(a.etag);
+      last_modified_.assign(a.last_modified);
       Delivered d;
       if (extract_delivered(body, 0, &d) != std::string_view::npos) on_message(d, now_ns);
-    } else if (head.status != 304 && head.status != 408) {
-      on_failure("poll answered " + std::to_string(head.status));
+    } else if (a.status != 304 && a.status != 408) {
+      on_failure("poll answered " + std::to_string(a.status));
       next_ms = std::max<uint64_t>(next_ms, kReconnectDelayMs);
     }
-  } else if (head.status == 200) {
+  } else if (a.status == 200) {
     size_t pos = 0;
     Delivered d;
     while ((pos = extract_delivered(body, pos, &d)) != std::string_view::npos)
@@ -304,13 +312,13 @@ void SubState::on_poll_body(std::string_view body, const ResponseHead& head, uin
     if (!cur.empty()) cursor_.assign(cur);
     on_ready(now_ns);
   } else {
-    on_failure("poll answered " + std::to_string(head.status));
+    on_failure("poll answered " + std::to_string(a.status));
     next_ms = std::max<uint64_t>(next_ms, kReconnectDelayMs);
   }
   // Short polls keep their period (a client's setInterval), measured from when the last poll
   // was sent: waiting a full interval after each answer would stretch the period by the round
   // trip, and past history_size messages per period every poll comes back recovered:false.
-  if (sh.transport == Transport::poll && head.status == 200 && poll_sent_ns_ > 0) {
+  if (sh.transport == Transport::poll && a.status == 200 && poll_sent_ns_ > 0) {
     uint64_t spent_ms = (now_ns > poll_sent_ns_ ? now_ns - poll_sent_ns_ : 0) / 1'000'000u;
     next_ms = next_ms > spent_ms ? next_ms - spent_ms : 0;
   }
