@@ -131,6 +131,17 @@ class FrameParser {
   uint16_t fail_code_ = 0;
 };
 
+/// Where the frame at the start of `in` ends, read from its header alone (nothing is validated:
+/// that is FrameParser's job). Lets a reader's owner tell whether a read ended on a frame
+/// boundary without asking the parser (a session keeps a parser only while a frame is open).
+struct FrameExtent {
+  size_t header = 0;     // header bytes; 0 when `in` does not hold the whole header yet
+  uint64_t payload = 0;  // declared payload length (valid when header != 0)
+  bool fin = false;
+  Opcode opcode = Opcode::continuation;
+};
+FrameExtent frame_extent(std::string_view in);
+
 /// XORs `n` bytes at `data` with `key`, starting `offset` bytes into the 4-byte mask cycle.
 /// Masking and unmasking are the same operation.
 void apply_mask(char* data, size_t n, const uint8_t key[4], uint64_t offset = 0);
