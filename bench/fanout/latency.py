@@ -55,9 +55,13 @@ def main():
                         continue
                     lat = {k: r["latency_ns"][k] / 1e3 for k in ("p50", "p90", "p99", "p99_9")}
                     runs.append({"latency_us": lat, "clean": r["clean"],
+                                 "not_clean_because": {k: r.get(k) for k in (
+                                     "failed", "missing", "duplicates", "out_of_order",
+                                     "publish_errors", "errors") if r.get(k)},
                                  "achieved_rate": r["published"] / r["publish_seconds"],
                                  "others": r["_proc"]["others_on_server_cores"],
                                  "client_cpu_frac": r["_proc"]["client_cpu_frac"],
+                                 "server_cpu_frac": h.figures(r)["server_cpu_frac"],
                                  "loadavg": r["_proc"]["loadavg"]})
                     h.log(f"latency {tr:8} {name:8} rate {rate:.0f}/s: p50 {lat['p50']:.0f} µs "
                           f"p99 {lat['p99']:.0f} µs others {h.pct(runs[-1]['others'])}")
@@ -65,6 +69,8 @@ def main():
                 s.stop()
             out.append({"transport": tr, "server": name, "max_publish_rate": max_rate,
                         "max_deliveries_per_s": mx["deliveries_per_second"],
+                        "max_run_cpu": {"server": h.figures(mx)["server_cpu_frac"],
+                                        "client": mx["_proc"]["client_cpu_frac"]},
                         "rate": rate, "runs": runs,
                         "summary": {k: h.med([x["latency_us"][k] for x in runs])
                                     for k in ("p50", "p90", "p99", "p99_9")}})
@@ -75,16 +81,27 @@ def main():
          f"# {a.subscribers} subscribers on one channel, 1 HTTP publisher, 100-byte messages; "
          f"max rate from one --inflight 32 run, then {a.repeat} paced runs at half of it; "
          "median (min..max)", "",
-         "| transport | server | max publishes/s | paced at | p50 | p90 | p99 | p99.9 | clean |",
-         "|---|---|---:|---:|---:|---:|---:|---:|---|"]
+         "'server CPU' / 'client CPU': CPU-seconds per wall-second of the server (while "
+         "publishing) and of the bench client (its whole run), medians of the paced runs; a "
+         "client near 100% means the client's own queueing is part of the latency.", "",
+         "| transport | server | max publishes/s (server / client CPU) | paced at | p50 | p90 | p99 | p99.9 "
+         "| server CPU | client CPU | clean |",
+         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+
+    def cpu(x, k):
+        v = [r[k] for r in x["runs"] if r.get(k) is not None]
+        return h.pct(sorted(v)[len(v) // 2]) if v else "-"
 
     def col(m):
         return f"{h.us(m['median'])} ({h.us(m['min'])}..{h.us(m['max'])})"
     for x in out:
         s = x["summary"]
+        mc = x["max_run_cpu"]
         L.append(f"| {x['transport']} | {x['server']} | {x['max_publish_rate']:.0f} "
+                 f"({h.pct(mc['server'])} / {h.pct(mc['client'])}) "
                  f"| {x['rate']:.0f}/s | {col(s['p50'])} | {col(s['p90'])} | {col(s['p99'])} "
-                 f"| {col(s['p99_9'])} | {'yes' if all(r['clean'] for r in x['runs']) else 'NO'} |")
+                 f"| {col(s['p99_9'])} | {cpu(x, 'server_cpu_frac')} | {cpu(x, 'client_cpu_frac')} "
+                 f"| {'yes' if all(r['clean'] for r in x['runs']) else 'NO'} |")
     for f in failures:
         L.append(f"\nFAILED run ({f['transport']}, {f['server']}): {f['error'].splitlines()[0]}")
     md = "\n".join(L) + "\n"

@@ -12,6 +12,7 @@ import contextlib
 import http.client
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -30,6 +31,9 @@ def herald_bin():
         if os.path.exists(p):
             return p
     raise RuntimeError("herald binary not found: set HERALD_BIN")
+
+
+LISTENING = re.compile(r"herald listening on http://127\.0\.0\.1:(\d+)/")
 
 
 def free_port():
@@ -103,9 +107,10 @@ class Server:
 def herald_server(*args, config=None, env=None, ready_path="/health", timeout=20):
     """Starts `herald serve --listen 127.0.0.1:PORT ARGS...`; stops it (SIGTERM) at the end and
     fails the test if it crashed or a sanitizer reported anything."""
-    port = free_port()
+    # Port 0: the kernel picks a free port and herald prints it ("herald listening on
+    # http://127.0.0.1:PORT/"), so suites running in parallel never race for a port.
     tmp = tempfile.mkdtemp(prefix="herald-e2e-")
-    cmd = [herald_bin(), "serve", "--listen", f"127.0.0.1:{port}"]
+    cmd = [herald_bin(), "serve", "--listen", "127.0.0.1:0"]
     if config is not None:
         path = os.path.join(tmp, "herald.toml")
         with open(path, "w") as f:
@@ -119,14 +124,16 @@ def herald_server(*args, config=None, env=None, ready_path="/health", timeout=20
         full_env.update(env)
     with open(log_path, "w") as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=full_env)
-    srv = Server(proc, port, log_path)
+    srv = Server(proc, 0, log_path)
     deadline = time.time() + timeout
     while True:
         if proc.poll() is not None:
             raise RuntimeError(f"herald exited with {proc.returncode}:\n{srv.log()}")
+        if not srv.port:
+            m = LISTENING.search(srv.log())
+            srv.port = int(m.group(1)) if m else 0
         try:
-            status, _, _ = srv.request("GET", ready_path, timeout=2)
-            if status == 200:
+            if srv.port and srv.request("GET", ready_path, timeout=2)[0] == 200:
                 break
         except OSError:
             pass
