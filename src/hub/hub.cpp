@@ -1,6 +1,10 @@
 #include "hub/hub.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <span>
+#include <utility>
+#include <vector>
 
 namespace herald::hub {
 
@@ -31,6 +35,74 @@ constexpr size_t kMaxHeldPublications = 4096;
 struct StringHash {
   using is_transparent = void;
   size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
+// A subscriber's channels on one loop: almost always one, so the one is held inline and a
+// heap list exists only from the second on. With the map node this keeps the per-subscriber
+// index at one 24-byte node (was a node of 40 bytes plus a vector's 8-byte allocation).
+template <typename T>
+class PtrList {
+ public:
+  PtrList() = default;
+  PtrList(PtrList&& o) noexcept : ptr_(std::exchange(o.ptr_, nullptr)) {}
+  PtrList& operator=(PtrList&& o) noexcept {
+    if (this != &o) {
+      release();
+      ptr_ = std::exchange(o.ptr_, nullptr);
+    }
+    return *this;
+  }
+  PtrList(const PtrList&) = delete;
+  PtrList& operator=(const PtrList&) = delete;
+  ~PtrList() { release(); }
+
+  std::span<T* const> items() const {
+    if (std::vector<T*>* v = many()) return *v;
+    if (!ptr_) return {};
+    return {&ptr_, 1};
+  }
+  size_t size() const { return items().size(); }
+  bool contains(T* p) const {
+    std::span<T* const> all = items();
+    return std::find(all.begin(), all.end(), p) != all.end();
+  }
+  void push_back(T* p) {
+    if (!ptr_) {
+      ptr_ = p;
+      return;
+    }
+    if (!many()) {
+      auto* v = new std::vector<T*>{ptr_};
+      ptr_ = reinterpret_cast<T*>(reinterpret_cast<uintptr_t>(v) | kMany);
+    }
+    many()->push_back(p);
+  }
+  /// Removes `p` (order is not kept); false when absent.
+  bool erase(T* p) {
+    if (std::vector<T*>* v = many()) {
+      auto pos = std::find(v->begin(), v->end(), p);
+      if (pos == v->end()) return false;
+      *pos = v->back();
+      v->pop_back();
+      return true;
+    }
+    if (!ptr_ || ptr_ != p) return false;
+    ptr_ = nullptr;
+    return true;
+  }
+
+ private:
+  // Low bit set: ptr_ is a std::vector<T*>* (both pointee types are at least 2-aligned).
+  static constexpr uintptr_t kMany = 1;
+  std::vector<T*>* many() const {
+    auto bits = reinterpret_cast<uintptr_t>(ptr_);
+    return (bits & kMany) ? reinterpret_cast<std::vector<T*>*>(bits & ~kMany) : nullptr;
+  }
+  void release() {
+    delete many();
+    ptr_ = nullptr;
+  }
+  T* ptr_ = nullptr;
 };
 
 }  // namespace
@@ -71,7 +143,7 @@ struct Hub::LocalChannel {
 struct Hub::LoopState {
   std::unordered_map<std::string, LocalChannel, StringHash, std::equal_to<>> channels;
   // Per subscriber, its channels here: unsubscribe_all is O(its channels).
-  std::unordered_map<Subscriber*, std::vector<LocalChannel*>> by_subscriber;
+  std::unordered_map<Subscriber*, PtrList<LocalChannel>> by_subscriber;
   HubCounters counters;
   uint64_t next_token = 1;
 };
@@ -122,8 +194,7 @@ void Hub::subscribe(Subscriber* sub, std::string_view channel, std::optional<std
   auto ch = st.channels.find(channel);
   if (ch != st.channels.end()) {
     auto mine = st.by_subscriber.find(sub);
-    if (mine != st.by_subscriber.end() &&
-        std::find(mine->second.begin(), mine->second.end(), &ch->second) != mine->second.end()) {
+    if (mine != st.by_subscriber.end() && mine->second.contains(&ch->second)) {
       return fail(base::Errc::bad_request);  // already subscribed
     }
   } else {
@@ -266,12 +337,8 @@ void Hub::unsubscribe(Subscriber* sub, std::string_view channel) {
   auto ch = st.channels.find(channel);
   if (ch == st.channels.end()) return;
   LocalChannel* lc = &ch->second;
-  auto& list = mine->second;
-  auto pos = std::find(list.begin(), list.end(), lc);
-  if (pos == list.end()) return;
-  *pos = list.back();
-  list.pop_back();
-  if (list.empty()) st.by_subscriber.erase(mine);
+  if (!mine->second.erase(lc)) return;
+  if (mine->second.size() == 0) st.by_subscriber.erase(mine);
   remove_subscription(st, *lc, sub);
 }
 
@@ -279,10 +346,10 @@ void Hub::unsubscribe_all(Subscriber* sub) {
   LoopState& st = state();
   auto mine = st.by_subscriber.find(sub);
   if (mine == st.by_subscriber.end()) return;
-  std::vector<LocalChannel*> list = std::move(mine->second);
+  PtrList<LocalChannel> list = std::move(mine->second);
   st.by_subscriber.erase(mine);
   // Each entry is a distinct channel; removing from one never frees another.
-  for (LocalChannel* lc : list) remove_subscription(st, *lc, sub);
+  for (LocalChannel* lc : list.items()) remove_subscription(st, *lc, sub);
 }
 
 size_t Hub::subscription_count(Subscriber* sub) const {

@@ -3,20 +3,20 @@
 namespace herald::loop {
 
 void Timer::start(TimerWheel& wheel, uint64_t delay_ms, std::function<void()> cb) {
+  stop();
   cb_ = std::move(cb);
-  last_wheel_ = &wheel;
+  wheel_ = &wheel;
   restart(delay_ms);
 }
 
 void Timer::restart(uint64_t delay_ms) {
-  TimerWheel* wheel = last_wheel_;
   stop();
-  deadline_ms_ = wheel->now_ms() + delay_ms;
-  wheel->link(this);
+  deadline_ms_ = wheel_->now_ms() + delay_ms;
+  wheel_->link(this);
 }
 
 void Timer::stop() {
-  if (wheel_) wheel_->unlink(this);
+  if (active()) wheel_->unlink(this);
 }
 
 TimerWheel::TimerWheel(uint64_t now_ms) : now_ms_(now_ms), current_tick_(now_ms / kTickMs) {}
@@ -32,14 +32,13 @@ void TimerWheel::link(Timer* t) {
   // armed from inside a timer callback never runs in the same advance() call.
   uint64_t tick = (t->deadline_ms_ + kTickMs - 1) / kTickMs;
   if (tick <= current_tick_) tick = current_tick_ + 1;
-  t->slot_ = tick % kSlots;
+  t->slot_ = static_cast<uint32_t>(tick % kSlots);
   Timer*& head = slots_[t->slot_];
   occupied_[t->slot_ / 64] |= uint64_t(1) << (t->slot_ % 64);
   t->prev_ = nullptr;
   t->next_ = head;
   if (head) head->prev_ = t;
   head = t;
-  t->wheel_ = this;
   ++count_;
 }
 
@@ -52,7 +51,7 @@ void TimerWheel::unlink(Timer* t) {
   }
   if (t->next_) t->next_->prev_ = t->prev_;
   t->prev_ = t->next_ = nullptr;
-  t->wheel_ = nullptr;
+  t->slot_ = Timer::kUnarmed;
   --count_;
 }
 

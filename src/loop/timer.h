@@ -21,17 +21,19 @@ class Timer {
   /// Re-arms with the callback given to the last start().
   void restart(uint64_t delay_ms);
   void stop();
-  bool active() const { return wheel_ != nullptr; }
+  bool active() const { return slot_ != kUnarmed; }
   uint64_t deadline_ms() const { return deadline_ms_; }
 
  private:
   friend class TimerWheel;
-  TimerWheel* wheel_ = nullptr;  // non-null while armed
-  TimerWheel* last_wheel_ = nullptr;
+  static constexpr uint32_t kUnarmed = ~uint32_t(0);
+
+  // 72 bytes: one per idle WebSocket or SSE connection (keepalive, heartbeat).
+  TimerWheel* wheel_ = nullptr;  // the wheel of the last start()
   Timer* prev_ = nullptr;
   Timer* next_ = nullptr;
   uint64_t deadline_ms_ = 0;
-  size_t slot_ = 0;
+  uint32_t slot_ = kUnarmed;  // the wheel slot while armed
   std::function<void()> cb_;
 };
 
