@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """bench/memory/run.py — resident memory per idle subscribed connection, herald vs Nchan.
 
-Usage: bench/memory/run.py [--connections N] [--repeat R] [--json OUT] [--md OUT]
+Usage: bench/memory/run.py [--connections N] [--repeat R] [--servers herald,nchan]
+                           [--transports ws,sse] [--json OUT] [--md OUT]
 
 For each server (herald serve --threads 1, Nchan worker_processes 1; both on CPU 0) and each
 transport (WebSocket, SSE): a fresh server, its RSS read from /proc/PID/status (VmRSS; Nchan:
@@ -53,24 +54,30 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--connections", type=int, default=10000)
     ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--servers", default="herald,nchan",
+                    help="comma-separated servers to measure (herald, nchan)")
+    ap.add_argument("--transports", default="ws,sse",
+                    help="comma-separated transports to measure (ws, sse)")
     ap.add_argument("--json", default=os.path.join(h.REPO, "bench/results/memory.json"))
     ap.add_argument("--md", default=os.path.join(h.REPO, "bench/results/memory.md"))
     a = ap.parse_args()
+    servers = [k for k in a.servers.split(",") if k]
+    transports = [t for t in a.transports.split(",") if t]
     h.raise_nofile()
     mach = h.machine()
     port = 19500
     runs = []
     for rep in range(a.repeat):
-        for tr in ("ws", "sse"):
-            for kind in (("herald", "nchan") if rep % 2 == 0 else ("nchan", "herald")):
+        for tr in transports:
+            for kind in (servers if rep % 2 == 0 else servers[::-1]):
                 port += 1
                 m = measure(kind, tr, a.connections, port)
                 h.log(f"memory rep {rep} {kind:6} {tr:3}: {m['connections']} conns, "
                       f"{m['rss0_kb']} -> {m['rss_kb']} KiB, {m['bytes_per_connection']:.0f} B/conn")
                 runs.append(m)
     summ = {}
-    for kind in ("herald", "nchan"):
-        for tr in ("ws", "sse"):
+    for kind in servers:
+        for tr in transports:
             # A run where the server never held the connections measured nothing.
             summ[f"{kind}/{tr}"] = h.med([m["bytes_per_connection"] for m in runs
                                           if (m["server"], m["transport"]) == (kind, tr)
