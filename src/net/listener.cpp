@@ -43,6 +43,21 @@ base::Result<std::unique_ptr<Listener>> Listener::open(loop::Loop& loop, const A
   return l;
 }
 
+std::error_code check_address_free(const Address& addr) {
+  if (addr.port() == 0) return {};
+  // A probe without SO_REUSEPORT: bind() refuses it while any socket listens on the address.
+  // SO_REUSEADDR keeps connections in TIME_WAIT from a previous run out of the verdict.
+  int fd = ::socket(addr.family(), SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return errno_code();
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (addr.family() == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  int rc = ::bind(fd, addr.sa(), addr.len);
+  auto ec = rc != 0 ? errno_code() : std::error_code{};
+  ::close(fd);
+  return ec;
+}
+
 Listener::Listener(loop::Loop& loop, int fd, const Address& addr, AcceptFn fn)
     : loop_(loop), fd_(fd), addr_(addr), on_accept_(std::move(fn)) {}
 

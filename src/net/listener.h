@@ -36,6 +36,13 @@ class Listener final : public loop::IoHandler {
   bool paused_ = false;
 };
 
+/// EADDRINUSE when another socket already listens on `addr`, else no error (port 0 always
+/// passes).
+/// SO_REUSEPORT lets every process of the same user bind a port that is already in use and
+/// silently share its connections; a server calls this once before its first reuse_port
+/// listener so that a second server on the same port is refused instead.
+std::error_code check_address_free(const Address& addr);
+
 /// Starts a non-blocking connect to `addr`; returns the fd (the connect completes later:
 /// give it to a Connection started with `connecting = true`).
 base::Result<int> connect_tcp(const Address& addr);

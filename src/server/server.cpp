@@ -10,6 +10,7 @@
 
 #include "base/log.h"
 #include "base/time.h"
+#include "net/listener.h"
 
 namespace herald::server {
 
@@ -136,6 +137,11 @@ int Server::run() {
   hub_ = std::make_unique<hub::Hub>(*executor_, *engine_);
 
   net::Address bound = addr.value();
+  if (auto ec = net::check_address_free(bound)) {
+    HLOG_ERROR("listen %s: %s (another process listens on it)", bound.to_string().c_str(),
+               ec.message().c_str());
+    return 1;
+  }
   for (auto& w : workers_) {
     auto r = w->listen(bound);
     if (!r.ok()) {

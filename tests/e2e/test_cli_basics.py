@@ -114,3 +114,14 @@ def test_bad_env_refuses_to_start():
     r = run("serve", "--listen", "127.0.0.1:0", env={"HERALD_HTTP_MAX_BODDY": "5"}, timeout=10)
     assert r.returncode != 0
     assert "HERALD_HTTP_MAX_BODDY" in r.stdout + r.stderr
+
+
+def test_serve_on_a_port_another_server_listens_on_is_refused():
+    # SO_REUSEPORT would let a second herald bind the port and silently take half of its
+    # connections; it must refuse to start, and the first server must go on serving.
+    with herald_server() as srv:
+        r = run("serve", "--listen", f"127.0.0.1:{srv.port}", timeout=10)
+        assert r.returncode == 1
+        err = r.stdout + r.stderr
+        assert f"127.0.0.1:{srv.port}" in err and "in use" in err, err
+        assert srv.request("GET", "/health")[0] == 200
