@@ -148,10 +148,10 @@ class HttpResponses {
 
   /// Parses what `c` holds and consumes what the parser used, except for a complete response
   /// (see response_bytes()); `eof`: the server closed, which ends a body delimited by the
-  /// close. On `head` (streamed) response().status is set (the head itself is consumed); on
-  /// `response` the headers too are readable through response();
-  /// body() holds the buffered body, or on `stream_bytes` (and a streamed `response`) the
-  /// newly decoded bytes, which the caller clears.
+  /// close. On `head` (streamed only) response().status is set and the head is consumed; on
+  /// `response` the headers are readable through response() too. body() holds the buffered
+  /// body, or on `stream_bytes` (and a streamed `response`) the newly decoded bytes, which
+  /// the caller clears.
   Step next(net::Connection& c, bool eof) {
     std::string_view in = c.input().readable();
     http::ResponseParseResult r = eof ? parser_.finish(in, mode_) : parser_.parse(in, mode_);
@@ -162,8 +162,10 @@ class HttpResponses {
         c.consume(r.consumed);
         return Step::head;
       case http::ResponseStatus::need_more:
-        c.consume(r.consumed);  // decoded stream bytes; nothing while a buffered one grows
-        return body().empty() ? Step::need_more : Step::stream_bytes;
+        // Streamed: the decoded bytes are in body(). Buffered: nothing is consumed, and a
+        // chunked body already collected in body() is not complete yet.
+        c.consume(r.consumed);
+        return mode_.stream_body && !body().empty() ? Step::stream_bytes : Step::need_more;
       case http::ResponseStatus::complete:
         break;
     }
