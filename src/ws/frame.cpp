@@ -75,21 +75,6 @@ ParseResult FrameParser::fail(size_t consumed, uint16_t code) {
   return {ParseStatus::error, consumed, code};
 }
 
-FrameExtent frame_extent(std::string_view in) {
-  FrameExtent f;
-  if (in.size() < 2) return f;
-  const auto* p = reinterpret_cast<const uint8_t*>(in.data());
-  const uint8_t len7 = p[1] & 0x7F;
-  const size_t ext = len7 == 126 ? 2 : len7 == 127 ? 8 : 0;
-  const size_t header = 2 + ext + ((p[1] & 0x80) ? 4 : 0);
-  if (in.size() < header) return f;
-  f.header = header;
-  f.payload = ext ? read_be(p + 2, ext) : len7;
-  f.fin = p[0] & 0x80;
-  f.opcode = static_cast<Opcode>(p[0] & 0x0F);
-  return f;
-}
-
 uint16_t FrameParser::decode_header() {
   const uint8_t b0 = hdr_buf_[0];
   const uint8_t b1 = hdr_buf_[1];

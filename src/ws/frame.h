@@ -109,6 +109,8 @@ class FrameParser {
   const FrameHeader& header() const { return header_; }
   /// Payload bytes of the current frame still to come.
   uint64_t remaining() const { return remaining_; }
+  /// No frame is partly read: the next byte starts a new frame.
+  bool at_frame_boundary() const { return state_ == State::header && hdr_len_ == 0; }
   const FrameParserOptions& options() const { return options_; }
   /// Forget any partial frame (for reuse on a new connection).
   void reset();
@@ -130,17 +132,6 @@ class FrameParser {
   uint64_t mask_offset_ = 0;  // payload bytes already unmasked (position in the mask cycle)
   uint16_t fail_code_ = 0;
 };
-
-/// Where the frame at the start of `in` ends, read from its header alone (nothing is validated:
-/// that is FrameParser's job). Lets a reader's owner tell whether a read ended on a frame
-/// boundary without asking the parser (a session keeps a parser only while a frame is open).
-struct FrameExtent {
-  size_t header = 0;     // header bytes; 0 when `in` does not hold the whole header yet
-  uint64_t payload = 0;  // declared payload length (valid when header != 0)
-  bool fin = false;
-  Opcode opcode = Opcode::continuation;
-};
-FrameExtent frame_extent(std::string_view in);
 
 /// XORs `n` bytes at `data` with `key`, starting `offset` bytes into the 4-byte mask cycle.
 /// Masking and unmasking are the same operation.

@@ -112,6 +112,9 @@ class WsReader {
   size_t feed(std::string_view in, std::vector<WsEvent>& out);
 
   bool failed() const { return failed_; }
+  /// Between messages: no frame partly read and no fragmented message open, so a fresh reader
+  /// would carry on exactly as this one (a session drops its reader when idle).
+  bool idle() const { return !failed_ && parser_.at_frame_boundary() && !assembler_.in_message(); }
   /// Forgets all state (partial frame, open message, failure).
   void reset();
 

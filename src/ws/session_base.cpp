@@ -1,6 +1,5 @@
 #include "ws/session_base.h"
 
-#include <algorithm>
 #include <cstring>
 
 #include "base/log.h"
@@ -16,63 +15,7 @@ std::string& compress_scratch() {
   return scratch;
 }
 
-// Where the frames fed to a reader stand, from their headers alone: the payload bytes of the
-// open frame still to come, or the first bytes of a header that a read cut.
-struct FrameWalk {
-  uint64_t payload_left = 0;
-  uint8_t header[kMaxFrameHeader] = {};
-  uint8_t header_len = 0;
-};
-
-// Advances `w` over `in` (the bytes about to be fed to the reader) and tracks whether a
-// fragmented data message is open, as MessageAssembler does (a data frame without FIN opens
-// or continues one, a final one closes it; control frames may sit in between). A stream the
-// reader refuses fails the connection, so the walk need not agree with it past an error.
-void walk_frames(std::string_view in, FrameWalk& w, bool& open_message) {
-  size_t pos = 0;
-  for (;;) {
-    if (w.payload_left > 0) {
-      const size_t n = static_cast<size_t>(std::min<uint64_t>(w.payload_left, in.size() - pos));
-      w.payload_left -= n;
-      pos += n;
-      if (w.payload_left > 0) return;
-    }
-    if (pos == in.size()) return;
-    const std::string_view rest = in.substr(pos);
-    FrameExtent f;
-    size_t from_in = 0;
-    if (w.header_len == 0) {
-      f = frame_extent(rest);
-      from_in = f.header;
-    } else {
-      // A header begun in an earlier read: at most kMaxFrameHeader bytes decide its extent.
-      char buf[kMaxFrameHeader];
-      const size_t take = std::min(rest.size(), kMaxFrameHeader - w.header_len);
-      std::memcpy(buf, w.header, w.header_len);
-      std::memcpy(buf + w.header_len, rest.data(), take);
-      f = frame_extent(std::string_view(buf, w.header_len + take));
-      if (f.header) from_in = f.header - w.header_len;
-    }
-    if (f.header == 0) {
-      // The rest is a header cut short (under kMaxFrameHeader bytes in all): keep it.
-      std::memcpy(w.header + w.header_len, rest.data(), rest.size());
-      w.header_len = static_cast<uint8_t>(w.header_len + rest.size());
-      return;
-    }
-    w.header_len = 0;
-    pos += from_in;
-    if (!is_control(f.opcode)) open_message = !f.fin;
-    w.payload_left = f.payload;
-  }
-}
-
 }  // namespace
-
-struct WsSessionBase::OpenFrame {
-  OpenFrame(WsReader r, const FrameWalk& w) : reader(std::move(r)), walk(w) {}
-  WsReader reader;
-  FrameWalk walk;
-};
 
 base::SharedBuffer make_frame(Opcode op, std::string_view payload, bool rsv1) {
   char header[kMaxFrameHeader];
@@ -223,18 +166,14 @@ void WsSessionBase::on_data(net::Connection& conn) {
   last_rx_ms_ = ctx_.loop->now_ms();
   // Local, not a member: an idle session keeps no event vector (memory per idle connection).
   std::vector<WsEvent> events;
-  FrameWalk walk = open_ ? open_->walk : FrameWalk{};
-  walk_frames(in, walk, open_message_);
-  const bool idle = walk.payload_left == 0 && walk.header_len == 0 && !open_message_;
-  if (open_) {
-    open_->reader.feed(in, events);
-    open_->walk = walk;
-    if (idle) open_.reset();
+  if (reader_) {
+    reader_->feed(in, events);
+    if (reader_->idle()) reader_.reset();
   } else {
-    // Fed from a fresh reader, exactly as if it had been kept: it was idle.
+    // An idle reader has no state, so a fresh one carries on exactly as a kept one would.
     WsReader reader(reader_limits());
     reader.feed(in, events);
-    if (!idle && !reader.failed()) open_ = std::make_unique<OpenFrame>(std::move(reader), walk);
+    if (!reader.idle() && !reader.failed()) reader_ = std::make_unique<WsReader>(std::move(reader));
   }
   // After an error the rest of the input is meaningless: the connection is being failed.
   conn.consume(in.size());

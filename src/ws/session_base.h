@@ -81,15 +81,13 @@ class WsSessionBase : public net::ConnectionHandler {
   /// was failed instead (1009 past ws_max_message, 1007 bad DEFLATE data or bad UTF-8).
   bool inflate_message(WsEvent& e);
 
-  /// The reader of a connection whose last read ended inside a frame or a fragmented message,
-  /// with where that frame ends (see walk_frames in the .cpp).
-  struct OpenFrame;
   WsLimits reader_limits() const;
 
-  // The frame reader lives here only while a frame or a fragmented message is open; an idle
-  // connection (the common case: a subscriber between pushes) has none, and a read that holds
-  // whole frames uses one on the stack. Saves ~240 bytes per idle connection.
-  std::unique_ptr<OpenFrame> open_;
+  // The frame reader lives here only while a frame or a fragmented message is open
+  // (WsReader::idle() is false); an idle connection (the common case: a subscriber between
+  // pushes) has none, and a read that holds whole frames uses one on the stack. Saves ~240
+  // bytes per idle connection.
+  std::unique_ptr<WsReader> reader_;
   size_t max_message_;
   // Made on the first compressed message of a client that keeps its compression context; a
   // connection that never sends compressed data pays only the pointer.
@@ -99,7 +97,6 @@ class WsSessionBase : public net::ConnectionHandler {
   base::Transport transport_;
   DeflateParams deflate_;
   Role role_;
-  bool open_message_ = false;  // a fragmented data message is open (from the frame headers)
   bool awaiting_pong_ = false;
   bool closing_ = false;
   bool counted_ = false;

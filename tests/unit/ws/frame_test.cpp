@@ -239,35 +239,3 @@ TEST(FrameEncoder, ApplyMaskIsItsOwnInverseAtAnyOffset) {
 
 }  // namespace
 }  // namespace herald::ws
-
-namespace herald::ws {
-namespace {
-
-// frame_extent reads a header's extent without the parser: every header shape, cut anywhere.
-TEST(FrameExtent, EveryHeaderShapeAndEveryCut) {
-  const uint8_t key[4] = {1, 2, 3, 4};
-  for (uint64_t len :
-       {uint64_t(0), uint64_t(125), uint64_t(126), uint64_t(65535), uint64_t(65536)}) {
-    for (bool masked : {false, true}) {
-      std::string payload(len, 'x');
-      std::string frame = masked ? encode_client_frame(Opcode::binary, payload, key, false)
-                                 : encode_frame(Opcode::binary, payload, false);
-      size_t header = frame.size() - len;
-      for (size_t cut = 0; cut < header; ++cut)
-        EXPECT_EQ(frame_extent(std::string_view(frame).substr(0, cut)).header, 0u);
-      FrameExtent f = frame_extent(std::string_view(frame).substr(0, header));
-      EXPECT_EQ(f.header, header);
-      EXPECT_EQ(f.payload, len);
-      EXPECT_FALSE(f.fin);
-      EXPECT_EQ(f.opcode, Opcode::binary);
-    }
-  }
-  FrameExtent ping = frame_extent(encode_frame(Opcode::ping, "hi"));
-  EXPECT_EQ(ping.header, 2u);
-  EXPECT_EQ(ping.payload, 2u);
-  EXPECT_TRUE(ping.fin);
-  EXPECT_EQ(ping.opcode, Opcode::ping);
-}
-
-}  // namespace
-}  // namespace herald::ws

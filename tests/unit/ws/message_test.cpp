@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
+
 #include "unit/ws/ws_test_util.h"
 
 namespace herald::ws {
@@ -46,6 +48,58 @@ TEST(WsReader, ControlFrameIsReportedBeforeTheMessageEnds) {
   EXPECT_EQ(describe(ev), "ping:now");
   reader.feed(masked(Opcode::continuation, "cd"), ev);
   EXPECT_EQ(describe(ev), "ping:now|binary:abcd");
+}
+
+TEST(WsReader, IdleOnlyBetweenMessages) {
+  WsReader reader;
+  std::vector<WsEvent> ev;
+  EXPECT_TRUE(reader.idle());
+  const std::string text = masked(Opcode::text, "Hello");
+  reader.feed(std::string_view(text).substr(0, 1), ev);  // half a header
+  EXPECT_FALSE(reader.idle());
+  reader.feed(std::string_view(text).substr(1, 7), ev);  // header done, payload not
+  EXPECT_FALSE(reader.idle());
+  reader.feed(std::string_view(text).substr(8), ev);
+  EXPECT_TRUE(reader.idle());
+  reader.feed(masked(Opcode::text, "a", false) + masked(Opcode::ping, "p"), ev);
+  EXPECT_FALSE(reader.idle());  // a fragmented message is open, even between its frames
+  reader.feed(masked(Opcode::continuation, "b"), ev);
+  EXPECT_TRUE(reader.idle());
+  EXPECT_EQ(describe(ev), "text:Hello|ping:p|text:ab");
+  reader.feed(masked(Opcode::continuation, "x"), ev);
+  EXPECT_FALSE(reader.idle());  // failed
+}
+
+// What a session does to save memory: drop the reader whenever it is idle and read the next
+// bytes with a fresh one. For every way of cutting the stream in three, the events must be the
+// ones a single reader gives.
+TEST(WsReader, ReplacingAnIdleReaderChangesNothing) {
+  const std::string wire = masked(Opcode::text, "Hel", false) + masked(Opcode::ping, "x") +
+                           masked(Opcode::continuation, "lo") + masked(Opcode::binary, "") +
+                           masked(Opcode::binary, std::string(130, 'y')) +
+                           masked(Opcode::text, "caf\xc3", false) +
+                           masked(Opcode::continuation, "\xa9");
+  const std::string expected = run(wire);
+  ASSERT_EQ(expected, "ping:x|text:Hello|binary:|binary:#130|text:caf\xc3\xa9");
+  for (size_t a = 0; a <= wire.size(); ++a) {
+    for (size_t b = a; b <= wire.size(); b += 7) {
+      std::unique_ptr<WsReader> kept;
+      std::vector<WsEvent> ev;
+      for (std::string_view chunk :
+           {std::string_view(wire).substr(0, a), std::string_view(wire).substr(a, b - a),
+            std::string_view(wire).substr(b)}) {
+        if (kept) {
+          kept->feed(chunk, ev);
+          if (kept->idle()) kept.reset();
+        } else {
+          WsReader fresh;
+          fresh.feed(chunk, ev);
+          if (!fresh.idle()) kept = std::make_unique<WsReader>(std::move(fresh));
+        }
+      }
+      ASSERT_EQ(describe(ev), expected) << "cut at " << a << " and " << b;
+    }
+  }
 }
 
 TEST(WsReader, SequencingErrors) {
