@@ -65,6 +65,9 @@ struct Shared {
   Target target = Target::herald;
   Endpoint ep;
   std::string sub_path;  // path of the subscribe endpoint (/ws, /sse, /poll, /sub/, /ws/echo)
+  /// --longpoll-wait as a wait= value, formatted once: printing a double at every long-poll
+  /// request was a fifth of the client's instructions in a long-poll run.
+  std::string longpoll_wait;
   std::vector<std::unique_ptr<ChannelState>> channels;
   uint64_t publish_end_ns = 0;  // deadline for duration-bounded runs
   uint64_t echo_end_ns = 0;

@@ -131,6 +131,7 @@ TransportResult run_one(const BenchOptions& o, Transport t, Target target, const
   sh.transport = t;
   sh.target = target;
   sh.ep = ep;
+  sh.longpoll_wait = format_seconds(o.longpoll_wait);
   switch (t) {
     case Transport::ws:
       sh.sub_path = target == Target::nchan ? "/sub/" : "/ws";

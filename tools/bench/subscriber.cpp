@@ -240,7 +240,7 @@ void SubState::build_request(std::string& out) {
       out += "&wait=";
       // Without a cursor a long-poll would wait for the next message: ask for the cursor first.
       bool wait = sh.transport == Transport::longpoll && !cursor_.empty();
-      out += wait ? format_seconds(sh.opts->longpoll_wait) : "0";
+      out += wait ? std::string_view(sh.longpoll_wait) : std::string_view("0");
     }
   }
   out += " HTTP/1.1\r\nHost: ";
