@@ -2,11 +2,25 @@
 
 namespace herald::loop {
 
-void Timer::start(TimerWheel& wheel, uint64_t delay_ms, std::function<void()> cb) {
+Timer::~Timer() {
   stop();
-  cb_ = std::move(cb);
-  wheel_ = &wheel;
-  restart(delay_ms);
+  release_callback();
+}
+
+void Timer::release_callback() {
+  if (boxed_) {
+    Box* box;
+    std::memcpy(&box, ctx_, sizeof box);
+    Box::unref(box);
+    boxed_ = false;
+  }
+  fn_ = nullptr;
+}
+
+void Timer::Box::call(void* ctx) {
+  Box* box;
+  std::memcpy(&box, ctx, sizeof box);
+  box->run();
 }
 
 void Timer::restart(uint64_t delay_ms) {
@@ -77,12 +91,24 @@ void TimerWheel::advance(uint64_t now_ms) {
     ++current_tick_;
     ++steps;
     size_t slot = current_tick_ % kSlots;
-    while (Timer* t = pop_due(slot, now_ms)) {
-      std::function<void()> cb = t->cb_;  // the callback may re-arm the timer with a new one
-      if (cb) cb();
-    }
+    while (Timer* t = pop_due(slot, now_ms)) run(t);
   }
   if (current_tick_ < target) current_tick_ = target;
+}
+
+// The callback runs on a copy of the timer's callback words: it may re-arm the timer with a
+// new callback, or destroy it, while it runs. A boxed callable is kept alive by a reference.
+void TimerWheel::run(Timer* t) {
+  Timer::Fn fn = t->fn_;
+  if (!fn) return;
+  alignas(void*) unsigned char ctx[sizeof t->ctx_];
+  std::memcpy(ctx, t->ctx_, sizeof ctx);
+  if (!t->boxed_) return fn(ctx);
+  Timer::Box* box;
+  std::memcpy(&box, ctx, sizeof box);
+  ++box->refs;
+  fn(ctx);
+  Timer::Box::unref(box);
 }
 
 int64_t TimerWheel::next_timeout_ms(uint64_t now_ms) const {

@@ -3,7 +3,10 @@
 // its user (a connection holds its idle timer as a member); destroying it cancels it, so a
 // closed connection can never be called back. Resolution is one tick (kTickMs).
 #include <cstdint>
-#include <functional>
+#include <cstring>
+#include <new>
+#include <type_traits>
+#include <utility>
 
 namespace herald::loop {
 
@@ -12,12 +15,30 @@ class TimerWheel;
 class Timer {
  public:
   Timer() = default;
-  ~Timer() { stop(); }
+  ~Timer();
   Timer(const Timer&) = delete;
   Timer& operator=(const Timer&) = delete;
 
-  /// (Re)arms: `cb` runs once on the loop thread after about `delay_ms`.
-  void start(TimerWheel& wheel, uint64_t delay_ms, std::function<void()> cb);
+  /// (Re)arms: `cb` (any callable taking no argument) runs once on the loop thread after about
+  /// `delay_ms`. A callable of one pointer's size that is trivially copyable (a lambda that
+  /// captures only `this`, or nothing) is stored in the timer itself; anything larger is moved
+  /// to the heap. The callback may stop, re-arm or replace this timer's callback.
+  template <typename F>
+  void start(TimerWheel& wheel, uint64_t delay_ms, F&& cb) {
+    using Fn = std::decay_t<F>;
+    release_callback();
+    if constexpr (kInline<Fn>) {
+      ::new (static_cast<void*>(ctx_)) Fn(std::forward<F>(cb));
+      fn_ = [](void* ctx) { (*std::launder(static_cast<Fn*>(ctx)))(); };
+    } else {
+      Box* box = new BoxOf<Fn>(std::forward<F>(cb));
+      std::memcpy(ctx_, &box, sizeof box);
+      fn_ = &Box::call;
+      boxed_ = true;
+    }
+    wheel_ = &wheel;
+    restart(delay_ms);
+  }
   /// Re-arms with the callback given to the last start().
   void restart(uint64_t delay_ms);
   void stop();
@@ -27,14 +48,45 @@ class Timer {
  private:
   friend class TimerWheel;
   static constexpr uint32_t kUnarmed = ~uint32_t(0);
+  using Fn = void (*)(void* ctx);
 
-  // 72 bytes: one per idle WebSocket or SSE connection (keepalive, heartbeat).
+  template <typename F>
+  static constexpr bool kInline =
+      sizeof(F) <= sizeof(void*) && alignof(F) <= alignof(void*) &&
+      std::is_trivially_copyable_v<F>&& std::is_trivially_destructible_v<F>;
+
+  // A callable too large to sit in ctx_, shared by the timer and a running callback (so that a
+  // callback that replaces its own timer's callback, or destroys the timer, runs to its end).
+  struct Box {
+    virtual ~Box() = default;
+    virtual void run() = 0;
+    unsigned refs = 1;
+    static void call(void* ctx);
+    static void unref(Box* b) {
+      if (--b->refs == 0) delete b;
+    }
+  };
+  template <typename F>
+  struct BoxOf final : Box {
+    template <typename G>
+    explicit BoxOf(G&& g) : f(std::forward<G>(g)) {}
+    void run() override { f(); }
+    F f;
+  };
+
+  void release_callback();
+
+  // 56 bytes: one per idle WebSocket or SSE connection (keepalive, heartbeat). The callback is
+  // a function pointer and one pointer-sized context (the callable itself, or its Box), not a
+  // std::function (32 bytes).
   TimerWheel* wheel_ = nullptr;  // the wheel of the last start()
   Timer* prev_ = nullptr;
   Timer* next_ = nullptr;
   uint64_t deadline_ms_ = 0;
   uint32_t slot_ = kUnarmed;  // the wheel slot while armed
-  std::function<void()> cb_;
+  bool boxed_ = false;        // ctx_ holds a Box*
+  Fn fn_ = nullptr;
+  alignas(void*) unsigned char ctx_[sizeof(void*)] = {};
 };
 
 class TimerWheel {
@@ -64,6 +116,7 @@ class TimerWheel {
   void link(Timer* t);
   void unlink(Timer* t);
   Timer* pop_due(size_t slot, uint64_t now_ms);
+  static void run(Timer* t);
 
   Timer* slots_[kSlots] = {};
   // One bit per non-empty slot: next_timeout_ms() finds the next armed tick by scanning 64

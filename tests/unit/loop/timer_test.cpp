@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace herald::loop {
@@ -55,6 +56,63 @@ TEST(TimerWheel, CallbackMayRearmAndStopOthers) {
   for (uint64_t t = 0; t <= 100; t += 4) w.advance(t);
   EXPECT_EQ(a_runs, 3);
   EXPECT_EQ(b_runs, 0);
+}
+
+// A lambda that captures only `this` (or one pointer) is stored in the timer; a larger one
+// goes to the heap. Both run, and a callback may replace its own callback or destroy its timer
+// while it runs (the running callable stays alive to its end).
+TEST(TimerWheel, InlineAndBoxedCallbacks) {
+  static_assert(sizeof(Timer) <= 56, "one per idle connection");
+  TimerWheel w(0);
+  int n = 0;
+  int* p = &n;
+  Timer a;
+  a.start(w, 10, [p] { *p += 1; });  // inline
+  std::string big(100, 'x');
+  std::string seen;
+  Timer b;
+  b.start(w, 10, [&seen, big] { seen = big; });  // boxed
+  w.advance(20);
+  EXPECT_EQ(n, 1);
+  EXPECT_EQ(seen, big);
+
+  // A boxed callback replacing itself: its captures must outlive the replacement.
+  std::vector<std::string> log;
+  Timer c;
+  c.start(w, 10, [&log, &c, &w, tag = std::string(64, 'a')] {
+    c.start(w, 10, [&log] { log.push_back("second"); });
+    log.push_back(tag);  // reads a capture of the replaced callable
+  });
+  w.advance(40);
+  w.advance(60);
+  ASSERT_EQ(log.size(), 2u);
+  EXPECT_EQ(log[0], std::string(64, 'a'));
+  EXPECT_EQ(log[1], "second");
+
+  // A callback destroying its own timer.
+  auto d = std::make_unique<Timer>();
+  std::string after;
+  d->start(w, 10, [&d, &after, tag = std::string(64, 'b')] {
+    d.reset();
+    after = tag;
+  });
+  w.advance(80);
+  EXPECT_EQ(d, nullptr);
+  EXPECT_EQ(after, std::string(64, 'b'));
+
+  // restart() keeps the callback of the last start(); a new start() replaces a boxed one.
+  int boxed_runs = 0;
+  Timer e;
+  e.start(w, 10, [&boxed_runs, pad = std::string(64, 'c')] { boxed_runs += pad.empty() ? 0 : 1; });
+  w.advance(100);
+  e.restart(10);
+  w.advance(120);
+  EXPECT_EQ(boxed_runs, 2);
+  e.start(w, 10, [p] { *p += 10; });
+  w.advance(140);
+  EXPECT_EQ(boxed_runs, 2);
+  EXPECT_EQ(n, 11);
+  EXPECT_EQ(w.size(), 0u);
 }
 
 TEST(TimerWheel, NextTimeoutIsNeverLate) {
