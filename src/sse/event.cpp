@@ -1,5 +1,6 @@
 #include "sse/event.h"
 
+#include <cassert>
 #include <cstring>
 
 #include "proto/json.h"
@@ -34,34 +35,40 @@ size_t sse_data_part_size(std::string_view event) {
   return at == std::string_view::npos ? event.size() : at + 1;
 }
 
-StreamCursor::StreamCursor(std::vector<std::string> channels) {
-  entries_.reserve(channels.size());
-  for (std::string& ch : channels) entries_.emplace_back(std::move(ch), proto::Cursor{});
-  known_.assign(entries_.size(), false);
+static_assert(proto::kMaxMultiCursorChannels <= 64, "StreamCursor::known_ has one bit each");
+
+StreamCursor::StreamCursor(std::vector<std::string> channels)
+    : size_(static_cast<uint32_t>(channels.size())) {
+  assert(channels.size() <= proto::kMaxMultiCursorChannels);
+  if (size_ == 1) {
+    one_.first = std::move(channels[0]);
+    return;
+  }
+  many_.reserve(channels.size());
+  for (std::string& ch : channels) many_.emplace_back(std::move(ch), proto::Cursor{});
 }
 
 size_t StreamCursor::index_of(std::string_view channel) const {
-  for (size_t i = 0; i < entries_.size(); ++i) {
-    if (entries_[i].first == channel) return i;
+  for (size_t i = 0; i < size_; ++i) {
+    if (entry(i).first == channel) return i;
   }
-  return entries_.size();
+  return size_;
 }
 
 void StreamCursor::set(size_t i, std::string_view epoch, uint64_t offset) {
-  proto::Cursor& c = entries_[i].second;
+  proto::Cursor& c = entry(i).second;
   if (c.epoch != epoch) c.epoch.assign(epoch);
   c.offset = offset;
-  known_[i] = true;
+  known_ |= uint64_t(1) << i;
 }
 
 std::string StreamCursor::str() const {
-  if (entries_.size() == 1) return known_[0] ? proto::format_cursor(entries_[0].second) : "";
-  bool all = true;
-  for (bool k : known_) all = all && k;
-  if (all) return proto::encode_multi_cursor(entries_);
+  if (size_ == 1) return known(0) ? proto::format_cursor(one_.second) : "";
+  const uint64_t all = size_ == 64 ? ~uint64_t(0) : (uint64_t(1) << size_) - 1;
+  if (known_ == all) return proto::encode_multi_cursor(many_);
   std::vector<proto::ChannelCursor> some;
-  for (size_t i = 0; i < entries_.size(); ++i) {
-    if (known_[i]) some.push_back(entries_[i]);
+  for (size_t i = 0; i < size_; ++i) {
+    if (known(i)) some.push_back(many_[i]);
   }
   return proto::encode_multi_cursor(some);
 }

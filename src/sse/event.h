@@ -34,19 +34,20 @@ base::SharedBuffer build_sse_event(const hub::Publication& pub);
 size_t sse_data_part_size(std::string_view event);
 
 /// Where one stream (or one poll) stands in each of its channels. Channels keep the order
-/// they were given; a channel's position is unknown until set().
+/// they were given; a channel's position is unknown until set(). At most
+/// proto::kMaxMultiCursorChannels channels (parse_channel_request enforces it).
 class StreamCursor {
  public:
   explicit StreamCursor(std::vector<std::string> channels);
 
-  size_t size() const { return entries_.size(); }
-  const std::string& channel(size_t i) const { return entries_[i].first; }
+  size_t size() const { return size_; }
+  const std::string& channel(size_t i) const { return entry(i).first; }
   /// Index of `channel`, or size() when it is not one of ours.
   size_t index_of(std::string_view channel) const;
 
   void set(size_t i, std::string_view epoch, uint64_t offset);
-  bool known(size_t i) const { return known_[i]; }
-  const proto::Cursor& at(size_t i) const { return entries_[i].second; }
+  bool known(size_t i) const { return (known_ >> i) & 1; }
+  const proto::Cursor& at(size_t i) const { return entry(i).second; }
 
   /// The cursor a client echoes back to resume every channel: with one channel its plain
   /// "epoch:offset" ("" while unknown); with several the opaque "m1." form over the channels
@@ -54,8 +55,15 @@ class StreamCursor {
   std::string str() const;
 
  private:
-  std::vector<proto::ChannelCursor> entries_;
-  std::vector<bool> known_;
+  const proto::ChannelCursor& entry(size_t i) const { return size_ == 1 ? one_ : many_[i]; }
+  proto::ChannelCursor& entry(size_t i) { return size_ == 1 ? one_ : many_[i]; }
+
+  // Almost every stream has one channel: it is kept inline (one_), so an idle stream's cursor
+  // owns no heap block of its own; several channels live in many_ (one_ unused).
+  proto::ChannelCursor one_;
+  std::vector<proto::ChannelCursor> many_;
+  uint64_t known_ = 0;  // bit i: channel i's position is set
+  uint32_t size_ = 0;
 };
 
 }  // namespace herald::sse

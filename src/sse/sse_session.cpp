@@ -24,10 +24,11 @@ SseSession::SseSession(http::LoopContext& ctx, net::Connection& conn, ChannelReq
                        std::string allow_origin)
     : ctx_(ctx),
       conn_(conn),
-      since_(std::move(req.since)),
-      allow_origin_(std::move(allow_origin)),
+      start_(std::make_unique<StartState>()),
       cursor_(std::move(req.channels)) {
-  answers_.resize(cursor_.size());
+  start_->since = std::move(req.since);
+  start_->allow_origin = std::move(allow_origin);
+  start_->answers.resize(cursor_.size());
   conn_.set_output_limit(ctx_.settings->max_output_bytes);
 }
 
@@ -36,10 +37,10 @@ SseSession::~SseSession() {
 }
 
 void SseSession::start() {
-  waiting_ = cursor_.size();
+  start_->waiting = cursor_.size();
   for (size_t i = 0; i < cursor_.size() && !ended_; ++i) {
     // The hub may answer inside the call (an error); on_subscribed copes.
-    ctx_.hub->subscribe(this, cursor_.channel(i), since_[i],
+    ctx_.hub->subscribe(this, cursor_.channel(i), start_->since[i],
                         [this, i](hub::SubscribeResult r) { on_subscribed(i, std::move(r)); });
   }
 }
@@ -50,8 +51,8 @@ void SseSession::on_subscribed(size_t index, hub::SubscribeResult r) {
     RequestError e = hub_error_answer(r.error);
     return fail_before_stream(e.status, e.message);
   }
-  answers_[index] = std::move(r);
-  if (--waiting_ == 0) begin_stream();
+  start_->answers[index] = std::move(r);
+  if (--start_->waiting == 0) begin_stream();
 }
 
 void SseSession::fail_before_stream(int status, std::string_view message) {
@@ -80,7 +81,8 @@ void SseSession::begin_stream() {
 
   http::Header headers[3] = {{"Cache-Control", "no-cache"}, {"X-Accel-Buffering", "no"}, {}};
   size_t n = 2;
-  if (!allow_origin_.empty()) headers[n++] = {"Access-Control-Allow-Origin", allow_origin_};
+  const StartState& st = *start_;
+  if (!st.allow_origin.empty()) headers[n++] = {"Access-Control-Allow-Origin", st.allow_origin};
   http::ResponseHead head;
   head.status = 200;
   head.content_type = "text/event-stream";
@@ -94,17 +96,17 @@ void SseSession::begin_stream() {
   // client's cursor (its replay moves it on), any other one at the stream's current end.
   // Replay ids must not claim a channel that is replayed later in the stream.
   for (size_t i = 0; i < cursor_.size(); ++i) {
-    const hub::SubscribeResult& a = *answers_[i];
-    if (since_[i] && a.recovered) {
-      auto c = hub::Cursor::parse(*since_[i]);
+    const hub::SubscribeResult& a = *st.answers[i];
+    if (st.since[i] && a.recovered) {
+      auto c = hub::Cursor::parse(*st.since[i]);
       cursor_.set(i, c->epoch, c->offset);
     } else {
       cursor_.set(i, a.cursor.epoch, a.cursor.offset);
     }
   }
   for (size_t i = 0; i < cursor_.size(); ++i) {
-    const hub::SubscribeResult& a = *answers_[i];
-    if (since_[i] && !a.recovered) {
+    const hub::SubscribeResult& a = *st.answers[i];
+    if (st.since[i] && !a.recovered) {
       proto::append_sse_recovery_event(out, cursor_.channel(i),
                                        proto::Cursor{a.cursor.epoch, a.cursor.offset});
     }
@@ -112,8 +114,6 @@ void SseSession::begin_stream() {
   conn_.send(out);
   id_current_ = false;
   backlog_ = true;
-  replay_channel_ = 0;
-  replay_index_ = 0;
   pump();
 }
 
@@ -128,24 +128,25 @@ void SseSession::pump() {
       conn_.notify_when_drained();
       return;
     }
-    if (replay_channel_ < cursor_.size()) {
-      const hub::SubscribeResult& a = *answers_[replay_channel_];
-      if (replay_index_ < a.replay.size()) {
-        const hub::Publication& pub = *a.replay[replay_index_++];
-        write_event(replay_channel_, pub, build_sse_event(pub));
+    StartState& st = *start_;
+    if (st.replay_channel < cursor_.size()) {
+      const hub::SubscribeResult& a = *st.answers[st.replay_channel];
+      if (st.replay_index < a.replay.size()) {
+        const hub::Publication& pub = *a.replay[st.replay_index++];
+        write_event(st.replay_channel, pub, build_sse_event(pub));
         continue;
       }
       // A replay reaches the position of the answer, which may be past the last replayed
       // publication only if the engine trimmed nothing; set it so ids never go back.
-      cursor_.set(replay_channel_, a.cursor.epoch, a.cursor.offset);
-      ++replay_channel_;
-      replay_index_ = 0;
+      cursor_.set(st.replay_channel, a.cursor.epoch, a.cursor.offset);
+      ++st.replay_channel;
+      st.replay_index = 0;
       continue;
     }
-    if (!held_.empty()) {
-      Held h = std::move(held_.front());
-      held_.pop_front();
-      held_bytes_ -= h.event.size();
+    if (!st.held.empty()) {
+      Held h = std::move(st.held.front());
+      st.held.pop_front();
+      st.held_bytes -= h.event.size();
       write_event(h.index, *h.pub, h.event);
       continue;
     }
@@ -155,8 +156,7 @@ void SseSession::pump() {
 
 void SseSession::finish_backlog() {
   backlog_ = false;
-  answers_.clear();
-  since_.clear();
+  start_.reset();
   if (!id_current_) {
     std::string id = "id: ";
     id += cursor_.str();
@@ -199,12 +199,12 @@ void SseSession::deliver(const hub::Delivery& d) {
   if (i == cursor_.size()) return;
   const base::SharedBuffer& event =
       d.form(hub::WireForm::sse_event, [](const hub::Publication& p) { return make_sse_event(p); });
-  if (!streaming_ || backlog_) {
+  if (start_) {
     // Behind the replay, in order. A reader that falls a whole output limit behind while
     // the backlog is written is a slow consumer like any other.
-    held_bytes_ += event.size();
-    if (held_bytes_ > ctx_.settings->max_output_bytes) return evict();
-    held_.push_back(Held{i, d.pub_ptr(), event});
+    start_->held_bytes += event.size();
+    if (start_->held_bytes > ctx_.settings->max_output_bytes) return evict();
+    start_->held.push_back(Held{i, d.pub_ptr(), event});
     return;
   }
   // The overflow verdict waits for a flush; a burst within one iteration stops at the cap.
@@ -241,8 +241,11 @@ void SseSession::end() {
   ended_ = true;
   heartbeat_.stop();
   ctx_.hub->unsubscribe_all(this);
-  held_.clear();
-  held_bytes_ = 0;
+  // The start state itself may be in use up the stack (pump); it goes with the session.
+  if (start_) {
+    start_->held.clear();
+    start_->held_bytes = 0;
+  }
   backlog_ = false;
   if (counted_) {
     --ctx_.metrics->connections_open[int(base::Transport::sse)];

@@ -19,6 +19,7 @@
 //     with a FIN after what the kernel holds, so the client resumes from its last whole event),
 //     or drain (`event: reconnect`). Every way ends in on_close -> hub unsubscribe_all.
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -59,6 +60,20 @@ class SseSession final : public net::ConnectionHandler, public hub::Subscriber {
     hub::PubPtr pub;
     base::SharedBuffer event;
   };
+  // What only the stream's start needs: the subscribe answers (with their replays), the
+  // request's cursors, the CORS value of the head, live events held behind the backlog and the
+  // backlog position. Freed once the backlog is written, so an idle stream keeps none of it
+  // (nor its size in the session object).
+  struct StartState {
+    std::vector<std::optional<std::string>> since;
+    std::vector<std::optional<hub::SubscribeResult>> answers;
+    std::string allow_origin;
+    base::Fifo<Held> held;      // live events that arrived before the backlog was written
+    size_t held_bytes = 0;      // their SSE forms' size (bounded by max_output_bytes)
+    size_t waiting = 0;         // subscribe answers still due
+    size_t replay_channel = 0;  // backlog position: channel, then publication in its replay
+    size_t replay_index = 0;
+  };
 
   void on_subscribed(size_t index, hub::SubscribeResult r);
   void begin_stream();
@@ -76,15 +91,8 @@ class SseSession final : public net::ConnectionHandler, public hub::Subscriber {
 
   http::LoopContext& ctx_;
   net::Connection& conn_;
-  std::vector<std::optional<std::string>> since_;
-  std::vector<std::optional<hub::SubscribeResult>> answers_;
-  std::string allow_origin_;
+  std::unique_ptr<StartState> start_;  // until the backlog is written
   StreamCursor cursor_;
-  base::Fifo<Held> held_;      // live events that arrived before the backlog was written
-  size_t held_bytes_ = 0;      // their SSE forms' size (bounded by max_output_bytes)
-  size_t waiting_ = 0;         // subscribe answers still due
-  size_t replay_channel_ = 0;  // backlog position: channel, then publication in its replay
-  size_t replay_index_ = 0;
   bool streaming_ = false;
   bool backlog_ = false;  // the head is out, the backlog is not yet all queued
   bool ended_ = false;

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 #include "proto/cursor.h"
 
 namespace herald::sse {
@@ -67,6 +70,29 @@ TEST(StreamCursor, MultiChannelRoundTripsThroughTheDecoder) {
   EXPECT_EQ((*full)[2].second, (proto::Cursor{"Other", 0}));
   std::vector<std::string> chans{"public:a", "public:b", "public:c"};
   EXPECT_TRUE(proto::decode_any_cursor(c.str(), chans).ok());
+}
+
+// The most channels a stream may have: every position known gives the full form, one
+// unknown leaves exactly that channel out.
+TEST(StreamCursor, SixtyFourChannels) {
+  std::vector<std::string> chans;
+  for (size_t i = 0; i < proto::kMaxMultiCursorChannels; ++i)
+    chans.push_back("public:c" + std::to_string(i));
+  StreamCursor c(chans);
+  ASSERT_EQ(c.size(), chans.size());
+  for (size_t i = 0; i + 1 < c.size(); ++i) c.set(i, "Ep", i);
+  EXPECT_FALSE(c.known(c.size() - 1));
+  auto some = proto::decode_multi_cursor(c.str());
+  ASSERT_TRUE(some.ok());
+  EXPECT_EQ(some->size(), chans.size() - 1);
+  c.set(c.size() - 1, "Ep", 99);
+  EXPECT_TRUE(c.known(c.size() - 1));
+  auto all = proto::decode_multi_cursor(c.str());
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), chans.size());
+  EXPECT_EQ(all->back().first, chans.back());
+  EXPECT_EQ(all->back().second, (proto::Cursor{"Ep", 99}));
+  EXPECT_EQ(c.index_of("public:c63"), 63u);
 }
 
 }  // namespace
