@@ -13,6 +13,7 @@
 
 #include "base/error.h"
 #include "base/histogram.h"
+#include "base/metrics.h"
 #include "bench.h"
 #include "loop/loop.h"
 #include "loop/timer.h"
@@ -23,12 +24,14 @@
 
 namespace herald::bench {
 
-enum class Transport { ws, sse, longpoll, poll, echo };
+// The server's transport names, so a report and /metrics say the same words.
+using base::Transport;
+using base::transport_name;
 enum class Target { herald, nchan, ws_echo };
 
-const char* transport_name(Transport t);
 /// Seconds as the shortest decimal with at most 3 fractional digits ("30", "0.5").
 std::string format_seconds(double s);
+/// ws, sse, longpoll, poll or echo (the transports a bench run can drive).
 bool parse_transport(std::string_view s, Transport* t);
 bool parse_target(std::string_view s, Target* t);
 

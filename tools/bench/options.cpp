@@ -6,22 +6,6 @@
 
 namespace herald::bench {
 
-const char* transport_name(Transport t) {
-  switch (t) {
-    case Transport::ws:
-      return "ws";
-    case Transport::sse:
-      return "sse";
-    case Transport::longpoll:
-      return "longpoll";
-    case Transport::poll:
-      return "poll";
-    case Transport::echo:
-      return "echo";
-  }
-  return "?";
-}
-
 bool parse_transport(std::string_view s, Transport* t) {
   if (s == "ws")
     *t = Transport::ws;

@@ -146,6 +146,9 @@ TransportResult run_one(const BenchOptions& o, Transport t, Target target, const
     case Transport::echo:
       sh.sub_path = ep.path.empty() ? "/ws/echo" : ep.path;
       break;
+    case Transport::http:  // not a bench transport: parse_transport never gives it
+    case Transport::count:
+      break;
   }
   std::string tag = run_tag();
   for (int i = 0; i < std::max(1, o.channels); ++i) {

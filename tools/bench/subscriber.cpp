@@ -57,6 +57,9 @@ void SubState::connect() {
     case Transport::poll:
       h = make_http_sub_handler(w_, *this, false);
       break;
+    case Transport::http:  // not a bench transport: parse_transport never gives it
+    case Transport::count:
+      break;
   }
   conn_ = w_.dial(std::move(h));
   if (!conn_) {
