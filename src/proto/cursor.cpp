@@ -20,10 +20,6 @@ constexpr std::array<int8_t, 256> make_b64_table() {
 }
 constexpr std::array<int8_t, 256> kB64Value = make_b64_table();
 
-bool is_alnum(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
-
 void base64url_append(std::string& out, std::string_view in) {
   size_t i = 0;
   for (; i + 3 <= in.size(); i += 3) {
@@ -68,30 +64,7 @@ bool base64url_decode(std::string_view in, std::string& out) {
   return (acc & ((1u << bits) - 1)) == 0;
 }
 
-bool parse_offset(std::string_view digits, uint64_t* out) {
-  if (digits.empty() || digits.size() > 20) return false;
-  if (digits.size() > 1 && digits[0] == '0') return false;
-  for (char c : digits) {
-    if (c < '0' || c > '9') return false;
-  }
-  auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), *out);
-  return ec == std::errc() && ptr == digits.data() + digits.size();
-}
-
 }  // namespace
-
-bool valid_epoch(std::string_view epoch) {
-  if (epoch.empty() || epoch.size() > kMaxEpochLength) return false;
-  return std::all_of(epoch.begin(), epoch.end(), is_alnum);
-}
-
-void append_cursor(std::string& out, std::string_view epoch, uint64_t offset) {
-  out.append(epoch);
-  out.push_back(':');
-  char buf[24];
-  auto [ptr, ec] = std::to_chars(buf, buf + sizeof buf, offset);
-  out.append(buf, ptr);
-}
 
 std::string format_cursor(const Cursor& c) {
   std::string out;
@@ -100,15 +73,9 @@ std::string format_cursor(const Cursor& c) {
 }
 
 base::Result<Cursor> parse_cursor(std::string_view text) {
-  size_t colon = text.find(':');
-  if (colon == std::string_view::npos) return base::Errc::bad_cursor;
-  std::string_view epoch = text.substr(0, colon);
-  Cursor c;
-  if (!valid_epoch(epoch) || !parse_offset(text.substr(colon + 1), &c.offset)) {
-    return base::Errc::bad_cursor;
-  }
-  c.epoch.assign(epoch);
-  return c;
+  auto c = Cursor::parse(text);
+  if (!c) return base::Errc::bad_cursor;
+  return std::move(*c);
 }
 
 std::string encode_multi_cursor(const std::vector<ChannelCursor>& cursors) {

@@ -29,32 +29,26 @@
 #include <utility>
 #include <vector>
 
+#include "base/channel.h"
 #include "base/error.h"
 
 namespace herald::proto {
 
-inline constexpr size_t kMaxEpochLength = 16;
+// The single-channel grammar is base's (shared with the hub).
+using base::append_cursor;
+using base::Cursor;
+using base::kMaxEpochLength;
+using base::parse_offset;
+using base::valid_epoch;
+
 inline constexpr size_t kMaxMultiCursorChannels = 64;
 inline constexpr size_t kMaxMultiCursorBytes = 32 * 1024;
-
-/// A position in one channel's stream.
-struct Cursor {
-  std::string epoch;
-  uint64_t offset = 0;
-  bool operator==(const Cursor&) const = default;
-};
 
 /// One channel's cursor inside a multi-channel cursor.
 using ChannelCursor = std::pair<std::string, Cursor>;
 
-/// True when `epoch` is 1-16 chars of [A-Za-z0-9].
-bool valid_epoch(std::string_view epoch);
-
 /// "epoch:offset".
 std::string format_cursor(const Cursor& c);
-
-/// Appends "epoch:offset" to `out` (no allocation beyond `out`'s growth).
-void append_cursor(std::string& out, std::string_view epoch, uint64_t offset);
 
 /// Parses "epoch:offset"; Errc::bad_cursor on anything else (empty, no colon, bad epoch,
 /// sign, leading zero, overflow, trailing bytes).

@@ -26,10 +26,6 @@ proto::ProtoErrc from_errc(std::error_code ec) {
   return proto::ProtoErrc::internal;
 }
 
-proto::Cursor to_proto(const hub::Cursor& c) {
-  return proto::Cursor{c.epoch, c.offset};
-}
-
 // Client ids are unique within the process: the loop's index and a per-loop counter (each
 // loop is one thread, so the counter needs no synchronisation).
 std::string next_client_id(int loop_index) {
@@ -203,8 +199,7 @@ void HeraldSession::op_subscribe(const proto::Command& cmd) {
                         }
                         if (has_id) {
                           std::string out;
-                          proto::encode_subscribe_result(out, id, to_proto(r.cursor), had_since,
-                                                         r.recovered);
+                          proto::encode_subscribe_result(out, id, r.cursor, had_since, r.recovered);
                           send_frame(Opcode::text, out);
                           ++ctx_.metrics->messages_out;
                         }
@@ -295,7 +290,7 @@ void HeraldSession::op_history(const proto::Command& cmd) {
                       for (const hub::PubPtr& p : r->publications)
                         views.push_back({p->offset, p->data.view()});
                       std::string out;
-                      proto::encode_history_result(out, id, views, to_proto(r->cursor), had_since,
+                      proto::encode_history_result(out, id, views, r->cursor, had_since,
                                                    r->recovered);
                       self->send_frame(Opcode::text, out);
                       ++self->ctx_.metrics->messages_out;
