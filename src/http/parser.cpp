@@ -15,9 +15,6 @@ using namespace syntax;  // shared lexical rules (http/syntax.h)
 // Empty lines tolerated before a request line (RFC 9112 §2.2: old clients send a CRLF after a
 // POST body). A handful is enough; a stream of them is an attack, not a client.
 constexpr size_t kMaxLeadingEmptyLines = 8;
-// A chunk-size line (hex size and extensions) longer than this is rejected (400): sizes need at
-// most 16 hex digits, and nobody has a use for kilobytes of chunk extensions.
-constexpr size_t kMaxChunkLineBytes = 4096;
 
 // tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" / "`" / "|" /
 //         "~" / DIGIT / ALPHA   (RFC 9110 §5.6.2)
@@ -70,12 +67,22 @@ bool Request::header_has_token(std::string_view name, std::string_view token) co
   return syntax::headers_have_token(headers, name, token);
 }
 
-RequestParser::RequestParser(ParserLimits limits) : limits_(limits) {}
+RequestParser::RequestParser(ParserLimits limits) : limits_(limits), chunked_(chunked_options()) {}
+
+ChunkedOptions RequestParser::chunked_options() const {
+  // Bare LF refused, as everywhere in a request (see parse_request_line); trailers share the
+  // header block's limit.
+  return {.allow_bare_lf = false,
+          .max_body = limits_.max_body,
+          .max_chunk_line = kMaxChunkLineBytes,
+          .max_trailer_bytes = limits_.max_header_bytes};
+}
 
 void RequestParser::reset() {
   state_ = State::request_line;
   error_ = ParseResult{};
-  pos_ = scan_ = request_start_ = body_length_ = trailer_start_ = 0;
+  pos_ = scan_ = request_start_ = body_length_ = 0;
+  chunked_ = ChunkedDecoder(chunked_options());
   method_ = target_ = path_ = query_ = Span{};
   header_spans_.clear();
   views_base_ = nullptr;
@@ -92,7 +99,7 @@ ParseResult RequestParser::parse(std::string_view in) {
   if (state_ == State::done) reset();
   // The caller must pass at least the bytes it passed before (nothing is consumed until done).
   // A shorter input is a bug in the caller; answer it as an error rather than read out of range.
-  size_t seen = std::max(pos_, scan_);
+  size_t seen = std::max({pos_, scan_, chunked_.scanned()});
   assert(state_ == State::failed || in.size() >= seen);
   if (state_ != State::failed && in.size() < seen) fail(500, "input shrank between calls");
   while (true) {
@@ -107,17 +114,8 @@ ParseResult RequestParser::parse(std::string_view in) {
       case State::body_length:
         progressed = parse_body_length(in);
         break;
-      case State::chunk_size:
-        progressed = parse_chunk_size(in);
-        break;
-      case State::chunk_data:
-        progressed = parse_chunk_data(in);
-        break;
-      case State::chunk_crlf:
-        progressed = parse_chunk_crlf(in);
-        break;
-      case State::trailers:
-        progressed = parse_trailers(in);
+      case State::body_chunked:
+        progressed = parse_body_chunked(in);
         break;
       case State::done:
         // finish_headers() made the views; they are still right unless the buffer moved
@@ -279,7 +277,7 @@ bool RequestParser::finish_headers(std::string_view in) {
   req_.upgrade = has_upgrade_header && req_.header_has_token("connection", "upgrade");
 
   if (has_te) {
-    state_ = State::chunk_size;
+    state_ = State::body_chunked;
   } else if (content_length > 0) {
     body_length_ = static_cast<size_t>(content_length);
     state_ = State::body_length;
@@ -298,83 +296,20 @@ bool RequestParser::parse_body_length(std::string_view in) {
   return true;
 }
 
-// chunk = chunk-size [ chunk-ext ] CRLF chunk-data CRLF;  last-chunk = 1*"0" [ chunk-ext ] CRLF
-bool RequestParser::parse_chunk_size(std::string_view in) {
-  size_t lf = find_lf(in, scan_);
-  if (lf == std::string_view::npos) {
-    scan_ = in.size();
-    if (in.size() - pos_ > kMaxChunkLineBytes) return fail(400, "chunk size line too long");
-    return false;
-  }
-  if (lf - pos_ > kMaxChunkLineBytes) return fail(400, "chunk size line too long");
-  if (lf == pos_ || in[lf - 1] != '\r') return fail(400, "bare LF in chunk size");
-  std::string_view line = in.substr(pos_, lf - 1 - pos_);
-  pos_ = scan_ = lf + 1;
-
-  uint64_t size = 0;
-  if (const char* why = parse_chunk_size_line(line, &size)) return fail(400, why);
-
-  if (size == 0) {
-    trailer_start_ = pos_;
-    state_ = State::trailers;
-    return true;
-  }
-  if (size > limits_.max_body || req_.body.size() + size > limits_.max_body) {
-    return fail(413, "body too large");
-  }
-  body_length_ = static_cast<size_t>(size);
-  state_ = State::chunk_data;
-  return true;
-}
-
-bool RequestParser::parse_chunk_data(std::string_view in) {
-  size_t avail = std::min(in.size() - pos_, body_length_);
-  if (avail == 0) return false;
-  // Appended as it arrives, so each byte is copied once whatever the read pattern.
-  req_.body.append(in.data() + pos_, avail);
-  pos_ += avail;
-  body_length_ -= avail;
-  if (body_length_ == 0) state_ = State::chunk_crlf;
-  return true;
-}
-
-bool RequestParser::parse_chunk_crlf(std::string_view in) {
-  if (in.size() - pos_ < 2) {
-    if (in.size() > pos_ && in[pos_] != '\r') return fail(400, "missing CRLF after chunk");
-    return false;
-  }
-  if (in[pos_] != '\r' || in[pos_ + 1] != '\n') return fail(400, "missing CRLF after chunk");
-  pos_ += 2;
-  scan_ = pos_;
-  state_ = State::chunk_size;
-  return true;
-}
-
-bool RequestParser::parse_trailers(std::string_view in) {
-  while (true) {
-    size_t lf = find_lf(in, scan_);
-    if (lf == std::string_view::npos) {
-      scan_ = in.size();
-      if (in.size() - trailer_start_ > limits_.max_header_bytes) {
-        return fail(431, "trailers too large");
-      }
+bool RequestParser::parse_body_chunked(std::string_view in) {
+  switch (chunked_.decode(in, &pos_, &req_.body)) {
+    case ChunkedDecoder::Status::need_more:
       return false;
-    }
-    if (lf + 1 - trailer_start_ > limits_.max_header_bytes) return fail(431, "trailers too large");
-    if (lf == pos_ || in[lf - 1] != '\r') return fail(400, "bare LF in trailers");
-    std::string_view line = in.substr(pos_, lf - 1 - pos_);
-    pos_ = scan_ = lf + 1;
-    if (line.empty()) {
+    case ChunkedDecoder::Status::done:
       state_ = State::done;
       return true;
-    }
-    // Trailer fields are validated like headers, then ignored: none of them may change framing
-    // or routing after the fact.
-    size_t name_len = 0, value_off = 0, value_len = 0;
-    if (const char* reason = split_field_line(line, &name_len, &value_off, &value_len)) {
-      return fail(400, reason);
-    }
+    case ChunkedDecoder::Status::error:
+      break;
   }
+  int status = 400;
+  if (chunked_.error() == ChunkedError::body_too_large) status = 413;
+  if (chunked_.error() == ChunkedError::trailers_too_large) status = 431;
+  return fail(status, chunked_.error_reason());
 }
 
 void RequestParser::fill_views(std::string_view in) {
@@ -391,10 +326,7 @@ void RequestParser::fill_views(std::string_view in) {
 bool RequestParser::in_body() const {
   switch (state_) {
     case State::body_length:
-    case State::chunk_size:
-    case State::chunk_data:
-    case State::chunk_crlf:
-    case State::trailers:
+    case State::body_chunked:
       return true;
     default:
       return false;

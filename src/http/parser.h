@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "base/limits.h"
+#include "http/chunked.h"
 
 namespace herald::http {
 
@@ -91,17 +92,7 @@ class RequestParser {
   bool expects_continue(std::string_view in) const;
 
  private:
-  enum class State {
-    request_line,
-    headers,
-    body_length,
-    chunk_size,
-    chunk_data,
-    chunk_crlf,
-    trailers,
-    done,
-    failed
-  };
+  enum class State { request_line, headers, body_length, body_chunked, done, failed };
   struct Span {  // offsets into the input
     size_t off = 0;
     size_t len = 0;
@@ -117,10 +108,8 @@ class RequestParser {
   bool parse_headers(std::string_view in);
   bool finish_headers(std::string_view in);
   bool parse_body_length(std::string_view in);
-  bool parse_chunk_size(std::string_view in);
-  bool parse_chunk_data(std::string_view in);
-  bool parse_chunk_crlf(std::string_view in);
-  bool parse_trailers(std::string_view in);
+  bool parse_body_chunked(std::string_view in);
+  ChunkedOptions chunked_options() const;
   bool fail(int status, const char* reason);
   void fill_views(std::string_view in);
   std::string_view view(std::string_view in, Span s) const { return in.substr(s.off, s.len); }
@@ -132,8 +121,8 @@ class RequestParser {
   size_t pos_ = 0;            // start of the next unparsed line / body byte
   size_t scan_ = 0;           // next byte to search for '\n' (bytes in [pos_, scan_) have none)
   size_t request_start_ = 0;  // first byte of the request line (after skipped empty lines)
-  size_t body_length_ = 0;    // Content-Length, or the remaining bytes of the current chunk
-  size_t trailer_start_ = 0;
+  size_t body_length_ = 0;    // Content-Length
+  ChunkedDecoder chunked_;    // Transfer-Encoding: chunked
   Span method_;
   Span target_;
   Span path_;

@@ -8,22 +8,8 @@
 #include <limits>
 
 namespace herald::http {
-namespace {
 
 using namespace syntax;  // shared lexical rules (http/syntax.h)
-
-// A chunk-size line (hex size and extensions) longer than this is refused: sizes need at most
-// 16 hex digits and nobody has a use for kilobytes of chunk extensions.
-constexpr size_t kMaxChunkLineBytes = 4096;
-
-/// The line from `pos` to the '\n' at `lf`, without its CR (CRLF and bare LF both end a line).
-std::string_view line_at(std::string_view in, size_t pos, size_t lf) {
-  size_t end = lf;
-  if (end > pos && in[end - 1] == '\r') --end;
-  return in.substr(pos, end - pos);
-}
-
-}  // namespace
 
 std::string_view Response::header(std::string_view name, bool* found) const {
   return syntax::find_header(headers, name, found);
@@ -39,8 +25,9 @@ void ResponseParser::reset() {
   state_ = State::status_line;
   streaming_ = false;
   error_ = ResponseParseResult{};
-  pos_ = scan_ = trailer_start_ = 0;
+  pos_ = scan_ = 0;
   body_left_ = 0;
+  chunked_ = ChunkedDecoder();
   reason_ = Span{};
   header_spans_.clear();
   res_.version_minor = 1;
@@ -55,7 +42,7 @@ void ResponseParser::reset() {
 
 ResponseParseResult ResponseParser::parse(std::string_view in, ResponseMode mode) {
   if (state_ == State::done) reset();
-  size_t seen = std::max(pos_, scan_);
+  size_t seen = std::max({pos_, scan_, chunked_.scanned()});
   assert(state_ == State::failed || in.size() >= seen);
   if (state_ != State::failed && in.size() < seen) fail("input shrank between calls");
   if (streaming_) {
@@ -85,17 +72,8 @@ ResponseParseResult ResponseParser::parse(std::string_view in, ResponseMode mode
       case State::body_until_close:
         progressed = parse_body_until_close(in);
         break;
-      case State::chunk_size:
-        progressed = parse_chunk_size(in);
-        break;
-      case State::chunk_data:
-        progressed = parse_chunk_data(in);
-        break;
-      case State::chunk_crlf:
-        progressed = parse_chunk_crlf(in);
-        break;
-      case State::trailers:
-        progressed = parse_trailers(in);
+      case State::body_chunked:
+        progressed = parse_body_chunked(in);
         break;
       case State::done: {
         if (!streaming_) fill_views(in);
@@ -150,7 +128,7 @@ size_t ResponseParser::rebase() {
   size_t used = pos_;
   pos_ = 0;
   scan_ = scan_ > used ? scan_ - used : 0;
-  trailer_start_ = trailer_start_ > used ? trailer_start_ - used : 0;
+  chunked_.rebase(used);
   header_spans_.clear();  // offsets into bytes the caller is about to drop
   return used;
 }
@@ -243,7 +221,14 @@ bool ResponseParser::finish_headers(std::string_view in, ResponseMode mode) {
   streaming_ = mode.stream_body;
   if (has_te && chunked_last) {
     res_.framing = BodyFraming::chunked;
-    state_ = State::chunk_size;
+    // Bare LF accepted like everywhere in a response (see response_parser.h); the body limit
+    // is for buffered bodies only, a streamed one is drained by the caller as it arrives.
+    ChunkedOptions options;
+    options.allow_bare_lf = true;
+    if (!streaming_) options.max_body = limits_.max_body;
+    options.max_trailer_bytes = limits_.max_header_bytes;
+    chunked_ = ChunkedDecoder(options);
+    state_ = State::body_chunked;
   } else if (has_te) {
     // A coding other than chunked last: only the close can end the body (RFC 9112 §6.3).
     res_.framing = BodyFraming::until_close;
@@ -297,82 +282,17 @@ bool ResponseParser::parse_body_until_close(std::string_view in) {
   return false;  // only the close ends it
 }
 
-// chunk = chunk-size [ chunk-ext ] CRLF chunk-data CRLF;  last-chunk = 1*"0" [ chunk-ext ] CRLF
-bool ResponseParser::parse_chunk_size(std::string_view in) {
-  size_t lf = find_lf(in, scan_);
-  if (lf == std::string_view::npos) {
-    scan_ = in.size();
-    if (in.size() - pos_ > kMaxChunkLineBytes) return fail("chunk size line too long");
-    return false;
-  }
-  if (lf - pos_ > kMaxChunkLineBytes) return fail("chunk size line too long");
-  std::string_view line = line_at(in, pos_, lf);
-  pos_ = scan_ = lf + 1;
-  uint64_t size = 0;
-  if (const char* why = parse_chunk_size_line(line, &size)) return fail(why);
-
-  if (size == 0) {
-    trailer_start_ = pos_;
-    state_ = State::trailers;
-    return true;
-  }
-  if (!streaming_ && (size > limits_.max_body || res_.body.size() + size > limits_.max_body)) {
-    return fail("body too large");
-  }
-  body_left_ = size;
-  state_ = State::chunk_data;
-  return true;
-}
-
-bool ResponseParser::parse_chunk_data(std::string_view in) {
-  size_t n = static_cast<size_t>(std::min<uint64_t>(in.size() - pos_, body_left_));
-  if (n == 0) return false;
-  res_.body.append(in.data() + pos_, n);
-  pos_ += n;
-  body_left_ -= n;
-  if (body_left_ == 0) {
-    state_ = State::chunk_crlf;
-    scan_ = pos_;
-  }
-  return true;
-}
-
-bool ResponseParser::parse_chunk_crlf(std::string_view in) {
-  if (pos_ >= in.size()) return false;
-  if (in[pos_] == '\n') {
-    pos_ += 1;
-  } else {
-    if (in[pos_] != '\r') return fail("missing CRLF after chunk");
-    if (pos_ + 1 >= in.size()) return false;
-    if (in[pos_ + 1] != '\n') return fail("missing CRLF after chunk");
-    pos_ += 2;
-  }
-  scan_ = pos_;
-  state_ = State::chunk_size;
-  return true;
-}
-
-bool ResponseParser::parse_trailers(std::string_view in) {
-  while (true) {
-    size_t lf = find_lf(in, scan_);
-    if (lf == std::string_view::npos) {
-      scan_ = in.size();
-      if (in.size() - trailer_start_ > limits_.max_header_bytes) return fail("trailers too large");
+bool ResponseParser::parse_body_chunked(std::string_view in) {
+  switch (chunked_.decode(in, &pos_, &res_.body)) {
+    case ChunkedDecoder::Status::need_more:
       return false;
-    }
-    if (lf + 1 - trailer_start_ > limits_.max_header_bytes) return fail("trailers too large");
-    std::string_view line = line_at(in, pos_, lf);
-    pos_ = scan_ = lf + 1;
-    if (line.empty()) {
+    case ChunkedDecoder::Status::done:
       state_ = State::done;
       return true;
-    }
-    // Validated like headers, then ignored: nothing after the body may change its meaning.
-    size_t name_len = 0, value_off = 0, value_len = 0;
-    if (const char* reason = split_field_line(line, &name_len, &value_off, &value_len)) {
-      return fail(reason);
-    }
+    case ChunkedDecoder::Status::error:
+      break;
   }
+  return fail(chunked_.error_reason());
 }
 
 void ResponseParser::fill_views(std::string_view in) {

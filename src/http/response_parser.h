@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "base/limits.h"
+#include "http/chunked.h"
 #include "http/parser.h"
 
 namespace herald::http {
@@ -110,10 +111,7 @@ class ResponseParser {
     headers,
     body_length,
     body_until_close,
-    chunk_size,
-    chunk_data,
-    chunk_crlf,
-    trailers,
+    body_chunked,
     done,
     failed
   };
@@ -132,10 +130,7 @@ class ResponseParser {
   bool finish_headers(std::string_view in, ResponseMode mode);
   bool parse_body_length(std::string_view in);
   bool parse_body_until_close(std::string_view in);
-  bool parse_chunk_size(std::string_view in);
-  bool parse_chunk_data(std::string_view in);
-  bool parse_chunk_crlf(std::string_view in);
-  bool parse_trailers(std::string_view in);
+  bool parse_body_chunked(std::string_view in);
   bool fail(const char* reason);
   bool append_body(std::string_view bytes);
   void fill_views(std::string_view in);
@@ -147,10 +142,10 @@ class ResponseParser {
   State state_ = State::status_line;
   bool streaming_ = false;  // the body of the current response is streamed
   ResponseParseResult error_;
-  size_t pos_ = 0;   // next unparsed byte
-  size_t scan_ = 0;  // next byte to search for '\n'
-  uint64_t body_left_ = 0;
-  size_t trailer_start_ = 0;
+  size_t pos_ = 0;          // next unparsed byte
+  size_t scan_ = 0;         // next byte to search for '\n'
+  uint64_t body_left_ = 0;  // Content-Length bytes still to come
+  ChunkedDecoder chunked_;  // Transfer-Encoding ending in chunked
   Span reason_;
   std::vector<HeaderSpan> header_spans_;
 };

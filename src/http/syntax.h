@@ -40,6 +40,13 @@ void for_each_element(std::string_view list, F&& f) {
 /// Offset of the first '\n' in `in` at or after `from`, or npos.
 size_t find_lf(std::string_view in, size_t from);
 
+/// The line from `pos` to the '\n' at `lf`, without the CR before it if there is one.
+inline std::string_view line_at(std::string_view in, size_t pos, size_t lf) {
+  size_t end = lf;
+  if (end > pos && in[end - 1] == '\r') --end;
+  return in.substr(pos, end - pos);
+}
+
 /// Splits a non-empty header (or trailer) line into name and value; returns a reason when it
 /// is malformed (obs-fold, whitespace before the colon, bad name, control characters).
 const char* split_field_line(std::string_view line, size_t* name_len, size_t* value_off,
