@@ -67,7 +67,7 @@ bool Request::header_has_token(std::string_view name, std::string_view token) co
   return syntax::headers_have_token(headers, name, token);
 }
 
-RequestParser::RequestParser(ParserLimits limits) : limits_(limits), chunked_(chunked_options()) {}
+RequestParser::RequestParser(ParserLimits limits) : limits_(limits) {}
 
 ChunkedOptions RequestParser::chunked_options() const {
   // Bare LF refused, as everywhere in a request (see parse_request_line); trailers share the
@@ -82,7 +82,6 @@ void RequestParser::reset() {
   state_ = State::request_line;
   error_ = ParseResult{};
   pos_ = scan_ = request_start_ = body_length_ = 0;
-  chunked_ = ChunkedDecoder(chunked_options());
   method_ = target_ = path_ = query_ = Span{};
   header_spans_.clear();
   views_base_ = nullptr;
@@ -99,7 +98,8 @@ ParseResult RequestParser::parse(std::string_view in) {
   if (state_ == State::done) reset();
   // The caller must pass at least the bytes it passed before (nothing is consumed until done).
   // A shorter input is a bug in the caller; answer it as an error rather than read out of range.
-  size_t seen = std::max({pos_, scan_, chunked_.scanned()});
+  size_t seen = std::max(pos_, scan_);
+  if (state_ == State::body_chunked) seen = std::max(seen, chunked_.scanned());
   assert(state_ == State::failed || in.size() >= seen);
   if (state_ != State::failed && in.size() < seen) fail(500, "input shrank between calls");
   while (true) {
@@ -277,6 +277,8 @@ bool RequestParser::finish_headers(std::string_view in) {
   req_.upgrade = has_upgrade_header && req_.header_has_token("connection", "upgrade");
 
   if (has_te) {
+    // A fresh decoder per chunked request, so requests without one pay nothing for it.
+    chunked_ = ChunkedDecoder(chunked_options());
     state_ = State::body_chunked;
   } else if (content_length > 0) {
     body_length_ = static_cast<size_t>(content_length);
@@ -306,6 +308,8 @@ bool RequestParser::parse_body_chunked(std::string_view in) {
     case ChunkedDecoder::Status::error:
       break;
   }
+  // The same answers as for the head: 413 as for a Content-Length over the limit, 431 as for
+  // a header block over it, 400 for anything malformed.
   int status = 400;
   if (chunked_.error() == ChunkedError::body_too_large) status = 413;
   if (chunked_.error() == ChunkedError::trailers_too_large) status = 431;

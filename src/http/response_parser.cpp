@@ -27,7 +27,6 @@ void ResponseParser::reset() {
   error_ = ResponseParseResult{};
   pos_ = scan_ = 0;
   body_left_ = 0;
-  chunked_ = ChunkedDecoder();
   reason_ = Span{};
   header_spans_.clear();
   res_.version_minor = 1;
@@ -42,7 +41,8 @@ void ResponseParser::reset() {
 
 ResponseParseResult ResponseParser::parse(std::string_view in, ResponseMode mode) {
   if (state_ == State::done) reset();
-  size_t seen = std::max({pos_, scan_, chunked_.scanned()});
+  size_t seen = std::max(pos_, scan_);
+  if (state_ == State::body_chunked) seen = std::max(seen, chunked_.scanned());
   assert(state_ == State::failed || in.size() >= seen);
   if (state_ != State::failed && in.size() < seen) fail("input shrank between calls");
   if (streaming_) {
@@ -128,7 +128,7 @@ size_t ResponseParser::rebase() {
   size_t used = pos_;
   pos_ = 0;
   scan_ = scan_ > used ? scan_ - used : 0;
-  chunked_.rebase(used);
+  if (state_ == State::body_chunked) chunked_.rebase(used);
   header_spans_.clear();  // offsets into bytes the caller is about to drop
   return used;
 }
