@@ -100,7 +100,6 @@ class HttpSession final : public net::ConnectionHandler {
   bool head_request_ = false;
   bool keep_alive_ = true;
   int version_minor_ = 1;
-  size_t pending_consume_ = 0;  // bytes of the current request, consumed when it is answered
   std::function<void()> on_abort_;
   bool has_slot_ = false;  // slot_ is this session's entry in the loop's held-response table
   uint32_t slot_ = 0;

@@ -126,7 +126,6 @@ class HttpClient final : private SocketEvents {
   http::ResponseParser parser_;
   std::deque<Pending> pending_;
   std::string scratch_;  // request bytes, reused
-  bool delivering_ = false;
 };
 
 }  // namespace herald::cli
