@@ -1,5 +1,6 @@
 #include "http/session.h"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -214,7 +215,21 @@ bool HttpSession::serialise(std::string& out, const Framing& f, int status,
 }
 
 HttpSession::Outstanding& HttpSession::push() {
-  if (ring_.empty()) ring_.resize(base::limits::kMaxPipelinedResponses + 1);
+  if (outstanding_ == ring_.size()) {
+    // Grow (4, 8, ... up to the limit + 1): a connection that never pipelines keeps a small
+    // ring. Entries keep their order from 0; held ones learn their new position.
+    size_t cap =
+        std::min(std::max<size_t>(4, ring_.size() * 2), base::limits::kMaxPipelinedResponses + 1);
+    std::vector<Outstanding> grown(std::max(cap, outstanding_ + 1));
+    for (size_t i = 0; i < outstanding_; ++i) {
+      Outstanding& e = ring_[(head_ + i) % ring_.size()];
+      if (e.held) t_held.slots[e.slot].pos = static_cast<uint32_t>(i);
+      if (cur_pos_ == (head_ + i) % ring_.size()) cur_pos_ = i;
+      grown[i] = std::move(e);
+    }
+    ring_ = std::move(grown);
+    head_ = 0;
+  }
   size_t pos = (head_ + outstanding_) % ring_.size();
   ++outstanding_;
   return ring_[pos];

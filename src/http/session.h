@@ -154,7 +154,7 @@ class HttpSession final : public net::ConnectionHandler {
   bool continue_sent_ = false;     // the interim 100 of the current request went out
   Framing cur_;                    // the request being handled
   size_t cur_pos_ = kNone;         // its ring entry when it was held
-  std::vector<Outstanding> ring_;  // kMaxPipelinedResponses + 1 entries once pipelining starts
+  std::vector<Outstanding> ring_;  // grows to kMaxPipelinedResponses + 1 entries as needed
   size_t head_ = 0;                // oldest outstanding request
   size_t outstanding_ = 0;
   size_t queued_bytes_ = 0;  // serialised responses waiting behind a held one

@@ -140,6 +140,24 @@ TEST_F(SessionTest, HeldResponsesLeaveInRequestOrderWhenAnsweredOutOfOrder) {
   EXPECT_EQ(HttpSession::resolve(script_.refs["a"]), nullptr);
 }
 
+TEST_F(SessionTest, RefsStayTrueWhileTheQueueGrows) {
+  // Held across several ring growths (the ring starts small), answered last to first.
+  std::string batch;
+  for (int i = 0; i < 20; ++i) batch += get((i % 3 == 2 ? "/sync/" : "/hold/") + std::to_string(i));
+  send(batch);
+  EXPECT_EQ(session_->outstanding(), 20u);
+  for (int i = 19; i >= 0; --i) {
+    if (i % 3 == 2) continue;
+    std::string k = std::to_string(i);
+    session_->respond(script_.refs[k], 200, "text/plain", "h" + k);
+  }
+  spin();
+  auto got = bodies();
+  ASSERT_EQ(got.size(), 20u);
+  for (int i = 0; i < 20; ++i)
+    EXPECT_EQ(got[size_t(i)], (i % 3 == 2 ? "" : "h") + std::to_string(i));
+}
+
 TEST_F(SessionTest, ImmediateResponseWaitsForEarlierHeldOne) {
   send(get("/hold/a") + get("/sync/b") + get("/sync/c"));
   EXPECT_EQ(script_.handled.size(), 3u);
