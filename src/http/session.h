@@ -34,6 +34,7 @@ struct HeldRef {
   uint32_t slot = 0;
   uint32_t generation = 0;
 };
+static_assert(sizeof(HeldRef) == 8, "captured by value in per-request callbacks");
 
 /// Routes requests. `req` and its views are valid only during the call: copy what a held
 /// response needs.
