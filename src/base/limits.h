@@ -14,7 +14,7 @@ inline constexpr size_t kMaxHeaderCount = 100;           // -> 431
 inline constexpr size_t kMaxBodyBytes = 1024 * 1024;     // -> 413
 inline constexpr uint32_t kHeaderTimeoutMs = 10'000;     // slowloris -> 408 and close
 inline constexpr uint32_t kKeepAliveTimeoutMs = 60'000;  // idle keep-alive -> close
-inline constexpr size_t kMaxPipelinedResponses = 64;     // pipelined requests in flight
+inline constexpr size_t kMaxPipelinedResponses = 64;     // outstanding per connection, then pause
 
 // Connections
 inline constexpr size_t kInputBufferBytes = 64 * 1024;      // initial read buffer

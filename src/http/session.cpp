@@ -1,8 +1,10 @@
 #include "http/session.h"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
+#include "base/limits.h"
 #include "base/log.h"
 #include "proto/json.h"
 
@@ -13,13 +15,15 @@ namespace {
 // Must stay below the slack the worker adds to the connection's input limit (4096).
 constexpr size_t kChunkFramingSlack = 2048;
 
-// The held-response table of this loop's thread: HeldRef{slot, generation} names entry
-// `slot` while its generation matches. A session takes a slot at its first hold_ref() and keeps
-// it until it closes (a keep-alive publisher reuses it for every request); closing bumps the
-// generation, so callbacks still in flight resolve to nullptr. Slots are reused.
+// The held-request table of this loop's thread: HeldRef{slot, generation} names entry `slot`
+// while its generation matches. Each held request takes a slot (so a ref answers its own
+// request, not whatever the session handles later) and frees it when answered or aborted;
+// freeing bumps the generation, so callbacks still in flight resolve to nullptr. Slots are
+// reused, so a keep-alive publisher cycles through a few of them.
 struct HeldSlot {
   HttpSession* session = nullptr;
   uint32_t generation = 0;
+  uint32_t pos = 0;  // the request's entry in the session's ring
 };
 struct HeldTable {
   std::vector<HeldSlot> slots;
@@ -44,32 +48,23 @@ HttpSession::HttpSession(LoopContext& ctx, RequestHandler& handler, net::Connect
     : ctx_(ctx), handler_(handler), conn_(conn), parser_(limits_of(*ctx.settings)) {}
 
 HttpSession::~HttpSession() {
-  release_slot();
+  // Normally on_close already dropped them; a session replaced by take_over has none.
+  for (Outstanding& e : ring_) {
+    if (e.held) release_slot(e.slot);
+  }
 }
 
-void HttpSession::release_slot() {
-  if (!has_slot_) return;
-  has_slot_ = false;
-  HeldSlot& e = t_held.slots[slot_];
+bool RequestHandler::may_take_over(const Request& req) {
+  bool found = false;
+  req.header("upgrade", &found);
+  return found;
+}
+
+void HttpSession::release_slot(uint32_t slot) {
+  HeldSlot& e = t_held.slots[slot];
   e.session = nullptr;
   ++e.generation;
-  t_held.free.push_back(slot_);
-}
-
-HeldRef HttpSession::hold_ref() {
-  hold(nullptr);
-  if (!has_slot_) {
-    if (t_held.free.empty()) {
-      slot_ = static_cast<uint32_t>(t_held.slots.size());
-      t_held.slots.emplace_back();
-    } else {
-      slot_ = t_held.free.back();
-      t_held.free.pop_back();
-    }
-    t_held.slots[slot_].session = this;
-    has_slot_ = true;
-  }
-  return {slot_, t_held.slots[slot_].generation};
+  t_held.free.push_back(slot);
 }
 
 HttpSession* HttpSession::resolve(HeldRef ref) {
@@ -86,33 +81,45 @@ void HttpSession::arm_idle_timer() {
   // One timer serves both limits: while no request is in progress it is the keep-alive idle
   // timeout (close silently); once bytes of a request arrive it becomes the header-read
   // timeout (408), restarted only when a new request begins, so a client trickling one byte at
-  // a time (slowloris) cannot keep the connection forever.
+  // a time (slowloris) cannot keep the connection forever. A connection waiting for its own
+  // held responses is not idle.
   timer_.start(ctx_.loop->timers(), ctx_.settings->keepalive_timeout_ms, [this] {
-    if (holding_ || taken_over_) return;
+    if (outstanding_ > 0 || taken_over_) return;
     conn_.close();
   });
 }
 
 void HttpSession::on_data(net::Connection&) {
-  if (holding_ || taken_over_) return;
+  if (taken_over_ || stopped_) return;
   process();
 }
 
 void HttpSession::process() {
-  while (!holding_ && !taken_over_ && !conn_.closing()) {
+  while (!taken_over_ && !stopped_ && !conn_.closing()) {
+    // Bounded pipelining: past this many unanswered requests (or queued response bytes),
+    // leave the rest in the socket until answers go out.
+    if (!room()) {
+      conn_.pause_reading();
+      return;
+    }
     std::string_view in = conn_.input().readable();
     if (in.empty()) return;
     if (!in_request_) {
       in_request_ = true;
       timer_.start(ctx_.loop->timers(), ctx_.settings->header_timeout_ms, [this] {
-        if (holding_ || taken_over_) return;
+        if (taken_over_ || stopped_) return;
         fail(408, "request timeout");
       });
     }
     ParseResult r = parser_.parse(in);
     if (r.status == ParseStatus::need_more) {
       // A client that sent "Expect: 100-continue" waits for this before sending its body.
+      // The interim response must follow every earlier response: wait for them first.
       if (!continue_sent_ && parser_.expects_continue(in)) {
+        if (outstanding_ > 0) {
+          conn_.pause_reading();
+          return;
+        }
         continue_sent_ = true;
         conn_.send(std::string_view("HTTP/1.1 100 Continue\r\n\r\n"));
       }
@@ -134,13 +141,19 @@ void HttpSession::process() {
     in_request_ = false;
     continue_sent_ = false;
     timer_.stop();
-    ++ctx_.metrics->http_requests;
     Request& req = parser_.request();
+    if (outstanding_ > 0 && handler_.may_take_over(req)) {
+      // It may write to the connection directly: dispatch it once the earlier responses are
+      // out (flush_ready resumes reading and it is parsed again).
+      parser_.reset();
+      conn_.pause_reading();
+      return;
+    }
+    ++ctx_.metrics->http_requests;
     responded_ = false;
-    close_after_ = false;
-    head_request_ = req.method == Method::head;
-    keep_alive_ = req.keep_alive && !ctx_.draining;
-    version_minor_ = req.version_minor;
+    cur_ = Framing{req.method == Method::head, req.keep_alive && !ctx_.draining, false,
+                   req.version_minor};
+    cur_pos_ = kNone;
     handler_.handle(*this, req);
     // The request's views die here: handlers copy what a later response needs.
     conn_.consume(r.consumed);
@@ -150,88 +163,259 @@ void HttpSession::process() {
         conn_.handler()->on_data(conn_);
       return;
     }
-    if (holding_) {
-      conn_.pause_reading();
-      return;
-    }
+    cur_pos_ = kNone;
     if (!responded_) {
       HLOG_ERROR("http: handler returned without a response for %.*s",
                  static_cast<int>(req.path.size()), req.path.data());
       respond_error(500, "internal error: no response");
     }
     if (conn_.closing()) return;
-    arm_idle_timer();
+    if (!cur_.keep_alive || cur_.close_after || ctx_.draining) {
+      // Its response (held or queued) will close the connection: nothing after it is read.
+      stopped_ = true;
+      conn_.pause_reading();
+      return;
+    }
+    if (outstanding_ == 0) arm_idle_timer();
   }
 }
 
 void HttpSession::fail(int status, std::string_view reason) {
-  // Not counted here: respond() counts every response with status >= 400 once.
-  head_request_ = false;
-  keep_alive_ = false;
-  responded_ = false;
+  // Not counted here: serialise() counts every response with status >= 400 once.
   std::string body = std::to_string(status);
   body += ' ';
   body += reason_phrase(status);
   body += ": ";
   body += reason;
   body += '\n';
-  respond(status, "text/plain; charset=utf-8", body);
+  Framing f = cur_;
+  f.head = false;
+  f.keep_alive = false;
+  stopped_ = true;
+  conn_.pause_reading();
+  emit(f, status, "text/plain; charset=utf-8", body, {});
 }
 
-void HttpSession::respond(int status, std::string_view content_type, std::string_view body,
-                          std::span<const Header> extra) {
-  if (responded_ || conn_.closed()) return;
-  responded_ = true;
-  bool closing = !keep_alive_ || close_after_ || ctx_.draining;
+bool HttpSession::serialise(std::string& out, const Framing& f, int status,
+                            std::string_view content_type, std::string_view body,
+                            std::span<const Header> extra) {
+  bool closing = !f.keep_alive || f.close_after || ctx_.draining;
   ResponseHead head;
   head.status = status;
   head.content_type = content_type;
   head.date = ctx_.date->value();
-  head.connection = closing               ? ConnectionHeader::close
-                    : version_minor_ == 0 ? ConnectionHeader::keep_alive
-                                          : ConnectionHeader::none;
+  head.connection = closing                ? ConnectionHeader::close
+                    : f.version_minor == 0 ? ConnectionHeader::keep_alive
+                                           : ConnectionHeader::none;
   head.headers = extra;
-  std::string& out = t_response;
   out.clear();
-  append_response(out, head, body, head_request_);
+  append_response(out, head, body, f.head);
   if (status >= 400) ++ctx_.metrics->http_errors;
-  conn_.send(out);
-  if (closing) {
-    conn_.close();
+  return closing;
+}
+
+HttpSession::Outstanding& HttpSession::push() {
+  if (outstanding_ == ring_.size()) {
+    // Grow (4, 8, ... up to the limit + 1): a connection that never pipelines keeps a small
+    // ring. Entries keep their order from 0; held ones learn their new position.
+    size_t cap =
+        std::min(std::max<size_t>(4, ring_.size() * 2), base::limits::kMaxPipelinedResponses + 1);
+    std::vector<Outstanding> grown(std::max(cap, outstanding_ + 1));
+    for (size_t i = 0; i < outstanding_; ++i) {
+      Outstanding& e = ring_[(head_ + i) % ring_.size()];
+      if (e.held) t_held.slots[e.slot].pos = static_cast<uint32_t>(i);
+      if (cur_pos_ == (head_ + i) % ring_.size()) cur_pos_ = i;
+      grown[i] = std::move(e);
+    }
+    ring_ = std::move(grown);
+    head_ = 0;
+  }
+  size_t pos = (head_ + outstanding_) % ring_.size();
+  ++outstanding_;
+  return ring_[pos];
+}
+
+void HttpSession::emit(const Framing& f, int status, std::string_view content_type,
+                       std::string_view body, std::span<const Header> extra) {
+  if (conn_.closing()) return;
+  if (outstanding_ == 0) {
+    std::string& out = t_response;
+    bool closes = serialise(out, f, status, content_type, body, extra);
+    conn_.send(out);
+    if (closes) conn_.close();
     return;
   }
-  if (holding_) finish_response();
+  // An earlier response is held: this one waits, serialised (the request's views die soon).
+  Outstanding& e = push();
+  e.framing = f;
+  e.closes = serialise(e.bytes, f, status, content_type, body, extra);
+  e.ready = true;
+  add_queued(e.bytes.size());
+}
+
+bool HttpSession::room() const {
+  size_t limit = ctx_.settings->max_output_bytes;
+  return outstanding_ < base::limits::kMaxPipelinedResponses &&
+         (limit == 0 || queued_bytes_ < limit);
+}
+
+void HttpSession::add_queued(size_t bytes) {
+  queued_bytes_ += bytes;
+  // Past the output limit, process() reads no further requests; the answers still due can
+  // add at most one response each. Far past it (the connection's hard cap), give up on this
+  // client, as its slow-consumer limit would: close, and the outstanding requests abort.
+  size_t limit = ctx_.settings->max_output_bytes;
+  if (limit != 0 && queued_bytes_ > limit * net::Connection::kOutputHardCapFactor) {
+    HLOG_WARN("http: %zu bytes of pipelined responses queued, closing", queued_bytes_);
+    drop_outstanding();
+    conn_.close();
+  }
+}
+
+void HttpSession::respond(int status, std::string_view content_type, std::string_view body,
+                          std::span<const Header> extra) {
+  if (responded_) return;
+  responded_ = true;
+  emit(cur_, status, content_type, body, extra);
 }
 
 void HttpSession::respond_json(int status, std::string_view json, std::span<const Header> extra) {
   respond(status, "application/json", json, extra);
 }
 
-void HttpSession::respond_error(int status, std::string_view message,
-                                std::span<const Header> extra) {
+namespace {
+std::string error_body(int status, std::string_view message) {
   std::string body = "{\"error\":{\"code\":";
   body += std::to_string(status);
   body += ",\"message\":";
   proto::append_json_string(body, message);
   body += "}}";
-  respond(status, "application/json", body, extra);
+  return body;
+}
+}  // namespace
+
+void HttpSession::respond_error(int status, std::string_view message,
+                                std::span<const Header> extra) {
+  respond(status, "application/json", error_body(status, message), extra);
 }
 
-void HttpSession::hold(std::function<void()> on_abort) {
-  holding_ = true;
-  on_abort_ = std::move(on_abort);
-  timer_.stop();
+HeldRef HttpSession::hold(std::function<void()> on_abort) {
+  if (responded_) return HeldRef{~0u, 0};  // a second answer to one request: resolves to nothing
+  responded_ = true;
+  Outstanding& e = push();
+  size_t pos = (head_ + outstanding_ - 1) % ring_.size();
+  e.framing = cur_;
+  e.on_abort = std::move(on_abort);
+  e.held = true;
+  e.ready = false;
+  if (t_held.free.empty()) {
+    e.slot = static_cast<uint32_t>(t_held.slots.size());
+    t_held.slots.emplace_back();
+  } else {
+    e.slot = t_held.free.back();
+    t_held.free.pop_back();
+  }
+  HeldSlot& h = t_held.slots[e.slot];
+  h.session = this;
+  h.pos = static_cast<uint32_t>(pos);
+  cur_pos_ = pos;
+  return {e.slot, h.generation};
 }
 
-void HttpSession::finish_response() {
-  // A held response went out: serve pipelined requests that waited, then idle.
-  holding_ = false;
-  on_abort_ = nullptr;
-  arm_idle_timer();
-  conn_.resume_reading();
+void HttpSession::respond(HeldRef ref, int status, std::string_view content_type,
+                          std::string_view body, std::span<const Header> extra) {
+  if (resolve(ref) != this) return;
+  answer(t_held.slots[ref.slot].pos, status, content_type, body, extra);
+}
+
+void HttpSession::respond_json(HeldRef ref, int status, std::string_view json,
+                               std::span<const Header> extra) {
+  respond(ref, status, "application/json", json, extra);
+}
+
+void HttpSession::respond_error(HeldRef ref, int status, std::string_view message,
+                                std::span<const Header> extra) {
+  respond(ref, status, "application/json", error_body(status, message), extra);
+}
+
+void HttpSession::answer(size_t pos, int status, std::string_view content_type,
+                         std::string_view body, std::span<const Header> extra) {
+  Outstanding& e = ring_[pos];
+  release_slot(e.slot);
+  e.held = false;
+  e.on_abort = nullptr;
+  e.framing.close_after = e.framing.close_after || (pos == cur_pos_ && cur_.close_after);
+  if (pos == head_) {
+    // The oldest: straight out, no copy kept.
+    std::string& out = t_response;
+    bool closes = serialise(out, e.framing, status, content_type, body, extra);
+    head_ = (head_ + 1) % ring_.size();
+    --outstanding_;
+    if (pos == cur_pos_) cur_pos_ = kNone;
+    conn_.send(out);
+    if (closes) {
+      drop_outstanding();
+      conn_.close();
+      return;
+    }
+    flush_ready();
+    return;
+  }
+  e.closes = serialise(e.bytes, e.framing, status, content_type, body, extra);
+  e.ready = true;
+  add_queued(e.bytes.size());
+}
+
+void HttpSession::flush_ready() {
+  while (outstanding_ > 0 && ring_[head_].ready) {
+    Outstanding& e = ring_[head_];
+    conn_.send(e.bytes);
+    queued_bytes_ -= e.bytes.size();
+    bool closes = e.closes;
+    e.ready = false;
+    // Keep a small buffer for the next response; give a big one back.
+    if (e.bytes.capacity() > 16 * 1024) std::string().swap(e.bytes);
+    if (head_ == cur_pos_) cur_pos_ = kNone;
+    head_ = (head_ + 1) % ring_.size();
+    --outstanding_;
+    if (closes) {
+      drop_outstanding();
+      conn_.close();
+      return;
+    }
+  }
+  if (taken_over_ || stopped_ || conn_.closing()) return;
+  if (outstanding_ == 0 && !in_request_) arm_idle_timer();
+  // Requests waiting in the input (limit reached, an upgrade, a 100-continue) go on.
+  if (room()) conn_.resume_reading();
+}
+
+void HttpSession::drop_outstanding() {
+  std::vector<std::function<void()>> aborts;
+  for (; outstanding_ > 0; --outstanding_) {
+    Outstanding& e = ring_[head_];
+    if (e.held) {
+      release_slot(e.slot);
+      e.held = false;
+      if (e.on_abort) aborts.push_back(std::move(e.on_abort));
+    }
+    e.on_abort = nullptr;
+    e.ready = false;
+    head_ = (head_ + 1) % ring_.size();
+  }
+  queued_bytes_ = 0;
+  cur_pos_ = kNone;
+  stopped_ = true;
+  // After the bookkeeping: an abort may look at this session (holding() is false now).
+  for (auto& fn : aborts) fn();
 }
 
 void HttpSession::take_over(std::unique_ptr<net::ConnectionHandler> next) {
+  if (outstanding_ > 0) {
+    // may_take_over() should have held this request back; earlier answers are lost now.
+    HLOG_ERROR("http: take_over with %zu responses outstanding", outstanding_);
+    drop_outstanding();
+  }
   taken_over_ = true;
   responded_ = true;
   timer_.stop();
@@ -240,12 +424,7 @@ void HttpSession::take_over(std::unique_ptr<net::ConnectionHandler> next) {
 
 void HttpSession::on_close(net::Connection&, std::error_code) {
   timer_.stop();
-  release_slot();
-  if (holding_ && on_abort_) {
-    auto fn = std::move(on_abort_);
-    holding_ = false;
-    fn();
-  }
+  drop_outstanding();
 }
 
 }  // namespace herald::http

@@ -14,18 +14,9 @@ namespace herald::server::api {
 
 namespace {
 
-// A held request whose answer comes from an asynchronous hub call. The session may close
-// first: then `alive` is false and the answer is dropped.
-struct Pending {
-  http::HttpSession* session;
-  bool alive = true;
-};
-
-std::shared_ptr<Pending> hold(http::HttpSession& s) {
-  auto p = std::make_shared<Pending>(Pending{&s});
-  s.hold([p] { p->alive = false; });
-  return p;
-}
+// A held request's answer comes from an asynchronous hub call; the callback finds the session
+// with HttpSession::resolve(ref), which is nullptr when the connection closed first (the
+// answer is dropped). The ref names the request, so pipelined requests each get their own.
 
 bool constant_time_equal(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -92,18 +83,18 @@ void publish(http::HttpSession& s, http::Request& req) {
   if (!proto::parse_publish_view(req.body, &body, &err)) return answer_proto_error(s, err);
   ++s.context().metrics->messages_in;
   // The callback captures 8 trivially copyable bytes: std::function keeps it inline.
-  http::HeldRef held = s.hold_ref();
+  http::HeldRef held = s.hold();
   s.context().hub->publish(body.channel, base::SharedBuffer::copy_of(body.data),
                            [held](base::Result<hub::PublishResult> r) {
                              http::HttpSession* session = http::HttpSession::resolve(held);
                              if (!session) return;
                              if (!r.ok())
-                               return session->respond_error(status_of(r.error()),
+                               return session->respond_error(held, status_of(r.error()),
                                                              r.error().message());
                              thread_local std::string out;
                              out.clear();
                              proto::encode_publish_result_object(out, r->offset, r->epoch);
-                             session->respond_json(200, out);
+                             session->respond_json(held, 200, out);
                            });
 }
 
@@ -114,14 +105,14 @@ void broadcast(http::HttpSession& s, http::Request& req) {
   ++s.context().metrics->messages_in;
   // One publication per channel; the answer lists each channel's offset in the order given.
   struct State {
-    std::shared_ptr<Pending> pending;
+    http::HeldRef held;
     std::vector<std::string> channels;
     std::vector<hub::PublishResult> results;
     std::vector<std::string> errors;
     size_t left;
   };
   auto st = std::make_shared<State>();
-  st->pending = hold(s);
+  st->held = s.hold();
   st->channels = std::move(body.channels);
   st->results.resize(st->channels.size());
   st->errors.resize(st->channels.size());
@@ -134,7 +125,9 @@ void broadcast(http::HttpSession& s, http::Request& req) {
       } else {
         st->errors[i] = r.error().message();
       }
-      if (--st->left > 0 || !st->pending->alive) return;
+      if (--st->left > 0) return;
+      http::HttpSession* session = http::HttpSession::resolve(st->held);
+      if (!session) return;
       std::string out = "{\"results\":[";
       for (size_t j = 0; j < st->channels.size(); ++j) {
         if (j) out += ',';
@@ -152,7 +145,7 @@ void broadcast(http::HttpSession& s, http::Request& req) {
         out += '}';
       }
       out += "]}";
-      st->pending->session->respond_json(200, out);
+      session->respond_json(st->held, 200, out);
     });
   }
 }
@@ -177,13 +170,14 @@ void history(http::HttpSession& s, http::Request& req) {
     if (lim.empty()) return s.respond_error(400, "bad limit");
     limit = v;
   }
-  auto p = hold(s);
+  http::HeldRef p = s.hold();
   std::optional<std::string> since_opt;
   if (has_since) since_opt = std::string(since);
   s.context().hub->history(
       channel, since_opt, limit, [p, has_since](base::Result<hub::HistoryResult> r) {
-        if (!p->alive) return;
-        if (!r.ok()) return p->session->respond_error(status_of(r.error()), r.error().message());
+        http::HttpSession* session = http::HttpSession::resolve(p);
+        if (!session) return;
+        if (!r.ok()) return session->respond_error(p, status_of(r.error()), r.error().message());
         std::string out = "{\"publications\":[";
         bool first = true;
         for (auto& pub : r->publications) {
@@ -198,14 +192,15 @@ void history(http::HttpSession& s, http::Request& req) {
         proto::append_json_string(out, r->cursor.str());
         if (has_since) out += r->recovered ? ",\"recovered\":true" : ",\"recovered\":false";
         out += '}';
-        p->session->respond_json(200, out);
+        session->respond_json(p, 200, out);
       });
 }
 
 void channels(http::HttpSession& s, http::Request&) {
-  auto p = hold(s);
+  http::HeldRef p = s.hold();
   s.context().hub->channels([p](std::vector<hub::ChannelInfo> list) {
-    if (!p->alive) return;
+    http::HttpSession* session = http::HttpSession::resolve(p);
+    if (!session) return;
     std::string out = "{\"channels\":[";
     for (size_t i = 0; i < list.size(); ++i) {
       if (i) out += ',';
@@ -216,7 +211,7 @@ void channels(http::HttpSession& s, http::Request&) {
       out += '}';
     }
     out += "]}";
-    p->session->respond_json(200, out);
+    session->respond_json(p, 200, out);
   });
 }
 
@@ -225,9 +220,10 @@ void presence(http::HttpSession& s, http::Request& req) {
   if (!parse_query(s, req, &q)) return;
   std::string channel;
   if (!get_channel(s, q, &channel)) return;
-  auto p = hold(s);
+  http::HeldRef p = s.hold();
   s.context().hub->presence(channel, [p](hub::Presence pr) {
-    if (!p->alive) return;
+    http::HttpSession* session = http::HttpSession::resolve(p);
+    if (!session) return;
     std::string out = "{\"connections\":";
     proto::append_uint(out, pr.connections);
     out += ",\"clients\":[";
@@ -236,7 +232,7 @@ void presence(http::HttpSession& s, http::Request& req) {
       proto::append_json_string(out, pr.client_ids[i]);
     }
     out += "]}";
-    p->session->respond_json(200, out);
+    session->respond_json(p, 200, out);
   });
 }
 

@@ -99,6 +99,15 @@ void Routes::handle(http::HttpSession& s, http::Request& req) {
   s.respond_error(404, "not found");
 }
 
+bool Routes::may_take_over(const http::Request& req) {
+  // WebSocket upgrades and SSE streams write to the connection themselves: they wait for the
+  // responses to earlier pipelined requests.
+  http::Router::Match m = router_.match(req.method, req.path);
+  if (m.status != http::Router::MatchStatus::found) return false;
+  Route r = static_cast<Route>(m.route);
+  return r == kWs || r == kWsEcho || r == kSse;
+}
+
 void Routes::serve_health(http::HttpSession& s) {
   s.respond_json(200, s.context().draining ? "{\"status\":\"draining\"}" : "{\"status\":\"ok\"}");
 }
@@ -116,20 +125,17 @@ void Routes::serve_static(http::HttpSession& s, http::Request& req) {
 }
 
 void Routes::serve_metrics(http::HttpSession& s) {
-  struct Pending {
-    http::HttpSession* session;
-    bool alive = true;
-  };
-  auto p = std::make_shared<Pending>(Pending{&s});
-  s.hold([p] { p->alive = false; });
+  http::HeldRef held = s.hold();
   Server* server = &server_;
-  server_.gather([p, server](std::vector<LoopSnapshot> snaps) {
-    if (!p->alive) return;
-    p->session->context().hub->gather_counters(
-        [p, server, snaps = std::move(snaps)](hub::HubCounters hc) {
-          if (!p->alive) return;
+  server_.gather([held, server](std::vector<LoopSnapshot> snaps) {
+    http::HttpSession* session = http::HttpSession::resolve(held);
+    if (!session) return;
+    session->context().hub->gather_counters(
+        [held, server, snaps = std::move(snaps)](hub::HubCounters hc) {
+          http::HttpSession* session = http::HttpSession::resolve(held);
+          if (!session) return;
           std::string text = render_metrics(*server, snaps, hc);
-          p->session->respond(200, "text/plain; version=0.0.4; charset=utf-8", text);
+          session->respond(held, 200, "text/plain; version=0.0.4; charset=utf-8", text);
         });
   });
 }

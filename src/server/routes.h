@@ -12,6 +12,7 @@ class Routes final : public http::RequestHandler {
  public:
   explicit Routes(Server& server);
   void handle(http::HttpSession& session, http::Request& req) override;
+  bool may_take_over(const http::Request& req) override;
 
  private:
   enum Route : int;

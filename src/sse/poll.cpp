@@ -10,8 +10,9 @@ namespace herald::sse {
 
 namespace {
 // The long-polls held on this loop, for the SIGTERM drain (the worker sees connections and
-// their HTTP sessions, not what a held request waits for). One map per loop thread.
-thread_local std::unordered_map<net::Connection*, PollRequest*> held_polls;
+// their HTTP sessions, not what a held request waits for). One map per loop thread; a
+// connection may hold several (pipelined polls).
+thread_local std::unordered_multimap<net::Connection*, PollRequest*> held_polls;
 }  // namespace
 
 PollRequest::PollRequest(http::HttpSession& session, ChannelRequest req, uint64_t wait_ms,
@@ -36,8 +37,8 @@ PollRequest::~PollRequest() = default;
 
 void PollRequest::start() {
   self_ = shared_from_this();
-  session_->hold([keep = self_] { keep->on_abort(); });
-  held_polls[conn_] = this;
+  held_ = session_->hold([keep = self_] { keep->on_abort(); });
+  held_polls.emplace(conn_, this);
   if (wait_ms_ > 0) {
     ++ctx_.metrics->connections_open[int(base::Transport::longpoll)];
     counted_ = true;
@@ -138,7 +139,7 @@ void PollRequest::answer() {
   size_t n = 1;
   if (!allow_origin_.empty()) headers[n++] = {"Access-Control-Allow-Origin", allow_origin_};
   finish();
-  if (s) s->respond_json(200, body, std::span<const http::Header>(headers, n));
+  if (s) s->respond_json(held_, 200, body, std::span<const http::Header>(headers, n));
 }
 
 void PollRequest::answer_error(int status, std::string_view message) {
@@ -147,7 +148,7 @@ void PollRequest::answer_error(int status, std::string_view message) {
   http::Header cors[1] = {{"Access-Control-Allow-Origin", allow_origin_}};
   finish();
   if (s)
-    s->respond_error(status, message,
+    s->respond_error(held_, status, message,
                      std::span<const http::Header>(cors, allow_origin_.empty() ? 0 : 1));
 }
 
@@ -161,8 +162,13 @@ void PollRequest::finish() {
   done_ = true;
   timer_.stop();
   if (subscribed_) ctx_.hub->unsubscribe_all(this);
-  auto it = held_polls.find(conn_);
-  if (it != held_polls.end() && it->second == this) held_polls.erase(it);
+  auto [first, last] = held_polls.equal_range(conn_);
+  for (auto it = first; it != last; ++it) {
+    if (it->second == this) {
+      held_polls.erase(it);
+      break;
+    }
+  }
   if (counted_) {
     --ctx_.metrics->connections_open[int(base::Transport::longpoll)];
     counted_ = false;
@@ -172,10 +178,13 @@ void PollRequest::finish() {
 }
 
 bool drain_poll(net::Connection& conn) {
-  auto it = held_polls.find(&conn);
-  if (it == held_polls.end()) return false;
-  it->second->answer_now();
-  return true;
+  // answer_now() erases its entry: copy the list first. Each holds itself (self_) until the
+  // end of the iteration, so the pointers stay valid.
+  std::vector<PollRequest*> polls;
+  auto [first, last] = held_polls.equal_range(&conn);
+  for (auto it = first; it != last; ++it) polls.push_back(it->second);
+  for (PollRequest* p : polls) p->answer_now();
+  return !polls.empty();
 }
 
 // ---- entry point ---------------------------------------------------------------------------

@@ -53,6 +53,7 @@ class PollRequest final : public hub::Subscriber, public std::enable_shared_from
   bool has_messages() const;
 
   http::HttpSession* session_;  // null once the connection closed
+  http::HeldRef held_;          // our request on it (the session may have others pipelined)
   http::LoopContext& ctx_;
   net::Connection* conn_;
   StreamCursor cursor_;
@@ -70,7 +71,7 @@ class PollRequest final : public hub::Subscriber, public std::enable_shared_from
   std::shared_ptr<PollRequest> self_;  // alive while held, whatever the hub keeps
 };
 
-/// Answers the long-poll held on `conn`, if any (SIGTERM drain); false when there is none.
+/// Answers the long-polls held on `conn`, if any (SIGTERM drain); false when there is none.
 bool drain_poll(net::Connection& conn);
 
 }  // namespace herald::sse
