@@ -101,7 +101,9 @@ void Routes::handle(http::HttpSession& s, http::Request& req) {
 
 bool Routes::may_take_over(const http::Request& req) {
   // WebSocket upgrades and SSE streams write to the connection themselves: they wait for the
-  // responses to earlier pipelined requests.
+  // responses to earlier pipelined requests. Both are GETs: a pipelined publish (POST) is
+  // admitted without a second route lookup.
+  if (req.method != http::Method::get) return false;
   http::Router::Match m = router_.match(req.method, req.path);
   if (m.status != http::Router::MatchStatus::found) return false;
   Route r = static_cast<Route>(m.route);

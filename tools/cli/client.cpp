@@ -62,25 +62,25 @@ std::error_code ClientSocket::connect(const net::Address& addr, size_t max_input
   return {};
 }
 
-void ClientSocket::close() {
-  if (!conn_) return;
+net::Connection* ClientSocket::detach() {
   net::Connection* c = conn_;
   handler_->detach();
   conn_ = nullptr;
   handler_ = nullptr;
   connected_ = false;
+  return c;
+}
+
+void ClientSocket::close() {
+  if (!conn_) return;
+  net::Connection* c = detach();
   c->close();
   if (!c->closed()) closing_.insert(c);
 }
 
 void ClientSocket::abort() {
   if (!conn_) return;
-  net::Connection* c = conn_;
-  handler_->detach();
-  conn_ = nullptr;
-  handler_ = nullptr;
-  connected_ = false;
-  c->abort();
+  detach()->abort();
 }
 
 // ---- HttpClient -----------------------------------------------------------------------------

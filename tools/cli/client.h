@@ -65,6 +65,9 @@ class ClientSocket {
 
  private:
   class Handler;
+  /// Forgets the open connection (no more events reach the owner) and returns it.
+  net::Connection* detach();
+
   loop::Loop& loop_;
   SocketEvents& events_;
   net::Connection* conn_ = nullptr;
