@@ -202,6 +202,37 @@ void Connection::flush_writev() {
   on_written_all();
 }
 
+bool Connection::output_full() {
+  if (!over_output_hard_cap()) return false;
+  if (state_ == State::open && !inflight_ && !loop_.uring()) write_now();
+  return over_output_hard_cap();
+}
+
+void Connection::write_now() {
+  while (out_head_ < out_.size()) {
+    iovec iov[kMaxIov];
+    int n = 0;
+    for (size_t i = out_head_; i < out_.size() && n < kMaxIov; ++i, ++n) {
+      iov[n].iov_base = const_cast<char*>(out_[i].buf.data() + out_[i].off);
+      iov[n].iov_len = out_[i].len;
+    }
+    ssize_t w = ::writev(fd_, iov, n);
+    ++stats_.write_calls;
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN && !want_write_) {
+        want_write_ = true;
+        update_interest();
+      }
+      // Other errors: phase 7's flush meets them again and aborts there.
+      return;
+    }
+    advance(static_cast<size_t>(w));
+  }
+  // Everything went: phase 7 (already requested when this was queued) finds the queue empty
+  // and runs on_written_all.
+}
+
 void Connection::flush_uring() {
   // One send at a time: what was queued meanwhile goes out after the completion, in order.
   if (inflight_) return;

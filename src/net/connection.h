@@ -101,6 +101,14 @@ class Connection final : public loop::IoHandler,
   bool over_output_hard_cap() const {
     return output_limit_ != 0 && pending_bytes_ > output_limit_ * kOutputHardCapFactor;
   }
+  /// What a session asks before queueing more: true when the queue is past the hard cap even
+  /// after the kernel took what it could now. At the cap this writes at once (writev, until
+  /// EAGAIN) instead of waiting for phase 7, so a burst that reaches one loop in a single
+  /// iteration (its thread was descheduled while publications piled up) is handed to a
+  /// reader that keeps up, and only a reader whose socket is full is judged slow. Calls no
+  /// handler callback (safe inside a delivery). With a send in flight (io_uring) nothing can
+  /// be written now and the cap alone decides.
+  bool output_full();
   /// Asks for one on_drained call as soon as everything queued so far has been written (in
   /// this iteration's flush when the kernel takes it all). Used to pace a large write, such as
   /// a replay, instead of queueing it whole.
@@ -146,6 +154,8 @@ class Connection final : public loop::IoHandler,
   void after_queue();
   void flush() override;
   void flush_writev();
+  /// Writes what the kernel takes now; on EAGAIN arms EPOLLOUT without a verdict.
+  void write_now();
   void flush_uring();
   void on_uring_complete(int res) override;
   /// The kernel accepted `n` bytes: drop them from the front of the queue.

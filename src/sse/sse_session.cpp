@@ -208,7 +208,7 @@ void SseSession::deliver(const hub::Delivery& d) {
     return;
   }
   // The overflow verdict waits for a flush; a burst within one iteration stops at the cap.
-  if (conn_.over_output_hard_cap()) return evict();
+  if (conn_.output_full()) return evict();
   write_event(i, d.pub(), event);
 }
 

@@ -353,7 +353,7 @@ void HeraldSession::push(const hub::Delivery& d, const base::SharedBuffer& frame
   }
   // The overflow verdict waits for a flush (net::Connection); a burst within one iteration
   // stops at the hard cap so memory stays bounded.
-  if (conn_.over_output_hard_cap()) return on_slow_consumer();
+  if (conn_.output_full()) return on_slow_consumer();
   conn_.send(frame);
   ++ctx_.metrics->messages_out;
 }
@@ -404,7 +404,7 @@ EchoSession::EchoSession(http::LoopContext& ctx, net::Connection& conn, DeflateP
 void EchoSession::on_message(WsEvent& e) {
   // An echo client that never reads is judged by the connection's output limit (base class);
   // the hard cap bounds what one burst of input can queue before that verdict.
-  if (conn_.over_output_hard_cap()) return on_slow_consumer();
+  if (conn_.output_full()) return on_slow_consumer();
   send_frame(e.kind == WsEvent::text ? Opcode::text : Opcode::binary, e.payload);
   ++ctx_.metrics->messages_out;
 }

@@ -292,6 +292,44 @@ TEST_P(ConnectionTest, HardCapIsFourTimesTheLimit) {
   f.spin();
 }
 
+// A burst that reaches one loop within one iteration (its thread was descheduled while
+// publications piled up) may exceed the hard cap; output_full() hands it to the kernel first,
+// so a reader whose socket has room is not judged slow.
+TEST_P(ConnectionTest, OutputFullWritesAtTheCapBeforeJudging) {
+  Fixture f(true);
+  int fd = f.connect_client(1 << 20);
+  f.spin();
+  Connection* c = f.only();
+  c->set_output_limit(1000);
+  c->send(std::string(4001, 'z'));  // past the cap, not flushed yet (no loop turn)
+  ASSERT_TRUE(c->over_output_hard_cap());
+  if (g_uring) {
+    // Nothing can be written outside phase 7 with io_uring: the cap alone decides.
+    EXPECT_TRUE(c->output_full());
+  } else {
+    EXPECT_FALSE(c->output_full());
+    EXPECT_EQ(c->pending_bytes(), 0u);
+  }
+  f.spin();
+  EXPECT_EQ(f.probe->overflows, 0);
+  ::close(fd);
+  f.spin();
+}
+
+TEST_P(ConnectionTest, OutputFullWhenThePeerReadsNothing) {
+  Fixture f(true);
+  f.server_sndbuf = 4096;
+  int fd = f.connect_client(4096);
+  f.spin();
+  Connection* c = f.only();
+  c->set_output_limit(64 * 1024);
+  c->send(std::string(1 << 20, 'q'));  // far more than both kernel buffers and the cap
+  EXPECT_TRUE(c->output_full());
+  EXPECT_GT(c->pending_bytes(), 4u * 64 * 1024);
+  ::close(fd);
+  f.spin();
+}
+
 TEST_P(ConnectionTest, NotifyWhenDrainedFiresOnceAfterTheFlush) {
   Fixture f(true);
   int fd = f.connect_client();
