@@ -40,8 +40,13 @@ bool is_channel_char(char c) {
 
 bool valid_channel(std::string_view name) {
   if (name.empty() || name.size() > limits::kMaxChannelName) return false;
+  bool users = false;  // past a '#': ',' separates the users of a user-limited channel
   for (char c : name) {
-    if (!kChannelChar[static_cast<unsigned char>(c)]) return false;
+    if (kChannelChar[static_cast<unsigned char>(c)]) {
+      users |= c == '#';
+    } else if (c != ',' || !users) {
+      return false;
+    }
   }
   return true;
 }

@@ -2,7 +2,8 @@
 // The names of the channel model (SPEC §2), shared by the codecs (proto) and the hub so that
 // both speak one grammar:
 //   - a channel is 1..limits::kMaxChannelName bytes of [A-Za-z0-9_.:@#=-], optionally
-//     "namespace:rest";
+//     "namespace:rest"; after a '#' the name may also hold ',': that part lists the users a
+//     user-limited channel is for ("dm:#alice,bob");
 //   - a cursor for one channel is "epoch:offset": the epoch is 1..kMaxEpochLength bytes of
 //     [A-Za-z0-9] (a stream's generation tag), the offset a decimal uint64 without sign or
 //     leading zero ("0" itself is fine). An empty stream's cursor is "E:0".
@@ -18,7 +19,7 @@ namespace herald::base {
 /// touching the hub, and the hub checks again at its own door.
 bool valid_channel(std::string_view name);
 
-/// True when `c` may appear in a channel name.
+/// True when `c` may appear anywhere in a channel name (',' may appear only after a '#').
 bool is_channel_char(char c);
 
 /// The namespace of a channel: the part before the first ':', or empty when there is none.

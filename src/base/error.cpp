@@ -41,6 +41,8 @@ class Category : public std::error_category {
         return "configuration error";
       case Errc::unavailable:
         return "unavailable";
+      case Errc::already_exists:
+        return "already exists";
     }
     return "unknown error";
   }

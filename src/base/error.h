@@ -25,7 +25,8 @@ enum class Errc {
   closed,         // the peer or the server closed
   slow_consumer,  // output queue past its limit
   config_error,
-  unavailable,  // engine/backplane not reachable
+  unavailable,     // engine/backplane not reachable
+  already_exists,  // e.g. a second subscription of one subscriber to one channel
 };
 
 const std::error_category& herald_category();

@@ -34,6 +34,12 @@ inline constexpr size_t kDefaultHistorySize = 100;
 inline constexpr uint32_t kDefaultHistoryTtlSec = 300;
 inline constexpr size_t kMaxChannelsPerPoll = 64;
 
+// Access (tokens, backend hooks)
+inline constexpr uint32_t kHookTimeoutMs = 3'000;  // backend hook answer -> 503 / close 4002
+inline constexpr uint32_t kHookMaxInflight = 64;   // concurrent hook requests per loop
+inline constexpr size_t kMaxHookResponseBytes = 64 * 1024;
+inline constexpr size_t kMaxInfoBytes = 4 * 1024;  // presence info of one client
+
 // SSE / poll
 inline constexpr uint32_t kSseHeartbeatMs = 15'000;
 inline constexpr uint32_t kSseRetryMs = 2'000;

@@ -18,6 +18,7 @@ void Metrics::add(const Metrics& o) {
   recoveries_ok += o.recoveries_ok;
   recoveries_failed += o.recoveries_failed;
   ws_closes_protocol += o.ws_closes_protocol;
+  access_denied += o.access_denied;
 }
 
 }  // namespace herald::base

@@ -22,6 +22,7 @@ struct Metrics {
   uint64_t recoveries_ok = 0;
   uint64_t recoveries_failed = 0;
   uint64_t ws_closes_protocol = 0;  // closes for protocol errors (1002/1007/1009)
+  uint64_t access_denied = 0;       // subscribe/publish/history/presence refused by the rules
 
   void add(const Metrics& o);
 };

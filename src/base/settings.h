@@ -19,13 +19,19 @@ struct NamespaceSettings {
   std::string name;  // "" for channels without a namespace
   size_t history_size = limits::kDefaultHistorySize;
   uint32_t history_ttl_sec = limits::kDefaultHistoryTtlSec;
-  bool anonymous = false;  // clients without a token may subscribe (loopback peers only)
-  bool publish = false;    // clients (not only the HTTP API) may publish
-  bool presence = true;    // presence queries allowed
+  bool anonymous = false;         // clients without identity may subscribe (loopback peers)
+  bool anonymous_remote = false;  // ... from any address, not only loopback
+  bool authenticated = false;     // every client with an identity may subscribe, no grant needed
+  bool publish = false;           // whoever may subscribe may also publish
+  bool history = true;            // whoever may subscribe may read history (when it is kept)
+  bool presence = true;           // presence is readable by whoever may subscribe
+  bool join_leave = false;        // subscribers get join/leave pushes
 
-  /// Whether a client without a token may use this namespace (SPEC §5): the namespace opts in
-  /// and the peer is on loopback, whatever the namespace says. One rule for every transport.
-  bool allows_anonymous(bool peer_is_loopback) const { return anonymous && peer_is_loopback; }
+  /// Whether a client without identity may subscribe here from a peer that is (or is not) on
+  /// loopback: the namespace opts in, and remote peers need anonymous_remote as well.
+  bool allows_anonymous(bool peer_is_loopback) const {
+    return anonymous && (peer_is_loopback || anonymous_remote);
+  }
 };
 
 struct Settings {
@@ -39,6 +45,8 @@ struct Settings {
   std::vector<std::string> allowed_origins;  // WebSocket Origin allow-list; empty: any
   uint32_t drain_ms = 2000;                  // SIGTERM: reconnect closes spread over this window
   bool io_uring = false;  // flush output through one io_uring per loop (read at start only)
+  std::vector<std::string> trusted_proxies;  // addresses / CIDRs whose forwarding headers count
+  bool proxy_protocol = false;  // trusted proxies send a PROXY protocol v1/v2 header first
 
   // [http]
   size_t max_request_line = limits::kMaxRequestLine;
@@ -53,7 +61,8 @@ struct Settings {
   size_t max_connections_per_ip = limits::kMaxConnections;
   size_t max_output_bytes = limits::kMaxOutputBytes;  // slow consumer threshold
   size_t max_subscriptions = limits::kMaxSubscriptionsPerConnection;
-  uint32_t publish_rate = 1000;  // client publishes per second per connection
+  uint32_t publish_rate = 1000;  // client publishes per second per connection (per user)
+  size_t max_connections_per_user = limits::kMaxConnections;
 
   // [websocket]
   size_t ws_max_message = limits::kMaxWsMessage;
@@ -66,6 +75,27 @@ struct Settings {
   uint32_t sse_retry_ms = limits::kSseRetryMs;
   uint32_t poll_max_wait_sec = limits::kMaxLongPollWaitSec;
   size_t poll_max_channels = limits::kMaxChannelsPerPoll;
+
+  // [auth] (docs/security.md): JWT connection tokens and backend hooks.
+  std::string auth_hmac_secret;       // HS256/384/512
+  std::string auth_hmac_secret_file;  // the same, read from a file
+  std::string auth_public_key_file;   // PEM, RSA (RS*) or EC P-256/P-384 (ES256/ES384)
+  std::string auth_jwks_file;         // JWKS; a token's kid picks the key; re-read on SIGHUP
+  std::string auth_audience;          // required "aud" ("" : not checked)
+  std::string auth_issuer;            // required "iss" ("" : not checked)
+  uint32_t auth_leeway_sec = 0;       // clock skew allowed on exp / nbf
+  std::string auth_connect_url;       // backend hooks: herald POSTs, the backend decides
+  std::string auth_subscribe_url;
+  std::string auth_publish_url;
+  uint32_t auth_hook_timeout_ms = limits::kHookTimeoutMs;
+  uint32_t auth_hook_max_inflight = limits::kHookMaxInflight;  // per loop
+  std::vector<std::string> auth_hook_headers = {"Cookie", "Authorization", "User-Agent", "Origin",
+                                                "X-Request-Id"};
+
+  bool has_token_keys() const {
+    return !auth_hmac_secret.empty() || !auth_hmac_secret_file.empty() ||
+           !auth_public_key_file.empty() || !auth_jwks_file.empty();
+  }
 
   // [channel] and [namespace.NAME]
   NamespaceSettings channel_defaults;         // channels without a namespace

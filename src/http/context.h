@@ -1,19 +1,19 @@
 #pragma once
-// What a session on one loop can reach: its loop, the shared hub, the settings in force, the
-// loop's counters and Date cache. One LoopContext per loop, owned by the server's worker; every
-// session of that loop holds a reference. Only that loop's thread touches it.
+// What an HTTP session on one loop can reach: its loop, the settings in force, the loop's
+// counters, Date cache and connection set, and whether the server is draining. One Context per
+// loop, owned by the server's worker; every session of that loop holds a reference. Only that
+// loop's thread touches it. HTTP knows nothing of channels: sessions that speak the channel
+// model (ws, sse, the API) reach the hub through access::Gate.
 #include "base/metrics.h"
 #include "base/settings.h"
-#include "http/response.h"
-#include "hub/hub.h"
+#include "http_codec/response.h"
 #include "loop/loop.h"
 #include "net/connection.h"
 
 namespace herald::http {
 
-struct LoopContext {
+struct Context {
   loop::Loop* loop = nullptr;
-  hub::Hub* hub = nullptr;
   const base::Settings* settings = nullptr;  // swapped (on this loop) by a config reload
   base::Metrics* metrics = nullptr;
   DateCache* date = nullptr;

@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "http/parser.h"
+#include "http_codec/parser.h"
 
 namespace herald::http {
 

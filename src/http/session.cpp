@@ -44,7 +44,7 @@ ParserLimits limits_of(const base::Settings& s) {
 }
 }  // namespace
 
-HttpSession::HttpSession(LoopContext& ctx, RequestHandler& handler, net::Connection& conn)
+HttpSession::HttpSession(Context& ctx, RequestHandler& handler, net::Connection& conn)
     : ctx_(ctx), handler_(handler), conn_(conn), parser_(limits_of(*ctx.settings)) {}
 
 HttpSession::~HttpSession() {

@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "http/context.h"
-#include "http/parser.h"
+#include "http_codec/parser.h"
 #include "loop/timer.h"
 #include "net/connection.h"
 
@@ -52,7 +52,7 @@ class RequestHandler {
 
 class HttpSession final : public net::ConnectionHandler {
  public:
-  HttpSession(LoopContext& ctx, RequestHandler& handler, net::Connection& conn);
+  HttpSession(Context& ctx, RequestHandler& handler, net::Connection& conn);
   ~HttpSession() override;
 
   /// Starts the keep-alive/header timer; call once after the connection starts.
@@ -92,7 +92,7 @@ class HttpSession final : public net::ConnectionHandler {
   void close_after_response() { cur_.close_after = true; }
 
   net::Connection& connection() { return conn_; }
-  LoopContext& context() { return ctx_; }
+  Context& context() { return ctx_; }
   const net::Address& peer() const { return conn_.peer(); }
 
   // net::ConnectionHandler
@@ -143,7 +143,7 @@ class HttpSession final : public net::ConnectionHandler {
   void arm_idle_timer();
   void release_slot(uint32_t slot);
 
-  LoopContext& ctx_;
+  Context& ctx_;
   RequestHandler& handler_;
   net::Connection& conn_;
   RequestParser parser_;

@@ -6,7 +6,7 @@
 
 #include <cerrno>
 
-#include "http/query.h"
+#include "http_codec/query.h"
 
 namespace herald::http {
 namespace {

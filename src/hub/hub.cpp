@@ -177,7 +177,7 @@ void Hub::publish(std::string_view channel, base::SharedBuffer data, PublishCall
   engine_.publish(channel, std::move(data), std::move(done));
 }
 
-void Hub::subscribe(Subscriber* sub, std::string_view channel, std::optional<std::string> since,
+void Hub::subscribe(Subscriber* sub, std::string_view channel, std::optional<Cursor> since,
                     SubscribeCallback done) {
   auto fail = [&done](base::Errc e) {
     SubscribeResult r;
@@ -185,17 +185,13 @@ void Hub::subscribe(Subscriber* sub, std::string_view channel, std::optional<std
     if (done) done(std::move(r));
   };
   if (!valid_channel(channel)) return fail(base::Errc::bad_channel);
-  std::optional<Cursor> from;
-  if (since) {
-    from = Cursor::parse(*since);
-    if (!from) return fail(base::Errc::bad_cursor);
-  }
+  std::optional<Cursor> from = std::move(since);
   LoopState& st = state();
   auto ch = st.channels.find(channel);
   if (ch != st.channels.end()) {
     auto mine = st.by_subscriber.find(sub);
     if (mine != st.by_subscriber.end() && mine->second.contains(&ch->second)) {
-      return fail(base::Errc::bad_request);  // already subscribed
+      return fail(base::Errc::already_exists);
     }
   } else {
     ch = st.channels.try_emplace(std::string(channel)).first;
@@ -358,15 +354,10 @@ size_t Hub::subscription_count(Subscriber* sub) const {
   return mine == st.by_subscriber.end() ? 0 : mine->second.size();
 }
 
-void Hub::history(std::string_view channel, std::optional<std::string> since, size_t limit,
+void Hub::history(std::string_view channel, std::optional<Cursor> since, size_t limit,
                   HistoryCallback done) {
   if (!valid_channel(channel)) return done(base::Errc::bad_channel);
-  std::optional<Cursor> from;
-  if (since) {
-    from = Cursor::parse(*since);
-    if (!from) return done(base::Errc::bad_cursor);
-  }
-  engine_.history(channel, std::move(from), limit, std::move(done));
+  engine_.history(channel, std::move(since), limit, std::move(done));
 }
 
 // Runs `part(i)` on every loop i, merges the parts on the calling loop, then calls `done`

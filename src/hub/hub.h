@@ -27,8 +27,8 @@
 namespace herald::hub {
 
 struct SubscribeResult {
-  /// Set when the subscription failed (bad channel or cursor, already subscribed, engine
-  /// unavailable); the subscriber is then not subscribed and the other fields are empty.
+  /// Set when the subscription failed (bad channel, already subscribed: Errc::already_exists,
+  /// engine unavailable); the subscriber is then not subscribed and the other fields are empty.
   std::error_code error;
   /// The channel's current position; `cursor.str()` is the "epoch:offset" of the reply.
   Cursor cursor;
@@ -79,13 +79,13 @@ class Hub final : private LiveSink {
   void publish(std::string_view channel, base::SharedBuffer data, PublishCallback done);
 
   /// Subscribes `sub` (which lives on this loop) to `channel`, from now or, with `since`
-  /// ("epoch:offset" text), from after that cursor. `done` runs later on this loop with the
-  /// current cursor and the replay; the transport writes its reply and the replayed pushes
-  /// inside `done`, and from then on `sub->deliver()` gets the live publications after them,
+  /// (parsed once, at the surface that read it), from after that cursor. `done` runs later on this
+  /// loop with the current cursor and the replay; the transport writes its reply and the replayed
+  /// pushes inside `done`, and from then on `sub->deliver()` gets the live publications after them,
   /// with no gap and no duplicate. `done` is never run once `sub` was unsubscribed from the
   /// channel (so `sub` may be freed right after unsubscribe_all). Invalid input (channel,
   /// cursor) or a duplicate subscription is answered synchronously, inside this call.
-  void subscribe(Subscriber* sub, std::string_view channel, std::optional<std::string> since,
+  void subscribe(Subscriber* sub, std::string_view channel, std::optional<Cursor> since,
                  SubscribeCallback done);
 
   /// Removes one subscription (pending or live). Safe inside deliver() and inside `done`.
@@ -96,9 +96,8 @@ class Hub final : private LiveSink {
   /// Channels `sub` is subscribed to (pending included), on this loop.
   size_t subscription_count(Subscriber* sub) const;
 
-  /// History (the API's and the poll transport's read): see Engine::history. `since` is
-  /// cursor text; a malformed one is answered Errc::bad_cursor synchronously.
-  void history(std::string_view channel, std::optional<std::string> since, size_t limit,
+  /// History (the API's and the poll transport's read): see Engine::history.
+  void history(std::string_view channel, std::optional<Cursor> since, size_t limit,
                HistoryCallback done);
 
   /// Gathers subscriptions of `channel` from every loop; `done` runs on this loop.

@@ -47,6 +47,77 @@ base::Result<Address> Address::parse(std::string_view hp) {
   return a;
 }
 
+base::Result<Address> Address::parse_ip(std::string_view ip) {
+  if (ip.size() >= 2 && ip.front() == '[' && ip.back() == ']') ip = ip.substr(1, ip.size() - 2);
+  if (ip.empty() || ip.size() >= INET6_ADDRSTRLEN) return base::Errc::bad_request;
+  std::string h(ip);
+  Address a;
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&a.storage);
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&a.storage);
+  if (inet_pton(AF_INET, h.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    a.len = sizeof(sockaddr_in);
+  } else if (inet_pton(AF_INET6, h.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    a.len = sizeof(sockaddr_in6);
+  } else {
+    return base::Errc::bad_request;
+  }
+  return a;
+}
+
+bool Address::same_host(const Address& o) const {
+  if (family() != o.family()) return false;
+  if (family() == AF_INET) return storage.in4.sin_addr.s_addr == o.storage.in4.sin_addr.s_addr;
+  if (family() == AF_INET6)
+    return std::memcmp(&storage.in6.sin6_addr, &o.storage.in6.sin6_addr, 16) == 0;
+  return false;
+}
+
+base::Result<Cidr> Cidr::parse(std::string_view text) {
+  size_t slash = text.find('/');
+  auto ip = Address::parse_ip(text.substr(0, slash));
+  if (!ip) return base::Errc::bad_request;
+  Cidr c;
+  c.family = ip->family();
+  int max = c.family == AF_INET ? 32 : 128;
+  if (c.family == AF_INET)
+    std::memcpy(c.bytes, &ip->storage.in4.sin_addr, 4);
+  else
+    std::memcpy(c.bytes, &ip->storage.in6.sin6_addr, 16);
+  c.prefix = max;
+  if (slash != std::string_view::npos) {
+    std::string_view p = text.substr(slash + 1);
+    int n = -1;
+    auto [ptr, ec] = std::from_chars(p.data(), p.data() + p.size(), n);
+    if (p.empty() || ec != std::errc() || ptr != p.data() + p.size() || n < 0 || n > max)
+      return base::Errc::bad_request;
+    c.prefix = n;
+  }
+  return c;
+}
+
+bool Cidr::contains(const Address& a) const {
+  const unsigned char* b = nullptr;
+  if (a.family() == AF_INET && family == AF_INET) {
+    b = reinterpret_cast<const unsigned char*>(&a.storage.in4.sin_addr);
+  } else if (a.family() == AF_INET6) {
+    b = reinterpret_cast<const unsigned char*>(&a.storage.in6.sin6_addr);
+    static constexpr unsigned char kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (family == AF_INET) {
+      if (std::memcmp(b, kMapped, 12) != 0) return false;
+      b += 12;
+    }
+  } else {
+    return false;
+  }
+  int full = prefix / 8, rest = prefix % 8;
+  if (std::memcmp(b, bytes, size_t(full)) != 0) return false;
+  if (rest == 0) return true;
+  unsigned char mask = static_cast<unsigned char>(0xff << (8 - rest));
+  return (b[full] & mask) == (bytes[full] & mask);
+}
+
 Address Address::from_sockaddr(const sockaddr* sa, socklen_t len) {
   Address a;
   if (len > sizeof a.storage) len = sizeof a.storage;

@@ -23,6 +23,9 @@ struct Address {
 
   /// Parses "127.0.0.1:8080", "[::1]:8080", "localhost:80", ":8080" (= 0.0.0.0:8080).
   static base::Result<Address> parse(std::string_view host_port);
+  /// Parses a bare numeric IP ("203.0.113.7", "2001:db8::1", also "[2001:db8::1]"), port 0:
+  /// the form forwarding headers carry.
+  static base::Result<Address> parse_ip(std::string_view ip);
   static Address from_sockaddr(const sockaddr* sa, socklen_t len);
   const sockaddr* sa() const { return reinterpret_cast<const sockaddr*>(&storage); }
   int family() const { return storage.sa.sa_family; }
@@ -33,6 +36,19 @@ struct Address {
   /// The host part only ("127.0.0.1", "::1"), e.g. for per-IP limits.
   std::string host() const;
   bool is_loopback() const;
+  /// The same host (family and IP; ports are ignored).
+  bool same_host(const Address& o) const;
+};
+
+/// An address range: "10.0.0.0/8", "fd00::/8", or a single IP ("127.0.0.1" = /32). An
+/// IPv4 range also matches IPv4-mapped IPv6 addresses (::ffff:10.1.2.3).
+struct Cidr {
+  int family = 0;
+  unsigned char bytes[16] = {};
+  int prefix = 0;
+
+  static base::Result<Cidr> parse(std::string_view text);
+  bool contains(const Address& a) const;
 };
 
 }  // namespace herald::net

@@ -107,12 +107,13 @@ base::Result<std::vector<ChannelCursor>> decode_multi_cursor(std::string_view te
   std::string_view rest = payload;
   while (true) {
     if (out.size() == max_channels) return base::Errc::bad_cursor;
-    size_t comma = rest.find(',');
-    std::string_view entry = rest.substr(0, comma);
-    size_t space = entry.find(' ');
+    // The channel ends at the first space (it may contain ','), its cursor at the next ','.
+    size_t space = rest.find(' ');
     if (space == std::string_view::npos) return base::Errc::bad_cursor;
-    std::string_view channel = entry.substr(0, space);
-    std::string_view cursor = entry.substr(space + 1);
+    std::string_view channel = rest.substr(0, space);
+    std::string_view after = rest.substr(space + 1);
+    size_t comma = after.find(',');
+    std::string_view cursor = after.substr(0, comma);
     if (!valid_channel(channel)) return base::Errc::bad_cursor;
     for (const auto& seen : out) {
       if (seen.first == channel) return base::Errc::bad_cursor;
@@ -132,7 +133,7 @@ base::Result<std::vector<ChannelCursor>> decode_multi_cursor(std::string_view te
     if (!parse_offset(cursor.substr(colon + 1), &c.offset)) return base::Errc::bad_cursor;
     out.emplace_back(std::string(channel), std::move(c));
     if (comma == std::string_view::npos) break;
-    rest = rest.substr(comma + 1);
+    rest = after.substr(comma + 1);
   }
   return out;
 }

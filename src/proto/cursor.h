@@ -12,8 +12,10 @@
 //     entry   = channel " " [epoch] ":" offset
 //
 // where an empty epoch means "the same epoch as the previous entry" (streams of one engine
-// often share an epoch, so this keeps the common case short). Space and ',' are not channel
-// characters, so the payload splits unambiguously. The "m1." prefix can never be mistaken for
+// often share an epoch, so this keeps the common case short). A space is not a channel
+// character and a cursor has no ',', so the payload reads unambiguously from left to right
+// (a channel ends at its space, a cursor at the next ',') even though channel names may
+// contain ',' (user-limited channels, "dm:#alice,bob"). The "m1." prefix can never be mistaken for
 // the single form (which always has a ':') and versions the format. The string uses only
 // [A-Za-z0-9_-] and '.', so it travels unescaped in a query string and in Last-Event-ID.
 // Decoding is strict and bounded: at most kMaxMultiCursorChannels entries, at most

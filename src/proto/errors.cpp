@@ -16,26 +16,8 @@ int error_code(ProtoErrc e) {
     case ProtoErrc::missing_data:
     case ProtoErrc::too_many_channels:
       return 400;
-    case ProtoErrc::unauthorized:
-      return 401;
-    case ProtoErrc::forbidden:
-      return 403;
-    case ProtoErrc::not_subscribed:
-    case ProtoErrc::not_available:
-      return 404;
-    case ProtoErrc::already_subscribed:
-      return 409;
-    case ProtoErrc::message_too_large:
-      return 413;
-    case ProtoErrc::rate_limited:
-    case ProtoErrc::too_many_subscriptions:
-      return 429;
-    case ProtoErrc::internal:
-      return 500;
-    case ProtoErrc::unavailable:
-      return 503;
   }
-  return 500;
+  return 400;
 }
 
 std::string_view error_message(ProtoErrc e) {
@@ -62,28 +44,8 @@ std::string_view error_message(ProtoErrc e) {
       return "missing data";
     case ProtoErrc::too_many_channels:
       return "too many channels";
-    case ProtoErrc::unauthorized:
-      return "unauthorized";
-    case ProtoErrc::forbidden:
-      return "permission denied";
-    case ProtoErrc::not_subscribed:
-      return "not subscribed";
-    case ProtoErrc::not_available:
-      return "not available";
-    case ProtoErrc::already_subscribed:
-      return "already subscribed";
-    case ProtoErrc::message_too_large:
-      return "message too large";
-    case ProtoErrc::rate_limited:
-      return "rate limit exceeded";
-    case ProtoErrc::too_many_subscriptions:
-      return "too many subscriptions";
-    case ProtoErrc::internal:
-      return "internal error";
-    case ProtoErrc::unavailable:
-      return "unavailable";
   }
-  return "internal error";
+  return "bad request";
 }
 
 ProtoError make_error(ProtoErrc e, bool has_id, uint64_t id) {

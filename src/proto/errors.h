@@ -1,8 +1,10 @@
 #pragma once
-// The herald.v1 error table: every error a client can see in a reply
-// `{"id":N,"error":{"code":C,"message":"..."}}` (or the same object without "id" when the frame's
-// id could not be read). docs/protocol.md copies this table. Codes follow HTTP's meaning so that
-// the HTTP API answers with the same code as its status.
+// The herald.v1 frame errors: what is wrong with a client frame (or an HTTP API body) itself,
+// as a reply `{"id":N,"error":{"code":C,"message":"..."}}` (or the same object without "id" when
+// the frame's id could not be read). Refusals and failures of a well-formed request (401, 403,
+// 404, 409, 429, 503...) are the access layer's table (src/access/outcome.h). docs/protocol.md
+// copies both tables. Codes follow HTTP's meaning so that the HTTP API answers with the same
+// code as its status.
 //
 //   reason               code  message
 //   malformed_json        400  malformed JSON          (not JSON, or not UTF-8)
@@ -12,20 +14,10 @@
 //   missing_op            400  missing op
 //   unknown_op            400  unknown op
 //   missing_channel       400  missing channel
-//   bad_channel           400  bad channel name        (outside SPEC §2's grammar)
+//   bad_channel           400  bad channel name        (outside the channel grammar)
 //   bad_cursor            400  bad cursor              ("since" is not "epoch:offset")
 //   missing_data          400  missing data            (publish without "data")
 //   too_many_channels     400  too many channels       (HTTP broadcast)
-//   unauthorized          401  unauthorized            (bad, expired or missing token)
-//   forbidden             403  permission denied
-//   not_subscribed        404  not subscribed          (unsubscribe of a channel not held)
-//   not_available         404  not available           (history/presence off for the namespace)
-//   already_subscribed    409  already subscribed
-//   message_too_large     413  message too large
-//   rate_limited          429  rate limit exceeded
-//   too_many_subscriptions 429 too many subscriptions
-//   internal              500  internal error
-//   unavailable           503  unavailable             (engine or backplane not reachable)
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -44,16 +36,6 @@ enum class ProtoErrc {
   bad_cursor,
   missing_data,
   too_many_channels,
-  unauthorized,
-  forbidden,
-  not_subscribed,
-  not_available,
-  already_subscribed,
-  message_too_large,
-  rate_limited,
-  too_many_subscriptions,
-  internal,
-  unavailable,
 };
 
 /// The numeric code sent to clients (an HTTP status number).
@@ -70,7 +52,7 @@ struct ProtoError {
   std::string message;
   bool has_id = false;
   uint64_t id = 0;
-  ProtoErrc reason = ProtoErrc::internal;
+  ProtoErrc reason = ProtoErrc::malformed_json;
 };
 
 /// A ProtoError with the default code and message of `e`.

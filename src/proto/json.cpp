@@ -289,13 +289,14 @@ bool parse_command(std::string_view json, Command* out, ProtoError* err) {
     c.channel.assign(text);
   }
   c.has_since = slots[kSince].seen;
-  c.since.clear();
+  c.since = Cursor{};
   if (c.has_since) {
     if (!read_string(slots[kSince], &text)) {
       return fail(err, ProtoErrc::bad_field, has_id, id, "since");
     }
-    if (!parse_cursor(text)) return fail(err, ProtoErrc::bad_cursor, has_id, id);
-    c.since.assign(text);
+    auto since = Cursor::parse(text);
+    if (!since) return fail(err, ProtoErrc::bad_cursor, has_id, id);
+    c.since = std::move(*since);
   }
   c.has_limit = slots[kLimit].seen;
   c.limit = 0;
@@ -416,6 +417,38 @@ bool minify_json(std::string_view json, std::string* out) {
   dom::element doc;
   if (thread_parser().parse(json.data(), json.size()).get(doc) != simdjson::SUCCESS) return false;
   return append_minified(json, out);
+}
+
+bool parse_poll_response(std::string_view json, PollResponse* out, std::string* error) {
+  out->messages.clear();
+  out->cursor.clear();
+  out->recovered = true;
+  out->unrecovered.clear();
+  simdjson::dom::parser& parser = thread_parser();
+  simdjson::dom::element doc;
+  if (parser.parse(json.data(), json.size()).get(doc) != simdjson::SUCCESS) {
+    *error = "poll answer is not JSON";
+    return false;
+  }
+  simdjson::dom::array messages;
+  std::string_view cursor;
+  if (doc["messages"].get_array().get(messages) != simdjson::SUCCESS ||
+      doc["cursor"].get_string().get(cursor) != simdjson::SUCCESS) {
+    *error = "poll answer without messages and cursor";
+    return false;
+  }
+  for (simdjson::dom::element m : messages) out->messages.push_back(simdjson::minify(m));
+  out->cursor = std::string(cursor);
+  bool recovered = true;
+  if (doc["recovered"].get_bool().get(recovered) == simdjson::SUCCESS) out->recovered = recovered;
+  simdjson::dom::array unrecovered;
+  if (doc["unrecovered"].get_array().get(unrecovered) == simdjson::SUCCESS) {
+    for (simdjson::dom::element c : unrecovered) {
+      std::string_view name;
+      if (c.get_string().get(name) == simdjson::SUCCESS) out->unrecovered.emplace_back(name);
+    }
+  }
+  return true;
 }
 
 bool parse_server_message(std::string_view json, ServerMessage* out) {

@@ -39,7 +39,7 @@ struct Command {
   bool has_channel = false;
   std::string channel;  // valid_channel() when present
   bool has_since = false;
-  std::string since;  // a valid single-channel cursor "epoch:offset" when present
+  Cursor since;  // parsed from "epoch:offset" when present (parsed once, here)
   bool has_data = false;
   std::string data;  // minified JSON text of "data", e.g. {"a":1}, "x", 5, null
   bool has_limit = false;
@@ -119,6 +119,18 @@ struct ServerMessage {
 /// Parses one server frame; false when it is not a JSON object or a known field has the wrong
 /// type. An object of unknown shape parses as kind == unknown.
 bool parse_server_message(std::string_view json, ServerMessage* out);
+
+/// {"messages":[PUSH...],"cursor":"...","recovered":false,"unrecovered":["c"]} as a client
+/// reads it. `messages` hold each push object's minified JSON text.
+struct PollResponse {
+  std::vector<std::string> messages;
+  std::string cursor;
+  bool recovered = true;  // false when the answer said "recovered":false
+  std::vector<std::string> unrecovered;
+};
+
+/// Parses a poll answer; false (with `*error` set) when it is not of that shape.
+bool parse_poll_response(std::string_view json, PollResponse* out, std::string* error);
 
 // ---- encoders ----------------------------------------------------------------------------
 

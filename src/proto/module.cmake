@@ -1,4 +1,4 @@
-# proto parses JSON with simdjson (Debian libsimdjson-dev ships a CMake config).
-# Only src/proto/json.cpp includes simdjson.h: it is a very large header.
+# proto parses JSON with simdjson (Debian libsimdjson-dev ships a CMake config). PRIVATE: only
+# src/proto/json.cpp includes simdjson.h (a very large header), and nothing above proto may.
 find_package(simdjson REQUIRED)
-target_link_libraries(${MODULE_TARGET} PUBLIC simdjson::simdjson)
+target_link_libraries(${MODULE_TARGET} PRIVATE simdjson::simdjson)

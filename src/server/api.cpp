@@ -4,7 +4,7 @@
 #include <string>
 
 #include "base/shared_buffer.h"
-#include "http/query.h"
+#include "http_codec/query.h"
 #include "proto/channel.h"
 #include "proto/cursor.h"
 #include "proto/errors.h"
@@ -18,23 +18,24 @@ namespace {
 // with HttpSession::resolve(ref), which is nullptr when the connection closed first (the
 // answer is dropped). The ref names the request, so pipelined requests each get their own.
 
-bool constant_time_equal(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  unsigned char diff = 0;
-  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
-  return diff == 0;
-}
-
 void answer_proto_error(http::HttpSession& s, const proto::ProtoError& e) {
   s.respond_error(e.code, e.message);
 }
 
-int status_of(std::error_code ec) {
-  if (ec == base::Errc::bad_channel || ec == base::Errc::bad_cursor ||
-      ec == base::Errc::bad_request)
-    return 400;
-  if (ec == base::Errc::unavailable) return 503;
-  return 500;
+/// Answers an access outcome (refusal or hub error) in the API's error shape.
+void answer_outcome(http::HttpSession& s, access::Outcome o) {
+  const access::Answer& a = access::answer(o);
+  const http::Header challenge[] = {{"WWW-Authenticate", access::kBearerChallenge}};
+  s.respond_error(a.status, a.message, a.challenge ? challenge : std::span<const http::Header>{});
+}
+
+void answer_outcome(http::HeldRef ref, access::Outcome o) {
+  http::HttpSession* s = http::HttpSession::resolve(ref);
+  if (!s) return;
+  const access::Answer& a = access::answer(o);
+  const http::Header challenge[] = {{"WWW-Authenticate", access::kBearerChallenge}};
+  s->respond_error(ref, a.status, a.message,
+                   a.challenge ? challenge : std::span<const http::Header>{});
 }
 
 bool get_channel(http::HttpSession& s, const http::QueryParams& q, std::string* out) {
@@ -45,7 +46,7 @@ bool get_channel(http::HttpSession& s, const http::QueryParams& q, std::string* 
     return false;
   }
   if (!proto::valid_channel(ch)) {
-    s.respond_error(400, "bad channel name");
+    answer_outcome(s, access::Outcome::bad_channel);
     return false;
   }
   *out = std::string(ch);
@@ -64,100 +65,90 @@ bool parse_query(http::HttpSession& s, const http::Request& req, http::QueryPara
 
 }  // namespace
 
-bool authorize(http::HttpSession& s, const http::Request& req) {
-  const std::string& key = s.context().settings->api_key;
-  if (key.empty()) return true;
-  std::string_view auth = req.header("authorization");
-  constexpr std::string_view kBearer = "Bearer ";
-  if (auth.size() > kBearer.size() && auth.substr(0, kBearer.size()) == kBearer &&
-      constant_time_equal(auth.substr(kBearer.size()), key))
-    return true;
-  static const http::Header kChallenge[] = {{"WWW-Authenticate", "Bearer"}};
-  s.respond_error(401, "unauthorized: API key required", kChallenge);
-  return false;
-}
-
-void publish(http::HttpSession& s, http::Request& req) {
+void publish(http::HttpSession& s, http::Request& req, access::Gate& gate, access::Client& client) {
   proto::PublishView body;
   proto::ProtoError err;
   if (!proto::parse_publish_view(req.body, &body, &err)) return answer_proto_error(s, err);
   ++s.context().metrics->messages_in;
   // The callback captures 8 trivially copyable bytes: std::function keeps it inline.
   http::HeldRef held = s.hold();
-  s.context().hub->publish(body.channel, base::SharedBuffer::copy_of(body.data),
-                           [held](base::Result<hub::PublishResult> r) {
-                             http::HttpSession* session = http::HttpSession::resolve(held);
-                             if (!session) return;
-                             if (!r.ok())
-                               return session->respond_error(held, status_of(r.error()),
-                                                             r.error().message());
-                             thread_local std::string out;
-                             out.clear();
-                             proto::encode_publish_result_object(out, r->offset, r->epoch);
-                             session->respond_json(held, 200, out);
-                           });
+  gate.publish(client, body.channel, base::SharedBuffer::copy_of(body.data),
+               s.context().loop->now_ms(), [held](access::Outcome o, hub::PublishResult r) {
+                 if (o != access::Outcome::ok) return answer_outcome(held, o);
+                 http::HttpSession* session = http::HttpSession::resolve(held);
+                 if (!session) return;
+                 thread_local std::string out;
+                 out.clear();
+                 proto::encode_publish_result_object(out, r.offset, r.epoch);
+                 session->respond_json(held, 200, out);
+               });
 }
 
-void broadcast(http::HttpSession& s, http::Request& req) {
+void broadcast(http::HttpSession& s, http::Request& req, access::Gate& gate,
+               access::Client& client) {
   proto::BroadcastBody body;
   proto::ProtoError err;
   if (!proto::parse_broadcast_body(req.body, &body, &err)) return answer_proto_error(s, err);
   ++s.context().metrics->messages_in;
-  // One publication per channel; the answer lists each channel's offset in the order given.
+  // One publication per channel; the answer lists each channel's offset (or its error) in the
+  // order given.
   struct State {
     http::HeldRef held;
     std::vector<std::string> channels;
     std::vector<hub::PublishResult> results;
-    std::vector<std::string> errors;
+    std::vector<access::Outcome> outcomes;
     size_t left;
   };
   auto st = std::make_shared<State>();
   st->held = s.hold();
   st->channels = std::move(body.channels);
   st->results.resize(st->channels.size());
-  st->errors.resize(st->channels.size());
+  st->outcomes.resize(st->channels.size(), access::Outcome::ok);
   st->left = st->channels.size();
   auto data = base::SharedBuffer::copy_of(body.data);
+  uint64_t now_ms = s.context().loop->now_ms();
   for (size_t i = 0; i < st->channels.size(); ++i) {
-    s.context().hub->publish(st->channels[i], data, [st, i](base::Result<hub::PublishResult> r) {
-      if (r.ok()) {
-        st->results[i] = std::move(r.value());
-      } else {
-        st->errors[i] = r.error().message();
-      }
-      if (--st->left > 0) return;
-      http::HttpSession* session = http::HttpSession::resolve(st->held);
-      if (!session) return;
-      std::string out = "{\"results\":[";
-      for (size_t j = 0; j < st->channels.size(); ++j) {
-        if (j) out += ',';
-        out += "{\"channel\":";
-        proto::append_json_string(out, st->channels[j]);
-        if (!st->errors[j].empty()) {
-          out += ",\"error\":";
-          proto::append_json_string(out, st->errors[j]);
-        } else {
-          out += ",\"offset\":";
-          proto::append_uint(out, st->results[j].offset);
-          out += ",\"epoch\":";
-          proto::append_json_string(out, st->results[j].epoch);
-        }
-        out += '}';
-      }
-      out += "]}";
-      session->respond_json(st->held, 200, out);
-    });
+    gate.publish(client, st->channels[i], data, now_ms,
+                 [st, i](access::Outcome o, hub::PublishResult r) {
+                   st->outcomes[i] = o;
+                   if (o == access::Outcome::ok) st->results[i] = std::move(r);
+                   if (--st->left > 0) return;
+                   http::HttpSession* session = http::HttpSession::resolve(st->held);
+                   if (!session) return;
+                   std::string out = "{\"results\":[";
+                   for (size_t j = 0; j < st->channels.size(); ++j) {
+                     if (j) out += ',';
+                     out += "{\"channel\":";
+                     proto::append_json_string(out, st->channels[j]);
+                     if (st->outcomes[j] != access::Outcome::ok) {
+                       out += ",\"error\":";
+                       proto::append_json_string(out, access::answer(st->outcomes[j]).message);
+                     } else {
+                       out += ",\"offset\":";
+                       proto::append_uint(out, st->results[j].offset);
+                       out += ",\"epoch\":";
+                       proto::append_json_string(out, st->results[j].epoch);
+                     }
+                     out += '}';
+                   }
+                   out += "]}";
+                   session->respond_json(st->held, 200, out);
+                 });
   }
 }
 
-void history(http::HttpSession& s, http::Request& req) {
+void history(http::HttpSession& s, http::Request& req, access::Gate& gate, access::Client& client) {
   http::QueryParams q;
   if (!parse_query(s, req, &q)) return;
   std::string channel;
   if (!get_channel(s, q, &channel)) return;
   bool has_since = false;
-  std::string_view since = q.get("since", &has_since);
-  if (has_since && !proto::parse_cursor(since).ok()) return s.respond_error(400, "bad cursor");
+  std::string_view since_text = q.get("since", &has_since);
+  std::optional<base::Cursor> since;
+  if (has_since) {
+    since = base::Cursor::parse(since_text);
+    if (!since) return answer_outcome(s, access::Outcome::bad_cursor);
+  }
   size_t limit = hub::kNoLimit;
   bool has_limit = false;
   std::string_view lim = q.get("limit", &has_limit);
@@ -171,34 +162,33 @@ void history(http::HttpSession& s, http::Request& req) {
     limit = v;
   }
   http::HeldRef p = s.hold();
-  std::optional<std::string> since_opt;
-  if (has_since) since_opt = std::string(since);
-  s.context().hub->history(
-      channel, since_opt, limit, [p, has_since](base::Result<hub::HistoryResult> r) {
-        http::HttpSession* session = http::HttpSession::resolve(p);
-        if (!session) return;
-        if (!r.ok()) return session->respond_error(p, status_of(r.error()), r.error().message());
-        std::string out = "{\"publications\":[";
-        bool first = true;
-        for (auto& pub : r->publications) {
-          out += first ? "{\"offset\":" : ",{\"offset\":";
-          first = false;
-          proto::append_uint(out, pub->offset);
-          out += ",\"data\":";
-          out += pub->data.view();
-          out += '}';
-        }
-        out += "],\"cursor\":";
-        proto::append_json_string(out, r->cursor.str());
-        if (has_since) out += r->recovered ? ",\"recovered\":true" : ",\"recovered\":false";
-        out += '}';
-        session->respond_json(p, 200, out);
-      });
+  gate.history(client, channel, std::move(since), limit,
+               [p, has_since](access::Outcome o, hub::HistoryResult r) {
+                 if (o != access::Outcome::ok) return answer_outcome(p, o);
+                 http::HttpSession* session = http::HttpSession::resolve(p);
+                 if (!session) return;
+                 std::string out = "{\"publications\":[";
+                 bool first = true;
+                 for (auto& pub : r.publications) {
+                   out += first ? "{\"offset\":" : ",{\"offset\":";
+                   first = false;
+                   proto::append_uint(out, pub->offset);
+                   out += ",\"data\":";
+                   out += pub->data.view();
+                   out += '}';
+                 }
+                 out += "],\"cursor\":";
+                 proto::append_json_string(out, r.cursor.str());
+                 if (has_since) out += r.recovered ? ",\"recovered\":true" : ",\"recovered\":false";
+                 out += '}';
+                 session->respond_json(p, 200, out);
+               });
 }
 
-void channels(http::HttpSession& s, http::Request&) {
+void channels(http::HttpSession& s, http::Request&, access::Gate& gate, access::Client& client) {
   http::HeldRef p = s.hold();
-  s.context().hub->channels([p](std::vector<hub::ChannelInfo> list) {
+  gate.channels(client, [p](access::Outcome o, std::vector<hub::ChannelInfo> list) {
+    if (o != access::Outcome::ok) return answer_outcome(p, o);
     http::HttpSession* session = http::HttpSession::resolve(p);
     if (!session) return;
     std::string out = "{\"channels\":[";
@@ -215,13 +205,15 @@ void channels(http::HttpSession& s, http::Request&) {
   });
 }
 
-void presence(http::HttpSession& s, http::Request& req) {
+void presence(http::HttpSession& s, http::Request& req, access::Gate& gate,
+              access::Client& client) {
   http::QueryParams q;
   if (!parse_query(s, req, &q)) return;
   std::string channel;
   if (!get_channel(s, q, &channel)) return;
   http::HeldRef p = s.hold();
-  s.context().hub->presence(channel, [p](hub::Presence pr) {
+  gate.presence(client, channel, [p](access::Outcome o, hub::Presence pr) {
+    if (o != access::Outcome::ok) return answer_outcome(p, o);
     http::HttpSession* session = http::HttpSession::resolve(p);
     if (!session) return;
     std::string out = "{\"connections\":";

@@ -40,6 +40,27 @@ std::string check_origin(std::string_view v) {
          std::string(v) + "\"";
 }
 
+[[maybe_unused]] std::string check_proxy(std::string_view v) {
+  if (net::Cidr::parse(v).ok()) return {};
+  return "expected an IP address or CIDR (e.g. 127.0.0.1, 10.0.0.0/8, ::1, fd00::/8), got \"" +
+         std::string(v) + "\"";
+}
+
+[[maybe_unused]] std::string check_url(std::string_view v) {
+  if (v.empty() || v.starts_with("http://")) return {};
+  return "expected an http:// URL with a numeric host (e.g. http://127.0.0.1:9000/connect), got "
+         "\"" +
+         std::string(v) + "\"";
+}
+
+[[maybe_unused]] std::string check_header_name(std::string_view v) {
+  bool ok = !v.empty() && std::all_of(v.begin(), v.end(), [](unsigned char c) {
+    return std::isalnum(c) || c == '-' || c == '_';
+  });
+  if (ok) return {};
+  return "expected an HTTP header name, got \"" + std::string(v) + "\"";
+}
+
 constexpr int64_t kKiB = 1024;
 constexpr int64_t kMiB = 1024 * kKiB;
 constexpr int64_t kGiB = 1024 * kMiB;
@@ -97,8 +118,8 @@ const KeyDef<Settings> kKeys[] = {
   {.name = "limits.max_subscriptions", .field = &Settings::max_subscriptions, .min = 1,
    .max = 1'000'000, .description = "channels one connection may subscribe to"},
   {.name = "limits.publish_rate", .field = &Settings::publish_rate, .min = 1, .max = 10'000'000,
-   .description = "client publishes per second per connection; more gets 429 / an error reply"},
-
+   .description = "client publishes per second, per user (authenticated) or per connection "
+                  "(anonymous); more gets 429 / an error reply"},
   {.name = "websocket.max_message", .field = &Settings::ws_max_message, .min = 1, .max = kGiB,
    .description = "largest message (after reassembly); larger gets close 1009"},
   {.name = "websocket.ping_interval_ms", .field = &Settings::ws_ping_interval_ms, .min = 100,
@@ -126,11 +147,16 @@ const KeyDef<NamespaceSettings> kNamespaceKeys[] = {
    .max = 31'536'000, .type_note = "seconds",
    .description = "how long a message stays in history; 0 disables history"},
   {.name = "anonymous", .field = &NamespaceSettings::anonymous,
-   .description = "clients without a token may subscribe (loopback peers only)"},
+   .description = "clients without identity may subscribe (from loopback unless anonymous_remote)"},
+  {.name = "anonymous_remote", .field = &NamespaceSettings::anonymous_remote,
+   .description = "anonymous access also from non-loopback addresses"},
   {.name = "publish", .field = &NamespaceSettings::publish,
-   .description = "clients (not only the HTTP API) may publish"},
+   .description = "whoever may subscribe may also publish (a token's publish grants "
+                  "allow it regardless)"},
+  {.name = "history", .field = &NamespaceSettings::history,
+   .description = "whoever may subscribe may read history"},
   {.name = "presence", .field = &NamespaceSettings::presence,
-   .description = "presence queries are allowed"},
+   .description = "whoever may subscribe may read presence"},
 };
 // clang-format on
 #pragma GCC diagnostic pop

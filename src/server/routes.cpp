@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "access/credentials.h"
 #include "base/time.h"
 #include "http/static_files.h"
 #include "server/api.h"
@@ -28,7 +29,7 @@ enum Routes::Route : int {
   kOptions,
 };
 
-Routes::Routes(Server& server) : server_(server) {
+Routes::Routes(Server& server, access::Gate& gate) : server_(server), gate_(gate) {
   using M = http::Method;
   // Registration order is the route id (Router numbers routes 0, 1, 2...).
   router_.add(M::get, "/health");
@@ -59,30 +60,21 @@ void Routes::handle(http::HttpSession& s, http::Request& req) {
     case kMetrics:
       return serve_metrics(s);
     case kPublish:
-      if (api::authorize(s, req)) api::publish(s, req);
-      return;
     case kBroadcast:
-      if (api::authorize(s, req)) api::broadcast(s, req);
-      return;
     case kHistory:
-      if (api::authorize(s, req)) api::history(s, req);
-      return;
     case kChannels:
-      if (api::authorize(s, req)) api::channels(s, req);
-      return;
     case kPresence:
-      if (api::authorize(s, req)) api::presence(s, req);
-      return;
+      return serve_api(static_cast<Route>(m.route), s, req);
     case kWs:
-      return ws::handle_upgrade(s, req, ws::Endpoint::herald_v1);
+      return ws::handle_upgrade(s, req, ws::Endpoint::herald_v1, gate_, client_of(s));
     case kWsEcho:
       if (!s.context().settings->debug_echo)
         return s.respond_error(404, "not found (start with --debug-echo)");
-      return ws::handle_upgrade(s, req, ws::Endpoint::echo);
+      return ws::handle_upgrade(s, req, ws::Endpoint::echo, gate_, client_of(s));
     case kSse:
-      return sse::handle_sse(s, req);
+      return sse::handle_sse(s, req, gate_, client_of(s));
     case kPoll:
-      return sse::handle_poll(s, req);
+      return sse::handle_poll(s, req, gate_, client_of(s));
     case kStatic:
       return serve_static(s, req);
     case kOptions: {
@@ -97,6 +89,36 @@ void Routes::handle(http::HttpSession& s, http::Request& req) {
     }
   }
   s.respond_error(404, "not found");
+}
+
+access::Client Routes::client_of(http::HttpSession& s) {
+  access::Client c;
+  c.loopback = s.peer().is_loopback();
+  return c;
+}
+
+void Routes::serve_api(Route r, http::HttpSession& s, http::Request& req) {
+  if (!access::is_api_key(*s.context().settings, req.header("authorization"))) {
+    bool had = !req.header("authorization").empty();
+    const http::Header challenge[] = {{"WWW-Authenticate", access::challenge(had)}};
+    return s.respond_error(401, access::answer(access::Outcome::unauthorized).message, challenge);
+  }
+  access::Client c = client_of(s);
+  c.identity = access::admin_identity();
+  switch (r) {
+    case kPublish:
+      return api::publish(s, req, gate_, c);
+    case kBroadcast:
+      return api::broadcast(s, req, gate_, c);
+    case kHistory:
+      return api::history(s, req, gate_, c);
+    case kChannels:
+      return api::channels(s, req, gate_, c);
+    case kPresence:
+      return api::presence(s, req, gate_, c);
+    default:
+      return s.respond_error(404, "not found");
+  }
 }
 
 bool Routes::may_take_over(const http::Request& req) {
@@ -132,13 +154,12 @@ void Routes::serve_metrics(http::HttpSession& s) {
   server_.gather([held, server](std::vector<LoopSnapshot> snaps) {
     http::HttpSession* session = http::HttpSession::resolve(held);
     if (!session) return;
-    session->context().hub->gather_counters(
-        [held, server, snaps = std::move(snaps)](hub::HubCounters hc) {
-          http::HttpSession* session = http::HttpSession::resolve(held);
-          if (!session) return;
-          std::string text = render_metrics(*server, snaps, hc);
-          session->respond(held, 200, "text/plain; version=0.0.4; charset=utf-8", text);
-        });
+    server->hub().gather_counters([held, server, snaps = std::move(snaps)](hub::HubCounters hc) {
+      http::HttpSession* session = http::HttpSession::resolve(held);
+      if (!session) return;
+      std::string text = render_metrics(*server, snaps, hc);
+      session->respond(held, 200, "text/plain; version=0.0.4; charset=utf-8", text);
+    });
   });
 }
 

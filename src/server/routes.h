@@ -1,6 +1,7 @@
 #pragma once
 // The request router of one worker: maps (method, path) to the endpoint that answers it
 // (SPEC §3): /health, /metrics, /api/*, /ws, /ws/echo, /sse, /poll and the static web/ files.
+#include "access/gate.h"
 #include "http/router.h"
 #include "http/session.h"
 
@@ -10,7 +11,7 @@ class Server;
 
 class Routes final : public http::RequestHandler {
  public:
-  explicit Routes(Server& server);
+  Routes(Server& server, access::Gate& gate);
   void handle(http::HttpSession& session, http::Request& req) override;
   bool may_take_over(const http::Request& req) override;
 
@@ -19,8 +20,13 @@ class Routes final : public http::RequestHandler {
   void serve_static(http::HttpSession& session, http::Request& req);
   void serve_metrics(http::HttpSession& session);
   void serve_health(http::HttpSession& session);
+  /// The /api/* endpoints, for the API key's identity (401 without it when a key is set).
+  void serve_api(Route r, http::HttpSession& session, http::Request& req);
+  /// Who a client of /ws, /sse and /poll is, from its connection.
+  static access::Client client_of(http::HttpSession& session);
 
   Server& server_;
+  access::Gate& gate_;
   http::Router router_;
 };
 

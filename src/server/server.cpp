@@ -135,6 +135,7 @@ int Server::run() {
   engine_ = std::make_unique<hub::MemoryEngine>(
       *executor_, [this](std::string_view ch) { return options_for(ch); });
   hub_ = std::make_unique<hub::Hub>(*executor_, *engine_);
+  for (auto& w : workers_) w->attach(*hub_, access_);
 
   net::Address bound = addr.value();
   if (auto ec = net::check_address_free(bound)) {

@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "access/shared.h"
 #include "base/settings.h"
 #include "hub/hub.h"
 #include "hub/memory_engine.h"
@@ -60,6 +61,7 @@ class Server {
   std::unique_ptr<LoopExecutor> executor_;
   std::unique_ptr<hub::MemoryEngine> engine_;
   std::unique_ptr<hub::Hub> hub_;
+  access::Shared access_;  // per-user counters shared by every loop's gate
   std::string web_root_;
   uint64_t start_ms_ = 0;
 

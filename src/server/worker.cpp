@@ -19,7 +19,7 @@ constexpr uint64_t kTickMs = 1000;  // Date header, hub maintenance
 }
 
 Worker::Worker(size_t index, Server& server, const base::Settings* settings)
-    : index_(index), server_(server), loop_(static_cast<int>(index)), routes_(server) {
+    : index_(index), server_(server), loop_(static_cast<int>(index)) {
   ctx_.loop = &loop_;
   ctx_.settings = settings;
   ctx_.metrics = &metrics_;
@@ -47,6 +47,12 @@ base::Result<net::Address> Worker::listen(const net::Address& addr) {
   return listener_->address();
 }
 
+void Worker::attach(hub::Hub& hub, access::Shared& shared) {
+  shared_ = &shared;
+  gate_ = std::make_unique<access::Gate>(hub, shared, metrics_, ctx_.settings);
+  routes_ = std::make_unique<Routes>(server_, *gate_);
+}
+
 void Worker::start_thread() {
   thread_ = std::thread([this] { run(); });
 }
@@ -57,7 +63,6 @@ void Worker::join() {
 
 void Worker::run() {
   LoopExecutor::bind_current(index_);
-  ctx_.hub = &server_.hub();
   date_.update(static_cast<int64_t>(base::wall_us() / 1'000'000));
   tick_timer_.start(loop_.timers(), kTickMs, [this] { tick(); });
   loop_.run();
@@ -65,7 +70,8 @@ void Worker::run() {
 
 void Worker::tick() {
   date_.update(static_cast<int64_t>(base::wall_us() / 1'000'000));
-  ctx_.hub->maintain();
+  server_.hub().maintain();
+  if (index_ == 0) shared_->prune(loop_.now_ms());
   tick_timer_.restart(kTickMs);
 }
 
@@ -87,7 +93,7 @@ void Worker::on_accept(int fd, const net::Address& peer) {
   // at max_header_bytes + max_body + 2048 (kChunkFramingSlack), before this input is full.
   auto* conn = new net::Connection(loop_, fd, peer, s.max_header_bytes + s.max_body + 4096);
   connections_.insert(conn);
-  auto session = std::make_unique<http::HttpSession>(ctx_, routes_, *conn);
+  auto session = std::make_unique<http::HttpSession>(ctx_, *routes_, *conn);
   http::HttpSession* raw = session.get();
   conn->start(std::move(session));
   raw->start();
@@ -95,6 +101,7 @@ void Worker::on_accept(int fd, const net::Address& peer) {
 
 void Worker::set_settings(const base::Settings* s) {
   ctx_.settings = s;
+  gate_->set_settings(s);
 }
 
 void Worker::begin_drain(uint32_t window_ms) {

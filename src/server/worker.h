@@ -1,15 +1,17 @@
 #pragma once
-// Worker: one loop thread and everything it owns for life (SPEC §4, shared-nothing): its
-// SO_REUSEPORT listener, its connections, its LoopContext (settings pointer, counters, Date
-// cache) and its routes. Other threads reach it only through its loop's post().
+// Worker: one loop thread and everything it owns for life (shared-nothing): its SO_REUSEPORT
+// listener, its connections, its HTTP context (settings pointer, counters, Date cache), its
+// access gate to the hub and its routes. Other threads reach it only through its loop's post().
 #include <atomic>
 #include <memory>
 #include <thread>
 
+#include "access/gate.h"
+#include "access/shared.h"
 #include "base/metrics.h"
 #include "base/settings.h"
 #include "http/context.h"
-#include "http/response.h"
+#include "http_codec/response.h"
 #include "loop/loop.h"
 #include "loop/timer.h"
 #include "net/connection.h"
@@ -35,7 +37,9 @@ class Worker {
 
   loop::Loop& loop() { return loop_; }
   size_t index() const { return index_; }
-  http::LoopContext& context() { return ctx_; }
+  http::Context& context() { return ctx_; }
+  /// Connects the worker to the hub (its gate and routes); call once, before start_thread.
+  void attach(hub::Hub& hub, access::Shared& shared);
 
   /// Opens this worker's listener (before the thread starts). Returns the bound address.
   base::Result<net::Address> listen(const net::Address& addr);
@@ -64,8 +68,10 @@ class Worker {
   net::ConnectionSet drained_;  // asked to reconnect elsewhere (SIGTERM), not closed yet
   http::DateCache date_;
   base::Metrics metrics_;
-  http::LoopContext ctx_;
-  Routes routes_;
+  http::Context ctx_;
+  access::Shared* shared_ = nullptr;
+  std::unique_ptr<access::Gate> gate_;
+  std::unique_ptr<Routes> routes_;
   loop::Timer tick_timer_;
   loop::Timer drain_timer_;
   std::thread thread_;

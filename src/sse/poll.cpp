@@ -15,10 +15,12 @@ namespace {
 thread_local std::unordered_multimap<net::Connection*, PollRequest*> held_polls;
 }  // namespace
 
-PollRequest::PollRequest(http::HttpSession& session, ChannelRequest req, uint64_t wait_ms,
-                         std::string allow_origin)
+PollRequest::PollRequest(http::HttpSession& session, access::Gate& gate, access::Client client,
+                         ChannelRequest req, uint64_t wait_ms, std::string allow_origin)
     : session_(&session),
       ctx_(session.context()),
+      gate_(gate),
+      client_(std::move(client)),
       conn_(&session.connection()),
       cursor_(std::move(req.channels)),
       since_(std::move(req.since)),
@@ -28,8 +30,7 @@ PollRequest::PollRequest(http::HttpSession& session, ChannelRequest req, uint64_
   // Until the hub answers, a channel stands where the client said: an early answer (drain)
   // then gives the client its own cursor back, never a position it has not reached.
   for (size_t i = 0; i < cursor_.size(); ++i) {
-    if (!since_[i]) continue;
-    if (auto c = hub::Cursor::parse(*since_[i])) cursor_.set(i, c->epoch, c->offset);
+    if (since_[i]) cursor_.set(i, since_[i]->epoch, since_[i]->offset);
   }
 }
 
@@ -48,35 +49,29 @@ void PollRequest::start() {
   for (size_t i = 0; i < cursor_.size() && !done_; ++i) {
     if (wait_ms_ == 0) {
       // Without a cursor only the current position is wanted (limit 0).
-      ctx_.hub->history(cursor_.channel(i), since_[i], since_[i] ? hub::kNoLimit : 0,
-                        [self = self_, i](base::Result<hub::HistoryResult> r) {
-                          self->on_history(i, std::move(r));
-                        });
+      gate_.catch_up(client_, cursor_.channel(i), since_[i], since_[i] ? hub::kNoLimit : 0,
+                     [self = self_, i](access::Outcome o, hub::HistoryResult r) {
+                       self->on_history(i, o, std::move(r));
+                     });
     } else {
-      ctx_.hub->subscribe(
-          this, cursor_.channel(i), since_[i],
-          [self = self_, i](hub::SubscribeResult r) { self->on_subscribed(i, std::move(r)); });
+      gate_.subscribe(client_, this, cursor_.channel(i), since_[i],
+                      [self = self_, i](access::Outcome o, hub::SubscribeResult r) {
+                        self->on_subscribed(i, o, std::move(r));
+                      });
     }
   }
 }
 
-void PollRequest::on_history(size_t index, base::Result<hub::HistoryResult> r) {
+void PollRequest::on_history(size_t index, access::Outcome o, hub::HistoryResult h) {
   if (done_) return;
-  if (!r) {
-    RequestError e = hub_error_answer(r.error());
-    return answer_error(e.status, e.message);
-  }
-  hub::HistoryResult& h = r.value();
+  if (o != access::Outcome::ok) return answer_error(o);
   if (!take_answer(index, since_[index].has_value(), h.recovered, h.cursor, h.publications)) return;
   if (--waiting_ == 0) all_answered();
 }
 
-void PollRequest::on_subscribed(size_t index, hub::SubscribeResult r) {
+void PollRequest::on_subscribed(size_t index, access::Outcome o, hub::SubscribeResult r) {
   if (done_) return;
-  if (r.error) {
-    RequestError e = hub_error_answer(r.error);
-    return answer_error(e.status, e.message);
-  }
+  if (o != access::Outcome::ok) return answer_error(o);
   if (!take_answer(index, since_[index].has_value(), r.recovered, r.cursor, r.replay)) return;
   if (--waiting_ == 0) all_answered();
 }
@@ -142,14 +137,16 @@ void PollRequest::answer() {
   if (s) s->respond_json(held_, 200, body, std::span<const http::Header>(headers, n));
 }
 
-void PollRequest::answer_error(int status, std::string_view message) {
+void PollRequest::answer_error(access::Outcome o) {
   if (done_) return;
+  const access::Answer& a = access::answer(o);
   http::HttpSession* s = session_;
-  http::Header cors[1] = {{"Access-Control-Allow-Origin", allow_origin_}};
+  http::Header headers[2];
+  size_t n = 0;
+  if (!allow_origin_.empty()) headers[n++] = {"Access-Control-Allow-Origin", allow_origin_};
+  if (a.challenge) headers[n++] = {"WWW-Authenticate", access::kBearerChallenge};
   finish();
-  if (s)
-    s->respond_error(held_, status, message,
-                     std::span<const http::Header>(cors, allow_origin_.empty() ? 0 : 1));
+  if (s) s->respond_error(held_, a.status, a.message, std::span<const http::Header>(headers, n));
 }
 
 void PollRequest::on_abort() {
@@ -161,7 +158,7 @@ void PollRequest::finish() {
   if (done_) return;
   done_ = true;
   timer_.stop();
-  if (subscribed_) ctx_.hub->unsubscribe_all(this);
+  if (subscribed_) gate_.unsubscribe_all(this);
   auto [first, last] = held_polls.equal_range(conn_);
   for (auto it = first; it != last; ++it) {
     if (it->second == this) {
@@ -189,8 +186,9 @@ bool drain_poll(net::Connection& conn) {
 
 // ---- entry point ---------------------------------------------------------------------------
 
-void handle_poll(http::HttpSession& session, http::Request& req) {
-  http::LoopContext& ctx = session.context();
+void handle_poll(http::HttpSession& session, http::Request& req, access::Gate& gate,
+                 access::Client client) {
+  http::Context& ctx = session.context();
   const base::Settings& settings = *ctx.settings;
   std::string allow_origin(cors_allow_origin(req.header("Origin"), settings.allowed_origins));
   http::Header cors[1] = {{"Access-Control-Allow-Origin", allow_origin}};
@@ -210,11 +208,10 @@ void handle_poll(http::HttpSession& session, http::Request& req) {
   if (ctx.draining) wait_ms = 0;
   ChannelRequest creq;
   RequestError err;
-  if (!parse_channel_request(*query, query->get("since"), settings,
-                             session.connection().peer().is_loopback(), &creq, &err))
+  if (!parse_channel_request(*query, query->get("since"), settings, &creq, &err))
     return session.respond_error(err.status, err.message, extra);
-  auto poll =
-      std::make_shared<PollRequest>(session, std::move(creq), wait_ms, std::move(allow_origin));
+  auto poll = std::make_shared<PollRequest>(session, gate, std::move(client), std::move(creq),
+                                            wait_ms, std::move(allow_origin));
   poll->start();
 }
 

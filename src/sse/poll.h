@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "access/gate.h"
 #include "http/session.h"
 #include "hub/hub.h"
 #include "loop/timer.h"
@@ -26,8 +27,8 @@ namespace herald::sse {
 
 class PollRequest final : public hub::Subscriber, public std::enable_shared_from_this<PollRequest> {
  public:
-  PollRequest(http::HttpSession& session, ChannelRequest req, uint64_t wait_ms,
-              std::string allow_origin);
+  PollRequest(http::HttpSession& session, access::Gate& gate, access::Client client,
+              ChannelRequest req, uint64_t wait_ms, std::string allow_origin);
   ~PollRequest();
 
   /// Holds the session and asks the hub; answers later (possibly inside this call).
@@ -39,14 +40,14 @@ class PollRequest final : public hub::Subscriber, public std::enable_shared_from
   void deliver(const hub::Delivery& d) override;
 
  private:
-  void on_history(size_t index, base::Result<hub::HistoryResult> r);
-  void on_subscribed(size_t index, hub::SubscribeResult r);
+  void on_history(size_t index, access::Outcome o, hub::HistoryResult r);
+  void on_subscribed(size_t index, access::Outcome o, hub::SubscribeResult r);
   /// Records channel `index`'s answer; false when it was an error (already answered).
   bool take_answer(size_t index, bool has_since, bool recovered, const hub::Cursor& cursor,
                    const std::vector<hub::PubPtr>& pubs);
   void all_answered();
   void answer();
-  void answer_error(int status, std::string_view message);
+  void answer_error(access::Outcome o);
   void on_abort();
   /// Ends the subscriptions, the timer and the gauge; releases the self-reference later.
   void finish();
@@ -54,10 +55,12 @@ class PollRequest final : public hub::Subscriber, public std::enable_shared_from
 
   http::HttpSession* session_;  // null once the connection closed
   http::HeldRef held_;          // our request on it (the session may have others pipelined)
-  http::LoopContext& ctx_;
+  http::Context& ctx_;
+  access::Gate& gate_;
+  access::Client client_;
   net::Connection* conn_;
   StreamCursor cursor_;
-  std::vector<std::optional<std::string>> since_;
+  std::vector<std::optional<base::Cursor>> since_;
   std::vector<std::vector<base::SharedBuffer>> pushes_;  // per channel, offset order
   std::vector<std::string> unrecovered_;
   std::string allow_origin_;

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "base/error.h"
 #include "proto/channel.h"
 #include "proto/cursor.h"
 
@@ -17,8 +16,7 @@ bool fail(RequestError* err, int status, std::string message) {
 }  // namespace
 
 bool parse_channel_request(const http::QueryParams& query, std::string_view cursor_text,
-                           const base::Settings& settings, bool peer_is_loopback,
-                           ChannelRequest* out, RequestError* err) {
+                           const base::Settings& settings, ChannelRequest* out, RequestError* err) {
   out->channels.clear();
   out->since.clear();
   out->has_cursor = false;
@@ -33,10 +31,6 @@ bool parse_channel_request(const http::QueryParams& query, std::string_view curs
     out->channels.emplace_back(ch);
   }
   if (out->channels.empty()) return fail(err, 400, "missing channel");
-  for (const std::string& ch : out->channels) {
-    if (!settings.namespace_for(ch).allows_anonymous(peer_is_loopback))
-      return fail(err, 403, "permission denied");
-  }
   out->since.assign(out->channels.size(), std::nullopt);
   if (cursor_text.empty()) return true;
   auto decoded = proto::decode_any_cursor(cursor_text, out->channels);
@@ -45,21 +39,9 @@ bool parse_channel_request(const http::QueryParams& query, std::string_view curs
   for (const proto::ChannelCursor& cc : decoded.value()) {
     auto it = std::find(out->channels.begin(), out->channels.end(), cc.first);
     if (it == out->channels.end()) continue;  // decode_any_cursor keeps only ours; be sure
-    out->since[size_t(it - out->channels.begin())] = proto::format_cursor(cc.second);
+    out->since[size_t(it - out->channels.begin())] = cc.second;
   }
   return true;
-}
-
-RequestError hub_error_answer(std::error_code ec) {
-  using base::Errc;
-  if (ec == Errc::bad_channel) return {400, "bad channel name"};
-  if (ec == Errc::bad_cursor) return {400, "bad cursor"};
-  if (ec == Errc::forbidden) return {403, "permission denied"};
-  if (ec == Errc::bad_request) return {400, "already subscribed"};
-  if (ec == Errc::limit_exceeded) return {429, "too many subscriptions"};
-  if (ec == Errc::unavailable || ec == Errc::timeout || ec == Errc::closed)
-    return {503, "unavailable"};
-  return {500, "internal error"};
 }
 
 std::string_view choose_cursor(std::string_view last_event_id, bool has_last_event_id,

@@ -1,16 +1,17 @@
 #pragma once
 // What GET /sse and GET /poll share before they touch the hub: reading the channel list and the
-// resume cursor from a request and checking them against the settings (SPEC §2, §3, §5), the
+// resume cursor from a request (parsed here, once) and checking them against the settings, the
 // long-poll wait, and the CORS answer. Pure: no I/O, no hub, so every rule is unit-tested.
+// Whether the client may subscribe is the access layer's decision (access::Gate).
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <system_error>
 #include <vector>
 
+#include "base/channel.h"
 #include "base/settings.h"
-#include "http/query.h"
+#include "http_codec/query.h"
 
 namespace herald::sse {
 
@@ -24,30 +25,21 @@ struct RequestError {
 struct ChannelRequest {
   /// Valid channel names, duplicates removed, in the order of the query.
   std::vector<std::string> channels;
-  /// since[i] is channel i's "epoch:offset" to resume after, or nullopt: from now.
-  std::vector<std::optional<std::string>> since;
+  /// since[i] is channel i's cursor to resume after, or nullopt: from now.
+  std::vector<std::optional<base::Cursor>> since;
   /// True when the request carried a cursor at all (Last-Event-ID or ?since=).
   bool has_cursor = false;
 };
 
-/// Reads `channel=` (repeated), checks names, count (settings.poll_max_channels, and never more
-/// than proto::kMaxMultiCursorChannels, so every stream's cursor can be decoded) and anonymous
-/// access (NamespaceSettings::allows_anonymous for every channel's namespace), then decodes
+/// Reads `channel=` (repeated), checks names and count (settings.poll_max_channels, and never
+/// more than proto::kMaxMultiCursorChannels, so every stream's cursor can be decoded), then decodes
 /// `cursor_text` (empty: none) for those channels with proto::decode_any_cursor: the plain
 /// "epoch:offset" form needs exactly one channel; the "m1." form may name other channels, which are
 /// ignored. A well-formed cursor from another epoch or past the stream's end is accepted here (the
 /// hub answers it with recovered=false). Errors: 400 (no channel, bad name, too many channels,
-/// malformed cursor), 403 (a channel not open to anonymous clients).
+/// malformed cursor).
 bool parse_channel_request(const http::QueryParams& query, std::string_view cursor_text,
-                           const base::Settings& settings, bool peer_is_loopback,
-                           ChannelRequest* out, RequestError* err);
-
-/// The HTTP answer to a hub error that arrives after the request was accepted (a subscribe or
-/// history answer), worded like the checks before acceptance: bad_channel 400 "bad channel
-/// name", bad_cursor 400 "bad cursor", forbidden 403 "permission denied", bad_request 400
-/// "already subscribed", limit_exceeded 429 "too many subscriptions", unavailable / timeout /
-/// closed 503 "unavailable", anything else 500 "internal error".
-RequestError hub_error_answer(std::error_code ec);
+                           const base::Settings& settings, ChannelRequest* out, RequestError* err);
 
 /// The resume cursor of an SSE request: the Last-Event-ID header wins over ?since= (a browser
 /// reconnects with the original URL plus that header); an empty header counts as absent.

@@ -3,8 +3,9 @@
 #include <string>
 #include <utility>
 
-#include "http/query.h"
-#include "http/response.h"
+#include "http_codec/query.h"
+#include "http_codec/response.h"
+#include "proto/json.h"
 #include "proto/sse.h"
 #include "sse/poll.h"
 #include "sse/transports.h"
@@ -20,10 +21,12 @@ base::SharedBuffer make_sse_event(const hub::Publication& pub) {
 }
 }  // namespace
 
-SseSession::SseSession(http::LoopContext& ctx, net::Connection& conn, ChannelRequest req,
-                       std::string allow_origin)
+SseSession::SseSession(http::Context& ctx, access::Gate& gate, net::Connection& conn,
+                       access::Client client, ChannelRequest req, std::string allow_origin)
     : ctx_(ctx),
+      gate_(gate),
       conn_(conn),
+      client_(std::move(client)),
       start_(std::make_unique<StartState>()),
       cursor_(std::move(req.channels)) {
   start_->since = std::move(req.since);
@@ -39,33 +42,36 @@ SseSession::~SseSession() {
 void SseSession::start() {
   start_->waiting = cursor_.size();
   for (size_t i = 0; i < cursor_.size() && !ended_; ++i) {
-    // The hub may answer inside the call (an error); on_subscribed copes.
-    ctx_.hub->subscribe(this, cursor_.channel(i), start_->since[i],
-                        [this, i](hub::SubscribeResult r) { on_subscribed(i, std::move(r)); });
+    // The gate may answer inside the call (a refusal); on_subscribed copes.
+    gate_.subscribe(client_, this, cursor_.channel(i), start_->since[i],
+                    [this, i](access::Outcome o, hub::SubscribeResult r) {
+                      on_subscribed(i, o, std::move(r));
+                    });
   }
 }
 
-void SseSession::on_subscribed(size_t index, hub::SubscribeResult r) {
+void SseSession::on_subscribed(size_t index, access::Outcome o, hub::SubscribeResult r) {
   if (ended_) return;
-  if (r.error) {
-    RequestError e = hub_error_answer(r.error);
-    return fail_before_stream(e.status, e.message);
-  }
+  if (o != access::Outcome::ok) return fail_before_stream(o);
   start_->answers[index] = std::move(r);
   if (--start_->waiting == 0) begin_stream();
 }
 
-void SseSession::fail_before_stream(int status, std::string_view message) {
-  std::string body = "{\"error\":{\"code\":";
-  body += std::to_string(status);
-  body += ",\"message\":\"";
-  body += message;
-  body += "\"}}";
+void SseSession::fail_before_stream(access::Outcome o) {
+  const access::Answer& a = access::answer(o);
+  std::string body;
+  proto::encode_error(body, false, 0, a.status, a.message);
+  http::Header headers[2];
+  size_t n = 0;
+  if (a.challenge) headers[n++] = {"WWW-Authenticate", access::kBearerChallenge};
+  if (start_ && !start_->allow_origin.empty())
+    headers[n++] = {"Access-Control-Allow-Origin", start_->allow_origin};
   http::ResponseHead head;
-  head.status = status;
+  head.status = a.status;
   head.content_type = "application/json";
   head.date = ctx_.date->value();
   head.connection = http::ConnectionHeader::close;
+  head.headers = std::span<const http::Header>(headers, n);
   std::string out;
   http::append_response(out, head, body);
   ++ctx_.metrics->http_errors;
@@ -98,8 +104,7 @@ void SseSession::begin_stream() {
   for (size_t i = 0; i < cursor_.size(); ++i) {
     const hub::SubscribeResult& a = *st.answers[i];
     if (st.since[i] && a.recovered) {
-      auto c = hub::Cursor::parse(*st.since[i]);
-      cursor_.set(i, c->epoch, c->offset);
+      cursor_.set(i, st.since[i]->epoch, st.since[i]->offset);
     } else {
       cursor_.set(i, a.cursor.epoch, a.cursor.offset);
     }
@@ -240,7 +245,7 @@ void SseSession::end() {
   if (ended_) return;
   ended_ = true;
   heartbeat_.stop();
-  ctx_.hub->unsubscribe_all(this);
+  gate_.unsubscribe_all(this);
   // The start state itself may be in use up the stack (pump); it goes with the session.
   if (start_) {
     start_->held.clear();
@@ -265,8 +270,9 @@ void SseSession::on_close(net::Connection&, std::error_code) {
 
 // ---- entry points --------------------------------------------------------------------------
 
-void handle_sse(http::HttpSession& session, http::Request& req) {
-  http::LoopContext& ctx = session.context();
+void handle_sse(http::HttpSession& session, http::Request& req, access::Gate& gate,
+                access::Client client) {
+  http::Context& ctx = session.context();
   const base::Settings& settings = *ctx.settings;
   std::string allow_origin(cors_allow_origin(req.header("Origin"), settings.allowed_origins));
   http::Header cors[1] = {{"Access-Control-Allow-Origin", allow_origin}};
@@ -280,12 +286,12 @@ void handle_sse(http::HttpSession& session, http::Request& req) {
   std::string_view cursor = choose_cursor(last_id, has_last_id, query->get("since"));
   ChannelRequest creq;
   RequestError err;
-  if (!parse_channel_request(*query, cursor, settings, session.connection().peer().is_loopback(),
-                             &creq, &err))
+  if (!parse_channel_request(*query, cursor, settings, &creq, &err))
     return session.respond_error(err.status, err.message, extra);
 
   net::Connection& conn = session.connection();
-  auto stream = std::make_unique<SseSession>(ctx, conn, std::move(creq), std::move(allow_origin));
+  auto stream = std::make_unique<SseSession>(ctx, gate, conn, std::move(client), std::move(creq),
+                                             std::move(allow_origin));
   SseSession* raw = stream.get();
   session.take_over(std::move(stream));
   raw->start();

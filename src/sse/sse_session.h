@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "access/gate.h"
 #include "base/fifo.h"
 #include "http/context.h"
 #include "hub/hub.h"
@@ -37,8 +38,8 @@ namespace herald::sse {
 class SseSession final : public net::ConnectionHandler, public hub::Subscriber {
  public:
   /// `allow_origin` is the Access-Control-Allow-Origin value ("" : no header).
-  SseSession(http::LoopContext& ctx, net::Connection& conn, ChannelRequest req,
-             std::string allow_origin);
+  SseSession(http::Context& ctx, access::Gate& gate, net::Connection& conn, access::Client client,
+             ChannelRequest req, std::string allow_origin);
   ~SseSession() override;
 
   /// Subscribes to every channel; the stream begins when all have answered.
@@ -65,7 +66,7 @@ class SseSession final : public net::ConnectionHandler, public hub::Subscriber {
   // backlog position. Freed once the backlog is written, so an idle stream keeps none of it
   // (nor its size in the session object).
   struct StartState {
-    std::vector<std::optional<std::string>> since;
+    std::vector<std::optional<base::Cursor>> since;
     std::vector<std::optional<hub::SubscribeResult>> answers;
     std::string allow_origin;
     base::Fifo<Held> held;      // live events that arrived before the backlog was written
@@ -75,7 +76,7 @@ class SseSession final : public net::ConnectionHandler, public hub::Subscriber {
     size_t replay_index = 0;
   };
 
-  void on_subscribed(size_t index, hub::SubscribeResult r);
+  void on_subscribed(size_t index, access::Outcome o, hub::SubscribeResult r);
   void begin_stream();
   /// Writes backlog (replay, then held live events) until about half the output limit is
   /// queued; asks the connection for on_drained to go on. Ends the backlog when it is empty.
@@ -85,12 +86,15 @@ class SseSession final : public net::ConnectionHandler, public hub::Subscriber {
   void evict();
   /// Writes the event of `pub` (channel `index`), whose shared SSE form is `event`.
   void write_event(size_t index, const hub::Publication& pub, const base::SharedBuffer& event);
-  void fail_before_stream(int status, std::string_view message);
+  /// Answers the request with `o`'s HTTP error (the stream never began) and closes.
+  void fail_before_stream(access::Outcome o);
   void arm_heartbeat();
   void end();
 
-  http::LoopContext& ctx_;
+  http::Context& ctx_;
+  access::Gate& gate_;
   net::Connection& conn_;
+  access::Client client_;
   std::unique_ptr<StartState> start_;  // until the backlog is written
   StreamCursor cursor_;
   bool streaming_ = false;

@@ -5,10 +5,10 @@
 #include <string_view>
 #include <vector>
 
-#include "ws/extension.h"
-#include "ws/handshake.h"
 #include "ws/session_base.h"
 #include "ws/session_herald.h"
+#include "ws_codec/extension.h"
+#include "ws_codec/handshake.h"
 
 namespace herald::ws {
 
@@ -51,8 +51,9 @@ bool origin_allowed(const base::Settings& s, std::string_view origin) {
 
 }  // namespace
 
-void handle_upgrade(http::HttpSession& session, http::Request& req, Endpoint endpoint) {
-  http::LoopContext& ctx = session.context();
+void handle_upgrade(http::HttpSession& session, http::Request& req, Endpoint endpoint,
+                    access::Gate& gate, access::Client client) {
+  http::Context& ctx = session.context();
   const base::Settings& s = *ctx.settings;
   if (endpoint == Endpoint::echo && !s.debug_echo) {
     session.respond_error(404, "not found");
@@ -117,7 +118,8 @@ void handle_upgrade(http::HttpSession& session, http::Request& req, Endpoint end
   net::Connection& conn = session.connection();
   conn.send(hs.response);
   if (endpoint == Endpoint::herald_v1)
-    session.take_over(std::make_unique<HeraldSession>(ctx, conn, ext.params));
+    session.take_over(
+        std::make_unique<HeraldSession>(ctx, gate, conn, std::move(client), ext.params));
   else
     session.take_over(std::make_unique<EchoSession>(ctx, conn, ext.params));
 }

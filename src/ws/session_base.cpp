@@ -3,7 +3,7 @@
 #include <cstring>
 
 #include "base/log.h"
-#include "ws/frame.h"
+#include "ws_codec/frame.h"
 
 namespace herald::ws {
 
@@ -35,8 +35,8 @@ base::SharedBuffer make_data_frame(Opcode op, std::string_view payload,
   return make_frame(op, payload);
 }
 
-WsSessionBase::WsSessionBase(http::LoopContext& ctx, net::Connection& conn,
-                             base::Transport transport, WsLimits limits, DeflateParams deflate)
+WsSessionBase::WsSessionBase(http::Context& ctx, net::Connection& conn, base::Transport transport,
+                             WsLimits limits, DeflateParams deflate)
     : ctx_(ctx),
       conn_(conn),
       max_message_(limits.max_message),

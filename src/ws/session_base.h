@@ -13,9 +13,9 @@
 #include "http/context.h"
 #include "loop/timer.h"
 #include "net/connection.h"
-#include "ws/deflate.h"
-#include "ws/extension.h"
-#include "ws/message.h"
+#include "ws_codec/deflate.h"
+#include "ws_codec/extension.h"
+#include "ws_codec/message.h"
 
 namespace herald::ws {
 
@@ -37,7 +37,7 @@ class WsSessionBase : public net::ConnectionHandler {
   /// (settings.max_output_bytes, see net::Connection::set_output_limit) and arms the keepalive.
   /// `deflate` is what the handshake agreed for permessage-deflate (RSV1 is then accepted on
   /// the first frame of a message, which is inflated before on_message).
-  WsSessionBase(http::LoopContext& ctx, net::Connection& conn, base::Transport transport,
+  WsSessionBase(http::Context& ctx, net::Connection& conn, base::Transport transport,
                 WsLimits limits, DeflateParams deflate = {});
   ~WsSessionBase() override;
 
@@ -71,7 +71,7 @@ class WsSessionBase : public net::ConnectionHandler {
   /// What the handshake agreed for permessage-deflate.
   const DeflateParams& deflate_params() const { return deflate_; }
 
-  http::LoopContext& ctx_;
+  http::Context& ctx_;
   net::Connection& conn_;
 
  private:

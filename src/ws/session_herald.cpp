@@ -5,7 +5,7 @@
 
 #include "base/error.h"
 #include "base/log.h"
-#include "ws/frame.h"
+#include "ws_codec/frame.h"
 
 namespace herald::ws {
 
@@ -16,14 +16,6 @@ WsLimits limits_of(const base::Settings& s) {
   l.role = Role::server;
   l.max_message = s.ws_max_message;
   return l;
-}
-
-proto::ProtoErrc from_errc(std::error_code ec) {
-  if (ec == base::Errc::bad_channel) return proto::ProtoErrc::bad_channel;
-  if (ec == base::Errc::bad_cursor) return proto::ProtoErrc::bad_cursor;
-  if (ec == base::Errc::unavailable) return proto::ProtoErrc::unavailable;
-  if (ec == base::Errc::forbidden) return proto::ProtoErrc::forbidden;
-  return proto::ProtoErrc::internal;
 }
 
 // Client ids are unique within the process: the loop's index and a per-loop counter (each
@@ -60,18 +52,21 @@ base::SharedBuffer make_push_frame(const hub::Publication& pub, const DeflatePar
 
 // ---- HeraldSession ---------------------------------------------------------------------------
 
-HeraldSession::HeraldSession(http::LoopContext& ctx, net::Connection& conn, DeflateParams deflate)
-    : WsSessionBase(ctx, conn, base::Transport::ws, limits_of(*ctx.settings), deflate) {}
+HeraldSession::HeraldSession(http::Context& ctx, access::Gate& gate, net::Connection& conn,
+                             access::Client client, DeflateParams deflate)
+    : WsSessionBase(ctx, conn, base::Transport::ws, limits_of(*ctx.settings), deflate),
+      gate_(gate),
+      client_(std::move(client)) {}
 
 HeraldSession::~HeraldSession() {
   // on_close normally did this already; a session destroyed without a close (server teardown)
   // must not leave the hub a dangling pointer either.
   if (alive_) alive_->session = nullptr;
-  if (!channels_.empty()) ctx_.hub->unsubscribe_all(this);
+  if (!channels_.empty()) gate_.unsubscribe_all(this);
 }
 
 void HeraldSession::on_closed() {
-  ctx_.hub->unsubscribe_all(this);
+  gate_.unsubscribe_all(this);
   channels_.clear();
   backlog_.clear();
   backlog_live_bytes_ = 0;
@@ -81,10 +76,6 @@ void HeraldSession::on_closed() {
 std::shared_ptr<HeraldSession::Alive> HeraldSession::alive() {
   if (!alive_) alive_ = std::make_shared<Alive>(Alive{this});
   return alive_;
-}
-
-bool HeraldSession::anonymous_ok(const base::NamespaceSettings& ns) const {
-  return ns.allows_anonymous(conn_.peer().is_loopback());
 }
 
 bool HeraldSession::subscribed(std::string_view channel) const {
@@ -141,8 +132,13 @@ void HeraldSession::reply(const proto::Command& cmd, const std::string& json) {
   ++ctx_.metrics->messages_out;
 }
 
-void HeraldSession::reply_error(const proto::Command& cmd, proto::ProtoErrc e) {
-  reply_error(cmd.has_id, cmd.id, proto::error_code(e), proto::error_message(e));
+void HeraldSession::reply_error(const proto::Command& cmd, access::Outcome o) {
+  reply_error(cmd.has_id, cmd.id, o);
+}
+
+void HeraldSession::reply_error(bool has_id, uint64_t id, access::Outcome o) {
+  const access::Answer& a = access::answer(o);
+  reply_error(has_id, id, a.status, a.message);
 }
 
 void HeraldSession::reply_error(bool has_id, uint64_t id, int code, std::string_view message) {
@@ -169,52 +165,46 @@ void HeraldSession::op_connect(const proto::Command& cmd) {
 }
 
 void HeraldSession::op_subscribe(const proto::Command& cmd) {
-  const base::Settings& s = *ctx_.settings;
-  if (!anonymous_ok(s.namespace_for(cmd.channel)))
-    return reply_error(cmd, proto::ProtoErrc::forbidden);
-  if (subscribed(cmd.channel)) return reply_error(cmd, proto::ProtoErrc::already_subscribed);
-  if (channels_.size() >= s.max_subscriptions)
-    return reply_error(cmd, proto::ProtoErrc::too_many_subscriptions);
+  if (subscribed(cmd.channel)) return reply_error(cmd, access::Outcome::already_subscribed);
+  if (channels_.size() >= ctx_.settings->max_subscriptions)
+    return reply_error(cmd, access::Outcome::too_many_subscriptions);
   channels_.push_back(cmd.channel);
-  std::optional<std::string> since;
+  std::optional<base::Cursor> since;
   if (cmd.has_since) since = cmd.since;
-  // The hub never runs this callback once the subscription is gone (unsubscribe or
+  // The gate never runs this callback once the subscription is gone (unsubscribe or
   // unsubscribe_all in on_closed), so `this` is valid whenever it runs.
-  ctx_.hub->subscribe(this, cmd.channel, std::move(since),
-                      [this, has_id = cmd.has_id, id = cmd.id, had_since = cmd.has_since,
-                       channel = cmd.channel](hub::SubscribeResult r) {
-                        if (r.error) {
-                          forget_channel(channel);
-                          proto::ProtoErrc e = r.error == base::Errc::bad_request
-                                                   ? proto::ProtoErrc::already_subscribed
-                                                   : from_errc(r.error);
-                          reply_error(has_id, id, proto::error_code(e), proto::error_message(e));
-                          return;
-                        }
-                        if (had_since) {
-                          if (r.recovered)
-                            ++ctx_.metrics->recoveries_ok;
-                          else
-                            ++ctx_.metrics->recoveries_failed;
-                        }
-                        if (has_id) {
-                          std::string out;
-                          proto::encode_subscribe_result(out, id, r.cursor, had_since, r.recovered);
-                          send_frame(Opcode::text, out);
-                          ++ctx_.metrics->messages_out;
-                        }
-                        // Replayed publications go out as ordinary pushes after the reply and
-                        // before any live one (the hub holds live publications until this
-                        // callback returns; later ones queue behind the backlog).
-                        for (hub::PubPtr& pub : r.replay)
-                          backlog_.push_back(Queued{std::move(pub), {}});
-                        pump();
-                      });
+  gate_.subscribe(client_, this, cmd.channel, std::move(since),
+                  [this, has_id = cmd.has_id, id = cmd.id, had_since = cmd.has_since,
+                   channel = cmd.channel](access::Outcome o, hub::SubscribeResult r) {
+                    if (o != access::Outcome::ok) {
+                      forget_channel(channel);
+                      reply_error(has_id, id, o);
+                      return;
+                    }
+                    if (had_since) {
+                      if (r.recovered)
+                        ++ctx_.metrics->recoveries_ok;
+                      else
+                        ++ctx_.metrics->recoveries_failed;
+                    }
+                    if (has_id) {
+                      std::string out;
+                      proto::encode_subscribe_result(out, id, r.cursor, had_since, r.recovered);
+                      send_frame(Opcode::text, out);
+                      ++ctx_.metrics->messages_out;
+                    }
+                    // Replayed publications go out as ordinary pushes after the reply and
+                    // before any live one (the hub holds live publications until this
+                    // callback returns; later ones queue behind the backlog).
+                    for (hub::PubPtr& pub : r.replay)
+                      backlog_.push_back(Queued{std::move(pub), {}});
+                    pump();
+                  });
 }
 
 void HeraldSession::op_unsubscribe(const proto::Command& cmd) {
-  if (!subscribed(cmd.channel)) return reply_error(cmd, proto::ProtoErrc::not_subscribed);
-  ctx_.hub->unsubscribe(this, cmd.channel);
+  if (!subscribed(cmd.channel)) return reply_error(cmd, access::Outcome::not_subscribed);
+  gate_.unsubscribe(this, cmd.channel);
   forget_channel(cmd.channel);
   // Pushes of that channel still waiting behind a replay would follow the reply: drop them.
   backlog_.erase_if([&](const Queued& q) {
@@ -227,89 +217,60 @@ void HeraldSession::op_unsubscribe(const proto::Command& cmd) {
   reply(cmd, out);
 }
 
-bool HeraldSession::take_publish_token() {
-  uint32_t rate = ctx_.settings->publish_rate;
-  if (rate == 0) return true;
-  // Token bucket holding up to one second's worth of publishes, refilled continuously.
-  uint64_t now = ctx_.loop->now_ms();
-  if (publish_tokens_ms_ == 0) {
-    publish_tokens_ = rate;
-  } else {
-    publish_tokens_ += double(now - publish_tokens_ms_) * rate / 1000.0;
-    if (publish_tokens_ > rate) publish_tokens_ = rate;
-  }
-  publish_tokens_ms_ = now;
-  if (publish_tokens_ < 1.0) return false;
-  publish_tokens_ -= 1.0;
-  return true;
-}
-
 void HeraldSession::op_publish(const proto::Command& cmd) {
-  const base::NamespaceSettings& ns = ctx_.settings->namespace_for(cmd.channel);
-  if (!anonymous_ok(ns) || !ns.publish) return reply_error(cmd, proto::ProtoErrc::forbidden);
   if (cmd.data.size() > ctx_.settings->ws_max_message)
-    return reply_error(cmd, proto::ProtoErrc::message_too_large);
-  if (!take_publish_token()) return reply_error(cmd, proto::ProtoErrc::rate_limited);
-  ctx_.hub->publish(
-      cmd.channel, base::SharedBuffer::copy_of(cmd.data),
-      [alive = alive(), has_id = cmd.has_id, id = cmd.id](base::Result<hub::PublishResult> r) {
+    return reply_error(cmd, access::Outcome::message_too_large);
+  gate_.publish(
+      client_, cmd.channel, base::SharedBuffer::copy_of(cmd.data), ctx_.loop->now_ms(),
+      [alive = alive(), has_id = cmd.has_id, id = cmd.id](access::Outcome o, hub::PublishResult r) {
         HeraldSession* self = alive->session;
-        if (!self || self->closing() || !has_id) return;
-        if (!r) {
-          proto::ProtoErrc e = from_errc(r.error());
-          self->reply_error(true, id, proto::error_code(e), proto::error_message(e));
-          return;
-        }
+        if (!self || self->closing()) return;
+        // A refusal is answered even without an id (an error push), like every
+        // other error; a success needs an id to be worth a reply.
+        if (o != access::Outcome::ok) return self->reply_error(has_id, id, o);
+        if (!has_id) return;
         std::string out;
-        proto::encode_publish_result(out, id, r->offset, r->epoch);
+        proto::encode_publish_result(out, id, r.offset, r.epoch);
         self->send_frame(Opcode::text, out);
         ++self->ctx_.metrics->messages_out;
       });
 }
 
 void HeraldSession::op_history(const proto::Command& cmd) {
-  const base::NamespaceSettings& ns = ctx_.settings->namespace_for(cmd.channel);
-  if (!anonymous_ok(ns)) return reply_error(cmd, proto::ProtoErrc::forbidden);
-  if (ns.history_size == 0 || ns.history_ttl_sec == 0)
-    return reply_error(cmd, proto::ProtoErrc::not_available);
-  std::optional<std::string> since;
+  std::optional<base::Cursor> since;
   if (cmd.has_since) since = cmd.since;
   size_t limit = cmd.has_limit ? size_t(std::min<uint64_t>(cmd.limit, SIZE_MAX)) : hub::kNoLimit;
-  ctx_.hub->history(cmd.channel, std::move(since), limit,
-                    [alive = alive(), has_id = cmd.has_id, id = cmd.id,
-                     had_since = cmd.has_since](base::Result<hub::HistoryResult> r) {
-                      HeraldSession* self = alive->session;
-                      if (!self || self->closing() || !has_id) return;
-                      if (!r) {
-                        proto::ProtoErrc e = from_errc(r.error());
-                        self->reply_error(true, id, proto::error_code(e), proto::error_message(e));
-                        return;
-                      }
-                      std::vector<proto::PublicationView> views;
-                      views.reserve(r->publications.size());
-                      for (const hub::PubPtr& p : r->publications)
-                        views.push_back({p->offset, p->data.view()});
-                      std::string out;
-                      proto::encode_history_result(out, id, views, r->cursor, had_since,
-                                                   r->recovered);
-                      self->send_frame(Opcode::text, out);
-                      ++self->ctx_.metrics->messages_out;
-                    });
+  gate_.history(client_, cmd.channel, std::move(since), limit,
+                [alive = alive(), has_id = cmd.has_id, id = cmd.id, had_since = cmd.has_since](
+                    access::Outcome o, hub::HistoryResult r) {
+                  HeraldSession* self = alive->session;
+                  if (!self || self->closing()) return;
+                  if (o != access::Outcome::ok) return self->reply_error(has_id, id, o);
+                  if (!has_id) return;
+                  std::vector<proto::PublicationView> views;
+                  views.reserve(r.publications.size());
+                  for (const hub::PubPtr& p : r.publications)
+                    views.push_back({p->offset, p->data.view()});
+                  std::string out;
+                  proto::encode_history_result(out, id, views, r.cursor, had_since, r.recovered);
+                  self->send_frame(Opcode::text, out);
+                  ++self->ctx_.metrics->messages_out;
+                });
 }
 
 void HeraldSession::op_presence(const proto::Command& cmd) {
-  const base::NamespaceSettings& ns = ctx_.settings->namespace_for(cmd.channel);
-  if (!anonymous_ok(ns)) return reply_error(cmd, proto::ProtoErrc::forbidden);
-  if (!ns.presence) return reply_error(cmd, proto::ProtoErrc::not_available);
-  ctx_.hub->presence(cmd.channel,
-                     [alive = alive(), has_id = cmd.has_id, id = cmd.id](hub::Presence p) {
-                       HeraldSession* self = alive->session;
-                       if (!self || self->closing() || !has_id) return;
-                       std::string out;
-                       proto::encode_presence_result(out, id, p.connections, p.client_ids);
-                       self->send_frame(Opcode::text, out);
-                       ++self->ctx_.metrics->messages_out;
-                     });
+  gate_.presence(
+      client_, cmd.channel,
+      [alive = alive(), has_id = cmd.has_id, id = cmd.id](access::Outcome o, hub::Presence p) {
+        HeraldSession* self = alive->session;
+        if (!self || self->closing()) return;
+        if (o != access::Outcome::ok) return self->reply_error(has_id, id, o);
+        if (!has_id) return;
+        std::string out;
+        proto::encode_presence_result(out, id, p.connections, p.client_ids);
+        self->send_frame(Opcode::text, out);
+        ++self->ctx_.metrics->messages_out;
+      });
 }
 
 // ---- pushes ----------------------------------------------------------------------------------
@@ -387,7 +348,7 @@ void HeraldSession::on_drained(net::Connection&) {
 void HeraldSession::on_slow_consumer() {
   if (closing()) return;
   ++ctx_.metrics->drops;
-  ctx_.hub->unsubscribe_all(this);
+  gate_.unsubscribe_all(this);
   channels_.clear();
   backlog_.clear();
   backlog_live_bytes_ = 0;
@@ -398,7 +359,7 @@ void HeraldSession::on_slow_consumer() {
 
 // ---- EchoSession -----------------------------------------------------------------------------
 
-EchoSession::EchoSession(http::LoopContext& ctx, net::Connection& conn, DeflateParams deflate)
+EchoSession::EchoSession(http::Context& ctx, net::Connection& conn, DeflateParams deflate)
     : WsSessionBase(ctx, conn, base::Transport::echo, limits_of(*ctx.settings), deflate) {}
 
 void EchoSession::on_message(WsEvent& e) {

@@ -12,9 +12,8 @@
 //    stays open, like a text frame that is not JSON.
 //  - "token" in connect: JWT verification does not exist yet; a connect carrying a token is
 //    answered 501 "tokens not supported yet". Without one the client is anonymous.
-//  - Anonymous clients may subscribe, read history and presence in namespaces with
-//    anonymous = true, and publish where anonymous and publish are both true; and only from a
-//    loopback peer (SPEC §5), whatever the namespace says: 403 otherwise.
+//  - What a client may do is decided by the access layer (access::Gate, for the identity the
+//    connection established); its refusals are answered from access::answer().
 //  - Replays are paced: the pushes of a subscribe-with-recovery are queued about
 //    max_output_bytes / 2 at a time (the rest from on_drained), and live pushes that arrive
 //    meanwhile wait behind them in order, so a replay larger than the output limit reaches a
@@ -27,6 +26,7 @@
 #include <string_view>
 #include <vector>
 
+#include "access/gate.h"
 #include "base/fifo.h"
 #include "hub/hub.h"
 #include "proto/errors.h"
@@ -37,7 +37,8 @@ namespace herald::ws {
 
 class HeraldSession final : public WsSessionBase, public hub::Subscriber {
  public:
-  HeraldSession(http::LoopContext& ctx, net::Connection& conn, DeflateParams deflate = {});
+  HeraldSession(http::Context& ctx, access::Gate& gate, net::Connection& conn,
+                access::Client client, DeflateParams deflate = {});
   ~HeraldSession() override;
 
   // hub::Subscriber
@@ -68,7 +69,8 @@ class HeraldSession final : public WsSessionBase, public hub::Subscriber {
   void op_presence(const proto::Command& cmd);
 
   /// Sends `{"id":..,"error":..}` (without id when the command had none).
-  void reply_error(const proto::Command& cmd, proto::ProtoErrc e);
+  void reply_error(const proto::Command& cmd, access::Outcome o);
+  void reply_error(bool has_id, uint64_t id, access::Outcome o);
   void reply_error(bool has_id, uint64_t id, int code, std::string_view message);
   /// Sends an encoded reply; a command without id gets no success reply.
   void reply(const proto::Command& cmd, const std::string& json);
@@ -85,26 +87,22 @@ class HeraldSession final : public WsSessionBase, public hub::Subscriber {
   void push(const hub::Delivery& d, const base::SharedBuffer& frame);
   /// Writes backlog until about half the output limit is queued; on_drained goes on.
   void pump();
-  /// Whether an anonymous client may use `ns` from this connection's peer.
-  bool anonymous_ok(const base::NamespaceSettings& ns) const;
-  /// Takes one publish token; false when the connection is over publish_rate.
-  bool take_publish_token();
   std::shared_ptr<Alive> alive();
   bool subscribed(std::string_view channel) const;
   void forget_channel(std::string_view channel);
 
+  access::Gate& gate_;
+  access::Client client_;
   std::string client_id_;
   std::vector<std::string> channels_;  // subscribed, pending included (max_subscriptions)
-  double publish_tokens_ = 0;
-  uint64_t publish_tokens_ms_ = 0;
-  std::shared_ptr<Alive> alive_;   // made on the first asynchronous operation
-  base::Fifo<Queued> backlog_;     // pushes not yet queued on the connection, in order
-  size_t backlog_live_bytes_ = 0;  // live frames in backlog_ (bounded by max_output_bytes)
+  std::shared_ptr<Alive> alive_;       // made on the first asynchronous operation
+  base::Fifo<Queued> backlog_;         // pushes not yet queued on the connection, in order
+  size_t backlog_live_bytes_ = 0;      // live frames in backlog_ (bounded by max_output_bytes)
 };
 
 class EchoSession final : public WsSessionBase {
  public:
-  EchoSession(http::LoopContext& ctx, net::Connection& conn, DeflateParams deflate = {});
+  EchoSession(http::Context& ctx, net::Connection& conn, DeflateParams deflate = {});
 
  protected:
   void on_message(WsEvent& e) override;

@@ -541,7 +541,7 @@ def test_doc_lists_every_protocol_error():
     and every ad-hoc error the WebSocket session sends."""
     names = re.findall(r"^\s+([a-z_]+),$", src("proto/errors.h").split("enum class ProtoErrc")[1]
                        .split("};")[0], re.M)
-    assert len(names) >= 20
+    assert len(names) >= 11
     cpp = src("proto/errors.cpp")
     codes_part, msgs_part = cpp.split("std::string_view error_message")
     doc_lines = doc_text().split("\n")
@@ -556,10 +556,30 @@ def test_doc_lists_every_protocol_error():
         assert any(code in l and msg in l for l in doc_lines), (code, msg)
 
 
+def outcome_rows():
+    """(status, message, close code, name) of every row of the access layer's table."""
+    rows = re.findall(r'\{\{(\d{3}), "([^"]+)", (\d+), (?:true|false)\}, "(\w+)"\}',
+                      src("access/outcome.cpp"))
+    assert len(rows) >= 15, rows
+    return rows
+
+
+def test_doc_lists_every_access_outcome():
+    """Every row of src/access/outcome.cpp's table: name, code, message and close code on one
+    line of the doc."""
+    doc_lines = doc_text().split("\n")
+    for status, msg, close, name in outcome_rows():
+        if name == "ok":
+            continue
+        close_cell = f"`{close}`" if close != "0" else "—"
+        assert any(f"`{name}`" in l and status in l and f"`{msg}`" in l and close_cell in l
+                   for l in doc_lines), f"docs/protocol.md lacks the row of outcome {name}"
+
+
 def test_doc_lists_every_close_code():
     """Every close code the WebSocket sessions send (src/ws/*.cpp), by number."""
     consts = {}
-    for header in ("ws/frame.h", "ws/session_base.h"):
+    for header in ("ws_codec/frame.h", "ws/session_base.h"):
         for ns_name, num in re.findall(r"inline constexpr uint16_t (k\w+) = (\d+);", src(header)):
             consts[ns_name] = num
     used = set()
@@ -576,7 +596,7 @@ def test_doc_lists_every_close_code():
 def test_doc_lists_every_http_status():
     """Every HTTP error status the server answers with (parser, sessions, routes, API)."""
     statuses = set()
-    for sub in ("http/parser.cpp", "http/session.cpp", "ws/handshake.cpp", "ws/session.cpp",
+    for sub in ("http_codec/parser.cpp", "http/session.cpp", "ws_codec/handshake.cpp", "ws/session.cpp",
                 "sse/sse_session.cpp", "sse/poll.cpp", "sse/request.cpp", "server/api.cpp",
                 "server/routes.cpp", "server/worker.cpp"):
         text = src(sub)
@@ -584,6 +604,7 @@ def test_doc_lists_every_http_status():
         statuses |= set(re.findall(r"\? (\d{3}) : (\d{3})", text) and
                         sum(re.findall(r"\? (\d{3}) : (\d{3})", text), ()))
         statuses |= set(re.findall(r"HTTP/1\.1 (\d{3}) ", text))
+    statuses |= {st for st, _, _, _ in outcome_rows()} - {"200"}
     statuses.discard("101")
     assert {"400", "403", "404", "405", "413", "426", "431", "503"} <= statuses, statuses
     doc = doc_text()

@@ -1,4 +1,4 @@
-// fuzz-links: http
+// fuzz-links: http_codec
 // Feeds arbitrary bytes to the HTTP/1.1 request parser, as one read and again in pieces whose
 // boundaries come from the input, and checks the invariants a session relies on:
 //   - consumed <= size; need_more consumes nothing;
@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "http/parser.h"
+#include "http_codec/parser.h"
 
 namespace {
 

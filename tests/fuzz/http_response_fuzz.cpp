@@ -1,4 +1,4 @@
-// fuzz-links: http
+// fuzz-links: http_codec
 // Feeds arbitrary bytes to the HTTP/1.1 response parser, buffered and streamed, as one read and
 // again in pieces whose boundaries come from the input, then a close. Invariants:
 //   - consumed <= size; buffered need_more consumes nothing;
@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include "http/response_parser.h"
+#include "http_codec/response_parser.h"
 
 namespace {
 

@@ -1,4 +1,4 @@
-// fuzz-links: ws
+// fuzz-links: ws_codec
 // Checks Utf8Validator against a slow, obviously-correct reference written from RFC 3629 §4:
 // the index of the first byte where the input stops being a prefix of valid UTF-8 must agree
 // (fail-fast), whether the input ends on a code point boundary must agree, and any split of the
@@ -8,7 +8,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "ws/utf8.h"
+#include "ws_codec/utf8.h"
 
 namespace {
 

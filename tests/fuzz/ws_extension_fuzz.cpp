@@ -1,4 +1,4 @@
-// fuzz-links: ws
+// fuzz-links: ws_codec
 // Sec-WebSocket-Extensions negotiation (RFC 7692) on arbitrary header values: no crash, and
 // an accepted offer always yields both no_context_takeover flags and window bits in 8..15.
 #include <cstddef>
@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "ws/extension.h"
+#include "ws_codec/extension.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view header(reinterpret_cast<const char*>(data), size);

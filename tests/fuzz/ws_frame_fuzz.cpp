@@ -1,4 +1,4 @@
-// fuzz-links: ws
+// fuzz-links: ws_codec
 // Feeds arbitrary bytes to a WsReader in chunks chosen by the input, and checks what a session
 // relies on: no crash, every byte consumed unless an error ends the stream, nothing after an
 // error, the same events whatever the chunking, text messages valid UTF-8, sizes within limits,
@@ -10,8 +10,8 @@
 #include <string_view>
 #include <vector>
 
-#include "ws/message.h"
-#include "ws/utf8.h"
+#include "ws_codec/message.h"
+#include "ws_codec/utf8.h"
 
 namespace {
 

@@ -7,10 +7,10 @@
 
 #include "base/time.h"
 #include "engine.h"
-#include "http/response_parser.h"
+#include "http_codec/response_parser.h"
 #include "proto/sse_parser.h"
-#include "ws/frame.h"
-#include "ws/handshake.h"
+#include "ws_codec/frame.h"
+#include "ws_codec/handshake.h"
 
 namespace herald::bench {
 

@@ -6,7 +6,7 @@
 
 #include "base/time.h"
 #include "engine.h"
-#include "ws/frame.h"
+#include "ws_codec/frame.h"
 
 namespace herald::bench {
 

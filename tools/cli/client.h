@@ -17,8 +17,8 @@
 #include <system_error>
 
 #include "base/error.h"
-#include "http/parser.h"
-#include "http/response_parser.h"
+#include "http_codec/parser.h"
+#include "http_codec/response_parser.h"
 #include "loop/loop.h"
 #include "net/address.h"
 #include "net/connection.h"

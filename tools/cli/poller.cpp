@@ -1,42 +1,8 @@
 #include "tools/cli/poller.h"
 
-#include <simdjson.h>
-
 #include "tools/cli/url.h"
 
 namespace herald::cli {
-
-bool parse_poll_response(std::string_view json, PollResponse* out, std::string* error) {
-  out->messages.clear();
-  out->cursor.clear();
-  out->recovered = true;
-  out->unrecovered.clear();
-  thread_local simdjson::dom::parser parser;
-  simdjson::dom::element doc;
-  if (parser.parse(json.data(), json.size()).get(doc) != simdjson::SUCCESS) {
-    *error = "poll answer is not JSON";
-    return false;
-  }
-  simdjson::dom::array messages;
-  std::string_view cursor;
-  if (doc["messages"].get_array().get(messages) != simdjson::SUCCESS ||
-      doc["cursor"].get_string().get(cursor) != simdjson::SUCCESS) {
-    *error = "poll answer without messages and cursor";
-    return false;
-  }
-  for (simdjson::dom::element m : messages) out->messages.push_back(simdjson::minify(m));
-  out->cursor = std::string(cursor);
-  bool recovered = true;
-  if (doc["recovered"].get_bool().get(recovered) == simdjson::SUCCESS) out->recovered = recovered;
-  simdjson::dom::array unrecovered;
-  if (doc["unrecovered"].get_array().get(unrecovered) == simdjson::SUCCESS) {
-    for (simdjson::dom::element c : unrecovered) {
-      std::string_view name;
-      if (c.get_string().get(name) == simdjson::SUCCESS) out->unrecovered.emplace_back(name);
-    }
-  }
-  return true;
-}
 
 std::string poll_target(const std::vector<std::string>& channels, std::string_view cursor,
                         uint32_t wait_sec) {

@@ -1,7 +1,7 @@
 #pragma once
 // GET /poll loops (SPEC §3): long-poll (wait > 0: ask again as soon as an answer arrives) or
 // short poll (wait = 0: ask every interval), carrying the cursor of each answer into the next
-// request. Also the pure parser of a poll answer.
+// request. Answers are parsed by proto::parse_poll_response.
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -9,21 +9,13 @@
 #include <vector>
 
 #include "loop/timer.h"
+#include "proto/json.h"
 #include "tools/cli/client.h"
 
 namespace herald::cli {
 
-/// {"messages":[PUSH...],"cursor":"...","recovered":false,"unrecovered":["c"]} as a client
-/// reads it. `messages` hold each push object's minified JSON text.
-struct PollResponse {
-  std::vector<std::string> messages;
-  std::string cursor;
-  bool recovered = true;  // false when the answer said "recovered":false
-  std::vector<std::string> unrecovered;
-};
-
-/// Parses a poll answer; false (with `*error` set) when it is not of that shape.
-bool parse_poll_response(std::string_view json, PollResponse* out, std::string* error);
+using proto::parse_poll_response;
+using proto::PollResponse;
 
 /// The /poll target for `channels`, resuming after `cursor` (empty: from now), waiting `wait_sec`.
 std::string poll_target(const std::vector<std::string>& channels, std::string_view cursor,

@@ -4,7 +4,7 @@
 #include <random>
 
 #include "base/shared_buffer.h"
-#include "ws/frame.h"
+#include "ws_codec/frame.h"
 
 namespace herald::cli {
 

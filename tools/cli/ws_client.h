@@ -10,8 +10,8 @@
 
 #include "loop/timer.h"
 #include "tools/cli/client.h"
-#include "ws/handshake.h"
-#include "ws/message.h"
+#include "ws_codec/handshake.h"
+#include "ws_codec/message.h"
 
 namespace herald::cli {
 

@@ -8,13 +8,13 @@
 #include <string>
 #include <vector>
 
-#include "http/parser.h"
+#include "http_codec/parser.h"
 #include "net/listener.h"
 #include "tools/cli/sse_client.h"
 #include "tools/cli/ws_client.h"
-#include "ws/frame.h"
-#include "ws/handshake.h"
-#include "ws/message.h"
+#include "ws_codec/frame.h"
+#include "ws_codec/handshake.h"
+#include "ws_codec/message.h"
 
 namespace herald::cli {
 namespace {

@@ -113,7 +113,7 @@ class SessionTest : public ::testing::Test {
   base::Settings settings_;
   base::Metrics metrics_;
   DateCache date_;
-  LoopContext ctx_;
+  Context ctx_;
   net::ConnectionSet conns_;
   net::Connection* conn_ = nullptr;
   HttpSession* session_ = nullptr;

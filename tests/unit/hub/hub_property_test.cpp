@@ -80,8 +80,8 @@ void PropSub::deliver(const Delivery& d) {
 void PropSub::subscribe(const std::string& ch) {
   Track& t = tracks[ch];
   t.subscribed = true;
-  std::optional<std::string> since;
-  if (!t.segments.empty()) since = Cursor{t.epoch, t.last}.str();
+  std::optional<Cursor> since;
+  if (!t.segments.empty()) since = Cursor{t.epoch, t.last};
   bool had_since = since.has_value();
   run_.hub.subscribe(this, ch, since, [this, ch, had_since](SubscribeResult r) {
     Track& tr = tracks[ch];

@@ -29,6 +29,14 @@ TEST(Channel, CountsEveryByteOnlyOnce) {
   EXPECT_EQ(allowed, 26 + 26 + 10 + 7);
 }
 
+TEST(Channel, CommaOnlyInTheUserListOfAUserLimitedChannel) {
+  EXPECT_TRUE(valid_channel("dm:#alice,bob"));
+  EXPECT_TRUE(valid_channel("#a,b,c"));
+  EXPECT_FALSE(valid_channel("dm:alice,bob"));
+  EXPECT_FALSE(valid_channel(",a"));
+  EXPECT_FALSE(valid_channel("a,#b"));
+}
+
 TEST(Channel, NamespaceIsTheTextBeforeTheFirstColon) {
   EXPECT_EQ(channel_namespace("chat:room:1"), "chat");
   EXPECT_EQ(channel_namespace("news"), "");

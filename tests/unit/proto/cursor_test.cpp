@@ -165,6 +165,14 @@ TEST(MultiCursor, RejectsGarbage) {
   EXPECT_EQ(b64("a E:1"), "m1.YSBFOjE");
 }
 
+TEST(MultiCursor, UserLimitedChannelsWithCommasRoundTrip) {
+  std::vector<ChannelCursor> in = {
+      {"dm:#alice,bob", {"E", 1}}, {"x", {"E", 2}}, {"dm:#c,d,e", {"F", 3}}};
+  auto out = decode_multi_cursor(encode_multi_cursor(in));
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ(*out, in);
+}
+
 TEST(AnyCursor, AcceptsThePlainFormOnlyForOneChannel) {
   std::vector<std::string> one = {"chat"};
   auto r = decode_any_cursor("E:5", one);

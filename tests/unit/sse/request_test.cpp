@@ -25,46 +25,12 @@ struct Parsed {
 };
 
 Parsed parse(std::string_view query, std::string_view cursor = {},
-             const base::Settings& s = open_settings(), bool loopback = true) {
+             const base::Settings& s = open_settings()) {
   Parsed p;
   auto q = http::QueryParams::parse(query);
   EXPECT_TRUE(q.ok());
-  p.ok = parse_channel_request(*q, cursor, s, loopback, &p.req, &p.err);
+  p.ok = parse_channel_request(*q, cursor, s, &p.req, &p.err);
   return p;
-}
-
-TEST(Anonymous, OnlyOptedInNamespacesAndOnlyFromLoopback) {
-  base::NamespaceSettings open;
-  open.anonymous = true;
-  base::NamespaceSettings closed;
-  EXPECT_TRUE(open.allows_anonymous(true));
-  EXPECT_FALSE(open.allows_anonymous(false));  // whatever the namespace says
-  EXPECT_FALSE(closed.allows_anonymous(true));
-  EXPECT_FALSE(closed.allows_anonymous(false));
-}
-
-TEST(Anonymous, NonLoopbackPeerIsRefused403BeforeTheCursorIsRead) {
-  Parsed p = parse("channel=public:a", "not-a-cursor", open_settings(), false);
-  EXPECT_FALSE(p.ok);
-  EXPECT_EQ(p.err.status, 403);
-  EXPECT_EQ(p.err.message, "permission denied");
-  EXPECT_TRUE(parse("channel=public:a", {}, open_settings(), true).ok);
-}
-
-TEST(HubErrorAnswer, AsSpecificAsTheChecksBeforeAcceptance) {
-  auto check = [](base::Errc e, int status, std::string_view message) {
-    RequestError r = hub_error_answer(e);
-    EXPECT_EQ(r.status, status);
-    EXPECT_EQ(r.message, message);
-  };
-  check(base::Errc::bad_channel, 400, "bad channel name");
-  check(base::Errc::bad_cursor, 400, "bad cursor");
-  check(base::Errc::forbidden, 403, "permission denied");
-  check(base::Errc::bad_request, 400, "already subscribed");
-  check(base::Errc::limit_exceeded, 429, "too many subscriptions");
-  check(base::Errc::unavailable, 503, "unavailable");
-  check(base::Errc::closed, 503, "unavailable");
-  check(base::Errc::config_error, 500, "internal error");
 }
 
 TEST(ChannelRequest, ChannelsInOrderWithoutDuplicates) {
@@ -99,11 +65,9 @@ TEST(ChannelRequest, TooManyChannelsIs400ButRepeatsDoNotCount) {
   EXPECT_TRUE(parse("channel=public:a&channel=public:b&channel=public:c&channel=public:a").ok);
 }
 
-TEST(ChannelRequest, ChannelNotOpenToAnonymousIs403) {
-  Parsed p = parse("channel=public:a&channel=private:x");
-  EXPECT_FALSE(p.ok);
-  EXPECT_EQ(p.err.status, 403);
-  EXPECT_EQ(parse("channel=nonamespace").err.status, 403);
+TEST(ChannelRequest, PermissionIsNotDecidedHere) {
+  // Whether the client may subscribe is the access layer's decision, made with its identity.
+  EXPECT_TRUE(parse("channel=public:a&channel=private:x").ok);
 }
 
 TEST(ChannelRequest, PlainCursorNamesTheOnlyChannel) {
@@ -111,7 +75,7 @@ TEST(ChannelRequest, PlainCursorNamesTheOnlyChannel) {
   ASSERT_TRUE(p.ok);
   EXPECT_TRUE(p.req.has_cursor);
   ASSERT_TRUE(p.req.since[0]);
-  EXPECT_EQ(*p.req.since[0], "Ep0ch:41");
+  EXPECT_EQ(p.req.since[0]->str(), "Ep0ch:41");
 }
 
 TEST(ChannelRequest, PlainCursorWithTwoChannelsIs400) {
@@ -140,9 +104,11 @@ TEST(ChannelRequest, MultiCursorKeepsOnlyRequestedChannels) {
   Parsed p = parse("channel=public:b&channel=public:c&channel=public:a", m);
   ASSERT_TRUE(p.ok);
   ASSERT_EQ(p.req.since.size(), 3u);
-  EXPECT_EQ(p.req.since[0].value_or("-"), "Bb:0");
+  ASSERT_TRUE(p.req.since[0]);
+  EXPECT_EQ(p.req.since[0]->str(), "Bb:0");
   EXPECT_FALSE(p.req.since[1]);  // not in the cursor: from now
-  EXPECT_EQ(p.req.since[2].value_or("-"), "Aa:3");
+  ASSERT_TRUE(p.req.since[2]);
+  EXPECT_EQ(p.req.since[2]->str(), "Aa:3");
 }
 
 TEST(ChooseCursor, LastEventIdWinsOverSince) {

@@ -1,0 +1,108 @@
+#include "access/gate.h"
+
+#include <utility>
+
+namespace herald::access {
+
+const std::string& Client::user() const {
+  static const std::string kNone;
+  return identity ? identity->user : kNone;
+}
+
+Gate::Gate(hub::Hub& hub, Shared& shared, base::Metrics& metrics, const base::Settings* settings)
+    : hub_(hub), shared_(shared), metrics_(metrics), settings_(settings) {}
+
+Outcome Gate::check(const Client& c, Action a, std::string_view channel) const {
+  if (!base::valid_channel(channel)) return Outcome::bad_channel;
+  return decide(settings_->namespace_for(channel), c.requester(), a, channel);
+}
+
+void Gate::subscribe(const Client& c, hub::Subscriber* sub, std::string_view channel,
+                     std::optional<base::Cursor> since, SubscribeDone done) {
+  Outcome o = check(c, Action::subscribe, channel);
+  if (o != Outcome::ok) {
+    ++metrics_.access_denied;
+    return done(o, hub::SubscribeResult{});
+  }
+  hub_.subscribe(sub, channel, std::move(since), [done = std::move(done)](hub::SubscribeResult r) {
+    Outcome out = outcome_of(r.error);
+    done(out, std::move(r));
+  });
+}
+
+void Gate::unsubscribe(hub::Subscriber* sub, std::string_view channel) {
+  hub_.unsubscribe(sub, channel);
+}
+
+void Gate::unsubscribe_all(hub::Subscriber* sub) {
+  hub_.unsubscribe_all(sub);
+}
+
+bool Gate::take_publish_token(Client& c, uint64_t now_ms) {
+  const Identity* id = c.identity.get();
+  if (id && id->admin()) return true;
+  uint32_t rate = settings_->publish_rate;
+  if (id && !id->user.empty()) return shared_.take_publish_token(id->user, rate, now_ms);
+  return c.publish_bucket.take(rate, now_ms);
+}
+
+void Gate::publish(Client& c, std::string_view channel, base::SharedBuffer data, uint64_t now_ms,
+                   PublishDone done) {
+  Outcome o = check(c, Action::publish, channel);
+  if (o == Outcome::ok && !take_publish_token(c, now_ms)) o = Outcome::rate_limited;
+  if (o != Outcome::ok) {
+    ++metrics_.access_denied;
+    return done(o, hub::PublishResult{});
+  }
+  hub_.publish(channel, std::move(data),
+               [done = std::move(done)](base::Result<hub::PublishResult> r) {
+                 if (!r) return done(outcome_of(r.error()), hub::PublishResult{});
+                 done(Outcome::ok, std::move(r.value()));
+               });
+}
+
+void Gate::history(const Client& c, std::string_view channel, std::optional<base::Cursor> since,
+                   size_t limit, HistoryDone done) {
+  read(Action::history, c, channel, std::move(since), limit, std::move(done));
+}
+
+void Gate::catch_up(const Client& c, std::string_view channel, std::optional<base::Cursor> since,
+                    size_t limit, HistoryDone done) {
+  read(Action::subscribe, c, channel, std::move(since), limit, std::move(done));
+}
+
+void Gate::read(Action a, const Client& c, std::string_view channel,
+                std::optional<base::Cursor> since, size_t limit, HistoryDone done) {
+  Outcome o = check(c, a, channel);
+  if (o != Outcome::ok) {
+    if (o == Outcome::forbidden) ++metrics_.access_denied;
+    return done(o, hub::HistoryResult{});
+  }
+  hub_.history(channel, std::move(since), limit,
+               [done = std::move(done)](base::Result<hub::HistoryResult> r) {
+                 if (!r) return done(outcome_of(r.error()), hub::HistoryResult{});
+                 done(Outcome::ok, std::move(r.value()));
+               });
+}
+
+void Gate::presence(const Client& c, std::string_view channel, PresenceDone done) {
+  Outcome o = check(c, Action::presence, channel);
+  if (o != Outcome::ok) {
+    if (o == Outcome::forbidden) ++metrics_.access_denied;
+    return done(o, hub::Presence{});
+  }
+  hub_.presence(channel,
+                [done = std::move(done)](hub::Presence p) { done(Outcome::ok, std::move(p)); });
+}
+
+void Gate::channels(const Client& c, ChannelsDone done) {
+  if (!c.identity || !c.identity->admin()) {
+    ++metrics_.access_denied;
+    return done(Outcome::forbidden, {});
+  }
+  hub_.channels([done = std::move(done)](std::vector<hub::ChannelInfo> list) {
+    done(Outcome::ok, std::move(list));
+  });
+}
+
+}  // namespace herald::access

@@ -1,0 +1,100 @@
+#pragma once
+// The access layer's door on one loop: every surface (WebSocket herald.v1, SSE, long-poll and
+// short poll, the HTTP API) reaches the hub through its loop's Gate, never directly. The gate
+// checks the rules (access/policy.h) for the client's identity, counts what is counted per
+// identity (publish rate, connections per user), and answers in access::Outcome, which
+// access::answer() turns into each transport's reply.
+//
+// One Gate per loop, owned by the server's worker; use it only on that loop's thread. What all
+// loops share (per-user counters) lives in access::Shared, which is thread-safe.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "access/identity.h"
+#include "access/outcome.h"
+#include "access/policy.h"
+#include "access/shared.h"
+#include "base/channel.h"
+#include "base/metrics.h"
+#include "base/settings.h"
+#include "base/shared_buffer.h"
+#include "hub/hub.h"
+
+namespace herald::access {
+
+/// What the access layer keeps about a client: its identity and where it connects from. One
+/// per connection (WebSocket, SSE) or per request (poll, HTTP API).
+struct Client {
+  IdentityPtr identity;       // nullptr: anonymous
+  bool loopback = false;      // the real client address (after trusted proxies) is on loopback
+  RateBucket publish_bucket;  // anonymous clients (a user's connections share one in Shared)
+
+  Requester requester() const { return Requester{identity.get(), loopback}; }
+  const std::string& user() const;
+};
+
+class Gate {
+ public:
+  using SubscribeDone = std::function<void(Outcome, hub::SubscribeResult)>;
+  using PublishDone = std::function<void(Outcome, hub::PublishResult)>;
+  using HistoryDone = std::function<void(Outcome, hub::HistoryResult)>;
+  using PresenceDone = std::function<void(Outcome, hub::Presence)>;
+
+  /// `hub`, `shared` and `metrics` outlive the gate; `settings` is swapped by set_settings.
+  Gate(hub::Hub& hub, Shared& shared, base::Metrics& metrics, const base::Settings* settings);
+
+  void set_settings(const base::Settings* s) { settings_ = s; }
+  const base::Settings& settings() const { return *settings_; }
+
+  /// The rules alone: may `c` do `a` on `channel` (a valid name)?
+  Outcome check(const Client& c, Action a, std::string_view channel) const;
+
+  /// Subscribes `sub` to `channel` from `since` (parsed at the surface) once the rules allow
+  /// it. `done` gets the outcome and, when ok, the hub's answer (cursor, recovered, replay);
+  /// a refusal may be answered inside the call. As with Hub::subscribe, `done` never runs once
+  /// `sub` was unsubscribed from the channel through this gate.
+  void subscribe(const Client& c, hub::Subscriber* sub, std::string_view channel,
+                 std::optional<base::Cursor> since, SubscribeDone done);
+  void unsubscribe(hub::Subscriber* sub, std::string_view channel);
+  /// After it returns the gate and the hub hold no pointer to `sub`.
+  void unsubscribe_all(hub::Subscriber* sub);
+
+  /// Publishes `data` (valid JSON text) for `c`: rules, publish rate (per user, or per client
+  /// for anonymous ones; none for the API key), then the hub. `now_ms` is the loop's clock.
+  void publish(Client& c, std::string_view channel, base::SharedBuffer data, uint64_t now_ms,
+               PublishDone done);
+
+  /// History after `since` (or the newest `limit`), when the rules allow it.
+  void history(const Client& c, std::string_view channel, std::optional<base::Cursor> since,
+               size_t limit, HistoryDone done);
+
+  /// What a short poll reads: the publications after `since` (or only the current cursor with
+  /// `limit` 0), allowed to whoever may subscribe (a poll is a subscription that lasts one
+  /// request), not only to whoever may read history.
+  void catch_up(const Client& c, std::string_view channel, std::optional<base::Cursor> since,
+                size_t limit, HistoryDone done);
+
+  /// Presence of `channel` on every loop, when the rules allow it.
+  void presence(const Client& c, std::string_view channel, PresenceDone done);
+
+  using ChannelsDone = std::function<void(Outcome, std::vector<hub::ChannelInfo>)>;
+  /// Every channel with subscribers (the operator's view): the API key only.
+  void channels(const Client& c, ChannelsDone done);
+
+ private:
+  void read(Action a, const Client& c, std::string_view channel, std::optional<base::Cursor> since,
+            size_t limit, HistoryDone done);
+  /// One publish token of `c`: false when it is over limits.publish_rate.
+  bool take_publish_token(Client& c, uint64_t now_ms);
+
+  hub::Hub& hub_;
+  Shared& shared_;
+  base::Metrics& metrics_;
+  const base::Settings* settings_;
+};
+
+}  // namespace herald::access

@@ -1,0 +1,357 @@
+#include "http_codec/parser.h"
+#include "http_codec/syntax.h"
+
+#include <algorithm>
+#include <array>
+#include <cassert>
+#include <cstring>
+#include <limits>
+
+namespace herald::http {
+namespace {
+
+using namespace syntax;  // shared lexical rules (http/syntax.h)
+
+// Empty lines tolerated before a request line (RFC 9112 §2.2: old clients send a CRLF after a
+// POST body). A handful is enough; a stream of them is an attack, not a client.
+constexpr size_t kMaxLeadingEmptyLines = 8;
+
+// tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" / "`" / "|" /
+//         "~" / DIGIT / ALPHA   (RFC 9110 §5.6.2)
+// request-target bytes: visible ASCII only (RFC 3986 never needs more).
+bool is_target_char(char c) {
+  auto u = static_cast<unsigned char>(c);
+  return u > 0x20 && u < 0x7f;
+}
+Method method_from(std::string_view m) {
+  // Methods are case-sensitive (RFC 9110 §9.1).
+  if (m == "GET") return Method::get;
+  if (m == "HEAD") return Method::head;
+  if (m == "POST") return Method::post;
+  if (m == "PUT") return Method::put;
+  if (m == "DELETE") return Method::del;
+  if (m == "OPTIONS") return Method::options;
+  if (m == "PATCH") return Method::patch;
+  return Method::other;
+}
+
+}  // namespace
+
+std::string_view method_name(Method m) {
+  switch (m) {
+    case Method::get:
+      return "GET";
+    case Method::head:
+      return "HEAD";
+    case Method::post:
+      return "POST";
+    case Method::put:
+      return "PUT";
+    case Method::del:
+      return "DELETE";
+    case Method::options:
+      return "OPTIONS";
+    case Method::patch:
+      return "PATCH";
+    case Method::other:
+      break;
+  }
+  return "OTHER";
+}
+
+std::string_view Request::header(std::string_view name, bool* found) const {
+  return syntax::find_header(headers, name, found);
+}
+
+bool Request::header_has_token(std::string_view name, std::string_view token) const {
+  return syntax::headers_have_token(headers, name, token);
+}
+
+RequestParser::RequestParser(ParserLimits limits) : limits_(limits) {}
+
+ChunkedOptions RequestParser::chunked_options() const {
+  // Bare LF refused, as everywhere in a request (see parse_request_line); trailers share the
+  // header block's limit.
+  return {.allow_bare_lf = false,
+          .max_body = limits_.max_body,
+          .max_chunk_line = kMaxChunkLineBytes,
+          .max_trailer_bytes = limits_.max_header_bytes};
+}
+
+void RequestParser::reset() {
+  state_ = State::request_line;
+  error_ = ParseResult{};
+  pos_ = scan_ = request_start_ = body_length_ = 0;
+  method_ = target_ = path_ = query_ = Span{};
+  header_spans_.clear();
+  views_base_ = nullptr;
+  req_.method = Method::other;
+  req_.method_text = req_.target = req_.path = req_.query = {};
+  req_.version_minor = 1;
+  req_.headers.clear();
+  req_.body.clear();
+  req_.keep_alive = true;
+  req_.upgrade = false;
+}
+
+ParseResult RequestParser::parse(std::string_view in) {
+  if (state_ == State::done) reset();
+  // The caller must pass at least the bytes it passed before (nothing is consumed until done).
+  // A shorter input is a bug in the caller; answer it as an error rather than read out of range.
+  size_t seen = std::max(pos_, scan_);
+  if (state_ == State::body_chunked) seen = std::max(seen, chunked_.scanned());
+  assert(state_ == State::failed || in.size() >= seen);
+  if (state_ != State::failed && in.size() < seen) fail(500, "input shrank between calls");
+  while (true) {
+    bool progressed = false;
+    switch (state_) {
+      case State::request_line:
+        progressed = parse_request_line(in);
+        break;
+      case State::headers:
+        progressed = parse_headers(in);
+        break;
+      case State::body_length:
+        progressed = parse_body_length(in);
+        break;
+      case State::body_chunked:
+        progressed = parse_body_chunked(in);
+        break;
+      case State::done:
+        // finish_headers() made the views; they are still right unless the buffer moved
+        // since (a body that arrived in a later read).
+        if (in.data() != views_base_) fill_views(in);
+        return {ParseStatus::complete, pos_, 0, ""};
+      case State::failed:
+        return error_;
+    }
+    if (!progressed) return {ParseStatus::need_more, 0, 0, ""};
+  }
+}
+
+bool RequestParser::fail(int status, const char* reason) {
+  state_ = State::failed;
+  error_ = {ParseStatus::error, 0, status, reason};
+  return true;
+}
+
+// Policy on line endings: only CRLF ends a line. A bare LF is rejected (400) rather than
+// tolerated as RFC 9112 §2.2 permits, because a front proxy that treats it differently is how
+// request smuggling starts, and no real client sends one.
+bool RequestParser::parse_request_line(std::string_view in) {
+  // Skip empty lines before the request line (RFC 9112 §2.2), a few at most.
+  while (scan_ == pos_ && pos_ < in.size() && (in[pos_] == '\r' || in[pos_] == '\n')) {
+    if (in[pos_] == '\n') return fail(400, "bare LF");
+    if (pos_ + 1 >= in.size()) return false;
+    if (in[pos_ + 1] != '\n') return fail(400, "bare CR");
+    pos_ += 2;
+    scan_ = pos_;
+    if (pos_ > 2 * kMaxLeadingEmptyLines) return fail(400, "too many empty lines");
+  }
+  request_start_ = pos_;
+
+  size_t lf = find_lf(in, scan_);
+  if (lf == std::string_view::npos) {
+    scan_ = in.size();
+    // A request line longer than the limit is refused before its end arrives.
+    size_t seen = in.size() - pos_;
+    if (seen > 0 && in.back() == '\r') --seen;
+    if (seen > limits_.max_request_line) return fail(414, "request line too long");
+    return false;
+  }
+  size_t line_len = lf - pos_;  // > 0: a leading '\n' was handled above
+  if (in[lf - 1] == '\r') --line_len;
+  if (line_len > limits_.max_request_line) return fail(414, "request line too long");
+  if (in[lf - 1] != '\r') return fail(400, "bare LF");
+  std::string_view line = in.substr(pos_, line_len);
+
+  // method SP request-target SP HTTP-version
+  size_t i = 0;
+  while (i < line.size() && is_tchar(line[i])) ++i;
+  if (i == 0 || i == line.size() || line[i] != ' ') return fail(400, "invalid method");
+  method_ = {pos_, i};
+  size_t t = ++i;
+  while (i < line.size() && is_target_char(line[i])) ++i;
+  if (i == t || i == line.size() || line[i] != ' ') return fail(400, "invalid request target");
+  target_ = {pos_ + t, i - t};
+  std::string_view version = line.substr(i + 1);
+  auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  if (version.size() != 8 || version.substr(0, 5) != "HTTP/" || !digit(version[5]) ||
+      version[6] != '.' || !digit(version[7])) {
+    return fail(400, "invalid HTTP version");
+  }
+  if (version[5] != '1') return fail(505, "HTTP version not supported");
+  // A higher 1.x minor is processed as the highest we implement (RFC 9110 §2.5).
+  req_.version_minor = version[7] == '0' ? 0 : 1;
+  req_.method = method_from(line.substr(0, method_.len));
+
+  // path and query. origin-form "/p?q"; absolute-form "http://host/p?q" -> path "/p";
+  // authority-form and asterisk-form keep the whole target as the path.
+  std::string_view target = in.substr(target_.off, target_.len);
+  size_t path_begin = 0;
+  size_t q = target.find('?');
+  size_t scheme_end = target.find("://");
+  if (!target.empty() && target[0] != '/' && scheme_end != std::string_view::npos &&
+      scheme_end < q) {
+    size_t slash = target.find('/', scheme_end + 3);
+    path_begin =
+        (slash == std::string_view::npos || slash > q) ? std::min(q, target.size()) : slash;
+  }
+  size_t path_end = std::min(q, target.size());
+  path_ = {target_.off + path_begin, path_end - path_begin};
+  if (q != std::string_view::npos) query_ = {target_.off + q + 1, target.size() - q - 1};
+
+  pos_ = scan_ = lf + 1;
+  state_ = State::headers;
+  return true;
+}
+
+bool RequestParser::parse_headers(std::string_view in) {
+  while (true) {
+    size_t lf = find_lf(in, scan_);
+    if (lf == std::string_view::npos) {
+      scan_ = in.size();
+      if (in.size() - request_start_ > limits_.max_header_bytes) {
+        return fail(431, "header block too large");
+      }
+      return false;
+    }
+    if (lf + 1 - request_start_ > limits_.max_header_bytes) {
+      return fail(431, "header block too large");
+    }
+    if (lf == pos_ || in[lf - 1] != '\r') return fail(400, "bare LF");
+    std::string_view line = in.substr(pos_, lf - 1 - pos_);
+    size_t line_start = pos_;
+    pos_ = scan_ = lf + 1;
+    if (line.empty()) return finish_headers(in);
+
+    size_t name_len = 0, value_off = 0, value_len = 0;
+    if (const char* reason = split_field_line(line, &name_len, &value_off, &value_len)) {
+      return fail(400, reason);
+    }
+    if (header_spans_.size() >= limits_.max_header_count) return fail(431, "too many headers");
+    header_spans_.push_back({{line_start, name_len}, {line_start + value_off, value_len}});
+  }
+}
+
+bool RequestParser::finish_headers(std::string_view in) {
+  // Views are valid during this call; parse() rebuilds them on completion.
+  fill_views(in);
+  size_t hosts = 0;
+  bool has_cl = false, has_te = false, cl_ok = true;
+  uint64_t content_length = 0;
+  bool te_chunked_only = true;
+  size_t te_codings = 0;
+  for (const Header& h : req_.headers) {
+    if (iequals(h.name, "host")) {
+      ++hosts;
+    } else if (iequals(h.name, "content-length")) {
+      cl_ok = parse_content_length(h.value, &has_cl, &content_length) && cl_ok;
+      has_cl = true;
+    } else if (iequals(h.name, "transfer-encoding")) {
+      has_te = true;
+      for_each_element(h.value, [&](std::string_view e) {
+        ++te_codings;
+        te_chunked_only = te_chunked_only && iequals(e, "chunked");
+      });
+    }
+  }
+  // RFC 9112 §3.2: a 1.1 request without Host, or with several, is a 400.
+  if (req_.version_minor == 1 && hosts == 0) return fail(400, "missing Host");
+  if (hosts > 1) return fail(400, "duplicate Host");
+  if (!cl_ok) return fail(400, "invalid Content-Length");
+  // Both framings at once is the classic smuggling setup (RFC 9112 §6.3): refuse.
+  if (has_te && has_cl) return fail(400, "Transfer-Encoding with Content-Length");
+  if (has_te && req_.version_minor == 0) return fail(400, "Transfer-Encoding in HTTP/1.0");
+  if (has_te && (te_codings != 1 || !te_chunked_only)) {
+    return fail(501, "unsupported Transfer-Encoding");
+  }
+  if (has_cl && content_length > limits_.max_body) return fail(413, "body too large");
+
+  bool close = req_.header_has_token("connection", "close");
+  req_.keep_alive = req_.version_minor == 1
+                        ? !close
+                        : !close && req_.header_has_token("connection", "keep-alive");
+  bool has_upgrade_header = false;
+  req_.header("upgrade", &has_upgrade_header);
+  req_.upgrade = has_upgrade_header && req_.header_has_token("connection", "upgrade");
+
+  if (has_te) {
+    // A fresh decoder per chunked request, so requests without one pay nothing for it.
+    chunked_ = ChunkedDecoder(chunked_options());
+    state_ = State::body_chunked;
+  } else if (content_length > 0) {
+    body_length_ = static_cast<size_t>(content_length);
+    state_ = State::body_length;
+  } else {
+    state_ = State::done;
+  }
+  return true;
+}
+
+bool RequestParser::parse_body_length(std::string_view in) {
+  // Nothing to scan: wait until the whole body is there, then copy it once.
+  if (in.size() - pos_ < body_length_) return false;
+  req_.body.assign(in.data() + pos_, body_length_);
+  pos_ += body_length_;
+  state_ = State::done;
+  return true;
+}
+
+bool RequestParser::parse_body_chunked(std::string_view in) {
+  switch (chunked_.decode(in, &pos_, &req_.body)) {
+    case ChunkedDecoder::Status::need_more:
+      return false;
+    case ChunkedDecoder::Status::done:
+      state_ = State::done;
+      return true;
+    case ChunkedDecoder::Status::error:
+      break;
+  }
+  // The same answers as for the head: 413 as for a Content-Length over the limit, 431 as for
+  // a header block over it, 400 for anything malformed.
+  int status = 400;
+  if (chunked_.error() == ChunkedError::body_too_large) status = 413;
+  if (chunked_.error() == ChunkedError::trailers_too_large) status = 431;
+  return fail(status, chunked_.error_reason());
+}
+
+void RequestParser::fill_views(std::string_view in) {
+  views_base_ = in.data();
+  req_.method_text = view(in, method_);
+  req_.target = view(in, target_);
+  req_.path = view(in, path_);
+  req_.query = view(in, query_);
+  req_.headers.clear();
+  for (const HeaderSpan& h : header_spans_)
+    req_.headers.push_back({view(in, h.name), view(in, h.value)});
+}
+
+bool RequestParser::in_body() const {
+  switch (state_) {
+    case State::body_length:
+    case State::body_chunked:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool RequestParser::expects_continue(std::string_view in) const {
+  if (!in_body() || req_.version_minor != 1) return false;
+  for (const HeaderSpan& h : header_spans_) {
+    std::string_view name = view(in, h.name);
+    if (name.size() != 6) continue;
+    bool is_expect = true;
+    for (size_t i = 0; i < 6; ++i) is_expect = is_expect && (name[i] | 0x20) == "expect"[i];
+    if (!is_expect) continue;
+    std::string_view v = view(in, h.value);
+    if (v.size() != 12) return false;
+    for (size_t i = 0; i < 12; ++i)
+      if ((v[i] | 0x20) != "100-continue"[i]) return false;
+    return true;
+  }
+  return false;
+}
+
+}  // namespace herald::http
