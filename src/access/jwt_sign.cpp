@@ -1,0 +1,82 @@
+#include "access/jwt_sign.h"
+
+#include "access/base64url.h"
+#include "access/crypto.h"
+#include "access/grants.h"
+#include "base/limits.h"
+#include "proto/json.h"
+
+namespace herald::access {
+
+base::Result<std::string> sign_compact(std::string_view header_json, std::string_view payload_json,
+                                       JwtAlg alg, std::string_view key, std::string* error) {
+  crypto::Pkey pkey;
+  crypto::KeyType want = crypto::key_type_for(alg);
+  if (want == crypto::KeyType::hmac) {
+    if (key.size() < base::limits::kMinHmacSecretBytes) {
+      *error = "the HMAC secret is " + std::to_string(key.size()) + " bytes; " +
+               std::string(alg_name(alg)) + " needs at least " +
+               std::to_string(base::limits::kMinHmacSecretBytes);
+      return base::Errc::bad_request;
+    }
+  } else {
+    std::string why;
+    pkey = crypto::read_private_pem(key, &why);
+    if (!pkey) {
+      *error = "the private key " + why;
+      return base::Errc::bad_request;
+    }
+    auto type = crypto::pkey_type(pkey.get(), &why);
+    if (!type) {
+      *error = "the private key is " + why;
+      return base::Errc::bad_request;
+    }
+    if (*type != want) {
+      *error = std::string(alg_name(alg)) + " needs an " +
+               std::string(crypto::key_type_name(want)) + " key, not an " +
+               std::string(crypto::key_type_name(*type)) + " key";
+      return base::Errc::bad_request;
+    }
+  }
+  std::string token;
+  append_base64url(&token, header_json);
+  token.push_back('.');
+  append_base64url(&token, payload_json);
+  std::string signature;
+  if (!crypto::sign(alg, key, pkey.get(), token, &signature)) {
+    *error = "OpenSSL could not sign with this key";
+    return base::Errc::bad_request;
+  }
+  token.push_back('.');
+  append_base64url(&token, signature);
+  return token;
+}
+
+base::Result<std::string> sign_token(const Claims& claims, JwtAlg alg, std::string_view key,
+                                     std::string* error) {
+  for (const auto* list : {&claims.channels, &claims.publish}) {
+    for (const std::string& g : *list) {
+      if (!valid_grant(g)) {
+        *error = "\"" + g + "\" is not a channel name or a prefix ending in *";
+        return base::Errc::bad_request;
+      }
+    }
+  }
+  Claims c = claims;
+  if (!claims.info.empty()) {
+    c.info.clear();
+    if (!proto::minify_json(claims.info, &c.info) || c.info.front() != '{') {
+      *error = "info must be a JSON object";
+      return base::Errc::bad_request;
+    }
+  }
+  std::string header = "{\"alg\":\"" + std::string(alg_name(alg)) + "\",\"typ\":\"JWT\"";
+  if (!c.kid.empty()) {
+    header += ",\"kid\":";
+    proto::append_json_string(header, c.kid);
+  }
+  header += '}';
+  return sign_compact(header, encode_claims(c), alg, key, error);
+}
+
+}  // namespace herald::access
