@@ -114,10 +114,9 @@ bool compute_hmac(JwtAlg alg, std::string_view secret, std::string_view input, u
                   size_t* mac_len) {
   MacCtx ctx(EVP_MAC_CTX_new(algorithms().hmac));
   if (!ctx) return false;
-  OSSL_PARAM params[] = {
-      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, const_cast<char*>(digest_name(alg)),
-                                       0),
-      OSSL_PARAM_construct_end()};
+  OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+                                                          const_cast<char*>(digest_name(alg)), 0),
+                         OSSL_PARAM_construct_end()};
   return EVP_MAC_init(ctx.get(), reinterpret_cast<const unsigned char*>(secret.data()),
                       secret.size(), params) == 1 &&
          EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(input.data()),
@@ -264,7 +263,8 @@ Pkey rsa_public_key(std::string_view n, std::string_view e, std::string* error) 
   Bignum bn_n(BN_bin2bn(reinterpret_cast<const unsigned char*>(n.data()), int(n.size()), nullptr));
   Bignum bn_e(BN_bin2bn(reinterpret_cast<const unsigned char*>(e.data()), int(e.size()), nullptr));
   ParamBld bld(OSSL_PARAM_BLD_new());
-  if (!bn_n || !bn_e || !bld || OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N, bn_n.get()) != 1 ||
+  if (!bn_n || !bn_e || !bld ||
+      OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N, bn_n.get()) != 1 ||
       OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_E, bn_e.get()) != 1) {
     *error = openssl_error("out of memory");
     return nullptr;

@@ -111,15 +111,16 @@ std::variant<Claims, TokenError> verify_token(std::string_view token, const KeyS
   if (auto* err = std::get_if<TokenError>(&selected)) return *err;
   const Key* key = std::get<const Key*>(selected);
 
-  // The signature covers the two encoded parts as sent; the claims are read only once it
-  // holds, so unauthenticated JSON never reaches the claims reader.
-  if (!base64url_decode(signature_b64, &s.signature)) return TokenError::malformed;
+  // Encoding errors are answered before any public-key operation (cheap refusals for
+  // garbage); the claims are read only once the signature holds, so unauthenticated JSON never
+  // reaches the claims reader. The signature covers the two encoded parts as sent.
+  if (payload_b64.empty() || !base64url_decode(payload_b64, &s.payload) ||
+      !base64url_decode(signature_b64, &s.signature)) {
+    return TokenError::malformed;
+  }
   if (!key->verify(*alg, token.substr(0, dot2), s.signature)) return TokenError::bad_signature;
 
   Claims claims;
-  if (payload_b64.empty() || !base64url_decode(payload_b64, &s.payload)) {
-    return TokenError::malformed;
-  }
   if (auto err = token_json::parse_claims(s.payload, &claims)) return *err;
   claims.kid = s.jose.kid;
   claims.alg = *alg;

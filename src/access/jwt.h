@@ -58,7 +58,7 @@ std::string_view token_error_name(TokenError error);
 struct Claims {
   std::string sub;  // user id; "" (or absent) is an authenticated client without a user
   std::optional<int64_t> exp, nbf, iat;
-  std::vector<std::string> aud;       // "aud" as a string or an array of strings
+  std::vector<std::string> aud;  // "aud" as a string or an array of strings
   std::string iss;
   std::vector<std::string> channels;  // subscribe grants (each valid_grant)
   std::vector<std::string> publish;   // publish grants (each valid_grant)
@@ -70,8 +70,8 @@ struct Claims {
 };
 
 struct VerifyOptions {
-  std::string audience;  // "" : tokens carrying "aud" are refused (RFC 7519 4.1.3)
-  std::string issuer;    // "" : "iss" is not checked
+  std::string audience;    // "" : tokens carrying "aud" are refused (RFC 7519 4.1.3)
+  std::string issuer;      // "" : "iss" is not checked
   int64_t leeway_sec = 0;  // clamped to 0..limits::kMaxTokenLeewaySec
   int64_t now_sec = 0;     // seconds since the epoch (the caller's clock)
 };

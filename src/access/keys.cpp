@@ -37,8 +37,8 @@ bool read_file(const std::string& path, std::string* out, std::string* error) {
 
 bool check_secret_size(std::string_view secret, const std::string& origin, std::string* error) {
   if (secret.size() >= base::limits::kMinHmacSecretBytes) return true;
-  *error = origin + ": the HMAC secret is " + std::to_string(secret.size()) +
-           " bytes; at least " + std::to_string(base::limits::kMinHmacSecretBytes) +
+  *error = origin + ": the HMAC secret is " + std::to_string(secret.size()) + " bytes; at least " +
+           std::to_string(base::limits::kMinHmacSecretBytes) +
            " are required (RFC 7518 3.2), e.g. openssl rand -hex 32";
   return false;
 }

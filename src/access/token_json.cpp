@@ -311,8 +311,8 @@ bool parse_jwks(std::string_view json, std::vector<Jwk>* out, std::string* error
       for (const Member& want : members) {
         if (m.key != want.name) continue;
         if (!read_string(m.value, want.into)) {
-          *error = "keys[" + std::to_string(index) + "]." + std::string(want.name) +
-                   " is not a string";
+          *error =
+              "keys[" + std::to_string(index) + "]." + std::string(want.name) + " is not a string";
           return false;
         }
       }

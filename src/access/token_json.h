@@ -33,9 +33,9 @@ std::optional<TokenError> parse_claims(std::string_view json, Claims* out);
 /// One key of a JWK Set, its members as written (base64url members still encoded).
 struct Jwk {
   std::string kty, kid, use, alg, crv;
-  std::string n, e;  // RSA
-  std::string x, y;  // EC
-  std::string k;     // oct
+  std::string n, e;          // RSA
+  std::string x, y;          // EC
+  std::string k;             // oct
   bool has_private = false;  // "d" (RSA or EC private exponent) is present
 };
 

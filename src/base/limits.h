@@ -43,7 +43,7 @@ inline constexpr uint32_t kMaxLongPollWaitSec = 120;
 // it is bounded before any decoding; the decoded parts are bounded again on their own.
 inline constexpr size_t kMaxTokenBytes = 8 * 1024;         // the compact form -> too_large
 inline constexpr size_t kMaxTokenHeaderBytes = 1024;       // decoded JOSE header JSON
-inline constexpr size_t kMaxTokenPayloadBytes = 6 * 1024;  // decoded claims JSON
+inline constexpr size_t kMaxTokenPayloadBytes = 5 * 1024;  // decoded claims JSON (fits the above)
 inline constexpr int64_t kMaxTokenLeewaySec = 3600;        // clock skew tolerated on exp/nbf
 inline constexpr size_t kMinHmacSecretBytes = 32;          // RFC 7518 3.2: >= the HS256 hash
 inline constexpr int kMinRsaKeyBits = 2048;                // RFC 7518 3.3
