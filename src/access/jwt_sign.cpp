@@ -8,6 +8,46 @@
 
 namespace herald::access {
 
+namespace {
+
+// The private key in `pem` and its type, or false with a sentence in `*error`.
+bool read_signing_key(std::string_view pem, crypto::Pkey* key, crypto::KeyType* type,
+                      std::string* error) {
+  std::string why;
+  *key = crypto::read_private_pem(pem, &why);
+  if (!*key) {
+    *error = "the private key " + why;
+    return false;
+  }
+  auto t = crypto::pkey_type(key->get(), &why);
+  if (!t) {
+    *error = "the private key is " + why;
+    return false;
+  }
+  *type = *t;
+  return true;
+}
+
+}  // namespace
+
+base::Result<JwtAlg> default_alg(std::string_view private_pem, std::string* error) {
+  crypto::Pkey key;
+  crypto::KeyType type;
+  if (!read_signing_key(private_pem, &key, &type, error)) return base::Errc::bad_request;
+  switch (type) {
+    case crypto::KeyType::rsa:
+      return JwtAlg::rs256;
+    case crypto::KeyType::ec_p256:
+      return JwtAlg::es256;
+    case crypto::KeyType::ec_p384:
+      return JwtAlg::es384;
+    case crypto::KeyType::hmac:
+      break;
+  }
+  *error = "the private key is not an RSA or EC key";
+  return base::Errc::bad_request;
+}
+
 base::Result<std::string> sign_compact(std::string_view header_json, std::string_view payload_json,
                                        JwtAlg alg, std::string_view key, std::string* error) {
   crypto::Pkey pkey;
@@ -20,21 +60,12 @@ base::Result<std::string> sign_compact(std::string_view header_json, std::string
       return base::Errc::bad_request;
     }
   } else {
-    std::string why;
-    pkey = crypto::read_private_pem(key, &why);
-    if (!pkey) {
-      *error = "the private key " + why;
-      return base::Errc::bad_request;
-    }
-    auto type = crypto::pkey_type(pkey.get(), &why);
-    if (!type) {
-      *error = "the private key is " + why;
-      return base::Errc::bad_request;
-    }
-    if (*type != want) {
+    crypto::KeyType type;
+    if (!read_signing_key(key, &pkey, &type, error)) return base::Errc::bad_request;
+    if (type != want) {
       *error = std::string(alg_name(alg)) + " needs an " +
                std::string(crypto::key_type_name(want)) + " key, not an " +
-               std::string(crypto::key_type_name(*type)) + " key";
+               std::string(crypto::key_type_name(type)) + " key";
       return base::Errc::bad_request;
     }
   }

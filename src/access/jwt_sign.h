@@ -24,4 +24,8 @@ base::Result<std::string> sign_compact(std::string_view header_json, std::string
 base::Result<std::string> sign_token(const Claims& claims, JwtAlg alg, std::string_view key,
                                      std::string* error);
 
+/// The algorithm a PEM private key signs with by default: RS256 for RSA, ES256 for P-256,
+/// ES384 for P-384. Errors (unreadable, encrypted, another key type) as sign_compact.
+base::Result<JwtAlg> default_alg(std::string_view private_pem, std::string* error);
+
 }  // namespace herald::access

@@ -1,7 +1,6 @@
 #include "access/keys.h"
 
 #include <fstream>
-#include <iterator>
 
 #include "access/base64url.h"
 #include "access/token_json.h"
@@ -11,29 +10,6 @@ namespace herald::access {
 namespace {
 
 using crypto::KeyType;
-
-// Reads a whole key file, at most limits::kMaxKeyFileBytes.
-bool read_file(const std::string& path, std::string* out, std::string* error) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    *error = path + ": cannot read";
-    return false;
-  }
-  out->clear();
-  char buf[4096];
-  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
-    out->append(buf, size_t(in.gcount()));
-    if (out->size() > base::limits::kMaxKeyFileBytes) {
-      *error = path + ": larger than " + std::to_string(base::limits::kMaxKeyFileBytes) + " bytes";
-      return false;
-    }
-  }
-  if (in.bad()) {
-    *error = path + ": read error";
-    return false;
-  }
-  return true;
-}
 
 bool check_secret_size(std::string_view secret, const std::string& origin, std::string* error) {
   if (secret.size() >= base::limits::kMinHmacSecretBytes) return true;
@@ -154,6 +130,35 @@ bool load_jwks(std::string_view json, const std::string& origin, std::vector<Key
 
 }  // namespace
 
+bool read_key_file(const std::string& path, std::string* out, std::string* error) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    *error = path + ": cannot read";
+    return false;
+  }
+  out->clear();
+  char buf[4096];
+  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+    out->append(buf, size_t(in.gcount()));
+    if (out->size() > base::limits::kMaxKeyFileBytes) {
+      *error = path + ": larger than " + std::to_string(base::limits::kMaxKeyFileBytes) + " bytes";
+      return false;
+    }
+  }
+  if (in.bad()) {
+    *error = path + ": read error";
+    return false;
+  }
+  return true;
+}
+
+bool read_secret_file(const std::string& path, std::string* out, std::string* error) {
+  if (!read_key_file(path, out, error)) return false;
+  // `echo SECRET > file` and editors add a newline that is not part of the secret.
+  while (!out->empty() && (out->back() == '\n' || out->back() == '\r')) out->pop_back();
+  return true;
+}
+
 Key::Key(KeyType type, std::string secret, crypto::Pkey pkey, std::string kid,
          std::optional<JwtAlg> alg, std::string origin, bool from_jwks)
     : type_(type),
@@ -196,9 +201,7 @@ base::Result<std::shared_ptr<const KeySet>> KeySet::load(const KeyConfig& c, std
   std::string origin = "hmac_secret";
   if (!c.hmac_secret_file.empty()) {
     origin = "hmac_secret_file " + c.hmac_secret_file;
-    if (!read_file(c.hmac_secret_file, &secret, error)) return base::Errc::config_error;
-    // `echo SECRET > file` and editors add a newline that is not part of the secret.
-    while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
+    if (!read_secret_file(c.hmac_secret_file, &secret, error)) return base::Errc::config_error;
   }
   if (!secret.empty() || !c.hmac_secret_file.empty()) {
     if (!check_secret_size(secret, origin, error)) return base::Errc::config_error;
@@ -213,7 +216,7 @@ base::Result<std::shared_ptr<const KeySet>> KeySet::load(const KeyConfig& c, std
     origin = "public_key_pem";
     if (!c.public_key_file.empty()) {
       origin = "public_key_file " + c.public_key_file;
-      if (!read_file(c.public_key_file, &pem, error)) return base::Errc::config_error;
+      if (!read_key_file(c.public_key_file, &pem, error)) return base::Errc::config_error;
     }
     std::string why;
     crypto::Pkey pkey = crypto::read_public_pem(pem, &why);
@@ -231,7 +234,7 @@ base::Result<std::shared_ptr<const KeySet>> KeySet::load(const KeyConfig& c, std
     origin = "jwks_json";
     if (!c.jwks_file.empty()) {
       origin = "jwks_file " + c.jwks_file;
-      if (!read_file(c.jwks_file, &json, error)) return base::Errc::config_error;
+      if (!read_key_file(c.jwks_file, &json, error)) return base::Errc::config_error;
     }
     if (!load_jwks(json, origin, &keys, error)) return base::Errc::config_error;
   }

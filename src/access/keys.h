@@ -38,6 +38,14 @@ struct KeyConfig {
   std::string jwks_json;         // the same as text
 };
 
+/// Reads a key file (PEM, JWK Set), at most limits::kMaxKeyFileBytes, into `*out`. On failure
+/// returns false with "PATH: why" in `*error`.
+bool read_key_file(const std::string& path, std::string* out, std::string* error);
+
+/// Reads an HMAC secret file: its content without trailing newlines (CR or LF), which
+/// `echo SECRET > file` and editors add. Errors as read_key_file.
+bool read_secret_file(const std::string& path, std::string* out, std::string* error);
+
 /// One verification key. Immutable; owns its OpenSSL key.
 class Key {
  public:
