@@ -50,23 +50,35 @@ std::string base64url_encode(std::string_view bytes) {
 }
 
 bool base64url_decode(std::string_view text, std::string* out) {
-  out->clear();
   if (text.size() % 4 == 1) return false;
-  out->reserve(base64url_decoded_size(text.size()));
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : text) {
-    uint8_t v = kDecode[static_cast<unsigned char>(c)];
-    if (v == 0xff) return false;
-    acc = (acc << 6) | v;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out->push_back(static_cast<char>((acc >> bits) & 0xff));
-    }
+  out->resize(base64url_decoded_size(text.size()));
+  auto* dst = reinterpret_cast<unsigned char*>(out->data());
+  const auto* src = reinterpret_cast<const unsigned char*>(text.data());
+  // Four characters make three bytes; a byte outside the alphabet sets bit 6 of `bad`
+  // (0xff in the table), which is checked once at the end instead of per character.
+  uint32_t bad = 0;
+  size_t full = text.size() / 4;
+  for (size_t i = 0; i < full; ++i, src += 4, dst += 3) {
+    uint32_t a = kDecode[src[0]], b = kDecode[src[1]], c = kDecode[src[2]], d = kDecode[src[3]];
+    bad |= a | b | c | d;
+    uint32_t v = a << 18 | b << 12 | c << 6 | d;
+    dst[0] = static_cast<unsigned char>(v >> 16);
+    dst[1] = static_cast<unsigned char>(v >> 8);
+    dst[2] = static_cast<unsigned char>(v);
   }
-  // 2 or 4 bits are left after a partial group; an encoder writes them as zero.
-  return (acc & ((1u << bits) - 1)) == 0;
+  size_t rest = text.size() % 4;
+  if (rest >= 2) {
+    uint32_t a = kDecode[src[0]], b = kDecode[src[1]];
+    uint32_t c = rest == 3 ? kDecode[src[2]] : 0;
+    bad |= a | b | c;
+    uint32_t v = a << 18 | b << 12 | c << 6;
+    dst[0] = static_cast<unsigned char>(v >> 16);
+    if (rest == 3) dst[1] = static_cast<unsigned char>(v >> 8);
+    // The bits past the last whole byte must be zero: 4 of them after two characters, 2
+    // after three. An encoder writes them as zero; anything else is a second spelling.
+    if ((rest == 2 && (b & 0x0f) != 0) || (rest == 3 && (c & 0x03) != 0)) return false;
+  }
+  return (bad & 0x40) == 0;
 }
 
 }  // namespace herald::access

@@ -344,20 +344,69 @@ bool sign(JwtAlg alg, std::string_view secret, const evp_pkey_st* key, std::stri
   return BN_bn2binpad(r, out, int(n)) == int(n) && BN_bn2binpad(s, out + n, int(n)) == int(n);
 }
 
-bool verify(JwtAlg alg, std::string_view secret, const evp_pkey_st* key, std::string_view input,
-            std::string_view signature) {
+std::unique_ptr<const Verifier> Verifier::for_secret(std::string_view secret) {
   ClearErrors clear;
-  if (is_hmac(alg)) {
+  std::unique_ptr<Verifier> v(new Verifier());
+  v->type_ = KeyType::hmac;
+  const JwtAlg algs[3] = {JwtAlg::hs256, JwtAlg::hs384, JwtAlg::hs512};
+  for (size_t i = 0; i < 3; ++i) {
+    v->mac_[i] = EVP_MAC_CTX_new(algorithms().hmac);
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(
+                               OSSL_MAC_PARAM_DIGEST, const_cast<char*>(digest_name(algs[i])), 0),
+                           OSSL_PARAM_construct_end()};
+    if (v->mac_[i] == nullptr ||
+        EVP_MAC_init(v->mac_[i], reinterpret_cast<const unsigned char*>(secret.data()),
+                     secret.size(), params) != 1) {
+      return nullptr;
+    }
+  }
+  return v;
+}
+
+std::unique_ptr<const Verifier> Verifier::for_key(Pkey key, KeyType type) {
+  ClearErrors clear;
+  std::unique_ptr<Verifier> v(new Verifier());
+  v->type_ = type;
+  v->key_ = std::move(key);
+  const JwtAlg rsa[3] = {JwtAlg::rs256, JwtAlg::rs384, JwtAlg::rs512};
+  for (size_t i = 0; i < 3; ++i) {
+    JwtAlg alg = type == KeyType::rsa       ? rsa[i]
+                 : type == KeyType::ec_p256 ? JwtAlg::es256
+                                            : JwtAlg::es384;
+    if (size_t(hash_of(alg)) != i) continue;  // an EC key has one hash
+    v->md_[i] = EVP_MD_CTX_new();
+    if (v->md_[i] == nullptr ||
+        EVP_DigestVerifyInit(v->md_[i], nullptr, digest_of(alg), nullptr, v->key_.get()) != 1) {
+      return nullptr;
+    }
+  }
+  return v;
+}
+
+Verifier::~Verifier() {
+  for (EVP_MAC_CTX* c : mac_) EVP_MAC_CTX_free(c);
+  for (EVP_MD_CTX* c : md_) EVP_MD_CTX_free(c);
+}
+
+bool Verifier::verify(JwtAlg alg, std::string_view input, std::string_view signature) const {
+  ClearErrors clear;
+  if (key_type_for(alg) != type_) return false;
+  size_t h = size_t(hash_of(alg));
+  if (type_ == KeyType::hmac) {
+    MacCtx ctx(EVP_MAC_CTX_dup(mac_[h]));
     unsigned char mac[EVP_MAX_MD_SIZE];
     size_t mac_len = 0;
-    if (!compute_hmac(alg, secret, input, mac, &mac_len) || mac_len != signature.size()) {
+    if (!ctx ||
+        EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(input.data()),
+                       input.size()) != 1 ||
+        EVP_MAC_final(ctx.get(), mac, &mac_len, sizeof mac) != 1 || mac_len != signature.size()) {
       return false;
     }
     // Constant time: the comparison must not tell an attacker how many leading bytes of a
     // forged MAC were right.
     return CRYPTO_memcmp(mac, signature.data(), mac_len) == 0;
   }
-  if (key == nullptr) return false;
+  if (md_[h] == nullptr) return false;
   std::string der;
   if (is_ecdsa(alg)) {
     size_t n = ec_coordinate_bytes(alg);
@@ -375,13 +424,11 @@ bool verify(JwtAlg alg, std::string_view secret, const evp_pkey_st* key, std::st
     auto* p = reinterpret_cast<unsigned char*>(der.data());
     if (i2d_ECDSA_SIG(sig.get(), &p) != len) return false;
     signature = der;
-  } else if (signature.size() != size_t(EVP_PKEY_get_size(key))) {
+  } else if (signature.size() != size_t(EVP_PKEY_get_size(key_.get()))) {
     return false;  // RSASSA-PKCS1-v1_5: exactly the modulus size (RFC 8017 8.2.2)
   }
   MdCtx ctx(EVP_MD_CTX_new());
-  return ctx &&
-         EVP_DigestVerifyInit(ctx.get(), nullptr, digest_of(alg), nullptr,
-                              const_cast<evp_pkey_st*>(key)) == 1 &&
+  return ctx && EVP_MD_CTX_copy_ex(ctx.get(), md_[h]) == 1 &&
          EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()),
                           signature.size(), reinterpret_cast<const unsigned char*>(input.data()),
                           input.size()) == 1;

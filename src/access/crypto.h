@@ -12,7 +12,9 @@
 
 #include "access/jwt.h"
 
-struct evp_pkey_st;  // OpenSSL's EVP_PKEY
+struct evp_pkey_st;     // OpenSSL's EVP_PKEY
+struct evp_mac_ctx_st;  // EVP_MAC_CTX
+struct evp_md_ctx_st;   // EVP_MD_CTX
 
 namespace herald::access::crypto {
 
@@ -53,10 +55,32 @@ Pkey ec_public_key(KeyType type, std::string_view x, std::string_view y, std::st
 bool sign(JwtAlg alg, std::string_view secret, const evp_pkey_st* key, std::string_view input,
           std::string* signature);
 
-/// Verifies `signature` over `input`: HMAC with `secret` (compared with CRYPTO_memcmp), else
-/// with the public `key` (the JWS ECDSA form r||s is converted to DER for OpenSSL). A
-/// signature of the wrong length is false without any computation.
-bool verify(JwtAlg alg, std::string_view secret, const evp_pkey_st* key, std::string_view input,
-            std::string_view signature);
+/// A key ready to verify: for each hash its algorithms use, an OpenSSL context already keyed
+/// (HMAC) or initialised for verification (RSA, ECDSA), which every verification copies.
+/// Keying on every token instead (fetching the digest and the signature implementation by
+/// name, the HMAC key schedule) cost more than the HMAC itself. Immutable once built; verify
+/// may run on many threads at once (copying a context only reads it).
+class Verifier {
+ public:
+  /// For an HMAC secret (HS256, HS384, HS512). Null only when OpenSSL fails.
+  static std::unique_ptr<const Verifier> for_secret(std::string_view secret);
+  /// For a public key whose type pkey_type() gave as `type`. Null only when OpenSSL fails.
+  static std::unique_ptr<const Verifier> for_key(Pkey key, KeyType type);
+  ~Verifier();
+  Verifier(const Verifier&) = delete;
+  Verifier& operator=(const Verifier&) = delete;
+
+  /// Verifies `signature` over `input` with `alg`, which must fit the key's type: HMAC
+  /// compared with CRYPTO_memcmp; the JWS ECDSA form r||s converted to DER for OpenSSL. A
+  /// signature of the wrong length is false without any computation.
+  bool verify(JwtAlg alg, std::string_view input, std::string_view signature) const;
+
+ private:
+  Verifier() = default;
+  KeyType type_ = KeyType::hmac;
+  Pkey key_;
+  evp_mac_ctx_st* mac_[3] = {};  // HMAC, per hash: SHA-256, SHA-384, SHA-512
+  evp_md_ctx_st* md_[3] = {};    // RSA / ECDSA, per hash
+};
 
 }  // namespace herald::access::crypto

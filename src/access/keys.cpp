@@ -97,7 +97,13 @@ bool jwk_to_key(const token_json::Jwk& jwk, const std::string& origin, std::vect
       return false;
     }
   }
-  keys->emplace_back(type, std::move(secret), std::move(pkey), jwk.kid, alg, origin, true);
+  auto verifier = type == KeyType::hmac ? crypto::Verifier::for_secret(secret)
+                                        : crypto::Verifier::for_key(std::move(pkey), type);
+  if (!verifier) {
+    *error = origin + ": OpenSSL could not prepare the key";
+    return false;
+  }
+  keys->emplace_back(type, std::move(verifier), jwk.kid, alg, origin, true);
   return true;
 }
 
@@ -159,11 +165,10 @@ bool read_secret_file(const std::string& path, std::string* out, std::string* er
   return true;
 }
 
-Key::Key(KeyType type, std::string secret, crypto::Pkey pkey, std::string kid,
+Key::Key(KeyType type, std::unique_ptr<const crypto::Verifier> verifier, std::string kid,
          std::optional<JwtAlg> alg, std::string origin, bool from_jwks)
     : type_(type),
-      secret_(std::move(secret)),
-      pkey_(std::move(pkey)),
+      verifier_(std::move(verifier)),
       kid_(std::move(kid)),
       alg_(alg),
       origin_(std::move(origin)),
@@ -174,7 +179,7 @@ bool Key::fits(JwtAlg alg) const {
 }
 
 bool Key::verify(JwtAlg alg, std::string_view input, std::string_view signature) const {
-  return crypto::verify(alg, secret_, pkey_.get(), input, signature);
+  return verifier_->verify(alg, input, signature);
 }
 
 std::string Key::describe() const {
@@ -205,7 +210,9 @@ base::Result<std::shared_ptr<const KeySet>> KeySet::load(const KeyConfig& c, std
   }
   if (!secret.empty() || !c.hmac_secret_file.empty()) {
     if (!check_secret_size(secret, origin, error)) return base::Errc::config_error;
-    keys.emplace_back(KeyType::hmac, std::move(secret), nullptr, "", std::nullopt, origin, false);
+    auto verifier = crypto::Verifier::for_secret(secret);
+    if (!verifier) return fail(origin + ": OpenSSL could not prepare the key");
+    keys.emplace_back(KeyType::hmac, std::move(verifier), "", std::nullopt, origin, false);
   }
 
   if (!c.public_key_file.empty() && !c.public_key_pem.empty()) {
@@ -223,7 +230,9 @@ base::Result<std::shared_ptr<const KeySet>> KeySet::load(const KeyConfig& c, std
     if (!pkey) return fail(origin + ": " + why);
     auto type = crypto::pkey_type(pkey.get(), &why);
     if (!type) return fail(origin + ": " + why);
-    keys.emplace_back(*type, "", std::move(pkey), "", std::nullopt, origin, false);
+    auto verifier = crypto::Verifier::for_key(std::move(pkey), *type);
+    if (!verifier) return fail(origin + ": OpenSSL could not prepare the key");
+    keys.emplace_back(*type, std::move(verifier), "", std::nullopt, origin, false);
   }
 
   if (!c.jwks_file.empty() && !c.jwks_json.empty()) {

@@ -49,7 +49,7 @@ bool read_secret_file(const std::string& path, std::string* out, std::string* er
 /// One verification key. Immutable; owns its OpenSSL key.
 class Key {
  public:
-  Key(crypto::KeyType type, std::string secret, crypto::Pkey pkey, std::string kid,
+  Key(crypto::KeyType type, std::unique_ptr<const crypto::Verifier> verifier, std::string kid,
       std::optional<JwtAlg> alg, std::string origin, bool from_jwks);
 
   crypto::KeyType type() const { return type_; }
@@ -66,8 +66,7 @@ class Key {
 
  private:
   crypto::KeyType type_;
-  std::string secret_;  // HMAC
-  crypto::Pkey pkey_;   // RSA, EC
+  std::unique_ptr<const crypto::Verifier> verifier_;
   std::string kid_;
   std::optional<JwtAlg> alg_;
   std::string origin_;

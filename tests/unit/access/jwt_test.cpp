@@ -5,7 +5,10 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include <atomic>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "access/base64url.h"
 #include "base/limits.h"
@@ -406,6 +409,39 @@ TEST(VerifyToken, ChecksInOrder) {
   VerifyOptions o = at();
   o.audience = "herald";
   EXPECT_EQ(verdict(hs256(R"({"exp":1,"aud":"x"})"), *keys, o), "expired");
+}
+
+TEST(VerifyToken, OneKeySetServesManyThreads) {
+  // Every loop verifies with the same read-only KeySet; each verification copies the key's
+  // prepared OpenSSL context. Good and forged tokens interleave on four threads.
+  KeyConfig c;
+  c.hmac_secret = kSecret;
+  c.jwks_json = R"({"keys":[{"kty":"RSA","kid":"r","n":")" + std::string(tk::kRsaAJwkN) +
+                R"(","e":")" + std::string(tk::kRsaAJwkE) + R"("},{"kty":"EC","kid":"e",)" +
+                R"("crv":"P-256","x":")" + std::string(tk::kEc256AJwkX) + R"(","y":")" +
+                std::string(tk::kEc256AJwkY) + R"("}]})";
+  auto keys = load_keys(c);
+  const std::string good[] = {
+      hs256(R"({"sub":"h"})"),
+      mint(R"({"alg":"RS256","kid":"r"})", R"({"sub":"r"})", JwtAlg::rs256, tk::kRsaAPrivate),
+      mint(R"({"alg":"ES256","kid":"e"})", R"({"sub":"e"})", JwtAlg::es256, tk::kEc256APrivate)};
+  const std::string forged[] = {
+      hs256(R"({"sub":"h"})", kOtherSecret),
+      mint(R"({"alg":"RS256","kid":"r"})", R"({"sub":"r"})", JwtAlg::rs256, tk::kRsaBPrivate),
+      mint(R"({"alg":"ES256","kid":"e"})", R"({"sub":"e"})", JwtAlg::es256, tk::kEc256BPrivate)};
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 60; ++i) {
+        size_t k = size_t(i + t) % 3;
+        if (verdict(good[k], *keys) != "ok") ++wrong;
+        if (verdict(forged[k], *keys) != "bad_signature") ++wrong;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(wrong.load(), 0);
 }
 
 TEST(EncodeClaims, Shape) {
