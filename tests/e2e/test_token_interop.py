@@ -2,12 +2,14 @@
 npm jsonwebtoken with the right key and fail with a wrong one; tokens minted by PyJWT and by
 jsonwebtoken verify with herald's verifier (`herald token --verify`), and the refusals a
 server must make (alg none, algorithm confusion, expiry, audience, unknown kid) come out with
-their stable reason. Keys are generated here: `openssl genpkey` and python3-cryptography."""
+their stable reason. Keys are generated here: `openssl genpkey` and python3-cryptography.
+The examples of docs/tokens.md are run as written, too."""
 import base64
 import hashlib
 import hmac
 import json
 import os
+import re
 import subprocess
 import time
 
@@ -315,3 +317,37 @@ def test_usage_errors_exit_2(keys, args, message):
     assert r.returncode == 2, (r.stdout, r.stderr)
     assert r.stdout == ""
     assert message in r.stderr, r.stderr
+
+
+# ---- docs/tokens.md ----------------------------------------------------------------------
+
+def test_doc_examples_run_as_written(tmp_path):
+    """Every ```sh token-example block of docs/tokens.md, in order, in one directory: `$ CMD`
+    runs CMD with bash (herald on PATH); the lines after it are its output, stdout and stderr
+    together (<int> matches an integer), and `[exit N]` its exit status (0 when absent)."""
+    with open(os.path.join(ROOT, "docs", "tokens.md")) as f:
+        doc = f.read()
+    blocks = re.findall(r"```sh token-example\n(.*?)```", doc, re.S)
+    assert len(blocks) >= 2
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    (bindir / "herald").symlink_to(os.path.abspath(herald_bin()))
+    env = dict(os.environ, PATH=f"{bindir}:{os.environ['PATH']}")
+    steps = []
+    for block in blocks:
+        for line in block.splitlines():
+            if line.startswith("$ "):
+                steps.append([line[2:], [], 0])
+            elif re.fullmatch(r"\[exit \d+\]", line):
+                steps[-1][2] = int(line[6:-1])
+            elif line:
+                steps[-1][1].append(line)
+    for cmd, expected, status in steps:
+        r = subprocess.run(["bash", "-c", cmd], cwd=tmp_path, env=env, capture_output=True,
+                           text=True, timeout=60)
+        out = (r.stdout + r.stderr).splitlines()
+        assert r.returncode == status, (cmd, r.stdout, r.stderr)
+        assert len(out) == len(expected), (cmd, out, expected)
+        for got, want in zip(out, expected):
+            pattern = re.escape(want).replace(re.escape("<int>"), r"-?\d+")
+            assert re.fullmatch(pattern, got), (cmd, got, want)
