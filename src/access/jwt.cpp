@@ -1,6 +1,7 @@
 #include "access/jwt.h"
 
 #include <algorithm>
+#include <ctime>
 
 #include "access/base64url.h"
 #include "access/keys.h"
@@ -126,10 +127,9 @@ std::variant<Claims, TokenError> verify_token(std::string_view token, const KeyS
   claims.alg = *alg;
 
   int64_t leeway = std::clamp<int64_t>(options.leeway_sec, 0, lim::kMaxTokenLeewaySec);
-  if (claims.exp && options.now_sec > saturating_add(*claims.exp, leeway)) {
-    return TokenError::expired;
-  }
-  if (claims.nbf && saturating_add(options.now_sec, leeway) < *claims.nbf) {
+  int64_t now = options.now_sec >= 0 ? options.now_sec : int64_t(std::time(nullptr));
+  if (claims.exp && now > saturating_add(*claims.exp, leeway)) return TokenError::expired;
+  if (claims.nbf && saturating_add(now, leeway) < *claims.nbf) {
     return TokenError::not_yet_valid;
   }
   if (options.audience.empty()) {

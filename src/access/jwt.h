@@ -73,7 +73,9 @@ struct VerifyOptions {
   std::string audience;    // "" : tokens carrying "aud" are refused (RFC 7519 4.1.3)
   std::string issuer;      // "" : "iss" is not checked
   int64_t leeway_sec = 0;  // clamped to 0..limits::kMaxTokenLeewaySec
-  int64_t now_sec = 0;     // seconds since the epoch (the caller's clock)
+  // Seconds since the epoch; negative (the default) reads the system clock, so a caller that
+  // forgets to set it still has exp and nbf enforced.
+  int64_t now_sec = -1;
 };
 
 /// Verifies a compact JWS token (see the top of this file for every rule) against `keys`.

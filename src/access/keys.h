@@ -14,6 +14,7 @@
 //   - a token without "kid": the configured secret or PEM key of the right type; else the one
 //     JWK of the right type when there is exactly one; else unknown_kid.
 //   - no key at all: no_key.
+// An empty "kid" counts as no kid.
 #include <memory>
 #include <optional>
 #include <string>

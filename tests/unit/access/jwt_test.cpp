@@ -6,6 +6,7 @@
 #include <openssl/pem.h>
 
 #include <atomic>
+#include <ctime>
 #include <string>
 #include <thread>
 #include <vector>
@@ -386,6 +387,15 @@ TEST(VerifyToken, ExpiryWithLeeway) {
   o.leeway_sec = -100;
   o.now_sec = kNow;
   EXPECT_EQ(verdict(token, *keys, o), "ok");
+}
+
+TEST(VerifyToken, WithoutNowTheSystemClockJudges) {
+  auto keys = secret_keys();
+  VerifyOptions o;  // now_sec not set
+  EXPECT_EQ(verdict(hs256(R"({"exp":1700000000})"), *keys, o), "expired");
+  int64_t soon = int64_t(std::time(nullptr)) + 3600;
+  EXPECT_EQ(verdict(hs256(R"({"exp":)" + std::to_string(soon) + "}"), *keys, o), "ok");
+  EXPECT_EQ(verdict(hs256(R"({"nbf":)" + std::to_string(soon) + "}"), *keys, o), "not_yet_valid");
 }
 
 TEST(VerifyToken, NotBeforeWithLeeway) {
