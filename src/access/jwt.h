@@ -3,7 +3,8 @@
 // them: verification of a token against the configured keys, and what herald reads from it.
 //
 // What verify_token accepts, in the order it checks (the first failure is the answer):
-//   1. at most limits::kMaxTokenBytes, three base64url parts (strict: no padding);
+//   1. at most limits::kMaxTokenBytes, three parts, decoded header and payload within their
+//      limits; strict base64url (no padding) - the payload and signature are decoded after 3;
 //   2. the header: a JSON object without duplicate names, "alg" one of JwtAlg ("none" in any
 //      case is alg_none, anything else alg_unsupported), "kid" a string if present, "typ" if
 //      present "JWT" (case-insensitive, RFC 7515 4.1.9), no "crit" (no extension is known);
