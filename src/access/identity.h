@@ -22,7 +22,7 @@ struct Identity {
   std::string user;        // "sub" / the hook's user; "" for an authenticated client without a user
   std::string info;        // minified JSON object shown in presence, or ""
   int64_t expires_at = 0;  // unix seconds; 0: never
-  std::vector<std::string> channels;  // subscribe grants (access/grants.h)
+  std::vector<std::string> channels;  // subscribe grants (jwt/grants.h)
   std::vector<std::string> publish;   // publish grants
 
   bool admin() const { return source == Source::api_key; }

@@ -1,6 +1,6 @@
 #include "access/policy.h"
 
-#include "access/grants.h"
+#include "jwt/grants.h"
 
 namespace herald::access {
 
@@ -28,7 +28,7 @@ bool may_subscribe(const base::NamespaceSettings& ns, const Requester& r,
                    std::string_view channel) {
   const Identity* id = r.identity;
   if (id && id->admin()) return true;
-  if (id && any_grant_matches(id->channels, channel)) return true;
+  if (id && jwt::any_grant_matches(id->channels, channel)) return true;
   std::string_view users;
   if (user_list(channel, &users)) {
     // Only the users it names, whatever the namespace allows others.
@@ -48,7 +48,7 @@ Outcome decide(const base::NamespaceSettings& ns, const Requester& r, Action a,
     case Action::subscribe:
       return may_subscribe(ns, r, channel) ? Outcome::ok : Outcome::forbidden;
     case Action::publish:
-      if (admin || (id && any_grant_matches(id->publish, channel))) return Outcome::ok;
+      if (admin || (id && jwt::any_grant_matches(id->publish, channel))) return Outcome::ok;
       return ns.publish && may_subscribe(ns, r, channel) ? Outcome::ok : Outcome::forbidden;
     case Action::history:
       if (!admin && !(ns.history && may_subscribe(ns, r, channel))) return Outcome::forbidden;

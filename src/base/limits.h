@@ -45,4 +45,16 @@ inline constexpr uint32_t kSseHeartbeatMs = 15'000;
 inline constexpr uint32_t kSseRetryMs = 2'000;
 inline constexpr uint32_t kMaxLongPollWaitSec = 120;
 
+// Access tokens (JWT). A token travels in a query string, a header or a WebSocket frame, so
+// it is bounded before any decoding; the decoded parts are bounded again on their own.
+inline constexpr size_t kMaxTokenBytes = 8 * 1024;         // the compact form -> too_large
+inline constexpr size_t kMaxTokenHeaderBytes = 1024;       // decoded JOSE header JSON
+inline constexpr size_t kMaxTokenPayloadBytes = 5 * 1024;  // decoded claims JSON (fits the above)
+inline constexpr int64_t kMaxTokenLeewaySec = 3600;        // clock skew tolerated on exp/nbf
+inline constexpr size_t kMinHmacSecretBytes = 32;          // RFC 7518 3.2: >= the HS256 hash
+inline constexpr int kMinRsaKeyBits = 2048;                // RFC 7518 3.3
+inline constexpr int kMaxRsaKeyBits = 16384;               // verification cost is bounded
+inline constexpr size_t kMaxKeyFileBytes = 1024 * 1024;    // PEM, JWKS or secret file
+inline constexpr size_t kMaxJwksKeys = 100;                // keys in one JWKS
+
 }  // namespace herald::base::limits

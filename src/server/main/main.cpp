@@ -1,4 +1,4 @@
-// herald: one binary, several commands (SPEC §3): serve, check-config, pub, sub, bench.
+// herald: one binary, several commands (SPEC §3): serve, check-config, pub, sub, token, bench.
 // Only this file includes CLI11 (a heavy header): the commands' options are plain structs
 // owned by their modules.
 #include <CLI/CLI.hpp>
@@ -13,6 +13,7 @@
 #include "tools/bench/bench.h"
 #include "tools/cli/pub.h"
 #include "tools/cli/sub.h"
+#include "tools/cli/token.h"
 
 extern char** environ;
 
@@ -178,6 +179,39 @@ int main(int argc, char** argv) {
   sub_cmd->add_option("--wait", sub_opts.wait_sec, "longpoll: seconds the server holds a poll")
       ->check(CLI::PositiveNumber);
 
+  herald::cli::TokenOptions token_opts;
+  CLI::App* token_cmd =
+      app.add_subcommand("token", "Mint a signed JWT for a user (or check one with --verify)");
+  token_cmd->add_option("--sub", token_opts.sub, "User id (\"sub\"); '' for a token without user");
+  token_cmd->add_option("--channels", token_opts.channels, "Subscribe grants: chat:lobby,news:*")
+      ->delimiter(',');
+  token_cmd->add_option("--publish", token_opts.publish, "Publish grants: chat:*")->delimiter(',');
+  token_cmd->add_option("--info", token_opts.info, "Presence info, a JSON object");
+  token_cmd->add_option("--ttl", token_opts.ttl, "Lifetime: 30s, 15m, 1h (default), 7d; 0: none");
+  token_cmd->add_option("--aud", token_opts.aud, "Audience (repeat for several)");
+  token_cmd->add_option("--iss", token_opts.iss, "Issuer");
+  token_cmd->add_option("--kid", token_opts.kid, "Key id for the header (JWKS key selection)");
+  token_cmd->add_option("--alg", token_opts.alg,
+                        "HS256|HS384|HS512 (secret), RS256|RS384|RS512 (RSA), ES256|ES384 (EC); "
+                        "default HS256, or from the key type");
+  token_cmd->add_option("--secret-file", token_opts.secret_file,
+                        "HMAC secret file (trailing newline ignored)");
+  token_cmd->add_option("--key-file", token_opts.key_file,
+                        "PEM key: private to sign, public with --verify");
+  token_cmd->add_option("--jwks-file", token_opts.jwks_file, "JWK Set to verify with (--verify)");
+  token_cmd->add_option("--verify", token_opts.verify,
+                        "Check TOKEN ('-': stdin) as the server would: prints its claims as "
+                        "JSON, or 'refused: REASON' and exit 1");
+  token_cmd->add_option("--leeway", token_opts.leeway, "--verify: seconds of clock skew allowed");
+  token_cmd->footer(
+      "Examples:\n"
+      "  openssl rand -hex 32 > secret.txt\n"
+      "  herald token --sub alice --channels 'chat:*,news' --publish chat:lobby \\\n"
+      "      --info '{\"name\":\"Alice\"}' --ttl 1h --secret-file secret.txt\n"
+      "  herald token --sub bob --key-file ec-private.pem --aud herald --kid k1   (ES256)\n"
+      "  herald token --verify \"$TOKEN\" --secret-file secret.txt --aud herald\n"
+      "Exit status: 0 ok, 1 token refused (--verify), 2 bad options or keys.");
+
   herald::bench::BenchOptions bench_opts;
   std::string bench_transports = "ws";
   CLI::App* bench_cmd =
@@ -246,7 +280,12 @@ int main(int argc, char** argv) {
                           "History size (of the --url server, or for the spawned one; 0: auto)");
   compare_cmd->add_flag("--quiet,-q", compare_opts.quiet, "No progress lines on stderr");
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help and --version exit 0; every usage error exits 2 (CLI11's own codes are 100+).
+    return app.exit(e) == 0 ? 0 : 2;
+  }
 
   if (*check_cmd) return check_config(check_path);
   if (*compare_cmd) return herald::bench::run_compare(compare_opts);
@@ -254,6 +293,10 @@ int main(int argc, char** argv) {
   if (*serve_cmd) return serve(serve_flags);
   if (*pub_cmd) return herald::cli::run_pub(pub_opts);
   if (*sub_cmd) return herald::cli::run_sub(sub_opts);
+  if (*token_cmd) {
+    token_opts.has_sub = token_cmd->count("--sub") > 0;
+    return herald::cli::run_token(token_opts);
+  }
   std::fputs(app.help().c_str(), stdout);
   return 0;
 }
