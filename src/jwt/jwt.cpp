@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <ctime>
 
+#include "base/limits.h"
 #include "jwt/base64url.h"
 #include "jwt/keys.h"
 #include "jwt/token_json.h"
-#include "base/limits.h"
 #include "proto/json.h"
 
 namespace herald::jwt {

@@ -1,9 +1,9 @@
 #include "jwt/jwt_sign.h"
 
+#include "base/limits.h"
 #include "jwt/base64url.h"
 #include "jwt/crypto.h"
 #include "jwt/grants.h"
-#include "base/limits.h"
 #include "proto/json.h"
 
 namespace herald::jwt {

@@ -4,8 +4,8 @@
 #include <string>
 #include <string_view>
 
-#include "jwt/jwt.h"
 #include "base/error.h"
+#include "jwt/jwt.h"
 
 namespace herald::jwt {
 

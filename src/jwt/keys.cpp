@@ -2,9 +2,9 @@
 
 #include <fstream>
 
+#include "base/limits.h"
 #include "jwt/base64url.h"
 #include "jwt/token_json.h"
-#include "base/limits.h"
 
 namespace herald::jwt {
 namespace {

@@ -22,9 +22,9 @@
 #include <variant>
 #include <vector>
 
+#include "base/error.h"
 #include "jwt/crypto.h"
 #include "jwt/jwt.h"
-#include "base/error.h"
 
 namespace herald::jwt {
 

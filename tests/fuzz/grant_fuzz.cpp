@@ -9,8 +9,8 @@
 #include <string_view>
 #include <vector>
 
-#include "jwt/grants.h"
 #include "base/channel.h"
+#include "jwt/grants.h"
 
 using namespace herald;
 

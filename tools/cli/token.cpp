@@ -7,10 +7,10 @@
 #include <iterator>
 #include <variant>
 
+#include "base/limits.h"
 #include "jwt/jwt.h"
 #include "jwt/jwt_sign.h"
 #include "jwt/keys.h"
-#include "base/limits.h"
 
 namespace herald::cli {
 namespace {
@@ -47,8 +47,7 @@ int mint(const TokenOptions& o) {
                    ": expected HS256 HS384 HS512 RS256 RS384 RS512 ES256 "
                    "ES384");
     alg = *a;
-    bool hmac = alg == jwt::JwtAlg::hs256 || alg == jwt::JwtAlg::hs384 ||
-                alg == jwt::JwtAlg::hs512;
+    bool hmac = alg == jwt::JwtAlg::hs256 || alg == jwt::JwtAlg::hs384 || alg == jwt::JwtAlg::hs512;
     if (hmac != !o.secret_file.empty()) {
       return usage("--alg " + o.alg + " needs " +
                    (hmac ? "--secret-file" : "--key-file with a private key"));

@@ -11,8 +11,8 @@
 #include <thread>
 #include <vector>
 
-#include "jwt/base64url.h"
 #include "base/limits.h"
+#include "jwt/base64url.h"
 #include "test_keys.h"
 #include "token_util.h"
 

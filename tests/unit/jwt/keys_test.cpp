@@ -7,8 +7,8 @@
 #include <fstream>
 #include <string>
 
-#include "jwt/base64url.h"
 #include "base/limits.h"
+#include "jwt/base64url.h"
 #include "test_keys.h"
 #include "token_util.h"
 
