@@ -26,10 +26,4 @@ std::string_view challenge(bool had_credentials) {
   return had_credentials ? kBearerChallenge : std::string_view("Bearer");
 }
 
-bool is_api_key(const base::Settings& s, std::string_view authorization) {
-  if (s.api_key.empty()) return true;
-  std::string_view token;
-  return bearer_token(authorization, &token) && secrets_equal(token, s.api_key);
-}
-
 }  // namespace herald::access

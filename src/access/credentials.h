@@ -21,9 +21,4 @@ bool secrets_equal(std::string_view a, std::string_view b);
 /// `Bearer error="invalid_token"` when it carried a bad one (RFC 6750 §3.1).
 std::string_view challenge(bool had_credentials);
 
-/// Whether an HTTP API request may act with the API key's identity: no key configured (the API
-/// is open; the default listens on loopback only), or the bearer token is the key.
-/// `authorization` is the header's value ("" when absent).
-bool is_api_key(const base::Settings& s, std::string_view authorization);
-
 }  // namespace herald::access

@@ -1,6 +1,11 @@
 #include "access/gate.h"
 
+#include <string>
 #include <utility>
+
+#include "access/tokens.h"
+#include "base/log.h"
+#include "base/time.h"
 
 namespace herald::access {
 
@@ -11,6 +16,55 @@ const std::string& Client::user() const {
 
 Gate::Gate(hub::Hub& hub, Shared& shared, base::Metrics& metrics, const base::Settings* settings)
     : hub_(hub), shared_(shared), metrics_(metrics), settings_(settings) {}
+
+namespace {
+constexpr uint32_t kRefusalLogsPerSecond = 10;
+}
+
+Outcome Gate::authenticate(std::string_view token, std::string_view who, IdentityPtr* out) {
+  std::shared_ptr<const jwt::KeySet> keys = shared_.keys();
+  static const jwt::KeySet kNoKeys;
+  auto r = jwt::verify_token(token, keys ? *keys : kNoKeys, verify_options(*settings_));
+  if (auto* claims = std::get_if<jwt::Claims>(&r)) {
+    ++metrics_.tokens_accepted;
+    *out = identity_of(std::move(*claims));
+    return Outcome::ok;
+  }
+  jwt::TokenError e = std::get<jwt::TokenError>(r);
+  int i = static_cast<int>(e);
+  if (i >= 0 && i < base::Metrics::kTokenReasons) ++metrics_.tokens_refused[i];
+  log_refusal(jwt::token_error_name(e), who);
+  return e == jwt::TokenError::expired ? Outcome::token_expired : Outcome::unauthorized;
+}
+
+void Gate::log_refusal(std::string_view reason, std::string_view who) {
+  uint64_t now = base::monotonic_ms();
+  if (now >= log_window_ms_ + 1000) {
+    if (suppressed_ > 0)
+      HLOG_INFO("token refused: %llu more refusals not logged in the last second",
+                static_cast<unsigned long long>(suppressed_));
+    log_window_ms_ = now;
+    logged_in_window_ = 0;
+    suppressed_ = 0;
+  }
+  if (logged_in_window_ >= kRefusalLogsPerSecond) {
+    ++suppressed_;
+    return;
+  }
+  ++logged_in_window_;
+  HLOG_INFO("token refused: %.*s (client %.*s)", int(reason.size()), reason.data(), int(who.size()),
+            who.data());
+}
+
+bool Gate::admit_user(const Identity* id) {
+  if (!id || id->admin() || id->user.empty()) return true;
+  return shared_.acquire_connection(id->user, settings_->max_connections_per_user);
+}
+
+void Gate::release_user(const Identity* id) {
+  if (!id || id->admin() || id->user.empty()) return;
+  shared_.release_connection(id->user);
+}
 
 Outcome Gate::check(const Client& c, Action a, std::string_view channel) const {
   if (!base::valid_channel(channel)) return Outcome::bad_channel;

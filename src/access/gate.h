@@ -50,6 +50,19 @@ class Gate {
   void set_settings(const base::Settings* s) { settings_ = s; }
   const base::Settings& settings() const { return *settings_; }
 
+  // --- who is this -------------------------------------------------------------------------
+  /// Verifies a connection token with the keys in force: ok and the identity in `*out`,
+  /// token_expired, or unauthorized (the reason is counted in the metrics and logged, a few
+  /// lines per second at most, with `who`, e.g. the client's address).
+  Outcome authenticate(std::string_view token, std::string_view who, IdentityPtr* out);
+  /// Counts one more connection of `id`'s user against limits.max_connections_per_user:
+  /// false (nothing counted) when it already has that many. Anonymous clients, the API key
+  /// and identities without a user are not counted (true).
+  bool admit_user(const Identity* id);
+  /// Releases what admit_user counted (call once per successful admit_user).
+  void release_user(const Identity* id);
+
+  // --- may they ----------------------------------------------------------------------------
   /// The rules alone: may `c` do `a` on `channel` (a valid name)?
   Outcome check(const Client& c, Action a, std::string_view channel) const;
 
@@ -91,8 +104,15 @@ class Gate {
   /// One publish token of `c`: false when it is over limits.publish_rate.
   bool take_publish_token(Client& c, uint64_t now_ms);
 
+  /// Logs a refused token, at most kRefusalLogsPerSecond lines per second per loop (a flood of
+  /// bad tokens must not flood the log); the rest is counted and summed up in the next line.
+  void log_refusal(std::string_view reason, std::string_view who);
+
   hub::Hub& hub_;
   Shared& shared_;
+  uint64_t log_window_ms_ = 0;
+  uint32_t logged_in_window_ = 0;
+  uint64_t suppressed_ = 0;
   base::Metrics& metrics_;
   const base::Settings* settings_;
 };

@@ -1,5 +1,7 @@
 #include "access/shared.h"
 
+#include "jwt/keys.h"
+
 namespace herald::access {
 
 bool RateBucket::take(uint32_t rate, uint64_t now_ms) {
@@ -13,6 +15,16 @@ bool RateBucket::take(uint32_t rate, uint64_t now_ms) {
   if (tokens < 1.0) return false;
   tokens -= 1.0;
   return true;
+}
+
+std::shared_ptr<const jwt::KeySet> Shared::keys() const {
+  std::lock_guard lock(keys_mu_);
+  return keys_;
+}
+
+void Shared::set_keys(std::shared_ptr<const jwt::KeySet> keys) {
+  std::lock_guard lock(keys_mu_);
+  keys_ = std::move(keys);
 }
 
 bool Shared::acquire_connection(std::string_view user, size_t max) {

@@ -1,13 +1,18 @@
 #pragma once
-// What every loop's access::Gate shares: counters kept per authenticated user (open
-// connections, the publish-rate token bucket). Thread-safe: a mutex guards each table, held
-// for a map lookup only.
+// What every loop's access::Gate shares: the token keys in force (replaced on SIGHUP) and
+// counters kept per authenticated user (open connections, the publish-rate token bucket).
+// Thread-safe: a mutex guards each, held for a pointer copy or a map lookup only.
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+
+namespace herald::jwt {
+class KeySet;
+}
 
 namespace herald::access {
 
@@ -22,6 +27,10 @@ struct RateBucket {
 
 class Shared {
  public:
+  /// The keys that verify connection tokens (empty set: tokens are refused with no_key).
+  std::shared_ptr<const jwt::KeySet> keys() const;
+  void set_keys(std::shared_ptr<const jwt::KeySet> keys);
+
   /// Counts one more connection of `user`; false (nothing counted) when it already has `max`.
   bool acquire_connection(std::string_view user, size_t max);
   /// Releases what acquire_connection counted.
@@ -40,6 +49,8 @@ class Shared {
     using is_transparent = void;
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
+  mutable std::mutex keys_mu_;
+  std::shared_ptr<const jwt::KeySet> keys_;  // guarded by keys_mu_
   mutable std::mutex mu_;
   std::unordered_map<std::string, size_t, Hash, std::equal_to<>> connections_;  // guarded
   std::unordered_map<std::string, RateBucket, Hash, std::equal_to<>> buckets_;  // guarded

@@ -19,6 +19,9 @@ void Metrics::add(const Metrics& o) {
   recoveries_failed += o.recoveries_failed;
   ws_closes_protocol += o.ws_closes_protocol;
   access_denied += o.access_denied;
+  tokens_accepted += o.tokens_accepted;
+  for (int i = 0; i < kTokenReasons; ++i) tokens_refused[i] += o.tokens_refused[i];
+  tokens_expired_live += o.tokens_expired_live;
 }
 
 }  // namespace herald::base

@@ -23,6 +23,10 @@ struct Metrics {
   uint64_t recoveries_failed = 0;
   uint64_t ws_closes_protocol = 0;  // closes for protocol errors (1002/1007/1009)
   uint64_t access_denied = 0;       // subscribe/publish/history/presence refused by the rules
+  uint64_t tokens_accepted = 0;     // connection tokens verified
+  static constexpr int kTokenReasons = 16;
+  uint64_t tokens_refused[kTokenReasons] = {};  // by jwt::TokenError
+  uint64_t tokens_expired_live = 0;  // connections ended (or refreshed too late) at token expiry
 
   void add(const Metrics& o);
 };

@@ -14,6 +14,7 @@ int error_code(ProtoErrc e) {
     case ProtoErrc::bad_channel:
     case ProtoErrc::bad_cursor:
     case ProtoErrc::missing_data:
+    case ProtoErrc::missing_token:
     case ProtoErrc::too_many_channels:
       return 400;
   }
@@ -42,6 +43,8 @@ std::string_view error_message(ProtoErrc e) {
       return "bad cursor";
     case ProtoErrc::missing_data:
       return "missing data";
+    case ProtoErrc::missing_token:
+      return "missing token";
     case ProtoErrc::too_many_channels:
       return "too many channels";
   }

@@ -17,6 +17,7 @@
 //   bad_channel           400  bad channel name        (outside the channel grammar)
 //   bad_cursor            400  bad cursor              ("since" is not "epoch:offset")
 //   missing_data          400  missing data            (publish without "data")
+//   missing_token         400  missing token           (refresh without "token")
 //   too_many_channels     400  too many channels       (HTTP broadcast)
 #include <cstdint>
 #include <string>
@@ -35,6 +36,7 @@ enum class ProtoErrc {
   bad_channel,
   bad_cursor,
   missing_data,
+  missing_token,
   too_many_channels,
 };
 

@@ -221,7 +221,7 @@ bool parse_op(std::string_view name, Op* op) {
   static constexpr std::pair<std::string_view, Op> kOps[] = {
       {"connect", Op::connect}, {"subscribe", Op::subscribe}, {"unsubscribe", Op::unsubscribe},
       {"publish", Op::publish}, {"history", Op::history},     {"presence", Op::presence},
-      {"ping", Op::ping}};
+      {"ping", Op::ping},       {"refresh", Op::refresh}};
   for (const auto& [n, o] : kOps) {
     if (n == name) {
       *op = o;
@@ -249,6 +249,8 @@ std::string_view op_name(Op op) {
       return "presence";
     case Op::ping:
       return "ping";
+    case Op::refresh:
+      return "refresh";
   }
   return "ping";
 }
@@ -320,6 +322,9 @@ bool parse_command(std::string_view json, Command* out, ProtoError* err) {
   switch (c.op) {
     case Op::connect:
     case Op::ping:
+      break;
+    case Op::refresh:
+      if (!c.has_token) return fail(err, ProtoErrc::missing_token, has_id, id);
       break;
     case Op::publish:
       if (!c.has_channel) return fail(err, ProtoErrc::missing_channel, has_id, id);

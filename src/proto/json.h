@@ -25,7 +25,7 @@ namespace herald::proto {
 
 // ---- client -> server --------------------------------------------------------------------
 
-enum class Op { connect, subscribe, unsubscribe, publish, history, presence, ping };
+enum class Op { connect, subscribe, unsubscribe, publish, history, presence, ping, refresh };
 
 /// The wire name of an op: "connect", "subscribe", ...
 std::string_view op_name(Op op);
@@ -52,9 +52,9 @@ struct Command {
 /// strings' capacity; fields absent from the frame are reset) and returns true. Otherwise
 /// fills `*err` (see errors.h; it carries the frame's id when "id" was a valid non-negative
 /// integer) and returns false. Requirements per op: subscribe, unsubscribe, history, presence
-/// need "channel"; publish needs "channel" and "data"; connect ("token" optional) and ping
-/// need nothing. Not thread-safe across threads only in the sense that each thread uses its
-/// own parser (thread_local); safe to call from every loop.
+/// need "channel"; publish needs "channel" and "data"; refresh needs "token"; connect
+/// ("token" optional) and ping need nothing. Not thread-safe across threads only in the sense that
+/// each thread uses its own parser (thread_local); safe to call from every loop.
 bool parse_command(std::string_view json, Command* out, ProtoError* err);
 
 /// POST /api/publish body: {"channel":"c","data":<any JSON>}.

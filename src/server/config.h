@@ -65,7 +65,9 @@ class SettingsBuilder {
   explicit SettingsBuilder(base::Settings s);
 
   /// Defined in config_toml.cpp (the only file that includes toml++).
-  bool apply_toml(std::string_view text, std::string_view source, std::vector<ConfigError>& errors);
+  /// `base_dir`: the folder relative file paths (keys marked `path`) are resolved against.
+  bool apply_toml(std::string_view text, std::string_view source, std::vector<ConfigError>& errors,
+                  std::string_view base_dir = {});
   bool apply_toml_file(const std::string& path, std::vector<ConfigError>& errors);
   bool apply_env(char** envp, std::vector<ConfigError>& errors);
   bool apply_override(std::string_view key, std::string_view value, std::string_view source,
@@ -119,7 +121,12 @@ struct KeyInfo {
   std::string type;
   std::string default_value;
   std::string description;
+  std::string environment;  // the HERALD_* variable that sets it
 };
 const std::vector<KeyInfo>& config_keys();
+
+/// The "Every key" table of docs/configuration.md, one Markdown row per key, generated from
+/// the key table (`herald check-config --keys` prints it; a unit test checks the doc has it).
+std::string config_keys_markdown();
 
 }  // namespace herald::server

@@ -120,6 +120,25 @@ const KeyDef<Settings> kKeys[] = {
   {.name = "limits.publish_rate", .field = &Settings::publish_rate, .min = 1, .max = 10'000'000,
    .description = "client publishes per second, per user (authenticated) or per connection "
                   "(anonymous); more gets 429 / an error reply"},
+  {.name = "limits.max_connections_per_user", .field = &Settings::max_connections_per_user,
+   .min = 1, .max = 10'000'000,
+   .description = "open connections of one authenticated user; one more gets 503 / close 4504"},
+
+  {.name = "auth.hmac_secret", .field = &Settings::auth_hmac_secret,
+   .description = "secret of HS256/384/512 connection tokens (prefer hmac_secret_file)"},
+  {.name = "auth.hmac_secret_file", .field = &Settings::auth_hmac_secret_file,
+   .description = "file holding the HMAC secret (a trailing newline is ignored)", .path = true},
+  {.name = "auth.public_key_file", .field = &Settings::auth_public_key_file,
+   .description = "PEM public key (RSA for RS256/384/512, EC P-256/P-384 for ES256/ES384)", .path = true},
+  {.name = "auth.jwks_file", .field = &Settings::auth_jwks_file,
+   .description = "JWKS document; a token's kid picks the key; re-read on SIGHUP", .path = true},
+  {.name = "auth.audience", .field = &Settings::auth_audience,
+   .description = "the aud a token must name; empty = tokens that carry an aud are refused"},
+  {.name = "auth.issuer", .field = &Settings::auth_issuer,
+   .description = "required iss claim; empty = not checked"},
+  {.name = "auth.leeway_sec", .field = &Settings::auth_leeway_sec, .min = 0, .max = 3600,
+   .description = "clock skew allowed when checking exp and nbf"},
+
   {.name = "websocket.max_message", .field = &Settings::ws_max_message, .min = 1, .max = kGiB,
    .description = "largest message (after reassembly); larger gets close 1009"},
   {.name = "websocket.ping_interval_ms", .field = &Settings::ws_ping_interval_ms, .min = 100,
@@ -150,6 +169,8 @@ const KeyDef<NamespaceSettings> kNamespaceKeys[] = {
    .description = "clients without identity may subscribe (from loopback unless anonymous_remote)"},
   {.name = "anonymous_remote", .field = &NamespaceSettings::anonymous_remote,
    .description = "anonymous access also from non-loopback addresses"},
+  {.name = "authenticated", .field = &NamespaceSettings::authenticated,
+   .description = "every client with a verified identity (a token) may subscribe"},
   {.name = "publish", .field = &NamespaceSettings::publish,
    .description = "whoever may subscribe may also publish (a token's publish grants "
                   "allow it regardless)"},
@@ -446,9 +467,28 @@ const std::vector<KeyInfo>& config_keys() {
       info.default_value = "channel." + std::string(k.name);
       out.push_back(std::move(info));
     }
+    for (KeyInfo& info : out) {
+      // Server keys drop their section (HERALD_LISTEN); the others keep it.
+      std::string_view key = info.key;
+      if (key.starts_with("server.")) key.remove_prefix(7);
+      info.environment = "HERALD_";
+      for (char c : key)
+        info.environment +=
+            c == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    }
     return out;
   }();
   return keys;
 }
 
 }  // namespace herald::server
+
+std::string herald::server::config_keys_markdown() {
+  std::string out = "| key | type | default | environment | description |\n";
+  out += "| --- | --- | --- | --- | --- |\n";
+  for (const KeyInfo& k : config_keys()) {
+    out += "| `" + k.key + "` | " + k.type + " | `" + k.default_value + "` | `" + k.environment +
+           "` | " + k.description + " |\n";
+  }
+  return out;
+}

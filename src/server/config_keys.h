@@ -36,6 +36,7 @@ struct KeyDef {
   Check check = nullptr;
   std::string_view type_note;  // shown after the type in config_keys(), e.g. "HOST:PORT"
   std::string_view description;
+  bool path = false;  // a file path: relative to the config file's folder when set in one
 };
 
 using SettingsKey = KeyDef<base::Settings>;

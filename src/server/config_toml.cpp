@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <optional>
@@ -37,8 +38,8 @@ int line_of(const toml::node& n) {
 
 class TomlApplier {
  public:
-  TomlApplier(std::string_view source, std::vector<ConfigError>& errors)
-      : source_(source), errors_(errors) {}
+  TomlApplier(std::string_view source, std::string_view base_dir, std::vector<ConfigError>& errors)
+      : source_(source), base_dir_(base_dir), errors_(errors) {}
 
   void apply_root(const toml::table& root, ConfigDraft& d) {
     const std::vector<std::string> sections = section_names();
@@ -189,19 +190,27 @@ class TomlApplier {
                 std::string(toml_type_name(node)));
       return false;
     }
+    // A relative file path in a config file means "next to this file", as a reader of the
+    // file expects, not "next to wherever the server was started".
+    if (def.path && !base_dir_.empty()) {
+      if (auto* text = std::get_if<std::string>(&*v);
+          text && !text->empty() && text->front() != '/')
+        *text = std::string(base_dir_) + "/" + *text;
+    }
     std::string m = store(def, *v, owner);
     if (!m.empty()) error(line_of(node), dotted, m);
     return m.empty();
   }
 
   std::string_view source_;
+  std::string_view base_dir_;  // folder of the config file ("" : text without a file)
   std::vector<ConfigError>& errors_;
 };
 
 }  // namespace
 
 bool SettingsBuilder::apply_toml(std::string_view text, std::string_view source,
-                                 std::vector<ConfigError>& errors) {
+                                 std::vector<ConfigError>& errors, std::string_view base_dir) {
   toml::table root;
   try {
     root = toml::parse(text, source);
@@ -212,7 +221,7 @@ bool SettingsBuilder::apply_toml(std::string_view text, std::string_view source,
   }
   size_t before = errors.size();
   ConfigDraft next = draft_;
-  TomlApplier(source, errors).apply_root(root, next);
+  TomlApplier(source, base_dir, errors).apply_root(root, next);
   if (errors.size() != before) {
     // toml++ tables iterate in key order; a reader wants the file's order.
     std::stable_sort(errors.begin() + static_cast<ptrdiff_t>(before), errors.end(),
@@ -232,7 +241,9 @@ bool SettingsBuilder::apply_toml_file(const std::string& path, std::vector<Confi
   }
   std::ostringstream text;
   text << in.rdbuf();
-  return apply_toml(text.str(), path, errors);
+  std::error_code ec;
+  std::string dir = std::filesystem::absolute(path, ec).parent_path().string();
+  return apply_toml(text.str(), path, errors, ec ? std::string() : dir);
 }
 
 }  // namespace herald::server

@@ -1,4 +1,5 @@
 #include "server/metrics_text.h"
+#include "jwt/jwt.h"
 
 #include <cinttypes>
 #include <cstdio>
@@ -78,6 +79,20 @@ std::string render_metrics(const Server& server, const std::vector<LoopSnapshot>
           m.drops);
   counter(out, "herald_ws_protocol_closes_total", "WebSocket closes for protocol errors.",
           m.ws_closes_protocol);
+  counter(out, "herald_access_denied_total",
+          "Subscribes, publishes, history and presence reads refused by the namespace rules.",
+          m.access_denied);
+  counter(out, "herald_tokens_accepted_total", "Connection tokens verified.", m.tokens_accepted);
+  line(out, "herald_tokens_refused_total", "counter", "Connection tokens refused, by reason.");
+  static_assert(int(jwt::TokenError::bad_claims) < base::Metrics::kTokenReasons);
+  for (int i = 0; i <= int(jwt::TokenError::bad_claims); ++i) {
+    std::string_view name = jwt::token_error_name(static_cast<jwt::TokenError>(i));
+    std::string labels = "reason=\"" + std::string(name) + "\"";
+    value(out, "herald_tokens_refused_total", labels.c_str(), m.tokens_refused[i]);
+  }
+  counter(out, "herald_tokens_expired_total",
+          "Connections ended at their token's expiry (WebSocket 4005, SSE reconnect, poll 401).",
+          m.tokens_expired_live);
   counter(out, "herald_publications_total", "Publications accepted.", hub.publications);
   counter(out, "herald_deliveries_total", "Publications handed to subscribers.", hub.deliveries);
   counter(out, "herald_subscriptions", "Current subscriptions.", hub.subscriptions, "gauge");

@@ -5,6 +5,7 @@
 #include "access/credentials.h"
 #include "base/time.h"
 #include "http/static_files.h"
+#include "http_codec/query.h"
 #include "server/api.h"
 #include "server/metrics_text.h"
 #include "server/server.h"
@@ -28,6 +29,22 @@ enum Routes::Route : int {
   kStatic,
   kOptions,
 };
+
+namespace {
+
+// Where a client's token travels: `Authorization: Bearer` on any request, or `?token=` (an
+// EventSource cannot set headers).
+std::string_view token_of(const http::Request& req, std::string& storage) {
+  std::string_view t;
+  if (access::bearer_token(req.header("authorization"), &t)) return t;
+  if (req.query.find("token=") == std::string_view::npos) return {};
+  auto q = http::QueryParams::parse(req.query);
+  if (!q) return {};
+  storage = std::string(q->get("token"));
+  return storage;
+}
+
+}  // namespace
 
 Routes::Routes(Server& server, access::Gate& gate) : server_(server), gate_(gate) {
   using M = http::Method;
@@ -66,15 +83,18 @@ void Routes::handle(http::HttpSession& s, http::Request& req) {
     case kPresence:
       return serve_api(static_cast<Route>(m.route), s, req);
     case kWs:
-      return ws::handle_upgrade(s, req, ws::Endpoint::herald_v1, gate_, client_of(s));
+    case kSse:
+    case kPoll: {
+      access::Client c;
+      if (!identify(s, req, &c)) return;
+      if (m.route == kWs) return ws::handle_upgrade(s, req, ws::Endpoint::herald_v1, gate_, c);
+      if (m.route == kSse) return sse::handle_sse(s, req, gate_, std::move(c));
+      return sse::handle_poll(s, req, gate_, std::move(c));
+    }
     case kWsEcho:
       if (!s.context().settings->debug_echo)
         return s.respond_error(404, "not found (start with --debug-echo)");
       return ws::handle_upgrade(s, req, ws::Endpoint::echo, gate_, client_of(s));
-    case kSse:
-      return sse::handle_sse(s, req, gate_, client_of(s));
-    case kPoll:
-      return sse::handle_poll(s, req, gate_, client_of(s));
     case kStatic:
       return serve_static(s, req);
     case kOptions: {
@@ -97,14 +117,42 @@ access::Client Routes::client_of(http::HttpSession& s) {
   return c;
 }
 
+bool Routes::identify(http::HttpSession& s, const http::Request& req, access::Client* out) {
+  *out = client_of(s);
+  std::string storage;
+  std::string_view token = token_of(req, storage);
+  if (token.empty()) return true;
+  access::Outcome o = gate_.authenticate(token, s.peer().to_string(), &out->identity);
+  if (o == access::Outcome::ok) return true;
+  const access::Answer& a = access::answer(o);
+  const http::Header challenge[] = {{"WWW-Authenticate", access::challenge(true)}};
+  s.respond_error(a.status, a.message, challenge);
+  return false;
+}
+
 void Routes::serve_api(Route r, http::HttpSession& s, http::Request& req) {
-  if (!access::is_api_key(*s.context().settings, req.header("authorization"))) {
-    bool had = !req.header("authorization").empty();
+  // Who is asking: the API key (the operator); else a client's own token, within its grants;
+  // else, when no key is configured, anyone (the API is open; the default listens on loopback).
+  access::Client c = client_of(s);
+  const base::Settings& settings = *s.context().settings;
+  std::string_view authorization = req.header("authorization");
+  std::string_view bearer;
+  bool had = access::bearer_token(authorization, &bearer);
+  if (had && !settings.api_key.empty() && access::secrets_equal(bearer, settings.api_key)) {
+    c.identity = access::admin_identity();
+  } else if (had && bearer.find('.') != std::string_view::npos) {
+    access::Outcome o = gate_.authenticate(bearer, s.peer().to_string(), &c.identity);
+    if (o != access::Outcome::ok) {
+      const access::Answer& a = access::answer(o);
+      const http::Header challenge[] = {{"WWW-Authenticate", access::challenge(true)}};
+      return s.respond_error(a.status, a.message, challenge);
+    }
+  } else if (settings.api_key.empty()) {
+    c.identity = access::admin_identity();
+  } else {
     const http::Header challenge[] = {{"WWW-Authenticate", access::challenge(had)}};
     return s.respond_error(401, access::answer(access::Outcome::unauthorized).message, challenge);
   }
-  access::Client c = client_of(s);
-  c.identity = access::admin_identity();
   switch (r) {
     case kPublish:
       return api::publish(s, req, gate_, c);

@@ -22,8 +22,11 @@ class Routes final : public http::RequestHandler {
   void serve_health(http::HttpSession& session);
   /// The /api/* endpoints, for the API key's identity (401 without it when a key is set).
   void serve_api(Route r, http::HttpSession& session, http::Request& req);
-  /// Who a client of /ws, /sse and /poll is, from its connection.
+  /// What the access layer knows of a client from its connection alone (anonymous).
   static access::Client client_of(http::HttpSession& session);
+  /// Who a client of /ws, /sse or /poll is: its token verified, or anonymous without one.
+  /// false when the token is refused (answered 401).
+  bool identify(http::HttpSession& session, const http::Request& req, access::Client* out);
 
   Server& server_;
   access::Gate& gate_;

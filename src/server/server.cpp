@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "access/tokens.h"
 #include "base/log.h"
 #include "base/time.h"
 #include "net/listener.h"
@@ -110,6 +111,19 @@ int Server::run() {
   }
   size_t threads =
       s.threads > 0 ? size_t(s.threads) : std::max(1u, std::thread::hardware_concurrency());
+  std::string key_error;
+  auto keys = access::load_keys(s, &key_error);
+  if (!keys.ok()) {
+    HLOG_ERROR("[auth]: %s", key_error.c_str());
+    return 1;
+  }
+  access_.set_keys(keys.value());
+  if (!keys.value()->empty()) HLOG_INFO("connection tokens: %s", keys.value()->describe().c_str());
+  if (!addr->is_loopback() && s.api_key.empty())
+    HLOG_WARN(
+        "listening on %s, not on loopback, without server.api_key: anyone who reaches "
+        "it may use the HTTP API (publish, history, presence)",
+        s.listen.c_str());
 
   // The control loop runs on this thread; registering signals blocks them here, and the
   // worker threads created below inherit the mask, so only the signalfd sees them.
@@ -197,6 +211,14 @@ void Server::reload() {
     HLOG_ERROR("SIGHUP: config not reloaded:\n%s", errors.c_str());
     return;
   }
+  // Keys are re-read too (a rotated JWKS); keys that do not load keep the old config whole.
+  std::string key_error;
+  auto keys = access::load_keys(next, &key_error);
+  if (!keys.ok()) {
+    HLOG_ERROR("SIGHUP: config not reloaded: [auth]: %s", key_error.c_str());
+    return;
+  }
+  access_.set_keys(keys.value());
   if (next.listen != settings_.load()->listen || next.threads != settings_.load()->threads)
     HLOG_WARN("SIGHUP: listen and threads take effect only after a restart");
   settings_history_.push_back(std::make_unique<base::Settings>(std::move(next)));

@@ -3,6 +3,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "base/time.h"
 #include "proto/json.h"
 #include "sse/transports.h"
 
@@ -89,7 +90,23 @@ bool PollRequest::take_answer(size_t index, bool has_since, bool recovered,
 void PollRequest::all_answered() {
   // Short poll, or something to say already (replayed messages, a channel to reload).
   if (wait_ms_ == 0 || has_messages() || !unrecovered_.empty()) return answer();
-  timer_.start(ctx_.loop->timers(), wait_ms_, [this] { answer(); });
+  // A held long-poll whose token expires before the wait ends is answered 401 then.
+  uint64_t wait = wait_ms_;
+  bool expires = false;
+  if (client_.identity && client_.identity->expires_at > 0) {
+    int64_t now_sec = int64_t(base::wall_us() / 1'000'000);
+    int64_t left = client_.identity->expires_at - now_sec;
+    if (left <= 0) return answer_error(access::Outcome::token_expired);
+    if (uint64_t(left) * 1000 < wait) {
+      wait = uint64_t(left) * 1000;
+      expires = true;
+    }
+  }
+  timer_.start(ctx_.loop->timers(), wait, [this, expires] {
+    if (!expires) return answer();
+    ++ctx_.metrics->tokens_expired_live;
+    answer_error(access::Outcome::token_expired);
+  });
 }
 
 bool PollRequest::has_messages() const {

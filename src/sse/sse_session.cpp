@@ -3,6 +3,7 @@
 #include <string>
 #include <utility>
 
+#include "base/time.h"
 #include "http_codec/query.h"
 #include "http_codec/response.h"
 #include "proto/json.h"
@@ -15,6 +16,8 @@ namespace herald::sse {
 namespace {
 constexpr std::string_view kReconnectEvent =
     "event: reconnect\ndata: {\"reason\":\"shutdown\"}\n\n";
+constexpr std::string_view kTokenExpiredEvent =
+    "event: reconnect\ndata: {\"reason\":\"token expired\"}\n\n";
 
 base::SharedBuffer make_sse_event(const hub::Publication& pub) {
   return build_sse_event(pub);
@@ -40,6 +43,16 @@ SseSession::~SseSession() {
 }
 
 void SseSession::start() {
+  if (!gate_.admit_user(client_.identity.get()))
+    return fail_before_stream(access::Outcome::limit_reached);
+  user_counted_ = true;
+  if (client_.identity && client_.identity->expires_at > 0) {
+    int64_t now_sec = int64_t(base::wall_us() / 1'000'000);
+    int64_t at = client_.identity->expires_at;
+    if (at <= now_sec) return fail_before_stream(access::Outcome::token_expired);
+    expiry_ = std::make_unique<loop::Timer>();
+    expiry_->start(ctx_.loop->timers(), uint64_t(at - now_sec) * 1000, [this] { expire(); });
+  }
   start_->waiting = cursor_.size();
   for (size_t i = 0; i < cursor_.size() && !ended_; ++i) {
     // The gate may answer inside the call (a refusal); on_subscribed copes.
@@ -234,6 +247,18 @@ void SseSession::write_event(size_t index, const hub::Publication& pub,
   ++ctx_.metrics->messages_out;
 }
 
+// The token the stream was opened with expired: the stream ends with `event: reconnect` (an
+// EventSource reconnects by itself, and the page gives it a fresh ?token=); before the stream
+// began, the request is answered 401 instead.
+void SseSession::expire() {
+  if (ended_) return;
+  ++ctx_.metrics->tokens_expired_live;
+  if (!streaming_) return fail_before_stream(access::Outcome::token_expired);
+  conn_.send(kTokenExpiredEvent);
+  end();
+  conn_.close();
+}
+
 void SseSession::drain() {
   if (ended_) return;
   if (streaming_) conn_.send(kReconnectEvent);
@@ -245,6 +270,9 @@ void SseSession::end() {
   if (ended_) return;
   ended_ = true;
   heartbeat_.stop();
+  if (expiry_) expiry_->stop();
+  if (user_counted_) gate_.release_user(client_.identity.get());
+  user_counted_ = false;
   gate_.unsubscribe_all(this);
   // The start state itself may be in use up the stack (pump); it goes with the session.
   if (start_) {

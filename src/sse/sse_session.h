@@ -89,6 +89,8 @@ class SseSession final : public net::ConnectionHandler, public hub::Subscriber {
   /// Answers the request with `o`'s HTTP error (the stream never began) and closes.
   void fail_before_stream(access::Outcome o);
   void arm_heartbeat();
+  /// The client's token expired: `event: reconnect` (or 401 before the stream began).
+  void expire();
   void end();
 
   http::Context& ctx_;
@@ -100,9 +102,11 @@ class SseSession final : public net::ConnectionHandler, public hub::Subscriber {
   bool streaming_ = false;
   bool backlog_ = false;  // the head is out, the backlog is not yet all queued
   bool ended_ = false;
-  bool counted_ = false;     // counted in connections_open[sse]
-  bool id_current_ = false;  // the last event written carried the stream's whole cursor
+  bool counted_ = false;       // counted in connections_open[sse]
+  bool id_current_ = false;    // the last event written carried the stream's whole cursor
+  bool user_counted_ = false;  // admitted against limits.max_connections_per_user
   loop::Timer heartbeat_;
+  std::unique_ptr<loop::Timer> expiry_;  // only for identities that expire
 };
 
 }  // namespace herald::sse

@@ -115,6 +115,13 @@ void handle_upgrade(http::HttpSession& session, http::Request& req, Endpoint end
     return;
   }
 
+  if (endpoint == Endpoint::herald_v1 && !gate.admit_user(client.identity.get())) {
+    // Over limits.max_connections_per_user: refused before the handshake completes.
+    session.close_after_response();
+    const access::Answer& a = access::answer(access::Outcome::limit_reached);
+    session.respond_error(a.status, a.message);
+    return;
+  }
   net::Connection& conn = session.connection();
   conn.send(hs.response);
   if (endpoint == Endpoint::herald_v1)

@@ -5,6 +5,7 @@
 
 #include "base/error.h"
 #include "base/log.h"
+#include "base/time.h"
 #include "ws_codec/frame.h"
 
 namespace herald::ws {
@@ -56,9 +57,20 @@ HeraldSession::HeraldSession(http::Context& ctx, access::Gate& gate, net::Connec
                              access::Client client, DeflateParams deflate)
     : WsSessionBase(ctx, conn, base::Transport::ws, limits_of(*ctx.settings), deflate),
       gate_(gate),
-      client_(std::move(client)) {}
+      client_(std::move(client)),
+      client_id_(next_client_id(ctx.loop->index())),
+      user_counted_(client_.identity != nullptr) {
+  arm_expiry();
+}
+
+void HeraldSession::release_identity() {
+  if (expiry_) expiry_->stop();
+  if (user_counted_) gate_.release_user(client_.identity.get());
+  user_counted_ = false;
+}
 
 HeraldSession::~HeraldSession() {
+  release_identity();
   // on_close normally did this already; a session destroyed without a close (server teardown)
   // must not leave the hub a dangling pointer either.
   if (alive_) alive_->session = nullptr;
@@ -66,6 +78,7 @@ HeraldSession::~HeraldSession() {
 }
 
 void HeraldSession::on_closed() {
+  release_identity();
   gate_.unsubscribe_all(this);
   channels_.clear();
   backlog_.clear();
@@ -123,6 +136,8 @@ void HeraldSession::handle(const proto::Command& cmd) {
       proto::encode_pong(out, cmd.id);
       return reply(cmd, out);
     }
+    case proto::Op::refresh:
+      return op_refresh(cmd);
   }
 }
 
@@ -150,18 +165,79 @@ void HeraldSession::reply_error(bool has_id, uint64_t id, int code, std::string_
 
 void HeraldSession::op_connect(const proto::Command& cmd) {
   if (cmd.has_token) {
-    // JWT connection tokens (SPEC §5) are not verified yet: a token is refused rather than
-    // silently ignored, so a client never believes it is authenticated.
-    reply_error(cmd.has_id, cmd.id, 501, "tokens not supported yet");
-    return;
+    access::IdentityPtr id;
+    access::Outcome o = gate_.authenticate(cmd.token, conn_.peer().to_string(), &id);
+    if (o != access::Outcome::ok) return fail_connection(cmd, o);
+    const access::Identity* old = client_.identity.get();
+    bool same_user = old && old->user == id->user;
+    if (!same_user) {
+      // A connection counts once against its user's limit, whoever it authenticates as.
+      if (!gate_.admit_user(id.get())) return fail_connection(cmd, access::Outcome::limit_reached);
+      if (user_counted_) gate_.release_user(old);
+      user_counted_ = true;
+    }
+    client_.identity = std::move(id);
+    arm_expiry();
   }
-  if (client_id_.empty()) client_id_ = next_client_id(ctx_.loop->index());
   std::string result = "{\"client\":";
   proto::append_json_string(result, client_id_);
+  if (const access::Identity* id = client_.identity.get(); id && !id->admin()) {
+    result += ",\"user\":";
+    proto::append_json_string(result, id->user);
+    if (id->expires_at > 0) {
+      result += ",\"expires\":";
+      proto::append_uint(result, uint64_t(id->expires_at));
+    }
+  }
   result += '}';
   std::string out;
   proto::encode_reply_ok(out, cmd.id, result);
   reply(cmd, out);
+}
+
+void HeraldSession::op_refresh(const proto::Command& cmd) {
+  access::IdentityPtr id;
+  access::Outcome o = gate_.authenticate(cmd.token, conn_.peer().to_string(), &id);
+  // A bad refresh leaves the connection as it was (the client may retry until its token
+  // expires); a refresh cannot change who the connection is.
+  if (o != access::Outcome::ok) return reply_error(cmd, o);
+  const access::Identity* old = client_.identity.get();
+  if (!old || old->source != access::Source::token || old->user != id->user)
+    return reply_error(cmd, access::Outcome::forbidden);
+  client_.identity = std::move(id);
+  arm_expiry();
+  std::string result = "{";
+  if (client_.identity->expires_at > 0) {
+    result += "\"expires\":";
+    proto::append_uint(result, uint64_t(client_.identity->expires_at));
+  }
+  result += '}';
+  std::string out;
+  proto::encode_reply_ok(out, cmd.id, result);
+  reply(cmd, out);
+}
+
+void HeraldSession::arm_expiry() {
+  int64_t at = client_.identity ? client_.identity->expires_at : 0;
+  if (at <= 0) {
+    if (expiry_) expiry_->stop();
+    return;
+  }
+  int64_t now_sec = int64_t(base::wall_us() / 1'000'000);
+  uint64_t in_ms = at > now_sec ? uint64_t(at - now_sec) * 1000 : 0;
+  if (!expiry_) expiry_ = std::make_unique<loop::Timer>();
+  expiry_->start(ctx_.loop->timers(), in_ms, [this] {
+    if (closing()) return;
+    ++ctx_.metrics->tokens_expired_live;
+    const access::Answer& a = access::answer(access::Outcome::token_expired);
+    close_with(a.ws_close, a.message);
+  });
+}
+
+void HeraldSession::fail_connection(const proto::Command& cmd, access::Outcome o) {
+  reply_error(cmd.has_id, cmd.id, o);
+  const access::Answer& a = access::answer(o);
+  close_with(a.ws_close, a.message);
 }
 
 void HeraldSession::op_subscribe(const proto::Command& cmd) {

@@ -10,8 +10,10 @@
 //    correlate it with), its error is sent as an error push without "id".
 //  - A binary frame gets an error push (400 "binary frames not supported") and the connection
 //    stays open, like a text frame that is not JSON.
-//  - "token" in connect: JWT verification does not exist yet; a connect carrying a token is
-//    answered 501 "tokens not supported yet". Without one the client is anonymous.
+//  - Who the connection is: the token of the upgrade request (?token= or Authorization:
+//    Bearer), or of a connect op (error 401 and close 4500 when bad, 4005 when expired);
+//    otherwise anonymous. A token that expires closes the connection with 4005 unless a
+//    refresh op brought a new token of the same user first.
 //  - What a client may do is decided by the access layer (access::Gate, for the identity the
 //    connection established); its refusals are answered from access::answer().
 //  - Replays are paced: the pushes of a subscribe-with-recovery are queued about
@@ -67,6 +69,13 @@ class HeraldSession final : public WsSessionBase, public hub::Subscriber {
   void op_publish(const proto::Command& cmd);
   void op_history(const proto::Command& cmd);
   void op_presence(const proto::Command& cmd);
+  void op_refresh(const proto::Command& cmd);
+  /// (Re)arms the close 4005 at the identity's expiry (nothing without one).
+  void arm_expiry();
+  /// Answers `cmd` with `o` and closes with o's close code (a connection-level refusal).
+  void fail_connection(const proto::Command& cmd, access::Outcome o);
+  /// Stops the expiry timer and releases the user's connection count.
+  void release_identity();
 
   /// Sends `{"id":..,"error":..}` (without id when the command had none).
   void reply_error(const proto::Command& cmd, access::Outcome o);
@@ -94,10 +103,12 @@ class HeraldSession final : public WsSessionBase, public hub::Subscriber {
   access::Gate& gate_;
   access::Client client_;
   std::string client_id_;
-  std::vector<std::string> channels_;  // subscribed, pending included (max_subscriptions)
-  std::shared_ptr<Alive> alive_;       // made on the first asynchronous operation
-  base::Fifo<Queued> backlog_;         // pushes not yet queued on the connection, in order
-  size_t backlog_live_bytes_ = 0;      // live frames in backlog_ (bounded by max_output_bytes)
+  bool user_counted_ = false;            // admitted against limits.max_connections_per_user
+  std::unique_ptr<loop::Timer> expiry_;  // only for identities that expire
+  std::vector<std::string> channels_;    // subscribed, pending included (max_subscriptions)
+  std::shared_ptr<Alive> alive_;         // made on the first asynchronous operation
+  base::Fifo<Queued> backlog_;           // pushes not yet queued on the connection, in order
+  size_t backlog_live_bytes_ = 0;        // live frames in backlog_ (bounded by max_output_bytes)
 };
 
 class EchoSession final : public WsSessionBase {

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "access/tokens.h"
 #include "base/log.h"
 #include "server/config.h"
 #include "server/server.h"
@@ -94,6 +95,13 @@ int check_config(const std::string& path) {
                  errs.size() == 1 ? "" : "s");
     return 1;
   }
+  // The keys [auth] names must load as the server would load them.
+  std::string key_error;
+  if (!herald::access::load_keys(s, &key_error).ok()) {
+    std::fprintf(stderr, "%s: [auth]: %s\n%s: 1 error\n", path.c_str(), key_error.c_str(),
+                 path.c_str());
+    return 1;
+  }
   std::printf("%s: ok\n", path.c_str());
   return 0;
 }
@@ -148,8 +156,12 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--set", serve_flags.sets, "Any config key: --set http.max_body=65536");
 
   std::string check_path;
+  bool check_keys = false;
   CLI::App* check_cmd = app.add_subcommand("check-config", "Validate a config file");
-  check_cmd->add_option("file", check_path, "TOML config file")->required();
+  check_cmd->add_option("file", check_path, "TOML config file");
+  check_cmd->add_flag("--keys", check_keys,
+                      "print every config key (type, default, environment variable) as the "
+                      "Markdown table of docs/configuration.md");
 
   herald::cli::PubOptions pub_opts;
   CLI::App* pub_cmd = app.add_subcommand("pub", "Publish DATA to CHANNEL (POST /api/publish)");
@@ -287,7 +299,17 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2;
   }
 
-  if (*check_cmd) return check_config(check_path);
+  if (*check_cmd) {
+    if (check_keys) {
+      std::fputs(herald::server::config_keys_markdown().c_str(), stdout);
+      return 0;
+    }
+    if (check_path.empty()) {
+      std::fputs("herald check-config: a config file is required (or --keys)\n", stderr);
+      return 2;
+    }
+    return check_config(check_path);
+  }
   if (*compare_cmd) return herald::bench::run_compare(compare_opts);
   if (*bench_cmd) return run_bench_command(*bench_cmd, bench_opts, bench_transports);
   if (*serve_cmd) return serve(serve_flags);

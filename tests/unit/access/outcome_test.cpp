@@ -50,16 +50,11 @@ TEST(Credentials, BearerSchemeIsCaseInsensitive) {
   EXPECT_FALSE(bearer_token("Bearerabc", &t));
 }
 
-TEST(Credentials, ApiKey) {
-  base::Settings s;
-  EXPECT_TRUE(is_api_key(s, ""));  // no key configured: the API is open
-  s.api_key = "k3y";
-  EXPECT_TRUE(is_api_key(s, "Bearer k3y"));
-  EXPECT_TRUE(is_api_key(s, "bearer k3y"));
-  EXPECT_FALSE(is_api_key(s, "Bearer k3"));
-  EXPECT_FALSE(is_api_key(s, "Bearer k3yy"));
-  EXPECT_FALSE(is_api_key(s, ""));
+TEST(Credentials, SecretsCompareWhole) {
   EXPECT_TRUE(secrets_equal("", ""));
+  EXPECT_TRUE(secrets_equal("k3y", "k3y"));
+  EXPECT_FALSE(secrets_equal("k3y", "k3"));
+  EXPECT_FALSE(secrets_equal("k3", "k3y"));
   EXPECT_FALSE(secrets_equal("a", "b"));
 }
 

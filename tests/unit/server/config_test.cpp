@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
 namespace herald::server {
 namespace {
 
@@ -355,6 +357,27 @@ TEST(ConfigFile, ExampleFileIsAccepted) {
   // The example sets a namespace of its own and keeps public: open.
   EXPECT_NE(find_ns(s, "chat"), nullptr);
   EXPECT_TRUE(s.namespace_for("public:x").anonymous);
+}
+
+TEST(ConfigFile, RelativeFilePathsAreRelativeToTheConfigFile) {
+  char dir[] = "/tmp/herald-cfg-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  std::string path = std::string(dir) + "/herald.toml";
+  {
+    std::ofstream f(path);
+    f << "[auth]\nhmac_secret_file = \"keys/secret.txt\"\njwks_file = \"/etc/jwks.json\"\n";
+  }
+  Settings s = default_settings();
+  std::vector<ConfigError> errors;
+  ASSERT_TRUE(apply_toml_file(path, s, errors)) << format_errors(errors);
+  EXPECT_EQ(s.auth_hmac_secret_file, std::string(dir) + "/keys/secret.txt");
+  EXPECT_EQ(s.auth_jwks_file, "/etc/jwks.json");  // absolute: as written
+  // From text without a file (and from env or flags) a path stays as given.
+  Settings t = default_settings();
+  ASSERT_TRUE(apply_toml("[auth]\nhmac_secret_file = \"s.txt\"\n", "<text>", t, errors));
+  EXPECT_EQ(t.auth_hmac_secret_file, "s.txt");
+  std::remove(path.c_str());
+  rmdir(dir);
 }
 
 TEST(ConfigEnv, SetsKeysByVariableName) {
@@ -721,13 +744,16 @@ TEST(ConfigKeys, DefaultsReadBackAsToml) {
   EXPECT_EQ(x->history_size, d.channel_defaults.history_size);
 }
 
-TEST(ConfigDocs, EveryKeyIsDocumented) {
+TEST(ConfigDocs, TheKeyTableIsTheGeneratedOne) {
   std::string doc = read_file(source_root() + "/docs/configuration.md");
   ASSERT_FALSE(doc.empty()) << "cannot read docs/configuration.md under " << source_root();
+  // The whole table, as `herald check-config --keys` prints it: regenerate the doc's table with
+  // that command when a key changes.
+  EXPECT_NE(doc.find(config_keys_markdown()), std::string::npos)
+      << "docs/configuration.md's key table differs from `herald check-config --keys`";
   for (const auto& k : config_keys()) {
     EXPECT_NE(doc.find("| `" + k.key + "` |"), std::string::npos)
         << "docs/configuration.md has no table row for " << k.key;
-    EXPECT_NE(doc.find(k.default_value), std::string::npos) << k.key;
   }
 }
 
