@@ -422,8 +422,7 @@ class WebSocketTransport {
     const ws = this.ws;
     this.ws = null;
     if (ws) {
-      ws.onopen = ws.onmessage = ws.onclose = null;
-      this.reported = true;
+      ws.onopen = ws.onmessage = ws.onclose = null; // no callback reaches us after this
       try {
         ws.close(1000);
       } catch {

@@ -127,6 +127,8 @@ export class Proxy {
     this.sockets = new Set();
     this.upgrades = 0; // WebSocket upgrades passed through
     this.refused = 0; // WebSocket upgrades refused or swallowed
+    this.wsPairs = new Set(); // {client, upstream} of WebSocket connections passed through
+    this.accepted = 0; // connections accepted
   }
   async listen() {
     this.server = net.createServer((c) => this._accept(c));
@@ -143,6 +145,7 @@ export class Proxy {
     s.on("error", () => {});
   }
   _accept(client) {
+    this.accepted++;
     this._track(client);
     let head = Buffer.alloc(0);
     const onData = (chunk) => {
@@ -167,7 +170,10 @@ export class Proxy {
       client.pipe(upstream);
       upstream.pipe(client);
       client.resume();
+      const pair = { client, upstream };
+      if (isWs) this.wsPairs.add(pair);
       const kill = () => {
+        this.wsPairs.delete(pair);
         client.destroy();
         upstream.destroy();
       };
@@ -176,6 +182,17 @@ export class Proxy {
     };
     client.on("data", onData);
   }
+  /** Ends every WebSocket through the proxy with a server close frame (code, reason), as a
+   *  server that closes with that code would, and drops the server side. */
+  injectClose(code, reason) {
+    for (const { client, upstream } of [...this.wsPairs]) {
+      upstream.unpipe(client);
+      upstream.destroy();
+      const payload = Buffer.concat([Buffer.from([code >> 8, code & 0xff]), Buffer.from(reason, "utf8")]);
+      client.end(Buffer.concat([Buffer.from([0x88, payload.length]), payload]));
+    }
+  }
+
   /** Resets every connection through the proxy now. */
   cut() {
     for (const s of this.sockets) s.resetAndDestroy ? s.resetAndDestroy() : s.destroy();
@@ -210,12 +227,20 @@ export async function launchChromium() {
   return { context, close };
 }
 
-/** A new page that records console errors and uncaught exceptions in `page.problems`. */
-export async function newPage(context) {
+/** A new page that records console errors and uncaught exceptions in `page.problems`.
+ *  `networkErrors`: also record Chromium's own "WebSocket connection ... failed" and failed
+ *  loads (false in tests whose point is a blocked or dropped network, where they are the
+ *  expected noise of the scenario, not the page's). The favicon a JSON page lacks is ignored. */
+export async function newPage(context, { networkErrors = true } = {}) {
   const page = await context.newPage();
   page.problems = [];
   page.on("console", (m) => {
-    if (m.type() === "error") page.problems.push(`console.error: ${m.text()}`);
+    if (m.type() !== "error") return;
+    const url = (m.location() && m.location().url) || "";
+    if (url.endsWith("/favicon.ico")) return;
+    const network = /^WebSocket connection to .* failed|^Failed to load resource/.test(m.text());
+    if (network && !networkErrors) return;
+    page.problems.push(`console.error: ${m.text()}`);
   });
   page.on("pageerror", (e) => page.problems.push(`pageerror: ${e.message}`));
   return page;
