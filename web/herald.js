@@ -699,7 +699,10 @@ class PollTransport {
 
   async _pollGroup(group, gen) {
     const c = this.client;
-    const wait = this.long && this.opened ? c._opts.longPollWait : 0;
+    // A channel without a position is asked for it first with an immediate answer: a long-poll
+    // without `since` would wait for the next publication before saying where the stream is.
+    const positioned = group.every((ch) => c._subs.has(ch) && c._subs.get(ch)._cursor);
+    const wait = this.long && this.opened && positioned ? c._opts.longPollWait : 0;
     const res = await this._request("/poll", { group, wait }, gen);
     if (!res || this.closed || gen !== this.generation) return null;
     const pos = decodeAnyCursor(res.cursor, group);

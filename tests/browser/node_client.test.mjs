@@ -176,3 +176,19 @@ test("several subscriptions share one stream per transport (multi-channel cursor
     }
   }
 });
+
+test("sub.ready resolves on a silent channel on every transport, with its position", { timeout: 120000 }, async () => {
+  for (const transport of ["websocket", "sse", "long-poll", "poll"]) {
+    const channel = `public:node-silent-${transport}`;
+    const c = client([transport], { longPollWait: 60 });
+    try {
+      await waitFor(() => c.state === "connected", { what: `connected over ${transport}` });
+      const sub = c.subscribe(channel); // after the transport opened with no channel at all
+      const outcome = await Promise.race([sub.ready.then(() => "ready"), new Promise((r) => setTimeout(() => r("not ready"), 20000))]);
+      assert.equal(outcome, "ready", transport);
+      assert.match(sub.cursor, /^[A-Za-z0-9]+:0$/);
+    } finally {
+      c.close();
+    }
+  }
+});
