@@ -670,6 +670,7 @@ class PollTransport {
     this.inflight.clear();
     clearTimeout(this.timer);
     const channels = [...this.client._subs.keys()];
+    this.channels = new Set(channels);
     if (channels.length === 0) {
       // Nothing to poll; check the server is there so "connected" means something.
       return this._request("/health", null, gen).then((r) => {
@@ -679,21 +680,31 @@ class PollTransport {
         }
       });
     }
+    // One loop per group of 64 channels, each at its own pace: a group whose long-poll is held
+    // does not hold back another that has something to deliver.
     const groups = chunk(channels, MAX_CHANNELS_PER_STREAM);
-    Promise.all(groups.map((g) => this._pollGroup(g, gen))).then((results) => {
-      if (this.closed || gen !== this.generation || results.some((r) => !r)) return;
-      this._ok(gen);
-    });
+    let pending = groups.length;
+    for (const group of groups) {
+      this._groupLoop(group, gen, () => {
+        if (--pending === 0 && !this.opened && gen === this.generation) {
+          this.opened = true;
+          this.client._tOpen(this);
+        }
+      });
+    }
   }
 
-  _ok(gen) {
-    if (this.closed || gen !== this.generation) return;
-    // A long-poll goes again at once (it waits at the server); a short poll waits here.
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => this._cycle(), this.long ? 0 : this.client._opts.pollInterval);
-    if (!this.opened) {
-      this.opened = true;
-      this.client._tOpen(this);
+  async _groupLoop(group, gen, firstAnswer) {
+    let first = true;
+    while (!this.closed && gen === this.generation) {
+      const res = await this._pollGroup(group, gen);
+      if (!res || this.closed || gen !== this.generation) return;
+      if (first) {
+        first = false;
+        firstAnswer();
+      }
+      // A long-poll goes again at once (it waits at the server); a short poll waits here.
+      if (!this.long) await new Promise((r) => setTimeout(r, this.client._opts.pollInterval));
     }
   }
 
@@ -740,6 +751,7 @@ class PollTransport {
         if (this.closed || gen !== this.generation) return null;
         if (why && why.channel) {
           c._tSubscribeError(this, why.channel, why.error);
+          clearTimeout(this.timer);
           this.timer = setTimeout(() => this._cycle(), 0);
           return null;
         }
@@ -760,7 +772,11 @@ class PollTransport {
     if (!this.opened || this.closed) return;
     // Coalesce, then ask again at once with the new channel list (a held long-poll is cut).
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => this._cycle(), 0);
+    this.timer = setTimeout(() => {
+      const want = [...this.client._subs.keys()];
+      const same = want.length === this.channels.size && want.every((ch) => this.channels.has(ch));
+      if (!same) this._cycle();
+    }, 0);
   }
 
   _fail(reason, action = "reconnect", code) {
