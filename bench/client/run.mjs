@@ -48,6 +48,7 @@ async function sizes() {
 class Publisher {
   constructor(url) {
     this.ws = new WebSocket(url.replace(/^http/, "ws") + "/ws", "herald.v1", { perMessageDeflate: false });
+    this.total = 0; // every publication sent on this connection
   }
   open() {
     return new Promise((resolve, reject) => {
@@ -67,6 +68,7 @@ class Publisher {
         const channel = channels[sent % channels.length];
         this.ws.send(`{"op":"publish","channel":"${channel}","data":{"t":${now()}}}`);
         sent++;
+        this.total++;
       }
       // Keep the socket's own buffer short, so pacing is real and not a burst at the end.
       while (this.ws.bufferedAmount > 1 << 20) await sleep(1);
@@ -85,11 +87,12 @@ async function tab(context, url, transport, channels) {
   await page.evaluate(
     async ({ transport, channels }) => {
       const { Client } = await import("/herald.js");
-      const B = (window.B = { count: 0, lat: [], measure: false, unrecovered: 0 });
+      const B = (window.B = { count: 0, total: 0, lat: [], measure: false, unrecovered: 0 });
       const c = (window.client = new Client(location.origin, { transports: [transport], pollInterval: 1000 }));
       const subs = channels.map((ch) => c.subscribe(ch));
       const onPub = (p) => {
         B.count++;
+        B.total++;
         if (B.measure) B.lat.push(performance.timeOrigin + performance.now() - p.data.t);
       };
       for (const s of subs) {
@@ -103,7 +106,15 @@ async function tab(context, url, transport, channels) {
   return page;
 }
 
+/** Waits (at most `seconds`) until the tab has received everything published so far: a run
+ *  must not start with the backlog of an earlier one that the tab could not keep up with. */
+async function drain(page, pub, seconds = 120) {
+  const deadline = now() + seconds * 1000;
+  while (now() < deadline && (await page.evaluate(() => window.B.total)) < pub.total) await sleep(50);
+}
+
 async function runAt(page, pub, channels, rate, measure) {
+  await drain(page, pub);
   await page.evaluate((m) => Object.assign(window.B, { count: 0, lat: [], measure: m, unrecovered: 0 }), measure);
   const t0 = now();
   const sent = await pub.run(channels, rate, STEP);
@@ -145,8 +156,6 @@ async function main() {
         console.error(`${transport}: ${rate}/s -> sent ${r.sent} (${Math.round(r.achieved)}/s), got ${r.got}, kept ${r.kept}`);
         if (!r.kept || r.achieved < rate * 0.9) break;
         best = r;
-        // Let the tab drain whatever is left before the next step.
-        await sleep(500);
       }
       const half = best ? Math.max(1, Math.floor(best.rate / 2)) : 125;
       await sleep(1000);
