@@ -1,4 +1,4 @@
-// herald.js: the JavaScript client of herald (https://github.com/ — see docs/client.md).
+// herald.js: the JavaScript client of herald (docs/client.md).
 //
 // One dependency-free ES module for browsers and Node >= 20. It speaks the four transports of
 // the server (WebSocket `herald.v1`, Server-Sent Events, long-poll, short poll), falls back
@@ -681,8 +681,11 @@ class PollTransport {
     for (const group of groups) {
       this._groupLoop(group, gen, () => {
         if (--pending === 0 && !this.opened && gen === this.generation) {
+          // Connected first, then the subscriptions are ready: who awaits `ready` finds the
+          // client connected.
           this.opened = true;
           this.client._tOpen(this);
+          for (const ch of channels) this.client._tReady(this, ch);
         }
       });
     }
@@ -697,6 +700,7 @@ class PollTransport {
         first = false;
         firstAnswer();
       }
+      if (this.opened) for (const ch of group) this.client._tReady(this, ch);
       // A long-poll goes again at once (it waits at the server); a short poll waits here.
       if (!this.long) await new Promise((r) => setTimeout(r, this.client._opts.pollInterval));
     }
@@ -722,7 +726,6 @@ class PollTransport {
       if (!c._tPublication(this, m.channel, m.offset, m.data)) return null;
     }
     for (const [channel, cur] of pos) c._tPosition(this, channel, cur);
-    for (const channel of group) c._tReady(this, channel);
     return res;
   }
 
@@ -836,7 +839,11 @@ export class Client extends Emitter {
     this._hooks = [];
     this.stats = { connects: 0, fallbacks: 0, upgrades: 0, gaps: 0 };
     this._installHints();
-    this._connect();
+    // Connect after the code that made the client has run: its listeners see "connecting",
+    // and the subscriptions it makes at once go out together (one SSE stream, one poll).
+    this._state = "connecting";
+    this._announced = false;
+    queueMicrotask(() => this._connect());
   }
 
   /** "connecting" | "connected" | "disconnected" | "closed". */
@@ -926,6 +933,10 @@ export class Client extends Emitter {
 
   async _connect() {
     if (this._state === "closed") return;
+    if (!this._announced) {
+      this._announced = true; // the constructor set "connecting" before anyone listened
+      this._emit("state", "connecting");
+    }
     this._setState("connecting");
     if (!this._token && this._opts.getToken) {
       if (!(await this._fetchToken())) return;
