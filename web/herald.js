@@ -94,16 +94,23 @@ export function decodeAnyCursor(text, channels) {
     return out;
   }
   if (payload === "") return out;
+  // Entries are read left to right: a channel holds no space but may hold ',' (after '#' in a
+  // user-limited channel, "dm:#alice,bob"), while epoch and offset hold neither.
   let epoch = "";
-  for (const entry of payload.split(",")) {
-    const sp = entry.indexOf(" ");
-    const colon = entry.lastIndexOf(":");
-    if (sp < 1 || colon < sp) return new Map();
-    const e = entry.slice(sp + 1, colon);
-    if (e !== "") epoch = e;
-    const offset = Number(entry.slice(colon + 1));
-    if (!epoch || !Number.isSafeInteger(offset)) return new Map();
-    out.set(entry.slice(0, sp), { epoch, offset });
+  let pos = 0;
+  while (pos < payload.length) {
+    const sp = payload.indexOf(" ", pos);
+    if (sp <= pos) return new Map();
+    const comma = payload.indexOf(",", sp + 1);
+    const end = comma < 0 ? payload.length : comma;
+    const tail = payload.slice(sp + 1, end);
+    const colon = tail.indexOf(":");
+    if (colon < 0) return new Map();
+    if (colon > 0) epoch = tail.slice(0, colon);
+    const offset = Number(tail.slice(colon + 1));
+    if (!epoch || tail.slice(colon + 1) === "" || !Number.isSafeInteger(offset)) return new Map();
+    out.set(payload.slice(pos, sp), { epoch, offset });
+    pos = end + 1;
   }
   return out;
 }

@@ -64,6 +64,20 @@ test("cursors: single form, m1 round trip, shared-epoch entries, junk", () => {
       ["y", { epoch: "E9", offset: 7 }],
     ]),
   );
+  // A user-limited channel may hold ',' after '#': entries are read left to right.
+  const dm = new Map([
+    ["dm:#alice,bob", { epoch: "E1", offset: 4 }],
+    ["public:x", { epoch: "E1", offset: 9 }],
+  ]);
+  assert.deepEqual(decodeAnyCursor(encodeMultiCursor(dm), ["dm:#alice,bob", "public:x"]), dm);
+  const dmShared = "m1." + Buffer.from("dm:#a,b E2:1,dm:#c,d :2").toString("base64url");
+  assert.deepEqual(
+    decodeAnyCursor(dmShared, []),
+    new Map([
+      ["dm:#a,b", { epoch: "E2", offset: 1 }],
+      ["dm:#c,d", { epoch: "E2", offset: 2 }],
+    ]),
+  );
   assert.deepEqual(decodeAnyCursor("E:3", ["only"]), new Map([["only", { epoch: "E", offset: 3 }]]));
   assert.equal(decodeAnyCursor("E:3", ["a", "b"]).size, 0, "single form names one channel only");
   assert.equal(decodeAnyCursor("m1.!!!", ["a"]).size, 0);
