@@ -245,3 +245,28 @@ test("a 4500-4999 close: the client stops and does not reconnect", { timeout: 12
     await herald.stop();
   }
 });
+
+test("the browser's online event reconnects at once instead of waiting out the backoff", { timeout: 120000 }, async () => {
+  const herald = await startHerald({ args: HISTORY });
+  const proxy = await new Proxy(herald.port).listen();
+  try {
+    // A backoff drawn from [0, 10 min]: without the hint the reconnect would almost surely
+    // come long after this test's deadline.
+    const page = await clientPage(
+      proxy.url,
+      "public:online",
+      { transports: ["websocket"], backoff: { min: 600000, max: 600000 } },
+      { networkErrors: false },
+    );
+    proxy.cut();
+    await waitFor(async () => (await stats(page)).state === "disconnected", { timeout: 30000, what: "disconnected" });
+    await page.evaluate(() => window.dispatchEvent(new Event("online")));
+    await waitFor(async () => (await stats(page)).state === "connected", { timeout: 30000, what: "reconnected on 'online'" });
+    await herald.publish("public:online", "back");
+    await waitCount(page, 1, "a publication after the reconnect");
+    await finish(page);
+  } finally {
+    await proxy.close();
+    await herald.stop();
+  }
+});
