@@ -4,8 +4,8 @@
 //
 // Runs once the binary mints tokens (`herald token`) and verifies them with an HMAC secret
 // file. The config that names the secret file is HERALD_TOKEN_CONFIG ("%s" = the file), by
-// default the `[auth] secret_file` key below; the suite checks that `herald check-config`
-// accepts it and skips, saying why, until then.
+// default `[auth] hmac_secret_file` (base::Settings::auth_hmac_secret_file); the suite checks
+// that `herald check-config` accepts it and skips, saying why, until then.
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import fs from "node:fs";
@@ -22,7 +22,7 @@ import { heraldBin, startHerald, waitFor } from "./harness.mjs";
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "herald-tokens-"));
 const secretFile = path.join(dir, "secret.txt");
 fs.writeFileSync(secretFile, "0123456789abcdef0123456789abcdef0123456789abcdef\n");
-const template = process.env.HERALD_TOKEN_CONFIG || '[auth]\nsecret_file = "%s"\n';
+const template = process.env.HERALD_TOKEN_CONFIG || '[auth]\nhmac_secret_file = "%s"\n';
 const config = template.replace("%s", secretFile);
 
 function why() {
