@@ -1,12 +1,15 @@
 #include "http/static_files.h"
 
 #include <fcntl.h>
+#include <openssl/sha.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 
+#include "http_codec/parser.h"
 #include "http_codec/query.h"
+#include "http_codec/syntax.h"
 
 namespace herald::http {
 namespace {
@@ -104,6 +107,58 @@ base::Result<std::string> read_file(const std::string& path, size_t max_bytes) {
   return out;
 }
 
+std::string entity_tag(std::string_view content) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(content.data()), content.size(), digest);
+  // 128 bits are plenty for telling versions of one file apart (this is not a signature), and
+  // 16 bytes make 21 full base64url characters plus one for the last byte's top bits.
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  constexpr size_t kTagBytes = 16;
+  std::string tag = "\"";
+  uint32_t bits = 0;
+  int nbits = 0;
+  for (size_t i = 0; i < kTagBytes; ++i) {
+    bits = (bits << 8) | digest[i];
+    nbits += 8;
+    while (nbits >= 6) {
+      nbits -= 6;
+      tag += kAlphabet[(bits >> nbits) & 0x3f];
+    }
+  }
+  if (nbits > 0) tag += kAlphabet[(bits << (6 - nbits)) & 0x3f];
+  tag += '"';
+  return tag;
+}
+
+bool if_none_match_matches(std::string_view v, std::string_view etag) {
+  // Weak comparison: the opaque-tags must be equal, the W/ prefixes do not matter. The list is
+  // walked tag by tag rather than split on commas, because a quoted tag may contain a comma.
+  std::string_view want = etag;
+  if (want.size() >= 2 && want.substr(0, 2) == "W/") want.remove_prefix(2);
+  size_t i = 0;
+  while (true) {
+    while (i < v.size() && (syntax::is_ows(v[i]) || v[i] == ',')) ++i;
+    if (i == v.size()) return false;
+    if (v[i] == '*') return true;
+    if (v.substr(i, 2) == "W/") i += 2;
+    if (i == v.size() || v[i] != '"') return false;  // malformed: no match
+    size_t close = v.find('"', i + 1);
+    if (close == std::string_view::npos) return false;
+    if (v.substr(i, close + 1 - i) == want) return true;
+    i = close + 1;
+  }
+}
+
+bool not_modified(const Request& req, std::string_view etag) {
+  for (const Header& h : req.headers) {
+    if (syntax::iequals(h.name, "If-None-Match") && if_none_match_matches(h.value, etag)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 base::Result<StaticFile> load_static_file(std::string_view root, std::string_view raw_path,
                                           size_t max_bytes) {
   base::Result<std::string> rel = resolve_static_path(raw_path);
@@ -113,7 +168,8 @@ base::Result<StaticFile> load_static_file(std::string_view root, std::string_vie
   full += *rel;
   base::Result<std::string> content = read_file(full, max_bytes);
   if (!content) return content.error();
-  return StaticFile{std::move(*content), content_type_for(*rel)};
+  std::string etag = entity_tag(*content);
+  return StaticFile{std::move(*content), content_type_for(*rel), std::move(etag)};
 }
 
 }  // namespace herald::http

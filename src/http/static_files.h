@@ -1,6 +1,7 @@
 #pragma once
-// Static files (the demo page and admin dashboard in web/): safe mapping of a request path to a
-// file under a root directory, Content-Type by extension, and reading a small file whole.
+// Static files (the demo page, the admin dashboard and the JS client in web/): safe mapping of a
+// request path to a file under a root directory, Content-Type by extension, reading a small file
+// whole, and its entity tag for conditional GETs (If-None-Match -> 304).
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -8,6 +9,11 @@
 #include "base/error.h"
 
 namespace herald::http {
+
+struct Request;
+
+/// Largest file served from the web root; a larger one answers 404 (it is not meant for us).
+inline constexpr size_t kMaxStaticFileBytes = 4 * 1024 * 1024;
 
 /// Maps a raw request path ("/js/app.js", still percent-encoded, without the query) to a path
 /// relative to the web root ("js/app.js"). "/" and any path ending in '/' get "index.html".
@@ -26,9 +32,24 @@ std::string_view content_type_for(std::string_view file_name);
 /// another read error.
 base::Result<std::string> read_file(const std::string& path, size_t max_bytes);
 
+/// A strong entity tag (RFC 9110 §8.8.3) for `content`: the first 128 bits of its SHA-256 in
+/// base64url, quoted (`"` + 22 characters + `"`). It depends on the bytes only, so every loop and
+/// every node serving the same file gives the same tag, and any change of the file changes it.
+std::string entity_tag(std::string_view content);
+
+/// True when an If-None-Match field value (a comma-separated list of entity tags, or `*`)
+/// matches `etag`. The comparison is the weak one that RFC 9110 §13.1.2 prescribes for
+/// If-None-Match: `W/"x"` matches `"x"`. A malformed list matches nothing (the full answer is
+/// always safe).
+bool if_none_match_matches(std::string_view field_value, std::string_view etag);
+
+/// True when any If-None-Match header of `req` matches `etag`: the request may be answered 304.
+bool not_modified(const Request& req, std::string_view etag);
+
 struct StaticFile {
   std::string content;
   std::string_view content_type;  // a static string
+  std::string etag;               // entity_tag(content)
 };
 
 /// resolve_static_path() under `root`, then read_file(). Errors as in those two functions.

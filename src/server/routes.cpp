@@ -187,13 +187,17 @@ void Routes::serve_health(http::HttpSession& s) {
 void Routes::serve_static(http::HttpSession& s, http::Request& req) {
   std::string_view path = req.path;
   if (path == "/admin" || path == "/admin/") path = "/admin.html";
-  auto file = http::load_static_file(server_.web_root(), path, 4 * 1024 * 1024);
+  auto file = http::load_static_file(server_.web_root(), path, http::kMaxStaticFileBytes);
   if (!file.ok()) {
     if (file.error() == base::Errc::bad_request) return s.respond_error(400, "bad path");
     return s.respond_error(404, "not found");
   }
-  static const http::Header kNoCache[] = {{"Cache-Control", "no-cache"}};
-  s.respond(200, file->content_type, file->content, kNoCache);
+  // no-cache, not a long max-age: pages import /herald.js by that fixed name, so a browser must
+  // ask each time whether it changed (a stale client against a newer server is the failure to
+  // avoid); the ETag makes that question a 304 without a body.
+  const http::Header headers[] = {{"Cache-Control", "no-cache"}, {"ETag", file->etag}};
+  if (http::not_modified(req, file->etag)) return s.respond(304, {}, {}, headers);
+  s.respond(200, file->content_type, file->content, headers);
 }
 
 void Routes::serve_metrics(http::HttpSession& s) {

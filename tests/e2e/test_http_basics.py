@@ -195,7 +195,7 @@ def test_root_serves_index_html(srv):
     r = c.response()
     assert r.status == 200
     assert r.header("content-type").startswith("text/html")
-    assert b"<html" in r.body.lower() and b"herald.v1" in r.body and b"/api/publish" in r.body
+    assert b"<html" in r.body.lower() and b'from "/herald.js"' in r.body and b"public:chat" in r.body
     c.close()
 
 

@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "http_codec/parser.h"
+
 namespace herald::http {
 namespace {
 
@@ -67,6 +69,49 @@ TEST(StaticPath, ContentTypes) {
   EXPECT_EQ(content_type_for("dir.d/README"), "application/octet-stream");
 }
 
+TEST(EntityTag, StrongQuotedBase64urlOfSha256) {
+  // SHA-256("") = e3b0c442 98fc1c14 9afbf4c8 996fb924 ...; its first 16 bytes in base64url.
+  EXPECT_EQ(entity_tag(""), "\"47DEQpj8HBSa-_TImW-5JA\"");
+  // SHA-256("abc") = ba7816bf 8f01cfea 414140de 5dae2223 ...
+  EXPECT_EQ(entity_tag("abc"), "\"ungWv48Bz-pBQUDeXa4iIw\"");
+  std::string tag = entity_tag("export {};");
+  EXPECT_EQ(tag.size(), 24u);
+  EXPECT_EQ(tag, entity_tag("export {};"));  // depends on the bytes only
+  EXPECT_NE(tag, entity_tag("export {} ;"));
+  EXPECT_EQ(
+      tag.find_first_not_of("\"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
+      std::string::npos);
+}
+
+TEST(EntityTag, IfNoneMatchUsesWeakComparisonOverTheList) {
+  const std::string tag = "\"abc\"";
+  EXPECT_TRUE(if_none_match_matches("\"abc\"", tag));
+  EXPECT_TRUE(if_none_match_matches("W/\"abc\"", tag));
+  EXPECT_TRUE(if_none_match_matches("\"x\", \"abc\"", tag));
+  EXPECT_TRUE(if_none_match_matches("\"x\",W/\"abc\" ,\"y\"", tag));
+  EXPECT_TRUE(if_none_match_matches("*", tag));
+  EXPECT_TRUE(if_none_match_matches(" , \"abc\"", tag));
+  EXPECT_FALSE(if_none_match_matches("", tag));
+  EXPECT_FALSE(if_none_match_matches("\"abcd\"", tag));
+  EXPECT_FALSE(if_none_match_matches("\"ab\"", tag));
+  EXPECT_FALSE(if_none_match_matches("abc", tag));              // not quoted: malformed
+  EXPECT_FALSE(if_none_match_matches("\"abc", tag));            // unterminated
+  EXPECT_FALSE(if_none_match_matches("\"a,bc\", \"x\"", tag));  // a comma inside a tag
+  EXPECT_FALSE(if_none_match_matches("\"x\" junk \"abc\"", tag));
+  EXPECT_TRUE(if_none_match_matches("\"x,\" , \"abc\"", tag));
+}
+
+TEST(EntityTag, NotModifiedLooksAtEveryIfNoneMatchHeader) {
+  Request req;
+  const std::string tag = entity_tag("body");
+  EXPECT_FALSE(not_modified(req, tag));
+  req.headers.push_back({"Accept", "*/*"});
+  req.headers.push_back({"if-none-match", "\"other\""});
+  EXPECT_FALSE(not_modified(req, tag));
+  req.headers.push_back({"If-None-Match", tag});
+  EXPECT_TRUE(not_modified(req, tag));
+}
+
 class StaticFiles : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -92,6 +137,7 @@ TEST_F(StaticFiles, LoadsFilesUnderRoot) {
   ASSERT_TRUE(f.ok());
   EXPECT_EQ(f->content, "export {};");
   EXPECT_EQ(f->content_type, "text/javascript; charset=utf-8");
+  EXPECT_EQ(f->etag, entity_tag("export {};"));
 }
 
 TEST_F(StaticFiles, MissingTraversalDirectoryAndTooLarge) {
