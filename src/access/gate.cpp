@@ -6,6 +6,7 @@
 #include "access/tokens.h"
 #include "base/log.h"
 #include "base/time.h"
+#include "proto/json.h"
 
 namespace herald::access {
 
@@ -78,10 +79,24 @@ void Gate::subscribe(const Client& c, hub::Subscriber* sub, std::string_view cha
     ++metrics_.access_denied;
     return done(o, hub::SubscribeResult{});
   }
-  hub_.subscribe(sub, channel, std::move(since), [done = std::move(done)](hub::SubscribeResult r) {
-    Outcome out = outcome_of(r.error);
-    done(out, std::move(r));
-  });
+  // Where the namespace announces joins and leaves, a present subscriber's entry rides with
+  // its subscription (the hub sends it on join and on leave, however the subscription ends).
+  base::SharedBuffer announce;
+  if (settings_->namespace_for(channel).join_leave) {
+    hub::PresenceInfo who = sub->presence();
+    if (!who.client.empty()) {
+      std::string entry;
+      proto::encode_presence_entry(entry, {who.client, who.user, who.info});
+      announce = base::SharedBuffer::copy_of(entry);
+    }
+  }
+  hub_.subscribe(
+      sub, channel, std::move(since),
+      [done = std::move(done)](hub::SubscribeResult r) {
+        Outcome out = outcome_of(r.error);
+        done(out, std::move(r));
+      },
+      std::move(announce));
 }
 
 void Gate::unsubscribe(hub::Subscriber* sub, std::string_view channel) {

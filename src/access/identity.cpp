@@ -11,4 +11,9 @@ const IdentityPtr& admin_identity() {
   return kAdmin;
 }
 
+std::string next_client_id(int loop_index) {
+  thread_local uint64_t counter = 0;
+  return "c" + std::to_string(loop_index) + "-" + std::to_string(++counter);
+}
+
 }  // namespace herald::access

@@ -35,4 +35,8 @@ using IdentityPtr = std::shared_ptr<const Identity>;
 /// The identity of the HTTP API key (also of API requests when no key is configured).
 const IdentityPtr& admin_identity();
 
+/// A new client id, unique within the process: "c<loop>-<n>" (presence, join/leave, connect
+/// replies). Call on the loop `loop_index`: the counter is per loop thread.
+std::string next_client_id(int loop_index);
+
 }  // namespace herald::access

@@ -54,7 +54,9 @@ Outcome decide(const base::NamespaceSettings& ns, const Requester& r, Action a,
       if (!admin && !(ns.history && may_subscribe(ns, r, channel))) return Outcome::forbidden;
       return ns.history_size == 0 || ns.history_ttl_sec == 0 ? Outcome::not_available : Outcome::ok;
     case Action::presence:
-      if (!admin && !may_subscribe(ns, r, channel)) return Outcome::forbidden;
+      // The operator sees presence whatever the namespace lets clients see.
+      if (admin) return Outcome::ok;
+      if (!may_subscribe(ns, r, channel)) return Outcome::forbidden;
       return ns.presence ? Outcome::ok : Outcome::not_available;
   }
   return Outcome::forbidden;

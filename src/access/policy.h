@@ -12,8 +12,8 @@
 //              namespace says `publish`.
 //   history    the API key, or whoever may subscribe where the namespace says `history`;
 //              then not_available when the namespace keeps none.
-//   presence   the API key or whoever may subscribe; then not_available when the namespace
-//              says `presence = false`.
+//   presence   the API key (always); whoever may subscribe, unless the namespace says
+//              `presence = false` (not_available).
 #include <cstdint>
 #include <string_view>
 

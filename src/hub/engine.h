@@ -98,6 +98,11 @@ class Engine {
   virtual void watch(std::string_view channel) = 0;
   virtual void unwatch(std::string_view channel) = 0;
 
+  /// Hands a presence event (`event->kind` join or leave; no offset, not kept in history) to
+  /// the sink of every loop that watches `event->channel`, this one included. Delivery is best
+  /// effort, like live publications.
+  virtual void broadcast(PubPtr event) = 0;
+
   /// Housekeeping on the calling loop (expire history, free idle streams). The server calls
   /// it periodically on every loop (about once a second).
   virtual void maintain() {}

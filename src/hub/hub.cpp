@@ -119,10 +119,11 @@ void HubCounters::add(const HubCounters& o) {
 
 struct Hub::LocalChannel {
   struct Sub {
-    Subscriber* sub;       // nullptr: removed during a walk (a tombstone)
-    uint64_t last_offset;  // the newest offset this subscriber has (reply cursor, then live)
-    uint64_t token;        // tells this subscription from an earlier one of the same pointer
-    bool pending;          // waiting for the engine's answer; receives nothing live
+    Subscriber* sub;              // nullptr: removed during a walk (a tombstone)
+    uint64_t last_offset;         // the newest offset this subscriber has (reply cursor, then live)
+    uint64_t token;               // tells this subscription from an earlier one of the same pointer
+    bool pending;                 // waiting for the engine's answer; receives nothing live
+    base::SharedBuffer announce;  // presence entry (JSON) to join/leave with; empty: silent
   };
 
   std::string_view name;  // the map key (node-stable)
@@ -178,7 +179,7 @@ void Hub::publish(std::string_view channel, base::SharedBuffer data, PublishCall
 }
 
 void Hub::subscribe(Subscriber* sub, std::string_view channel, std::optional<Cursor> since,
-                    SubscribeCallback done) {
+                    SubscribeCallback done, base::SharedBuffer announce) {
   auto fail = [&done](base::Errc e) {
     SubscribeResult r;
     r.error = make_error_code(e);
@@ -201,7 +202,7 @@ void Hub::subscribe(Subscriber* sub, std::string_view channel, std::optional<Cur
   }
   LocalChannel& lc = ch->second;
   uint64_t token = st.next_token++;
-  lc.subs.push_back({sub, 0, token, true});
+  lc.subs.push_back({sub, 0, token, true, std::move(announce)});
   lc.pending++;
   st.by_subscriber[sub].push_back(&lc);
   st.counters.subscriptions++;
@@ -235,6 +236,7 @@ void Hub::on_subscribed(const std::string& channel, Subscriber* sub, uint64_t to
   s->pending = false;
   lc.pending--;
   s->last_offset = h.cursor.offset;
+  if (!s->announce.empty()) announce(channel, PubKind::join, s->announce);
   st.counters.subscribes++;
   SubscribeResult res;
   res.cursor = std::move(h.cursor);
@@ -265,7 +267,34 @@ void Hub::on_publication(const PubPtr& pub) {
   LoopState& st = state();
   auto ch = st.channels.find(pub->channel);
   if (ch == st.channels.end()) return;  // in flight while the loop unwatched
+  if (pub->is_event()) return fan_out_event(ch->second, pub);
   fan_out(ch->second, pub);
+}
+
+void Hub::announce(std::string_view channel, PubKind kind, const base::SharedBuffer& entry) {
+  auto event = std::make_shared<Publication>();
+  event->channel = std::string(channel);
+  event->kind = kind;
+  event->data = entry;
+  engine_.broadcast(std::move(event));
+}
+
+// Presence events have no offset: they go to live subscriptions only (a pending one learns the
+// channel's state from its reply and presence), in the order they arrive, and are not held.
+void Hub::fan_out_event(LocalChannel& lc, const PubPtr& event) {
+  LoopState& st = state();
+  Delivery d(event);
+  lc.walkers++;
+  size_t n = lc.subs.size();
+  for (size_t i = 0; i < n; ++i) {
+    LocalChannel::Sub& s = lc.subs[i];
+    if (!s.sub || s.pending) continue;
+    Subscriber* target = s.sub;
+    st.counters.deliveries++;
+    target->deliver(d);
+  }
+  lc.walkers--;
+  finish_walk(st, lc);
 }
 
 void Hub::fan_out(LocalChannel& lc, const PubPtr& pub) {
@@ -313,7 +342,11 @@ void Hub::remove_subscription(LoopState& st, LocalChannel& lc, Subscriber* sub) 
   auto it = std::find_if(lc.subs.begin(), lc.subs.end(),
                          [sub](const LocalChannel::Sub& s) { return s.sub == sub; });
   if (it == lc.subs.end()) return;
-  if (it->pending) lc.pending--;
+  if (it->pending) {
+    lc.pending--;
+  } else if (!it->announce.empty()) {
+    announce(lc.name, PubKind::leave, it->announce);
+  }
   st.counters.subscriptions--;
   if (lc.walkers > 0) {
     it->sub = nullptr;
@@ -397,19 +430,32 @@ void Hub::presence(std::string_view channel, std::function<void(Presence)> done)
         for (const LocalChannel::Sub& s : ch->second.subs) {
           if (!s.sub) continue;
           p.connections++;
-          std::string_view id = s.sub->client_id();
-          if (!id.empty()) p.client_ids.emplace_back(id);
+          PresenceInfo who = s.sub->presence();
+          if (who.client.empty()) continue;
+          p.clients.push_back(
+              {std::string(who.client), std::string(who.user), std::string(who.info)});
         }
         return p;
       },
       [](Presence& acc, Presence&& p) {
         acc.connections += p.connections;
-        for (std::string& id : p.client_ids) acc.client_ids.push_back(std::move(id));
+        for (PresenceEntry& e : p.clients) acc.clients.push_back(std::move(e));
       },
       [done = std::move(done)](Presence p) {
-        std::sort(p.client_ids.begin(), p.client_ids.end());
-        p.client_ids.erase(std::unique(p.client_ids.begin(), p.client_ids.end()),
-                           p.client_ids.end());
+        auto by_client = [](const PresenceEntry& a, const PresenceEntry& b) {
+          return a.client < b.client;
+        };
+        std::sort(p.clients.begin(), p.clients.end(), by_client);
+        p.clients.erase(std::unique(p.clients.begin(), p.clients.end(),
+                                    [](const PresenceEntry& a, const PresenceEntry& b) {
+                                      return a.client == b.client;
+                                    }),
+                        p.clients.end());
+        std::vector<std::string_view> users;
+        for (const PresenceEntry& e : p.clients)
+          if (!e.user.empty()) users.push_back(e.user);
+        std::sort(users.begin(), users.end());
+        p.users = size_t(std::unique(users.begin(), users.end()) - users.begin());
         done(std::move(p));
       });
 }

@@ -39,9 +39,16 @@ struct SubscribeResult {
   std::vector<PubPtr> replay;
 };
 
+struct PresenceEntry {
+  std::string client;
+  std::string user;
+  std::string info;  // a JSON object, or "" (none)
+};
+
 struct Presence {
-  size_t connections = 0;               // subscriptions to the channel, all loops
-  std::vector<std::string> client_ids;  // non-empty client ids, sorted, unique
+  size_t connections = 0;              // subscriptions to the channel, all loops
+  size_t users = 0;                    // distinct non-empty users among `clients`
+  std::vector<PresenceEntry> clients;  // present subscribers, by client id, unique
 };
 
 struct ChannelInfo {
@@ -85,8 +92,11 @@ class Hub final : private LiveSink {
   /// with no gap and no duplicate. `done` is never run once `sub` was unsubscribed from the
   /// channel (so `sub` may be freed right after unsubscribe_all). Invalid input (channel,
   /// cursor) or a duplicate subscription is answered synchronously, inside this call.
+  /// `announce` (non-empty: the subscriber's presence entry as JSON) makes the subscription
+  /// announce itself: a join event to the channel's subscribers on every loop when it becomes
+  /// live, a leave event when it ends (unsubscribe, unsubscribe_all: every way a session ends).
   void subscribe(Subscriber* sub, std::string_view channel, std::optional<Cursor> since,
-                 SubscribeCallback done);
+                 SubscribeCallback done, base::SharedBuffer announce = {});
 
   /// Removes one subscription (pending or live). Safe inside deliver() and inside `done`.
   void unsubscribe(Subscriber* sub, std::string_view channel);
@@ -118,6 +128,11 @@ class Hub final : private LiveSink {
   struct LoopState;
 
   void on_publication(const PubPtr& pub) override;
+  /// Hands a presence event (join/leave of a subscriber whose entry is `entry`) to `channel`'s
+  /// subscribers on every loop, through the engine.
+  void announce(std::string_view channel, PubKind kind, const base::SharedBuffer& entry);
+  /// Delivers a presence event to every live subscription of `lc`.
+  void fan_out_event(LocalChannel& lc, const PubPtr& event);
   void on_subscribed(const std::string& channel, Subscriber* sub, uint64_t token, bool had_since,
                      base::Result<HistoryResult> r, SubscribeCallback& done);
   /// Delivers `pub` to every live subscription of `lc` it is new to.

@@ -175,6 +175,23 @@ void MemoryEngine::unwatch(std::string_view channel) {
   });
 }
 
+void MemoryEngine::broadcast(PubPtr event) {
+  std::string ch = event->channel;
+  ex_.post(owner_of(ch), [this, event = std::move(event)] {
+    Shard& sh = shard();
+    auto it = sh.streams.find(event->channel);
+    if (it == sh.streams.end()) return;  // nobody watches
+    size_t here = ex_.current_loop();
+    for (uint32_t w : it->second.watchers) {
+      if (w == here) {
+        sink_->on_publication(event);
+      } else {
+        ex_.post(w, [sink = sink_, event] { sink->on_publication(event); });
+      }
+    }
+  });
+}
+
 void MemoryEngine::maintain() {
   Shard& sh = shard();
   uint64_t now = ex_.now_ms();

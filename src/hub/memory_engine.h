@@ -40,6 +40,7 @@ class MemoryEngine final : public Engine {
   void cursor(std::string_view channel, CursorCallback done) override;
   void watch(std::string_view channel) override;
   void unwatch(std::string_view channel) override;
+  void broadcast(PubPtr event) override;
   void maintain() override;
 
   /// The loop that owns `channel`'s stream.

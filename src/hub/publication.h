@@ -17,12 +17,19 @@
 
 namespace herald::hub {
 
+/// What a Publication carries: a message of the channel's stream, or a presence event
+/// (someone joined or left) that has no offset and is not kept in history.
+enum class PubKind : uint8_t { message, join, leave };
+
 struct Publication {
   std::string channel;
   std::string epoch;
-  uint64_t offset = 0;
-  base::SharedBuffer data;  // the raw JSON value published
+  uint64_t offset = 0;      // 0 for presence events
+  base::SharedBuffer data;  // the raw JSON value published (join/leave: the client's entry)
   uint64_t time_ms = 0;     // owner loop clock at publish (history TTL)
+  PubKind kind = PubKind::message;
+
+  bool is_event() const { return kind != PubKind::message; }
 };
 
 using PubPtr = std::shared_ptr<const Publication>;

@@ -7,6 +7,14 @@
 
 namespace herald::hub {
 
+/// Who a subscriber is, for presence: its client id, user and the presence info (a JSON
+/// object, or "") of its identity. Views valid while the subscriber lives.
+struct PresenceInfo {
+  std::string_view client;  // "" : not present (e.g. a long-poll, which lasts one request)
+  std::string_view user;
+  std::string_view info;
+};
+
 class Subscriber {
  public:
   /// A live publication of a channel this subscriber is subscribed to, in offset order, never
@@ -14,8 +22,8 @@ class Subscriber {
   /// before its subscribe callback has run. It may call Hub::unsubscribe / unsubscribe_all
   /// (e.g. to evict itself as a slow consumer); the hub copes.
   virtual void deliver(const Delivery& d) = 0;
-  /// Presence: the client id to report (may be empty).
-  virtual std::string_view client_id() const { return {}; }
+  /// Presence: who to report (an empty client id: not present).
+  virtual PresenceInfo presence() const { return {}; }
 
  protected:
   ~Subscriber() = default;

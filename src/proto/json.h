@@ -183,9 +183,22 @@ struct PublicationView {
 void encode_history_result(std::string& out, uint64_t id, std::span<const PublicationView> pubs,
                            const Cursor& cursor, bool has_recovered, bool recovered);
 
-/// {"id":ID,"result":{"connections":N,"clients":["a",...]}}
-void encode_presence_result(std::string& out, uint64_t id, uint64_t connections,
-                            std::span<const std::string> clients);
+/// One present client as presence lists and join/leave pushes show it:
+/// {"client":"c0-1","user":"alice","info":{...}} ("user" and "info" only when not empty).
+struct PresenceView {
+  std::string_view client;
+  std::string_view user;
+  std::string_view info;  // raw JSON object, or ""
+};
+void encode_presence_entry(std::string& out, const PresenceView& who);
+
+/// {"connections":N,"users":U,"clients":[ENTRY,...]} (the HTTP API's presence answer)
+void encode_presence_object(std::string& out, uint64_t connections, uint64_t users,
+                            std::span<const PresenceView> clients);
+
+/// {"id":ID,"result":PRESENCE_OBJECT}
+void encode_presence_result(std::string& out, uint64_t id, uint64_t connections, uint64_t users,
+                            std::span<const PresenceView> clients);
 
 /// The poll answer (SPEC §3): {"messages":[PUSH,...],"cursor":"..."} where each PUSH is an
 /// already encoded push object (encode once, fan out); when `unrecovered` is not empty, adds

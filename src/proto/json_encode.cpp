@@ -200,17 +200,40 @@ void encode_history_result(std::string& out, uint64_t id, std::span<const Public
   out.append("}}");
 }
 
-void encode_presence_result(std::string& out, uint64_t id, uint64_t connections,
-                            std::span<const std::string> clients) {
-  append_id_prefix(out, id);
-  out.append(",\"result\":{\"connections\":");
+void encode_presence_entry(std::string& out, const PresenceView& who) {
+  out.append("{\"client\":");
+  append_json_string(out, who.client);
+  if (!who.user.empty()) {
+    out.append(",\"user\":");
+    append_json_string(out, who.user);
+  }
+  if (!who.info.empty()) {
+    out.append(",\"info\":");
+    out.append(who.info);
+  }
+  out.push_back('}');
+}
+
+void encode_presence_object(std::string& out, uint64_t connections, uint64_t users,
+                            std::span<const PresenceView> clients) {
+  out.append("{\"connections\":");
   append_uint(out, connections);
+  out.append(",\"users\":");
+  append_uint(out, users);
   out.append(",\"clients\":[");
   for (size_t i = 0; i < clients.size(); ++i) {
     if (i > 0) out.push_back(',');
-    append_json_string(out, clients[i]);
+    encode_presence_entry(out, clients[i]);
   }
-  out.append("]}}");
+  out.append("]}");
+}
+
+void encode_presence_result(std::string& out, uint64_t id, uint64_t connections, uint64_t users,
+                            std::span<const PresenceView> clients) {
+  append_id_prefix(out, id);
+  out.append(",\"result\":");
+  encode_presence_object(out, connections, users, clients);
+  out.push_back('}');
 }
 
 void encode_poll_response(std::string& out, std::span<const std::string_view> pushes,

@@ -216,14 +216,11 @@ void presence(http::HttpSession& s, http::Request& req, access::Gate& gate,
     if (o != access::Outcome::ok) return answer_outcome(p, o);
     http::HttpSession* session = http::HttpSession::resolve(p);
     if (!session) return;
-    std::string out = "{\"connections\":";
-    proto::append_uint(out, pr.connections);
-    out += ",\"clients\":[";
-    for (size_t i = 0; i < pr.client_ids.size(); ++i) {
-      if (i) out += ',';
-      proto::append_json_string(out, pr.client_ids[i]);
-    }
-    out += "]}";
+    std::vector<proto::PresenceView> views;
+    views.reserve(pr.clients.size());
+    for (const hub::PresenceEntry& e : pr.clients) views.push_back({e.client, e.user, e.info});
+    std::string out;
+    proto::encode_presence_object(out, pr.connections, pr.users, views);
     session->respond_json(p, 200, out);
   });
 }

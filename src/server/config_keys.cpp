@@ -178,6 +178,8 @@ const KeyDef<NamespaceSettings> kNamespaceKeys[] = {
    .description = "whoever may subscribe may read history"},
   {.name = "presence", .field = &NamespaceSettings::presence,
    .description = "whoever may subscribe may read presence"},
+  {.name = "join_leave", .field = &NamespaceSettings::join_leave,
+   .description = "subscribers (WebSocket, SSE) get join and leave pushes"},
 };
 // clang-format on
 #pragma GCC diagnostic pop

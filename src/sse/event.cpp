@@ -16,6 +16,17 @@ base::SharedBuffer build_json_push(const hub::Publication& pub) {
 }
 
 base::SharedBuffer build_sse_event(const hub::Publication& pub) {
+  if (pub.is_event()) {
+    // A presence event moves no cursor: data only, no id (the stream's last id stays valid).
+    std::string push;
+    if (pub.kind == hub::PubKind::join)
+      proto::encode_join_push(push, pub.channel, pub.data.view());
+    else
+      proto::encode_leave_push(push, pub.channel, pub.data.view());
+    std::string out;
+    proto::append_sse_event(out, {}, {}, push);
+    return base::SharedBuffer::copy_of(out);
+  }
   std::string push;
   push.reserve(pub.channel.size() + pub.data.size() + 48);
   proto::encode_push(push, pub.channel, pub.offset, pub.data.view());

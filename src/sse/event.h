@@ -26,7 +26,8 @@ namespace herald::sse {
 /// The JSON push object of `pub` (WireForm::json_push): the same bytes as a WebSocket push.
 base::SharedBuffer build_json_push(const hub::Publication& pub);
 
-/// The shared SSE form of `pub` (WireForm::sse_event), laid out as above.
+/// The shared SSE form of `pub` (WireForm::sse_event), laid out as above; a presence event
+/// (join/leave) is a `data:` line only, without id.
 base::SharedBuffer build_sse_event(const hub::Publication& pub);
 
 /// Length of the leading `data:` part of a buffer made by build_sse_event (everything before

@@ -117,7 +117,7 @@ bool PollRequest::has_messages() const {
 }
 
 void PollRequest::deliver(const hub::Delivery& d) {
-  if (done_) return;
+  if (done_ || d.pub().is_event()) return;  // polls are not present: no join/leave
   size_t i = cursor_.index_of(d.pub().channel);
   if (i == cursor_.size()) return;
   pushes_[i].push_back(d.form(hub::WireForm::json_push,

@@ -30,6 +30,7 @@ SseSession::SseSession(http::Context& ctx, access::Gate& gate, net::Connection& 
       gate_(gate),
       conn_(conn),
       client_(std::move(client)),
+      client_id_(access::next_client_id(ctx.loop->index())),
       start_(std::make_unique<StartState>()),
       cursor_(std::move(req.channels)) {
   start_->since = std::move(req.since);
@@ -217,6 +218,13 @@ void SseSession::deliver(const hub::Delivery& d) {
   if (i == cursor_.size()) return;
   const base::SharedBuffer& event =
       d.form(hub::WireForm::sse_event, [](const hub::Publication& p) { return make_sse_event(p); });
+  if (d.pub().is_event()) {
+    // Join/leave: not part of the backlog's order (they carry no offset), never slow anyone.
+    if (start_ || conn_.output_full()) return;
+    conn_.send(event);
+    ++ctx_.metrics->messages_out;
+    return;
+  }
   if (start_) {
     // Behind the replay, in order. A reader that falls a whole output limit behind while
     // the backlog is written is a slow consumer like any other.
@@ -294,6 +302,12 @@ void SseSession::on_data(net::Connection& conn) {
 
 void SseSession::on_close(net::Connection&, std::error_code) {
   end();
+}
+
+hub::PresenceInfo SseSession::presence() const {
+  const access::Identity* id = client_.identity.get();
+  if (!id || id->admin()) return {client_id_, {}, {}};
+  return {client_id_, id->user, id->info};
 }
 
 // ---- entry points --------------------------------------------------------------------------

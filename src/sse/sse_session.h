@@ -54,6 +54,7 @@ class SseSession final : public net::ConnectionHandler, public hub::Subscriber {
   void on_close(net::Connection& conn, std::error_code ec) override;
   // hub::Subscriber
   void deliver(const hub::Delivery& d) override;
+  hub::PresenceInfo presence() const override;
 
  private:
   struct Held {
@@ -97,6 +98,7 @@ class SseSession final : public net::ConnectionHandler, public hub::Subscriber {
   access::Gate& gate_;
   net::Connection& conn_;
   access::Client client_;
+  std::string client_id_;              // presence
   std::unique_ptr<StartState> start_;  // until the backlog is written
   StreamCursor cursor_;
   bool streaming_ = false;

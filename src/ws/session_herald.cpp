@@ -19,17 +19,6 @@ WsLimits limits_of(const base::Settings& s) {
   return l;
 }
 
-// Client ids are unique within the process: the loop's index and a per-loop counter (each
-// loop is one thread, so the counter needs no synchronisation).
-std::string next_client_id(int loop_index) {
-  thread_local uint64_t counter = 0;
-  std::string id = "c";
-  proto::append_uint(id, static_cast<uint64_t>(loop_index));
-  id += '-';
-  proto::append_uint(id, ++counter);
-  return id;
-}
-
 }  // namespace
 
 namespace {
@@ -37,7 +26,17 @@ namespace {
 std::string& push_json(const hub::Publication& pub) {
   thread_local std::string scratch;
   scratch.clear();
-  proto::encode_push(scratch, pub.channel, pub.offset, pub.data.view());
+  switch (pub.kind) {
+    case hub::PubKind::message:
+      proto::encode_push(scratch, pub.channel, pub.offset, pub.data.view());
+      break;
+    case hub::PubKind::join:
+      proto::encode_join_push(scratch, pub.channel, pub.data.view());
+      break;
+    case hub::PubKind::leave:
+      proto::encode_leave_push(scratch, pub.channel, pub.data.view());
+      break;
+  }
   return scratch;
 }
 
@@ -58,7 +57,7 @@ HeraldSession::HeraldSession(http::Context& ctx, access::Gate& gate, net::Connec
     : WsSessionBase(ctx, conn, base::Transport::ws, limits_of(*ctx.settings), deflate),
       gate_(gate),
       client_(std::move(client)),
-      client_id_(next_client_id(ctx.loop->index())),
+      client_id_(access::next_client_id(ctx.loop->index())),
       user_counted_(client_.identity != nullptr) {
   arm_expiry();
 }
@@ -67,6 +66,12 @@ void HeraldSession::release_identity() {
   if (expiry_) expiry_->stop();
   if (user_counted_) gate_.release_user(client_.identity.get());
   user_counted_ = false;
+}
+
+hub::PresenceInfo HeraldSession::presence() const {
+  const access::Identity* id = client_.identity.get();
+  if (!id || id->admin()) return {client_id_, {}, {}};
+  return {client_id_, id->user, id->info};
 }
 
 HeraldSession::~HeraldSession() {
@@ -342,8 +347,11 @@ void HeraldSession::op_presence(const proto::Command& cmd) {
         if (!self || self->closing()) return;
         if (o != access::Outcome::ok) return self->reply_error(has_id, id, o);
         if (!has_id) return;
+        std::vector<proto::PresenceView> views;
+        views.reserve(p.clients.size());
+        for (const hub::PresenceEntry& e : p.clients) views.push_back({e.client, e.user, e.info});
         std::string out;
-        proto::encode_presence_result(out, id, p.connections, p.client_ids);
+        proto::encode_presence_result(out, id, p.connections, p.users, views);
         self->send_frame(Opcode::text, out);
         ++self->ctx_.metrics->messages_out;
       });

@@ -45,7 +45,7 @@ class HeraldSession final : public WsSessionBase, public hub::Subscriber {
 
   // hub::Subscriber
   void deliver(const hub::Delivery& d) override;
-  std::string_view client_id() const override { return client_id_; }
+  hub::PresenceInfo presence() const override;
 
   // net::ConnectionHandler
   void on_drained(net::Connection& conn) override;

@@ -186,7 +186,8 @@ def test_presence_lists_clients(srv):
         await b.call("subscribe", channel="public:room")  # without connect: it has an id too
         cb = (await b.call("connect"))["result"]["client"]
         r = await b.call("presence", channel="public:room")
-        assert r["result"]["connections"] == 2 and r["result"]["clients"] == sorted([ca, cb])
+        assert r["result"]["connections"] == 2 and r["result"]["users"] == 0, r
+        assert r["result"]["clients"] == [{"client": c} for c in sorted([ca, cb])], r
         await a.close()
         await b.close()
     run(go())

@@ -102,6 +102,8 @@ TEST(Policy, TheApiKeyMayDoEverything) {
     EXPECT_EQ(run(ns, admin, false, a, "dm:#alice"), Outcome::ok);
   ns.history_size = 0;
   EXPECT_EQ(run(ns, admin, false, Action::history, "c"), Outcome::not_available);
+  ns.presence = false;
+  EXPECT_EQ(run(ns, admin, false, Action::presence, "c"), Outcome::ok);
 }
 
 }  // namespace

@@ -12,21 +12,29 @@ namespace herald::hub::testing {
 
 class FakeSubscriber final : public Subscriber {
  public:
-  explicit FakeSubscriber(std::string id = {}) : id_(std::move(id)) {}
+  explicit FakeSubscriber(std::string id = {}, std::string user = {})
+      : id_(std::move(id)), user_(std::move(user)) {}
 
   void deliver(const Delivery& d) override {
+    if (d.pub().is_event()) {
+      events.push_back((d.pub().kind == PubKind::join ? "join " : "leave ") +
+                       std::string(d.pub().data.view()));
+      return;
+    }
     got.push_back(d.pub().offset);
     channels.push_back(d.pub().channel);
     if (on_deliver) on_deliver(d);
   }
-  std::string_view client_id() const override { return id_; }
+  PresenceInfo presence() const override { return {id_, user_, {}}; }
 
   std::vector<uint64_t> got;          // offsets, in delivery order
   std::vector<std::string> channels;  // the channel of each delivery
+  std::vector<std::string> events;    // "join DATA" / "leave DATA", in delivery order
   std::function<void(const Delivery&)> on_deliver;
 
  private:
   std::string id_;
+  std::string user_;
 };
 
 }  // namespace herald::hub::testing

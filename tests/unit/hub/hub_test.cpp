@@ -286,8 +286,13 @@ TEST(Hub, PresenceChannelsAndCountersGatherAcrossLoops) {
     w.hub.gather_counters([&](HubCounters c) { sum = c; });
   });
   w.ex.drain();
+  auto ids = [](const Presence& pr) {
+    std::vector<std::string> out;
+    for (const PresenceEntry& e : pr.clients) out.push_back(e.client);
+    return out;
+  };
   EXPECT_EQ(p.connections, 4u);
-  EXPECT_EQ(p.client_ids, (std::vector<std::string>{"alice", "bob"}));
+  EXPECT_EQ(ids(p), (std::vector<std::string>{"alice", "bob"}));
   ASSERT_EQ(list.size(), 2u);
   EXPECT_EQ(list[0].name, "other");
   EXPECT_EQ(list[0].subscribers, 1u);
@@ -302,7 +307,51 @@ TEST(Hub, PresenceChannelsAndCountersGatherAcrossLoops) {
   w.ex.on(2, [&] { w.hub.presence("room", [&](Presence r) { p = std::move(r); }); });
   w.ex.drain();
   EXPECT_EQ(p.connections, 3u);
-  EXPECT_EQ(p.client_ids, (std::vector<std::string>{"alice", "bob"}));
+  EXPECT_EQ(ids(p), (std::vector<std::string>{"alice", "bob"}));
+}
+
+TEST(Hub, PresenceCountsUsersAndAnnouncedSubscriptionsJoinAndLeaveOnEveryLoop) {
+  World w(3);
+  FakeSubscriber a("c0-1", "alice"), a2("c1-1", "alice"), b("c2-1", "bob"), quiet("c2-2");
+  auto entry = [](std::string_view who) { return base::SharedBuffer::copy_of(who); };
+  auto sub = [&](FakeSubscriber& s, size_t loop, std::string_view who) {
+    SubscribeResult out;
+    w.ex.on(loop, [&] {
+      w.hub.subscribe(
+          &s, "room", std::nullopt, [&](SubscribeResult r) { out = std::move(r); }, entry(who));
+    });
+    w.ex.drain();
+    ASSERT_FALSE(out.error);
+  };
+  sub(a, 0, "A");
+  sub(a2, 1, "A2");
+  ASSERT_FALSE(w.subscribe(quiet, "room", 2).error);  // not announced
+  sub(b, 2, "B");
+  // Everyone live when a subscription became live heard of it, on every loop, itself included.
+  EXPECT_EQ(a.events, (std::vector<std::string>{"join A", "join A2", "join B"}));
+  EXPECT_EQ(a2.events, (std::vector<std::string>{"join A2", "join B"}));
+  EXPECT_EQ(quiet.events, (std::vector<std::string>{"join B"}));
+  Presence p;
+  w.ex.on(0, [&] { w.hub.presence("room", [&](Presence r) { p = std::move(r); }); });
+  w.ex.drain();
+  EXPECT_EQ(p.connections, 4u);
+  EXPECT_EQ(p.clients.size(), 4u);
+  EXPECT_EQ(p.users, 2u);  // alice (twice) and bob
+  // Every way a subscription ends announces the leave; publications are not affected.
+  w.ex.on(2, [&] { w.hub.unsubscribe_all(&b); });
+  w.ex.on(1, [&] { w.hub.unsubscribe(&a2, "room"); });
+  w.ex.drain();
+  // (Two loops left at once: their events have no order between them.)
+  auto tail = [](std::vector<std::string> ev) {
+    std::sort(ev.end() - 2, ev.end());
+    return std::vector<std::string>(ev.end() - 2, ev.end());
+  };
+  EXPECT_EQ(tail(a.events), (std::vector<std::string>{"leave A2", "leave B"}));
+  EXPECT_EQ(tail(quiet.events), (std::vector<std::string>{"leave A2", "leave B"}));
+  EXPECT_EQ(quiet.events.size(), 3u);
+  w.publish("room", 0);
+  EXPECT_EQ(a.got, (std::vector<uint64_t>{1}));
+  EXPECT_EQ(quiet.got, (std::vector<uint64_t>{1}));
 }
 
 TEST(Hub, HistoryGoesThroughTheEngine) {
@@ -334,6 +383,7 @@ class ManualEngine final : public Engine {
   void cursor(std::string_view, CursorCallback) override {}
   void watch(std::string_view) override { ++watches; }
   void unwatch(std::string_view) override { ++unwatches; }
+  void broadcast(PubPtr event) override { sink_->on_publication(event); }
 
   void live(uint64_t offset) {
     sink_->on_publication(std::make_shared<const Publication>(

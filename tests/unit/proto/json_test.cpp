@@ -384,9 +384,10 @@ TEST(Encode, HistoryPresenceAndPoll) {
   encode_history_result(out, 5, {}, {"E", 0}, false, false);
   EXPECT_EQ(out, R"({"id":5,"result":{"publications":[],"cursor":"E:0"}})");
   out.clear();
-  std::vector<std::string> clients = {"u1", "u\"2"};
-  encode_presence_result(out, 6, 3, clients);
-  EXPECT_EQ(out, R"({"id":6,"result":{"connections":3,"clients":["u1","u\"2"]}})");
+  std::vector<PresenceView> clients = {{"c1", "", ""}, {"c\"2", "alice", R"({"n":1})"}};
+  encode_presence_result(out, 6, 3, 1, clients);
+  EXPECT_EQ(out, R"({"id":6,"result":{"connections":3,"users":1,"clients":[{"client":"c1"},)"
+                 R"({"client":"c\"2","user":"alice","info":{"n":1}}]}})");
   out.clear();
   std::vector<std::string_view> pushes = {R"({"channel":"a","offset":1,"data":1})"};
   encode_poll_response(out, pushes, "E:1", {});
