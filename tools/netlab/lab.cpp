@@ -33,7 +33,27 @@ TcpCounters TcpCounters::operator-(const TcpCounters& o) const {
   d.retrans_segs = retrans_segs - o.retrans_segs;
   d.timeouts = timeouts - o.timeouts;
   d.fast_retrans = fast_retrans - o.fast_retrans;
+  d.tun_drops = tun_drops - o.tun_drops;
   return d;
+}
+
+bool parse_dev_tx_drops(const std::string& text, const std::string& ifname, uint64_t* drops) {
+  // "  hl0: rx_bytes rx_packets rx_errs rx_drop (4 more) tx_bytes tx_packets tx_errs tx_drop"
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    size_t colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    size_t start = line.find_first_not_of(' ');
+    if (line.compare(start, colon - start, ifname) != 0 || colon - start != ifname.size()) continue;
+    std::istringstream fields(line.substr(colon + 1));
+    uint64_t v = 0;
+    for (int i = 0; i < 12; ++i)
+      if (!(fields >> v)) return false;
+    *drops = v;  // the 12th field: tx drop
+    return true;
+  }
+  return false;
 }
 
 bool parse_proc_counter(const std::string& text, const std::string& section,
@@ -65,10 +85,12 @@ TcpCounters read_tcp_counters(int ns_fd) {
     if (!in.ok()) return;
     std::string snmp = read_all("/proc/thread-self/net/snmp");
     std::string netstat = read_all("/proc/thread-self/net/netstat");
+    std::string dev = read_all("/proc/thread-self/net/dev");
     c.ok = parse_proc_counter(snmp, "Tcp", "OutSegs", &c.out_segs) &&
            parse_proc_counter(snmp, "Tcp", "RetransSegs", &c.retrans_segs);
     parse_proc_counter(netstat, "TcpExt", "TCPTimeouts", &c.timeouts);
     parse_proc_counter(netstat, "TcpExt", "TCPFastRetrans", &c.fast_retrans);
+    parse_dev_tx_drops(dev, kTunName, &c.tun_drops);
   });
   t.join();
   return c;

@@ -18,10 +18,14 @@
 
 namespace herald::netlab {
 
-/// The two ends' addresses, from the benchmarking range (RFC 2544, 198.18.0.0/15): never
-/// routed on the internet, and only ever configured inside the lab's own namespaces.
-inline constexpr const char* kServerIp = "198.18.0.1";
-inline constexpr const char* kClientIp = "198.18.0.2";
+/// The two ends' addresses. They are loopback addresses on purpose: a herald server with
+/// default settings lets anonymous clients subscribe from loopback peers only, and the lab
+/// measures such a server as it is, so its clients must look local to it - which they are, on
+/// this machine. Inside the lab's namespaces (and only there) lo is narrowed to 127.0.0.1/32
+/// and route_localnet is set, so 127.18.0.1 and 127.18.0.2 are reached through the TUN
+/// devices and the relay, never over lo.
+inline constexpr const char* kServerIp = "127.18.0.1";
+inline constexpr const char* kClientIp = "127.18.0.2";
 /// Datagrams the calibration sends through the relay, and over loopback for comparison.
 inline constexpr int kCalibrationRounds = 200;
 inline constexpr size_t kCalibrationBytes = 100;
@@ -42,15 +46,22 @@ struct Calibration {
   }
 };
 
-/// TCP counters of one namespace (/proc/net/snmp and /proc/net/netstat inside it).
+/// TCP counters of one namespace (/proc/net/snmp and /proc/net/netstat inside it), and the drops
+/// of its TUN device.
 struct TcpCounters {
   bool ok = false;
   uint64_t out_segs = 0;      // segments sent
   uint64_t retrans_segs = 0;  // segments sent again
   uint64_t timeouts = 0;      // retransmission timer expiries (RTOs): the long stalls
   uint64_t fast_retrans = 0;  // retransmissions triggered by duplicate ACKs / SACK
+  /// Packets the kernel dropped at the TUN device's queue because the relay did not read them
+  /// in time (/proc/net/dev): losses the model did not decide. Should stay 0.
+  uint64_t tun_drops = 0;
   TcpCounters operator-(const TcpCounters& o) const;
 };
+
+/// The transmit drop count of `ifname` in /proc/net/dev text; false when absent.
+bool parse_dev_tx_drops(const std::string& text, const std::string& ifname, uint64_t* drops);
 
 /// The value of `field` in the `section` lines of /proc/net/snmp or /proc/net/netstat text
 /// ("Tcp: ... RetransSegs ...\nTcp: ... 42 ..."); false when absent.

@@ -67,9 +67,18 @@ void build_end(const char* local, const char* peer, LinkEnd* end, std::string* w
   // absent from the kernel; then there is nothing to switch off.
   write_text("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1");
   write_text("/proc/sys/net/ipv6/conf/all/disable_ipv6", "1");
+  // The ends' addresses are in 127/8 (see lab.h): the kernel drops such packets on any device
+  // but lo unless route_localnet is set - here, in this namespace only.
+  if (!write_text("/proc/sys/net/ipv4/conf/all/route_localnet", "1") ||
+      !write_text("/proc/sys/net/ipv4/conf/default/route_localnet", "1"))
+    return void(*why = describe("set route_localnet", errno));
   Fd sock(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
   if (!sock) return void(*why = describe("socket", errno));
   if (!set_up(sock.get(), "lo")) return void(*why = describe("bring up lo", errno));
+  // lo comes up as 127.0.0.1/8, which would make the peer's 127.x address local too: narrow
+  // it to 127.0.0.1/32, so the peer is reached through the TUN device.
+  if (!set_addr(sock.get(), SIOCSIFNETMASK, "lo", "255.255.255.255"))
+    return void(*why = describe("narrow lo to 127.0.0.1/32", errno));
   end->tun = Fd(::open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC));
   if (!end->tun) return void(*why = describe("open /dev/net/tun", errno));
   ifreq ifr{};
@@ -87,9 +96,10 @@ void build_end(const char* local, const char* peer, LinkEnd* end, std::string* w
   std::strncpy(q.ifr_name, kTunName, IFNAMSIZ - 1);
   q.ifr_mtu = kLabMtu;
   if (::ioctl(sock.get(), SIOCSIFMTU, &q) != 0) return void(*why = describe("set the MTU", errno));
+  // Best effort: inside a user namespace the kernel refuses it, and the default (500) only
+  // matters if the relay falls behind - which the kernel's drop counter then says (TcpCounters).
   q.ifr_qlen = kTunQueueLen;
-  if (::ioctl(sock.get(), SIOCSIFTXQLEN, &q) != 0)
-    return void(*why = describe("set the TUN queue length", errno));
+  (void)::ioctl(sock.get(), SIOCSIFTXQLEN, &q);
   if (!set_up(sock.get(), kTunName)) return void(*why = describe("bring up the TUN", errno));
 }
 
@@ -137,7 +147,7 @@ std::string lab_unavailable_reason() {
   Fd tun(::open("/dev/net/tun", O_RDWR | O_CLOEXEC));
   if (!tun) return describe("open /dev/net/tun", errno);
   std::string why;
-  auto end = make_link_end("198.18.255.1", "198.18.255.2", &why);
+  auto end = make_link_end("127.18.255.1", "127.18.255.2", &why);
   return end.ok() ? std::string() : why;
 }
 

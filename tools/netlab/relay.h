@@ -33,6 +33,8 @@ namespace herald::netlab {
 inline constexpr size_t kMaxHeldPackets = 20'000;
 /// Packets read from one TUN device per wake-up before the other side gets its turn.
 inline constexpr int kReadBudget = 64;
+/// SCHED_FIFO priority of the relay thread (the lowest: above every normal thread only).
+inline constexpr int kRelayPriority = 1;
 
 /// The figures of one direction over a window (between two take() calls).
 struct DirectionStats {
@@ -71,6 +73,8 @@ class Relay {
   Condition condition() const;
   /// The figures since the previous take() (or the start), and a new window.
   RelayStats take();
+  /// True when the relay thread runs at real-time priority (SCHED_FIFO kRelayPriority).
+  bool realtime() const { return realtime_.load(); }
 
  private:
   struct Packet {
@@ -93,6 +97,7 @@ class Relay {
   int epoll_ = -1, wake_ = -1;
   bool running_ = false;
   std::atomic<bool> stop_{false};
+  std::atomic<bool> realtime_{false};
   mutable std::mutex mu_;  // guards stats, pending_, condition_, window_*
   bool pending_ = false;
   Condition condition_;

@@ -121,6 +121,11 @@ int run_bench_command(const CLI::App& cmd, herald::bench::BenchOptions opts,
     if (cmd.count("--rate") == 0) opts.rate = p.rate;
     if (cmd.count("--payload") == 0) opts.payload = p.payload;
   }
+  if (!opts.netem.empty() && cmd.count("--url") > 0) {
+    std::fprintf(stderr,
+                 "herald bench: --netem starts its own server inside the lab: leave out --url\n");
+    return 2;
+  }
   opts.transports.clear();
   for (size_t at = 0; at <= transports.size();) {
     size_t comma = transports.find(',', at);
@@ -246,7 +251,8 @@ int main(int argc, char** argv) {
   bench_cmd->add_option("--ramp-up", bench_opts.ramp_up, "Seconds over which subscribers connect");
   bench_cmd->add_option("--churn", bench_opts.churn,
                         "Reconnect each subscriber with its cursor every X s");
-  bench_cmd->add_option("--poll-interval", bench_opts.poll_interval, "Seconds between short polls");
+  bench_cmd->add_option("--poll-interval", bench_opts.poll_interval,
+                        "Seconds between short polls (default: auto, <= 1 s, fits the history)");
   bench_cmd->add_option("--longpoll-wait", bench_opts.longpoll_wait,
                         "wait= of long-polls, seconds");
   bench_cmd->add_option("--drain", bench_opts.drain, "Max seconds to wait for stragglers");
@@ -255,7 +261,15 @@ int main(int argc, char** argv) {
   bench_cmd->add_option("--threads", bench_opts.threads, "Client loops (default: cores)");
   bench_cmd->add_flag("!--no-pin", bench_opts.pin, "Do not pin client loops to cores");
   bench_cmd->add_option("--server-pid", bench_opts.server_pid, "Sample this process's CPU and RSS");
-  bench_cmd->add_option("--preset", bench_opts.preset, "chat | ticker | fanout");
+  bench_cmd->add_option("--preset", bench_opts.preset,
+                        "chat | ticker | fanout (workloads; compare also takes network presets)");
+  bench_cmd->add_option(
+      "--netem", bench_opts.netem,
+      "Run in the network lab: delay=MS,jitter=MS,loss=PCT,rate=KBPS (needs root)");
+  bench_cmd->add_option("--seed", bench_opts.seed, "The lab's loss draws and jitter curve");
+  bench_cmd->add_flag("--serve", bench_opts.serve,
+                      "Start a herald server of our own (implied by --netem)");
+  bench_cmd->add_option("--server-threads", bench_opts.server_threads, "--threads of that server");
   bench_cmd->add_option("--channel-prefix", bench_opts.channel_prefix, "Channel name prefix");
   bench_cmd->add_option("--history-size", bench_opts.history_size,
                         "The server's channel.history_size, for the poll-loss note (0: unknown)");
@@ -273,14 +287,19 @@ int main(int argc, char** argv) {
                           "Seconds of publishing per transport");
   compare_cmd->add_option("--json", compare_opts.json_path, "JSON output file");
   compare_cmd->add_option("--svg", compare_opts.svg_path, "SVG output file");
-  compare_cmd->add_option("--preset", compare_opts.preset, "chat | ticker | fanout");
+  compare_cmd->add_option("--preset", compare_opts.preset,
+                          "chat | ticker | fanout, or in the lab: lossy | mobile | satellite | "
+                          "bandwidth");
+  compare_cmd->add_option("--netem", compare_opts.netem,
+                          "Run in the network lab under delay=MS,jitter=MS,loss=PCT,rate=KBPS");
+  compare_cmd->add_option("--seed", compare_opts.seed, "The lab's loss draws and jitter curve");
   compare_cmd->add_option("--subscribers,-n", compare_opts.subscribers,
                           "Subscribers per transport");
   compare_cmd->add_option("--rate", compare_opts.rate, "Publishes per second; 0 = max");
   compare_cmd->add_option("--payload", compare_opts.payload, "Bytes of message data");
   compare_cmd->add_option("--channels", compare_opts.channels, "Channels");
   compare_cmd->add_option("--poll-interval", compare_opts.poll_interval,
-                          "Seconds between short polls");
+                          "Seconds between short polls (default: auto, <= 1 s, fits the history)");
   compare_cmd->add_option("--longpoll-wait", compare_opts.longpoll_wait, "wait= of long-polls");
   compare_cmd->add_option("--threads", compare_opts.threads, "Client loops");
   compare_cmd->add_option("--server-threads", compare_opts.server_threads,

@@ -158,5 +158,22 @@ TEST(Lab, ProcCountersParse) {
   EXPECT_FALSE(parse_proc_counter(text, "Udp", "OutSegs", &v));
 }
 
+TEST(Lab, DevDropsParse) {
+  std::string text =
+      "Inter-|   Receive                                                |  Transmit\n"
+      " face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs "
+      "drop fifo colls carrier compressed\n"
+      "    lo:     100       2    0    0    0     0          0         0      100       2    0 "
+      "   0    0     0       0          0\n"
+      "   hl0:    5000      40    0    1    0     0          0         0     6000      50    0 "
+      "   7    0     0       0          0\n";
+  uint64_t drops = 0;
+  EXPECT_TRUE(parse_dev_tx_drops(text, "hl0", &drops));
+  EXPECT_EQ(drops, 7u);
+  EXPECT_TRUE(parse_dev_tx_drops(text, "lo", &drops));
+  EXPECT_EQ(drops, 0u);
+  EXPECT_FALSE(parse_dev_tx_drops(text, "hl", &drops));
+}
+
 }  // namespace
 }  // namespace herald::netlab
