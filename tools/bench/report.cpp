@@ -133,18 +133,19 @@ std::string limit_note(const BenchOptions& o, const TransportResult& r) {
   if (r.transport == "poll" && o.rate > 0) {
     double per_channel = o.rate / double(std::max(1, o.channels));
     double rtt = link_rtt_s(o);
+    std::string rtt_text = rtt > 0 ? " + " + format_seconds(rtt) + " s round trip" : "";
     double keeps_up = double(history) / 2 / per_channel - rtt;
     std::string fix =
         keeps_up > 0 ? "--poll-interval <= " + format_seconds(keeps_up) + " s or " : std::string();
     std::snprintf(b, sizeof b,
-                  "LIMIT %s: %s/s over %d channel(s) x (%s s interval + %s s round trip) = ~%.0f "
+                  "LIMIT %s: %s/s over %d channel(s) x (%s s interval%s) = ~%.0f "
                   "messages per channel per poll against a history of %zu%s: %" PRIu64
                   " polls answered recovered:false and %" PRIu64 " of %" PRIu64
                   " deliveries (%.1f%%) were skipped. Keeps up with %s--history-size >= %d.",
                   r.transport.c_str(), format_seconds(o.rate).c_str(), o.channels,
-                  format_seconds(o.poll_interval).c_str(), format_seconds(rtt).c_str(),
-                  messages_per_poll(o), history, o.history_size > 0 ? "" : " (assumed)",
-                  r.unrecovered, r.missing, r.expected, share, fix.c_str(), history_size_for(o));
+                  format_seconds(o.poll_interval).c_str(), rtt_text.c_str(), messages_per_poll(o),
+                  history, o.history_size > 0 ? "" : " (assumed)", r.unrecovered, r.missing,
+                  r.expected, share, fix.c_str(), history_size_for(o));
   } else {
     std::snprintf(b, sizeof b,
                   "LIMIT %s: fell behind by more than the history (%zu messages%s) %" PRIu64
@@ -239,23 +240,24 @@ void print_decision_table(FILE* out, const RunReport& rep) {
 
 void print_verdict(FILE* out, const RunReport& rep) {
   for (const auto& r : rep.runs) {
-    if (r.verdict() == Verdict::limit)
-      std::fprintf(out, "%s\n", limit_note(rep.options, r).c_str());
-    if (r.missing > 0) {
+    bool limit = r.verdict() == Verdict::limit;
+    const char* tag = limit ? "LIMIT" : "LOSS";
+    if (limit) std::fprintf(out, "%s\n", limit_note(rep.options, r).c_str());
+    if (r.missing > 0 && !limit) {
       std::fprintf(out, "LOSS: %s lost %" PRIu64 " of %" PRIu64 " expected deliveries (%.2f%%)\n",
                    r.transport.c_str(), r.missing, r.expected,
                    100.0 * per(double(r.missing), double(r.expected)));
-      if (r.unrecovered_messages > 0) {
-        std::fprintf(out,
-                     "LOSS: %s: %" PRIu64 " of them skipped by %" PRIu64
-                     " recovered:false answers (the server's history no longer reached back "
-                     "to the subscriber's cursor; %s)\n",
-                     r.transport.c_str(), r.unrecovered_messages, r.unrecovered,
-                     history_desc(rep.options).c_str());
-        if (r.transport == "poll") {
-          std::string note = history_note(rep.options);
-          if (!note.empty()) std::fprintf(out, "%s\n", note.c_str());
-        }
+    }
+    if (r.missing > 0 && r.unrecovered_messages > 0) {
+      std::fprintf(out,
+                   "%s: %s: %" PRIu64 " messages skipped by %" PRIu64
+                   " recovered:false answers (the server's history no longer reached back "
+                   "to the subscriber's cursor; %s)\n",
+                   tag, r.transport.c_str(), r.unrecovered_messages, r.unrecovered,
+                   history_desc(rep.options).c_str());
+      if (r.transport == "poll" && !limit) {
+        std::string note = history_note(rep.options);
+        if (!note.empty()) std::fprintf(out, "%s\n", note.c_str());
       }
     }
     if (r.duplicates > 0)
