@@ -52,7 +52,8 @@ struct NetPreset {
   std::vector<NamedCondition> conditions;
 };
 
-/// The network presets: lossy, mobile, satellite, bandwidth (docs/netlab.md lists their numbers).
+/// The network presets: lossy, mobile, satellite, rtt, bandwidth (docs/netlab.md lists their
+/// numbers).
 const std::vector<NetPreset>& net_presets();
 /// The preset named `name`, or nullptr.
 const NetPreset* find_net_preset(std::string_view name);

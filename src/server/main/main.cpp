@@ -289,7 +289,7 @@ int main(int argc, char** argv) {
   compare_cmd->add_option("--svg", compare_opts.svg_path, "SVG output file");
   compare_cmd->add_option("--preset", compare_opts.preset,
                           "chat | ticker | fanout, or in the lab: lossy | mobile | satellite | "
-                          "bandwidth");
+                          "rtt | bandwidth");
   compare_cmd->add_option("--netem", compare_opts.netem,
                           "Run in the network lab under delay=MS,jitter=MS,loss=PCT,rate=KBPS");
   compare_cmd->add_option("--seed", compare_opts.seed, "The lab's loss draws and jitter curve");

@@ -41,7 +41,7 @@ TEST(Condition, SaysWhatIsWrong) {
 }
 
 TEST(NetPresets, EveryPresetHasNamedValidConditions) {
-  for (const char* name : {"lossy", "mobile", "satellite", "bandwidth"}) {
+  for (const char* name : {"lossy", "mobile", "satellite", "rtt", "bandwidth"}) {
     const NetPreset* p = find_net_preset(name);
     ASSERT_NE(p, nullptr) << name;
     EXPECT_GE(p->conditions.size(), 2u);
