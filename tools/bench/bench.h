@@ -7,7 +7,8 @@
 // delivered / missing / duplicated / out-of-order counts (checked against offsets per
 // subscriber, or against a sequence number in the payload for servers without offsets), bytes on
 // the wire per delivery, requests per delivery, connect time and the server's CPU and RSS.
-// Everything is bounded: connections by kMaxBenchConnections, time by duration + drain.
+// Everything is bounded: connections by kMaxBenchConnections, time by duration + drain (which
+// ends when deliveries stop moving, and after kMaxDrainSec at most).
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -16,6 +17,8 @@ namespace herald::bench {
 
 /// Hard cap on client connections in one run (the fd limit here is 20,000 per process).
 inline constexpr int kMaxBenchConnections = 18'000;
+/// Longest drain however much is still arriving (a backlog behind a very slow link), seconds.
+inline constexpr double kMaxDrainSec = 300;
 /// Short-poll interval when none is given: this long, or shorter when the server's history
 /// would not cover the messages of one interval (auto_poll_interval), but never below the
 /// minimum (a poller that cannot keep up then is a measured limit, reported as one).
@@ -44,11 +47,11 @@ struct BenchOptions {
   double poll_interval = 0;          // seconds between short polls; 0: auto_poll_interval
   bool poll_interval_auto = false;   // resolve_poll_interval chose it (said in the report)
   double longpoll_wait = 30;         // wait= of long-polls, seconds
-  double drain = 5;                  // max seconds to wait for stragglers after the last publish
-  double connect_timeout = 10;       // max seconds for every subscriber to be ready
-  int threads = 0;                   // client loops; 0 = one per core
-  bool pin = true;                   // pin client loops to cores (sched_setaffinity)
-  int server_pid = 0;                // sample this process's CPU and RSS (same machine)
+  double drain = 5;  // after the last publish, stop waiting once nothing arrived for this long (s)
+  double connect_timeout = 10;  // max seconds for every subscriber to be ready
+  int threads = 0;              // client loops; 0 = one per core
+  bool pin = true;              // pin client loops to cores (sched_setaffinity)
+  int server_pid = 0;           // sample this process's CPU and RSS (same machine)
   /// The server's channel history_size when known (compare sets it for the server it starts);
   /// 0: unknown, the report assumes the server default (kDefaultHistorySize) and says so.
   int history_size = 0;

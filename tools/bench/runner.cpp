@@ -106,6 +106,14 @@ std::string run_tag() {
   return s;
 }
 
+// The sum of every subscriber's highest offset: moves whenever anything new is delivered.
+uint64_t delivered_so_far(std::vector<std::unique_ptr<Worker>>& ws) {
+  uint64_t sum = 0;
+  for (auto& w : ws)
+    for (auto& s : w->subs()) sum += s->highest.load(std::memory_order_relaxed);
+  return sum;
+}
+
 bool all_caught_up(Shared& sh, std::vector<std::unique_ptr<Worker>>& ws) {
   for (auto& w : ws) {
     for (auto& s : w->subs()) {
@@ -268,13 +276,23 @@ TransportResult run_one(const BenchOptions& o, Transport t, Target target, const
         sleep_ms(kWaitStepMs);
       if (!r.server_gone && sh.pubs_done.load() < publishers)
         r.errors.push_back("publishers did not finish in time");
-      // 3. Drain: every subscriber reaches its channel's last offset, or the drain ends.
+      // 3. Drain: every subscriber reaches its channel's last offset, or the deliveries stop
+      // moving for `drain` seconds. Bounded by progress rather than by the clock, so a backlog
+      // that is still flowing - a link slower than the publish rate, a connection waiting out a
+      // retransmission timer - is waited for, and a subscriber that will never catch up is not.
       double drain = o.drain;
       if (t == Transport::poll) drain = std::max(drain, 2 * o.poll_interval + 1);
-      uint64_t drain_deadline = base::monotonic_ns() + uint64_t(drain * 1e9);
-      while (!r.server_gone && !all_caught_up(sh, ws) && base::monotonic_ns() < drain_deadline) {
+      uint64_t now = base::monotonic_ns();
+      uint64_t hard_deadline = now + uint64_t(kMaxDrainSec * 1e9);
+      uint64_t idle_deadline = now + uint64_t(drain * 1e9);
+      uint64_t seen = delivered_so_far(ws);
+      while (!r.server_gone && !all_caught_up(sh, ws) && now < idle_deadline &&
+             now < hard_deadline) {
         sleep_ms(kWaitStepMs);
         r.server_gone = gone();
+        now = base::monotonic_ns();
+        uint64_t d = delivered_so_far(ws);
+        if (d != seen) seen = d, idle_deadline = now + uint64_t(drain * 1e9);
       }
       // A publisher the server hung up on, with no refusal seen yet (every subscriber may have
       // caught up before one reconnected): ask the port itself.

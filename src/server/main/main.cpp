@@ -255,7 +255,8 @@ int main(int argc, char** argv) {
                         "Seconds between short polls (default: auto, <= 1 s, fits the history)");
   bench_cmd->add_option("--longpoll-wait", bench_opts.longpoll_wait,
                         "wait= of long-polls, seconds");
-  bench_cmd->add_option("--drain", bench_opts.drain, "Max seconds to wait for stragglers");
+  bench_cmd->add_option("--drain", bench_opts.drain,
+                        "Stop waiting for stragglers after this many seconds without a delivery");
   bench_cmd->add_option("--connect-timeout", bench_opts.connect_timeout,
                         "Max seconds to get ready");
   bench_cmd->add_option("--threads", bench_opts.threads, "Client loops (default: cores)");

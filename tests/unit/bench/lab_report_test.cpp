@@ -103,9 +103,20 @@ TEST(Verdict, TheLimitNoteGivesTheArithmeticAndWhatWouldKeepUp) {
                 .find("Keeps up with --poll-interval <= 0.05 s or --history-size >= 2000"),
             std::string::npos);
   std::string ws = limit_note(o, result("ws", 200, 200));
-  EXPECT_NE(ws.find("LIMIT ws: fell behind by more than the history (100 messages, assumed) 10"),
+  EXPECT_NE(ws.find("LIMIT ws: fell behind by more than the history (100 messages, assumed): 10 "
+                    "resumes answered recovered:false and 200 of 5000 deliveries (4.0%)"),
             std::string::npos)
       << ws;
+  // The arithmetic fits, yet the poller lost: its answers came late, and the note says so
+  // instead of advising an interval that was already kept.
+  o.rate = 100;
+  o.history_size = 1000;
+  std::string late = limit_note(o, result("poll", 300, 300));
+  EXPECT_NE(late.find("~100 messages per channel per poll against a history of 1000, which fits - "
+                      "but answers came later"),
+            std::string::npos)
+      << late;
+  EXPECT_EQ(late.find("Keeps up with"), std::string::npos) << late;
   EXPECT_EQ(limit_note(o, result("ws", 0, 0)), "");
 }
 
