@@ -225,3 +225,25 @@ def test_netem_with_a_url_or_a_bad_condition_is_refused():
     assert p.returncode == 2 and "leave out --netem" in p.stderr
     p = bench(["--preset", "mobile", "-q"], timeout=60)
     assert p.returncode == 2 and "herald bench compare --preset mobile" in p.stderr
+
+
+@needs_lab
+def test_advise_measures_every_transport_and_recommends_one_with_its_figures(tmp_path):
+    out = tmp_path / "advise.json"
+    p = bench(["advise", "--rtt", "40ms", "--loss", "1%", "--rate", "10/s", "--subscribers", "5",
+               "--duration", "1", "-q", "--json", str(out)])
+    assert p.returncode == 0, p.stdout + p.stderr
+    report = json.loads(out.read_text())
+    assert report["lab"]["condition"]["delay_ms"] == 20 and report["lab"]["condition"]["loss_pct"] == 1
+    assert [r["transport"] for r in report["runs"]] == ["ws", "sse", "longpoll", "poll"]
+    advice = report["advice"]
+    assert advice["transport"] in ("ws", "sse", "longpoll", "poll")
+    assert len(advice["ruled_out"]) == 3 and "p99" in advice["reasons"][0]
+    assert f"  use {advice['transport']}" in p.stdout
+    assert "Advice for 5 browser subscriber(s), 10 messages/s, round trip 40 ms, loss 1% each way" \
+        in p.stdout
+    # Behind buffering proxies only the pull transports are candidates.
+    p = bench(["advise", "--rtt", "10", "--rate", "10", "--subscribers", "3", "--duration", "1",
+               "--proxies", "-q", "--json", str(out)])
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert json.loads(out.read_text())["advice"]["transport"] in ("longpoll", "poll")

@@ -11,6 +11,7 @@
 #include "base/log.h"
 #include "server/config.h"
 #include "server/server.h"
+#include "tools/bench/advise.h"
 #include "tools/bench/bench.h"
 #include "tools/cli/pub.h"
 #include "tools/cli/sub.h"
@@ -312,6 +313,29 @@ int main(int argc, char** argv) {
                           "History size (of the --url server, or for the spawned one; 0: auto)");
   compare_cmd->add_flag("--quiet,-q", compare_opts.quiet, "No progress lines on stderr");
 
+  herald::bench::AdviseOptions advise_opts;
+  CLI::App* advise_cmd = bench_cmd->add_subcommand(
+      "advise", "Measure every transport in the network lab under your conditions; recommend one");
+  advise_cmd->add_option("--rtt", advise_opts.rtt, "Round trip of the clients' path (80ms)");
+  advise_cmd->add_option("--jitter", advise_opts.jitter, "Jitter each way (5ms)");
+  advise_cmd->add_option("--loss", advise_opts.loss, "Packet loss each way (1%)");
+  advise_cmd->add_option("--bandwidth", advise_opts.bandwidth,
+                         "Cap of the path all clients share (2000kbps)");
+  advise_cmd->add_option("--rate", advise_opts.rate, "Messages per second in total (10/s)");
+  advise_cmd->add_option("--subscribers,-n", advise_opts.subscribers, "Subscribers");
+  advise_cmd->add_option("--channels", advise_opts.channels, "Channels");
+  advise_cmd->add_option("--payload", advise_opts.payload, "Bytes of message data");
+  advise_cmd->add_option("--duration", advise_opts.duration, "Seconds of publishing per transport");
+  advise_cmd->add_option("--seed", advise_opts.seed, "The lab's loss draws and jitter curve");
+  advise_cmd->add_option("--client", advise_opts.client, "browser | native");
+  advise_cmd->add_flag("--proxies", advise_opts.proxies,
+                       "Clients sit behind proxies that buffer responses");
+  advise_cmd->add_flag("--sends", advise_opts.sends, "Clients also send (chat, games)");
+  advise_cmd->add_option("--json", advise_opts.json_path, "The report and the advice as JSON");
+  advise_cmd->add_option("--server-threads", advise_opts.server_threads,
+                         "--threads of the server it starts");
+  advise_cmd->add_flag("--quiet,-q", advise_opts.quiet, "No progress lines on stderr");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -331,6 +355,7 @@ int main(int argc, char** argv) {
     return check_config(check_path);
   }
   if (*compare_cmd) return herald::bench::run_compare(compare_opts);
+  if (*advise_cmd) return herald::bench::run_advise(advise_opts);
   if (*bench_cmd) return run_bench_command(*bench_cmd, bench_opts, bench_transports);
   if (*serve_cmd) return serve(serve_flags);
   if (*pub_cmd) return herald::cli::run_pub(pub_opts);
