@@ -89,6 +89,7 @@ struct CompareOptions {
   std::string netem;  // one condition for every transport (lab); a network preset runs several
   uint64_t seed = 1;
   std::string target = "herald";  // herald | nchan (nchan has no short poll: skipped)
+  bool list_presets = false;      // print the presets and their conditions, run nothing
   std::string server_binary = "/proc/self/exe";  // what to spawn when url is empty
   int server_threads = 0;  // --threads for the spawned server; 0 = its default
   /// --history-size for the spawned server (or what the --url server keeps, for the report);

@@ -79,10 +79,24 @@ int run_matrix(const CompareOptions& c, BenchOptions o,
   return rc;
 }
 
+void list_presets() {
+  std::printf("workload presets (loopback): chat, ticker, fanout\n");
+  std::printf("network presets (the lab; delay, jitter and loss apply each way):\n");
+  for (const netlab::NetPreset& p : netlab::net_presets()) {
+    std::printf("%s: %s\n", p.name.c_str(), p.about.c_str());
+    for (const netlab::NamedCondition& nc : p.conditions)
+      std::printf("  %-10s %s\n", nc.name.c_str(), nc.condition.to_string().c_str());
+  }
+}
+
 }  // namespace
 
 int run_compare(const CompareOptions& c) {
   ignore_sigpipe();
+  if (c.list_presets) {
+    list_presets();
+    return 0;
+  }
   BenchOptions o;
   o.rate = kDefaultCompareRate;
   if (!c.preset.empty() && !apply_preset(c.preset, o)) {

@@ -295,6 +295,8 @@ int main(int argc, char** argv) {
   compare_cmd->add_option("--netem", compare_opts.netem,
                           "Run in the network lab under delay=MS,jitter=MS,loss=PCT,rate=KBPS");
   compare_cmd->add_option("--seed", compare_opts.seed, "The lab's loss draws and jitter curve");
+  compare_cmd->add_flag("--list-presets", compare_opts.list_presets,
+                        "Print the presets and their conditions");
   compare_cmd->add_option("--subscribers,-n", compare_opts.subscribers,
                           "Subscribers per transport");
   compare_cmd->add_option("--rate", compare_opts.rate, "Publishes per second; 0 = max");
