@@ -85,8 +85,32 @@ def matrix(cells, columns, cell):
     return out
 
 
-def more(a, b):
-    return "more" if a > b else "less"
+def down_kbps(cell, t):
+    """IP kbit/s towards the subscribers that transport t needed at the cell's rate."""
+    r = cell["runs"][t]
+    per = r["link"]["to_clients"]["delivered_bytes"] / max(1, r["delivered"])
+    return per * 8 * cell["params"]["rate"] * cell["params"]["subscribers"] / 1000
+
+
+def drops(r):
+    return r["link"]["to_clients"]["queue_drops"] + r["link"]["to_server"]["queue_drops"]
+
+
+def push_leads(presets):
+    """Cells where the better push transport was clearly behind a pull transport that delivered
+    everything (more than 10% and 2 ms): '<condition> (<q>: push X against <pull> Y)'."""
+    exceptions = []
+    for cells in presets:
+        for name, cell in cells.items():
+            runs = cell["runs"]
+            for q in ("p50", "p99"):
+                push = min(p(runs[t], q) for t in ("ws", "sse"))
+                for t in ("longpoll", "poll"):
+                    pull = p(runs[t], q)
+                    if runs[t]["verdict"] == "ok" and push > pull * 1.1 and push - pull > 2e6:
+                        exceptions.append(f"{name} ({q}: {ms(push)} against {NAMES[t]}'s "
+                                          f"{ms(pull)})")
+    return exceptions
 
 
 def generate():
@@ -129,10 +153,13 @@ def generate():
              f"complete response; it costs a round trip to ask again: {lat(r50['longpoll'])} at "
              f"50 ms against WebSocket's {lat(r50['ws'])}, and {wire(r50['longpoll'])} per "
              f"delivery | {cmd('rtt')} |")
+    fewest = min(T, key=lambda t: r50[t]["link"]["wire_bytes_per_delivery"]) == "poll"
     L.append(f"| get rare updates and may sleep (mobile background, cron-like) | **poll**, long "
              f"interval | latency is the interval: {lat(r50['poll'])} with {poll50:g} s polls; "
-             f"the fewest bytes per delivery when answers carry several messages "
-             f"({wire(r50['poll'])}) | {cmd('rtt')} |")
+             + (f"the fewest bytes per delivery of the four when answers carry several messages "
+                f"({wire(r50['poll'])} against WebSocket's {wire(r50['ws'])})" if fewest else
+                f"{wire(r50['poll'])} per delivery") +
+             f"; no connection held between polls | {cmd('rtt')} |")
     L.append(f"| are far away (300 ms round trip, geostationary satellite) | **WebSocket or SSE** | "
              f"push pays one way: {lat(r300['ws'])} at 300 ms; long-poll {lat(r300['longpoll'])}; "
              f"on a geostationary link WebSocket {lat(geo['ws'])}, long-poll "
@@ -178,7 +205,7 @@ def generate():
              f"move, the tail does. Retransmitted segments and timer expiries (RTOs) are the "
              f"kernels' own counts in the lab's namespaces.")
     L.append("")
-    L += matrix(lossy, T, lambda r: f"{lat(r)}, max {ms(p(r, 'max'))}")
+    L += matrix(lossy, T, lambda r: f"{lat(r)}, max {ms(p(r, 'max'))}{verdict(r)}")
     L.append("")
     L.append("TCP segments sent again / RTO expiries:")
     L.append("")
@@ -187,18 +214,27 @@ def generate():
     L.append(f"Long-poll suffers most: each answer is a short exchange on a fresh request, and a "
              f"loss at its end has no later segments to trigger a fast retransmission, so it waits "
              f"for the timer ({rtos(l5['longpoll'])} RTOs at 5% against WebSocket's "
-             f"{rtos(l5['ws'])}). A datagram transport would lose the message instead of holding "
-             f"the others back, and fill the gap from history; it is not built yet - the lab "
-             f"relays UDP already (docs/netlab.md).")
+             f"{rtos(l5['ws'])}).")
+    if l5["longpoll"]["verdict"] == "limit":
+        lp = l5["longpoll"]
+        L[-1] += (f" At 5% a poller stalled by those timers fell further behind than the history "
+                  f"({lossy['loss-5']['params']['history_size']} messages, about "
+                  f"{lossy['loss-5']['params']['history_size'] / lossy['loss-5']['params']['rate']:.1f} s "
+                  f"of this channel) {lp['unrecovered']} time(s): {lp['missing']} of "
+                  f"{lp['expected']} deliveries were skipped (LIMIT) - a deeper history, or a "
+                  f"client that reloads on `recovered: false`, is part of choosing long-poll on a "
+                  f"lossy path.")
+    L[-1] += (" A datagram transport would lose the message instead of holding the others back, "
+              "and fill the gap from history; it is not built yet - the lab relays UDP already "
+              "(docs/netlab.md).")
     L.append("")
     L.append("### Latency against bandwidth")
     L.append("")
     L.append(f"{cmd('bandwidth')}: a 20 ms round trip capped at 10 Mbit/s, 2 Mbit/s and "
              f"500 kbit/s (shared by all subscribers; 500 ms of buffer, then tail drop), "
              f"{bw['10mbit']['params']['subscribers']} subscribers at "
-             f"{bw['10mbit']['params']['rate']:g} messages/s - about "
-             f"{b10['ws']['link']['wire_bytes_per_delivery'] * 8 * bw['10mbit']['params']['rate'] * bw['10mbit']['params']['subscribers'] / 1000:.0f} "
-             f"kbit/s of WebSocket traffic.")
+             f"{bw['10mbit']['params']['rate']:g} messages/s - about {down_kbps(bw['10mbit'], 'ws'):.0f} "
+             f"kbit/s of WebSocket traffic towards the subscribers when nothing holds it back.")
     L.append("")
     L += matrix(bw, T, lambda r: f"{lat(r)}{verdict(r)}")
     L.append("")
@@ -215,11 +251,13 @@ def generate():
              f"{b05['ws']['link']['deliveries_per_packet']:.1f} messages per packet and its bytes "
              f"per delivery fall to {wire(b05['ws'])}, but the backlog sits in queues, and "
              f"latency is the queue: p50 {ms(p(b05['ws'], 'p50'))}. Short polls batch by design "
-             f"({b10['poll']['link']['deliveries_per_packet']:.1f} per packet), yet their answers "
-             f"leave together every interval and overflow a small buffer: "
-             f"{b2['poll']['link']['to_clients']['queue_drops'] + b2['poll']['link']['to_server']['queue_drops']} "
-             f"tail drops and {rtos(b2['poll'])} RTOs at 2 Mbit/s, where the push transports "
-             f"lost nothing.")
+             f"({b10['poll']['link']['deliveries_per_packet']:.1f} per packet)")
+    if drops(b2["poll"]) > 0 and drops(b2["ws"]) == 0 and drops(b2["sse"]) == 0:
+        L[-1] += (f", yet their answers leave together every interval and overflow the buffer: "
+                  f"{drops(b2['poll'])} tail drops and {rtos(b2['poll'])} RTOs at 2 Mbit/s, "
+                  f"where the push transports lost nothing.")
+    else:
+        L[-1] += "."
     L.append("")
     L.append("### Mobile and satellite links")
     L.append("")
@@ -234,9 +272,22 @@ def generate():
     L.append("")
     L.append(f"On EDGE (a 400 ms round trip, 2% loss, 250 kbit/s) WebSocket delivers at "
              f"{lat(edge['ws'])} and long-poll at {lat(edge['longpoll'])}: the extra round trip "
-             f"and the losses of short exchanges add up. The push transports lead under every "
-             f"condition measured; pull transports are for where push cannot go (proxies) or "
-             f"where latency does not matter (rare updates, sleeping clients).")
+             f"and the losses of short exchanges add up.")
+    exceptions = push_leads((rtt, lossy, mobile, sat, bw))
+    cells = sum(len(c) for c in (rtt, lossy, mobile, sat, bw))
+    if not exceptions:
+        L.append("")
+        L.append(f"Over all {cells} conditions, the better of WebSocket and SSE had both the lower "
+                 f"p50 and the lower p99 than every pull transport that delivered everything (ties "
+                 f"within 10% or 2 ms aside): pull transports are for where push cannot go (proxies) "
+                 f"or where latency does not matter (rare updates, sleeping clients).")
+    else:
+        L.append("")
+        L.append(f"Over all {cells} conditions, the better of WebSocket and SSE had the lower "
+                 f"p50 and p99 than every pull transport that delivered everything, except at "
+                 f"{'; '.join(exceptions)} - one run per cell on a busy machine. Pull transports "
+                 f"are for where push cannot go (proxies) or where latency does not matter (rare "
+                 f"updates, sleeping clients).")
     return "\n".join(L) + "\n"
 
 

@@ -21,10 +21,12 @@ while [ $# -gt 0 ]; do
 done
 ulimit -n 20000
 out=$REPO/bench/results
+# The commit the binary was built from is not recorded in it: take HEAD once, before the runs.
+rev=$(git -C "$REPO" rev-parse --short HEAD)
 IFS=, read -r -a list <<< "$presets"
 for p in "${list[@]}"; do
   {
-    echo "# $(date -u +%FT%TZ) loadavg $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cores; binary $(git -C "$REPO" rev-parse --short HEAD)"
+    echo "# $(date -u +%FT%TZ) loadavg $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cores; binary $rev"
     echo "# $HERALD bench compare --preset $p --duration $duration --seed $seed"
     echo
     timeout 1200 "$HERALD" bench compare --preset "$p" --duration "$duration" --seed "$seed" \
