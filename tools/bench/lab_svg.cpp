@@ -77,6 +77,13 @@ void cdf_panel(std::string& o, const RunReport& rep, const Axis& ax, double x0) 
   }
   svg::line(o, x0, top + h, x0 + w, top + h, "#333");
   svg::line(o, x0, top, x0, top + h, "#333");
+  // Transports that lost messages are drawn too, but their curves leave out what they lost.
+  std::string flagged;
+  for (const auto& r : rep.runs)
+    if (r.verdict() != Verdict::ok)
+      flagged += (flagged.empty() ? "" : ", ") + r.transport + " " + verdict_name(r.verdict());
+  if (!flagged.empty())
+    svg::text(o, x0 + w - 4, top + h - 6, "* " + flagged, "end", 10, " fill=\"#b00\"");
   svg::line(o, x0, ypos(0.99), x0 + w, ypos(0.99), "#999", " stroke-dasharray=\"4 3\"");
   svg::text(o, x0 + w - 2, ypos(0.99) - 3, "p99", "end", 9);
   svg::text(o, x0 + w / 2, top + h + 30, "publish -> deliver latency (log scale)", "middle", 11);
@@ -166,6 +173,8 @@ void grouped_bars(std::string& o, const std::vector<RunReport>& reports, double 
       double v = value(rep.runs[i]), bh = height(v);
       double x = x0 + group * double(c) + group * 0.1 + bw * double(i);
       svg::rect(o, x, top + h - bh, bw * 0.9, bh, svg::color(i));
+      if (rep.runs[i].verdict() != Verdict::ok)
+        svg::text(o, x + bw * 0.45, top + h - bh - 3, "*", "middle", 12, " fill=\"#b00\"");
     }
     svg::text(o, x0 + group * (double(c) + 0.5), top + h + 14, rep.lab.name, "middle", 10);
   }
@@ -223,6 +232,10 @@ std::string to_svg_matrix(const std::string& preset, const std::vector<RunReport
                "bytes", wire_bytes, false);
   grouped_bars(o, reports, kLeft + 2 * (chart_w + 60), chart_w,
                "TCP segments sent again per 1,000 deliveries", "segments", retrans_per_1k, false);
+  svg::text(o, kLeft, height - 20,
+            "* the transport lost messages under that condition (LIMIT: the server's history no "
+            "longer had them; NOT CLEAN: anything else): its figures leave them out",
+            "start", 11, " fill=\"#b00\"");
   o += "</svg>\n";
   return o;
 }
