@@ -247,3 +247,17 @@ def test_advise_measures_every_transport_and_recommends_one_with_its_figures(tmp
                "--proxies", "-q", "--json", str(out)])
     assert p.returncode == 0, p.stdout + p.stderr
     assert json.loads(out.read_text())["advice"]["transport"] in ("longpoll", "poll")
+
+
+@needs_lab
+def test_compare_under_one_condition_prints_the_decision_table_with_the_link(tmp_path):
+    out = tmp_path / "one.json"
+    p = bench(["compare", "--netem", "delay=20,jitter=5,rate=2000", "--duration", "1",
+               "--subscribers", "3", "--rate", "20", "-q", "--json", str(out)])
+    assert p.returncode == 0, p.stdout + p.stderr
+    report = json.loads(out.read_text())
+    assert report["compare"] is True and report["lab"]["netem"] == "delay=20,jitter=5,rate=2000"
+    assert [r["transport"] for r in report["runs"]] == ["ws", "sse", "longpoll", "poll"]
+    assert all(r["verdict"] == "ok" and r["link"]["to_clients"]["packets"] > 0
+               for r in report["runs"])
+    assert "Decision table" in p.stdout and "lab: condition delay=20,jitter=5,rate=2000" in p.stdout
