@@ -7,7 +7,8 @@
 // delivered / missing / duplicated / out-of-order counts (checked against offsets per
 // subscriber, or against a sequence number in the payload for servers without offsets), bytes on
 // the wire per delivery, requests per delivery, connect time and the server's CPU and RSS.
-// Everything is bounded: connections by kMaxBenchConnections, time by duration + drain.
+// Everything is bounded: connections by kMaxBenchConnections, time by duration + drain (which
+// ends when deliveries stop moving, and after kMaxDrainSec at most).
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -16,6 +17,16 @@ namespace herald::bench {
 
 /// Hard cap on client connections in one run (the fd limit here is 20,000 per process).
 inline constexpr int kMaxBenchConnections = 18'000;
+/// Longest drain however much is still arriving (a backlog behind a very slow link), seconds.
+inline constexpr double kMaxDrainSec = 300;
+/// Short-poll interval when none is given: this long, or shorter when the server's history
+/// would not cover the messages of one interval (auto_poll_interval), but never below the
+/// minimum (a poller that cannot keep up then is a measured limit, reported as one).
+inline constexpr double kMaxAutoPollInterval = 1.0;
+inline constexpr double kMinAutoPollInterval = 0.1;
+/// Publishes per second of `herald bench compare` without a preset: a rate whose messages per
+/// short poll fit in the default history of a server with default settings.
+inline constexpr double kDefaultCompareRate = 100;
 
 struct BenchOptions {
   std::string url = "http://127.0.0.1:8080";  // server base URL (numeric host or localhost)
@@ -33,17 +44,27 @@ struct BenchOptions {
   uint64_t messages = 0;             // total publishes; when > 0 the run stops after them
   double ramp_up = 0;                // seconds over which subscribers connect
   double churn = 0;                  // each subscriber reconnects with its cursor every X s
-  double poll_interval = 1.0;        // seconds between short polls
+  double poll_interval = 0;          // seconds between short polls; 0: auto_poll_interval
+  bool poll_interval_auto = false;   // resolve_poll_interval chose it (said in the report)
   double longpoll_wait = 30;         // wait= of long-polls, seconds
-  double drain = 5;                  // max seconds to wait for stragglers after the last publish
-  double connect_timeout = 10;       // max seconds for every subscriber to be ready
-  int threads = 0;                   // client loops; 0 = one per core
-  bool pin = true;                   // pin client loops to cores (sched_setaffinity)
-  int server_pid = 0;                // sample this process's CPU and RSS (same machine)
+  double drain = 5;  // after the last publish, stop waiting once nothing arrived for this long (s)
+  double connect_timeout = 10;  // max seconds for every subscriber to be ready
+  int threads = 0;              // client loops; 0 = one per core
+  bool pin = true;              // pin client loops to cores (sched_setaffinity)
+  int server_pid = 0;           // sample this process's CPU and RSS (same machine)
   /// The server's channel history_size when known (compare sets it for the server it starts);
   /// 0: unknown, the report assumes the server default (kDefaultHistorySize) and says so.
   int history_size = 0;
-  std::string preset;  // chat | ticker | fanout (applied before explicit flags)
+  std::string preset;  // chat | ticker | fanout | lossy | mobile | satellite | bandwidth
+  /// --netem: run in the network lab under this condition (tools/netlab/condition.h); "" = no
+  /// lab, the clients talk to --url directly.
+  std::string netem;
+  uint64_t seed = 1;  // --seed: the lab's loss draws and jitter curve
+  /// --serve: start a herald server of our own for the run (implied by --netem, which starts
+  /// it inside the lab's server namespace).
+  bool serve = false;
+  std::string server_binary = "/proc/self/exe";
+  int server_threads = 0;  // --threads of a server of our own; 0: its default
   std::string channel_prefix = "public:bench";
   std::string api_key;    // Authorization: Bearer for /api/publish
   std::string json_path;  // --json FILE
@@ -56,16 +77,19 @@ struct CompareOptions {
   double duration = 5;
   std::string json_path;
   std::string svg_path;
-  std::string preset;   // chat | ticker | fanout
-  int subscribers = 0;  // 0: the preset's (or 100)
-  double rate = -1;     // <0: the preset's (or 1000)
-  int payload = 0;      // 0: the preset's (or 100)
-  int channels = 0;     // 0: the preset's (or 1)
-  double poll_interval = 1.0;
+  std::string preset;        // chat | ticker | fanout, or a network preset (netlab::net_presets)
+  int subscribers = 0;       // 0: the preset's (or 100)
+  double rate = -1;          // <0: the preset's (or kDefaultCompareRate)
+  int payload = 0;           // 0: the preset's (or 100)
+  int channels = 0;          // 0: the preset's (or 1)
+  double poll_interval = 0;  // 0: auto (see BenchOptions)
   double longpoll_wait = 30;
   int threads = 0;
   int server_pid = 0;
+  std::string netem;  // one condition for every transport (lab); a network preset runs several
+  uint64_t seed = 1;
   std::string target = "herald";  // herald | nchan (nchan has no short poll: skipped)
+  bool list_presets = false;      // print the presets and their conditions, run nothing
   std::string server_binary = "/proc/self/exe";  // what to spawn when url is empty
   int server_threads = 0;  // --threads for the spawned server; 0 = its default
   /// --history-size for the spawned server (or what the --url server keeps, for the report);
@@ -74,18 +98,41 @@ struct CompareOptions {
   bool quiet = false;
 };
 
-/// Messages one channel receives between two short polls: rate / channels x poll interval
-/// (0 when the rate is "max", unknown in advance).
+/// The round trip the lab's condition adds at most (2 x (delay + jitter)), seconds; 0 without
+/// --netem.
+double link_rtt_s(const BenchOptions& o);
+
+/// Messages one channel receives between two answers to a short poll: rate / channels x
+/// (poll interval + link RTT) - the cursor of an answer is a round trip old when the next
+/// poll reaches the server. 0 when the rate is "max", unknown in advance. An interval of 0
+/// (auto, not resolved yet) counts as kMaxAutoPollInterval.
 double messages_per_poll(const BenchOptions& o);
 
 /// A history size that keeps short polls of `o` recoverable: twice messages_per_poll (polls
 /// come late under load), at least the server default, at most the server's limit.
 int history_size_for(const BenchOptions& o);
 
+/// The short-poll interval for `o` when none was given: kMaxAutoPollInterval, or shorter so
+/// that messages_per_poll stays within half the server's history (o.history_size, or the
+/// server default when unknown), but at least kMinAutoPollInterval.
+double auto_poll_interval(const BenchOptions& o);
+
+/// Sets o.poll_interval to auto_poll_interval(o) when it is 0 (and poll_interval_auto).
+void resolve_poll_interval(BenchOptions& o);
+
 /// Applies a preset's workload ("chat": low rate, many idle subscribers on many channels;
-/// "ticker": high rate, few channels; "fanout": one channel, many subscribers). Returns false
-/// for an unknown name. Fields the user set explicitly should be applied after this.
+/// "ticker": high rate, few channels; "fanout": one channel, many subscribers; the network
+/// presets: a few subscribers at a rate their link can carry). Returns false for an unknown
+/// name. Fields the user set explicitly should be applied after this.
 bool apply_preset(const std::string& name, BenchOptions& o);
+
+/// The verdict of one transport's run, for the tables and the exit code.
+enum class Verdict {
+  ok,       // every message exactly once, in order
+  limit,    // the only losses are messages the server no longer had (recovered:false): the
+            // transport could not keep up with the history - a measured limit, not a fault
+  unclean,  // anything else lost, duplicated, reordered, or a client failed
+};
 
 /// Runs `herald bench`: prints the table on stdout, writes --json/--svg if asked. Returns 0
 /// when every run was clean, 1 when a message was lost, duplicated or reordered or a client
@@ -93,7 +140,9 @@ bool apply_preset(const std::string& name, BenchOptions& o);
 int run_bench(const BenchOptions& opts);
 
 /// Runs `herald bench compare`: the same workload over ws, sse, longpoll and poll, then the
-/// decision table. Exit codes as run_bench.
+/// decision table; with a network preset, once per condition of the preset, in the lab. Exit
+/// codes as run_bench, except that a measured limit (Verdict::limit) is a result, not a
+/// failure: compare exits 0 when every transport was ok or limited.
 int run_compare(const CompareOptions& opts);
 
 }  // namespace herald::bench

@@ -72,6 +72,8 @@ struct Shared {
   /// request was a fifth of the client's instructions in a long-poll run.
   std::string longpoll_wait;
   std::vector<std::unique_ptr<ChannelState>> channels;
+  int publisher_netns = -1;     // RunEnv::publisher_netns
+  net::Address publisher_addr;  // where publishers connect (ep.addr unless in the lab)
   uint64_t publish_end_ns = 0;  // deadline for duration-bounded runs
   uint64_t echo_end_ns = 0;
 
@@ -248,8 +250,8 @@ class Worker {
   std::vector<std::unique_ptr<PubState>>& pubs() { return pubs_; }
 
   /// Starts a connection to the target with `handler`; nullptr (and an error counted) when the
-  /// socket could not be created.
-  net::Connection* dial(std::unique_ptr<net::ConnectionHandler> handler);
+  /// socket could not be created. A publisher's connection starts where RunEnv puts them.
+  net::Connection* dial(std::unique_ptr<net::ConnectionHandler> handler, bool publisher = false);
   /// Closes every client gracefully, then stops the loop once all connections are gone or
   /// `max_ms` passed (what is left then is reset). Runs on the loop thread.
   void stop_when_closed(uint64_t max_ms);

@@ -1,8 +1,12 @@
-// Names, URLs and presets.
+// Names, URLs, presets and the short-poll arithmetic.
+#include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <cstdio>
 
+#include "base/limits.h"
 #include "engine.h"
+#include "tools/netlab/condition.h"
 
 namespace herald::bench {
 
@@ -66,8 +70,61 @@ base::Result<Endpoint> parse_url(std::string_view url) {
   return ep;
 }
 
+namespace {
+// The server's upper bound for channel.history_size (its config key's max).
+constexpr int kMaxHistorySize = 1'000'000;
+}  // namespace
+
+double link_rtt_s(const BenchOptions& o) {
+  if (o.netem.empty()) return 0;
+  auto c = netlab::parse_condition(o.netem);
+  return c ? c->max_rtt_ms() / 1000 : 0;
+}
+
+double messages_per_poll(const BenchOptions& o) {
+  if (o.rate <= 0) return 0;
+  double interval = o.poll_interval > 0 ? o.poll_interval : kMaxAutoPollInterval;
+  return o.rate / double(std::max(1, o.channels)) * (interval + link_rtt_s(o));
+}
+
+int history_size_for(const BenchOptions& o) {
+  double want = std::ceil(2 * messages_per_poll(o));
+  if (want > kMaxHistorySize) return kMaxHistorySize;
+  return std::max(int(base::limits::kDefaultHistorySize), int(want));
+}
+
+double auto_poll_interval(const BenchOptions& o) {
+  if (o.rate <= 0) return kMaxAutoPollInterval;
+  double history =
+      double(o.history_size > 0 ? size_t(o.history_size) : base::limits::kDefaultHistorySize);
+  double per_channel = o.rate / double(std::max(1, o.channels));
+  // Half the history per answer leaves room for polls that come late under load.
+  double fits = history / 2 / per_channel - link_rtt_s(o);
+  // Rounded down to 10 ms, so the report shows the interval that was used.
+  fits = std::floor(fits * 100) / 100;
+  return std::clamp(fits, kMinAutoPollInterval, kMaxAutoPollInterval);
+}
+
+void resolve_poll_interval(BenchOptions& o) {
+  if (o.poll_interval > 0) return;
+  o.poll_interval = auto_poll_interval(o);
+  o.poll_interval_auto = true;
+}
+
 bool apply_preset(const std::string& name, BenchOptions& o) {
   if (name.empty()) return true;
+  if (netlab::find_net_preset(name)) {
+    // A network preset's link is shared by every client of the run: a few subscribers at a
+    // rate the tightest of its conditions can carry on the push transports.
+    o.subscribers = 10;
+    o.channels = 1;
+    o.rate = 50;
+    o.payload = 100;
+    if (name == "mobile") o.subscribers = 5, o.rate = 10;
+    if (name == "satellite") o.rate = 20;
+    if (name == "bandwidth") o.rate = 100;
+    return true;
+  }
   if (name == "chat") {
     // Many rooms, many idle members, a message now and then.
     o.subscribers = 1000;

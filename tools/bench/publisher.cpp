@@ -90,7 +90,7 @@ void PubState::connect() {
   } else {
     h = make_http_pub_handler(w_, *this);
   }
-  conn_ = w_.dial(std::move(h));
+  conn_ = w_.dial(std::move(h), true);
   if (!conn_) w_.shared().pubs_failed.fetch_add(1);
 }
 

@@ -99,16 +99,72 @@ std::string history_note(const BenchOptions& o) {
   double per_poll = messages_per_poll(o);
   size_t history = o.history_size > 0 ? size_t(o.history_size) : base::limits::kDefaultHistorySize;
   if (!polls || o.target != "herald" || per_poll <= double(history)) return {};
-  char b[400];
+  char b[512];
+  std::string rtt =
+      link_rtt_s(o) > 0 ? " + " + format_seconds(link_rtt_s(o)) + " s round trip" : "";
   std::snprintf(
       b, sizeof b,
       "NOTE: poll: ~%.0f messages reach a channel between two polls (%s/s over %d "
-      "channel(s) x %s s), more than the server keeps (%s): polls answer recovered:false and those "
-      "messages are lost. Raise the server's --history-size (>= %d) or shorten "
+      "channel(s) x (%s s%s)), more than the server keeps (%s): polls answer recovered:false and "
+      "those messages are lost. Raise the server's --history-size (>= %d) or shorten "
       "--poll-interval.",
       per_poll, format_seconds(o.rate).c_str(), o.channels, format_seconds(o.poll_interval).c_str(),
-      history_desc(o).c_str(), history_size_for(o));
+      rtt.c_str(), history_desc(o).c_str(), history_size_for(o));
   return b;
+}
+
+const char* verdict_name(Verdict v) {
+  switch (v) {
+    case Verdict::ok:
+      return "ok";
+    case Verdict::limit:
+      return "LIMIT";
+    case Verdict::unclean:
+      break;
+  }
+  return "NOT CLEAN";
+}
+
+std::string limit_note(const BenchOptions& o, const TransportResult& r) {
+  if (r.verdict() != Verdict::limit) return {};
+  size_t history = o.history_size > 0 ? size_t(o.history_size) : base::limits::kDefaultHistorySize;
+  char lost[200];
+  std::snprintf(lost, sizeof lost,
+                "%" PRIu64 " %s answered recovered:false and %" PRIu64 " of %" PRIu64
+                " deliveries (%.1f%%) were skipped",
+                r.unrecovered, r.transport == "poll" ? "polls" : "resumes", r.missing, r.expected,
+                100.0 * per(double(r.missing), double(r.expected)));
+  std::string why;
+  if (r.transport == "poll" && o.rate > 0) {
+    double per_channel = o.rate / double(std::max(1, o.channels));
+    double rtt = link_rtt_s(o), per_poll = messages_per_poll(o);
+    char b[400];
+    std::snprintf(b, sizeof b,
+                  "%s/s over %d channel(s) x (%s s interval%s) = ~%.0f messages per channel per "
+                  "poll against a history of %zu%s",
+                  format_seconds(o.rate).c_str(), o.channels,
+                  format_seconds(o.poll_interval).c_str(),
+                  rtt > 0 ? (" + " + format_seconds(rtt) + " s round trip").c_str() : "", per_poll,
+                  history, o.history_size > 0 ? "" : " (assumed)");
+    why = b;
+    if (per_poll > double(history)) {
+      double keeps_up = double(history) / 2 / per_channel - rtt;
+      why += std::string(": ") + lost + ". Keeps up with ";
+      if (keeps_up > 0) why += "--poll-interval <= " + format_seconds(keeps_up) + " s or ";
+      why += "--history-size >= " + std::to_string(history_size_for(o)) + ".";
+    } else {
+      // The arithmetic fits: the answers themselves came late (a saturated link queued them,
+      // or the machine was busy), so more than the history piled up between two of them.
+      why +=
+          ", which fits - but answers came later than interval + round trip (a saturated "
+          "link or a busy machine delayed them): " +
+          std::string(lost) + ".";
+    }
+  } else {
+    why = "fell behind by more than the history (" + std::to_string(history) +
+          (o.history_size > 0 ? " messages)" : " messages, assumed)") + ": " + lost + ".";
+  }
+  return "LIMIT " + r.transport + ": " + why;
 }
 
 void print_table(FILE* out, const RunReport& rep) {
@@ -120,15 +176,18 @@ void print_table(FILE* out, const RunReport& rep) {
   } else {
     std::fprintf(out,
                  "herald bench: target %s at %s; %d subscribers on %d channel(s); %d publisher(s) "
-                 "via %s; rate %s; payload %d B; %s; poll interval %s s, long-poll wait %s s%s\n",
+                 "via %s; rate %s; payload %d B; %s; poll interval %s s%s, long-poll wait %s s%s\n",
                  o.target.c_str(), o.url.c_str(), o.subscribers, o.channels, o.publishers,
                  o.publish_via.c_str(),
                  o.rate > 0 ? (format_seconds(o.rate) + "/s").c_str() : "max", o.payload,
                  o.messages ? (std::to_string(o.messages) + " messages").c_str()
                             : (format_seconds(o.duration) + " s").c_str(),
-                 format_seconds(o.poll_interval).c_str(), format_seconds(o.longpoll_wait).c_str(),
+                 format_seconds(o.poll_interval).c_str(),
+                 o.poll_interval_auto ? " (auto: fits half the history)" : "",
+                 format_seconds(o.longpoll_wait).c_str(),
                  o.churn > 0 ? (", churn every " + format_seconds(o.churn) + " s").c_str() : "");
     std::fprintf(out, "server: %s; %s\n", rep.server.c_str(), history_desc(o).c_str());
+    print_lab_header(out, rep);
     std::string note = history_note(o);
     if (!note.empty()) std::fprintf(out, "%s\n", note.c_str());
   }
@@ -161,6 +220,7 @@ void print_table(FILE* out, const RunReport& rep) {
                  format_ns(r.connect_ns.percentile(0.99)).c_str(), cpu, rss, r.disconnects,
                  r.reconnects);
   }
+  print_link_table(out, rep);
 }
 
 void print_decision_table(FILE* out, const RunReport& rep) {
@@ -180,27 +240,34 @@ void print_decision_table(FILE* out, const RunReport& rep) {
                  format_ns(h.percentile(0.5)).c_str(), format_ns(h.percentile(0.9)).c_str(),
                  format_ns(h.percentile(0.99)).c_str(), format_ns(h.percentile(0.999)).c_str(),
                  c.down_bytes_per_msg, c.up_bytes_per_msg, c.requests_per_msg, cpu,
-                 r.clean() ? "ok" : "NOT CLEAN");
+                 verdict_name(r.verdict()));
+  }
+  for (const auto& r : rep.runs) {
+    std::string note = limit_note(o, r);
+    if (!note.empty()) std::fprintf(out, "%s\n", note.c_str());
   }
 }
 
 void print_verdict(FILE* out, const RunReport& rep) {
   for (const auto& r : rep.runs) {
-    if (r.missing > 0) {
+    bool limit = r.verdict() == Verdict::limit;
+    const char* tag = limit ? "LIMIT" : "LOSS";
+    if (limit) std::fprintf(out, "%s\n", limit_note(rep.options, r).c_str());
+    if (r.missing > 0 && !limit) {
       std::fprintf(out, "LOSS: %s lost %" PRIu64 " of %" PRIu64 " expected deliveries (%.2f%%)\n",
                    r.transport.c_str(), r.missing, r.expected,
                    100.0 * per(double(r.missing), double(r.expected)));
-      if (r.unrecovered_messages > 0) {
-        std::fprintf(out,
-                     "LOSS: %s: %" PRIu64 " of them skipped by %" PRIu64
-                     " recovered:false answers (the server's history no longer reached back "
-                     "to the subscriber's cursor; %s)\n",
-                     r.transport.c_str(), r.unrecovered_messages, r.unrecovered,
-                     history_desc(rep.options).c_str());
-        if (r.transport == "poll") {
-          std::string note = history_note(rep.options);
-          if (!note.empty()) std::fprintf(out, "%s\n", note.c_str());
-        }
+    }
+    if (r.missing > 0 && r.unrecovered_messages > 0) {
+      std::fprintf(out,
+                   "%s: %s: %" PRIu64 " messages skipped by %" PRIu64
+                   " recovered:false answers (the server's history no longer reached back "
+                   "to the subscriber's cursor; %s)\n",
+                   tag, r.transport.c_str(), r.unrecovered_messages, r.unrecovered,
+                   history_desc(rep.options).c_str());
+      if (r.transport == "poll" && !limit) {
+        std::string note = history_note(rep.options);
+        if (!note.empty()) std::fprintf(out, "%s\n", note.c_str());
       }
     }
     if (r.duplicates > 0)
@@ -243,6 +310,9 @@ std::string to_json(const RunReport& rep) {
   j += ',', key(j, "ramp_up"), num(j, o.ramp_up);
   j += ',', key(j, "churn"), num(j, o.churn);
   j += ',', key(j, "poll_interval"), num(j, o.poll_interval);
+  j += ',', key(j, "poll_interval_auto"), j += o.poll_interval_auto ? "true" : "false";
+  j += ',', key(j, "netem"), proto::append_json_string(j, o.netem);
+  j += ',', key(j, "seed"), proto::append_uint(j, o.seed);
   j += ',', key(j, "longpoll_wait"), num(j, o.longpoll_wait);
   j += ',', key(j, "drain"), num(j, o.drain);
   j += ',', key(j, "threads"), num(j, o.threads);
@@ -255,7 +325,9 @@ std::string to_json(const RunReport& rep) {
     j += "null";
   }
   j += ',', key(j, "preset"), proto::append_json_string(j, o.preset);
-  j += "},\"runs\":[";
+  j += '}';
+  lab_json(j, rep);
+  j += ",\"runs\":[";
   for (size_t i = 0; i < rep.runs.size(); ++i) {
     const TransportResult& r = rep.runs[i];
     Costs c = costs_of(r);
@@ -264,6 +336,16 @@ std::string to_json(const RunReport& rep) {
     key(j, "transport"), proto::append_json_string(j, r.transport);
     j += ',', key(j, "target"), proto::append_json_string(j, r.target);
     j += ',', key(j, "clean"), j += r.clean() ? "true" : "false";
+    j += ',', key(j, "verdict");
+    proto::append_json_string(j, r.verdict() == Verdict::ok      ? "ok"
+                                 : r.verdict() == Verdict::limit ? "limit"
+                                                                 : "unclean");
+    j += ',', key(j, "limit");
+    if (r.verdict() == Verdict::limit) {
+      proto::append_json_string(j, limit_note(o, r));
+    } else {
+      j += "null";
+    }
     j += ',', key(j, "subscribers"), num(j, r.subscribers);
     j += ',', key(j, "ready"), num(j, r.ready);
     j += ',', key(j, "failed"), num(j, r.failed);
@@ -315,6 +397,7 @@ std::string to_json(const RunReport& rep) {
     } else {
       j += "null";
     }
+    link_json(j, r);
     j += ',', key(j, "errors"), j += '[';
     for (size_t e = 0; e < r.errors.size(); ++e) {
       if (e) j += ',';

@@ -3,6 +3,7 @@
 // figure and the exact parameters) and the SVG chart.
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "result.h"
 
@@ -30,6 +31,14 @@ std::string history_desc(const BenchOptions& o);
 /// of the history and the answer is recovered:false (the skipped messages are lost).
 std::string history_note(const BenchOptions& o);
 
+/// Why a transport with Verdict::limit lost what it lost, with the arithmetic: for short
+/// polls, messages per poll against the history and the interval that would keep up; for the
+/// others, how often they fell behind the history.
+std::string limit_note(const BenchOptions& o, const TransportResult& r);
+
+/// "ok", "LIMIT" or "NOT CLEAN".
+const char* verdict_name(Verdict v);
+
 void print_table(FILE* out, const RunReport& rep);
 void print_decision_table(FILE* out, const RunReport& rep);
 /// Loud lines for every run that lost, duplicated or reordered messages.
@@ -38,6 +47,25 @@ void print_verdict(FILE* out, const RunReport& rep);
 std::string to_json(const RunReport& rep);
 /// A latency CDF per transport and a bar chart of cost per message, standalone SVG.
 std::string to_svg(const RunReport& rep);
+
+// ---- the lab (lab_report.cpp, lab_svg.cpp) ----------------------------------------------------
+
+/// The lab's lines above a lab run's table: condition, seed, where everything sits, what the
+/// relay itself adds (calibration).
+void print_lab_header(FILE* out, const RunReport& rep);
+/// Per transport, what the link did: packets each way, losses, TCP retransmissions and RTOs,
+/// deliveries per packet (batching), wire bytes per delivery, the relay's CPU and lateness.
+void print_link_table(FILE* out, const RunReport& rep);
+/// Transports x conditions: latency percentiles, retransmissions, wire cost, verdicts.
+void print_matrix_table(FILE* out, const std::vector<RunReport>& reports);
+/// The "lab" member of a report's JSON (after "server"), and the "link" member of a run's.
+void lab_json(std::string& j, const RunReport& rep);
+void link_json(std::string& j, const TransportResult& r);
+/// Every condition's report in one JSON document.
+std::string to_json_matrix(const std::string& preset, const std::vector<RunReport>& reports);
+/// One latency CDF panel per condition (shared axes, one legend) and bar charts of p99, wire
+/// bytes and retransmissions per condition and transport, standalone SVG.
+std::string to_svg_matrix(const std::string& preset, const std::vector<RunReport>& reports);
 
 /// Writes `text` to `path`; false (and a message on stderr) when it cannot.
 bool write_file(const std::string& path, const std::string& text);

@@ -7,6 +7,7 @@
 
 #include "base/histogram.h"
 #include "bench.h"
+#include "tools/netlab/lab.h"
 
 namespace herald::bench {
 
@@ -28,6 +29,24 @@ bool parse_proc_stat_ticks(const std::string& text, uint64_t* ticks);
 
 /// Reads "Name:   123 kB" from the text of /proc/PID/status; 0 when absent.
 uint64_t parse_status_kb(const std::string& text, const char* name);
+
+/// What the lab's link did during one transport's measuring window (lab runs only).
+struct LinkResult {
+  bool present = false;
+  netlab::RelayStats relay;                    // packets each way, drops, the relay's CPU
+  netlab::TcpCounters server_tcp, client_tcp;  // each namespace's TCP counters, window deltas
+};
+
+/// The lab a report was measured in (lab runs only).
+struct LabInfo {
+  bool present = false;
+  std::string name;  // the condition's name in a preset ("" for --netem)
+  netlab::Condition condition;
+  uint64_t seed = 0;
+  std::string server_ip;
+  netlab::Calibration calibration;  // the relay's own round trip, nothing impaired
+  bool relay_realtime = false;      // the relay thread ran at real-time priority
+};
 
 struct TransportResult {
   std::string transport;        // ws | sse | longpoll | poll | echo
@@ -63,12 +82,20 @@ struct TransportResult {
   bool server_gone = false;         // the server went away mid-run (connections refused)
   std::vector<int> loop_cpus;       // CPU each client loop was pinned to (-1: not pinned)
   std::vector<std::string> errors;  // first few client errors, for the report
+  LinkResult link;
 
   bool clean() const {
     return failed == 0 && missing == 0 && duplicates == 0 && out_of_order == 0 &&
            publish_errors == 0 && errors.empty();
   }
   double deliveries_per_s() const { return elapsed_s > 0 ? double(delivered) / elapsed_s : 0; }
+  Verdict verdict() const {
+    if (clean()) return Verdict::ok;
+    bool only_history = missing > 0 && missing == unrecovered_messages && duplicates == 0 &&
+                        out_of_order == 0 && failed == 0 && publish_errors == 0 && errors.empty() &&
+                        !server_gone;
+    return only_history ? Verdict::limit : Verdict::unclean;
+  }
 };
 
 struct RunReport {
@@ -76,6 +103,7 @@ struct RunReport {
   std::vector<TransportResult> runs;
   bool compare = false;
   std::string server;  // "url" or "spawned: CMD"
+  LabInfo lab;
 };
 
 }  // namespace herald::bench

@@ -16,6 +16,8 @@
 #include "base/time.h"
 #include "engine.h"
 #include "net/listener.h"
+#include "tools/netlab/condition.h"
+#include "tools/netlab/netns.h"
 
 namespace herald::bench {
 
@@ -104,6 +106,14 @@ std::string run_tag() {
   return s;
 }
 
+// The sum of every subscriber's highest offset: moves whenever anything new is delivered.
+uint64_t delivered_so_far(std::vector<std::unique_ptr<Worker>>& ws) {
+  uint64_t sum = 0;
+  for (auto& w : ws)
+    for (auto& s : w->subs()) sum += s->highest.load(std::memory_order_relaxed);
+  return sum;
+}
+
 bool all_caught_up(Shared& sh, std::vector<std::unique_ptr<Worker>>& ws) {
   for (auto& w : ws) {
     for (auto& s : w->subs()) {
@@ -121,7 +131,7 @@ void progress(const BenchOptions& o, const char* fmt, const std::string& a, long
 }
 
 TransportResult run_one(const BenchOptions& o, Transport t, Target target, const Endpoint& ep,
-                        bool* unreachable) {
+                        bool* unreachable, const RunEnv* env) {
   TransportResult r;
   r.transport = transport_name(t);
   r.target = o.target;
@@ -131,6 +141,11 @@ TransportResult run_one(const BenchOptions& o, Transport t, Target target, const
   sh.transport = t;
   sh.target = target;
   sh.ep = ep;
+  sh.publisher_addr = ep.addr;
+  if (env && env->publisher_netns >= 0) {
+    sh.publisher_netns = env->publisher_netns;
+    sh.publisher_addr = env->publisher_addr;
+  }
   sh.longpoll_wait = format_seconds(o.longpoll_wait);
   switch (t) {
     case Transport::ws:
@@ -232,6 +247,7 @@ TransportResult run_one(const BenchOptions& o, Transport t, Target target, const
     sleep_ms(kSettleMs);
     b0 = snapshot(ws);
     s0 = sample_process(o.server_pid);
+    if (env && env->window_begin) env->window_begin();
     window_start = base::monotonic_ns();
     if (t == Transport::echo) {
       // 2e. Echo round trips for the duration.
@@ -260,13 +276,23 @@ TransportResult run_one(const BenchOptions& o, Transport t, Target target, const
         sleep_ms(kWaitStepMs);
       if (!r.server_gone && sh.pubs_done.load() < publishers)
         r.errors.push_back("publishers did not finish in time");
-      // 3. Drain: every subscriber reaches its channel's last offset, or the drain ends.
+      // 3. Drain: every subscriber reaches its channel's last offset, or the deliveries stop
+      // moving for `drain` seconds. Bounded by progress rather than by the clock, so a backlog
+      // that is still flowing - a link slower than the publish rate, a connection waiting out a
+      // retransmission timer - is waited for, and a subscriber that will never catch up is not.
       double drain = o.drain;
       if (t == Transport::poll) drain = std::max(drain, 2 * o.poll_interval + 1);
-      uint64_t drain_deadline = base::monotonic_ns() + uint64_t(drain * 1e9);
-      while (!r.server_gone && !all_caught_up(sh, ws) && base::monotonic_ns() < drain_deadline) {
+      uint64_t now = base::monotonic_ns();
+      uint64_t hard_deadline = now + uint64_t(kMaxDrainSec * 1e9);
+      uint64_t idle_deadline = now + uint64_t(drain * 1e9);
+      uint64_t seen = delivered_so_far(ws);
+      while (!r.server_gone && !all_caught_up(sh, ws) && now < idle_deadline &&
+             now < hard_deadline) {
         sleep_ms(kWaitStepMs);
         r.server_gone = gone();
+        now = base::monotonic_ns();
+        uint64_t d = delivered_so_far(ws);
+        if (d != seen) seen = d, idle_deadline = now + uint64_t(drain * 1e9);
       }
       // A publisher the server hung up on, with no refusal seen yet (every subscriber may have
       // caught up before one reconnected): ask the port itself.
@@ -274,6 +300,7 @@ TransportResult run_one(const BenchOptions& o, Transport t, Target target, const
     }
     s1 = sample_process(o.server_pid);
     b1 = snapshot(ws);
+    if (env && env->window_end) env->window_end(r);
   }
   uint64_t window_end = base::monotonic_ns();
 
@@ -389,13 +416,26 @@ void Worker::stop_when_closed(uint64_t max_ms) {
   loop_.stop();
 }
 
-net::Connection* Worker::dial(std::unique_ptr<net::ConnectionHandler> handler) {
-  auto fd = net::connect_tcp(shared_.ep.addr);
+net::Connection* Worker::dial(std::unique_ptr<net::ConnectionHandler> handler, bool publisher) {
+  base::Result<int> fd = base::Errc::unavailable;
+  if (publisher && shared_.publisher_netns >= 0) {
+    // The socket belongs to the namespace it is created in, for life: step in, create, step
+    // back (a few microseconds, once per publisher connection).
+    netlab::InNetns in(shared_.publisher_netns);
+    if (!in.ok()) {
+      c_.error("publisher namespace: " + in.error().message());
+      return nullptr;
+    }
+    fd = net::connect_tcp(shared_.publisher_addr);
+  } else {
+    fd = net::connect_tcp(shared_.ep.addr);
+  }
   if (!fd) {
     c_.error("connect: " + fd.error().message());
     return nullptr;
   }
-  auto* c = new net::Connection(loop_, *fd, shared_.ep.addr, kClientMaxInput);
+  auto* c = new net::Connection(loop_, *fd, publisher ? shared_.publisher_addr : shared_.ep.addr,
+                                kClientMaxInput);
   c->start(std::move(handler), true);
   return c;
 }
@@ -418,13 +458,19 @@ std::string validate(const BenchOptions& o) {
         return "nchan has no short-poll transport here (use ws, sse, longpoll)";
     }
   }
-  if (o.poll_interval <= 0 || o.longpoll_wait <= 0) return "poll interval and wait must be > 0";
+  if (o.poll_interval < 0 || o.longpoll_wait <= 0) return "poll interval and wait must be > 0";
+  if (!o.netem.empty()) {
+    std::string why;
+    if (!netlab::parse_condition(o.netem, &why)) return "bad --netem " + o.netem + ": " + why;
+  }
   auto ep = parse_url(o.url);
   if (!ep) return "bad --url " + o.url;
   return {};
 }
 
-RunReport run_all(const BenchOptions& o, bool* unreachable) {
+RunReport run_all(const BenchOptions& opts, bool* unreachable, const RunEnv* env) {
+  BenchOptions o = opts;
+  resolve_poll_interval(o);
   RunReport rep;
   rep.options = o;
   rep.server = o.url;
@@ -433,7 +479,7 @@ RunReport run_all(const BenchOptions& o, bool* unreachable) {
   parse_target(o.target, &target);
   Endpoint ep = *parse_url(o.url);
   if (target == Target::ws_echo) {
-    rep.runs.push_back(run_one(o, Transport::echo, target, ep, unreachable));
+    rep.runs.push_back(run_one(o, Transport::echo, target, ep, unreachable, env));
     if (rep.runs.back().server_gone) *unreachable = true;
     return rep;
   }
@@ -441,7 +487,7 @@ RunReport run_all(const BenchOptions& o, bool* unreachable) {
     Transport t;
     parse_transport(name, &t);
     bool unr = false;
-    rep.runs.push_back(run_one(o, t, target, ep, &unr));
+    rep.runs.push_back(run_one(o, t, target, ep, &unr, env));
     if (unr || rep.runs.back().server_gone) {
       *unreachable = true;
       break;
@@ -450,9 +496,11 @@ RunReport run_all(const BenchOptions& o, bool* unreachable) {
   return rep;
 }
 
-int exit_code(const RunReport& r) {
-  for (const auto& t : r.runs)
-    if (!t.clean()) return 1;
+int exit_code(const RunReport& r, bool limits_ok) {
+  for (const auto& t : r.runs) {
+    Verdict v = t.verdict();
+    if (v == Verdict::unclean || (v == Verdict::limit && !limits_ok)) return 1;
+  }
   return 0;
 }
 

@@ -6,52 +6,19 @@
 
 #include "engine.h"
 #include "report.h"
+#include "svg_draw.h"
 
 namespace herald::bench {
 
 namespace {
 
-constexpr const char* kColors[] = {"#1f77b4", "#d62728", "#2ca02c",
-                                   "#ff7f0e", "#9467bd", "#8c564b"};
+using svg::esc;
+using svg::line;
+using svg::text;
+constexpr const char* const* kColors = svg::kColors;
 constexpr int kWidth = 900;
 constexpr int kCdfTop = 60, kCdfHeight = 300, kLeft = 80, kPlotWidth = 760;
 constexpr int kBarTop = 470, kBarHeight = 180;
-
-std::string esc(const std::string& s) {
-  std::string o;
-  for (char c : s) {
-    if (c == '<')
-      o += "&lt;";
-    else if (c == '>')
-      o += "&gt;";
-    else if (c == '&')
-      o += "&amp;";
-    else if (c == '"')
-      o += "&quot;";
-    else
-      o += c;
-  }
-  return o;
-}
-
-void text(std::string& o, double x, double y, const std::string& s, const char* anchor = "start",
-          int size = 12, const char* extra = "") {
-  char b[160];
-  std::snprintf(b, sizeof b, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"%d\" text-anchor=\"%s\"%s>",
-                x, y, size, anchor, extra);
-  o += b;
-  o += esc(s);
-  o += "</text>\n";
-}
-
-void line(std::string& o, double x1, double y1, double x2, double y2, const char* stroke,
-          const char* extra = "") {
-  char b[200];
-  std::snprintf(b, sizeof b,
-                "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\"%s/>\n", x1, y1,
-                x2, y2, stroke, extra);
-  o += b;
-}
 
 void bars(std::string& o, const RunReport& rep, double x0, double width, const std::string& title,
           double (*value)(const TransportResult&), const char* unit) {
@@ -104,6 +71,7 @@ std::string to_svg(const RunReport& rep) {
                       ", payload " + std::to_string(p.payload) + " B, poll " +
                       format_seconds(p.poll_interval) + " s, long-poll wait " +
                       format_seconds(p.longpoll_wait) + " s";
+  if (rep.lab.present) title += ", link " + rep.lab.condition.to_string();
   text(o, kWidth / 2.0, 24, title, "middle", 14, " font-weight=\"bold\"");
   text(o, kWidth / 2.0, 46, "publish -> deliver latency, cumulative", "middle", 13);
 

@@ -11,6 +11,7 @@
 #include "base/log.h"
 #include "server/config.h"
 #include "server/server.h"
+#include "tools/bench/advise.h"
 #include "tools/bench/bench.h"
 #include "tools/cli/pub.h"
 #include "tools/cli/sub.h"
@@ -120,6 +121,11 @@ int run_bench_command(const CLI::App& cmd, herald::bench::BenchOptions opts,
     if (cmd.count("--publishers") == 0) opts.publishers = p.publishers;
     if (cmd.count("--rate") == 0) opts.rate = p.rate;
     if (cmd.count("--payload") == 0) opts.payload = p.payload;
+  }
+  if (!opts.netem.empty() && cmd.count("--url") > 0) {
+    std::fprintf(stderr,
+                 "herald bench: --netem starts its own server inside the lab: leave out --url\n");
+    return 2;
   }
   opts.transports.clear();
   for (size_t at = 0; at <= transports.size();) {
@@ -246,16 +252,26 @@ int main(int argc, char** argv) {
   bench_cmd->add_option("--ramp-up", bench_opts.ramp_up, "Seconds over which subscribers connect");
   bench_cmd->add_option("--churn", bench_opts.churn,
                         "Reconnect each subscriber with its cursor every X s");
-  bench_cmd->add_option("--poll-interval", bench_opts.poll_interval, "Seconds between short polls");
+  bench_cmd->add_option("--poll-interval", bench_opts.poll_interval,
+                        "Seconds between short polls (default: auto, <= 1 s, fits the history)");
   bench_cmd->add_option("--longpoll-wait", bench_opts.longpoll_wait,
                         "wait= of long-polls, seconds");
-  bench_cmd->add_option("--drain", bench_opts.drain, "Max seconds to wait for stragglers");
+  bench_cmd->add_option("--drain", bench_opts.drain,
+                        "Stop waiting for stragglers after this many seconds without a delivery");
   bench_cmd->add_option("--connect-timeout", bench_opts.connect_timeout,
                         "Max seconds to get ready");
   bench_cmd->add_option("--threads", bench_opts.threads, "Client loops (default: cores)");
   bench_cmd->add_flag("!--no-pin", bench_opts.pin, "Do not pin client loops to cores");
   bench_cmd->add_option("--server-pid", bench_opts.server_pid, "Sample this process's CPU and RSS");
-  bench_cmd->add_option("--preset", bench_opts.preset, "chat | ticker | fanout");
+  bench_cmd->add_option("--preset", bench_opts.preset,
+                        "chat | ticker | fanout (workloads; compare also takes network presets)");
+  bench_cmd->add_option(
+      "--netem", bench_opts.netem,
+      "Run in the network lab: delay=MS,jitter=MS,loss=PCT,rate=KBPS (needs root)");
+  bench_cmd->add_option("--seed", bench_opts.seed, "The lab's loss draws and jitter curve");
+  bench_cmd->add_flag("--serve", bench_opts.serve,
+                      "Start a herald server of our own (implied by --netem)");
+  bench_cmd->add_option("--server-threads", bench_opts.server_threads, "--threads of that server");
   bench_cmd->add_option("--channel-prefix", bench_opts.channel_prefix, "Channel name prefix");
   bench_cmd->add_option("--history-size", bench_opts.history_size,
                         "The server's channel.history_size, for the poll-loss note (0: unknown)");
@@ -273,14 +289,21 @@ int main(int argc, char** argv) {
                           "Seconds of publishing per transport");
   compare_cmd->add_option("--json", compare_opts.json_path, "JSON output file");
   compare_cmd->add_option("--svg", compare_opts.svg_path, "SVG output file");
-  compare_cmd->add_option("--preset", compare_opts.preset, "chat | ticker | fanout");
+  compare_cmd->add_option("--preset", compare_opts.preset,
+                          "chat | ticker | fanout, or in the lab: lossy | mobile | satellite | "
+                          "rtt | bandwidth");
+  compare_cmd->add_option("--netem", compare_opts.netem,
+                          "Run in the network lab under delay=MS,jitter=MS,loss=PCT,rate=KBPS");
+  compare_cmd->add_option("--seed", compare_opts.seed, "The lab's loss draws and jitter curve");
+  compare_cmd->add_flag("--list-presets", compare_opts.list_presets,
+                        "Print the presets and their conditions");
   compare_cmd->add_option("--subscribers,-n", compare_opts.subscribers,
                           "Subscribers per transport");
   compare_cmd->add_option("--rate", compare_opts.rate, "Publishes per second; 0 = max");
   compare_cmd->add_option("--payload", compare_opts.payload, "Bytes of message data");
   compare_cmd->add_option("--channels", compare_opts.channels, "Channels");
   compare_cmd->add_option("--poll-interval", compare_opts.poll_interval,
-                          "Seconds between short polls");
+                          "Seconds between short polls (default: auto, <= 1 s, fits the history)");
   compare_cmd->add_option("--longpoll-wait", compare_opts.longpoll_wait, "wait= of long-polls");
   compare_cmd->add_option("--threads", compare_opts.threads, "Client loops");
   compare_cmd->add_option("--server-threads", compare_opts.server_threads,
@@ -291,6 +314,29 @@ int main(int argc, char** argv) {
   compare_cmd->add_option("--history-size", compare_opts.history_size,
                           "History size (of the --url server, or for the spawned one; 0: auto)");
   compare_cmd->add_flag("--quiet,-q", compare_opts.quiet, "No progress lines on stderr");
+
+  herald::bench::AdviseOptions advise_opts;
+  CLI::App* advise_cmd = bench_cmd->add_subcommand(
+      "advise", "Measure every transport in the network lab under your conditions; recommend one");
+  advise_cmd->add_option("--rtt", advise_opts.rtt, "Round trip of the clients' path (80ms)");
+  advise_cmd->add_option("--jitter", advise_opts.jitter, "Jitter each way (5ms)");
+  advise_cmd->add_option("--loss", advise_opts.loss, "Packet loss each way (1%)");
+  advise_cmd->add_option("--bandwidth", advise_opts.bandwidth,
+                         "Cap of the path all clients share (2000kbps)");
+  advise_cmd->add_option("--rate", advise_opts.rate, "Messages per second in total (10/s)");
+  advise_cmd->add_option("--subscribers,-n", advise_opts.subscribers, "Subscribers");
+  advise_cmd->add_option("--channels", advise_opts.channels, "Channels");
+  advise_cmd->add_option("--payload", advise_opts.payload, "Bytes of message data");
+  advise_cmd->add_option("--duration", advise_opts.duration, "Seconds of publishing per transport");
+  advise_cmd->add_option("--seed", advise_opts.seed, "The lab's loss draws and jitter curve");
+  advise_cmd->add_option("--client", advise_opts.client, "browser | native");
+  advise_cmd->add_flag("--proxies", advise_opts.proxies,
+                       "Clients sit behind proxies that buffer responses");
+  advise_cmd->add_flag("--sends", advise_opts.sends, "Clients also send (chat, games)");
+  advise_cmd->add_option("--json", advise_opts.json_path, "The report and the advice as JSON");
+  advise_cmd->add_option("--server-threads", advise_opts.server_threads,
+                         "--threads of the server it starts");
+  advise_cmd->add_flag("--quiet,-q", advise_opts.quiet, "No progress lines on stderr");
 
   try {
     app.parse(argc, argv);
@@ -311,6 +357,7 @@ int main(int argc, char** argv) {
     return check_config(check_path);
   }
   if (*compare_cmd) return herald::bench::run_compare(compare_opts);
+  if (*advise_cmd) return herald::bench::run_advise(advise_opts);
   if (*bench_cmd) return run_bench_command(*bench_cmd, bench_opts, bench_transports);
   if (*serve_cmd) return serve(serve_flags);
   if (*pub_cmd) return herald::cli::run_pub(pub_opts);
