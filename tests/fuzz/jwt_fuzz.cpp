@@ -19,7 +19,7 @@
 #include "jwt/jwt.h"
 #include "jwt/jwt_sign.h"
 #include "jwt/keys.h"
-#include "tests/unit/access/test_keys.h"
+#include "../unit/jwt/test_keys.h"
 
 using namespace herald::jwt;
 
