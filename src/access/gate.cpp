@@ -10,13 +10,26 @@
 
 namespace herald::access {
 
+std::string Client::address_text() const {
+  return address ? address->to_string() : std::string("unknown");
+}
+
 const std::string& Client::user() const {
   static const std::string kNone;
   return identity ? identity->user : kNone;
 }
 
 Gate::Gate(hub::Hub& hub, Shared& shared, base::Metrics& metrics, const base::Settings* settings)
-    : hub_(hub), shared_(shared), metrics_(metrics), settings_(settings) {}
+    : hub_(hub),
+      shared_(shared),
+      metrics_(metrics),
+      settings_(settings),
+      trusted_(settings->trusted_proxies) {}
+
+void Gate::set_settings(const base::Settings* s) {
+  settings_ = s;
+  trusted_ = TrustedProxies(s->trusted_proxies);
+}
 
 namespace {
 constexpr uint32_t kRefusalLogsPerSecond = 10;

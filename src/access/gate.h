@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 
+#include "access/client_address.h"
 #include "access/identity.h"
 #include "access/outcome.h"
 #include "access/policy.h"
@@ -32,9 +33,14 @@ struct Client {
   IdentityPtr identity;       // nullptr: anonymous
   bool loopback = false;      // the real client address (after trusted proxies) is on loopback
   RateBucket publish_bucket;  // anonymous clients (a user's connections share one in Shared)
+  // The real client address when known (a trusted proxy may forward for someone it does not
+  // name): for logs.
+  std::optional<net::Address> address;
 
   Requester requester() const { return Requester{identity.get(), loopback}; }
   const std::string& user() const;
+  /// "203.0.113.7:50412", or "unknown" when a proxy did not say.
+  std::string address_text() const;
 };
 
 class Gate {
@@ -47,7 +53,9 @@ class Gate {
   /// `hub`, `shared` and `metrics` outlive the gate; `settings` is swapped by set_settings.
   Gate(hub::Hub& hub, Shared& shared, base::Metrics& metrics, const base::Settings* settings);
 
-  void set_settings(const base::Settings* s) { settings_ = s; }
+  void set_settings(const base::Settings* s);
+  /// server.trusted_proxies, parsed (rebuilt when the settings change).
+  const TrustedProxies& trusted_proxies() const { return trusted_; }
   const base::Settings& settings() const { return *settings_; }
 
   // --- who is this -------------------------------------------------------------------------
@@ -115,6 +123,7 @@ class Gate {
   uint64_t suppressed_ = 0;
   base::Metrics& metrics_;
   const base::Settings* settings_;
+  TrustedProxies trusted_;
 };
 
 }  // namespace herald::access

@@ -72,6 +72,8 @@ class Connection final : public loop::IoHandler,
 
   loop::Loop& loop() const { return loop_; }
   const Address& peer() const { return peer_; }
+  /// The client behind a proxy that said so (PROXY protocol): from now on peer() is it.
+  void set_peer(const Address& a) { peer_ = a; }
   int fd() const { return fd_; }
 
   // --- input -------------------------------------------------------------------------------
@@ -131,6 +133,12 @@ class Connection final : public loop::IoHandler,
   const ConnectionStats& stats() const { return stats_; }
   /// A send entry is submitted (io_uring) and its completion has not been handled yet.
   bool write_in_flight() const { return inflight_ != nullptr; }
+
+  // The server counted this connection against its peer's per-IP limit (not done for a
+  // connection from a trusted proxy until it says whom it forwards); released with it.
+  bool counted_per_ip = false;
+  // peer() came from a trusted proxy's PROXY protocol header (set_peer): it is the client.
+  bool peer_from_proxy_header = false;
 
   // Intrusive links for ConnectionSet.
   Connection* set_prev_ = nullptr;

@@ -40,7 +40,7 @@ std::string check_origin(std::string_view v) {
          std::string(v) + "\"";
 }
 
-[[maybe_unused]] std::string check_proxy(std::string_view v) {
+std::string check_proxy(std::string_view v) {
   if (net::Cidr::parse(v).ok()) return {};
   return "expected an IP address or CIDR (e.g. 127.0.0.1, 10.0.0.0/8, ::1, fd00::/8), got \"" +
          std::string(v) + "\"";
@@ -89,6 +89,12 @@ const KeyDef<Settings> kKeys[] = {
    .description = "WebSocket Origin allow-list; empty = any origin"},
   {.name = "server.drain_ms", .field = &Settings::drain_ms, .min = 0, .max = 600'000,
    .description = "on SIGTERM, reconnect closes are spread over this window"},
+  {.name = "server.trusted_proxies", .field = &Settings::trusted_proxies, .check = check_proxy,
+   .type_note = "IPs or CIDRs",
+   .description = "reverse proxies whose Forwarded / X-Forwarded-For (or PROXY protocol header) "
+                  "give the real client address"},
+  {.name = "server.proxy_protocol", .field = &Settings::proxy_protocol,
+   .description = "connections from trusted_proxies start with a PROXY protocol v1/v2 header"},
   {.name = "server.io_uring", .field = &Settings::io_uring,
    .description = "flush output through one io_uring per loop (one syscall for many sends); "
                   "falls back to writev if unavailable; read at start only"},

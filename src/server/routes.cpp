@@ -6,6 +6,7 @@
 #include "base/time.h"
 #include "http/static_files.h"
 #include "http_codec/query.h"
+#include "http_codec/syntax.h"
 #include "server/api.h"
 #include "server/metrics_text.h"
 #include "server/server.h"
@@ -31,6 +32,17 @@ enum Routes::Route : int {
 };
 
 namespace {
+
+// Every field of `name` joined with ", " (RFC 9110 5.3): forwarding lists may span several.
+std::string joined_header(const http::Request& req, std::string_view name) {
+  std::string out;
+  for (const http::Header& h : req.headers) {
+    if (!http::syntax::iequals(h.name, name)) continue;
+    if (!out.empty()) out += ", ";
+    out.append(h.value);
+  }
+  return out;
+}
 
 // Where a client's token travels: `Authorization: Bearer` on any request, or `?token=` (an
 // EventSource cannot set headers).
@@ -94,7 +106,7 @@ void Routes::handle(http::HttpSession& s, http::Request& req) {
     case kWsEcho:
       if (!s.context().settings->debug_echo)
         return s.respond_error(404, "not found (start with --debug-echo)");
-      return ws::handle_upgrade(s, req, ws::Endpoint::echo, gate_, client_of(s));
+      return ws::handle_upgrade(s, req, ws::Endpoint::echo, gate_, client_of(s, req));
     case kStatic:
       return serve_static(s, req);
     case kOptions: {
@@ -111,18 +123,25 @@ void Routes::handle(http::HttpSession& s, http::Request& req) {
   s.respond_error(404, "not found");
 }
 
-access::Client Routes::client_of(http::HttpSession& s) {
+access::Client Routes::client_of(http::HttpSession& s, const http::Request& req) {
   access::Client c;
-  c.loopback = s.peer().is_loopback();
+  std::string forwarded = joined_header(req, "forwarded");
+  std::string xff = joined_header(req, "x-forwarded-for");
+  if (s.connection().peer_from_proxy_header && forwarded.empty() && xff.empty()) {
+    c.address = s.peer();  // named by the proxy's PROXY header: final, even if in the list
+  } else {
+    c.address = access::client_address(s.peer(), forwarded, xff, gate_.trusted_proxies());
+  }
+  c.loopback = c.address && c.address->is_loopback();
   return c;
 }
 
 bool Routes::identify(http::HttpSession& s, const http::Request& req, access::Client* out) {
-  *out = client_of(s);
+  *out = client_of(s, req);
   std::string storage;
   std::string_view token = token_of(req, storage);
   if (token.empty()) return true;
-  access::Outcome o = gate_.authenticate(token, s.peer().to_string(), &out->identity);
+  access::Outcome o = gate_.authenticate(token, out->address_text(), &out->identity);
   if (o == access::Outcome::ok) return true;
   const access::Answer& a = access::answer(o);
   const http::Header challenge[] = {{"WWW-Authenticate", access::challenge(true)}};
@@ -133,7 +152,7 @@ bool Routes::identify(http::HttpSession& s, const http::Request& req, access::Cl
 void Routes::serve_api(Route r, http::HttpSession& s, http::Request& req) {
   // Who is asking: the API key (the operator); else a client's own token, within its grants;
   // else, when no key is configured, anyone (the API is open; the default listens on loopback).
-  access::Client c = client_of(s);
+  access::Client c = client_of(s, req);
   const base::Settings& settings = *s.context().settings;
   std::string_view authorization = req.header("authorization");
   std::string_view bearer;
@@ -141,7 +160,7 @@ void Routes::serve_api(Route r, http::HttpSession& s, http::Request& req) {
   if (had && !settings.api_key.empty() && access::secrets_equal(bearer, settings.api_key)) {
     c.identity = access::admin_identity();
   } else if (had && bearer.find('.') != std::string_view::npos) {
-    access::Outcome o = gate_.authenticate(bearer, s.peer().to_string(), &c.identity);
+    access::Outcome o = gate_.authenticate(bearer, c.address_text(), &c.identity);
     if (o != access::Outcome::ok) {
       const access::Answer& a = access::answer(o);
       const http::Header challenge[] = {{"WWW-Authenticate", access::challenge(true)}};

@@ -23,7 +23,7 @@ class Routes final : public http::RequestHandler {
   /// The /api/* endpoints, for the API key's identity (401 without it when a key is set).
   void serve_api(Route r, http::HttpSession& session, http::Request& req);
   /// What the access layer knows of a client from its connection alone (anonymous).
-  static access::Client client_of(http::HttpSession& session);
+  access::Client client_of(http::HttpSession& session, const http::Request& req);
   /// Who a client of /ws, /sse or /poll is: its token verified, or anonymous without one.
   /// false when the token is refused (answered 401).
   bool identify(http::HttpSession& session, const http::Request& req, access::Client* out);

@@ -59,23 +59,38 @@ hub::ChannelOptions Server::options_for(std::string_view channel) const {
   return o;
 }
 
-bool Server::admit(const net::Address& peer, const base::Settings& s) {
+bool Server::admit(const net::Address& peer, const base::Settings& s, bool per_ip) {
   std::lock_guard<std::mutex> lock(admit_mu_);
   if (total_connections_ >= s.max_connections) return false;
-  size_t& n = per_ip_[peer.host()];
-  if (n >= s.max_connections_per_ip) {
-    if (n == 0) per_ip_.erase(peer.host());
-    return false;
+  if (per_ip) {
+    size_t& n = per_ip_[peer.host()];
+    if (n >= s.max_connections_per_ip) {
+      if (n == 0) per_ip_.erase(peer.host());
+      return false;
+    }
+    ++n;
   }
-  ++n;
   ++total_connections_;
   return true;
 }
 
-void Server::release(const net::Address& peer) {
+bool Server::admit_ip(const net::Address& client, const base::Settings& s) {
   std::lock_guard<std::mutex> lock(admit_mu_);
-  auto it = per_ip_.find(peer.host());
-  if (it != per_ip_.end() && --it->second == 0) per_ip_.erase(it);
+  size_t& n = per_ip_[client.host()];
+  if (n >= s.max_connections_per_ip) {
+    if (n == 0) per_ip_.erase(client.host());
+    return false;
+  }
+  ++n;
+  return true;
+}
+
+void Server::release(const net::Address& peer, bool per_ip) {
+  std::lock_guard<std::mutex> lock(admit_mu_);
+  if (per_ip) {
+    auto it = per_ip_.find(peer.host());
+    if (it != per_ip_.end() && --it->second == 0) per_ip_.erase(it);
+  }
   if (total_connections_ > 0) --total_connections_;
 }
 

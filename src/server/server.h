@@ -42,9 +42,12 @@ class Server {
   const std::string& version() const { return opts_.version; }
   uint64_t start_ms() const { return start_ms_; }
 
-  /// Connection admission (total and per IP), called on accept from any loop.
-  bool admit(const net::Address& peer, const base::Settings& s);
-  void release(const net::Address& peer);
+  /// Connection admission (total, and per IP unless `per_ip` is false: a trusted proxy's
+  /// connection is counted per IP once it says whom it forwards), from any loop.
+  bool admit(const net::Address& peer, const base::Settings& s, bool per_ip = true);
+  /// Counts a proxied connection against its real client's per-IP limit (PROXY protocol).
+  bool admit_ip(const net::Address& client, const base::Settings& s);
+  void release(const net::Address& peer, bool per_ip);
 
   /// Takes a snapshot of every loop (posting to each); `done` runs on the calling loop.
   void gather(std::function<void(std::vector<LoopSnapshot>)> done);

@@ -8,6 +8,7 @@
 #include "base/time.h"
 #include "http/session.h"
 #include "server/loop_executor.h"
+#include "server/proxy_preamble.h"
 #include "server/server.h"
 #include "sse/transports.h"
 #include "ws/session.h"
@@ -25,7 +26,9 @@ Worker::Worker(size_t index, Server& server, const base::Settings* settings)
   ctx_.metrics = &metrics_;
   ctx_.date = &date_;
   ctx_.connections = &connections_;
-  connections_.on_erase = [this](net::Connection& c) { server_.release(c.peer()); };
+  connections_.on_erase = [this](net::Connection& c) {
+    server_.release(c.peer(), c.counted_per_ip);
+  };
   drained_.on_erase = connections_.on_erase;
   // Read once: a reload cannot swap how a running loop writes.
   if (settings->io_uring) loop_.enable_io_uring();
@@ -77,7 +80,10 @@ void Worker::tick() {
 
 void Worker::on_accept(int fd, const net::Address& peer) {
   const base::Settings& s = *ctx_.settings;
-  if (ctx_.draining || !server_.admit(peer, s)) {
+  // A trusted proxy's connection counts against its client's per-IP limit, once known (PROXY
+  // protocol), not against the proxy's.
+  bool via_proxy = gate_->trusted_proxies().contains(peer);
+  if (ctx_.draining || !server_.admit(peer, s, !via_proxy)) {
     // Over a connection limit: a short 503 instead of a silent drop, so the client knows.
     static constexpr std::string_view kBusy =
         "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: "
@@ -92,7 +98,31 @@ void Worker::on_accept(int fd, const net::Address& peer) {
   // The slack over one maximal request leaves room for chunk framing: HttpSession answers 413
   // at max_header_bytes + max_body + 2048 (kChunkFramingSlack), before this input is full.
   auto* conn = new net::Connection(loop_, fd, peer, s.max_header_bytes + s.max_body + 4096);
+  conn->counted_per_ip = !via_proxy;
   connections_.insert(conn);
+  if (via_proxy && s.proxy_protocol) {
+    auto pre = std::make_unique<ProxyPreamble>(
+        loop_, s.header_timeout_ms,
+        [this](net::Connection& c) {
+          // A LOCAL header (the proxy's own health check) keeps the proxy's address.
+          if (gate_->trusted_proxies().contains(c.peer())) return true;
+          if (!server_.admit_ip(c.peer(), *ctx_.settings)) {
+            ++metrics_.connections_rejected;
+            return false;
+          }
+          c.counted_per_ip = true;
+          return true;
+        },
+        [this](net::Connection& c) {
+          auto session = std::make_unique<http::HttpSession>(ctx_, *routes_, c);
+          session->start();
+          return session;
+        });
+    ProxyPreamble* raw = pre.get();
+    conn->start(std::move(pre));
+    raw->start(*conn);
+    return;
+  }
   auto session = std::make_unique<http::HttpSession>(ctx_, *routes_, *conn);
   http::HttpSession* raw = session.get();
   conn->start(std::move(session));

@@ -171,7 +171,7 @@ void HeraldSession::reply_error(bool has_id, uint64_t id, int code, std::string_
 void HeraldSession::op_connect(const proto::Command& cmd) {
   if (cmd.has_token) {
     access::IdentityPtr id;
-    access::Outcome o = gate_.authenticate(cmd.token, conn_.peer().to_string(), &id);
+    access::Outcome o = gate_.authenticate(cmd.token, client_.address_text(), &id);
     if (o != access::Outcome::ok) return fail_connection(cmd, o);
     const access::Identity* old = client_.identity.get();
     bool same_user = old && old->user == id->user;
@@ -202,7 +202,7 @@ void HeraldSession::op_connect(const proto::Command& cmd) {
 
 void HeraldSession::op_refresh(const proto::Command& cmd) {
   access::IdentityPtr id;
-  access::Outcome o = gate_.authenticate(cmd.token, conn_.peer().to_string(), &id);
+  access::Outcome o = gate_.authenticate(cmd.token, client_.address_text(), &id);
   // A bad refresh leaves the connection as it was (the client may retry until its token
   // expires); a refresh cannot change who the connection is.
   if (o != access::Outcome::ok) return reply_error(cmd, o);

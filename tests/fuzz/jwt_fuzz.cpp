@@ -14,12 +14,12 @@
 #include <string_view>
 #include <variant>
 
+#include "../unit/jwt/test_keys.h"
 #include "jwt/base64url.h"
 #include "jwt/grants.h"
 #include "jwt/jwt.h"
 #include "jwt/jwt_sign.h"
 #include "jwt/keys.h"
-#include "../unit/jwt/test_keys.h"
 
 using namespace herald::jwt;
 
