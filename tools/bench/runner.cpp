@@ -46,23 +46,6 @@ std::vector<int> allowed_cpus() {
   return cpus_in(set);
 }
 
-// False when a TCP connect to `addr` is refused (the server is gone). A connect that neither
-// succeeds nor fails within kProbeMs counts as accepted: a busy server is not a gone one.
-bool server_accepts(const net::Address& addr) {
-  auto fd = net::connect_tcp(addr);
-  if (!fd) return false;
-  pollfd p{*fd, POLLOUT, 0};
-  bool ok = true;
-  if (::poll(&p, 1, kProbeMs) == 1) {
-    int err = 0;
-    socklen_t len = sizeof err;
-    getsockopt(*fd, SOL_SOCKET, SO_ERROR, &err, &len);
-    ok = err == 0;
-  }
-  ::close(*fd);
-  return ok;
-}
-
 // Nchan's count of subscribers on `channel` (GET on its publisher location answers the
 // channel's info), or -1 when it cannot be asked. 0 for a channel Nchan does not know (404).
 int nchan_subscribers(const Endpoint& ep, const std::string& channel) {
@@ -334,7 +317,7 @@ TransportResult run_one(const BenchOptions& o, Transport t, Target target, const
       }
       // A publisher the server hung up on, with no refusal seen yet (every subscriber may have
       // caught up before one reconnected): ask the port itself.
-      if (!r.server_gone && sh.pubs_lost.load() > 0) r.server_gone = !server_accepts(ep.addr);
+      if (!r.server_gone && sh.pubs_lost.load() > 0) r.server_gone = !server_alive(ep);
     }
     s1 = sample_process(o.server_pid);
     b1 = snapshot(ws);
@@ -408,6 +391,36 @@ TransportResult run_one(const BenchOptions& o, Transport t, Target target, const
 }
 
 }  // namespace
+
+// Only connecting is not enough: the listener of a process that is being killed completes
+// handshakes until the kernel closes it, and on a busy machine that can come after the
+// process's other connections were reset (a run then took a dying server for a live one).
+bool server_alive(const Endpoint& ep) {
+  auto fd = net::connect_tcp(ep.addr);
+  if (!fd) return false;
+  bool ok = true;
+  pollfd p{*fd, POLLOUT, 0};
+  if (::poll(&p, 1, kProbeMs) == 1) {
+    int err = 0;
+    socklen_t len = sizeof err;
+    getsockopt(*fd, SOL_SOCKET, SO_ERROR, &err, &len);
+    ok = err == 0;
+    if (ok) {
+      std::string req =
+          "GET /health HTTP/1.1\r\nHost: " + ep.host + "\r\nConnection: close\r\n\r\n";
+      ssize_t w = ::send(*fd, req.data(), req.size(), MSG_NOSIGNAL);
+      pollfd q{*fd, POLLIN, 0};
+      if (w < 0) {
+        ok = false;
+      } else if (::poll(&q, 1, kProbeMs) == 1) {
+        char c;
+        ok = ::recv(*fd, &c, 1, 0) > 0;  // 0: EOF before an answer; < 0: reset
+      }
+    }
+  }
+  ::close(*fd);
+  return ok;
+}
 
 std::vector<int> cpus_in(const cpu_set_t& set) {
   std::vector<int> cpus;
