@@ -125,6 +125,8 @@ class Relay:
         with self._lock:
             pair[2] -= 1
             last = pair[2] == 0
+            if last and pair in self._conns:
+                self._conns.remove(pair)
         if last:
             pair[0].close()
             pair[1].close()
