@@ -37,8 +37,8 @@ history_size = 20000
 history_ttl = 600
 """
 ARGS = ("--threads", "2", "--history-size", "20000", "--history-ttl", "600")
-# Per scenario. A run takes 10-50 s beside other suites; the bound only stops a failing one, and
-# three of them stay inside ctest's 600 s for this file.
+# Per scenario. A run takes 10-80 s beside other suites; the bound only stops a failing one, and
+# three of them stay inside ctest's timeout for this file.
 DEADLINE_S = 180
 
 
