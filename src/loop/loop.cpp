@@ -177,8 +177,8 @@ void Loop::wait(int max_wait_ms) {
   int timeout = max_wait_ms;
   int64_t next = timers_.next_timeout_ms(base::monotonic_ms());
   if (next >= 0 && (timeout < 0 || next < timeout)) timeout = static_cast<int>(next);
-  // Work left over (a deferred closure queued by a reap, say) must not wait.
-  if (!deferred_.empty() || !flush_list_.empty()) timeout = 0;
+  // Work left over (a deferred closure queued by a reap, a flush carried over) must not wait.
+  if (!deferred_.empty() || !flush_list_.empty() || !next_flush_.empty()) timeout = 0;
   ready_ = epoll_wait(epfd_, events_.data(), static_cast<int>(events_.size()), timeout);
   if (ready_ < 0) {
     if (errno != EINTR) HLOG_ERROR("loop %d: epoll_wait: %s", index_, std::strerror(errno));
@@ -230,13 +230,20 @@ void Loop::run_deferred() {
 }
 
 void Loop::flush_pending() {
+  // Those that asked again from inside their flush last iteration come first this time.
+  if (!next_flush_.empty()) {
+    flush_list_.insert(flush_list_.begin(), next_flush_.begin(), next_flush_.end());
+    next_flush_.clear();
+  }
   for (int round = 0; round < kMaxFlushRounds && !flush_list_.empty(); ++round) {
     // Flushing may queue more flushes (a write error closes a connection, which may notify
     // another); index-based so appends during the walk are served in the same phase.
     for (size_t i = 0; i < flush_list_.size(); ++i) {
       Flushable* f = flush_list_[i];
       f->flush_queued_ = false;
+      flushing_ = f;
       f->flush();
+      flushing_ = nullptr;
     }
     flush_list_.clear();
     if (!uring_ || !uring_->has_unsubmitted()) return;
@@ -246,6 +253,13 @@ void Loop::flush_pending() {
     uring_->submit();
     uring_->reap();
   }
+}
+
+void Loop::cancel_flush(Flushable* f) {
+  if (!f->flush_queued_) return;
+  f->flush_queued_ = false;
+  std::erase(flush_list_, f);
+  std::erase(next_flush_, f);
 }
 
 void Loop::reap() {

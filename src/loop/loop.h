@@ -10,7 +10,8 @@
 //   5. timers   expire due timers from the wheel
 //   6. deferred run closures deferred during this iteration
 //   7. flush    write queued output of every Flushable that asked (writev), EPOLLOUT on EAGAIN;
-//               with io_uring: each prepares a send entry, then one submit carries them all
+//               with io_uring: each prepares a send entry, then one submit carries them all.
+//               One that asks again from inside its own flush() is flushed next iteration
 //   8. reap     free objects whose deletion was deferred (closed connections, old sessions)
 #include <sys/epoll.h>
 
@@ -83,12 +84,19 @@ class Loop {
   /// Same thread only: runs `fn` in phase 6 of this iteration.
   void defer(std::function<void()> fn);
   /// Same thread only: `f->flush()` runs in phase 7 of this iteration (once, however often
-  /// this is called).
+  /// this is called); when called from inside `f->flush()` itself, in phase 7 of the next
+  /// iteration (which then does not sleep).
   void request_flush(Flushable* f) {  // inline: called once per queued write
     if (f->flush_queued_) return;
     f->flush_queued_ = true;
-    flush_list_.push_back(f);
+    // Why: a handler that queues the next batch of a paced replay when the last one went out
+    // (on_drained) asks from inside the flush; served in the same phase, a reader that keeps
+    // up would hold the loop here for the whole replay, and every other connection and
+    // cross-loop request of this loop would wait for it (seconds on a busy machine).
+    (f == flushing_ ? next_flush_ : flush_list_).push_back(f);
   }
+  /// Same thread only: forgets a pending flush of `f` (it is being destroyed).
+  void cancel_flush(Flushable* f);
   /// Same thread only: `obj` is deleted in phase 8 of this iteration.
   void defer_delete(Deletable* obj);
   /// Same thread only: runs `fn` when `signo` arrives (signalfd; the signal is blocked for
@@ -149,6 +157,8 @@ class Loop {
 
   std::vector<std::function<void()>> deferred_;
   std::vector<Flushable*> flush_list_;
+  std::vector<Flushable*> next_flush_;  // asked from inside their own flush: next iteration
+  Flushable* flushing_ = nullptr;       // the one whose flush() runs now (phase 7)
   std::vector<Deletable*> reap_list_;
   std::vector<std::pair<int, std::function<void()>>> signal_handlers_;
   std::unique_ptr<SignalHandler> sig_handler_;

@@ -40,6 +40,8 @@ Connection::Connection(loop::Loop& loop, int fd, const Address& peer, size_t max
     : loop_(loop), fd_(fd), peer_(peer), max_input_(max_input) {}
 
 Connection::~Connection() {
+  // A flush carried over to the next iteration must not reach a deleted connection.
+  loop_.cancel_flush(this);
   if (fd_ >= 0) {
     loop_.remove(fd_);
     ::close(fd_);

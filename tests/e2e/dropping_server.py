@@ -1,9 +1,10 @@
 """A test double for herald bench: a small asyncio HTTP server speaking herald's protocol
 (POST /api/publish, GET /sse, GET /poll, GET /health) that assigns offsets like herald but never
 delivers a publication whose offset is divisible by 10 - on any transport, live or from history.
-A correct bench must report exactly that loss (10%).
+A correct bench must report exactly that loss (every offset divisible by 10).
 
-Run: /usr/bin/python3 dropping_server.py PORT   (prints "ready" on stdout once listening)
+Run: /usr/bin/python3 dropping_server.py [PORT]   (prints "ready PORT" on stdout once listening;
+without PORT, or with 0, the kernel picks a free one, so parallel suites never race for it)
 """
 import asyncio
 import json
@@ -138,10 +139,10 @@ async def handle(reader, writer):
 
 async def main(port):
     server = await asyncio.start_server(handle, "127.0.0.1", port)
-    print("ready", flush=True)
+    print("ready", server.sockets[0].getsockname()[1], flush=True)
     async with server:
         await server.serve_forever()
 
 
 if __name__ == "__main__":
-    asyncio.run(main(int(sys.argv[1])))
+    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 0))

@@ -7,16 +7,22 @@ Usage (pytest):
             srv.url("/health"); srv.port; srv.host
 Runs under /usr/bin/python3 (Debian's python3-websockets and python3-autobahn live there).
 HERALD_BIN names the binary (ctest sets it); otherwise build/asan/herald is tried.
+
+Tests run beside other suites on a busy machine (ctest -j, an ASan build): wait for events with
+wait_until() and generous deadlines (DEADLINE), never for a fixed time. docs/testing.md has the
+rules.
 """
 import contextlib
 import http.client
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 ROOT = os.environ.get("HERALD_SOURCE") or os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -35,11 +41,110 @@ def herald_bin():
 
 LISTENING = re.compile(r"herald listening on http://127\.0\.0\.1:(\d+)/")
 
+# How long a test waits for something that must happen (an answer, an event, a close). On a
+# quiet machine it happens in milliseconds; the deadline only bounds a failing test, so it is
+# far above what an ASan build sharing two cores with other suites ever needs.
+DEADLINE = 30.0
 
-def free_port():
+
+def wait_until(pred, timeout=DEADLINE, interval=0.02, what="the condition"):
+    """Polls `pred` until it returns a true value (returned) or `timeout` s pass (AssertionError
+    naming `what`). The event-driven replacement for a fixed sleep."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} did not hold within {timeout} s")
+        time.sleep(interval)
+
+
+@contextlib.contextmanager
+def closed_port():
+    """A loopback port where nothing listens, for "connection refused" tests. It is bound (not
+    listening) for the duration, so no other suite's port-0 server can be given it meanwhile,
+    as could happen with a port that was merely free a moment ago."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        yield s.getsockname()[1]
+
+
+class Relay:
+    """A loopback port the test owns for its whole life, forwarding each new connection to the
+    port in `backend` (None: a new connection is closed at once, as by a server that is down).
+    For tests where clients must find a *restarted* server at the same address: restarting
+    herald on its old port would race with parallel suites for that port, the relay's port
+    never changes hands."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        self.backend = None
+        self._conns = []
+        self._lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return  # closed
+            port = self.backend
+            try:
+                if port is None:
+                    raise OSError("no backend")
+                b = socket.create_connection(("127.0.0.1", port), timeout=DEADLINE)
+                b.settimeout(None)
+            except OSError:
+                c.close()
+                continue
+            pair = [c, b, 2]  # two pumps; the last one to end closes both sockets
+            with self._lock:
+                self._conns.append(pair)
+            for src, dst in ((c, b), (b, c)):
+                threading.Thread(target=self._pump, args=(src, dst, pair), daemon=True).start()
+
+    def _pump(self, src, dst, pair):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                dst.sendall(data)
+            dst.shutdown(socket.SHUT_WR)  # pass the FIN on
+        except OSError:
+            for s in pair[:2]:  # a reset or a closed peer: end both sides now
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+        with self._lock:
+            pair[2] -= 1
+            last = pair[2] == 0
+            if last and pair in self._conns:
+                self._conns.remove(pair)
+        if last:
+            pair[0].close()
+            pair[1].close()
+
+    def close(self):
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)  # wakes the accepting thread
+        except OSError:
+            pass
+        self.sock.close()
+        with self._lock:
+            conns, self._conns = self._conns, []
+        for pair in conns:
+            for s in pair[:2]:
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
 
 
 class Server:
@@ -48,6 +153,7 @@ class Server:
         self.port = port
         self.host = "127.0.0.1"
         self.log_path = log_path
+        self.killed = False
 
     def url(self, path="/", scheme="http"):
         return f"{scheme}://{self.host}:{self.port}{path}"
@@ -56,7 +162,7 @@ class Server:
         with open(self.log_path, errors="replace") as f:
             return f.read()
 
-    def request(self, method, path, body=None, headers=None, timeout=10):
+    def request(self, method, path, body=None, headers=None, timeout=DEADLINE):
         """One HTTP request on a fresh connection; returns (status, headers dict, body bytes)."""
         conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
         try:
@@ -75,8 +181,10 @@ class Server:
         assert status == 200, (status, body)
         return json.loads(body)
 
-    def raw(self, data, read_timeout=2.0, shutdown=False):
-        """Sends raw bytes on a new connection and returns everything read until close/timeout."""
+    def raw(self, data, read_timeout=DEADLINE, shutdown=False):
+        """Sends raw bytes on a new connection and returns what is read until the server closes
+        or one complete response (head and Content-Length body) is in; `read_timeout` bounds
+        the wait."""
         s = socket.create_connection((self.host, self.port))
         s.settimeout(read_timeout)
         try:
@@ -85,7 +193,7 @@ class Server:
             if shutdown:
                 s.shutdown(socket.SHUT_WR)
             out = b""
-            while True:
+            while not _complete_response(out):
                 try:
                     chunk = s.recv(65536)
                 except socket.timeout:
@@ -99,62 +207,106 @@ class Server:
         finally:
             s.close()
 
+    def metric(self, name):
+        """The value of one sample of /metrics (`name` with its labels, exactly as exported),
+        or None when the server does not export it."""
+        status, _, body = self.request("GET", "/metrics")
+        assert status == 200, status
+        for line in body.decode().splitlines():
+            if line.startswith(name + " "):
+                return float(line.rsplit(" ", 1)[1])
+        return None
+
+    def kill(self):
+        """SIGKILL, for tests of a server that goes away; herald_server then accepts the -9."""
+        self.killed = True
+        self.proc.kill()
+
     def alive(self):
         return self.proc.poll() is None
 
 
+def _complete_response(data):
+    head, sep, body = data.partition(b"\r\n\r\n")
+    if not sep:
+        return False
+    m = re.search(rb"^content-length:\s*(\d+)\s*$", head, re.I | re.M)
+    return m is not None and len(body) >= int(m.group(1))
+
+
 @contextlib.contextmanager
-def herald_server(*args, config=None, env=None, ready_path="/health", timeout=20):
-    """Starts `herald serve --listen 127.0.0.1:PORT ARGS...`; stops it (SIGTERM) at the end and
-    fails the test if it crashed or a sanitizer reported anything."""
+def herald_server(*args, config=None, env=None, ready_path="/health", timeout=60):
+    """Starts `herald serve --listen 127.0.0.1:0 ARGS...` and yields a Server once `ready_path`
+    answers 200; stops it (SIGTERM) at the end and fails the test if it crashed or a sanitizer
+    reported anything. Its temporary directory (config, log) is removed when all went well and
+    kept, with its path printed, when something failed."""
     # Port 0: the kernel picks a free port and herald prints it ("herald listening on
     # http://127.0.0.1:PORT/"), so suites running in parallel never race for a port.
     tmp = tempfile.mkdtemp(prefix="herald-e2e-")
-    cmd = [herald_bin(), "serve", "--listen", "127.0.0.1:0"]
-    if config is not None:
-        path = os.path.join(tmp, "herald.toml")
-        with open(path, "w") as f:
-            f.write(config)
-        cmd += ["--config", path]
-    cmd += list(args)
-    log_path = os.path.join(tmp, "herald.log")
-    full_env = dict(os.environ)
-    full_env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
-    if env:
-        full_env.update(env)
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=full_env)
-    srv = Server(proc, 0, log_path)
-    deadline = time.time() + timeout
+    ok = False
+    try:
+        cmd = [herald_bin(), "serve", "--listen", "127.0.0.1:0"]
+        if config is not None:
+            path = os.path.join(tmp, "herald.toml")
+            with open(path, "w") as f:
+                f.write(config)
+            cmd += ["--config", path]
+        cmd += list(args)
+        log_path = os.path.join(tmp, "herald.log")
+        full_env = dict(os.environ)
+        full_env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
+        if env:
+            full_env.update(env)
+        with open(log_path, "w") as log:
+            proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=full_env)
+        srv = Server(proc, 0, log_path)
+        try:
+            _wait_ready(srv, ready_path, timeout)
+            yield srv
+        finally:
+            _stop(srv)
+        log = srv.log()
+        if "ERROR: AddressSanitizer" in log or "runtime error:" in log or "ERROR: LeakSanitizer" in log:
+            raise AssertionError("sanitizer report in herald's log:\n" + log[-8000:])
+        allowed = (0, -15, -9) if srv.killed else (0, -15)
+        if proc.returncode not in allowed:
+            raise AssertionError(f"herald exited with {proc.returncode}:\n{log[-8000:]}")
+        ok = True
+    finally:
+        if ok:
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            print(f"herald_server: kept {tmp} (config and log)", file=sys.stderr)
+
+
+def _wait_ready(srv, ready_path, timeout):
+    deadline = time.monotonic() + timeout
     while True:
-        if proc.poll() is not None:
-            raise RuntimeError(f"herald exited with {proc.returncode}:\n{srv.log()}")
+        if srv.proc.poll() is not None:
+            raise RuntimeError(f"herald exited with {srv.proc.returncode}:\n{srv.log()}")
         if not srv.port:
             m = LISTENING.search(srv.log())
             srv.port = int(m.group(1)) if m else 0
         try:
             if srv.port and ready_path is None:
-                break  # the caller probes readiness itself (e.g. behind a PROXY header)
-            if srv.port and srv.request("GET", ready_path, timeout=2)[0] == 200:
-                break
+                return  # the caller probes readiness itself (e.g. behind a PROXY header)
+            if srv.port and srv.request("GET", ready_path, timeout=10)[0] == 200:
+                return
         except OSError:
             pass
-        if time.time() > deadline:
-            proc.kill()
-            raise RuntimeError(f"herald did not become ready:\n{srv.log()}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"herald did not become ready within {timeout} s:\n{srv.log()}")
         time.sleep(0.05)
-    try:
-        yield srv
-    finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        log = srv.log()
-        if "ERROR: AddressSanitizer" in log or "runtime error:" in log or "ERROR: LeakSanitizer" in log:
-            raise AssertionError("sanitizer report in herald's log:\n" + log[-8000:])
-        if proc.returncode not in (0, -15):
-            raise AssertionError(f"herald exited with {proc.returncode}:\n{log[-8000:]}")
+
+
+def _stop(srv):
+    """SIGTERM and wait; SIGKILL after a generous grace (the drain is 2 s by default, and an
+    ASan process still runs its leak check on exit). Never leaves the process behind."""
+    proc = srv.proc
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

@@ -9,6 +9,8 @@ import socket
 import time
 import urllib.parse
 
+from harness import DEADLINE
+
 
 class Response:
     def __init__(self, version, status, reason, headers, body):
@@ -38,7 +40,7 @@ class Response:
 class Client:
     """One connection; send() raw bytes, response() reads the next response."""
 
-    def __init__(self, srv, timeout=5.0):
+    def __init__(self, srv, timeout=DEADLINE):
         self.sock = socket.create_connection((srv.host, srv.port), timeout=timeout)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.buf = b""
@@ -97,8 +99,10 @@ class Client:
         resp.body, self.buf = self.buf[:n], self.buf[n:]
         return resp
 
-    def closed_by_server(self, timeout=2.0):
-        """True if the server closes the connection within `timeout` (extra bytes fail)."""
+    def closed_by_server(self, timeout=DEADLINE):
+        """True if the server closes the connection within `timeout` (extra bytes fail). To
+        show that a connection stays open, send another request on it instead: a short
+        timeout here would pass whether or not the server meant to close."""
         deadline = time.time() + timeout
         while self._fill(deadline):
             pass
@@ -111,12 +115,12 @@ class Client:
 
 def sse_connect(srv, channel):
     """Opens an SSE stream on `channel` and returns (socket, buffered bytes after the head)."""
-    s = socket.create_connection((srv.host, srv.port), timeout=5)
+    s = socket.create_connection((srv.host, srv.port), timeout=DEADLINE)
     q = urllib.parse.urlencode({"channel": channel})
     s.sendall(f"GET /sse?{q} HTTP/1.1\r\nHost: {srv.host}\r\nAccept: text/event-stream\r\n\r\n"
               .encode())
     buf = b""
-    deadline = time.time() + 5
+    deadline = time.time() + DEADLINE
     while b"\r\n\r\n" not in buf and time.time() < deadline:
         chunk = s.recv(65536)
         if not chunk:
@@ -128,12 +132,31 @@ def sse_connect(srv, channel):
 
 class SseReader:
     """Reads events from an open SSE stream: next_data() returns the next `data:` payload of a
-    message event; other events are kept in `events` as (event, data)."""
+    message event; other events are kept in `events` as (event, data).
+
+    The constructor returns once the stream is live: the server ends the preamble with an
+    id-only event carrying the cursor it subscribed at, so a publication made afterwards is
+    delivered (no sleep needed between opening a stream and publishing to it)."""
 
     def __init__(self, srv, channel):
         self.sock, self.buf = sse_connect(srv, channel)
         self.eof = False
         self.events = []
+        deadline = time.time() + DEADLINE
+        while not self._preamble_done():
+            assert self._fill(deadline), f"SSE preamble never ended: {self.buf!r}"
+
+    def _preamble_done(self):
+        """Consumes the data-less blocks at the head of the buffer; True after an id-only one."""
+        while b"\n\n" in self.buf:
+            block, rest = self.buf.split(b"\n\n", 1)
+            lines = block.split(b"\n")
+            if any(ln.startswith(b"data") for ln in lines):
+                return True  # a replay: the stream was live before it
+            self.buf = rest
+            if any(ln.startswith(b"id:") for ln in lines):
+                return True
+        return False
 
     def _fill(self, deadline):
         left = deadline - time.time()
@@ -152,7 +175,7 @@ class SseReader:
         self.buf += chunk
         return True
 
-    def next_event(self, timeout=5.0):
+    def next_event(self, timeout=DEADLINE):
         """(event name, data) of the next event with data, or None on timeout / end of stream."""
         deadline = time.time() + timeout
         while True:
@@ -172,7 +195,7 @@ class SseReader:
                 self.events.append((name, "\n".join(data)))
                 return name, "\n".join(data)
 
-    def next_message(self, timeout=5.0):
+    def next_message(self, timeout=DEADLINE):
         deadline = time.time() + timeout
         while True:
             ev = self.next_event(max(0.01, deadline - time.time()))

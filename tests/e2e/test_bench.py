@@ -2,18 +2,17 @@
 
 The instrument must be right before its numbers mean anything: a run with a known message count
 reports exactly that many deliveries and no loss (exit 0); a server that drops every 10th offset
-is reported as losing 10% (exit 1, loudly). HERALD_BENCH_BIN may name another binary carrying the
+is reported as losing exactly those (exit 1, loudly). HERALD_BENCH_BIN may name another binary carrying the
 `bench` command (default: HERALD_BIN).
 """
 import json
 import os
 import subprocess
 import sys
-import time
 
 import pytest
 
-from harness import free_port, herald_bin, herald_server
+from harness import closed_port, herald_bin, herald_server, wait_until
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -35,7 +34,7 @@ def test_known_count_is_delivered_exactly_on_every_transport(tmp_path):
         rc, stdout, stderr = run_bench([
             "--url", f"http://127.0.0.1:{srv.port}", "--transport", "ws,sse,longpoll,poll",
             "--subscribers", "20", "--channels", "2", "--messages", "200", "--rate", "400",
-            "--poll-interval", "0.1", "--server-pid", str(srv.proc.pid), "-q",
+            "--poll-interval", "0.1", "--server-pid", str(srv.proc.pid), "--drain", "30", "-q",
             "--json", str(out), "--svg", str(svg)])
     assert rc == 0, stdout + stderr
     report = json.loads(out.read_text())
@@ -62,33 +61,37 @@ def test_known_count_is_delivered_exactly_on_every_transport(tmp_path):
 
 @pytest.fixture
 def dropping_server():
-    port = free_port()
-    proc = subprocess.Popen(["/usr/bin/python3", os.path.join(HERE, "dropping_server.py"),
-                             str(port)], stdout=subprocess.PIPE, text=True)
+    # Port 0: the double binds a port the kernel picks and names it ("ready PORT").
+    proc = subprocess.Popen(["/usr/bin/python3", os.path.join(HERE, "dropping_server.py"), "0"],
+                            stdout=subprocess.PIPE, text=True)
     try:
-        assert proc.stdout.readline().strip() == "ready"
-        yield port
+        word, port = proc.stdout.readline().split()
+        assert word == "ready"
+        yield int(port)
     finally:
         proc.terminate()
-        proc.wait(timeout=10)
+        proc.wait(timeout=30)
 
 
-def test_a_server_dropping_every_tenth_message_is_reported_as_ten_percent_loss(
+def test_a_server_dropping_every_tenth_message_is_reported_as_exactly_that_loss(
         dropping_server, tmp_path):
+    # 199 messages: the last offset is delivered, so the drain ends as soon as every
+    # subscriber has it (however slow the machine) instead of waiting out --drain for an
+    # offset that never comes; the loss is offsets 10, 20, ..., 190.
     out = tmp_path / "drop.json"
     rc, stdout, stderr = run_bench([
         "--url", f"http://127.0.0.1:{dropping_server}", "--transport", "sse,longpoll,poll",
-        "--subscribers", "10", "--messages", "200", "--rate", "400", "--poll-interval", "0.1",
-        "--drain", "2", "-q", "--json", str(out)])
+        "--subscribers", "10", "--messages", "199", "--rate", "400", "--poll-interval", "0.1",
+        "--drain", "30", "-q", "--json", str(out)])
     assert rc == 1, stdout + stderr
     report = json.loads(out.read_text())
     for r in report["runs"]:
-        assert r["published"] == 200
-        assert r["expected"] == 2000
-        assert r["missing"] == 200, r  # offsets 10, 20, ..., 200 for each of 10 subscribers
+        assert r["published"] == 199
+        assert r["expected"] == 1990
+        assert r["missing"] == 190, r  # offsets 10, 20, ..., 190 for each of 10 subscribers
         assert r["delivered"] == 1800
         assert r["clean"] is False
-    assert "LOSS: sse lost 200 of 2000 expected deliveries (10.00%)" in stderr
+    assert "LOSS: sse lost 190 of 1990 expected deliveries (9.55%)" in stderr
 
 
 def test_compare_against_a_running_server_prints_the_decision_table(tmp_path):
@@ -161,27 +164,24 @@ def test_short_poll_loss_past_the_history_is_counted_and_explained(tmp_path):
 
 
 def test_a_server_that_goes_away_mid_run_ends_it_with_an_error():
-    port = free_port()
-    srv = subprocess.Popen([herald_bin(), "serve", "--listen", f"127.0.0.1:{port}"],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.time() + 20
-        while subprocess.run(["curl", "-sf", f"http://127.0.0.1:{port}/health"],
-                             capture_output=True).returncode != 0:
-            assert time.time() < deadline and srv.poll() is None
-            time.sleep(0.1)
-        bench = subprocess.Popen([bench_bin(), "bench", "--url", f"http://127.0.0.1:{port}",
+    # The run asks for 600 s; the server is killed once publications flow (mid-run by what the
+    # server counted, not after a guessed sleep). The bench must end with an error well
+    # before the 600 s, and never hang.
+    with herald_server() as srv:
+        bench = subprocess.Popen([bench_bin(), "bench", "--url", f"http://127.0.0.1:{srv.port}",
                                   "--transport", "ws,sse", "--subscribers", "10", "--rate", "200",
-                                  "--duration", "60", "-q"],
+                                  "--duration", "600", "-q"],
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        time.sleep(3)
-        srv.kill()
-        t0 = time.time()
-        stdout, stderr = bench.communicate(timeout=30)
-    finally:
-        srv.kill()
-        srv.wait()
-    assert time.time() - t0 < 15  # not the 60 s asked for, nor a hang
+        try:
+            wait_until(lambda: bench.poll() is not None or
+                       srv.metric("herald_deliveries_total") > 0, what="deliveries to the bench")
+            assert bench.poll() is None, bench.communicate()
+            srv.kill()
+            stdout, stderr = bench.communicate(timeout=120)
+        finally:
+            if bench.poll() is None:
+                bench.kill()
+                bench.wait()
     assert bench.returncode == 2, stdout + stderr
     assert "went away during the ws run" in stderr, stderr
     assert "Sanitizer" not in stderr
@@ -211,14 +211,16 @@ def test_ws_echo_round_trips(tmp_path):
     assert rc == 0, stdout + stderr
     r = json.loads(out.read_text())["runs"][0]
     assert r["transport"] == "echo" and r["ready"] == 10
-    assert r["round_trips"] > 100 and r["latency_ns"]["count"] == r["round_trips"]
+    # Round trips went on (how many a busy machine allows in 1 s is not this test's business).
+    assert r["round_trips"] >= 10 and r["latency_ns"]["count"] == r["round_trips"]
 
 
 def test_bad_options_and_unreachable_server_exit_2():
     rc, _, err = run_bench(["--target", "bogus", "-q"])
     assert rc == 2 and "target" in err
-    rc, _, _ = run_bench(["--url", f"http://127.0.0.1:{free_port()}", "--messages", "5",
-                          "--subscribers", "2", "--connect-timeout", "1", "-q"])
+    with closed_port() as port:
+        rc, _, _ = run_bench(["--url", f"http://127.0.0.1:{port}", "--messages", "5",
+                              "--subscribers", "2", "--connect-timeout", "1", "-q"])
     assert rc == 2
 
 
@@ -235,9 +237,9 @@ def test_paced_runs_that_fall_behind_the_pace_end_cleanly(tmp_path):
         for transport in ("ws", "sse", "longpoll", "ws", "ws"):
             p = subprocess.run([bench_bin(), "bench", "--url", f"http://127.0.0.1:{srv.port}",
                                 "--transport", transport, "--subscribers", "20", "--rate",
-                                "100000", "--duration", "1", "--drain", "10", "--threads", "1",
+                                "100000", "--duration", "1", "--drain", "60", "--threads", "1",
                                 "-q", "--json", str(out)],
-                               capture_output=True, text=True, timeout=120)
+                               capture_output=True, text=True, timeout=300)
             why = f"{transport}: rc {p.returncode}\n{p.stdout}{p.stderr}"
             assert p.returncode in (0, 1), why
             assert "Sanitizer" not in p.stderr, why

@@ -5,14 +5,13 @@ import json
 import os
 import re
 import subprocess
-import tempfile
 
 import pytest
 
 from harness import herald_bin, herald_server
 
 
-def run(*args, env=None, timeout=20):
+def run(*args, env=None, timeout=120):
     full_env = dict(os.environ)
     full_env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
     if env:
@@ -21,11 +20,15 @@ def run(*args, env=None, timeout=20):
                           env=full_env)
 
 
-def write(text):
-    fd, path = tempfile.mkstemp(suffix=".toml", prefix="herald-cli-")
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    return path
+@pytest.fixture
+def write(tmp_path):
+    """write(text) -> path of a config file holding `text` (in pytest's tmp_path: nothing is
+    left in /tmp)."""
+    def w(text):
+        path = tmp_path / "herald.toml"
+        path.write_text(text)
+        return str(path)
+    return w
 
 
 def test_version():
@@ -34,14 +37,14 @@ def test_version():
     assert re.fullmatch(r"herald \d+\.\d+\.\d+\n", r.stdout), r.stdout
 
 
-def test_check_config_good_file_exits_0():
+def test_check_config_good_file_exits_0(write):
     path = write('[server]\nthreads = 2\nlisten = "127.0.0.1:9000"\n[http]\nmax_body = 65536\n')
     r = run("check-config", path)
     assert r.returncode == 0, r.stderr
     assert "ok" in r.stdout
 
 
-def test_check_config_bad_file_reports_every_error_with_its_line():
+def test_check_config_bad_file_reports_every_error_with_its_line(write):
     path = write("[http]\n"                 # 1
                  "max_bdy = 10\n"           # 2: unknown key
                  "max_header_count = 5\n"   # 3: fine
@@ -66,7 +69,7 @@ def test_check_config_missing_file_exits_non_zero():
 
 @pytest.mark.parametrize("listen", ["nope", "127.0.0.1:99999", "300.1.1.1:80", "127.0.0.1"])
 def test_serve_bad_listen_exits_non_zero_with_a_message(listen):
-    r = run("serve", "--listen", listen, timeout=10)
+    r = run("serve", "--listen", listen)
     assert r.returncode != 0
     err = r.stdout + r.stderr
     assert "listen" in err, err
@@ -111,7 +114,7 @@ def test_flag_overrides_env():
 
 
 def test_bad_env_refuses_to_start():
-    r = run("serve", "--listen", "127.0.0.1:0", env={"HERALD_HTTP_MAX_BODDY": "5"}, timeout=10)
+    r = run("serve", "--listen", "127.0.0.1:0", env={"HERALD_HTTP_MAX_BODDY": "5"})
     assert r.returncode != 0
     assert "HERALD_HTTP_MAX_BODDY" in r.stdout + r.stderr
 
@@ -120,7 +123,7 @@ def test_serve_on_a_port_another_server_listens_on_is_refused():
     # SO_REUSEPORT would let a second herald bind the port and silently take half of its
     # connections; it must refuse to start, and the first server must go on serving.
     with herald_server() as srv:
-        r = run("serve", "--listen", f"127.0.0.1:{srv.port}", timeout=10)
+        r = run("serve", "--listen", f"127.0.0.1:{srv.port}")
         assert r.returncode == 1
         err = r.stdout + r.stderr
         assert f"127.0.0.1:{srv.port}" in err and "in use" in err, err

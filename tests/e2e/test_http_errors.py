@@ -3,14 +3,17 @@
 For every bad request: the client gets the right status, `Connection: close` and then the end
 of the connection; meanwhile a keep-alive client opened before it still gets its answers, an
 SSE subscriber still gets a publication made after it, and the server is still running.
-Timeouts (slowloris 408, idle keep-alive) run on their own server with short timers.
+Timeouts (slowloris 408, idle keep-alive) run on their own server with short timers. They
+measure from before the client acts, so "not before the timeout" holds however late the
+client runs; "soon after it" has a bound far above the timer (LATE), since a loaded machine
+may run either side late.
 """
 import re
 import time
 
 import pytest
 
-from harness import herald_server
+from harness import DEADLINE, herald_server
 from http_helpers import Client, SseReader
 
 LIMITS = """
@@ -83,7 +86,7 @@ def check_bystanders(srv, ka, sse, tag):
     r = ka.response()
     assert r.status == 200 and r.json() == {"status": "ok"}
     srv.publish("public:x", {"after": tag})
-    push = sse.next_message(timeout=5)
+    push = sse.next_message()
     assert push is not None, "SSE subscriber got nothing after the bad request"
     assert push["channel"] == "public:x" and push["data"] == {"after": tag}
     assert srv.alive()
@@ -95,8 +98,7 @@ def test_bad_request(srv, name):
     ka = Client(srv)
     ka.get("/health")
     assert ka.response().status == 200
-    sse = SseReader(srv, "public:x")
-    time.sleep(0.05)  # the subscription reaches the hub before the publication below
+    sse = SseReader(srv, "public:x")  # returns once subscribed: no sleep before publishing
 
     bad = Client(srv)
     bad.send(raw)
@@ -141,7 +143,8 @@ def test_limits_are_exact(srv):
                              for i in range(0, 1000, 10)) + b"0\r\n\r\n"))
     r = c.response()
     assert r.status == 200, r
-    assert not c.closed_by_server(timeout=0.2)
+    c.get("/health")  # still open: the next request is answered
+    assert c.response().status == 200
     c.close()
 
 
@@ -161,7 +164,10 @@ def test_error_after_good_pipelined_requests(srv):
 # --- timeouts ------------------------------------------------------------------------------
 
 HEADER_TIMEOUT_MS = 500
-KEEPALIVE_TIMEOUT_MS = 800
+KEEPALIVE_TIMEOUT_MS = 2000
+# How much later than its timer a close may come and still count as "on time": far more than
+# a loaded machine delays a timer or a reader, far less than never.
+LATE = 10.0
 
 
 @pytest.fixture(scope="module")
@@ -183,12 +189,12 @@ def test_slowloris_partial_header_gets_408_then_close(timed):
     c = Client(timed)
     t0 = time.time()
     c.send("GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: ")
-    r = c.response(timeout=HEADER_TIMEOUT_MS / 1000 + 2)
+    r = c.response(timeout=HEADER_TIMEOUT_MS / 1000 + LATE)
     elapsed = time.time() - t0
     assert r.status == 408, r
     assert r.header("connection").lower() == "close"
-    assert HEADER_TIMEOUT_MS / 1000 - 0.1 <= elapsed <= HEADER_TIMEOUT_MS / 1000 + 1.0, elapsed
-    assert c.closed_by_server(timeout=1.0)
+    assert HEADER_TIMEOUT_MS / 1000 - 0.1 <= elapsed <= HEADER_TIMEOUT_MS / 1000 + LATE, elapsed
+    assert c.closed_by_server()
     c.close()
     # The SSE stream (taken over from HTTP, so no header timer) is still live.
     timed.publish("public:x", "after-408")
@@ -198,46 +204,47 @@ def test_slowloris_partial_header_gets_408_then_close(timed):
 
 
 def test_slowloris_trickle_does_not_extend_the_deadline(timed):
+    # One byte every 50 ms of a head that would take ~30 s to finish (60 times the header
+    # timeout): a server that restarted its timer on each byte would answer the finished
+    # request with 200. The 408 must come while the head is still incomplete.
     c = Client(timed)
-    head = b"GET /health HTTP/1.1\r\nHost: x\r\nX-Trickle: " + b"a" * 100
-    t0 = time.time()
-    got = None
-    for i, byte in enumerate(head):
+    head = b"GET /health HTTP/1.1\r\nHost: x\r\nX-Trickle: " + b"a" * 560 + b"\r\n\r\n"
+    sent = 0
+    for byte in head:
         try:
             c.send(bytes([byte]))
         except OSError:
             break
+        sent += 1
         if c._fill(time.time() + 0.05):
             break
-        if time.time() - t0 > 3:
-            break
-    deadline_budget = max(0.1, HEADER_TIMEOUT_MS / 1000 + 1.5 - (time.time() - t0))
-    got = c.response(timeout=deadline_budget)
-    elapsed = time.time() - t0
-    assert got.status == 408
-    assert elapsed <= HEADER_TIMEOUT_MS / 1000 + 1.0, elapsed
-    assert c.closed_by_server(timeout=1.0)
+    assert sent < len(head), "the whole head went out: the deadline was extended"
+    got = c.response()
+    assert got.status == 408, got
+    assert c.closed_by_server()
     c.close()
 
 
 def test_idle_keep_alive_is_closed(timed):
     c = Client(timed)
+    # t0 before the request: the server's idle timer starts after it answered, so the close
+    # cannot come sooner than the timeout after t0, however late this client reads.
+    t0 = time.time()
     c.get("/health")
     assert c.response().status == 200
-    t0 = time.time()
-    assert c.closed_by_server(timeout=KEEPALIVE_TIMEOUT_MS / 1000 + 2), "idle connection kept"
+    assert c.closed_by_server(timeout=KEEPALIVE_TIMEOUT_MS / 1000 + LATE), "idle connection kept"
     elapsed = time.time() - t0
     assert c.buf == b"", "an idle close sends nothing (no 408)"
-    assert KEEPALIVE_TIMEOUT_MS / 1000 - 0.2 <= elapsed <= KEEPALIVE_TIMEOUT_MS / 1000 + 1.0
+    assert KEEPALIVE_TIMEOUT_MS / 1000 - 0.1 <= elapsed <= KEEPALIVE_TIMEOUT_MS / 1000 + LATE
     c.close()
 
 
 def test_connection_that_never_sends_is_closed(timed):
     c = Client(timed)
     t0 = time.time()
-    assert c.closed_by_server(timeout=KEEPALIVE_TIMEOUT_MS / 1000 + 2)
+    assert c.closed_by_server(timeout=KEEPALIVE_TIMEOUT_MS / 1000 + LATE)
     assert c.buf == b""
-    assert time.time() - t0 <= KEEPALIVE_TIMEOUT_MS / 1000 + 1.0
+    assert time.time() - t0 <= KEEPALIVE_TIMEOUT_MS / 1000 + LATE
 
 
 def test_header_timeout_is_not_shortened_by_an_idle_loop(timed):
@@ -248,10 +255,10 @@ def test_header_timeout_is_not_shortened_by_an_idle_loop(timed):
         c = Client(timed)
         c.get("/health")
         assert c.response().status == 200
-        time.sleep(idle)
+        time.sleep(idle)  # the scenario itself: an idle keep-alive connection
         t0 = time.time()
         c.send("GET /health HTTP/1.1\r\nHost: x\r\n")
-        r = c.response(timeout=3)
+        r = c.response(timeout=HEADER_TIMEOUT_MS / 1000 + LATE)
         elapsed = time.time() - t0
         c.close()
         assert r.status == 408
@@ -260,14 +267,15 @@ def test_header_timeout_is_not_shortened_by_an_idle_loop(timed):
 
 
 def test_active_keep_alive_is_not_closed(timed):
-    # Requests every 300 ms: each answer restarts the idle timer, so 2 s of traffic on one
-    # connection never hits the 800 ms idle limit.
+    # Requests every 100 ms: each answer restarts the idle timer, so 3 idle timeouts (6 s) of
+    # traffic on one connection never hit the 2 s idle limit. The gaps leave 1.9 s for a
+    # client or server descheduled between a request and the next.
     c = Client(timed)
     t0 = time.time()
-    while time.time() - t0 < 2.0:
+    while time.time() - t0 < 3 * KEEPALIVE_TIMEOUT_MS / 1000:
         c.get("/health")
         assert c.response().status == 200
-        time.sleep(0.3)
+        time.sleep(0.1)
     c.close()
     assert timed.alive()
 

@@ -1,6 +1,10 @@
 """GET /poll end to end (SPEC §2, §3): short poll (wait=0) and long-poll (wait>0), single and
 multi-channel cursors, recovery fields, errors, CORS, SIGTERM answering a held long-poll.
-Stateless: every request here goes on a fresh connection, only the cursor carries state."""
+Stateless: every request here goes on a fresh connection, only the cursor carries state.
+
+A long-poll is published to once the server says it holds it (the longpoll gauge of /metrics),
+not after a sleep; "answers at once" means well before its `wait`, which is long, so a busy
+machine never mistakes one for the other."""
 import json
 import socket
 import threading
@@ -9,7 +13,7 @@ import urllib.parse
 
 import pytest
 
-from harness import herald_server
+from harness import DEADLINE, herald_server, wait_until
 from test_sse import BASE_CONFIG, multi_cursor
 
 
@@ -22,12 +26,27 @@ def poll_path(*channels, since=None, wait=None):
     return "/poll?" + urllib.parse.urlencode(q)
 
 
-def poll(srv, *channels, since=None, wait=None, timeout=30, headers=None):
+def poll(srv, *channels, since=None, wait=None, timeout=DEADLINE, headers=None):
     st, hdrs, body = srv.request("GET", poll_path(*channels, since=since, wait=wait),
                                  headers=headers, timeout=timeout)
     assert st == 200, (st, body)
     assert hdrs["content-type"] == "application/json"
     return json.loads(body), hdrs
+
+
+def held(srv):
+    return srv.metric('herald_transport_connections{transport="longpoll"}')
+
+
+def wait_held(srv, n=1):
+    """Returns once the server holds `n` long-polls."""
+    wait_until(lambda: held(srv) == n, what=f"{n} long-poll(s) held")
+
+
+def in_thread(target):
+    t = threading.Thread(target=target, daemon=True)
+    t.start()
+    return t
 
 
 def test_short_poll_without_since_gives_current_cursor_only():
@@ -48,9 +67,7 @@ def test_short_poll_returns_messages_after_cursor_and_round_trips():
         first, _ = poll(srv, "public:s")
         for i in range(3):
             srv.publish("public:s", {"i": i})
-        t0 = time.time()
         body, _ = poll(srv, "public:s", since=first["cursor"], wait=0)
-        assert time.time() - t0 < 2
         assert body["messages"] == [{"channel": "public:s", "offset": n, "data": {"i": n - 1}}
                                     for n in (1, 2, 3)]
         assert body["cursor"].endswith(":3") and "recovered" not in body
@@ -62,9 +79,8 @@ def test_long_poll_answers_at_once_when_history_has_messages():
     with herald_server(config=BASE_CONFIG) as srv:
         start, _ = poll(srv, "public:h")
         srv.publish("public:h", "ready")
-        t0 = time.time()
-        body, _ = poll(srv, "public:h", since=start["cursor"], wait=30)
-        assert time.time() - t0 < 2
+        # wait=120 with a 30 s client timeout: only an answer at once passes.
+        body, _ = poll(srv, "public:h", since=start["cursor"], wait=120)
         assert [m["data"] for m in body["messages"]] == ["ready"]
 
 
@@ -74,18 +90,15 @@ def test_long_poll_wakes_on_publish():
         result = {}
 
         def waiter():
-            t0 = time.time()
-            result["body"], _ = poll(srv, "public:w", since=start["cursor"], wait=20)
-            result["elapsed"] = time.time() - t0
+            result["body"], _ = poll(srv, "public:w", since=start["cursor"], wait=120,
+                                     timeout=150)
 
-        t = threading.Thread(target=waiter)
-        t.start()
-        time.sleep(0.5)
+        t = in_thread(waiter)
+        wait_held(srv)
         assert t.is_alive(), "long-poll answered before any publication"
         pub = srv.publish("public:w", {"wake": True})
-        t.join(timeout=10)
+        t.join(timeout=DEADLINE)  # woken by the publication, long before its 120 s wait
         assert not t.is_alive()
-        assert result["elapsed"] < 5
         assert result["body"] == {
             "messages": [{"channel": "public:w", "offset": 1, "data": {"wake": True}}],
             "cursor": f"{pub['epoch']}:1"}
@@ -95,12 +108,12 @@ def test_long_poll_without_since_waits_for_the_next_message():
     with herald_server(config=BASE_CONFIG) as srv:
         srv.publish("public:n", "old")
         result = {}
-        t = threading.Thread(target=lambda: result.update(body=poll(srv, "public:n", wait=20)[0]))
-        t.start()
-        time.sleep(0.5)
+        t = in_thread(lambda: result.update(body=poll(srv, "public:n", wait=120, timeout=150)[0]))
+        wait_held(srv)  # published before it is held, "new" would be history, not news
         assert t.is_alive()
         srv.publish("public:n", "new")
-        t.join(timeout=10)
+        t.join(timeout=DEADLINE)
+        assert not t.is_alive()
         assert [m["data"] for m in result["body"]["messages"]] == ["new"]
         assert result["body"]["cursor"].endswith(":2")
 
@@ -109,22 +122,24 @@ def test_long_poll_times_out_with_empty_list_and_same_cursor():
     with herald_server(config=BASE_CONFIG) as srv:
         r = srv.publish("public:t", 1)
         cur = f"{r['epoch']}:1"
+        # Not before the wait (t0 is taken before the request); the upper bound is the
+        # client's timeout, far above any delay a busy machine adds.
         t0 = time.time()
         body, _ = poll(srv, "public:t", since=cur, wait=1)
         elapsed = time.time() - t0
-        assert 0.9 <= elapsed < 4, elapsed
+        assert 0.9 <= elapsed, elapsed
         assert body == {"messages": [], "cursor": cur}
         # Fractions of a second are accepted.
         t0 = time.time()
         body, _ = poll(srv, "public:t", since=cur, wait=0.3)
-        assert 0.25 <= time.time() - t0 < 3 and body["messages"] == []
+        assert 0.25 <= time.time() - t0 and body["messages"] == []
 
 
 def test_wait_is_capped_by_config():
     with herald_server(config=BASE_CONFIG + "\n[poll]\nmax_wait_sec = 1\n") as srv:
-        t0 = time.time()
+        # Capped at 1 s: answered within the client's 30 s timeout, not after 600 s.
         body, _ = poll(srv, "public:cap", wait=600)
-        assert time.time() - t0 < 4 and body["messages"] == []
+        assert body["messages"] == []
 
 
 def test_multi_channel_cursor_round_trip():
@@ -143,12 +158,13 @@ def test_multi_channel_cursor_round_trip():
         assert again["messages"] == []
         # Long-poll on both channels from that cursor wakes on the next one of either.
         result = {}
-        t = threading.Thread(target=lambda: result.update(
-            body=poll(srv, "public:ma", "public:mb", since=again["cursor"], wait=20)[0]))
-        t.start()
-        time.sleep(0.5)
+        t = in_thread(lambda: result.update(
+            body=poll(srv, "public:ma", "public:mb", since=again["cursor"], wait=120,
+                      timeout=150)[0]))
+        wait_held(srv)
         srv.publish("public:ma", "a2")
-        t.join(timeout=10)
+        t.join(timeout=DEADLINE)
+        assert not t.is_alive()
         assert [(m["channel"], m["data"]) for m in result["body"]["messages"]] == [("public:ma", "a2")]
         final, _ = poll(srv, "public:ma", "public:mb", since=result["body"]["cursor"])
         assert final["messages"] == []
@@ -160,10 +176,10 @@ def test_unrecovered_channels_are_listed():
         b = srv.publish("public:ub", "b1")
         srv.publish("public:ub", "b2")
         since = multi_cursor([("public:ua", "wrongEpoch", 1), ("public:ub", b["epoch"], 1)])
-        for wait in (0, 10):
-            t0 = time.time()
+        for wait in (0, 120):
+            # An unrecovered channel is news: answered at once (within the client's 30 s
+            # timeout, not after the 120 s wait).
             body, _ = poll(srv, "public:ua", "public:ub", since=since, wait=wait)
-            assert time.time() - t0 < 2  # an unrecovered channel is news: answer at once
             assert body["recovered"] is False and body["unrecovered"] == ["public:ua"]
             assert [(m["channel"], m["data"]) for m in body["messages"]] == [("public:ub", "b2")]
             # The returned cursor stands at the current end of both channels.
@@ -207,12 +223,12 @@ def test_keep_alive_connection_serves_polls_in_turn():
     """A held long-poll pauses the connection; the next request on it is served afterwards."""
     with herald_server(config=BASE_CONFIG) as srv:
         s = socket.create_connection((srv.host, srv.port))
-        s.settimeout(10)
+        s.settimeout(DEADLINE)
         req = (f"GET {poll_path('public:k', wait=0.5)} HTTP/1.1\r\nHost: x\r\n\r\n"
                f"GET {poll_path('public:k')} HTTP/1.1\r\nHost: x\r\n\r\n").encode()
         s.sendall(req)
         data = b""
-        deadline = time.time() + 10
+        deadline = time.time() + DEADLINE
         while data.count(b"HTTP/1.1 200") < 2 and time.time() < deadline:
             chunk = s.recv(65536)
             if not chunk:
@@ -224,23 +240,14 @@ def test_keep_alive_connection_serves_polls_in_turn():
 
 
 def test_metrics_longpoll_gauge_while_held():
-    def gauge(srv):
-        _, _, body = srv.request("GET", "/metrics")
-        for ln in body.decode().splitlines():
-            if ln.startswith('herald_transport_connections{transport="longpoll"}'):
-                return int(ln.split()[-1])
-        raise AssertionError("no longpoll gauge")
-
     with herald_server(config=BASE_CONFIG) as srv:
-        t = threading.Thread(target=lambda: poll(srv, "public:gauge", wait=20))
-        t.start()
-        deadline = time.time() + 5
-        while gauge(srv) != 1 and time.time() < deadline:
-            time.sleep(0.05)
-        assert gauge(srv) == 1
+        assert held(srv) == 0
+        t = in_thread(lambda: poll(srv, "public:gauge", wait=120, timeout=150))
+        wait_held(srv, 1)
         srv.publish("public:gauge", 1)
-        t.join(timeout=10)
-        assert gauge(srv) == 0
+        t.join(timeout=DEADLINE)
+        assert not t.is_alive()
+        wait_held(srv, 0)
 
 
 def test_sigterm_answers_a_held_long_poll():
@@ -250,15 +257,12 @@ def test_sigterm_answers_a_held_long_poll():
         result = {}
 
         def waiter():
-            t0 = time.time()
-            result["body"], _ = poll(srv, "public:z", since=cur, wait=60)
-            result["elapsed"] = time.time() - t0
+            result["body"], _ = poll(srv, "public:z", since=cur, wait=120, timeout=150)
 
-        t = threading.Thread(target=waiter)
-        t.start()
-        time.sleep(0.5)
+        t = in_thread(waiter)
+        wait_held(srv)  # a SIGTERM before the poll arrived would test a refused connection
         srv.proc.terminate()
-        t.join(timeout=15)
+        t.join(timeout=DEADLINE)  # answered by the drain, long before its 120 s wait
+        assert not t.is_alive()
         assert result["body"] == {"messages": [], "cursor": cur}
-        assert result["elapsed"] < 10
-        assert srv.proc.wait(timeout=15) == 0
+        assert srv.proc.wait(timeout=60) == 0

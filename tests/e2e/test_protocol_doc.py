@@ -11,7 +11,8 @@ Example blocks (the doc's "How to read the examples" section says the same for r
   Header: value             (Host, Content-Length and Connection: close are added)
                             (blank line, then the body, if any)
   {"json":"body"}
-  ! directive               (run 0.3 s after the request was sent: e.g. to answer a long-poll)
+  ! directive               (run once the server holds the request, e.g. a long-poll, or has
+                             answered it)
   --- STATUS
   Header: value             (expected headers: a subset, values matched with placeholders)
                             (blank line)
@@ -19,8 +20,8 @@ Example blocks (the doc's "How to read the examples" section says the same for r
   ```
 
   ```sse-example            same request/--- layout; the body is a stream: directives run once
-  GET /sse?channel=c        the head has arrived, and the expected lines must arrive in order
-  ! publish c {"a":1}       (within 5 s); then the stream is closed
+  GET /sse?channel=c        the stream is live (its first `id:` line arrived), and the expected
+  ! publish c {"a":1}       lines must arrive in order; then the stream is closed
   --- 200
   ...
   ```
@@ -30,13 +31,17 @@ Example blocks (the doc's "How to read the examples" section says the same for r
   >b TEXT                   send a binary frame
   < JSON                    the next frame of A, compared structurally
   < close CODE REASON       A is closed by the server with CODE (and REASON, when given)
-  < (none)                  no frame arrives on A within 0.3 s
+  < (none)                  no frame arrives on A: a ping sent now is answered before anything
+                            else (not a timed silence, which a busy machine would pass anyway)
   B> TEXT / B< JSON         the same on connection B (any capital letter names a connection)
   ! directive
   ```
 
-Directives: `! publish CHANNEL JSON` (POST /api/publish, must answer 200), `! sleep SECONDS`,
-`! sigterm` (SIGTERM the server; it must exit 0; the next block starts a new server).
+Directives: `! publish CHANNEL JSON` (POST /api/publish, must answer 200), `! sigterm` (SIGTERM
+the server; it must exit 0; the next block starts a new server). There is no sleep directive:
+an example waits for what it needs (above), so it reads the same on a busy machine.
+
+Every wait is bounded by DEADLINE (30 s), far above what the server needs.
 
 Placeholders in expected text: <epoch>, <int>, <cursor>, <any>, <str>; a name after a colon
 (<epoch:doc>) binds the value on first match and must match the same value afterwards. In text
@@ -49,6 +54,7 @@ import asyncio
 import json
 import os
 import re
+import select
 import signal
 import socket
 import time
@@ -56,7 +62,7 @@ import time
 import pytest
 import websockets
 
-from harness import ROOT, herald_server
+from harness import DEADLINE, ROOT, herald_server, wait_until
 
 DOC = os.path.join(ROOT, "docs", "protocol.md")
 
@@ -265,6 +271,11 @@ def match_lines(b, exp, act):
 
 # ---- the server ------------------------------------------------------------------------------
 
+# The id of the ping that stands for `< (none)`: answered at once, and on the same connection
+# after anything the commands before it caused.
+NONE_MARKER_ID = 4242424242
+LONGPOLL_GAUGE = 'herald_transport_connections{transport="longpoll"}'
+
 
 class Runner:
     def __init__(self, config):
@@ -297,8 +308,6 @@ class Runner:
             status, _, out = self.server().request("POST", "/api/publish", body, headers)
             if status != 200:
                 raise Mismatch(f"{line}: {status} {out!r}")
-        elif words[0] == "sleep":
-            time.sleep(float(words[1]))
         elif words[0] == "sigterm":
             srv = self.server()
             srv.proc.send_signal(signal.SIGTERM)
@@ -308,7 +317,7 @@ class Runner:
     def after_sigterm(self):
         """The server was asked to stop in this block: it must exit 0; the next block starts a
         fresh one."""
-        rc = self.srv.proc.wait(timeout=15)
+        rc = self.srv.proc.wait(timeout=60)
         if rc != 0:
             raise Mismatch(f"herald exited with {rc} after SIGTERM")
         self.stop()
@@ -367,15 +376,24 @@ class Runner:
                 raise Mismatch(f"header {h!r}: got {have.get(n)!r}")
         return have
 
+    def wait_held_or_answered(self, s, held_before):
+        """Returns once the request on `s` is held as a long-poll (the server's gauge rose) or
+        its answer is arriving (a request that was not held)."""
+        def ready():
+            readable, _, _ = select.select([s], [], [], 0.02)
+            return readable or self.server().metric(LONGPOLL_GAUGE) > held_before
+        wait_until(ready, what="the request held or answered")
+
     def run_http(self, block, stream=False):
         req, directives, status, exp_headers, exp_body = self.split_http(block)
         data = self.build_request(req)
-        s = socket.create_connection(("127.0.0.1", self.server().port), timeout=5)
+        held_before = self.server().metric(LONGPOLL_GAUGE) if directives and not stream else 0
+        s = socket.create_connection(("127.0.0.1", self.server().port), timeout=DEADLINE)
         try:
             s.sendall(data)
             buf = b""
             if not stream and directives:
-                time.sleep(0.3)
+                self.wait_held_or_answered(s, held_before)
                 for d in directives:
                     self.directive(d)
             while b"\r\n\r\n" not in buf:
@@ -386,6 +404,10 @@ class Runner:
             head, body = buf.split(b"\r\n\r\n", 1)
             have = self.check_head(head, status, exp_headers)
             if stream:
+                if directives:
+                    # Live once the preamble's id line arrived: a publication made before
+                    # that could precede the subscription.
+                    body = self.read_until(s, body, lambda b: re.search(rb"^id:", b, re.M))
                 for d in directives:
                     self.directive(d)
                 self.read_stream(s, body, exp_body)
@@ -403,11 +425,22 @@ class Runner:
         finally:
             s.close()
 
+    def read_until(self, s, body, pred):
+        deadline = time.time() + DEADLINE
+        while not pred(body):
+            if time.time() > deadline:
+                raise Mismatch(f"stream never showed what the directives wait for: {body!r}")
+            chunk = s.recv(65536)
+            if not chunk:
+                raise Mismatch(f"stream closed: {body!r}")
+            body += chunk
+        return body
+
     def read_stream(self, s, body, exp_body):
         exp = list(exp_body)
         while exp and exp[-1] == "":
             exp.pop()
-        deadline = time.time() + 5
+        deadline = time.time() + DEADLINE
         s.settimeout(0.2)
         last_err = None
         while True:
@@ -432,7 +465,7 @@ class Runner:
     # ---- websocket ----
 
     def run_ws(self, block):
-        asyncio.run(asyncio.wait_for(self.ws_block(block), 30))
+        asyncio.run(asyncio.wait_for(self.ws_block(block), 4 * DEADLINE))
 
     async def ws_block(self, block):
         conns = {}
@@ -441,7 +474,8 @@ class Runner:
         async def conn(name):
             if name not in conns:
                 conns[name] = await websockets.connect(url, subprotocols=["herald.v1"],
-                                                       max_size=None, ping_interval=None)
+                                                       max_size=None, ping_interval=None,
+                                                       open_timeout=DEADLINE)
             return conns[name]
 
         try:
@@ -462,15 +496,17 @@ class Runner:
                 elif m.group(2) == ">b":
                     await ws.send(self.bindings.substitute(arg).encode())
                 elif arg == "(none)":
+                    await ws.send(json.dumps({"id": NONE_MARKER_ID, "op": "ping"}))
                     try:
-                        got = await asyncio.wait_for(ws.recv(), 0.3)
-                        raise Mismatch(f"expected no frame, got {got!r}")
+                        got = await asyncio.wait_for(ws.recv(), DEADLINE)
                     except asyncio.TimeoutError:
-                        pass
+                        raise Mismatch(f"no answer to a ping within {DEADLINE} s")
+                    if json.loads(got) != {"id": NONE_MARKER_ID, "result": {}}:
+                        raise Mismatch(f"expected no frame, got {got!r}")
                 elif arg.startswith("close"):
                     want = arg.split(None, 2)
                     try:
-                        got = await asyncio.wait_for(ws.recv(), 5)
+                        got = await asyncio.wait_for(ws.recv(), DEADLINE)
                         raise Mismatch(f"expected a close, got {got!r}")
                     except websockets.ConnectionClosed as e:
                         rcvd = e.rcvd
@@ -480,9 +516,9 @@ class Runner:
                             raise Mismatch(f"closed with {code} {reason!r}, expected {arg}")
                 else:
                     try:
-                        got = await asyncio.wait_for(ws.recv(), 5)
+                        got = await asyncio.wait_for(ws.recv(), DEADLINE)
                     except asyncio.TimeoutError:
-                        raise Mismatch("no frame within 5 s")
+                        raise Mismatch(f"no frame within {DEADLINE} s")
                     except websockets.ConnectionClosed as e:
                         raise Mismatch(f"connection closed: {e}")
                     try:

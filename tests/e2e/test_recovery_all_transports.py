@@ -37,7 +37,9 @@ history_size = 20000
 history_ttl = 600
 """
 ARGS = ("--threads", "2", "--history-size", "20000", "--history-ttl", "600")
-DEADLINE_S = 80  # per scenario, well inside the 90 s budget
+# Per scenario. A run takes 10-80 s beside other suites; the bound only stops a failing one, and
+# three of them stay inside ctest's timeout for this file.
+DEADLINE_S = 180
 
 
 def seed_for(test):
@@ -69,7 +71,7 @@ async def run_scenario(srv, channels, per_channel, make_subscribers, seed):
     published = asyncio.Event()
     subs = await make_subscribers(srv, epochs, rng, published)
     tasks = [asyncio.ensure_future(s.run(deadline)) for s in subs]
-    await asyncio.wait_for(asyncio.gather(*(s.ready.wait() for s in subs)), 20)
+    await asyncio.wait_for(asyncio.gather(*(s.ready.wait() for s in subs)), 60)
     t_ready = time.monotonic()
 
     plan = [ch for ch in channels for _ in range(per_channel)]

@@ -4,9 +4,8 @@ import json
 import os
 import signal
 import socket
-import time
 
-from harness import herald_server
+from harness import DEADLINE, herald_server, wait_until
 
 CONFIG = """
 [http]
@@ -22,7 +21,7 @@ def publish_status(srv, size):
 
 def open_keepalive(srv):
     s = socket.create_connection((srv.host, srv.port))
-    s.settimeout(3)
+    s.settimeout(DEADLINE)
     return s
 
 
@@ -37,15 +36,6 @@ def health_on(s):
     return data
 
 
-def wait_for(pred, timeout=5):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if pred():
-            return True
-        time.sleep(0.05)
-    return False
-
-
 def test_sighup_applies_new_config_and_keeps_connections():
     with herald_server(config=CONFIG) as srv:
         path = os.path.join(os.path.dirname(srv.log_path), "herald.toml")
@@ -55,7 +45,7 @@ def test_sighup_applies_new_config_and_keeps_connections():
         with open(path, "w") as f:
             f.write("[http]\nmax_body = 100000\n")
         srv.proc.send_signal(signal.SIGHUP)
-        assert wait_for(lambda: publish_status(srv, 500) == 200), srv.log()
+        wait_until(lambda: publish_status(srv, 500) == 200, what="the reloaded limit")
         assert "configuration reloaded" in srv.log()
         # The connection opened before the reload is still served.
         assert health_on(keep).startswith(b"HTTP/1.1 200")
@@ -68,7 +58,7 @@ def test_sighup_with_a_bad_file_keeps_the_running_config():
         with open(path, "w") as f:
             f.write("[http]\nmax_body = \"big\"\nno_such_key = 1\n")
         srv.proc.send_signal(signal.SIGHUP)
-        assert wait_for(lambda: "config not reloaded" in srv.log()), srv.log()
+        wait_until(lambda: "config not reloaded" in srv.log(), what="the refusal in the log")
         assert "max_body" in srv.log()
         assert srv.alive()
         assert publish_status(srv, 500) == 413  # still the old limit

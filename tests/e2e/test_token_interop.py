@@ -29,7 +29,12 @@ KEY_OF = {"HS256": "secret", "HS384": "secret", "HS512": "secret",
 WRONG = {"secret": "secret2", "rsa": "rsa2", "ec256": "ec256b", "ec384": "ec384b"}
 
 
-def run(*args, stdin=None, timeout=30):
+# Per command, a bound for one that hangs: an ASan process started beside other suites can take
+# seconds to do what takes milliseconds alone.
+COMMAND_TIMEOUT = 120
+
+
+def run(*args, stdin=None, timeout=COMMAND_TIMEOUT):
     return subprocess.run([herald_bin(), "token", *args], capture_output=True, text=True,
                           input=stdin, timeout=timeout)
 
@@ -38,11 +43,11 @@ def node(*args):
     if not os.path.isdir(os.path.join(JS, "node_modules", "jsonwebtoken")):
         pytest.fail("npm jsonwebtoken missing: run scripts/install-deps")
     return subprocess.run(["node", os.path.join(JS, "jwt_tool.js"), *args], capture_output=True,
-                          text=True, timeout=30)
+                          text=True, timeout=COMMAND_TIMEOUT)
 
 
 def openssl(*args):
-    subprocess.run(["openssl", *args], check=True, capture_output=True, timeout=60)
+    subprocess.run(["openssl", *args], check=True, capture_output=True, timeout=COMMAND_TIMEOUT)
 
 
 def b64(data):
@@ -344,7 +349,7 @@ def test_doc_examples_run_as_written(tmp_path):
                 steps[-1][1].append(line)
     for cmd, expected, status in steps:
         r = subprocess.run(["bash", "-c", cmd], cwd=tmp_path, env=env, capture_output=True,
-                           text=True, timeout=60)
+                           text=True, timeout=COMMAND_TIMEOUT)
         out = (r.stdout + r.stderr).splitlines()
         assert r.returncode == status, (cmd, r.stdout, r.stderr)
         assert len(out) == len(expected), (cmd, out, expected)

@@ -12,7 +12,7 @@ import zlib
 import websockets
 from websockets.extensions.permessage_deflate import PerMessageDeflate
 
-from harness import herald_server
+from harness import DEADLINE, herald_server
 from ws_util import Herald, run
 
 import pytest
@@ -39,7 +39,7 @@ def compressible(n):
 
 class DeflateWs:
     def __init__(self, srv, path="/ws", offer="permessage-deflate", protocol="herald.v1"):
-        self.sock = socket.create_connection((srv.host, srv.port), timeout=5)
+        self.sock = socket.create_connection((srv.host, srv.port), timeout=DEADLINE)
         key = base64.b64encode(os.urandom(16)).decode()
         req = (f"GET {path} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n")
@@ -297,7 +297,7 @@ def test_node_ws_with_per_message_deflate():
         pytest.fail("npm ws missing: run scripts/install-deps (npm install in tests/e2e/js)")
     with herald_server("--debug-echo") as s:
         p = subprocess.run(["node", os.path.join(js, "ws_deflate_client.js"),
-                            f"ws://127.0.0.1:{s.port}"], capture_output=True, text=True, timeout=40)
+                            f"ws://127.0.0.1:{s.port}"], capture_output=True, text=True, timeout=120)
     assert p.returncode == 0, (p.stdout, p.stderr)
     lines = [json.loads(l) for l in p.stdout.splitlines() if l.strip()]
     opens = [l for l in lines if l["type"] == "open"]

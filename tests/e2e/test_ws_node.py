@@ -15,7 +15,7 @@ def test_node_ws_client():
         pytest.fail("npm ws missing: run scripts/install-deps (npm install in tests/e2e/js)")
     with herald_server("--debug-echo") as srv:
         p = subprocess.run(["node", os.path.join(JS, "ws_client.js"), f"ws://127.0.0.1:{srv.port}"],
-                           capture_output=True, text=True, timeout=30)
+                           capture_output=True, text=True, timeout=120)
     lines = [json.loads(l) for l in p.stdout.splitlines() if l.strip()]
     assert p.returncode == 0, (p.stdout, p.stderr)
     assert lines[0] == {"type": "open", "protocol": "herald.v1"}

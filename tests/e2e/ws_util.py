@@ -10,8 +10,10 @@ import struct
 
 import websockets
 
+from harness import DEADLINE
 
-def run(coro, timeout=60):
+
+def run(coro, timeout=4 * DEADLINE):
     return asyncio.run(asyncio.wait_for(coro, timeout))
 
 
@@ -26,6 +28,7 @@ class Herald:
 
     @classmethod
     async def connect(cls, srv, path="/ws", **kw):
+        kw.setdefault("open_timeout", DEADLINE)
         ws = await websockets.connect(f"ws://{srv.host}:{srv.port}{path}",
                                       subprotocols=["herald.v1"], max_size=None, **kw)
         return cls(ws)
@@ -33,10 +36,10 @@ class Herald:
     async def send(self, obj):
         await self.ws.send(obj if isinstance(obj, (str, bytes)) else json.dumps(obj))
 
-    async def recv(self, timeout=5):
+    async def recv(self, timeout=DEADLINE):
         return json.loads(await asyncio.wait_for(self.ws.recv(), timeout))
 
-    async def call(self, op, timeout=5, **fields):
+    async def call(self, op, timeout=DEADLINE, **fields):
         self.next_id += 1
         mid = self.next_id
         await self.send(dict(id=mid, op=op, **fields))
@@ -46,7 +49,7 @@ class Herald:
                 return msg
             self.pushes.append(msg)
 
-    async def push(self, timeout=5):
+    async def push(self, timeout=DEADLINE):
         """The next push (a frame without id)."""
         if self.pushes:
             return self.pushes.pop(0)
@@ -86,7 +89,7 @@ class RawWs:
         if rcvbuf:
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
         self.sock.connect((srv.host, srv.port))
-        self.sock.settimeout(5)
+        self.sock.settimeout(DEADLINE)
         key = base64.b64encode(os.urandom(16)).decode()
         req = (f"GET {path} HTTP/1.1\r\nHost: {srv.host}:{srv.port}\r\nUpgrade: websocket\r\n"
                f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n")

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <random>
@@ -24,9 +25,10 @@ namespace herald::bench {
 namespace {
 
 constexpr uint64_t kWaitStepMs = 10;
-// Between "every subscriber ready" and the first publish: lets a server finish registering
-// subscribers it cannot acknowledge (Nchan long-poll) and the client loops settle.
+// Between "every subscriber ready" and the first publish: lets the client loops settle.
 constexpr uint64_t kSettleMs = 200;
+// One channel-info request to Nchan (connect, answer) may take this long.
+constexpr int kNchanInfoMs = 2000;
 // Extra time publishers get to collect their last answers after the publishing deadline.
 constexpr double kPublishSlackSec = 30;
 // How long the graceful close of every client may take at the end of a run.
@@ -46,21 +48,62 @@ std::vector<int> allowed_cpus() {
   return cpus_in(set);
 }
 
-// False when a TCP connect to `addr` is refused (the server is gone). A connect that neither
-// succeeds nor fails within kProbeMs counts as accepted: a busy server is not a gone one.
-bool server_accepts(const net::Address& addr) {
-  auto fd = net::connect_tcp(addr);
-  if (!fd) return false;
+// Nchan's count of subscribers on `channel` (GET on its publisher location answers the
+// channel's info), or -1 when it cannot be asked. 0 for a channel Nchan does not know (404).
+int nchan_subscribers(const Endpoint& ep, const std::string& channel) {
+  auto fd = net::connect_tcp(ep.addr);
+  if (!fd) return -1;
+  int result = -1;
   pollfd p{*fd, POLLOUT, 0};
-  bool ok = true;
-  if (::poll(&p, 1, kProbeMs) == 1) {
-    int err = 0;
-    socklen_t len = sizeof err;
-    getsockopt(*fd, SOL_SOCKET, SO_ERROR, &err, &len);
-    ok = err == 0;
+  std::string req = "GET /pub?id=" + channel + " HTTP/1.1\r\nHost: " + ep.host +
+                    "\r\nAccept: text/json\r\nConnection: close\r\n\r\n";
+  std::string in;
+  uint64_t deadline = base::monotonic_ns() + uint64_t(kNchanInfoMs) * 1'000'000u;
+  size_t sent = 0;
+  while (true) {
+    uint64_t now = base::monotonic_ns();
+    if (now >= deadline) break;
+    int left_ms = int((deadline - now) / 1'000'000u) + 1;
+    if (::poll(&p, 1, left_ms) != 1) break;
+    if (p.revents & POLLOUT) {
+      ssize_t n = ::send(*fd, req.data() + sent, req.size() - sent, MSG_NOSIGNAL);
+      if (n < 0 && errno != EAGAIN && errno != EINTR) break;
+      if (n > 0) sent += size_t(n);
+      if (sent == req.size()) p.events = POLLIN;
+      continue;
+    }
+    char buf[4096];
+    ssize_t n = ::recv(*fd, buf, sizeof buf, 0);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+    if (n <= 0) break;  // the answer ends with the close we asked for
+    in.append(buf, size_t(n));
   }
   ::close(*fd);
-  return ok;
+  uint64_t count = 0;
+  if (in.starts_with("HTTP/1.1 404")) {
+    result = 0;
+  } else if (in.starts_with("HTTP/1.1 200") &&
+             scan_uint(in, "\"subscribers\":", 0, &count) != std::string_view::npos) {
+    result = int(count);
+  }
+  return result;
+}
+
+// Nchan acknowledges nothing when it takes a long-poll subscriber (the request sent is all
+// the client knows), and under load it may register the request after the first publication,
+// which then never reaches that subscriber. Ask Nchan itself until every channel counts the
+// subscribers sent to it; false when that did not happen by `deadline_ns`.
+bool wait_nchan_subscribed(const Shared& sh, const Endpoint& ep, int subscribers,
+                           uint64_t deadline_ns) {
+  int nch = int(sh.channels.size());
+  for (int c = 0; c < nch; ++c) {
+    int want = subscribers / nch + (c < subscribers % nch ? 1 : 0);  // subscriber i is on i % nch
+    while (nchan_subscribers(ep, sh.channels[size_t(c)]->name) < want) {
+      if (base::monotonic_ns() >= deadline_ns) return false;
+      sleep_ms(kWaitStepMs);
+    }
+  }
+  return true;
 }
 
 // Runs fn on every worker's loop thread and waits until all have run it.
@@ -243,6 +286,10 @@ TransportResult run_one(const BenchOptions& o, Transport t, Target target, const
   ProcSample s0, s1;
   Snapshot b0, b1;
   uint64_t window_start = base::monotonic_ns();
+  if (!*unreachable && target == Target::nchan && r.ready == o.subscribers &&
+      !wait_nchan_subscribed(sh, ep, o.subscribers,
+                             base::monotonic_ns() + uint64_t(o.connect_timeout * 1e9)))
+    r.errors.push_back("nchan did not count every subscriber before publishing");
   if (!*unreachable) {
     sleep_ms(kSettleMs);
     b0 = snapshot(ws);
@@ -296,7 +343,7 @@ TransportResult run_one(const BenchOptions& o, Transport t, Target target, const
       }
       // A publisher the server hung up on, with no refusal seen yet (every subscriber may have
       // caught up before one reconnected): ask the port itself.
-      if (!r.server_gone && sh.pubs_lost.load() > 0) r.server_gone = !server_accepts(ep.addr);
+      if (!r.server_gone && sh.pubs_lost.load() > 0) r.server_gone = !server_alive(ep);
     }
     s1 = sample_process(o.server_pid);
     b1 = snapshot(ws);
@@ -371,6 +418,36 @@ TransportResult run_one(const BenchOptions& o, Transport t, Target target, const
 }
 
 }  // namespace
+
+// Only connecting is not enough: the listener of a process that is being killed completes
+// handshakes until the kernel closes it, and on a busy machine that can come after the
+// process's other connections were reset (a run then took a dying server for a live one).
+bool server_alive(const Endpoint& ep) {
+  auto fd = net::connect_tcp(ep.addr);
+  if (!fd) return false;
+  bool ok = true;
+  pollfd p{*fd, POLLOUT, 0};
+  if (::poll(&p, 1, kProbeMs) == 1) {
+    int err = 0;
+    socklen_t len = sizeof err;
+    getsockopt(*fd, SOL_SOCKET, SO_ERROR, &err, &len);
+    ok = err == 0;
+    if (ok) {
+      std::string req =
+          "GET /health HTTP/1.1\r\nHost: " + ep.host + "\r\nConnection: close\r\n\r\n";
+      ssize_t w = ::send(*fd, req.data(), req.size(), MSG_NOSIGNAL);
+      pollfd q{*fd, POLLIN, 0};
+      if (w < 0) {
+        ok = false;
+      } else if (::poll(&q, 1, kProbeMs) == 1) {
+        char c;
+        ok = ::recv(*fd, &c, 1, 0) > 0;  // 0: EOF before an answer; < 0: reset
+      }
+    }
+  }
+  ::close(*fd);
+  return ok;
+}
 
 std::vector<int> cpus_in(const cpu_set_t& set) {
   std::vector<int> cpus;

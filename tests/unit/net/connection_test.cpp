@@ -29,19 +29,28 @@ struct Echo : ConnectionHandler {
   void on_close(Connection&, std::error_code) override { ++*closes; }
 };
 
-// Records the output callbacks; on overflow it does what the test asks.
-struct Probe : ConnectionHandler {
+// What a Probe saw, kept by the fixture: the Probe goes with its connection, which may finish
+// closing (and be freed) while the test still reads these (a linger that ends on its timer
+// when a loaded machine runs the test slowly).
+struct ProbeRecord {
   enum class OnOverflow { nothing, close_dropping_output };
   int overflows = 0;
   int drained = 0;
   size_t pending_at_overflow = 0;
   OnOverflow action = OnOverflow::nothing;
+};
+
+// Records the output callbacks; on overflow it does what the test asks.
+struct Probe : ConnectionHandler {
+  using OnOverflow = ProbeRecord::OnOverflow;
+  ProbeRecord* r;
+  explicit Probe(ProbeRecord* record) : r(record) {}
   void on_data(Connection& c) override { c.consume(c.input().size()); }
-  void on_drained(Connection&) override { ++drained; }
+  void on_drained(Connection&) override { ++r->drained; }
   void on_output_overflow(Connection& c) override {
-    ++overflows;
-    pending_at_overflow = c.pending_bytes();
-    if (action == OnOverflow::close_dropping_output) c.close_dropping_output();
+    ++r->overflows;
+    r->pending_at_overflow = c.pending_bytes();
+    if (r->action == OnOverflow::close_dropping_output) c.close_dropping_output();
   }
 };
 
@@ -54,8 +63,9 @@ struct Fixture {
   std::unique_ptr<Listener> listener;
   ConnectionSet conns;
   int closes = 0;
-  Probe* probe = nullptr;  // set: accepted connections get this handler (one connection)
-  int server_sndbuf = 0;   // set: SO_SNDBUF of accepted connections
+  ProbeRecord record;
+  ProbeRecord* probe = nullptr;  // set once the one connection got a Probe handler
+  int server_sndbuf = 0;         // set: SO_SNDBUF of accepted connections
   explicit Fixture(bool use_probe = false) {
     if (g_uring) {
       EXPECT_TRUE(loop.enable_io_uring());
@@ -67,9 +77,8 @@ struct Fixture {
           auto* c = new Connection(loop, fd, peer, 64 * 1024);
           conns.insert(c);
           if (use_probe) {
-            auto p = std::make_unique<Probe>();
-            probe = p.get();
-            c->start(std::move(p));
+            probe = &record;
+            c->start(std::make_unique<Probe>(&record));
           } else {
             c->start(std::make_unique<Echo>(&closes));
           }
