@@ -11,6 +11,7 @@
 #include "base/log.h"
 #include "server/config.h"
 #include "server/server.h"
+#include "server/tls_setup.h"
 #include "tools/bench/advise.h"
 #include "tools/bench/bench.h"
 #include "tools/cli/pub.h"
@@ -101,6 +102,13 @@ int check_config(const std::string& path) {
   if (!herald::access::load_keys(s, &key_error).ok()) {
     std::fprintf(stderr, "%s: [auth]: %s\n%s: 1 error\n", path.c_str(), key_error.c_str(),
                  path.c_str());
+    return 1;
+  }
+  // With TLS on, the certificate and key must load and belong together, as `herald serve`
+  // will require.
+  std::string why;
+  if (!herald::server::load_tls(s, why).ok()) {
+    std::fprintf(stderr, "%s: %s\n%s: 1 error\n", path.c_str(), why.c_str(), path.c_str());
     return 1;
   }
   std::printf("%s: ok\n", path.c_str());
