@@ -14,6 +14,7 @@ import json
 import os
 import re
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -34,6 +35,7 @@ def herald_bin():
 
 
 LISTENING = re.compile(r"herald listening on http://127\.0\.0\.1:(\d+)/")
+LISTENING_TLS = re.compile(r"herald listening on https://127\.0\.0\.1:(\d+)/")
 
 
 def free_port():
@@ -46,11 +48,26 @@ class Server:
     def __init__(self, proc, port, log_path):
         self.proc = proc
         self.port = port
+        self.tls_port = 0  # set when the server has a TLS listener (tls.listen)
         self.host = "127.0.0.1"
         self.log_path = log_path
 
     def url(self, path="/", scheme="http"):
         return f"{scheme}://{self.host}:{self.port}{path}"
+
+    def tls_url(self, path="/", scheme="https"):
+        return f"{scheme}://{self.host}:{self.tls_port}{path}"
+
+    def tls_request(self, method, path, cafile=None, body=None, headers=None, timeout=10):
+        """request() on the TLS port; verifies against `cafile` (None: no verification)."""
+        ctx = ssl.create_default_context(cafile=cafile) if cafile else ssl._create_unverified_context()
+        conn = http.client.HTTPSConnection(self.host, self.tls_port, timeout=timeout, context=ctx)
+        try:
+            conn.request(method, path, body=body, headers=headers or {})
+            r = conn.getresponse()
+            return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
+        finally:
+            conn.close()
 
     def log(self):
         with open(self.log_path, errors="replace") as f:
@@ -104,13 +121,15 @@ class Server:
 
 
 @contextlib.contextmanager
-def herald_server(*args, config=None, env=None, ready_path="/health", timeout=20):
+def herald_server(*args, config=None, env=None, ready_path="/health", timeout=20, plain=True):
     """Starts `herald serve --listen 127.0.0.1:PORT ARGS...`; stops it (SIGTERM) at the end and
-    fails the test if it crashed or a sanitizer reported anything."""
+    fails the test if it crashed or a sanitizer reported anything. With plain=False the server
+    has no plain listener (`--set listen=`): ARGS must open a TLS one (tls.listen), and
+    readiness is checked over TLS."""
     # Port 0: the kernel picks a free port and herald prints it ("herald listening on
     # http://127.0.0.1:PORT/"), so suites running in parallel never race for a port.
     tmp = tempfile.mkdtemp(prefix="herald-e2e-")
-    cmd = [herald_bin(), "serve", "--listen", "127.0.0.1:0"]
+    cmd = [herald_bin(), "serve"] + (["--listen", "127.0.0.1:0"] if plain else ["--set", "listen="])
     if config is not None:
         path = os.path.join(tmp, "herald.toml")
         with open(path, "w") as f:
@@ -132,8 +151,13 @@ def herald_server(*args, config=None, env=None, ready_path="/health", timeout=20
         if not srv.port:
             m = LISTENING.search(srv.log())
             srv.port = int(m.group(1)) if m else 0
+        if not srv.tls_port:
+            m = LISTENING_TLS.search(srv.log())
+            srv.tls_port = int(m.group(1)) if m else 0
         try:
-            if srv.port and srv.request("GET", ready_path, timeout=2)[0] == 200:
+            if plain and srv.port and srv.request("GET", ready_path, timeout=2)[0] == 200:
+                break
+            if not plain and srv.tls_port and srv.tls_request("GET", ready_path, timeout=2)[0] == 200:
                 break
         except OSError:
             pass
