@@ -184,7 +184,10 @@ int main(int argc, char** argv) {
       ->add_option("data", pub_opts.data,
                    "JSON value; anything that is not valid JSON is sent as a JSON string")
       ->required();
-  pub_cmd->add_option("--url,-u", pub_opts.url, "Server URL (default http://127.0.0.1:8080)");
+  pub_cmd->add_option("--url,-u", pub_opts.url,
+                      "Server URL (default http://127.0.0.1:8080; https:// for TLS)");
+  pub_cmd->add_option("--cacert", pub_opts.cacert,
+                      "PEM file of the CA that signed the server's certificate (https)");
   pub_cmd->add_option("--api-key", pub_opts.api_key, "Bearer key (default: $HERALD_API_KEY)");
   pub_cmd->add_option("--count,-n", pub_opts.count, "Publish it N times")
       ->check(CLI::PositiveNumber);
@@ -192,7 +195,10 @@ int main(int argc, char** argv) {
   herald::cli::SubOptions sub_opts;
   CLI::App* sub_cmd = app.add_subcommand("sub", "Subscribe and print one JSON object per line");
   sub_cmd->add_option("channels", sub_opts.channels, "Channel names")->required();
-  sub_cmd->add_option("--url,-u", sub_opts.url, "Server URL (default http://127.0.0.1:8080)");
+  sub_cmd->add_option("--url,-u", sub_opts.url,
+                      "Server URL (default http://127.0.0.1:8080; https:// or wss:// for TLS)");
+  sub_cmd->add_option("--cacert", sub_opts.cacert,
+                      "PEM file of the CA that signed the server's certificate (https, wss)");
   sub_cmd->add_option("--transport,-t", sub_opts.transport, "ws | sse | longpoll | poll")
       ->check(CLI::IsMember({"ws", "sse", "longpoll", "poll"}));
   sub_cmd->add_option("--since", sub_opts.since, "Resume after this cursor");
@@ -242,7 +248,10 @@ int main(int argc, char** argv) {
   std::string bench_transports = "ws";
   CLI::App* bench_cmd =
       app.add_subcommand("bench", "Latency lab: drive subscribers and publishers");
-  bench_cmd->add_option("--url", bench_opts.url, "Server base URL (http://HOST:PORT)");
+  bench_cmd->add_option("--url", bench_opts.url,
+                        "Server base URL (http://HOST:PORT; https:// or wss:// for TLS)");
+  bench_cmd->add_option("--cacert", bench_opts.cacert,
+                        "PEM file of the CA that signed the server's certificate (TLS URLs)");
   bench_cmd->add_option("--target", bench_opts.target, "herald | nchan | ws-echo");
   bench_cmd->add_option("--transport,--transports", bench_transports,
                         "Comma list: ws,sse,longpoll,poll");
