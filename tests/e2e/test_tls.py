@@ -409,3 +409,26 @@ def test_herald_pub_sub_and_bench_speak_tls(pki, tmp_path):
         assert b.returncode == 0, b.stdout + b.stderr
         for r in json.loads(out.read_text())["runs"]:
             assert r["delivered"] == 1000 and r["missing"] == 0, r
+
+
+def test_the_private_ca_recipe_in_operations_md_works(tmp_path):
+    """docs/operations.md's commands for a development CA, run as written."""
+    doc = open(os.path.join(ROOT, "docs", "operations.md")).read()
+    section = doc.split("### Clients with a private CA", 1)[1]
+    block = section.split("```sh\n", 1)[1].split("```", 1)[0]
+    lines = block.replace("\\\n", "").splitlines()
+    setup = [l for l in lines if l.strip() and not l.startswith("herald ")]
+    serve = [l for l in lines if l.startswith("herald serve")]
+    assert len(setup) == 4 and len(serve) == 1, block
+    subprocess.run(["bash", "-euo", "pipefail", "-c", "\n".join(setup)], cwd=tmp_path,
+                   check=True, capture_output=True, timeout=60)
+    # The documented serve line, on a free port (the doc's 8443 may be taken by a parallel run).
+    args = serve[0].split()[2:]
+    args = [a.replace("tls.listen=127.0.0.1:8443", "tls.listen=127.0.0.1:0") for a in args]
+    args = [a.replace("=cert.pem", f"={tmp_path}/cert.pem").replace("=key.pem", f"={tmp_path}/key.pem")
+            for a in args]
+    with herald_server(*args) as srv:
+        p = curl("--cacert", str(tmp_path / "ca.pem"), srv.tls_url("/health"))
+        assert p.returncode == 0 and '"ok"' in p.stdout, p.stderr
+        p = curl("--cacert", str(tmp_path / "ca.pem"), f"https://localhost:{srv.tls_port}/health")
+        assert p.returncode == 0, p.stderr
