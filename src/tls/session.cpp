@@ -157,6 +157,9 @@ Status Session::start(base::ByteBuffer& wire) {
 }
 
 Status Session::receive(std::string_view cipher, base::ByteBuffer& plain, base::ByteBuffer& wire) {
+  // SSL_get_error reads the thread's error queue: start from an empty one, whatever other code
+  // on this thread left there.
+  ERR_clear_error();
   io_ = Io{cipher.data(), cipher.size(), &wire};
   Status st = Status::ok;
   // SSL_read runs the handshake first while it is not finished, then returns application data;
