@@ -172,7 +172,12 @@ Status Session::receive(std::string_view cipher, base::ByteBuffer& plain, base::
       plain.append(buf, n);
       continue;
     }
-    if (SSL_get_error(ssl_, r) == SSL_ERROR_WANT_READ) break;
+    if (SSL_get_error(ssl_, r) == SSL_ERROR_WANT_READ) {
+      // A warning the session answered by itself (a refused renegotiation) may have left an
+      // entry: the queue is the thread's, so leave it empty for the next connection.
+      ERR_clear_error();
+      break;
+    }
     st = fail(r);
     break;
   }
