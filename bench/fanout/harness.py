@@ -232,6 +232,37 @@ def run_bench(server, args, client_cpu=None, timeout=120, during=None):
     return r
 
 
+def test_pki():
+    """A throw-away CA and a P-256 server certificate for 127.0.0.1 / localhost, made with
+    openssl in a temporary folder: (folder, {"cert", "key", "ca"}). Remove the folder after."""
+    d = tempfile.mkdtemp(prefix="herald-bench-pki-")
+
+    def ossl(*args):
+        subprocess.run(["openssl", *args], cwd=d, check=True, capture_output=True)
+    ossl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+         "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=herald bench CA",
+         "-addext", "basicConstraints=critical,CA:TRUE",
+         "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    with open(os.path.join(d, "leaf.ext"), "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n")
+    ossl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+         "-keyout", "key.pem", "-out", "leaf.csr", "-subj", "/CN=localhost")
+    ossl("x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+         "-set_serial", "1", "-days", "2", "-extfile", "leaf.ext", "-out", "cert.pem")
+    return d, {"cert": os.path.join(d, "cert.pem"), "key": os.path.join(d, "key.pem"),
+               "ca": os.path.join(d, "ca.pem")}
+
+
+def server_for(name, port, tls=None, **kw):
+    """A Server by bench name: herald, nchan, or their TLS variants herald-tls, nchan-tls
+    (which need `tls`, from test_pki())."""
+    if name == "herald-tls":
+        return Server("herald", port, tls=tls, **kw)
+    if name == "nchan-tls":
+        return Server("nchan-tls", port, tls=tls, **kw)
+    return Server(name, port, **kw)
+
+
 def figures(r):
     """The figures the tables use, from one run."""
     d = r["delivered"] if r.get("delivered") else r.get("round_trips", 0)

@@ -29,7 +29,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fanout"))
@@ -49,25 +48,6 @@ CELLS = [  # (transport, subscribers, pattern, servers)
 ECHO_SERVERS = ["herald", "herald-tls"]
 HANDSHAKE_SERVERS = ["herald-tls", "nchan-tls"]
 PORT = 19500
-
-
-def make_pki():
-    d = tempfile.mkdtemp(prefix="herald-bench-tls-")
-
-    def ossl(*args):
-        subprocess.run(["openssl", *args], cwd=d, check=True, capture_output=True)
-    ossl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-         "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=herald bench CA",
-         "-addext", "basicConstraints=critical,CA:TRUE",
-         "-addext", "keyUsage=critical,keyCertSign,cRLSign")
-    with open(os.path.join(d, "leaf.ext"), "w") as f:
-        f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n")
-    ossl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-         "-keyout", "key.pem", "-out", "leaf.csr", "-subj", "/CN=localhost")
-    ossl("x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-         "-set_serial", "1", "-days", "2", "-extfile", "leaf.ext", "-out", "cert.pem")
-    return d, {"cert": os.path.join(d, "cert.pem"), "key": os.path.join(d, "key.pem"),
-               "ca": os.path.join(d, "ca.pem")}
 
 
 def start(name, tls, extra=()):
@@ -139,7 +119,7 @@ def main():
     a = ap.parse_args()
     h.raise_nofile()
     mach = h.machine()
-    pki_dir, tls = make_pki()
+    pki_dir, tls = h.test_pki()
     runs, echoes, handshakes = [], [], []
     try:
         for rep in range(a.repeat):

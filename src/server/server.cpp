@@ -138,7 +138,7 @@ int Server::run() {
     *into = a.value();
   }
   if (!plain_addr && !tls_addr) {
-    HLOG_ERROR("nothing to listen on: server.listen and tls.listen are both empty");
+    HLOG_ERROR("server.listen and tls.listen are both empty: nothing to listen on");
     return 2;
   }
   std::string why;

@@ -375,6 +375,15 @@ def test_a_bad_certificate_or_key_stops_the_server_with_a_clear_error(pki):
                 f'key_file = "{path(pki, "server.key")}"\n')
     p = run_herald("check-config", cfg)
     assert p.returncode == 0, p.stderr
+    # Turning both listeners off leaves nothing to serve: refused by check-config and serve.
+    with open(cfg, "w") as f:
+        f.write('[server]\nlisten = ""\n')
+    p = run_herald("check-config", cfg)
+    assert p.returncode == 1
+    assert "server.listen and tls.listen are both empty: nothing to listen on" in p.stderr
+    p = run_herald("serve", "--config", cfg)
+    assert p.returncode == 2
+    assert "server.listen and tls.listen are both empty: nothing to listen on" in p.stderr
 
 
 def test_herald_pub_sub_and_bench_speak_tls(pki, tmp_path):

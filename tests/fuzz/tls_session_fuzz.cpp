@@ -1,4 +1,5 @@
 // fuzz-links: tls
+// (It calls OpenSSL itself only through tests/unit/tls/test_pki.h; herald_tls brings libssl.)
 // Feeds arbitrary bytes to the server end of a tls::Session in chunks chosen by the input (what
 // a client on the TLS port can send before and during a handshake), and checks what
 // net::Connection relies on: no crash, no plaintext before the handshake finished, an error
@@ -12,8 +13,8 @@
 #include <memory>
 #include <string>
 
-#include "tests/unit/tls/test_pki.h"
 #include "tls/session.h"
+#include "unit/tls/test_pki.h"
 
 namespace {
 

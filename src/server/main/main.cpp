@@ -107,7 +107,9 @@ int check_config(const std::string& path) {
   // With TLS on, the certificate and key must load and belong together, as `herald serve`
   // will require.
   std::string why;
-  if (!herald::server::load_tls(s, why).ok()) {
+  if (s.listen.empty() && s.tls_listen.empty())
+    why = "server.listen and tls.listen are both empty: nothing to listen on";
+  if (!why.empty() || !herald::server::load_tls(s, why).ok()) {
     std::fprintf(stderr, "%s: %s\n%s: 1 error\n", path.c_str(), why.c_str(), path.c_str());
     return 1;
   }
