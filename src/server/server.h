@@ -65,7 +65,7 @@ class Server {
   std::unique_ptr<LoopExecutor> executor_;
   std::unique_ptr<hub::MemoryEngine> engine_;
   std::unique_ptr<hub::Hub> hub_;
-  access::Shared access_;  // per-user counters shared by every loop's gate
+  access::Shared access_;                        // per-user counters shared by every loop's gate
   std::shared_ptr<const tls::Context> tls_ctx_;  // null without TLS; control thread only
   std::string web_root_;
   uint64_t start_ms_ = 0;
