@@ -9,7 +9,8 @@
 #   bench/echo/run.py         /ws/echo vs Node ws                          -> echo.{md,json}
 #   bench/memory/run.py       RSS per idle connection at 10,000           -> memory.{md,json}
 #   bench/compare/run.sh      herald bench compare, presets               -> compare-*.{md,json,svg}
-# Options: --skip LIST (comma list of floor,http,fanout,callgrind,latency,echo,memory,compare)
+#   bench/tls/run.py          TLS vs plain, vs Nchan over TLS, handshakes -> tls.{md,json}
+# Options: --skip LIST (comma list of floor,http,fanout,callgrind,latency,echo,memory,compare,tls)
 # Needs: build/release/herald (make release), nginx-light + libnginx-mod-nchan, wrk, valgrind,
 # perf, node + tests/e2e/js/node_modules/ws (scripts/install-deps). Loopback only.
 set -euo pipefail
@@ -30,5 +31,6 @@ if want latency; then step latency; "$HERE/fanout/latency.py" > /dev/null; fi
 if want echo; then step echo; "$HERE/echo/run.py" > /dev/null; fi
 if want memory; then step memory; "$HERE/memory/run.py" > /dev/null; fi
 if want compare; then step compare; "$HERE/compare/run.sh" > /dev/null; fi
+if want tls; then step tls; "$HERE/tls/run.py" > /dev/null; fi
 step done
 ls -l "$R"/*.md >&2

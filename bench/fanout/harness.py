@@ -22,6 +22,7 @@ import time
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 HERALD = os.environ.get("HERALD", os.path.join(REPO, "build", "release", "herald"))
 NCHAN_RUN = os.path.join(REPO, "bench", "peers", "nchan", "run.sh")
+NCHAN_TLS_RUN = os.path.join(REPO, "bench", "peers", "nchan-tls", "run.sh")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 SERVER_CPU = os.environ.get("SERVER_CPU", "0")
 CLIENT_CPU = os.environ.get("CLIENT_CPU", "1")
@@ -93,14 +94,23 @@ def fd_count(pid):
 
 
 class Server:
-    """A running server: kind, url, pids (for CPU), sample_pid (for herald bench)."""
+    """A running server: kind, url, pids (for CPU), sample_pid (for herald bench).
 
-    def __init__(self, kind, port, threads=1, cpus=None, extra=()):
+    tls: {"cert": PEM, "key": PEM, "ca": PEM} makes herald listen with TLS only on `port`
+    (kind "herald") and is required by kind "nchan-tls"; the url is then https:// and
+    bench_extra passes --cacert to herald bench."""
+
+    def __init__(self, kind, port, threads=1, cpus=None, extra=(), tls=None):
         self.kind, self.port, self.threads = kind, port, threads
         self.cpus = cpus or SERVER_CPU
-        self.url = f"http://127.0.0.1:{port}"
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{port}"
+        self.bench_extra = ["--cacert", tls["ca"]] if tls else []
         self.proc = None
         self.dir = None
+        if kind == "herald" and tls:
+            extra = ("--set", "listen=", "--set", f"tls.listen=127.0.0.1:{port}",
+                     "--set", f"tls.cert_file={tls['cert']}", "--set", f"tls.key_file={tls['key']}",
+                     *extra)
         if kind == "herald":
             cmd = ["taskset", "-c", self.cpus, HERALD, "serve", "--listen",
                    f"127.0.0.1:{port}", "--threads", str(threads), "--log-level", "error",
@@ -110,13 +120,17 @@ class Server:
             self.pids = [self.proc.pid]
             self.sample_pid = self.proc.pid
             self.target = "herald"
-        elif kind == "nchan":
-            self.dir = tempfile.mkdtemp(prefix="herald-bench-nchan-")
-            subprocess.run([NCHAN_RUN, "start", str(port), self.dir, "--cpu", self.cpus],
+        elif kind in ("nchan", "nchan-tls"):
+            self.run_sh = NCHAN_TLS_RUN if kind == "nchan-tls" else NCHAN_RUN
+            self.dir = tempfile.mkdtemp(prefix=f"herald-bench-{kind}-")
+            if kind == "nchan-tls":
+                shutil.copy(tls["cert"], os.path.join(self.dir, "cert.pem"))
+                shutil.copy(tls["key"], os.path.join(self.dir, "key.pem"))
+            subprocess.run([self.run_sh, "start", str(port), self.dir, "--cpu", self.cpus],
                            check=True, stdout=subprocess.DEVNULL)
             # The worker may not be forked yet when the port opens: wait for master + worker.
             for _ in range(100):
-                pids = subprocess.run([NCHAN_RUN, "pids", str(port), self.dir], check=True,
+                pids = subprocess.run([self.run_sh, "pids", str(port), self.dir], check=True,
                                       capture_output=True, text=True).stdout.split()
                 if len(pids) >= 2:
                     break
@@ -150,8 +164,8 @@ class Server:
         raise RuntimeError(f"{self.kind} did not listen on {self.port}")
 
     def stop(self):
-        if self.kind == "nchan":
-            subprocess.run([NCHAN_RUN, "stop", str(self.port), self.dir],
+        if self.kind in ("nchan", "nchan-tls"):
+            subprocess.run([self.run_sh, "stop", str(self.port), self.dir],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             shutil.rmtree(self.dir, ignore_errors=True)
         elif self.proc:
@@ -173,7 +187,7 @@ def run_bench(server, args, client_cpu=None, timeout=120, during=None):
     os.close(fd)
     cmd = ["taskset", "-c", client_cpu, HERALD, "bench", "--url", server.url, "--target",
            server.target, "--no-pin", "--threads", "1", "--server-pid",
-           str(server.sample_pid), "--json", jpath, "-q", *args]
+           str(server.sample_pid), "--json", jpath, "-q", *server.bench_extra, *args]
     load = loadavg()
     busy0 = core_busy(server.cpus.split(","))
     u0, s0 = proc_times(server.pids)
@@ -216,6 +230,37 @@ def run_bench(server, args, client_cpu=None, timeout=120, during=None):
         "extra": extra,
     }
     return r
+
+
+def test_pki():
+    """A throw-away CA and a P-256 server certificate for 127.0.0.1 / localhost, made with
+    openssl in a temporary folder: (folder, {"cert", "key", "ca"}). Remove the folder after."""
+    d = tempfile.mkdtemp(prefix="herald-bench-pki-")
+
+    def ossl(*args):
+        subprocess.run(["openssl", *args], cwd=d, check=True, capture_output=True)
+    ossl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+         "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=herald bench CA",
+         "-addext", "basicConstraints=critical,CA:TRUE",
+         "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    with open(os.path.join(d, "leaf.ext"), "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n")
+    ossl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+         "-keyout", "key.pem", "-out", "leaf.csr", "-subj", "/CN=localhost")
+    ossl("x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+         "-set_serial", "1", "-days", "2", "-extfile", "leaf.ext", "-out", "cert.pem")
+    return d, {"cert": os.path.join(d, "cert.pem"), "key": os.path.join(d, "key.pem"),
+               "ca": os.path.join(d, "ca.pem")}
+
+
+def server_for(name, port, tls=None, **kw):
+    """A Server by bench name: herald, nchan, or their TLS variants herald-tls, nchan-tls
+    (which need `tls`, from test_pki())."""
+    if name == "herald-tls":
+        return Server("herald", port, tls=tls, **kw)
+    if name == "nchan-tls":
+        return Server("nchan-tls", port, tls=tls, **kw)
+    return Server(name, port, **kw)
 
 
 def figures(r):

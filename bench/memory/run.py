@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """bench/memory/run.py — resident memory per idle subscribed connection, herald vs Nchan.
 
-Usage: bench/memory/run.py [--connections N] [--repeat R] [--servers herald,nchan]
+Usage: bench/memory/run.py [--connections N] [--repeat R] [--servers herald,nchan[,herald-tls,nchan-tls]]
                            [--transports ws,sse] [--json OUT] [--md OUT]
 
 For each server (herald serve --threads 1, Nchan worker_processes 1; both on CPU 0) and each
@@ -16,6 +16,7 @@ RSS includes the kernel-independent user-space memory only (socket buffers are k
 import argparse
 import json
 import os
+import shutil
 import sys
 import time
 
@@ -23,8 +24,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import harness as h  # noqa: E402
 
 
-def measure(kind, tr, n, port):
-    s = h.Server(kind, port, threads=1)
+def measure(kind, tr, n, port, tls=None):
+    s = h.server_for(kind, port, tls=tls, threads=1)
     try:
         time.sleep(0.3)
         pid = s.sample_pid
@@ -65,7 +66,8 @@ def main():
     ap.add_argument("--connections", type=int, default=10000)
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--servers", default="herald,nchan",
-                    help="comma-separated servers to measure (herald, nchan)")
+                    help="comma-separated servers to measure (herald, nchan, herald-tls, "
+                         "nchan-tls)")
     ap.add_argument("--transports", default="ws,sse",
                     help="comma-separated transports to measure (ws, sse)")
     ap.add_argument("--json", default=os.path.join(h.REPO, "bench/results/memory.json"))
@@ -77,14 +79,17 @@ def main():
     mach = h.machine()
     port = 19500
     runs = []
+    pki_dir, tls = h.test_pki() if any(k.endswith("-tls") for k in servers) else (None, None)
     for rep in range(a.repeat):
         for tr in transports:
             for kind in (servers if rep % 2 == 0 else servers[::-1]):
                 port += 1
-                m = measure(kind, tr, a.connections, port)
+                m = measure(kind, tr, a.connections, port, tls)
                 h.log(f"memory rep {rep} {kind:6} {tr:3}: {m['connections']} conns, "
                       f"{m['rss0_kb']} -> {m['rss_kb']} KiB, {m['bytes_per_connection']:.0f} B/conn")
                 runs.append(m)
+    if pki_dir:
+        shutil.rmtree(pki_dir, ignore_errors=True)
     summ = {}
     for kind in servers:
         for tr in transports:

@@ -15,9 +15,10 @@ void ByteBuffer::consume(size_t n) {
 
 void ByteBuffer::append(const void* p, size_t n) {
   if (n == 0) return;
-  size_t old = data_.size();
-  data_.resize(old + n);
-  std::memcpy(data_.data() + old, p, n);
+  // insert copies straight in; resize would first zero the new bytes (a second pass over
+  // every byte read, and every TLS record written).
+  const char* c = static_cast<const char*>(p);
+  data_.insert(data_.end(), c, c + n);
 }
 
 char* ByteBuffer::prepare(size_t n) {

@@ -21,6 +21,9 @@ inline constexpr size_t kInputBufferBytes = 64 * 1024;      // initial read buff
 inline constexpr size_t kMaxOutputBytes = 4 * 1024 * 1024;  // pending output before eviction
 inline constexpr size_t kMaxConnections = 18'000;           // per process (fd limit is 20,000)
 
+// TLS
+inline constexpr uint32_t kTlsHandshakeTimeoutMs = 10'000;  // unfinished handshake -> closed
+
 // WebSocket
 inline constexpr size_t kMaxWsMessage = 1024 * 1024;  // -> close 1009
 inline constexpr size_t kMaxWsFrameHeader = 14;

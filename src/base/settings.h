@@ -36,8 +36,8 @@ struct NamespaceSettings {
 
 struct Settings {
   // [server]
-  std::string listen = "127.0.0.1:8080";
-  int threads = 0;          // 0: one loop per core
+  std::string listen = "127.0.0.1:8080";  // "" : no plain listener (TLS only, with tls_listen)
+  int threads = 0;                        // 0: one loop per core
   std::string web_root;     // "" : the web/ folder next to the binary's source, if found
   bool debug_echo = false;  // GET /ws/echo
   std::string log_level = "info";
@@ -47,6 +47,14 @@ struct Settings {
   bool io_uring = false;  // flush output through one io_uring per loop (read at start only)
   std::vector<std::string> trusted_proxies;  // addresses / CIDRs whose forwarding headers count
   bool proxy_protocol = false;  // trusted proxies send a PROXY protocol v1/v2 header first
+
+  // [tls]
+  std::string tls_listen;  // "" : no TLS listener
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_min_version = "1.2";
+  std::string tls_ciphers;  // "" : OpenSSL's defaults
+  uint32_t tls_handshake_timeout_ms = limits::kTlsHandshakeTimeoutMs;
 
   // [http]
   size_t max_request_line = limits::kMaxRequestLine;

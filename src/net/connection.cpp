@@ -10,6 +10,7 @@
 
 #include "base/error.h"
 #include "base/log.h"
+#include "tls/session.h"
 
 namespace herald::net {
 
@@ -54,6 +55,7 @@ void Connection::start(std::unique_ptr<ConnectionHandler> handler, bool connecti
   interest_ = connecting ? EPOLLOUT : EPOLLIN | EPOLLRDHUP;
   want_write_ = connecting;
   loop_.add(fd_, interest_, this);
+  if (tls_) tls_start();
 }
 
 void Connection::replace_handler(std::unique_ptr<ConnectionHandler> handler) {
@@ -83,7 +85,10 @@ void Connection::resume_reading() {
 void Connection::update_interest() {
   if (state_ == State::closed) return;
   uint32_t want = 0;
-  bool read = (state_ == State::open && reading_ && pending_bytes_ < kReadPauseOutputBytes) ||
+  // A TLS connection does not read while a send is in flight: the session may write records
+  // (handshake, alerts) into the ciphertext buffer that the submitted send points into.
+  bool read = (state_ == State::open && reading_ && pending_bytes_ < kReadPauseOutputBytes &&
+               !(tls_ && inflight_)) ||
               state_ == State::lingering;
   if (read) want |= EPOLLIN | EPOLLRDHUP;
   // Paused (a held long-poll, say): still watch for the peer going away, so a client that
@@ -180,14 +185,21 @@ void Connection::flush() {
   }
 }
 
+int Connection::gather(iovec* iov) {
+  if (tls_) return tls_gather(iov);
+  int n = 0;
+  for (size_t i = out_head_; i < out_.size() && n < kMaxIov; ++i, ++n) {
+    iov[n].iov_base = const_cast<char*>(out_[i].buf.data() + out_[i].off);
+    iov[n].iov_len = out_[i].len;
+  }
+  return n;
+}
+
 void Connection::flush_writev() {
-  while (out_head_ < out_.size()) {
+  for (;;) {
     iovec iov[kMaxIov];
-    int n = 0;
-    for (size_t i = out_head_; i < out_.size() && n < kMaxIov; ++i, ++n) {
-      iov[n].iov_base = const_cast<char*>(out_[i].buf.data() + out_[i].off);
-      iov[n].iov_len = out_[i].len;
-    }
+    int n = gather(iov);
+    if (n == 0) break;
     ssize_t w = ::writev(fd_, iov, n);
     ++stats_.write_calls;
     if (w < 0) {
@@ -201,6 +213,9 @@ void Connection::flush_writev() {
     }
     advance(static_cast<size_t>(w));
   }
+  if (std::error_code ec = tls_failure(); ec && state_ == State::open) return abort(ec);
+  // A TLS client's plaintext may wait for the handshake: not written, not blocked either.
+  if (has_output()) return;
   on_written_all();
 }
 
@@ -211,13 +226,10 @@ bool Connection::output_full() {
 }
 
 void Connection::write_now() {
-  while (out_head_ < out_.size()) {
+  for (;;) {
     iovec iov[kMaxIov];
-    int n = 0;
-    for (size_t i = out_head_; i < out_.size() && n < kMaxIov; ++i, ++n) {
-      iov[n].iov_base = const_cast<char*>(out_[i].buf.data() + out_[i].off);
-      iov[n].iov_len = out_[i].len;
-    }
+    int n = gather(iov);
+    if (n == 0) break;
     ssize_t w = ::writev(fd_, iov, n);
     ++stats_.write_calls;
     if (w < 0) {
@@ -238,16 +250,14 @@ void Connection::write_now() {
 void Connection::flush_uring() {
   // One send at a time: what was queued meanwhile goes out after the completion, in order.
   if (inflight_) return;
-  if (out_head_ == out_.size()) {
-    on_written_all();
-    return;
-  }
   inflight_.reset(InFlight::acquire());
   InFlight& f = *inflight_;
-  int n = 0;
-  for (size_t i = out_head_; i < out_.size() && n < kMaxIov; ++i, ++n) {
-    f.iov[n].iov_base = const_cast<char*>(out_[i].buf.data() + out_[i].off);
-    f.iov[n].iov_len = out_[i].len;
+  int n = gather(f.iov);
+  if (n == 0) {
+    inflight_.reset();
+    if (std::error_code ec = tls_failure(); ec && state_ == State::open) return abort(ec);
+    if (!has_output()) on_written_all();
+    return;
   }
   // MSG_DONTWAIT: a full socket completes with -EAGAIN (as writev fails) instead of being
   // polled inside the kernel, so EPOLLOUT and the slow-consumer verdict work as before.
@@ -266,6 +276,7 @@ void Connection::flush_uring() {
 
 void Connection::on_uring_complete(int res) {
   std::unique_ptr<InFlight, InFlightDeleter> done = std::move(inflight_);
+  if (tls_ && state_ == State::open) update_interest();  // reads again (see update_interest)
   if (state_ == State::closed) {
     // Closed while the send was in flight: the fd and this object waited for this moment.
     if (fd_ >= 0) ::close(fd_);
@@ -290,7 +301,7 @@ void Connection::on_uring_complete(int res) {
     return;
   }
   advance(static_cast<size_t>(res));
-  if (out_head_ < out_.size()) {
+  if (has_output()) {
     // Partial write, more than one send's worth, or queued meanwhile: like the writev loop,
     // try again (a full socket then answers -EAGAIN).
     loop_.request_flush(this);
@@ -299,10 +310,22 @@ void Connection::on_uring_complete(int res) {
   on_written_all();
 }
 
+bool Connection::has_output() const {
+  return out_head_ < out_.size() || (tls_ && tls_wire_pending());
+}
+
 void Connection::advance(size_t w) {
   stats_.bytes_out += static_cast<uint64_t>(w);
   pending_bytes_ -= w;
-  size_t left = w;
+  if (tls_) {
+    tls_advance(w);
+    return;
+  }
+  consume_slices(w);
+}
+
+void Connection::consume_slices(size_t n) {
+  size_t left = n;
   while (left > 0) {
     Slice& s = out_[out_head_];
     if (left >= s.len) {
@@ -332,6 +355,7 @@ void Connection::on_written_all() {
   out_.clear();
   out_head_ = 0;
   if (out_.capacity() > kIdleOutputSlices) std::vector<Slice>().swap(out_);
+  if (tls_) tls_idle();
   bool was_blocked = want_write_;
   want_write_ = false;
   // Disarm EPOLLOUT, or resume reading if it paused on output volume; neither is the common
@@ -350,9 +374,9 @@ void Connection::on_written_all() {
 void Connection::start_linger() {
   state_ = State::lingering;
   reading_ = false;
-  update_interest();  // reads (and discards) until the peer's FIN
-  linger_timer_ = std::make_unique<loop::Timer>();
-  linger_timer_->start(loop_.timers(), kLingerMs, [this] { finish_close({}); });
+  update_interest();                         // reads (and discards) until the peer's FIN
+  timer_ = std::make_unique<loop::Timer>();  // replaces a handshake timer, if any
+  timer_->start(loop_.timers(), kLingerMs, [this] { finish_close({}); });
 }
 
 void Connection::drop_output() {
@@ -366,6 +390,7 @@ void Connection::drop_output() {
   out_head_ = 0;
   pending_bytes_ = 0;
   drain_wanted_ = false;
+  if (tls_) tls_drop_wire();
 }
 
 void Connection::on_io(uint32_t events) {
@@ -383,6 +408,10 @@ void Connection::on_io(uint32_t events) {
     state_ = State::open;
     want_write_ = false;
     update_interest();
+    if (tls_) {
+      tls_connected();  // writes the ClientHello; on_connected waits for the handshake
+      return;
+    }
     if (handler_) handler_->on_connected(*this);
     if (!out_.empty() && state_ == State::open) loop_.request_flush(this);
     return;
@@ -403,6 +432,10 @@ void Connection::on_io(uint32_t events) {
         }
       }
     } else if (state_ == State::open) {
+      if (tls_ && inflight_) {
+        update_interest();  // no reads until the completion (see update_interest)
+        return;
+      }
       handle_readable();
     } else if (events & (EPOLLHUP | EPOLLERR)) {
       finish_close(std::error_code(ECONNRESET, std::system_category()));
@@ -438,8 +471,15 @@ void Connection::handle_readable() {
     ssize_t r = ::read(fd_, scratch, chunk);
     ++stats_.read_calls;
     if (r > 0) {
-      input_.append(scratch, static_cast<size_t>(r));
       stats_.bytes_in += static_cast<uint64_t>(r);
+      if (tls_) {
+        // Decrypts into input_, answers the handshake, delivers on_data / on_eof itself.
+        if (!tls_receive(scratch, static_cast<size_t>(r))) return;
+        if (input_.empty()) input_.shrink_if_idle(kIdleInputKeep);
+        if (static_cast<size_t>(r) < chunk) return;
+        continue;
+      }
+      input_.append(scratch, static_cast<size_t>(r));
       if (handler_) handler_->on_data(*this);
       if (input_.empty()) input_.shrink_if_idle(kIdleInputKeep);
       if (static_cast<size_t>(r) < chunk) return;
@@ -509,7 +549,8 @@ void Connection::abort(std::error_code ec) {
 void Connection::finish_close(std::error_code ec) {
   if (state_ == State::closed) return;
   state_ = State::closed;
-  linger_timer_.reset();
+  timer_.reset();
+  if (!ec) ec = tls_failure();
   loop_.remove(fd_);
   // A send in flight still names the fd: closing it now could let a new socket take the
   // number before the kernel reads the entry. The completion closes it and frees us.

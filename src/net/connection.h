@@ -5,6 +5,11 @@
 // instead (submitted with every other connection's in one syscall) and the same queue logic
 // runs on its completion. The protocol logic lives in a ConnectionHandler that the connection owns
 // and that can be replaced (HTTP -> WebSocket upgrade).
+//
+// A connection may speak TLS (use_tls): it then decrypts what it reads before the handler sees
+// it, and at flush time seals the queued plaintext into records (several messages per record,
+// up to 16 KiB each) and writes the ciphertext with the same writev or io_uring send. Handlers
+// see the same plaintext API either way (connection_tls.cpp).
 #include <sys/uio.h>
 
 #include <cstdint>
@@ -19,6 +24,10 @@
 #include "loop/loop.h"
 #include "loop/timer.h"
 #include "net/address.h"
+
+namespace herald::tls {
+class Session;
+}
 
 namespace herald::net {
 
@@ -48,6 +57,19 @@ class ConnectionHandler : public loop::Deletable {
   virtual void on_close(Connection& conn, std::error_code ec) {}
 };
 
+/// How a connection speaks TLS (Connection::use_tls).
+struct TlsOptions {
+  /// A handshake not finished this long after start() aborts the connection (0: no limit). A
+  /// client that opens a connection and never completes the handshake holds nothing for long.
+  uint32_t handshake_timeout_ms = 0;
+  /// Server side: when the first bytes are not a TLS record but start like a plain-text request
+  /// (an `http://` client on the TLS port), these bytes are written unencrypted and the
+  /// connection is closed, so the client reads a clear answer instead of hanging on a
+  /// handshake. Empty: such a connection is dropped like any other bad handshake. The bytes
+  /// must outlive the connection (static storage).
+  std::string_view plaintext_reply;
+};
+
 struct ConnectionStats {
   uint64_t bytes_in = 0;
   uint64_t bytes_out = 0;
@@ -66,6 +88,14 @@ class Connection final : public loop::IoHandler,
 
   /// Begins (or, client side, waits for the connect to finish and then begins) reading.
   void start(std::unique_ptr<ConnectionHandler> handler, bool connecting = false);
+  /// Makes the connection speak TLS through `session` (server or client end). Call before
+  /// start(). Handlers see plaintext only; on_data runs once the handshake produced some, and a
+  /// client's on_connected runs when the handshake (not the TCP connect) completes.
+  void use_tls(std::unique_ptr<tls::Session> session, const TlsOptions& options);
+  /// The connection speaks TLS.
+  bool secure() const { return tls_ != nullptr; }
+  /// The TLS session (nullptr on a plain connection), e.g. for its ALPN protocol.
+  const tls::Session* tls_session() const;
   /// Replaces the handler (protocol upgrade). The old one is deleted after the iteration.
   void replace_handler(std::unique_ptr<ConnectionHandler> handler);
   ConnectionHandler* handler() const { return handler_.get(); }
@@ -88,7 +118,8 @@ class Connection final : public loop::IoHandler,
   void send(std::string_view bytes);
   void send(base::SharedBuffer buf);
   void send(base::SharedBuffer buf, size_t offset, size_t len);
-  /// Bytes queued and not yet accepted by the kernel.
+  /// Bytes queued and not yet accepted by the kernel (on a TLS connection: the plaintext not
+  /// sealed yet plus the ciphertext not written yet; both count toward the output limit).
   size_t pending_bytes() const { return pending_bytes_; }
   /// The slow-consumer threshold (0: none, the default): when a flush hits EAGAIN with more
   /// than `bytes` still queued, the handler's on_output_overflow runs. Queueing past the limit
@@ -156,6 +187,10 @@ class Connection final : public loop::IoHandler,
   struct InFlightDeleter {
     void operator()(InFlight* f) const;
   };
+  struct Tls;  // the TLS session and its ciphertext buffer (connection_tls.cpp)
+  struct TlsDeleter {
+    void operator()(Tls* t) const;
+  };
 
   void on_io(uint32_t events) override;
   /// After queueing: asks for a flush this iteration (or retries a blocked one past the limit).
@@ -166,8 +201,34 @@ class Connection final : public loop::IoHandler,
   void write_now();
   void flush_uring();
   void on_uring_complete(int res) override;
+  /// Fills `iov` with what to write next (TLS: seals queued plaintext first); 0 when nothing
+  /// can be written now.
+  int gather(iovec* iov);
+  /// Something is queued (plaintext or, with TLS, ciphertext).
+  bool has_output() const;
   /// The kernel accepted `n` bytes: drop them from the front of the queue.
   void advance(size_t n);
+  /// Drops `n` bytes of plaintext slices from the front of out_ (pending_bytes_ untouched).
+  void consume_slices(size_t n);
+  // TLS (connection_tls.cpp).
+  void tls_start();
+  void tls_connected();
+  /// Feeds bytes read from the socket to the session; false when the caller must stop reading.
+  bool tls_receive(const char* data, size_t n);
+  void tls_established();
+  int tls_gather(iovec* iov);
+  void tls_seal();
+  void tls_drop_plaintext();
+  /// Ciphertext is waiting to be written.
+  bool tls_wire_pending() const;
+  /// The kernel took `n` bytes of ciphertext.
+  void tls_advance(size_t n);
+  /// Everything was written: frees the ciphertext buffer.
+  void tls_idle();
+  /// drop_output() for the ciphertext (kept while a submitted send points into it).
+  void tls_drop_wire();
+  /// A TLS session failed (a fatal alert, a bad record): the reason, else empty.
+  std::error_code tls_failure() const;
   /// The kernel could take no more (EAGAIN): arm EPOLLOUT, give the slow-consumer verdict.
   void on_blocked();
   /// The queue is empty: disarm EPOLLOUT, finish a graceful close, notify the handler.
@@ -194,9 +255,11 @@ class Connection final : public loop::IoHandler,
   size_t out_head_ = 0;
   size_t pending_bytes_ = 0;
   size_t output_limit_ = 0;
-  bool drain_wanted_ = false;                  // notify_when_drained() was called
-  std::unique_ptr<loop::Timer> linger_timer_;  // only while lingering (saves 80 B when idle)
+  bool drain_wanted_ = false;  // notify_when_drained() was called
+  // Only while lingering, or while a TLS handshake may time out (saves 56 B when idle).
+  std::unique_ptr<loop::Timer> timer_;
   std::unique_ptr<InFlight, InFlightDeleter> inflight_;  // only while a send is submitted
+  std::unique_ptr<Tls, TlsDeleter> tls_;                 // only on TLS connections
   ConnectionStats stats_;
 };
 

@@ -9,6 +9,7 @@
 #include "base/log.h"
 #include "net/address.h"
 #include "server/config.h"
+#include "tls/context.h"
 
 namespace herald::server::config_detail {
 namespace {
@@ -21,6 +22,18 @@ std::string check_listen(std::string_view v) {
   return "expected HOST:PORT with a numeric IPv4 address, [IPv6] or localhost "
          "(e.g. 127.0.0.1:8080, [::1]:8080, :8080), got \"" +
          std::string(v) + "\"";
+}
+
+// The plain listener may be turned off ("", for TLS only); the TLS one is off unless set.
+std::string check_optional_listen(std::string_view v) {
+  if (v.empty()) return {};
+  return check_listen(v);
+}
+
+std::string check_tls_version(std::string_view v) {
+  tls::Version version;
+  if (tls::parse_version(v, &version)) return {};
+  return "expected \"1.2\" or \"1.3\", got \"" + std::string(v) + "\"";
 }
 
 std::string check_log_level(std::string_view v) {
@@ -72,9 +85,10 @@ constexpr int64_t kDayMs = 24 * 3600 * 1000;
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 // clang-format off
 const KeyDef<Settings> kKeys[] = {
-  {.name = "server.listen", .field = &Settings::listen, .check = check_listen,
+  {.name = "server.listen", .field = &Settings::listen, .check = check_optional_listen,
    .type_note = "HOST:PORT",
-   .description = "address of the HTTP/WebSocket listener (UDP uses the same port)"},
+   .description = "address of the HTTP/WebSocket listener (UDP uses the same port); "
+                  "\"\" = none (TLS only, with tls.listen)"},
   {.name = "server.threads", .field = &Settings::threads, .min = 0, .max = 64,
    .description = "event loop threads; 0 = one per core"},
   {.name = "server.web_root", .field = &Settings::web_root,
@@ -98,6 +112,22 @@ const KeyDef<Settings> kKeys[] = {
   {.name = "server.io_uring", .field = &Settings::io_uring,
    .description = "flush output through one io_uring per loop (one syscall for many sends); "
                   "falls back to writev if unavailable; read at start only"},
+
+  {.name = "tls.listen", .field = &Settings::tls_listen, .check = check_optional_listen,
+   .type_note = "HOST:PORT",
+   .description = "address of the TLS listener (https, wss), beside server.listen; \"\" = none"},
+  {.name = "tls.cert_file", .field = &Settings::tls_cert_file,
+   .description = "PEM file: the server certificate, then its intermediates; re-read on SIGHUP"},
+  {.name = "tls.key_file", .field = &Settings::tls_key_file,
+   .description = "PEM file: the certificate's private key; re-read on SIGHUP"},
+  {.name = "tls.min_version", .field = &Settings::tls_min_version, .check = check_tls_version,
+   .type_note = "1.2 or 1.3", .description = "oldest TLS version accepted"},
+  {.name = "tls.ciphers", .field = &Settings::tls_ciphers,
+   .description = "OpenSSL cipher names, ':'-separated (TLS_* names choose TLS 1.3 suites); "
+                  "\"\" = OpenSSL's defaults"},
+  {.name = "tls.handshake_timeout_ms", .field = &Settings::tls_handshake_timeout_ms, .min = 1,
+   .max = kDayMs,
+   .description = "a connection whose TLS handshake has not finished after this is closed"},
 
   {.name = "http.max_request_line", .field = &Settings::max_request_line, .min = 16, .max = kMiB,
    .description = "longest request line; longer gets 414"},

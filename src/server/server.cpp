@@ -6,12 +6,14 @@
 #include <csignal>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <thread>
 
 #include "access/tokens.h"
 #include "base/log.h"
 #include "base/time.h"
 #include "net/listener.h"
+#include "server/tls_setup.h"
 
 namespace herald::server {
 
@@ -49,6 +51,26 @@ Server::Server(ServeOptions opts) : opts_(std::move(opts)) {
 }
 
 Server::~Server() = default;
+
+void Server::reload_tls(const base::Settings& next) {
+  // The certificate and key are read again even when their paths did not change: renewing a
+  // certificate in place (certbot, cert-manager) and sending SIGHUP is the usual rotation.
+  base::Settings with_listener = next;
+  with_listener.tls_listen = settings_.load()->tls_listen;  // TLS stays on until a restart
+  std::string why;
+  auto fresh = load_tls(with_listener, why);
+  if (!fresh.ok()) {
+    HLOG_ERROR("SIGHUP: TLS certificate not reloaded, the previous one stays in use: %s",
+               why.c_str());
+    return;
+  }
+  tls_ctx_ = fresh.value();
+  for (auto& w : workers_) {
+    Worker* wp = w.get();
+    wp->loop().post([wp, ctx = tls_ctx_] { wp->set_tls_context(ctx); });
+  }
+  HLOG_INFO("SIGHUP: TLS certificate reloaded from %s", next.tls_cert_file.c_str());
+}
 
 hub::ChannelOptions Server::options_for(std::string_view channel) const {
   const base::Settings* s = settings_.load(std::memory_order_acquire);
@@ -119,11 +141,28 @@ void Server::gather(std::function<void(std::vector<LoopSnapshot>)> done) {
 int Server::run() {
   raise_fd_limit();
   const base::Settings& s = *settings_.load();
-  auto addr = net::Address::parse(s.listen);
-  if (!addr.ok()) {
-    HLOG_ERROR("bad listen address '%s'", s.listen.c_str());
+  // Each listener is optional ("" turns it off), but one of them must be there.
+  std::optional<net::Address> plain_addr, tls_addr;
+  for (auto [text, into] : {std::pair{&s.listen, &plain_addr}, {&s.tls_listen, &tls_addr}}) {
+    if (text->empty()) continue;
+    auto a = net::Address::parse(*text);
+    if (!a.ok()) {
+      HLOG_ERROR("bad listen address '%s'", text->c_str());
+      return 2;
+    }
+    *into = a.value();
+  }
+  if (!plain_addr && !tls_addr) {
+    HLOG_ERROR("server.listen and tls.listen are both empty: nothing to listen on");
     return 2;
   }
+  std::string why;
+  auto tls = load_tls(s, why);
+  if (!tls.ok()) {
+    HLOG_ERROR("%s", why.c_str());
+    return 2;
+  }
+  tls_ctx_ = tls.value();
   size_t threads =
       s.threads > 0 ? size_t(s.threads) : std::max(1u, std::thread::hardware_concurrency());
   std::string key_error;
@@ -134,11 +173,13 @@ int Server::run() {
   }
   access_.set_keys(keys.value());
   if (!keys.value()->empty()) HLOG_INFO("connection tokens: %s", keys.value()->describe().c_str());
-  if (!addr->is_loopback() && s.api_key.empty())
-    HLOG_WARN(
-        "listening on %s, not on loopback, without server.api_key: anyone who reaches "
-        "it may use the HTTP API (publish, history, presence)",
-        s.listen.c_str());
+  for (const auto* a : {&plain_addr, &tls_addr}) {
+    if (*a && !(*a)->is_loopback() && s.api_key.empty())
+      HLOG_WARN(
+          "listening on %s, not on loopback, without server.api_key: anyone who reaches "
+          "it may use the HTTP API (publish, history, presence)",
+          (*a)->to_string().c_str());
+  }
 
   // The control loop runs on this thread; registering signals blocks them here, and the
   // worker threads created below inherit the mask, so only the signalfd sees them.
@@ -166,25 +207,45 @@ int Server::run() {
   hub_ = std::make_unique<hub::Hub>(*executor_, *engine_);
   for (auto& w : workers_) w->attach(*hub_, access_);
 
-  net::Address bound = addr.value();
-  if (auto ec = net::check_address_free(bound)) {
-    HLOG_ERROR("listen %s: %s (another process listens on it)", bound.to_string().c_str(),
-               ec.message().c_str());
-    return 1;
-  }
-  for (auto& w : workers_) {
-    auto r = w->listen(bound);
-    if (!r.ok()) {
-      HLOG_ERROR("listen %s: %s", bound.to_string().c_str(), r.error().message().c_str());
+  for (auto* a : {&plain_addr, &tls_addr}) {
+    if (!*a) continue;
+    if (auto ec = net::check_address_free(**a)) {
+      HLOG_ERROR("listen %s: %s (another process listens on it)", (*a)->to_string().c_str(),
+                 ec.message().c_str());
       return 1;
     }
-    bound = r.value();  // port 0: every loop binds the port the first one got
+  }
+  for (auto& w : workers_) {
+    // Port 0: every loop binds the port the first one got.
+    if (plain_addr) {
+      auto r = w->listen(*plain_addr);
+      if (!r.ok()) {
+        HLOG_ERROR("listen %s: %s", plain_addr->to_string().c_str(), r.error().message().c_str());
+        return 1;
+      }
+      plain_addr = r.value();
+    }
+    if (tls_addr) {
+      auto r = w->listen_tls(*tls_addr, tls_ctx_);
+      if (!r.ok()) {
+        HLOG_ERROR("listen %s: %s", tls_addr->to_string().c_str(), r.error().message().c_str());
+        return 1;
+      }
+      tls_addr = r.value();
+    }
   }
   start_ms_ = base::monotonic_ms();
   for (auto& w : workers_) w->start_thread();
-  HLOG_INFO("herald %s listening on http://%s (%zu loop%s, web root %s)", opts_.version.c_str(),
-            bound.to_string().c_str(), threads, threads == 1 ? "" : "s", web_root_.c_str());
-  std::fprintf(stdout, "herald listening on http://%s/\n", bound.to_string().c_str());
+  std::string where;
+  if (plain_addr) where = "http://" + plain_addr->to_string();
+  if (tls_addr) where += (where.empty() ? "https://" : " and https://") + tls_addr->to_string();
+  HLOG_INFO("herald %s listening on %s (%zu loop%s, web root %s)", opts_.version.c_str(),
+            where.c_str(), threads, threads == 1 ? "" : "s", web_root_.c_str());
+  // One line per listener on stdout: scripts (and the tests) read the ports from them.
+  if (plain_addr)
+    std::fprintf(stdout, "herald listening on http://%s/\n", plain_addr->to_string().c_str());
+  if (tls_addr)
+    std::fprintf(stdout, "herald listening on https://%s/\n", tls_addr->to_string().c_str());
   std::fflush(stdout);
 
   control.run();
@@ -234,8 +295,10 @@ void Server::reload() {
     return;
   }
   access_.set_keys(keys.value());
-  if (next.listen != settings_.load()->listen || next.threads != settings_.load()->threads)
-    HLOG_WARN("SIGHUP: listen and threads take effect only after a restart");
+  const base::Settings& now = *settings_.load();
+  if (next.listen != now.listen || next.threads != now.threads || next.tls_listen != now.tls_listen)
+    HLOG_WARN("SIGHUP: listen, tls.listen and threads take effect only after a restart");
+  if (tls_ctx_) reload_tls(next);
   settings_history_.push_back(std::make_unique<base::Settings>(std::move(next)));
   const base::Settings* fresh = settings_history_.back().get();
   settings_.store(fresh, std::memory_order_release);

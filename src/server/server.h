@@ -17,6 +17,7 @@
 #include "net/address.h"
 #include "server/loop_executor.h"
 #include "server/worker.h"
+#include "tls/context.h"
 
 namespace herald::server {
 
@@ -55,6 +56,9 @@ class Server {
  private:
   void drain_and_stop();
   void reload();
+  /// SIGHUP: a new TLS context from `next`'s certificate and key, posted to every loop; on
+  /// failure the previous one stays.
+  void reload_tls(const base::Settings& next);
   hub::ChannelOptions options_for(std::string_view channel) const;
 
   ServeOptions opts_;
@@ -64,7 +68,8 @@ class Server {
   std::unique_ptr<LoopExecutor> executor_;
   std::unique_ptr<hub::MemoryEngine> engine_;
   std::unique_ptr<hub::Hub> hub_;
-  access::Shared access_;  // per-user counters shared by every loop's gate
+  access::Shared access_;                        // per-user counters shared by every loop's gate
+  std::shared_ptr<const tls::Context> tls_ctx_;  // null without TLS; control thread only
   std::string web_root_;
   uint64_t start_ms_ = 0;
 

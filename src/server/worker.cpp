@@ -10,7 +10,9 @@
 #include "server/loop_executor.h"
 #include "server/proxy_preamble.h"
 #include "server/server.h"
+#include "server/tls_setup.h"
 #include "sse/transports.h"
+#include "tls/session.h"
 #include "ws/session.h"
 
 namespace herald::server {
@@ -43,11 +45,23 @@ Worker::~Worker() {
 }
 
 base::Result<net::Address> Worker::listen(const net::Address& addr) {
-  auto l = net::Listener::open(loop_, addr, /*reuse_port=*/true,
-                               [this](int fd, const net::Address& peer) { on_accept(fd, peer); });
+  auto l = net::Listener::open(
+      loop_, addr, /*reuse_port=*/true,
+      [this](int fd, const net::Address& peer) { on_accept(fd, peer, /*secure=*/false); });
   if (!l.ok()) return l.error();
   listener_ = std::move(l.value());
   return listener_->address();
+}
+
+base::Result<net::Address> Worker::listen_tls(const net::Address& addr,
+                                              std::shared_ptr<const tls::Context> ctx) {
+  auto l = net::Listener::open(
+      loop_, addr, /*reuse_port=*/true,
+      [this](int fd, const net::Address& peer) { on_accept(fd, peer, /*secure=*/true); });
+  if (!l.ok()) return l.error();
+  tls_listener_ = std::move(l.value());
+  tls_ctx_ = std::move(ctx);
+  return tls_listener_->address();
 }
 
 void Worker::attach(hub::Hub& hub, access::Shared& shared) {
@@ -78,29 +92,50 @@ void Worker::tick() {
   tick_timer_.restart(kTickMs);
 }
 
-void Worker::on_accept(int fd, const net::Address& peer) {
+void Worker::on_accept(int fd, const net::Address& peer, bool secure) {
   const base::Settings& s = *ctx_.settings;
   // A trusted proxy's connection counts against its client's per-IP limit, once known (PROXY
   // protocol), not against the proxy's.
   bool via_proxy = gate_->trusted_proxies().contains(peer);
   if (ctx_.draining || !server_.admit(peer, s, !via_proxy)) {
-    // Over a connection limit: a short 503 instead of a silent drop, so the client knows.
+    // Over a connection limit: a short 503 instead of a silent drop, so the client knows. A TLS
+    // client could not read it (and a handshake just to refuse would spend what the limit
+    // protects): it is closed at once.
     static constexpr std::string_view kBusy =
         "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: "
         "24\r\nConnection: close\r\nRetry-After: 1\r\n\r\nconnection limit reached";
-    ssize_t w = ::write(fd, kBusy.data(), kBusy.size());
-    (void)w;
+    if (!secure) {
+      ssize_t w = ::write(fd, kBusy.data(), kBusy.size());
+      (void)w;
+    }
     ::close(fd);
     ++metrics_.connections_rejected;
     return;
+  }
+  std::unique_ptr<tls::Session> tls_session;
+  if (secure) {
+    tls_session = tls::Session::accept(*tls_ctx_);
+    if (!tls_session) {  // out of memory in OpenSSL
+      server_.release(peer, !via_proxy);
+      ::close(fd);
+      return;
+    }
   }
   ++metrics_.connections_accepted;
   // The slack over one maximal request leaves room for chunk framing: HttpSession answers 413
   // at max_header_bytes + max_body + 2048 (kChunkFramingSlack), before this input is full.
   auto* conn = new net::Connection(loop_, fd, peer, s.max_header_bytes + s.max_body + 4096);
   conn->counted_per_ip = !via_proxy;
+  if (tls_session) {
+    net::TlsOptions o;
+    o.handshake_timeout_ms = s.tls_handshake_timeout_ms;
+    o.plaintext_reply = plaintext_on_tls_port();
+    conn->use_tls(std::move(tls_session), o);
+  }
   connections_.insert(conn);
-  if (via_proxy && s.proxy_protocol) {
+  // The PROXY header precedes any TLS bytes, so it is read on the plain listener only: a proxy
+  // that passes TLS through to herald's TLS port is named by the address it connects from.
+  if (via_proxy && s.proxy_protocol && !secure) {
     auto pre = std::make_unique<ProxyPreamble>(
         loop_, s.header_timeout_ms,
         [this](net::Connection& c) {
@@ -134,9 +169,14 @@ void Worker::set_settings(const base::Settings* s) {
   gate_->set_settings(s);
 }
 
+void Worker::set_tls_context(std::shared_ptr<const tls::Context> ctx) {
+  tls_ctx_ = std::move(ctx);
+}
+
 void Worker::begin_drain(uint32_t window_ms) {
   ctx_.draining = true;
   if (listener_) listener_->close();
+  if (tls_listener_) tls_listener_->close();
   // Spread the reconnect requests over the window, a batch every 10 ms, so that clients do
   // not all come back at the same moment. Asked connections move to drained_.
   size_t batches = std::max<size_t>(1, window_ms / 10);

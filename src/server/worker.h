@@ -1,7 +1,8 @@
 #pragma once
 // Worker: one loop thread and everything it owns for life (shared-nothing): its SO_REUSEPORT
-// listener, its connections, its HTTP context (settings pointer, counters, Date cache), its
-// access gate to the hub and its routes. Other threads reach it only through its loop's post().
+// listeners (plain and TLS), its connections, its HTTP context (settings pointer, counters,
+// Date cache), its access gate to the hub and its routes. Other threads reach it only through
+// its loop's post().
 #include <atomic>
 #include <memory>
 #include <thread>
@@ -17,6 +18,7 @@
 #include "net/connection.h"
 #include "net/listener.h"
 #include "server/routes.h"
+#include "tls/context.h"
 
 namespace herald::server {
 
@@ -43,11 +45,17 @@ class Worker {
 
   /// Opens this worker's listener (before the thread starts). Returns the bound address.
   base::Result<net::Address> listen(const net::Address& addr);
+  /// Opens this worker's TLS listener (before the thread starts); its connections handshake
+  /// with `ctx` (replaced by set_tls_context). Returns the bound address.
+  base::Result<net::Address> listen_tls(const net::Address& addr,
+                                        std::shared_ptr<const tls::Context> ctx);
   void start_thread();
   void join();
 
   // Called on this worker's loop (post them):
   void set_settings(const base::Settings* s);
+  /// SIGHUP with a new certificate: new handshakes use `ctx`; open connections keep theirs.
+  void set_tls_context(std::shared_ptr<const tls::Context> ctx);
   /// SIGTERM: stop accepting, ask every client to reconnect elsewhere over `window_ms`.
   void begin_drain(uint32_t window_ms);
   /// Closes what is left (end of the drain window).
@@ -56,7 +64,7 @@ class Worker {
 
  private:
   void run();
-  void on_accept(int fd, const net::Address& peer);
+  void on_accept(int fd, const net::Address& peer, bool secure);
   void tick();
   void drain_step(size_t per_batch);
 
@@ -64,6 +72,8 @@ class Worker {
   Server& server_;
   loop::Loop loop_;
   std::unique_ptr<net::Listener> listener_;
+  std::unique_ptr<net::Listener> tls_listener_;
+  std::shared_ptr<const tls::Context> tls_ctx_;
   net::ConnectionSet connections_;
   net::ConnectionSet drained_;  // asked to reconnect elsewhere (SIGTERM), not closed yet
   http::DateCache date_;

@@ -19,6 +19,7 @@ import os
 import re
 import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -40,6 +41,7 @@ def herald_bin():
 
 
 LISTENING = re.compile(r"herald listening on http://127\.0\.0\.1:(\d+)/")
+LISTENING_TLS = re.compile(r"herald listening on https://127\.0\.0\.1:(\d+)/")
 
 # How long a test waits for something that must happen (an answer, an event, a close). On a
 # quiet machine it happens in milliseconds; the deadline only bounds a failing test, so it is
@@ -151,12 +153,27 @@ class Server:
     def __init__(self, proc, port, log_path):
         self.proc = proc
         self.port = port
+        self.tls_port = 0  # set when the server has a TLS listener (tls.listen)
         self.host = "127.0.0.1"
         self.log_path = log_path
         self.killed = False
 
     def url(self, path="/", scheme="http"):
         return f"{scheme}://{self.host}:{self.port}{path}"
+
+    def tls_url(self, path="/", scheme="https"):
+        return f"{scheme}://{self.host}:{self.tls_port}{path}"
+
+    def tls_request(self, method, path, cafile=None, body=None, headers=None, timeout=10):
+        """request() on the TLS port; verifies against `cafile` (None: no verification)."""
+        ctx = ssl.create_default_context(cafile=cafile) if cafile else ssl._create_unverified_context()
+        conn = http.client.HTTPSConnection(self.host, self.tls_port, timeout=timeout, context=ctx)
+        try:
+            conn.request(method, path, body=body, headers=headers or {})
+            r = conn.getresponse()
+            return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
+        finally:
+            conn.close()
 
     def log(self):
         with open(self.log_path, errors="replace") as f:
@@ -235,9 +252,10 @@ def _complete_response(data):
 
 
 @contextlib.contextmanager
-def herald_server(*args, config=None, env=None, ready_path="/health", timeout=60):
+def herald_server(*args, config=None, env=None, ready_path="/health", timeout=60, plain=True):
     """Starts `herald serve --listen 127.0.0.1:0 ARGS...` and yields a Server once `ready_path`
-    answers 200; stops it (SIGTERM) at the end and fails the test if it crashed or a sanitizer
+    answers 200 (over TLS with plain=False: the server then has no plain listener, `--set
+    listen=`, and ARGS must open a TLS one, tls.listen); stops it (SIGTERM) at the end and fails the test if it crashed or a sanitizer
     reported anything. Its temporary directory (config, log) is removed when all went well and
     kept, with its path printed, when something failed."""
     # Port 0: the kernel picks a free port and herald prints it ("herald listening on
@@ -245,7 +263,7 @@ def herald_server(*args, config=None, env=None, ready_path="/health", timeout=60
     tmp = tempfile.mkdtemp(prefix="herald-e2e-")
     ok = False
     try:
-        cmd = [herald_bin(), "serve", "--listen", "127.0.0.1:0"]
+        cmd = [herald_bin(), "serve"] + (["--listen", "127.0.0.1:0"] if plain else ["--set", "listen="])
         if config is not None:
             path = os.path.join(tmp, "herald.toml")
             with open(path, "w") as f:
@@ -261,7 +279,7 @@ def herald_server(*args, config=None, env=None, ready_path="/health", timeout=60
             proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=full_env)
         srv = Server(proc, 0, log_path)
         try:
-            _wait_ready(srv, ready_path, timeout)
+            _wait_ready(srv, ready_path, timeout, plain)
             yield srv
         finally:
             _stop(srv)
@@ -279,7 +297,7 @@ def herald_server(*args, config=None, env=None, ready_path="/health", timeout=60
             print(f"herald_server: kept {tmp} (config and log)", file=sys.stderr)
 
 
-def _wait_ready(srv, ready_path, timeout):
+def _wait_ready(srv, ready_path, timeout, plain):
     deadline = time.monotonic() + timeout
     while True:
         if srv.proc.poll() is not None:
@@ -287,10 +305,15 @@ def _wait_ready(srv, ready_path, timeout):
         if not srv.port:
             m = LISTENING.search(srv.log())
             srv.port = int(m.group(1)) if m else 0
+        if not srv.tls_port:
+            m = LISTENING_TLS.search(srv.log())
+            srv.tls_port = int(m.group(1)) if m else 0
         try:
             if srv.port and ready_path is None:
                 return  # the caller probes readiness itself (e.g. behind a PROXY header)
-            if srv.port and srv.request("GET", ready_path, timeout=10)[0] == 200:
+            if plain and srv.port and srv.request("GET", ready_path, timeout=10)[0] == 200:
+                return
+            if not plain and srv.tls_port and srv.tls_request("GET", ready_path, timeout=10)[0] == 200:
                 return
         except OSError:
             pass

@@ -19,6 +19,7 @@
 #include "loop/timer.h"
 #include "net/address.h"
 #include "net/connection.h"
+#include "tls/context.h"
 #include "tracker.h"
 #include "wire.h"
 
@@ -35,13 +36,24 @@ std::string format_seconds(double s);
 bool parse_transport(std::string_view s, Transport* t);
 bool parse_target(std::string_view s, Target* t);
 
-/// A parsed --url: "http://HOST:PORT[/path]" (ws:// is accepted too). Numeric hosts only.
+/// A parsed --url: "http://HOST:PORT[/path]" (ws:// is accepted too; https:// and wss://
+/// speak TLS, port 443 by default). Numeric hosts or localhost only.
 struct Endpoint {
   net::Address addr;
   std::string host;  // "HOST:PORT" for the Host header
   std::string path;  // "" when the URL has none
+  bool tls = false;
+  std::string name;  // HOST alone: the name the server's certificate must carry
+  /// The client TLS context (set by the runner from --cacert when `tls`).
+  std::shared_ptr<const tls::Context> tls_context;
 };
 base::Result<Endpoint> parse_url(std::string_view url);
+/// A TLS handshake or record error (tls::tls_category, tls::verify_category).
+bool is_tls_error(std::error_code ec);
+/// The client TLS context of a run: trusts --cacert (or the system's store). Errc::config_error
+/// with `why` ("--cacert: ...") when the file cannot be used.
+base::Result<std::shared_ptr<const tls::Context>> client_tls(const BenchOptions& o,
+                                                             std::string& why);
 
 /// Largest response or stream buffer a bench client keeps for one connection.
 inline constexpr size_t kClientMaxInput = 8 * 1024 * 1024;

@@ -48,25 +48,28 @@ std::string format_seconds(double s) {
 }
 
 base::Result<Endpoint> parse_url(std::string_view url) {
-  for (std::string_view scheme : {"http://", "ws://"}) {
+  Endpoint ep;
+  for (std::string_view scheme : {"http://", "ws://", "https://", "wss://"}) {
     if (url.substr(0, scheme.size()) == scheme) {
       url.remove_prefix(scheme.size());
+      ep.tls = scheme == "https://" || scheme == "wss://";
       break;
     }
   }
-  if (url.substr(0, 8) == "https://" || url.substr(0, 6) == "wss://")
-    return base::Errc::bad_request;
-  Endpoint ep;
   size_t slash = url.find('/');
   std::string_view host = url.substr(0, slash);
   if (slash != std::string_view::npos) ep.path = std::string(url.substr(slash));
   if (ep.path == "/") ep.path.clear();
   std::string hp(host);
-  if (hp.find(':') == std::string::npos || hp.back() == ']') hp += ":80";
+  if (hp.find(':') == std::string::npos || hp.back() == ']') hp += ep.tls ? ":443" : ":80";
   auto a = net::Address::parse(hp);
   if (!a) return a.error();
   ep.addr = *a;
   ep.host = std::string(host);
+  // The name without the port (and without an IPv6 literal's brackets).
+  std::string_view name = std::string_view(hp).substr(0, hp.rfind(':'));
+  if (name.size() >= 2 && name.front() == '[') name = name.substr(1, name.size() - 2);
+  ep.name = std::string(name);
   return ep;
 }
 

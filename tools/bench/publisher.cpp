@@ -227,6 +227,7 @@ void PubState::on_closed(net::Connection& c, std::error_code ec) {
   if (&c != conn_) return;
   conn_ = nullptr;
   if (!open_) w_.shared().pubs_failed.fetch_add(1);
+  if (!open_ && is_tls_error(ec)) w_.counters().error("publisher: " + ec.message());
   if (done_ || w_.shared().stopping.load()) return;
   if (publishing_) {
     w_.shared().pubs_lost.fetch_add(1);

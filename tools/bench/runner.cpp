@@ -17,6 +17,7 @@
 #include "base/time.h"
 #include "engine.h"
 #include "net/listener.h"
+#include "tls/session.h"
 #include "tools/netlab/condition.h"
 #include "tools/netlab/netns.h"
 
@@ -513,8 +514,23 @@ net::Connection* Worker::dial(std::unique_ptr<net::ConnectionHandler> handler, b
   }
   auto* c = new net::Connection(loop_, *fd, publisher ? shared_.publisher_addr : shared_.ep.addr,
                                 kClientMaxInput);
+  if (shared_.ep.tls_context)
+    c->use_tls(tls::Session::connect(*shared_.ep.tls_context, shared_.ep.name), net::TlsOptions{});
   c->start(std::move(handler), true);
   return c;
+}
+
+bool is_tls_error(std::error_code ec) {
+  return ec.category() == tls::tls_category() || ec.category() == tls::verify_category();
+}
+
+base::Result<std::shared_ptr<const tls::Context>> client_tls(const BenchOptions& o,
+                                                             std::string& why) {
+  tls::ClientConfig c;
+  c.ca_file = o.cacert;
+  auto ctx = tls::Context::client(c, why);
+  if (!ctx.ok()) why = "--cacert: " + why;
+  return ctx;
 }
 
 std::string validate(const BenchOptions& o) {
@@ -542,6 +558,10 @@ std::string validate(const BenchOptions& o) {
   }
   auto ep = parse_url(o.url);
   if (!ep) return "bad --url " + o.url;
+  if (ep->tls) {
+    std::string why;
+    if (!client_tls(o, why).ok()) return why;
+  }
   return {};
 }
 
@@ -555,6 +575,10 @@ RunReport run_all(const BenchOptions& opts, bool* unreachable, const RunEnv* env
   Target target;
   parse_target(o.target, &target);
   Endpoint ep = *parse_url(o.url);
+  if (ep.tls) {
+    std::string why;
+    ep.tls_context = client_tls(o, why).value();  // validate() loaded it once already
+  }
   if (target == Target::ws_echo) {
     rep.runs.push_back(run_one(o, Transport::echo, target, ep, unreachable, env));
     if (rep.runs.back().server_gone) *unreachable = true;

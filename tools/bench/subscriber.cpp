@@ -122,6 +122,8 @@ void SubState::on_failure(std::string what) {
 
 void SubState::on_closed(net::Connection& c, std::error_code ec) {
   if (ec == std::errc::connection_refused) w_.shared().refused.fetch_add(1);
+  // A refused handshake (an untrusted certificate, no common version) says why in the report.
+  if (is_tls_error(ec)) w_.counters().error(ec.message());
   if (&c != conn_) return;  // an old connection (churn) finished closing
   conn_ = nullptr;
   if (stopped_ || w_.shared().stopping.load(std::memory_order_relaxed)) return;

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "net/listener.h"
+#include "tls/session.h"
 
 namespace herald::cli {
 
@@ -50,11 +51,22 @@ ClientSocket::~ClientSocket() {
   closing_.for_each([](net::Connection& c) { c.abort(); });
 }
 
+void ClientSocket::use_tls(std::shared_ptr<const tls::Context> ctx, std::string host) {
+  tls_ = std::move(ctx);
+  tls_host_ = std::move(host);
+}
+
 std::error_code ClientSocket::connect(const net::Address& addr, size_t max_input) {
   abort();
+  std::unique_ptr<tls::Session> session;
+  if (tls_) {
+    session = tls::Session::connect(*tls_, tls_host_);
+    if (!session) return std::make_error_code(std::errc::not_enough_memory);
+  }
   auto fd = net::connect_tcp(addr);
   if (!fd.ok()) return fd.error();
   conn_ = new net::Connection(loop_, fd.value(), addr, max_input);
+  if (session) conn_->use_tls(std::move(session), net::TlsOptions{});
   auto handler = std::make_unique<Handler>(this);
   handler_ = handler.get();
   connected_ = false;

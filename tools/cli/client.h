@@ -22,6 +22,7 @@
 #include "loop/loop.h"
 #include "net/address.h"
 #include "net/connection.h"
+#include "tls/context.h"
 
 namespace herald::cli {
 
@@ -50,8 +51,13 @@ class ClientSocket {
   ClientSocket(const ClientSocket&) = delete;
   ClientSocket& operator=(const ClientSocket&) = delete;
 
+  /// Makes every later connect() speak TLS with `ctx`, verifying the server's certificate for
+  /// `host` (https://, wss://). A certificate the context does not trust closes the
+  /// connection before on_connected, with a tls::verify_category() error.
+  void use_tls(std::shared_ptr<const tls::Context> ctx, std::string host);
   /// Starts a non-blocking connect. Bytes sent before it completes are queued and written
-  /// once it does. Errors from the connect arrive later through on_closed.
+  /// once it does (with TLS: once the handshake is done). Errors from the connect arrive later
+  /// through on_closed.
   std::error_code connect(const net::Address& addr, size_t max_input = 1024 * 1024);
   /// The open (or connecting) connection, or nullptr.
   net::Connection* conn() const { return conn_; }
@@ -73,6 +79,8 @@ class ClientSocket {
   net::Connection* conn_ = nullptr;
   Handler* handler_ = nullptr;  // owned by conn_
   bool connected_ = false;
+  std::shared_ptr<const tls::Context> tls_;  // null: plain TCP
+  std::string tls_host_;
   // Connections closed gracefully and still lingering: reset when the socket is destroyed,
   // so none outlives its owner (the loop then frees it).
   net::ConnectionSet closing_;
@@ -109,6 +117,10 @@ class HttpClient final : private SocketEvents {
   size_t in_flight() const { return pending_.size(); }
   /// Closes the connection; requests in flight fail with Errc::closed.
   void close();
+  /// Speak TLS (see ClientSocket::use_tls); call before the first request.
+  void use_tls(std::shared_ptr<const tls::Context> ctx, std::string host) {
+    socket_.use_tls(std::move(ctx), std::move(host));
+  }
 
  private:
   struct Pending {

@@ -40,7 +40,7 @@ std::string publish_body(std::string_view channel, std::string_view data) {
 int run_pub(const PubOptions& o) {
   auto url = parse_url(o.url);
   if (!url.ok()) {
-    std::fprintf(stderr, "herald pub: bad --url \"%s\" (expected http://HOST:PORT)\n",
+    std::fprintf(stderr, "herald pub: bad --url \"%s\" (expected http[s]://HOST:PORT)\n",
                  o.url.c_str());
     return 2;
   }
@@ -59,8 +59,16 @@ int run_pub(const PubOptions& o) {
   std::span<const http::Header> extra;
   if (!key.empty()) extra = headers;
 
+  std::string why;
+  auto tls = client_tls(url.value(), o.cacert, why);
+  if (!tls.ok()) {
+    std::fprintf(stderr, "herald pub: %s\n", why.c_str());
+    return 2;
+  }
+
   loop::Loop loop;
   HttpClient client(loop, addr.value(), url->authority());
+  if (tls.value()) client.use_tls(tls.value(), url->host);
   std::string body = publish_body(o.channel, o.data);
   int count = o.count < 1 ? 1 : o.count;
   int answered = 0;

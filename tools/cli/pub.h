@@ -6,7 +6,8 @@
 namespace herald::cli {
 
 struct PubOptions {
-  std::string url = "http://127.0.0.1:8080";
+  std::string url = "http://127.0.0.1:8080";  // https:// speaks TLS
+  std::string cacert;                         // PEM CA file for TLS ("" : the system's store)
   std::string channel;
   std::string data;
   std::string api_key;  // empty: $HERALD_API_KEY, if set

@@ -33,6 +33,10 @@ class SseClient final : private SocketEvents, private proto::SseSink {
   /// adds the Last-Event-ID header.
   std::error_code connect(const net::Address& addr, std::string_view authority,
                           std::string_view target, std::string_view last_event_id = {});
+  /// Speak TLS (https://; see ClientSocket::use_tls); call before connect().
+  void use_tls(std::shared_ptr<const tls::Context> ctx, std::string host) {
+    socket_.use_tls(std::move(ctx), std::move(host));
+  }
   /// Drops the stream; on_close is not called for a close asked for here.
   void close();
 

@@ -30,8 +30,9 @@ void print_line(std::string_view line) {
 // One run of the command: the loop, the exit status, the push count.
 class Session {
  public:
-  Session(const SubOptions& o, const Url& url, const net::Address& addr)
-      : o_(o), url_(url), addr_(addr) {}
+  Session(const SubOptions& o, const Url& url, const net::Address& addr,
+          std::shared_ptr<const tls::Context> tls)
+      : o_(o), url_(url), addr_(addr), tls_(std::move(tls)) {}
 
   int run() {
     loop_.on_signal(SIGINT, [this] { finish(0); });
@@ -99,7 +100,9 @@ class Session {
       error("connection closed: " + std::to_string(code) + " " + std::string(reason));
     };
     ws_ = std::make_unique<WsClient>(loop_, std::move(cb));
-    std::string path = url_.scheme == "ws" && url_.path != "/" ? url_.path : "/ws";
+    if (tls_) ws_->use_tls(tls_, url_.host);
+    bool ws_url = url_.scheme == "ws" || url_.scheme == "wss";
+    std::string path = ws_url && url_.path != "/" ? url_.path : "/ws";
     if (std::error_code ec = ws_->connect(addr_, url_.authority(), path)) {
       error("connect: " + ec.message());
     }
@@ -183,6 +186,7 @@ class Session {
       error(err.empty() ? std::string("stream ended by the server") : std::string(err));
     };
     sse_ = std::make_unique<SseClient>(loop_, std::move(cb));
+    if (tls_) sse_->use_tls(tls_, url_.host);
     if (std::error_code ec = sse_->connect(addr_, url_.authority(), target)) {
       error("connect: " + ec.message());
     }
@@ -191,6 +195,7 @@ class Session {
   // ---- poll / longpoll ----------------------------------------------------------------------
   void start_poll(uint32_t wait_sec) {
     http_ = std::make_unique<HttpClient>(loop_, addr_, url_.authority());
+    if (tls_) http_->use_tls(tls_, url_.host);
     Poller::Options po;
     po.channels = o_.channels;
     po.since = o_.since;
@@ -230,6 +235,7 @@ class Session {
   const SubOptions& o_;
   const Url& url_;
   net::Address addr_;
+  std::shared_ptr<const tls::Context> tls_;  // https / wss
   loop::Loop loop_;
   loop::Timer timeout_;
   int rc_ = 0;
@@ -259,7 +265,7 @@ int run_sub(const SubOptions& o) {
   }
   auto url = parse_url(o.url);
   if (!url.ok()) {
-    std::fprintf(stderr, "herald sub: bad --url \"%s\" (expected http://HOST:PORT)\n",
+    std::fprintf(stderr, "herald sub: bad --url \"%s\" (expected http[s]://HOST:PORT)\n",
                  o.url.c_str());
     return kExitUsage;
   }
@@ -269,7 +275,13 @@ int run_sub(const SubOptions& o) {
                  url->authority().c_str());
     return kExitUsage;
   }
-  Session s(o, url.value(), addr.value());
+  std::string why;
+  auto tls = client_tls(url.value(), o.cacert, why);
+  if (!tls.ok()) {
+    std::fprintf(stderr, "herald sub: %s\n", why.c_str());
+    return kExitUsage;
+  }
+  Session s(o, url.value(), addr.value(), tls.value());
   return s.run();
 }
 

@@ -25,7 +25,8 @@
 namespace herald::cli {
 
 struct SubOptions {
-  std::string url = "http://127.0.0.1:8080";
+  std::string url = "http://127.0.0.1:8080";  // https:// or wss:// speak TLS
+  std::string cacert;                         // PEM CA file for TLS ("" : the system's store)
   std::vector<std::string> channels;
   std::string transport = "ws";  // ws | sse | longpoll | poll
   std::string since;             // "epoch:offset" (one channel) or a multi-channel cursor

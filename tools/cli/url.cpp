@@ -23,9 +23,11 @@ base::Result<Url> parse_url(std::string_view text) {
   size_t scheme_end = text.find("://");
   if (scheme_end != std::string_view::npos) {
     std::string_view scheme = text.substr(0, scheme_end);
-    if (scheme != "http" && scheme != "ws") return base::Errc::bad_request;
+    if (scheme != "http" && scheme != "ws" && scheme != "https" && scheme != "wss")
+      return base::Errc::bad_request;
     url.scheme = std::string(scheme);
     text.remove_prefix(scheme_end + 3);
+    if (url.tls()) url.port = 443;
   }
   size_t slash = text.find('/');
   std::string_view authority = text.substr(0, slash);
@@ -62,6 +64,15 @@ base::Result<Url> parse_url(std::string_view text) {
     url.port = p;
   }
   return url;
+}
+
+base::Result<std::shared_ptr<const tls::Context>> client_tls(const Url& url,
+                                                             const std::string& ca_file,
+                                                             std::string& why) {
+  if (!url.tls()) return std::shared_ptr<const tls::Context>();
+  tls::ClientConfig c;
+  c.ca_file = ca_file;
+  return tls::Context::client(c, why);
 }
 
 }  // namespace herald::cli

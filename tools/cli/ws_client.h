@@ -37,6 +37,10 @@ class WsClient final : private SocketEvents {
   /// socket that cannot even be created (returned here).
   std::error_code connect(const net::Address& addr, std::string_view authority,
                           std::string_view path, std::string_view protocols = ws::kHeraldProtocol);
+  /// Speak TLS (wss://; see ClientSocket::use_tls); call before connect().
+  void use_tls(std::shared_ptr<const tls::Context> ctx, std::string host) {
+    socket_.use_tls(std::move(ctx), std::move(host));
+  }
   /// Queues a masked text frame (one allocation: header and payload in one buffer).
   void send_text(std::string_view text);
   void send_ping(std::string_view data = {});

@@ -11,6 +11,7 @@
 #include "base/log.h"
 #include "server/config.h"
 #include "server/server.h"
+#include "server/tls_setup.h"
 #include "tools/bench/advise.h"
 #include "tools/bench/bench.h"
 #include "tools/cli/pub.h"
@@ -103,6 +104,15 @@ int check_config(const std::string& path) {
                  path.c_str());
     return 1;
   }
+  // With TLS on, the certificate and key must load and belong together, as `herald serve`
+  // will require.
+  std::string why;
+  if (s.listen.empty() && s.tls_listen.empty())
+    why = "server.listen and tls.listen are both empty: nothing to listen on";
+  if (!why.empty() || !herald::server::load_tls(s, why).ok()) {
+    std::fprintf(stderr, "%s: %s\n%s: 1 error\n", path.c_str(), why.c_str(), path.c_str());
+    return 1;
+  }
   std::printf("%s: ok\n", path.c_str());
   return 0;
 }
@@ -176,7 +186,10 @@ int main(int argc, char** argv) {
       ->add_option("data", pub_opts.data,
                    "JSON value; anything that is not valid JSON is sent as a JSON string")
       ->required();
-  pub_cmd->add_option("--url,-u", pub_opts.url, "Server URL (default http://127.0.0.1:8080)");
+  pub_cmd->add_option("--url,-u", pub_opts.url,
+                      "Server URL (default http://127.0.0.1:8080; https:// for TLS)");
+  pub_cmd->add_option("--cacert", pub_opts.cacert,
+                      "PEM file of the CA that signed the server's certificate (https)");
   pub_cmd->add_option("--api-key", pub_opts.api_key, "Bearer key (default: $HERALD_API_KEY)");
   pub_cmd->add_option("--count,-n", pub_opts.count, "Publish it N times")
       ->check(CLI::PositiveNumber);
@@ -184,7 +197,10 @@ int main(int argc, char** argv) {
   herald::cli::SubOptions sub_opts;
   CLI::App* sub_cmd = app.add_subcommand("sub", "Subscribe and print one JSON object per line");
   sub_cmd->add_option("channels", sub_opts.channels, "Channel names")->required();
-  sub_cmd->add_option("--url,-u", sub_opts.url, "Server URL (default http://127.0.0.1:8080)");
+  sub_cmd->add_option("--url,-u", sub_opts.url,
+                      "Server URL (default http://127.0.0.1:8080; https:// or wss:// for TLS)");
+  sub_cmd->add_option("--cacert", sub_opts.cacert,
+                      "PEM file of the CA that signed the server's certificate (https, wss)");
   sub_cmd->add_option("--transport,-t", sub_opts.transport, "ws | sse | longpoll | poll")
       ->check(CLI::IsMember({"ws", "sse", "longpoll", "poll"}));
   sub_cmd->add_option("--since", sub_opts.since, "Resume after this cursor");
@@ -234,7 +250,10 @@ int main(int argc, char** argv) {
   std::string bench_transports = "ws";
   CLI::App* bench_cmd =
       app.add_subcommand("bench", "Latency lab: drive subscribers and publishers");
-  bench_cmd->add_option("--url", bench_opts.url, "Server base URL (http://HOST:PORT)");
+  bench_cmd->add_option("--url", bench_opts.url,
+                        "Server base URL (http://HOST:PORT; https:// or wss:// for TLS)");
+  bench_cmd->add_option("--cacert", bench_opts.cacert,
+                        "PEM file of the CA that signed the server's certificate (TLS URLs)");
   bench_cmd->add_option("--target", bench_opts.target, "herald | nchan | ws-echo");
   bench_cmd->add_option("--transport,--transports", bench_transports,
                         "Comma list: ws,sse,longpoll,poll");

@@ -112,7 +112,17 @@ TEST(Options, UrlsPresetsAndValidation) {
   auto echo = parse_url("ws://localhost:9000/echo");
   ASSERT_TRUE(echo.ok());
   EXPECT_EQ(echo->path, "/echo");
-  EXPECT_FALSE(parse_url("https://127.0.0.1:1").ok());
+  EXPECT_FALSE(ep->tls);
+  auto secure = parse_url("https://127.0.0.1:8443");
+  ASSERT_TRUE(secure.ok());
+  EXPECT_TRUE(secure->tls);
+  EXPECT_EQ(secure->name, "127.0.0.1");
+  EXPECT_EQ(secure->host, "127.0.0.1:8443");
+  auto wss = parse_url("wss://[::1]");
+  ASSERT_TRUE(wss.ok());
+  EXPECT_EQ(wss->addr.port(), 443);
+  EXPECT_EQ(wss->name, "::1");
+  EXPECT_FALSE(parse_url("ftp://127.0.0.1:1").ok());
   BenchOptions o;
   ASSERT_TRUE(apply_preset("fanout", o));
   EXPECT_EQ(o.channels, 1);

@@ -34,11 +34,29 @@ TEST(Url, ParsesUrlsAndHostPort) {
   u = parse_url("http://10.0.0.1");
   ASSERT_TRUE(u.ok());
   EXPECT_EQ(u->port, 80);
+  EXPECT_FALSE(u->tls());
+}
+
+TEST(Url, HttpsAndWssSpeakTlsOnPort443ByDefault) {
+  auto u = parse_url("https://127.0.0.1");
+  ASSERT_TRUE(u.ok());
+  EXPECT_TRUE(u->tls());
+  EXPECT_EQ(u->port, 443);
+  u = parse_url("wss://localhost:8443/ws");
+  ASSERT_TRUE(u.ok());
+  EXPECT_TRUE(u->tls());
+  EXPECT_EQ(u->port, 8443);
+  EXPECT_EQ(u->host, "localhost");
+  std::string why;
+  auto plain = client_tls(parse_url("http://127.0.0.1:1").value(), "", why);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain.value(), nullptr);
+  EXPECT_FALSE(client_tls(u.value(), "/nonexistent/ca.pem", why).ok());
+  EXPECT_EQ(why, "CA file /nonexistent/ca.pem: No such file or directory");
 }
 
 TEST(Url, RefusesWhatItCannotReach) {
-  EXPECT_FALSE(parse_url("https://127.0.0.1:443").ok());
-  EXPECT_FALSE(parse_url("wss://127.0.0.1").ok());
+  EXPECT_FALSE(parse_url("ftp://127.0.0.1:443").ok());
   EXPECT_FALSE(parse_url("http://:8080").ok());
   EXPECT_FALSE(parse_url("http://127.0.0.1:").ok());
   EXPECT_FALSE(parse_url("http://127.0.0.1:0").ok());

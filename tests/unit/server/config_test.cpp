@@ -90,6 +90,14 @@ api_key = "s3cret"
 allowed_origins = ["https://a.example", "https://b.example:8443"]
 drain_ms = 500
 
+[tls]
+listen = "0.0.0.0:8443"
+cert_file = "/etc/herald/cert.pem"
+key_file = "/etc/herald/key.pem"
+min_version = "1.3"
+ciphers = "TLS_AES_128_GCM_SHA256"
+handshake_timeout_ms = 3000
+
 [http]
 max_request_line = 4096
 max_header_bytes = 8192
@@ -134,6 +142,12 @@ presence = false
   EXPECT_EQ(s.allowed_origins,
             (std::vector<std::string>{"https://a.example", "https://b.example:8443"}));
   EXPECT_EQ(s.drain_ms, 500u);
+  EXPECT_EQ(s.tls_listen, "0.0.0.0:8443");
+  EXPECT_EQ(s.tls_cert_file, "/etc/herald/cert.pem");
+  EXPECT_EQ(s.tls_key_file, "/etc/herald/key.pem");
+  EXPECT_EQ(s.tls_min_version, "1.3");
+  EXPECT_EQ(s.tls_ciphers, "TLS_AES_128_GCM_SHA256");
+  EXPECT_EQ(s.tls_handshake_timeout_ms, 3000u);
   EXPECT_EQ(s.max_request_line, 4096u);
   EXPECT_EQ(s.max_header_bytes, 8192u);
   EXPECT_EQ(s.max_header_count, 50u);
@@ -157,6 +171,15 @@ presence = false
   EXPECT_FALSE(s.channel_defaults.presence);
   // Keys the file does not name keep their previous value.
   EXPECT_TRUE(s.namespace_for("public:x").anonymous);
+}
+
+TEST(ConfigToml, AnEmptyListenTurnsThatListenerOff) {
+  Settings s;
+  auto errors = toml_errors("[server]\nlisten = \"\"\n[tls]\nlisten = \"127.0.0.1:8443\"\n", &s);
+  ASSERT_TRUE(errors.empty()) << format_errors(errors);
+  EXPECT_EQ(s.listen, "");
+  EXPECT_EQ(s.tls_listen, "127.0.0.1:8443");
+  EXPECT_EQ(Settings{}.tls_listen, "");  // no TLS unless asked for
 }
 
 TEST(ConfigToml, EmptyDocumentChangesNothing) {
@@ -235,6 +258,12 @@ INSTANTIATE_TEST_SUITE_P(
                  "expected HOST:PORT"},
         LineCase{"ListenHostName", "[server]\nlisten = \"example.com:80\"\n", 2, "server.listen",
                  "expected HOST:PORT"},
+        LineCase{"BadTlsListen", "[tls]\nlisten = \"8443\"\n", 2, "tls.listen",
+                 "expected HOST:PORT"},
+        LineCase{"OldTlsVersion", "[tls]\nmin_version = \"1.1\"\n", 2, "tls.min_version",
+                 "expected \"1.2\" or \"1.3\", got \"1.1\""},
+        LineCase{"ZeroHandshakeTimeout", "[tls]\nhandshake_timeout_ms = 0\n", 2,
+                 "tls.handshake_timeout_ms", "out of range"},
         LineCase{"BadLogLevel", "[server]\nlog_level = \"verbose\"\n", 2, "server.log_level",
                  "debug, info, warn, error, off"},
         LineCase{"BadNamespaceName", "[namespace.\"a:b\"]\nhistory_size = 1\n", 1, "namespace.a:b",
@@ -663,6 +692,12 @@ TEST(ConfigKeys, TableListsEveryKeyWithItsDefault) {
                            "http.max_body",
                            "http.header_timeout_ms",
                            "http.keepalive_timeout_ms",
+                           "tls.listen",
+                           "tls.cert_file",
+                           "tls.key_file",
+                           "tls.min_version",
+                           "tls.ciphers",
+                           "tls.handshake_timeout_ms",
                            "limits.max_connections",
                            "limits.max_connections_per_ip",
                            "limits.max_output_bytes",
