@@ -60,8 +60,8 @@ hub::PubPtr make_pub(std::string_view channel, const std::string& epoch, const E
 bool valid_prefix(std::string_view prefix) {
   if (prefix.empty() || prefix.size() > kMaxPrefixLength) return false;
   return std::all_of(prefix.begin(), prefix.end(), [](unsigned char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '.' || c == ':' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '.' || c == ':' || c == '-';
   });
 }
 
@@ -99,8 +99,7 @@ base::Result<LiveMessage> decode_live(std::string_view payload) {
   LiveMessage m;
   m.epoch = payload.substr(0, colon);
   if (!base::valid_epoch(m.epoch)) return base::Errc::bad_request;
-  if (!base::parse_offset(payload.substr(colon + 1, space - colon - 1), &m.offset) ||
-      m.offset == 0)
+  if (!base::parse_offset(payload.substr(colon + 1, space - colon - 1), &m.offset) || m.offset == 0)
     return base::Errc::bad_request;
   m.data = payload.substr(space + 1);
   return m;

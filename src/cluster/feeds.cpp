@@ -55,7 +55,8 @@ void RedisEngine::owner_history(LoopState& st, const std::string& channel, Waiti
   uint32_t from = w.from;
   read(st, channel, std::move(w.since), w.limit,
        [this, from, done = std::move(w.done)](base::Result<hub::HistoryResult> r) mutable {
-         ex_.post(from, [done = std::move(done), r = std::move(r)]() mutable { done(std::move(r)); });
+         ex_.post(from,
+                  [done = std::move(done), r = std::move(r)]() mutable { done(std::move(r)); });
        });
 }
 
@@ -232,8 +233,8 @@ void RedisEngine::on_synced(LoopState& st, const std::string& channel, uint64_t 
     // channel's keys (restart without persistence, FLUSHALL, eviction) and it has a new epoch.
     // Never a silent partial stream: the watchers are told, and follow the new position.
     RedisStats::add(stats_.stream_resets);
-    log_error(st, "stream reset", channel + " " + f.epoch + ":" + std::to_string(f.last) +
-                                      " -> " + h.cursor.str());
+    log_error(st, "stream reset",
+              channel + " " + f.epoch + ":" + std::to_string(f.last) + " -> " + h.cursor.str());
     f.epoch = h.cursor.epoch;
     f.last = h.cursor.offset;
     for (uint32_t w : f.watchers) {

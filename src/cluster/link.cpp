@@ -324,8 +324,7 @@ void RedisLink::on_timer() {
     reset(why);
     return;  // fail() re-armed
   }
-  if ((state_ == State::connecting || state_ == State::handshake) &&
-      connect_deadline_ms_ <= now) {
+  if ((state_ == State::connecting || state_ == State::handshake) && connect_deadline_ms_ <= now) {
     reset("connect timed out");
     return;
   }

@@ -157,8 +157,7 @@ std::shared_ptr<RedisEngine::Request> RedisEngine::make_script(
   req->script = Script(script);
   req->done = std::move(done);
   ChannelKeys k = channel_keys(opts_.prefix, channel);
-  std::vector<std::string_view> args = {"EVALSHA", script_sha(req->script), "2", k.meta,
-                                        k.stream};
+  std::vector<std::string_view> args = {"EVALSHA", script_sha(req->script), "2", k.meta, k.stream};
   args.insert(args.end(), argv.begin(), argv.end());
   format_command(req->cmd, args);
   return req;
@@ -227,8 +226,7 @@ void RedisEngine::on_reply(LoopState& st, Node& n, const std::shared_ptr<Request
   req->done(r, ec);
 }
 
-void RedisEngine::publish(std::string_view channel, base::SharedBuffer data,
-                          PublishCallback done) {
+void RedisEngine::publish(std::string_view channel, base::SharedBuffer data, PublishCallback done) {
   LoopState& st = state();
   hub::ChannelOptions o = options_for_ ? options_for_(channel) : hub::ChannelOptions{};
   std::string epoch = new_epoch(st);
@@ -237,25 +235,24 @@ void RedisEngine::publish(std::string_view channel, base::SharedBuffer data,
   std::string mttl = std::to_string(meta_ttl(o));
   std::string feed = channel_keys(opts_.prefix, channel).feed;
   std::string_view argv[] = {epoch, data.view(), size, ttl, mttl, feed, opts_.cluster ? "1" : "0"};
-  auto req = make_script(
-      st, channel, int(Script::publish), argv,
-      [this, &st, done = std::move(done)](const Reply* r, std::error_code ec) {
-        base::Result<hub::PublishResult> res = base::Errc::unavailable;
-        if (!ec) {
-          if (r->is_error()) {
-            log_error(st, "publish", r->describe());
-          } else {
-            res = decode_publish_reply(*r);
-            if (!res.ok()) {
-              RedisStats::add(stats_.command_errors);
-              log_error(st, "publish: unexpected reply", r->describe());
-              res = base::Errc::unavailable;
-            }
-          }
-        }
-        if (!res.ok()) RedisStats::add(stats_.publish_failures);
-        if (done) done(std::move(res));
-      });
+  auto req = make_script(st, channel, int(Script::publish), argv,
+                         [this, &st, done = std::move(done)](const Reply* r, std::error_code ec) {
+                           base::Result<hub::PublishResult> res = base::Errc::unavailable;
+                           if (!ec) {
+                             if (r->is_error()) {
+                               log_error(st, "publish", r->describe());
+                             } else {
+                               res = decode_publish_reply(*r);
+                               if (!res.ok()) {
+                                 RedisStats::add(stats_.command_errors);
+                                 log_error(st, "publish: unexpected reply", r->describe());
+                                 res = base::Errc::unavailable;
+                               }
+                             }
+                           }
+                           if (!res.ok()) RedisStats::add(stats_.publish_failures);
+                           if (done) done(std::move(res));
+                         });
   exec(st, std::move(req));
 }
 

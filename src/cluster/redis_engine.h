@@ -126,8 +126,8 @@ class RedisEngine final : public hub::Engine {
   void send_to(LoopState& st, Node& n, std::shared_ptr<Request> req, bool asking);
   void on_reply(LoopState& st, Node& n, const std::shared_ptr<Request>& req, const Reply* r,
                 std::error_code ec);
-  void read(LoopState& st, std::string_view channel, std::optional<hub::Cursor> since,
-            size_t limit, HistoryCallback done);
+  void read(LoopState& st, std::string_view channel, std::optional<hub::Cursor> since, size_t limit,
+            HistoryCallback done);
   void fetch_slots(LoopState& st);
   void arm_tick(LoopState& st);
   void on_tick(LoopState& st);
