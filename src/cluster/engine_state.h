@@ -77,6 +77,11 @@ struct RedisEngine::Feed {
   uint64_t last = 0;  // the last offset forwarded to the watchers (or the first position)
   std::vector<hub::PubPtr> held;
   bool held_overflow = false;
+  // The first `held_at_read` held publications arrived before the read in flight was sent, so
+  // that read's answer covers them; one it does not cover is not a publication of this stream
+  // (a stale epoch, a forged PUBLISH) and is dropped instead of read for again and again.
+  size_t held_at_read = 0;
+  uint64_t read_top = 0;  // the stream's top in the last read
   std::vector<Waiting> waiting;
   uint64_t meta_ttl_ms = 0;
   uint64_t next_touch_ms = 0;

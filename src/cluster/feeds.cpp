@@ -190,6 +190,7 @@ void RedisEngine::start_sync(LoopState& st, const std::string& channel, Feed& f)
     return;
   }
   f.sync_inflight = true;
+  f.held_at_read = f.held.size();
   uint64_t id = f.sync_id = st.next_sync_id++;
   std::optional<hub::Cursor> since;
   size_t limit = 0;  // first position: the cursor only
@@ -217,6 +218,7 @@ void RedisEngine::on_synced(LoopState& st, const std::string& channel, uint64_t 
     return;
   }
   hub::HistoryResult& h = r.value();
+  f.read_top = h.cursor.offset;
   if (!f.known) {
     f.known = true;
     f.epoch = h.cursor.epoch;
@@ -260,8 +262,16 @@ void RedisEngine::on_synced(LoopState& st, const std::string& channel, uint64_t 
 void RedisEngine::drain_held(LoopState& st, const std::string& channel, Feed& f) {
   std::vector<hub::PubPtr> held = std::move(f.held);
   f.held.clear();
+  size_t covered = std::min(f.held_at_read, held.size());
+  f.held_at_read = 0;
   for (size_t i = 0; i < held.size(); ++i) {
     const hub::PubPtr& p = held[i];
+    if (i < covered && p->epoch != f.epoch) continue;  // of a stream that was replaced
+    if (i < covered && p->offset > f.read_top) {
+      RedisStats::add(stats_.malformed);
+      log_error(st, "pub/sub: a publication the stream does not have, dropped", channel);
+      continue;
+    }
     if (p->epoch == f.epoch && p->offset <= f.last) continue;
     if (p->epoch == f.epoch && p->offset == f.last + 1) {
       f.last = p->offset;
