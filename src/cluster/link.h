@@ -140,6 +140,7 @@ class RedisLink {
   uint64_t reconnect_at_ms_ = 0;
   uint64_t connect_deadline_ms_ = 0;
   uint64_t ping_sent_ms_ = 0;  // pub/sub: an unanswered PING was sent then (0: none)
+  bool second_look_ = false;   // a deadline passed; one more io phase before the verdict
   uint64_t next_ping_ms_ = 0;
   loop::Timer timer_;
 };

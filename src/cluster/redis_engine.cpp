@@ -405,6 +405,8 @@ void RedisEngine::on_tick(LoopState& st) {
     if (f.waiting.empty()) continue;
     auto expired = std::stable_partition(f.waiting.begin(), f.waiting.end(),
                                          [now](const Waiting& w) { return w.deadline_ms > now; });
+    if (expired != f.waiting.end())
+      log_error(st, "subscribe", name + ": no pub/sub confirmation within the timeout");
     for (auto it = expired; it != f.waiting.end(); ++it) {
       ex_.post(it->from, [done = std::move(it->done)] { done(base::Errc::unavailable); });
     }
