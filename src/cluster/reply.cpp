@@ -39,7 +39,10 @@ void* create_string(const redisReadTask* task, char* str, size_t len) {
 
 void* create_array(const redisReadTask* task, int elements) {
   // Returning nullptr makes hiredis report an out-of-memory error: our bound, not a crash.
-  if (elements < 0 || size_t(elements) > kMaxReplyElements) return nullptr;
+  // The budget covers the whole reply, so nesting cannot multiply it.
+  auto* budget = static_cast<size_t*>(task->privdata);
+  if (elements < 0 || size_t(elements) > *budget) return nullptr;
+  *budget -= size_t(elements);
   Reply* r = place(task);
   r->type = Reply::Type::array;
   r->elements.resize(size_t(elements));
@@ -87,8 +90,12 @@ std::string Reply::describe() const {
   return out + "\"";
 }
 
-ReplyReader::ReplyReader() : r_(redisReaderCreateWithFunctions(&kFunctions)) {
-  if (!r_) std::abort();  // out of memory at construction
+ReplyReader::ReplyReader(size_t max_elements)
+    : r_(redisReaderCreateWithFunctions(&kFunctions)),
+      max_elements_(max_elements),
+      budget_(max_elements) {
+  if (!r_) std::abort();    // out of memory at construction
+  r_->privdata = &budget_;  // each task carries it to create_array
 }
 
 ReplyReader::~ReplyReader() {
@@ -111,6 +118,7 @@ ReplyReader::Status ReplyReader::next(std::unique_ptr<Reply>& out) {
   if (redisReaderGetReply(r_, &obj) != REDIS_OK) return Status::error;
   if (!obj) return Status::need_more;
   out.reset(static_cast<Reply*>(obj));
+  budget_ = max_elements_;  // the next reply has its own budget
   return Status::ok;
 }
 

@@ -19,8 +19,8 @@ struct redisReader;
 
 namespace herald::cluster {
 
-/// Elements of one array reply; more is a protocol error (a history read returns 3 per
-/// publication, so this allows history_size up to ~1.3M).
+/// Array elements in one reply, nested ones included; more is a protocol error (a history
+/// read returns 3 per publication, so this allows history_size up to ~1.3M).
 inline constexpr size_t kMaxReplyElements = 4 * 1024 * 1024;
 /// Bytes buffered for one incomplete reply; more is a protocol error.
 inline constexpr size_t kMaxReplyBytes = 1024 * 1024 * 1024;
@@ -50,7 +50,8 @@ class ReplyReader {
  public:
   enum class Status { ok, need_more, error };
 
-  ReplyReader();
+  /// `max_elements`: array elements allowed in one reply (tests cross a small one).
+  explicit ReplyReader(size_t max_elements = kMaxReplyElements);
   ~ReplyReader();
   ReplyReader(const ReplyReader&) = delete;
   ReplyReader& operator=(const ReplyReader&) = delete;
@@ -67,6 +68,9 @@ class ReplyReader {
  private:
   redisReader* r_;
   bool too_large_ = false;
+  // Array elements the reply being parsed may still have; create_array takes from it.
+  size_t max_elements_;
+  size_t budget_;
 };
 
 /// Appends the RESP encoding of the command `args` (each binary-safe) to `out`.

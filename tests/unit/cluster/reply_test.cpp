@@ -73,6 +73,16 @@ TEST(ReplyReader, HugeArrayHeaderIsRefusedNotAllocated) {
   ReplyReader nested;
   nested.feed("*1\r\n*" + std::to_string(kMaxReplyElements + 1) + "\r\n");
   EXPECT_EQ(nested.next(out), ReplyReader::Status::error);
+  // The budget is per reply: two nested arrays that together pass it are refused too...
+  ReplyReader both(10);
+  both.feed("*2\r\n*4\r\n:1\r\n:1\r\n:1\r\n:1\r\n*5\r\n");
+  EXPECT_EQ(both.next(out), ReplyReader::Status::error);
+  // ...and each complete reply starts a new one.
+  ReplyReader many(10);
+  for (int i = 0; i < 3; ++i) {
+    many.feed("*2\r\n*8\r\n:1\r\n:1\r\n:1\r\n:1\r\n:1\r\n:1\r\n:1\r\n:1\r\n:2\r\n");
+    ASSERT_EQ(many.next(out), ReplyReader::Status::ok) << many.error_text();
+  }
 }
 
 TEST(FormatCommand, RoundTripsThroughTheReader) {
