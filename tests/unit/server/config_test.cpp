@@ -722,13 +722,9 @@ TEST(ConfigKeys, TableListsEveryKeyWithItsDefault) {
     EXPECT_FALSE(k->type.empty()) << name;
     EXPECT_FALSE(k->description.empty()) << name;
   }
-<<<<<<< HEAD
   // Every key of the table once, and each namespace key twice (channel.* and namespace.NAME.*).
   EXPECT_EQ(keys.size(),
             config_detail::settings_keys().size() + 2 * config_detail::namespace_keys().size());
-=======
-  EXPECT_EQ(keys.size(), 46u);
->>>>>>> 91d9a99 (server: [engine] type = memory|redis and [redis] keys (addresses, cluster, prefix, password, db, timeout_ms, pool_size); /health?ready answers 503 while the engine's links are down; /metrics exports Redis link state, reconnects, resyncs, gap fills, stream resets)
   EXPECT_EQ(find("server.listen")->default_value, "\"127.0.0.1:8080\"");
   EXPECT_EQ(find("server.threads")->type, "integer 0..64");
   EXPECT_EQ(find("server.allowed_origins")->default_value, "[]");
