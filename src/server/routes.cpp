@@ -4,7 +4,6 @@
 
 #include "access/credentials.h"
 #include "base/time.h"
-#include "http_codec/query.h"
 #include "http/static_files.h"
 #include "http_codec/query.h"
 #include "server/api.h"
