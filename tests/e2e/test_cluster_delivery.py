@@ -85,3 +85,28 @@ def test_history_and_cursors_are_the_same_on_every_node():
         # The keys live in Redis, under the channel's hash tag.
         assert redis.cli("HGET", "herald:{public:h}:m", "e") == e
         assert redis.cli("XLEN", "herald:{public:h}:s") == "2"
+
+
+def test_bench_across_nodes_subscribers_on_one_publisher_on_the_other(tmp_path):
+    """`herald bench --publish-url` (what bench/cluster measures): subscribers on node 1, the
+    publisher on node 2; the bench checks every delivery (count, order, no duplicate)."""
+    import json
+    import subprocess
+
+    from harness import herald_bin
+    out = tmp_path / "run.json"
+    with redis_server() as redis, herald_nodes(2, [redis.address]) as (n1, n2):
+        p = subprocess.run([herald_bin(), "bench", "--url", f"http://127.0.0.1:{n1.port}",
+                            "--publish-url", f"http://127.0.0.1:{n2.port}",
+                            "--transport", "ws,sse", "--subscribers", "20", "--channels", "2",
+                            "--messages", "300", "--rate", "300", "-q", "--json", str(out)],
+                           capture_output=True, text=True, timeout=120)
+        assert p.returncode == 0, p.stdout + p.stderr
+        report = json.loads(out.read_text())
+        assert report["parameters"]["publish_url"] == f"http://127.0.0.1:{n2.port}"
+        for r in report["runs"]:
+            assert r["published"] == 300 and r["delivered"] == r["expected"] == 3000, r
+            assert r["missing"] == 0 and r["duplicates"] == 0 and r["out_of_order"] == 0, r
+        # The publishes went through node 2 only.
+        assert metrics(n2)["herald_publications_total"] == 600
+        assert metrics(n1)["herald_publications_total"] == 0

@@ -235,6 +235,8 @@ int main(int argc, char** argv) {
   CLI::App* bench_cmd =
       app.add_subcommand("bench", "Latency lab: drive subscribers and publishers");
   bench_cmd->add_option("--url", bench_opts.url, "Server base URL (http://HOST:PORT)");
+  bench_cmd->add_option("--publish-url", bench_opts.publish_url,
+                        "Publishers connect here instead (another node of a cluster)");
   bench_cmd->add_option("--target", bench_opts.target, "herald | nchan | ws-echo");
   bench_cmd->add_option("--transport,--transports", bench_transports,
                         "Comma list: ws,sse,longpoll,poll");
