@@ -110,3 +110,23 @@ def test_bench_across_nodes_subscribers_on_one_publisher_on_the_other(tmp_path):
         # The publishes went through node 2 only.
         assert metrics(n2)["herald_publications_total"] == 600
         assert metrics(n1)["herald_publications_total"] == 0
+
+
+def test_config_examples_of_the_cluster_docs_are_accepted(tmp_path):
+    """The TOML examples of docs/scaling.md and docs/configuration.md pass check-config."""
+    import os
+    import re
+    import subprocess
+
+    from harness import ROOT, herald_bin
+    blocks = []
+    for doc in ("docs/scaling.md", "docs/configuration.md"):
+        text = open(os.path.join(ROOT, doc)).read()
+        blocks += [b for b in re.findall(r"```toml\n(.*?)```", text, re.S) if "[redis]" in b]
+    assert len(blocks) >= 2, "the cluster docs lost their config examples"
+    for i, block in enumerate(blocks):
+        path = tmp_path / f"example{i}.toml"
+        path.write_text(block)
+        r = subprocess.run([herald_bin(), "check-config", str(path)], capture_output=True,
+                           text=True, timeout=30)
+        assert r.returncode == 0, block + r.stdout + r.stderr
