@@ -335,6 +335,16 @@ void RedisEngine::unwatch(std::string_view channel) {
            [this, from, ch = std::string(channel)] { remove_watcher(state(), ch, from); });
 }
 
+void RedisEngine::broadcast(hub::PubPtr event) {
+  size_t owner = owner_of(event->channel);
+  ex_.post(owner, [this, event = std::move(event)] {
+    LoopState& st = state();
+    auto it = st.feeds.find(event->channel);
+    if (it == st.feeds.end()) return;  // nobody here watches
+    forward(st, it->second, event);
+  });
+}
+
 void RedisEngine::maintain() {
   LoopState& st = state();
   if (opts_.cluster && st.loop->now_ms() >= st.next_slot_refresh_ms) fetch_slots(st);

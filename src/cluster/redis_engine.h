@@ -89,6 +89,9 @@ class RedisEngine final : public hub::Engine {
   void cursor(std::string_view channel, CursorCallback done) override;
   void watch(std::string_view channel) override;
   void unwatch(std::string_view channel) override;
+  /// Presence events go to the loops of this node that watch the channel, through its owner
+  /// (as with the memory engine); other nodes do not see them yet (docs/design.md, presence).
+  void broadcast(hub::PubPtr event) override;
   void maintain() override;
 
   /// Closes every link without calling anything back. Call on any thread once the loops

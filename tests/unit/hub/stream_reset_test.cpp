@@ -34,6 +34,7 @@ class ScriptedEngine final : public Engine {
   }
   void watch(std::string_view) override {}
   void unwatch(std::string_view) override {}
+  void broadcast(PubPtr) override {}
 
   /// Answers the oldest history request with an empty stream at `c`.
   void answer(const Cursor& c) {
