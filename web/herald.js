@@ -391,6 +391,14 @@ class WebSocketTransport {
       this.client._tPublication(this, msg.channel, msg.offset, msg.data);
       return;
     }
+    if (typeof msg.channel === "string" && msg.recovered === false) {
+      // The server's engine lost the stream (cluster mode: Redis came back empty): the same
+      // answer a resubscribe with our cursor would get, so the application reloads.
+      const c = parseCursor(msg.cursor);
+      if (c && this.channels.get(msg.channel) === "subscribed")
+        this.client._tPosition(this, msg.channel, c, false);
+      return;
+    }
     if (msg.error) this.client._emit("error", new HeraldError(msg.error.code, msg.error.message));
   }
 

@@ -43,6 +43,10 @@ inline constexpr uint32_t kHookMaxInflight = 64;   // concurrent hook requests p
 inline constexpr size_t kMaxHookResponseBytes = 64 * 1024;
 inline constexpr size_t kMaxInfoBytes = 4 * 1024;  // presence info of one client
 
+// Redis engine (cluster mode)
+inline constexpr uint32_t kRedisTimeoutMs = 1'000;  // unanswered command -> unavailable (503)
+inline constexpr size_t kRedisPoolSize = 1;         // command links per loop and server
+
 // SSE / poll
 inline constexpr uint32_t kSseHeartbeatMs = 15'000;
 inline constexpr uint32_t kSseRetryMs = 2'000;

@@ -105,6 +105,16 @@ struct Settings {
            !auth_public_key_file.empty() || !auth_jwks_file.empty();
   }
 
+  // [engine] and [redis] (read at start only)
+  std::string engine_type = "memory";  // "memory" (this process) or "redis" (cluster mode)
+  std::vector<std::string> redis_addresses = {"127.0.0.1:6379"};
+  bool redis_cluster = false;  // the addresses are seeds of one Redis Cluster
+  std::string redis_prefix = "herald";
+  std::string redis_password;
+  int redis_db = 0;
+  uint32_t redis_timeout_ms = limits::kRedisTimeoutMs;
+  size_t redis_pool_size = limits::kRedisPoolSize;
+
   // [channel] and [namespace.NAME]
   NamespaceSettings channel_defaults;         // channels without a namespace
   std::vector<NamespaceSettings> namespaces;  // by name

@@ -63,6 +63,11 @@ class LiveSink {
  public:
   /// Called on a loop that watches `pub->channel`, in offset order per channel.
   virtual void on_publication(const PubPtr& pub) = 0;
+  /// Called on a loop that watches `channel` when the engine cannot continue the channel's
+  /// stream without a gap: the history it would need is gone (trimmed, expired, or lost with
+  /// the keys of a remote store, which then starts a new epoch). `now` is the stream's
+  /// position; publications after it follow. The memory engine never calls it.
+  virtual void on_stream_reset(std::string_view channel, const Cursor& now) {}
 
  protected:
   ~LiveSink() = default;

@@ -297,6 +297,27 @@ void Hub::fan_out_event(LocalChannel& lc, const PubPtr& event) {
   finish_walk(st, lc);
 }
 
+void Hub::on_stream_reset(std::string_view channel, const Cursor& now) {
+  LoopState& st = state();
+  auto ch = st.channels.find(channel);
+  if (ch == st.channels.end()) return;
+  LocalChannel& lc = ch->second;
+  // Offsets start over in the new stream: each live subscription continues from `now`, so
+  // the new stream's publications are not mistaken for ones it already has.
+  std::erase_if(lc.held, [&](const PubPtr& p) { return p->epoch != now.epoch; });
+  lc.walkers++;
+  size_t n = lc.subs.size();
+  for (size_t i = 0; i < n; ++i) {
+    LocalChannel::Sub& s = lc.subs[i];
+    if (!s.sub || s.pending) continue;
+    s.last_offset = now.offset;
+    Subscriber* target = s.sub;
+    target->on_stream_reset(channel, now);
+  }
+  lc.walkers--;
+  finish_walk(st, lc);
+}
+
 void Hub::fan_out(LocalChannel& lc, const PubPtr& pub) {
   LoopState& st = state();
   if (lc.pending > 0) {

@@ -128,6 +128,7 @@ class Hub final : private LiveSink {
   struct LoopState;
 
   void on_publication(const PubPtr& pub) override;
+  void on_stream_reset(std::string_view channel, const Cursor& now) override;
   /// Hands a presence event (join/leave of a subscriber whose entry is `entry`) to `channel`'s
   /// subscribers on every loop, through the engine.
   void announce(std::string_view channel, PubKind kind, const base::SharedBuffer& entry);

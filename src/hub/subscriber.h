@@ -3,6 +3,7 @@
 // receives the publications of the channels it subscribed to.
 #include <string_view>
 
+#include "hub/channel.h"
 #include "hub/publication.h"
 
 namespace herald::hub {
@@ -24,6 +25,12 @@ class Subscriber {
   virtual void deliver(const Delivery& d) = 0;
   /// Presence: who to report (an empty client id: not present).
   virtual PresenceInfo presence() const { return {}; }
+  /// The channel's stream was reset (LiveSink::on_stream_reset): what this subscriber has
+  /// cannot be continued without a gap, and the publications after `now` follow (with
+  /// `now.epoch`). A transport tells its client to reload (the client's old cursor would be
+  /// answered `recovered: false` on its next subscribe). Default: nothing; the new epoch
+  /// shows in the cursors of the next publications.
+  virtual void on_stream_reset(std::string_view channel, const Cursor& now) {}
 
  protected:
   ~Subscriber() = default;

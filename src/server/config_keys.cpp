@@ -7,6 +7,7 @@
 #include <type_traits>
 
 #include "base/log.h"
+#include "cluster/codec.h"
 #include "net/address.h"
 #include "server/config.h"
 #include "tls/context.h"
@@ -34,6 +35,25 @@ std::string check_tls_version(std::string_view v) {
   tls::Version version;
   if (tls::parse_version(v, &version)) return {};
   return "expected \"1.2\" or \"1.3\", got \"" + std::string(v) + "\"";
+}
+
+std::string check_engine(std::string_view v) {
+  if (v == "memory" || v == "redis") return {};
+  return "expected memory or redis, got \"" + std::string(v) + "\"";
+}
+
+std::string check_redis_address(std::string_view v) {
+  if (net::Address::parse(v).ok() && net::Address::parse(v)->port() != 0) return {};
+  return "expected HOST:PORT with a numeric IPv4 address, [IPv6] or localhost and a port "
+         "(e.g. 127.0.0.1:6379), got \"" +
+         std::string(v) + "\"";
+}
+
+std::string check_redis_prefix(std::string_view v) {
+  if (cluster::valid_prefix(v)) return {};
+  return "expected 1-64 characters of [A-Za-z0-9_.:-] (no braces: they would change the "
+         "Redis Cluster hash tag), got \"" +
+         std::string(v) + "\"";
 }
 
 std::string check_log_level(std::string_view v) {
@@ -193,6 +213,27 @@ const KeyDef<Settings> kKeys[] = {
    .description = "longest long-poll wait; larger wait= values are capped to it"},
   {.name = "poll.max_channels", .field = &Settings::poll_max_channels, .min = 1, .max = 10'000,
    .description = "channels per poll request"},
+
+  {.name = "engine.type", .field = &Settings::engine_type, .check = check_engine,
+   .type_note = "memory or redis",
+   .description = "where channel streams live: in this process (memory) or in Redis (cluster "
+                  "mode: every node on the same Redis serves the same channels); read at start only"},
+
+  {.name = "redis.addresses", .field = &Settings::redis_addresses, .check = check_redis_address,
+   .description = "Redis servers (HOST:PORT); several without redis.cluster: channels are sharded "
+                  "over them by a hash of the name (list them in the same order on every node)"},
+  {.name = "redis.cluster", .field = &Settings::redis_cluster,
+   .description = "the addresses are seeds of one Redis Cluster (slots, SSUBSCRIBE/SPUBLISH)"},
+  {.name = "redis.prefix", .field = &Settings::redis_prefix, .check = check_redis_prefix,
+   .description = "prefix of every Redis key and pub/sub channel herald uses"},
+  {.name = "redis.password", .field = &Settings::redis_password,
+   .description = "AUTH password; empty = none"},
+  {.name = "redis.db", .field = &Settings::redis_db, .min = 0, .max = 1'000'000,
+   .description = "database number (SELECT); ignored with redis.cluster"},
+  {.name = "redis.timeout_ms", .field = &Settings::redis_timeout_ms, .min = 10, .max = 600'000,
+   .description = "a Redis command (or connect) unanswered this long fails: a publish then gets 503"},
+  {.name = "redis.pool_size", .field = &Settings::redis_pool_size, .min = 1, .max = 64,
+   .description = "command connections per event loop and Redis server"},
 };
 
 const KeyDef<NamespaceSettings> kNamespaceKeys[] = {

@@ -85,7 +85,7 @@ void Routes::handle(http::HttpSession& s, http::Request& req) {
   if (m.status != http::Router::MatchStatus::found) return s.respond_error(404, "not found");
   switch (static_cast<Route>(m.route)) {
     case kHealth:
-      return serve_health(s);
+      return serve_health(s, req);
     case kMetrics:
       return serve_metrics(s);
     case kPublish:
@@ -199,8 +199,20 @@ bool Routes::may_take_over(const http::Request& req) {
   return r == kWs || r == kWsEcho || r == kSse;
 }
 
-void Routes::serve_health(http::HttpSession& s) {
-  s.respond_json(200, s.context().draining ? "{\"status\":\"draining\"}" : "{\"status\":\"ok\"}");
+// GET /health is liveness: 200 while the process serves. GET /health?ready is readiness: 503
+// while this node cannot do its job (draining, or its engine's backplane is down), so a load
+// balancer sends clients elsewhere. With the Redis engine both say the engine's state.
+void Routes::serve_health(http::HttpSession& s, const http::Request& req) {
+  bool want_ready = false;
+  if (auto q = http::QueryParams::parse(req.query); q.ok()) q->get("ready", &want_ready);
+  bool draining = s.context().draining;
+  bool ready = !draining && server_.engine_ready();
+  std::string body = draining ? "{\"status\":\"draining\"" : "{\"status\":\"ok\"";
+  if (server_.redis())
+    body += server_.engine_ready() ? ",\"engine\":\"redis\",\"ready\":true"
+                                   : ",\"engine\":\"redis\",\"ready\":false";
+  body += '}';
+  s.respond_json(want_ready && !ready ? 503 : 200, body);
 }
 
 void Routes::serve_static(http::HttpSession& s, http::Request& req) {

@@ -19,7 +19,7 @@ class Routes final : public http::RequestHandler {
   enum Route : int;
   void serve_static(http::HttpSession& session, http::Request& req);
   void serve_metrics(http::HttpSession& session);
-  void serve_health(http::HttpSession& session);
+  void serve_health(http::HttpSession& session, const http::Request& req);
   /// The /api/* endpoints, for the API key's identity (401 without it when a key is set).
   void serve_api(Route r, http::HttpSession& session, http::Request& req);
   /// What the access layer knows of a client from its connection alone (anonymous).

@@ -202,8 +202,7 @@ int Server::run() {
   std::vector<loop::Loop*> loops;
   for (auto& w : workers_) loops.push_back(&w->loop());
   executor_ = std::make_unique<LoopExecutor>(loops);
-  engine_ = std::make_unique<hub::MemoryEngine>(
-      *executor_, [this](std::string_view ch) { return options_for(ch); });
+  if (!make_engine(s, loops)) return 2;
   hub_ = std::make_unique<hub::Hub>(*executor_, *engine_);
   for (auto& w : workers_) w->attach(*hub_, access_);
 
@@ -252,11 +251,47 @@ int Server::run() {
 
   for (auto& w : workers_) w->loop().stop();
   for (auto& w : workers_) w->join();
+  // The loops have stopped: close the Redis links without calling anything back.
+  if (redis_) redis_->shutdown();
   hub_.reset();
   engine_.reset();
   workers_.clear();
   HLOG_INFO("stopped");
   return 0;
+}
+
+bool Server::make_engine(const base::Settings& s, std::vector<loop::Loop*> loops) {
+  auto options = [this](std::string_view ch) { return options_for(ch); };
+  if (s.engine_type != "redis") {
+    engine_ = std::make_unique<hub::MemoryEngine>(*executor_, options);
+    return true;
+  }
+  cluster::RedisOptions ro;
+  for (const std::string& a : s.redis_addresses) {
+    auto addr = net::Address::parse(a);
+    if (!addr.ok()) {
+      HLOG_ERROR("redis.addresses: bad address '%s'", a.c_str());
+      return false;
+    }
+    ro.addresses.push_back(addr.value());
+  }
+  if (ro.addresses.empty()) {
+    HLOG_ERROR("engine.type = \"redis\" needs at least one address in redis.addresses");
+    return false;
+  }
+  ro.cluster = s.redis_cluster;
+  ro.prefix = s.redis_prefix;
+  ro.password = s.redis_password;
+  ro.db = s.redis_db;
+  ro.timeout_ms = s.redis_timeout_ms;
+  ro.pool_size = s.redis_pool_size;
+  auto redis = std::make_unique<cluster::RedisEngine>(*executor_, std::move(loops), ro, options);
+  redis_ = redis.get();
+  engine_ = std::move(redis);
+  HLOG_INFO("engine: redis, %zu %s, prefix \"%s\"", ro.addresses.size(),
+            ro.cluster ? "cluster seed(s)" : (ro.addresses.size() > 1 ? "shards" : "server"),
+            ro.prefix.c_str());
+  return true;
 }
 
 void Server::drain_and_stop() {

@@ -12,6 +12,7 @@
 
 #include "access/shared.h"
 #include "base/settings.h"
+#include "cluster/redis_engine.h"
 #include "hub/hub.h"
 #include "hub/memory_engine.h"
 #include "net/address.h"
@@ -50,6 +51,12 @@ class Server {
   bool admit_ip(const net::Address& client, const base::Settings& s);
   void release(const net::Address& peer, bool per_ip);
 
+  /// The Redis engine when `engine.type = "redis"`, else nullptr (its stats are thread-safe).
+  const cluster::RedisEngine* redis() const { return redis_; }
+  /// Whether the engine can serve: always with the memory engine; with Redis, while every
+  /// link is up (thread-safe). /health?ready reports it.
+  bool engine_ready() const { return !redis_ || redis_->ready(); }
+
   /// Takes a snapshot of every loop (posting to each); `done` runs on the calling loop.
   void gather(std::function<void(std::vector<LoopSnapshot>)> done);
 
@@ -59,6 +66,8 @@ class Server {
   /// SIGHUP: a new TLS context from `next`'s certificate and key, posted to every loop; on
   /// failure the previous one stays.
   void reload_tls(const base::Settings& next);
+  /// Builds the engine `settings` ask for; false (logged) when its settings cannot work.
+  bool make_engine(const base::Settings& s, std::vector<loop::Loop*> loops);
   hub::ChannelOptions options_for(std::string_view channel) const;
 
   ServeOptions opts_;
@@ -66,7 +75,8 @@ class Server {
   std::atomic<const base::Settings*> settings_{nullptr};
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<LoopExecutor> executor_;
-  std::unique_ptr<hub::MemoryEngine> engine_;
+  std::unique_ptr<hub::Engine> engine_;
+  cluster::RedisEngine* redis_ = nullptr;  // engine_, when it is the Redis engine
   std::unique_ptr<hub::Hub> hub_;
   access::Shared access_;                        // per-user counters shared by every loop's gate
   std::shared_ptr<const tls::Context> tls_ctx_;  // null without TLS; control thread only

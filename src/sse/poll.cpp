@@ -1,5 +1,6 @@
 #include "sse/poll.h"
 
+#include <algorithm>
 #include <string_view>
 #include <unordered_map>
 
@@ -126,6 +127,24 @@ void PollRequest::deliver(const hub::Delivery& d) {
   // Answer at the end of this loop iteration rather than now, so publications that reach
   // this loop together (a burst, a broadcast) leave in one response. If other channels are
   // still being subscribed, all_answered() answers when they are in.
+  if (waiting_ == 0 && !answer_queued_) {
+    answer_queued_ = true;
+    ctx_.loop->defer([self = self_] {
+      if (self) self->answer();
+    });
+  }
+}
+
+void PollRequest::on_stream_reset(std::string_view channel, const hub::Cursor& now) {
+  if (done_) return;
+  size_t i = cursor_.index_of(channel);
+  if (i == cursor_.size()) return;
+  // What was gathered for the channel belongs to the stream that was lost: never a partial
+  // replay, so it goes, and the client is told to reload.
+  pushes_[i].clear();
+  if (std::find(unrecovered_.begin(), unrecovered_.end(), channel) == unrecovered_.end())
+    unrecovered_.emplace_back(channel);
+  cursor_.set(i, now.epoch, now.offset);
   if (waiting_ == 0 && !answer_queued_) {
     answer_queued_ = true;
     ctx_.loop->defer([self = self_] {

@@ -38,6 +38,8 @@ class PollRequest final : public hub::Subscriber, public std::enable_shared_from
 
   // hub::Subscriber
   void deliver(const hub::Delivery& d) override;
+  /// Answers with recovered: false for the channel and its new cursor.
+  void on_stream_reset(std::string_view channel, const hub::Cursor& now) override;
 
  private:
   void on_history(size_t index, access::Outcome o, hub::HistoryResult r);

@@ -238,6 +238,24 @@ void SseSession::deliver(const hub::Delivery& d) {
   write_event(i, d.pub(), event);
 }
 
+void SseSession::on_stream_reset(std::string_view channel, const hub::Cursor& now) {
+  if (ended_) return;
+  size_t i = cursor_.index_of(channel);
+  if (i == cursor_.size()) return;
+  // While its start is still being written, a reconnect gives the same answer more simply:
+  // the browser comes back with its Last-Event-ID and is told recovered: false.
+  if (start_) return drain();
+  std::string out;
+  proto::append_sse_recovery_event(out, channel, proto::Cursor{now.epoch, now.offset});
+  cursor_.set(i, now.epoch, now.offset);
+  out += "id: ";
+  out += cursor_.str();
+  out += "\n\n";
+  id_current_ = true;
+  if (conn_.output_full()) return evict();
+  conn_.send(out);
+}
+
 void SseSession::write_event(size_t index, const hub::Publication& pub,
                              const base::SharedBuffer& event) {
   cursor_.set(index, pub.epoch, pub.offset);

@@ -55,6 +55,8 @@ class SseSession final : public net::ConnectionHandler, public hub::Subscriber {
   // hub::Subscriber
   void deliver(const hub::Delivery& d) override;
   hub::PresenceInfo presence() const override;
+  /// Writes `event: recovery` (recovered false, the new cursor) and moves the id there.
+  void on_stream_reset(std::string_view channel, const hub::Cursor& now) override;
 
  private:
   struct Held {

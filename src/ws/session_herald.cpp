@@ -384,6 +384,26 @@ void HeraldSession::deliver(const hub::Delivery& d) {
   push(d, d.form(hub::WireForm::ws_frame, build));
 }
 
+void HeraldSession::on_stream_reset(std::string_view channel, const hub::Cursor& now) {
+  // The engine lost what would continue this channel without a gap (a Redis that came back
+  // empty): the same answer a subscribe with the client's cursor would now get.
+  if (closing()) return;
+  std::string out = "{\"channel\":";
+  proto::append_json_string(out, channel);
+  out += ",\"recovered\":false,\"cursor\":";
+  proto::append_json_string(out, now.str());
+  out += '}';
+  base::SharedBuffer frame = make_data_frame(Opcode::text, out, deflate_params());
+  if (!backlog_.empty()) {
+    backlog_live_bytes_ += frame.size();
+    backlog_.push_back(Queued{nullptr, std::move(frame)});
+    return;
+  }
+  if (conn_.output_full()) return on_slow_consumer();
+  conn_.send(std::move(frame));
+  ++ctx_.metrics->messages_out;
+}
+
 base::SharedBuffer HeraldSession::own_push_frame(const hub::Publication& pub) const {
   return make_push_frame(pub, deflate_params());
 }

@@ -46,6 +46,8 @@ class HeraldSession final : public WsSessionBase, public hub::Subscriber {
   // hub::Subscriber
   void deliver(const hub::Delivery& d) override;
   hub::PresenceInfo presence() const override;
+  /// Pushes {"channel":"c","recovered":false,"cursor":"E:N"}: the client reloads its state.
+  void on_stream_reset(std::string_view channel, const hub::Cursor& now) override;
 
   // net::ConnectionHandler
   void on_drained(net::Connection& conn) override;

@@ -229,6 +229,31 @@ test("state machine: 4001 and 4008 reconnect and resubscribe from the cursor", a
   }
 });
 
+test("websocket: a stream reset push (cluster mode) is one unrecovered event and a new cursor", async () => {
+  ScriptedSocket.instances = [];
+  ScriptedSocket.script = () => ({});
+  const c = new Client("http://h", { transports: ["websocket"], WebSocket: ScriptedSocket });
+  try {
+    const sub = c.subscribe("public:x");
+    const lost = [];
+    sub.on("unrecovered", (e) => lost.push(e));
+    await sub.ready;
+    c._transport.ws.onmessage({ data: JSON.stringify({ channel: "public:x", offset: 1, data: 1 }) });
+    c._transport.ws.onmessage({
+      data: JSON.stringify({ channel: "public:x", recovered: false, cursor: "New:3" }),
+    });
+    assert.equal(lost.length, 1);
+    assert.equal(lost[0].since, "E:1");
+    assert.equal(lost[0].cursor, "New:3");
+    assert.equal(sub.cursor, "New:3");
+    // The new stream goes on from there.
+    c._transport.ws.onmessage({ data: JSON.stringify({ channel: "public:x", offset: 4, data: 2 }) });
+    assert.equal(sub.cursor, "New:4");
+  } finally {
+    c.close();
+  }
+});
+
 test("state machine: a socket that never opens falls back; after a full round, backoff", async () => {
   ScriptedSocket.instances = [];
   ScriptedSocket.script = () => ({ refuse: true });

@@ -242,6 +242,12 @@ class Server:
     def alive(self):
         return self.proc.poll() is None
 
+    def kill(self):
+        """kill -9 (a crashed or lost node): the end of the test expects it dead, not clean."""
+        self.killed = True
+        self.proc.kill()
+        self.proc.wait()
+
 
 def _complete_response(data):
     head, sep, body = data.partition(b"\r\n\r\n")

@@ -30,7 +30,10 @@ inline constexpr double kDefaultCompareRate = 100;
 
 struct BenchOptions {
   std::string url = "http://127.0.0.1:8080";  // server base URL (numeric host or localhost)
-  std::string cacert;             // https:// and wss:// URLs: PEM CA file ("" : the system's store)
+  std::string cacert;  // https:// and wss:// URLs: PEM CA file ("" : the system's store)
+  /// Where publishers connect; "" : `url`. Another node of the same cluster measures
+  /// publish->deliver across nodes (Redis engine, docs/scaling.md).
+  std::string publish_url;
   std::string target = "herald";  // herald | nchan | ws-echo
   /// Subscriber transports, run one after the other: ws, sse, longpoll, poll.
   std::vector<std::string> transports = {"ws"};

@@ -79,13 +79,14 @@ struct Shared {
   Transport transport = Transport::ws;
   Target target = Target::herald;
   Endpoint ep;
+  Endpoint pub_ep;       // where publishers connect (--publish-url, else ep)
   std::string sub_path;  // path of the subscribe endpoint (/ws, /sse, /poll, /sub/, /ws/echo)
   /// --longpoll-wait as a wait= value, formatted once: printing a double at every long-poll
   /// request was a fifth of the client's instructions in a long-poll run.
   std::string longpoll_wait;
   std::vector<std::unique_ptr<ChannelState>> channels;
   int publisher_netns = -1;     // RunEnv::publisher_netns
-  net::Address publisher_addr;  // where publishers connect (ep.addr unless in the lab)
+  net::Address publisher_addr;  // where publishers connect (pub_ep.addr unless in the lab)
   uint64_t publish_end_ns = 0;  // deadline for duration-bounded runs
   uint64_t echo_end_ns = 0;
 

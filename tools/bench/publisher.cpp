@@ -90,7 +90,7 @@ void PubState::connect() {
   } else {
     h = make_http_pub_handler(w_, *this);
   }
-  conn_ = w_.dial(std::move(h), true);
+  conn_ = w_.dial(std::move(h), /*publisher=*/true);
   if (!conn_) w_.shared().pubs_failed.fetch_add(1);
 }
 
@@ -174,7 +174,7 @@ void PubState::send_one(int ch, uint64_t seq) {
       buf_ += "/api/publish";
     }
     buf_ += " HTTP/1.1\r\nHost: ";
-    buf_ += sh.ep.host;
+    buf_ += sh.pub_ep.host;
     buf_ += "\r\nContent-Type: application/json\r\nContent-Length: ";
     buf_ += std::to_string(body_.size());
     buf_ += "\r\n";

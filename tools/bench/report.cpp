@@ -291,6 +291,8 @@ std::string to_json(const RunReport& rep) {
   proto::append_json_string(j, rep.server);
   j += ",\"parameters\":{";
   key(j, "url"), proto::append_json_string(j, o.url);
+  if (!o.publish_url.empty())
+    j += ',', key(j, "publish_url"), proto::append_json_string(j, o.publish_url);
   j += ',', key(j, "target"), proto::append_json_string(j, o.target);
   j += ',', key(j, "transports"), j += '[';
   for (size_t i = 0; i < o.transports.size(); ++i) {

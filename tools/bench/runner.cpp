@@ -185,7 +185,10 @@ TransportResult run_one(const BenchOptions& o, Transport t, Target target, const
   sh.transport = t;
   sh.target = target;
   sh.ep = ep;
-  sh.publisher_addr = ep.addr;
+  // Publishers connect to --publish-url (another node of a cluster) when given, and from the
+  // lab's server namespace when the run is impaired.
+  sh.pub_ep = o.publish_url.empty() ? ep : *parse_url(o.publish_url);
+  sh.publisher_addr = sh.pub_ep.addr;
   if (env && env->publisher_netns >= 0) {
     sh.publisher_netns = env->publisher_netns;
     sh.publisher_addr = env->publisher_addr;
@@ -506,7 +509,7 @@ net::Connection* Worker::dial(std::unique_ptr<net::ConnectionHandler> handler, b
     }
     fd = net::connect_tcp(shared_.publisher_addr);
   } else {
-    fd = net::connect_tcp(shared_.ep.addr);
+    fd = net::connect_tcp(publisher ? shared_.publisher_addr : shared_.ep.addr);
   }
   if (!fd) {
     c_.error("connect: " + fd.error().message());
@@ -562,6 +565,8 @@ std::string validate(const BenchOptions& o) {
     std::string why;
     if (!client_tls(o, why).ok()) return why;
   }
+  if (!o.publish_url.empty() && !parse_url(o.publish_url))
+    return "bad --publish-url " + o.publish_url;
   return {};
 }
 

@@ -254,6 +254,8 @@ int main(int argc, char** argv) {
                         "Server base URL (http://HOST:PORT; https:// or wss:// for TLS)");
   bench_cmd->add_option("--cacert", bench_opts.cacert,
                         "PEM file of the CA that signed the server's certificate (TLS URLs)");
+  bench_cmd->add_option("--publish-url", bench_opts.publish_url,
+                        "Publishers connect here instead (another node of a cluster)");
   bench_cmd->add_option("--target", bench_opts.target, "herald | nchan | ws-echo");
   bench_cmd->add_option("--transport,--transports", bench_transports,
                         "Comma list: ws,sse,longpoll,poll");

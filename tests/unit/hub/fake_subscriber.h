@@ -4,6 +4,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "hub/subscriber.h"
@@ -26,11 +27,15 @@ class FakeSubscriber final : public Subscriber {
     if (on_deliver) on_deliver(d);
   }
   PresenceInfo presence() const override { return {id_, user_, {}}; }
+  void on_stream_reset(std::string_view channel, const Cursor& now) override {
+    resets.emplace_back(std::string(channel), now);
+  }
 
   std::vector<uint64_t> got;          // offsets, in delivery order
   std::vector<std::string> channels;  // the channel of each delivery
   std::vector<std::string> events;    // "join DATA" / "leave DATA", in delivery order
   std::function<void(const Delivery&)> on_deliver;
+  std::vector<std::pair<std::string, Cursor>> resets;  // on_stream_reset calls
 
  private:
   std::string id_;

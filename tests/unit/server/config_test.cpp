@@ -276,6 +276,14 @@ INSTANTIATE_TEST_SUITE_P(
                  "expected boolean"},
         LineCase{"HistoryTooLarge", "[channel]\nhistory_size = 2_000_000\n", 2,
                  "channel.history_size", "out of range"},
+        LineCase{"BadEngine", "[engine]\ntype = \"etcd\"\n", 2, "engine.type",
+                 "expected memory or redis"},
+        LineCase{"RedisAddressWithoutPort", "[redis]\naddresses = [\"127.0.0.1\"]\n", 2,
+                 "redis.addresses", "element 1: expected HOST:PORT"},
+        LineCase{"RedisPrefixWithBrace", "[redis]\nprefix = \"h{x}\"\n", 2, "redis.prefix",
+                 "no braces"},
+        LineCase{"RedisPoolTooLarge", "[redis]\npool_size = 65\n", 2, "redis.pool_size",
+                 "out of range"},
         LineCase{"SyntaxError", "[server]\nthreads = 2\nlisten = \n", 3, "", "syntax error"},
         LineCase{"DuplicateKey", "[server]\nthreads = 2\nthreads = 3\n", 3, "", "syntax error"},
         LineCase{"UnterminatedString", "[server]\n\napi_key = \"abc\n", 3, "", "syntax error"}),
@@ -436,6 +444,22 @@ TEST(ConfigEnv, SetsKeysByVariableName) {
   EXPECT_TRUE(s.namespace_for("public:x").anonymous);
   EXPECT_EQ(s.namespace_for("chat:x").history_ttl_sec, 5u);
   EXPECT_EQ(s.namespace_for("chat:x").name, "chat");
+}
+
+TEST(ConfigEnv, SetsTheRedisEngine) {
+  Settings s = default_settings();
+  EXPECT_EQ(s.engine_type, "memory");
+  std::vector<ConfigError> errors;
+  Env env{"HERALD_ENGINE_TYPE=redis", "HERALD_REDIS_ADDRESSES=127.0.0.1:7001, 127.0.0.1:7002",
+          "HERALD_REDIS_CLUSTER=true", "HERALD_REDIS_TIMEOUT_MS=250", "HERALD_REDIS_PREFIX=app1"};
+  ASSERT_TRUE(apply_env(env.envp(), s, errors)) << format_errors(errors);
+  EXPECT_EQ(s.engine_type, "redis");
+  EXPECT_EQ(s.redis_addresses, (std::vector<std::string>{"127.0.0.1:7001", "127.0.0.1:7002"}));
+  EXPECT_TRUE(s.redis_cluster);
+  EXPECT_EQ(s.redis_timeout_ms, 250u);
+  EXPECT_EQ(s.redis_prefix, "app1");
+  Env bad{"HERALD_REDIS_TIMEOUT=5"};
+  EXPECT_FALSE(apply_env(bad.envp(), s, errors));  // a typo under a section prefix is an error
 }
 
 TEST(ConfigEnv, NamespaceMatchesExistingNameWhateverItsCase) {
@@ -710,6 +734,14 @@ TEST(ConfigKeys, TableListsEveryKeyWithItsDefault) {
                            "sse.retry_ms",
                            "poll.max_wait_sec",
                            "poll.max_channels",
+                           "engine.type",
+                           "redis.addresses",
+                           "redis.cluster",
+                           "redis.prefix",
+                           "redis.password",
+                           "redis.db",
+                           "redis.timeout_ms",
+                           "redis.pool_size",
                            "channel.history_size",
                            "channel.history_ttl",
                            "channel.anonymous",
