@@ -17,6 +17,9 @@ namespace herald::server {
 
 namespace {
 
+// Binds tried with a kernel-chosen port before giving up (udp port number taken, see run()).
+constexpr int kBindAttempts = 8;
+
 std::string find_web_root(const std::string& configured) {
   namespace fs = std::filesystem;
   if (!configured.empty()) return configured;
@@ -149,7 +152,7 @@ int Server::run() {
   engine_ = std::make_unique<hub::MemoryEngine>(
       *executor_, [this](std::string_view ch) { return options_for(ch); });
   hub_ = std::make_unique<hub::Hub>(*executor_, *engine_);
-  for (auto& w : workers_) w->attach(*hub_, access_);
+  for (auto& w : workers_) w->attach(*hub_, access_, udp_admission_, udp_secret_);
 
   net::Address bound = addr.value();
   if (auto ec = net::check_address_free(bound)) {
@@ -157,13 +160,25 @@ int Server::run() {
                ec.message().c_str());
     return 1;
   }
-  for (auto& w : workers_) {
-    auto r = w->listen(bound);
-    if (!r.ok()) {
-      HLOG_ERROR("listen %s: %s", bound.to_string().c_str(), r.error().message().c_str());
+  if (s.udp_enabled) {
+    if (auto ec = net::check_udp_free(bound)) {
+      HLOG_ERROR("udp %s: %s (another process uses the port; udp.enabled = false serves TCP only)",
+                 bound.to_string().c_str(), ec.message().c_str());
       return 1;
     }
-    bound = r.value();  // port 0: every loop binds the port the first one got
+  }
+  // With port 0 the kernel picks a free TCP port, whose number may be taken for UDP by another
+  // program: then every socket is closed and the bind starts over with a new port.
+  for (int attempt = 1;; ++attempt) {
+    std::string what;
+    bool udp_busy = false;
+    bound = addr.value();
+    if (bind_workers(&bound, &what, &udp_busy)) break;
+    if (!(udp_busy && addr->port() == 0 && attempt < kBindAttempts)) {
+      HLOG_ERROR("%s", what.c_str());
+      return 1;
+    }
+    for (auto& w : workers_) w->unlisten();
   }
   start_ms_ = base::monotonic_ms();
   for (auto& w : workers_) w->start_thread();
@@ -181,6 +196,27 @@ int Server::run() {
   workers_.clear();
   HLOG_INFO("stopped");
   return 0;
+}
+
+bool Server::bind_workers(net::Address* bound, std::string* what, bool* udp_busy) {
+  for (auto& w : workers_) {
+    auto r = w->listen(*bound);
+    if (!r.ok()) {
+      *what = "listen " + bound->to_string() + ": " + r.error().message();
+      return false;
+    }
+    *bound = r.value();  // port 0: every loop binds the port the first one got
+  }
+  // UDP on the same port number, one socket per loop (the first TCP bind fixed the number).
+  for (auto& w : workers_) {
+    auto r = w->listen_udp(*bound);
+    if (!r.ok()) {
+      *what = "udp " + bound->to_string() + ": " + r.error().message();
+      *udp_busy = r.error() == std::errc::address_in_use;
+      return false;
+    }
+  }
+  return true;
 }
 
 void Server::drain_and_stop() {
