@@ -283,3 +283,17 @@ def test_udp_can_be_turned_off():
         c = UdpClient(srv.port)
         c.send(U.hello(c.session))
         assert c.recv(0.5) is None
+
+
+def test_sigterm_tells_every_lease_to_go():
+    with herald_server("--threads", "2", "--set", "server.drain_ms=200") as srv:
+        cs = [UdpClient(srv.port) for _ in range(4)]
+        for c in cs:
+            assert c.open().type == "opened"
+            assert c.subscribe("public:drain").type == "subscribed"
+        srv.proc.terminate()
+        for c in cs:
+            m = c.wait_for(lambda m: m.type == "error", timeout=10)
+            assert m is not None and m.id == 0 and m.code == 503 and m.message == "unavailable"
+        srv.proc.wait(timeout=15)
+        assert srv.proc.returncode == 0

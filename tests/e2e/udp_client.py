@@ -87,7 +87,9 @@ def close(session):
 # ---- decoder (server -> client) -------------------------------------------------------------
 
 class Msg(dict):
+    """A decoded datagram: its fields as items, also readable as attributes."""
     __getattr__ = dict.get
+    __setattr__ = dict.__setitem__
 
 
 def decode(d):
