@@ -36,8 +36,9 @@ struct Client {
   // The real client address when known (a trusted proxy may forward for someone it does not
   // name): for logs.
   std::optional<net::Address> address;
+  bool udp = false;  // a UDP lease (publish needs the namespace's udp_publish)
 
-  Requester requester() const { return Requester{identity.get(), loopback}; }
+  Requester requester() const { return Requester{identity.get(), loopback, udp}; }
   const std::string& user() const;
   /// "203.0.113.7:50412", or "unknown" when a proxy did not say.
   std::string address_text() const;
@@ -83,6 +84,8 @@ class Gate {
   void unsubscribe(hub::Subscriber* sub, std::string_view channel);
   /// After it returns the gate and the hub hold no pointer to `sub`.
   void unsubscribe_all(hub::Subscriber* sub);
+  /// Channels `sub` is subscribed to (pending included), for limits.max_subscriptions.
+  size_t subscriptions(hub::Subscriber* sub) const { return hub_.subscription_count(sub); }
 
   /// Publishes `data` (valid JSON text) for `c`: rules, publish rate (per user, or per client
   /// for anonymous ones; none for the API key), then the hub. `now_ms` is the loop's clock.

@@ -48,6 +48,9 @@ Outcome decide(const base::NamespaceSettings& ns, const Requester& r, Action a,
     case Action::subscribe:
       return may_subscribe(ns, r, channel) ? Outcome::ok : Outcome::forbidden;
     case Action::publish:
+      // A publish datagram's source address is only as good as the lease that validated it,
+      // so UDP publishing is a namespace's explicit choice, whoever the client is.
+      if (r.udp && !ns.udp_publish) return Outcome::forbidden;
       if (admin || (id && jwt::any_grant_matches(id->publish, channel))) return Outcome::ok;
       return ns.publish && may_subscribe(ns, r, channel) ? Outcome::ok : Outcome::forbidden;
     case Action::history:

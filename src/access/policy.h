@@ -9,7 +9,8 @@
 //              the namespace says `authenticated`; anyone where it says `anonymous` (from
 //              loopback, or from anywhere with `anonymous_remote`).
 //   publish    the API key; a publish grant that matches; whoever may subscribe where the
-//              namespace says `publish`.
+//              namespace says `publish`. Over UDP datagrams only where the namespace also
+//              says `udp_publish`.
 //   history    the API key, or whoever may subscribe where the namespace says `history`;
 //              then not_available when the namespace keeps none.
 //   presence   the API key (always); whoever may subscribe, unless the namespace says
@@ -29,6 +30,7 @@ enum class Action : uint8_t { subscribe, publish, history, presence };
 struct Requester {
   const Identity* identity = nullptr;  // nullptr: anonymous
   bool loopback = false;               // the real client address is on loopback
+  bool udp = false;                    // asks over UDP datagrams (publish needs udp_publish)
 };
 
 /// ok, forbidden or not_available for `a` on `channel` (a valid channel name).

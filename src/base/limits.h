@@ -52,6 +52,19 @@ inline constexpr uint32_t kSseHeartbeatMs = 15'000;
 inline constexpr uint32_t kSseRetryMs = 2'000;
 inline constexpr uint32_t kMaxLongPollWaitSec = 120;
 
+// UDP datagrams (docs/protocol.md, "UDP datagrams")
+inline constexpr size_t kUdpMaxDatagram = 1200;      // longer requests are dropped; longer
+                                                     // publications are announced by offset
+inline constexpr uint32_t kUdpLeaseMs = 30'000;      // a lease not renewed this long is dropped
+inline constexpr size_t kUdpMaxLeases = 100'000;     // per process
+inline constexpr size_t kUdpMaxLeasesPerIp = 1'000;  // per client IP address
+inline constexpr size_t kUdpRecvBatch = 32;          // datagrams per recvmmsg
+inline constexpr size_t kUdpReadBatchesPerWake = 8;  // recvmmsg calls per readiness, then yield
+inline constexpr size_t kUdpSendBatch = 64;          // datagrams per sendmmsg
+inline constexpr size_t kUdpMaxQueued = 65'536;      // datagrams waiting per loop; more are dropped
+inline constexpr int kUdpSocketBuffer = 4 * 1024 * 1024;  // SO_SNDBUF / SO_RCVBUF asked for
+inline constexpr uint32_t kUdpSweepMs = 250;              // how often expired leases are looked for
+
 // Access tokens (JWT). A token travels in a query string, a header or a WebSocket frame, so
 // it is bounded before any decoding; the decoded parts are bounded again on their own.
 inline constexpr size_t kMaxTokenBytes = 8 * 1024;         // the compact form -> too_large

@@ -22,6 +22,23 @@ void Metrics::add(const Metrics& o) {
   tokens_accepted += o.tokens_accepted;
   for (int i = 0; i < kTokenReasons; ++i) tokens_refused[i] += o.tokens_refused[i];
   tokens_expired_live += o.tokens_expired_live;
+  udp.add(o.udp);
+}
+
+void UdpMetrics::add(const UdpMetrics& o) {
+  datagrams_in += o.datagrams_in;
+  datagrams_out += o.datagrams_out;
+  bytes_in += o.bytes_in;
+  bytes_out += o.bytes_out;
+  for (int i = 0; i < static_cast<int>(UdpDrop::count); ++i) dropped[i] += o.dropped[i];
+  cookies += o.cookies;
+  resets += o.resets;
+  leases_opened += o.leases_opened;
+  leases_expired += o.leases_expired;
+  leases_refused += o.leases_refused;
+  send_dropped += o.send_dropped;
+  resent += o.resent;
+  announced += o.announced;
 }
 
 }  // namespace herald::base

@@ -5,7 +5,50 @@
 
 namespace herald::base {
 
-enum class Transport { ws = 0, sse, longpoll, poll, echo, http, count };
+enum class Transport { ws = 0, sse, longpoll, poll, echo, http, udp, count };
+
+/// Why a UDP datagram was dropped without effect (docs/protocol.md, "UDP datagrams").
+enum class UdpDrop : uint8_t {
+  malformed,        // does not decode, or a server-to-client type
+  oversize,         // longer than udp.max_datagram
+  bad_cookie,       // open with a cookie that is forged, expired or for another address
+  unknown_session,  // no lease for this session at this address (answered with reset)
+  count,
+};
+
+inline const char* udp_drop_name(UdpDrop d) {
+  switch (d) {
+    case UdpDrop::malformed:
+      return "malformed";
+    case UdpDrop::oversize:
+      return "oversize";
+    case UdpDrop::bad_cookie:
+      return "bad_cookie";
+    case UdpDrop::unknown_session:
+      return "unknown_session";
+    default:
+      return "?";
+  }
+}
+
+/// UDP transport counters (one per loop, like the rest).
+struct UdpMetrics {
+  uint64_t datagrams_in = 0;
+  uint64_t datagrams_out = 0;
+  uint64_t bytes_in = 0;
+  uint64_t bytes_out = 0;
+  uint64_t dropped[static_cast<int>(UdpDrop::count)] = {};
+  uint64_t cookies = 0;  // cookies sent (hello, or a stale cookie answered)
+  uint64_t resets = 0;   // resets sent (a session this address has no lease for)
+  uint64_t leases_opened = 0;
+  uint64_t leases_expired = 0;  // not renewed within udp.lease_ms (or the token expired)
+  uint64_t leases_refused = 0;  // udp.max_leases / max_leases_per_ip / per-user limit
+  uint64_t send_dropped = 0;    // datagrams the socket would not take, past the queue bound
+  uint64_t resent = 0;          // publications sent again on a resend request
+  uint64_t announced = 0;       // publications announced by offset (larger than a datagram)
+
+  void add(const UdpMetrics& o);
+};
 
 struct Metrics {
   uint64_t connections_accepted = 0;
@@ -27,6 +70,7 @@ struct Metrics {
   static constexpr int kTokenReasons = 16;
   uint64_t tokens_refused[kTokenReasons] = {};  // by jwt::TokenError
   uint64_t tokens_expired_live = 0;  // connections ended (or refreshed too late) at token expiry
+  UdpMetrics udp;
 
   void add(const Metrics& o);
 };
@@ -45,6 +89,8 @@ inline const char* transport_name(Transport t) {
       return "echo";
     case Transport::http:
       return "http";
+    case Transport::udp:
+      return "udp";
     default:
       return "?";
   }

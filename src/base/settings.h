@@ -26,6 +26,7 @@ struct NamespaceSettings {
   bool history = true;            // whoever may subscribe may read history (when it is kept)
   bool presence = true;           // presence is readable by whoever may subscribe
   bool join_leave = false;        // subscribers get join/leave pushes
+  bool udp_publish = false;       // publishing over UDP datagrams is allowed (same rules)
 
   /// Whether a client without identity may subscribe here from a peer that is (or is not) on
   /// loopback: the namespace opts in, and remote peers need anonymous_remote as well.
@@ -83,6 +84,13 @@ struct Settings {
   uint32_t sse_retry_ms = limits::kSseRetryMs;
   uint32_t poll_max_wait_sec = limits::kMaxLongPollWaitSec;
   size_t poll_max_channels = limits::kMaxChannelsPerPoll;
+
+  // [udp] (docs/protocol.md, "UDP datagrams")
+  bool udp_enabled = true;  // a UDP socket per loop on the port number of `listen` (at start)
+  size_t udp_max_datagram = limits::kUdpMaxDatagram;
+  uint32_t udp_lease_ms = limits::kUdpLeaseMs;
+  size_t udp_max_leases = limits::kUdpMaxLeases;
+  size_t udp_max_leases_per_ip = limits::kUdpMaxLeasesPerIp;
 
   // [auth] (docs/security.md): JWT connection tokens and backend hooks.
   std::string auth_hmac_secret;       // HS256/384/512

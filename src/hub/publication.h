@@ -38,8 +38,9 @@ using PubPtr = std::shared_ptr<const Publication>;
 enum class WireForm : uint8_t {
   ws_frame,          // WebSocket text frame carrying the JSON push
   sse_event,         // `id:`-less SSE event body (the session adds its own multi-channel id)
-  json_push,         // the bare JSON push object (long/short poll bodies, UDP)
+  json_push,         // the bare JSON push object (long/short poll bodies)
   ws_frame_deflate,  // permessage-deflate frame without context takeover
+  udp_datagram,      // UDP pub (or announce, when too large) with the session left blank
   count,
 };
 

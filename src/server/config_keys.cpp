@@ -234,6 +234,18 @@ const KeyDef<Settings> kKeys[] = {
    .description = "a Redis command (or connect) unanswered this long fails: a publish then gets 503"},
   {.name = "redis.pool_size", .field = &Settings::redis_pool_size, .min = 1, .max = 64,
    .description = "command connections per event loop and Redis server"},
+
+  {.name = "udp.enabled", .field = &Settings::udp_enabled,
+   .description = "serve UDP datagrams on the port number of server.listen (read at start only)"},
+  {.name = "udp.max_datagram", .field = &Settings::udp_max_datagram, .min = 256, .max = 65'507,
+   .description = "largest datagram: longer requests are dropped, longer publications are "
+                  "announced by offset for the client to fetch over HTTP"},
+  {.name = "udp.lease_ms", .field = &Settings::udp_lease_ms, .min = 100, .max = kDayMs,
+   .description = "a lease that no datagram renews for this long is dropped"},
+  {.name = "udp.max_leases", .field = &Settings::udp_max_leases, .min = 1, .max = 10'000'000,
+   .description = "UDP leases per process; one more open gets error 503"},
+  {.name = "udp.max_leases_per_ip", .field = &Settings::udp_max_leases_per_ip, .min = 1,
+   .max = 10'000'000, .description = "UDP leases per client IP address; one more gets error 503"},
 };
 
 const KeyDef<NamespaceSettings> kNamespaceKeys[] = {
@@ -257,6 +269,8 @@ const KeyDef<NamespaceSettings> kNamespaceKeys[] = {
    .description = "whoever may subscribe may read presence"},
   {.name = "join_leave", .field = &NamespaceSettings::join_leave,
    .description = "subscribers (WebSocket, SSE) get join and leave pushes"},
+  {.name = "udp_publish", .field = &NamespaceSettings::udp_publish,
+   .description = "publishing over UDP datagrams is allowed (to whoever may publish)"},
 };
 // clang-format on
 #pragma GCC diagnostic pop

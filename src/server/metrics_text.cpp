@@ -83,6 +83,35 @@ void render_redis(std::string& out, const cluster::RedisStats& r) {
           RedisStats::get(r.malformed));
 }
 
+void render_udp(std::string& out, const base::UdpMetrics& u) {
+  line(out, "herald_udp_datagrams_total", "counter", "UDP datagrams received and sent.");
+  value(out, "herald_udp_datagrams_total", "direction=\"in\"", u.datagrams_in);
+  value(out, "herald_udp_datagrams_total", "direction=\"out\"", u.datagrams_out);
+  line(out, "herald_udp_bytes_total", "counter", "UDP payload bytes received and sent.");
+  value(out, "herald_udp_bytes_total", "direction=\"in\"", u.bytes_in);
+  value(out, "herald_udp_bytes_total", "direction=\"out\"", u.bytes_out);
+  line(out, "herald_udp_dropped_total", "counter",
+       "UDP datagrams received and dropped without effect, by reason.");
+  for (int i = 0; i < int(base::UdpDrop::count); ++i) {
+    std::string labels = "reason=\"";
+    labels += base::udp_drop_name(static_cast<base::UdpDrop>(i));
+    labels += '"';
+    value(out, "herald_udp_dropped_total", labels.c_str(), u.dropped[i]);
+  }
+  counter(out, "herald_udp_cookies_total", "Address-validation cookies sent.", u.cookies);
+  counter(out, "herald_udp_resets_total", "Resets sent for sessions without a lease.", u.resets);
+  line(out, "herald_udp_leases_total", "counter", "UDP leases opened, expired and refused.");
+  value(out, "herald_udp_leases_total", "event=\"opened\"", u.leases_opened);
+  value(out, "herald_udp_leases_total", "event=\"expired\"", u.leases_expired);
+  value(out, "herald_udp_leases_total", "event=\"refused\"", u.leases_refused);
+  counter(out, "herald_udp_send_dropped_total",
+          "UDP datagrams not sent: the socket's queue was full.", u.send_dropped);
+  counter(out, "herald_udp_resent_total", "Publications sent again on a resend request.", u.resent);
+  counter(out, "herald_udp_announced_total",
+          "Publications announced by offset (larger than udp.max_datagram), per loop.",
+          u.announced);
+}
+
 }  // namespace
 
 std::string render_metrics(const Server& server, const std::vector<LoopSnapshot>& loops,
@@ -135,6 +164,7 @@ std::string render_metrics(const Server& server, const std::vector<LoopSnapshot>
   counter(out, "herald_tokens_expired_total",
           "Connections ended at their token's expiry (WebSocket 4005, SSE reconnect, poll 401).",
           m.tokens_expired_live);
+  render_udp(out, m.udp);
   counter(out, "herald_publications_total", "Publications accepted.", hub.publications);
   counter(out, "herald_deliveries_total", "Publications handed to subscribers.", hub.deliveries);
   counter(out, "herald_subscriptions", "Current subscriptions.", hub.subscriptions, "gauge");

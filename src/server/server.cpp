@@ -19,6 +19,9 @@ namespace herald::server {
 
 namespace {
 
+// Binds tried with a kernel-chosen port before giving up (udp port number taken, see run()).
+constexpr int kBindAttempts = 8;
+
 std::string find_web_root(const std::string& configured) {
   namespace fs = std::filesystem;
   if (!configured.empty()) return configured;
@@ -204,7 +207,7 @@ int Server::run() {
   executor_ = std::make_unique<LoopExecutor>(loops);
   if (!make_engine(s, loops)) return 2;
   hub_ = std::make_unique<hub::Hub>(*executor_, *engine_);
-  for (auto& w : workers_) w->attach(*hub_, access_);
+  for (auto& w : workers_) w->attach(*hub_, access_, udp_admission_, udp_secret_);
 
   for (auto* a : {&plain_addr, &tls_addr}) {
     if (!*a) continue;
@@ -214,24 +217,42 @@ int Server::run() {
       return 1;
     }
   }
+  // UDP shares the plain listener's port number; without a plain listener it is off.
+  if (s.udp_enabled && plain_addr) {
+    if (auto ec = net::check_udp_free(*plain_addr)) {
+      HLOG_ERROR("udp %s: %s (another process uses the port; udp.enabled = false serves TCP only)",
+                 plain_addr->to_string().c_str(), ec.message().c_str());
+      return 1;
+    }
+  }
+  if (plain_addr) {
+    // With port 0 the kernel picks a free TCP port, whose number may be taken for UDP by
+    // another program: then every socket is closed and the bind starts over with a new port.
+    const net::Address requested = *plain_addr;
+    for (int attempt = 1;; ++attempt) {
+      std::string what;
+      bool udp_busy = false;
+      net::Address bound = requested;
+      if (bind_workers(&bound, &what, &udp_busy)) {
+        plain_addr = bound;
+        break;
+      }
+      if (!(udp_busy && requested.port() == 0 && attempt < kBindAttempts)) {
+        HLOG_ERROR("%s", what.c_str());
+        return 1;
+      }
+      for (auto& w : workers_) w->unlisten();
+    }
+  }
   for (auto& w : workers_) {
+    if (!tls_addr) break;
     // Port 0: every loop binds the port the first one got.
-    if (plain_addr) {
-      auto r = w->listen(*plain_addr);
-      if (!r.ok()) {
-        HLOG_ERROR("listen %s: %s", plain_addr->to_string().c_str(), r.error().message().c_str());
-        return 1;
-      }
-      plain_addr = r.value();
+    auto r = w->listen_tls(*tls_addr, tls_ctx_);
+    if (!r.ok()) {
+      HLOG_ERROR("listen %s: %s", tls_addr->to_string().c_str(), r.error().message().c_str());
+      return 1;
     }
-    if (tls_addr) {
-      auto r = w->listen_tls(*tls_addr, tls_ctx_);
-      if (!r.ok()) {
-        HLOG_ERROR("listen %s: %s", tls_addr->to_string().c_str(), r.error().message().c_str());
-        return 1;
-      }
-      tls_addr = r.value();
-    }
+    tls_addr = r.value();
   }
   start_ms_ = base::monotonic_ms();
   for (auto& w : workers_) w->start_thread();
@@ -291,6 +312,27 @@ bool Server::make_engine(const base::Settings& s, std::vector<loop::Loop*> loops
   HLOG_INFO("engine: redis, %zu %s, prefix \"%s\"", ro.addresses.size(),
             ro.cluster ? "cluster seed(s)" : (ro.addresses.size() > 1 ? "shards" : "server"),
             ro.prefix.c_str());
+  return true;
+}
+
+bool Server::bind_workers(net::Address* bound, std::string* what, bool* udp_busy) {
+  for (auto& w : workers_) {
+    auto r = w->listen(*bound);
+    if (!r.ok()) {
+      *what = "listen " + bound->to_string() + ": " + r.error().message();
+      return false;
+    }
+    *bound = r.value();  // port 0: every loop binds the port the first one got
+  }
+  // UDP on the same port number, one socket per loop (the first TCP bind fixed the number).
+  for (auto& w : workers_) {
+    auto r = w->listen_udp(*bound);
+    if (!r.ok()) {
+      *what = "udp " + bound->to_string() + ": " + r.error().message();
+      *udp_busy = r.error() == std::errc::address_in_use;
+      return false;
+    }
+  }
   return true;
 }
 

@@ -19,6 +19,8 @@
 #include "server/loop_executor.h"
 #include "server/worker.h"
 #include "tls/context.h"
+#include "udp/admission.h"
+#include "udp/cookie.h"
 
 namespace herald::server {
 
@@ -61,6 +63,9 @@ class Server {
   void gather(std::function<void(std::vector<LoopSnapshot>)> done);
 
  private:
+  /// Binds every worker's listener, then its UDP socket, on `*bound` (updated to the real
+  /// port). False with the message in `*what`; `*udp_busy` when the UDP port number was taken.
+  bool bind_workers(net::Address* bound, std::string* what, bool* udp_busy);
   void drain_and_stop();
   void reload();
   /// SIGHUP: a new TLS context from `next`'s certificate and key, posted to every loop; on
@@ -80,6 +85,8 @@ class Server {
   std::unique_ptr<hub::Hub> hub_;
   access::Shared access_;                        // per-user counters shared by every loop's gate
   std::shared_ptr<const tls::Context> tls_ctx_;  // null without TLS; control thread only
+  udp::Admission udp_admission_;                 // UDP leases per process and per IP, all loops
+  udp::CookieSecret udp_secret_ = udp::CookieSecret::random();  // cookie master key
   std::string web_root_;
   uint64_t start_ms_ = 0;
 

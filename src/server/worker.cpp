@@ -37,6 +37,8 @@ Worker::Worker(size_t index, Server& server, const base::Settings* settings)
 }
 
 Worker::~Worker() {
+  // The leases were dropped by close_all (SIGTERM); this closes the socket.
+  if (udp_) udp_->close();
   // Connections still open at exit are closed by their owner set; deletion is deferred, so
   // run the loop's reap once.
   connections_.for_each([](net::Connection& c) { c.abort(); });
@@ -64,10 +66,24 @@ base::Result<net::Address> Worker::listen_tls(const net::Address& addr,
   return tls_listener_->address();
 }
 
-void Worker::attach(hub::Hub& hub, access::Shared& shared) {
+void Worker::attach(hub::Hub& hub, access::Shared& shared, udp::Admission& udp_admission,
+                    const udp::CookieSecret& udp_secret) {
   shared_ = &shared;
   gate_ = std::make_unique<access::Gate>(hub, shared, metrics_, ctx_.settings);
   routes_ = std::make_unique<Routes>(server_, *gate_);
+  if (ctx_.settings->udp_enabled)
+    udp_ = std::make_unique<udp::Transport>(loop_, *gate_, udp_admission, udp_secret, metrics_,
+                                            ctx_.settings);
+}
+
+base::Result<net::Address> Worker::listen_udp(const net::Address& addr) {
+  if (!udp_) return addr;
+  return udp_->open(addr);
+}
+
+void Worker::unlisten() {
+  if (listener_) listener_.reset();
+  if (udp_) udp_->close();
 }
 
 void Worker::start_thread() {
@@ -167,6 +183,7 @@ void Worker::on_accept(int fd, const net::Address& peer, bool secure) {
 void Worker::set_settings(const base::Settings* s) {
   ctx_.settings = s;
   gate_->set_settings(s);
+  if (udp_) udp_->set_settings(s);
 }
 
 void Worker::set_tls_context(std::shared_ptr<const tls::Context> ctx) {
@@ -177,6 +194,7 @@ void Worker::begin_drain(uint32_t window_ms) {
   ctx_.draining = true;
   if (listener_) listener_->close();
   if (tls_listener_) tls_listener_->close();
+  if (udp_) udp_->begin_drain();
   // Spread the reconnect requests over the window, a batch every 10 ms, so that clients do
   // not all come back at the same moment. Asked connections move to drained_.
   size_t batches = std::max<size_t>(1, window_ms / 10);
@@ -198,6 +216,7 @@ void Worker::drain_step(size_t per_batch) {
 }
 
 void Worker::close_all() {
+  if (udp_) udp_->close();
   connections_.for_each([](net::Connection& c) { c.close(); });
   drained_.for_each([](net::Connection& c) { c.close(); });
   tick_timer_.stop();

@@ -19,6 +19,9 @@
 #include "net/listener.h"
 #include "server/routes.h"
 #include "tls/context.h"
+#include "udp/admission.h"
+#include "udp/cookie.h"
+#include "udp/transport.h"
 
 namespace herald::server {
 
@@ -40,8 +43,10 @@ class Worker {
   loop::Loop& loop() { return loop_; }
   size_t index() const { return index_; }
   http::Context& context() { return ctx_; }
-  /// Connects the worker to the hub (its gate and routes); call once, before start_thread.
-  void attach(hub::Hub& hub, access::Shared& shared);
+  /// Connects the worker to the hub (its gate and routes) and, when udp.enabled, makes its
+  /// UDP transport; call once, before start_thread.
+  void attach(hub::Hub& hub, access::Shared& shared, udp::Admission& udp_admission,
+              const udp::CookieSecret& udp_secret);
 
   /// Opens this worker's listener (before the thread starts). Returns the bound address.
   base::Result<net::Address> listen(const net::Address& addr);
@@ -49,6 +54,11 @@ class Worker {
   /// with `ctx` (replaced by set_tls_context). Returns the bound address.
   base::Result<net::Address> listen_tls(const net::Address& addr,
                                         std::shared_ptr<const tls::Context> ctx);
+  /// Opens this worker's UDP socket on `addr` (the listener's address and port), when the
+  /// transport exists. Returns the bound address.
+  base::Result<net::Address> listen_udp(const net::Address& addr);
+  /// Closes the listener and the UDP socket (a bind retry with another port).
+  void unlisten();
   void start_thread();
   void join();
 
@@ -82,6 +92,7 @@ class Worker {
   access::Shared* shared_ = nullptr;
   std::unique_ptr<access::Gate> gate_;
   std::unique_ptr<Routes> routes_;
+  std::unique_ptr<udp::Transport> udp_;
   loop::Timer tick_timer_;
   loop::Timer drain_timer_;
   std::thread thread_;

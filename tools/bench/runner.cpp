@@ -209,6 +209,7 @@ TransportResult run_one(const BenchOptions& o, Transport t, Target target, const
       sh.sub_path = ep.path.empty() ? "/ws/echo" : ep.path;
       break;
     case Transport::http:  // not a bench transport: parse_transport never gives it
+    case Transport::udp:   // not a bench transport yet
     case Transport::count:
       break;
   }

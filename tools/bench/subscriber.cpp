@@ -58,6 +58,7 @@ void SubState::connect() {
       h = make_http_sub_handler(w_, *this, false);
       break;
     case Transport::http:  // not a bench transport: parse_transport never gives it
+    case Transport::udp:   // not a bench transport yet
     case Transport::count:
       break;
   }

@@ -108,3 +108,30 @@ TEST(Policy, TheApiKeyMayDoEverything) {
 
 }  // namespace
 }  // namespace herald::access
+
+namespace herald::access {
+
+TEST(Policy, PublishingOverUdpNeedsTheNamespacesUdpPublish) {
+  base::NamespaceSettings ns;
+  ns.anonymous = true;
+  ns.publish = true;
+  Identity granted = user("u", {}, {"c"});
+  Requester anon_udp{nullptr, true, true};
+  Requester granted_udp{&granted, false, true};
+  // Over TCP transports the usual rules; over UDP the namespace must also say udp_publish,
+  // even for a publish grant (a datagram's source is only as good as its lease).
+  EXPECT_EQ(decide(ns, Requester{nullptr, true}, Action::publish, "c"), Outcome::ok);
+  EXPECT_EQ(decide(ns, anon_udp, Action::publish, "c"), Outcome::forbidden);
+  EXPECT_EQ(decide(ns, granted_udp, Action::publish, "c"), Outcome::forbidden);
+  ns.udp_publish = true;
+  EXPECT_EQ(decide(ns, anon_udp, Action::publish, "c"), Outcome::ok);
+  EXPECT_EQ(decide(ns, granted_udp, Action::publish, "c"), Outcome::ok);
+  // udp_publish opens nothing the other rules close.
+  ns.publish = false;
+  EXPECT_EQ(decide(ns, anon_udp, Action::publish, "c"), Outcome::forbidden);
+  EXPECT_EQ(decide(ns, granted_udp, Action::publish, "c"), Outcome::ok);
+  // Reading over UDP follows the usual rules.
+  EXPECT_EQ(decide(ns, anon_udp, Action::subscribe, "c"), Outcome::ok);
+}
+
+}  // namespace herald::access

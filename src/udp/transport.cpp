@@ -1,0 +1,496 @@
+#include "udp/transport.h"
+
+#include <cstring>
+
+#include "base/limits.h"
+#include "base/log.h"
+#include "base/time.h"
+#include "proto/json.h"
+
+namespace herald::udp {
+
+namespace {
+
+using udp_codec::Message;
+using udp_codec::Type;
+
+uint64_t unix_sec() {
+  return base::wall_us() / 1'000'000u;
+}
+
+}  // namespace
+
+// ---- Endpoint, Lease ------------------------------------------------------------------------
+
+Endpoint Endpoint::of(const net::Address& a) {
+  Endpoint e;
+  e.family = uint8_t(a.family());
+  e.port = uint16_t(a.port());
+  if (a.family() == AF_INET6)
+    std::memcpy(e.ip, &a.storage.in6.sin6_addr, 16);
+  else
+    std::memcpy(e.ip, &a.storage.in4.sin_addr, 4);
+  return e;
+}
+
+size_t EndpointHash::operator()(const Endpoint& e) const {
+  // FNV-1a over the key's bytes: addresses and ports are chosen by clients, and the table's
+  // buckets must not be predictable from a few bits of either.
+  uint64_t h = 1469598103934665603ull;
+  auto mix = [&h](const uint8_t* p, size_t n) {
+    for (size_t i = 0; i < n; ++i) {
+      h ^= p[i];
+      h *= 1099511628211ull;
+    }
+  };
+  mix(e.ip, sizeof e.ip);
+  uint8_t tail[3] = {uint8_t(e.port >> 8), uint8_t(e.port), e.family};
+  mix(tail, sizeof tail);
+  return size_t(h);
+}
+
+void Lease::deliver(const hub::Delivery& d) {
+  transport->deliver(*this, d);
+}
+
+// ---- lifetime -------------------------------------------------------------------------------
+
+Transport::Transport(loop::Loop& loop, access::Gate& gate, Admission& admission,
+                     const CookieSecret& secret, base::Metrics& metrics,
+                     const base::Settings* settings)
+    : loop_(loop),
+      gate_(gate),
+      admission_(admission),
+      metrics_(metrics),
+      settings_(settings),
+      cookies_(secret),
+      outbox_(metrics.udp) {}
+
+Transport::~Transport() {
+  close();
+}
+
+base::Result<net::Address> Transport::open(const net::Address& addr) {
+  auto s = net::UdpSocket::bind(addr, /*reuse_port=*/true, base::limits::kUdpSocketBuffer);
+  if (!s.ok()) return s.error();
+  socket_ = std::move(s.value());
+  loop_.add(socket_.fd(), EPOLLIN, this);
+  sweep_timer_.start(loop_.timers(), base::limits::kUdpSweepMs, [this] { sweep(); });
+  return socket_.local();
+}
+
+void Transport::begin_drain() {
+  draining_ = true;
+  // Every lease is told to go (503) and dropped; clients open again, elsewhere or later.
+  while (oldest_) {
+    Lease& l = *oldest_;
+    send_error(l, 0, access::Outcome::unavailable);
+    drop(l);
+  }
+}
+
+void Transport::close() {
+  sweep_timer_.stop();
+  while (oldest_) drop(*oldest_);
+  if (socket_.is_open()) {
+    loop_.remove(socket_.fd());
+    socket_.close();
+  }
+  outbox_.clear();
+}
+
+// ---- reading --------------------------------------------------------------------------------
+
+void Transport::on_io(uint32_t events) {
+  if (events & EPOLLOUT) loop_.request_flush(this);
+  if (!(events & (EPOLLIN | EPOLLERR))) return;
+  // One byte more than the largest datagram accepted: a datagram that fills its slot is
+  // longer than the limit (recvmmsg reports it truncated).
+  size_t slot = settings_->udp_max_datagram + 1;
+  if (!recv_ || recv_->slot_bytes() != slot)
+    recv_ = std::make_unique<net::RecvBatch>(base::limits::kUdpRecvBatch, slot);
+  // A bounded number of batches per wake-up: the socket stays readable (level-triggered) and
+  // the loop serves its other fds and timers in between.
+  for (size_t b = 0; b < base::limits::kUdpReadBatchesPerWake; ++b) {
+    size_t n = recv_->recv(socket_.fd());
+    for (size_t i = 0; i < n; ++i) {
+      const net::RecvBatch::Datagram& d = (*recv_)[i];
+      ++metrics_.udp.datagrams_in;
+      metrics_.udp.bytes_in += d.size;
+      if (d.truncated || d.size > settings_->udp_max_datagram) {
+        drop_in(base::UdpDrop::oversize);
+        continue;
+      }
+      on_datagram(d.bytes, d.from);
+    }
+    if (n < base::limits::kUdpRecvBatch) break;
+  }
+}
+
+void Transport::on_datagram(std::string_view bytes, const net::Address& from) {
+  Message m;
+  if (udp_codec::decode(bytes, &m) != udp_codec::DecodeError::ok ||
+      !udp_codec::from_client(m.type)) {
+    drop_in(base::UdpDrop::malformed);
+    return;
+  }
+  Endpoint ep = Endpoint::of(from);
+  if (m.type == Type::hello) return on_hello(m, from, bytes.size());
+  if (m.type == Type::open) return on_open(m, from, ep, bytes.size());
+  Lease* l = find(ep, m.session);
+  if (!l) {
+    // Not a lease of this address (expired, never opened, the server restarted, or the
+    // client's port changed and its datagrams now reach another loop): a reset, no larger than
+    // the request, tells the client to open again. A close needs no answer.
+    drop_in(base::UdpDrop::unknown_session);
+    if (m.type == Type::close) return;
+    Message reset;
+    reset.type = Type::reset;
+    reset.session = m.session;
+    ++metrics_.udp.resets;
+    return send_unvalidated(from, reset, bytes.size());
+  }
+  ++metrics_.messages_in;
+  renew(*l);
+  switch (m.type) {
+    case Type::subscribe:
+      return on_subscribe(*l, m);
+    case Type::unsubscribe: {
+      gate_.unsubscribe(l, m.channel);
+      Message ok;
+      ok.type = Type::ok;
+      ok.id = m.id;
+      return send(*l, ok);
+    }
+    case Type::keepalive: {
+      Message lease;
+      lease.type = Type::lease;
+      lease.id = m.id;
+      lease.lease_ms = settings_->udp_lease_ms;
+      return send(*l, lease);
+    }
+    case Type::resend:
+      return on_resend(*l, m);
+    case Type::publish:
+      return on_publish(*l, m);
+    case Type::close:
+      return drop(*l);
+    default:
+      return;
+  }
+}
+
+// ---- address validation and leases ----------------------------------------------------------
+
+void Transport::on_hello(const Message& m, const net::Address& from, size_t size) {
+  Message c;
+  c.type = Type::cookie;
+  c.session = m.session;
+  c.cookie = cookies_.make(from, m.session, unix_sec());
+  ++metrics_.udp.cookies;
+  send_unvalidated(from, c, size);
+}
+
+void Transport::on_open(const Message& m, const net::Address& from, const Endpoint& ep,
+                        size_t size) {
+  const base::Settings& s = *settings_;
+  auto it = leases_.find(ep);
+  Message opened;
+  opened.type = Type::opened;
+  opened.lease_ms = s.udp_lease_ms;
+  opened.max_datagram = uint16_t(s.udp_max_datagram);
+  if (it != leases_.end() && it->second.session == m.session) {
+    // A repeated open (its answer was lost): the same lease, unchanged.
+    renew(it->second);
+    return send(it->second, opened);
+  }
+  if (!cookies_.check(m.cookie, from, m.session, unix_sec())) {
+    // Stale (older than two windows), forged, or made for another address, port or session:
+    // no state; a fresh cookie lets a real client retry at once, and is never larger than
+    // this request.
+    drop_in(base::UdpDrop::bad_cookie);
+    Message c;
+    c.type = Type::cookie;
+    c.session = m.session;
+    c.cookie = cookies_.make(from, m.session, unix_sec());
+    ++metrics_.udp.cookies;
+    return send_unvalidated(from, c, size);
+  }
+  // The address proved it receives: from here on answers may be larger than the request.
+  if (draining_) return send_error(from, m.session, 0, access::Outcome::unavailable);
+  access::IdentityPtr id;
+  if (!m.token.empty()) {
+    access::Outcome o = gate_.authenticate(m.token, from.to_string(), &id);
+    if (o != access::Outcome::ok) return send_error(from, m.session, 0, o);
+  }
+  // An open from an address that has a lease with another session: the client restarted on
+  // the same port. Its old lease ends.
+  if (it != leases_.end()) drop(it->second);
+  if (!admission_.acquire(from, s.udp_max_leases, s.udp_max_leases_per_ip)) {
+    ++metrics_.udp.leases_refused;
+    return send_error(from, m.session, 0, access::Outcome::limit_reached);
+  }
+  if (!gate_.admit_user(id.get())) {
+    admission_.release(from);
+    ++metrics_.udp.leases_refused;
+    return send_error(from, m.session, 0, access::Outcome::limit_reached);
+  }
+  Lease& l = leases_.try_emplace(ep).first->second;
+  l.transport = this;
+  l.session = m.session;
+  l.addr = from;
+  l.client.identity = std::move(id);
+  l.client.loopback = from.is_loopback();
+  l.client.udp = true;
+  l.renewed_ms = loop_.now_ms();
+  link_newest(l);
+  if (l.client.identity && l.client.identity->expires_at > 0)
+    expiries_.push(TokenExpiry{l.client.identity->expires_at, ep, l.session});
+  ++metrics_.udp.leases_opened;
+  ++metrics_.connections_open[int(base::Transport::udp)];
+  send(l, opened);
+}
+
+Lease* Transport::find(const Endpoint& ep, uint64_t session) {
+  auto it = leases_.find(ep);
+  if (it == leases_.end() || it->second.session != session) return nullptr;
+  return &it->second;
+}
+
+void Transport::renew(Lease& l) {
+  l.renewed_ms = loop_.now_ms();
+  if (newest_ == &l) return;
+  unlink(l);
+  link_newest(l);
+}
+
+void Transport::link_newest(Lease& l) {
+  l.older = newest_;
+  l.newer = nullptr;
+  if (newest_) newest_->newer = &l;
+  newest_ = &l;
+  if (!oldest_) oldest_ = &l;
+}
+
+void Transport::unlink(Lease& l) {
+  if (l.older) l.older->newer = l.newer;
+  if (l.newer) l.newer->older = l.older;
+  if (oldest_ == &l) oldest_ = l.newer;
+  if (newest_ == &l) newest_ = l.older;
+  l.older = l.newer = nullptr;
+}
+
+void Transport::drop(Lease& l) {
+  // After unsubscribe_all no hub callback names this lease; the resend and publish callbacks
+  // look their lease up again by address and session.
+  gate_.unsubscribe_all(&l);
+  gate_.release_user(l.client.identity.get());
+  admission_.release(l.addr);
+  unlink(l);
+  --metrics_.connections_open[int(base::Transport::udp)];
+  leases_.erase(Endpoint::of(l.addr));
+}
+
+void Transport::sweep() {
+  uint64_t now = loop_.now_ms();
+  uint64_t lease_ms = settings_->udp_lease_ms;
+  while (oldest_ && now - oldest_->renewed_ms >= lease_ms) {
+    ++metrics_.udp.leases_expired;
+    drop(*oldest_);
+  }
+  int64_t now_sec = int64_t(unix_sec());
+  while (!expiries_.empty() && expiries_.top().at_sec <= now_sec) {
+    TokenExpiry e = expiries_.top();
+    expiries_.pop();
+    Lease* l = find(e.ep, e.session);
+    if (!l || !l->client.identity || l->client.identity->expires_at != e.at_sec) continue;
+    ++metrics_.tokens_expired_live;
+    ++metrics_.udp.leases_expired;
+    send_error(*l, 0, access::Outcome::token_expired);
+    drop(*l);
+  }
+  sweep_timer_.restart(base::limits::kUdpSweepMs);
+}
+
+// ---- requests on a lease --------------------------------------------------------------------
+
+void Transport::on_subscribe(Lease& l, const Message& m) {
+  std::optional<base::Cursor> since;
+  if (!m.epoch.empty()) since = base::Cursor{std::string(m.epoch), m.offset};
+  if (gate_.subscriptions(&l) >= settings_->max_subscriptions)
+    return send_error(l, m.id, access::Outcome::too_many_subscriptions);
+  std::string channel(m.channel);
+  uint32_t id = m.id;
+  bool had_since = since.has_value();
+  // The gate never runs this callback once the lease is unsubscribed (drop() does that first),
+  // so `lp` is valid whenever it runs.
+  Lease* lp = &l;
+  gate_.subscribe(
+      l.client, lp, channel, since,
+      [this, lp, id, had_since, channel, since](access::Outcome o, hub::SubscribeResult r) {
+        if (o == access::Outcome::already_subscribed) return resubscribe(*lp, id, channel, since);
+        if (o != access::Outcome::ok) return send_error(*lp, id, o);
+        if (had_since) {
+          if (r.recovered)
+            ++metrics_.recoveries_ok;
+          else
+            ++metrics_.recoveries_failed;
+        }
+        Message reply;
+        reply.type = Type::subscribed;
+        reply.id = id;
+        reply.channel = channel;
+        reply.epoch = r.cursor.epoch;
+        reply.offset = r.cursor.offset;
+        reply.flags = (had_since ? udp_codec::kFlagHadSince : 0) |
+                      (r.recovered ? udp_codec::kFlagRecovered : 0);
+        send(*lp, reply);
+        // The replay follows the reply; live publications follow the replay (the hub holds
+        // them until this callback returns).
+        for (const hub::PubPtr& p : r.replay) send_publication(*lp, *p);
+      });
+}
+
+void Transport::resubscribe(Lease& l, uint32_t id, std::string channel,
+                            std::optional<base::Cursor> since) {
+  Endpoint ep = Endpoint::of(l.addr);
+  uint64_t session = l.session;
+  bool had_since = since.has_value();
+  gate_.catch_up(
+      l.client, channel, since, had_since ? size_t(udp_codec::kMaxResendCount) : 0,
+      [this, ep, session, id, had_since, channel](access::Outcome o, hub::HistoryResult r) {
+        Lease* lp = find(ep, session);
+        if (!lp) return;
+        if (o != access::Outcome::ok) return send_error(*lp, id, o);
+        Message reply;
+        reply.type = Type::subscribed;
+        reply.id = id;
+        reply.channel = channel;
+        reply.epoch = r.cursor.epoch;
+        reply.offset = r.cursor.offset;
+        reply.flags = (had_since ? udp_codec::kFlagHadSince : 0) |
+                      (r.recovered ? udp_codec::kFlagRecovered : 0);
+        send(*lp, reply);
+        for (const hub::PubPtr& p : r.publications) send_publication(*lp, *p);
+      });
+}
+
+void Transport::on_resend(Lease& l, const Message& m) {
+  Endpoint ep = Endpoint::of(l.addr);
+  uint64_t session = l.session;
+  uint32_t id = m.id;
+  std::string channel(m.channel);
+  gate_.catch_up(l.client, channel, base::Cursor{std::string(m.epoch), m.offset}, m.count,
+                 [this, ep, session, id, channel](access::Outcome o, hub::HistoryResult r) {
+                   Lease* lp = find(ep, session);
+                   if (!lp) return;
+                   if (o != access::Outcome::ok) return send_error(*lp, id, o);
+                   for (const hub::PubPtr& p : r.publications) send_publication(*lp, *p);
+                   metrics_.udp.resent += r.publications.size();
+                   // The end of the answer and where the stream stands: a client that still lacks
+                   // offsets up to this cursor asks again (or reads them over HTTP).
+                   Message done;
+                   done.type = Type::resent;
+                   done.id = id;
+                   done.channel = channel;
+                   done.epoch = r.cursor.epoch;
+                   done.offset = r.cursor.offset;
+                   done.flags =
+                       udp_codec::kFlagHadSince | (r.recovered ? udp_codec::kFlagRecovered : 0);
+                   send(*lp, done);
+                 });
+}
+
+void Transport::on_publish(Lease& l, const Message& m) {
+  scratch_.clear();
+  if (!proto::minify_json(m.data, &scratch_))
+    return send_error(l, m.id, access::Outcome::bad_request);
+  Endpoint ep = Endpoint::of(l.addr);
+  uint64_t session = l.session;
+  uint32_t id = m.id;
+  gate_.publish(l.client, m.channel, base::SharedBuffer::copy_of(scratch_), loop_.now_ms(),
+                [this, ep, session, id](access::Outcome o, hub::PublishResult r) {
+                  Lease* lp = find(ep, session);
+                  if (!lp) return;
+                  if (o != access::Outcome::ok) return send_error(*lp, id, o);
+                  Message done;
+                  done.type = Type::published;
+                  done.id = id;
+                  done.epoch = r.epoch;
+                  done.offset = r.offset;
+                  send(*lp, done);
+                });
+}
+
+// ---- writing --------------------------------------------------------------------------------
+
+void Transport::deliver(Lease& l, const hub::Delivery& d) {
+  const base::SharedBuffer& b =
+      d.form(hub::WireForm::udp_datagram,
+             [this](const hub::Publication& p) { return encode_publication(p); });
+  if (outbox_.push(l.addr, l.session, b)) ++metrics_.messages_out;
+  loop_.request_flush(this);
+}
+
+base::SharedBuffer Transport::encode_publication(const hub::Publication& p) {
+  Message m;
+  m.type = Type::pub;
+  m.channel = p.channel;
+  m.epoch = p.epoch;
+  m.offset = p.offset;
+  m.data = p.data.view();
+  if (udp_codec::encoded_size(m) > settings_->udp_max_datagram) {
+    m.type = Type::announce;
+    m.size = uint32_t(p.data.size());
+    m.data = {};
+    ++metrics_.udp.announced;
+  }
+  char* out = nullptr;
+  base::SharedBuffer b = base::SharedBuffer::allocate(udp_codec::encoded_size(m), &out);
+  udp_codec::encode_to(m, out);
+  return b;
+}
+
+void Transport::send_publication(const Lease& l, const hub::Publication& p) {
+  if (outbox_.push(l.addr, l.session, encode_publication(p))) ++metrics_.messages_out;
+  loop_.request_flush(this);
+}
+
+void Transport::send(const net::Address& to, uint64_t session, const Message& m) {
+  char* out = nullptr;
+  base::SharedBuffer b = base::SharedBuffer::allocate(udp_codec::encoded_size(m), &out);
+  udp_codec::encode_to(m, out);
+  outbox_.push(to, session, std::move(b));
+  loop_.request_flush(this);
+}
+
+void Transport::send_unvalidated(const net::Address& to, const Message& m, size_t request_size) {
+  size_t n = udp_codec::encoded_size(m);
+  if (n > request_size) return;  // by construction never: cookie <= hello, reset <= anything
+  char* out = nullptr;
+  base::SharedBuffer b = base::SharedBuffer::allocate(n, &out);
+  udp_codec::encode_to(m, out);
+  outbox_.push(to, m.session, std::move(b));
+  loop_.request_flush(this);
+}
+
+void Transport::send_error(const net::Address& to, uint64_t session, uint32_t id,
+                           access::Outcome o) {
+  const access::Answer& a = access::answer(o);
+  Message e;
+  e.type = Type::error;
+  e.id = id;
+  e.code = uint16_t(a.status);
+  e.message = a.message;
+  send(to, session, e);
+}
+
+void Transport::flush() {
+  if (!socket_.is_open()) return outbox_.clear();
+  bool done = outbox_.flush(socket_.fd());
+  if (done == !out_armed_) return;
+  out_armed_ = !done;
+  loop_.modify(socket_.fd(), done ? EPOLLIN : EPOLLIN | EPOLLOUT, this);
+}
+
+}  // namespace herald::udp
