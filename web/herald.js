@@ -560,6 +560,8 @@ class SseTransport {
       es.onmessage = (ev) => this._onEvent(stream, ev);
       es.addEventListener("recovery", (ev) => this._onRecovery(stream, ev));
       es.addEventListener("reconnect", () => this._fail("server asked to reconnect", "drain"));
+      // The operator ended this client for good (POST /api/disconnect with reconnect: false).
+      es.addEventListener("disconnect", () => this._fail("disconnected", "fatal", 4506));
       es.onerror = () => this._onError(stream);
     }
   }

@@ -2,6 +2,7 @@
 
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "access/tokens.h"
 #include "base/log.h"
@@ -25,6 +26,23 @@ Gate::Gate(hub::Hub& hub, Shared& shared, base::Metrics& metrics, const base::Se
       metrics_(metrics),
       settings_(settings),
       trusted_(settings->trusted_proxies) {}
+
+size_t Gate::disconnect(std::string_view user, std::string_view client, Outcome why) {
+  if (user.empty() && client.empty()) return 0;
+  // Collected first: a member that ends leaves the set.
+  std::vector<Member*> found;
+  for (Member* m : members_) {
+    if (!client.empty() && m->member_id() == client)
+      found.push_back(m);
+    else if (!user.empty() && m->member_client().identity && m->member_client().user() == user)
+      found.push_back(m);
+  }
+  for (Member* m : found) {
+    m->disconnect(why);
+    members_.erase(m);
+  }
+  return found.size();
+}
 
 void Gate::set_settings(const base::Settings* s) {
   settings_ = s;

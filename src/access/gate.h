@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 
 #include "access/client_address.h"
 #include "access/identity.h"
@@ -44,6 +45,21 @@ struct Client {
   std::string address_text() const;
 };
 
+/// A long-lived connection (a WebSocket, an SSE stream) that the operator can end
+/// (POST /api/disconnect). A session joins its loop's gate when it is established and leaves
+/// before it goes away.
+class Member {
+ public:
+  virtual const Client& member_client() const = 0;
+  /// The connection's client id (as presence shows it).
+  virtual std::string_view member_id() const = 0;
+  /// Ends the connection with `o`'s answer (WebSocket close code, SSE event); may leave().
+  virtual void disconnect(Outcome o) = 0;
+
+ protected:
+  ~Member() = default;
+};
+
 class Gate {
  public:
   using SubscribeDone = std::function<void(Outcome, hub::SubscribeResult)>;
@@ -70,6 +86,13 @@ class Gate {
   bool admit_user(const Identity* id);
   /// Releases what admit_user counted (call once per successful admit_user).
   void release_user(const Identity* id);
+
+  /// Registers / forgets a long-lived connection of this loop (leave is idempotent).
+  void join(Member* m) { members_.insert(m); }
+  void leave(Member* m) { members_.erase(m); }
+  /// Ends, with `why`, every member of this loop whose user is `user` (when not empty) or whose
+  /// client id is `client` (when not empty). Returns how many.
+  size_t disconnect(std::string_view user, std::string_view client, Outcome why);
 
   // --- may they ----------------------------------------------------------------------------
   /// The rules alone: may `c` do `a` on `channel` (a valid name)?
@@ -127,6 +150,7 @@ class Gate {
   base::Metrics& metrics_;
   const base::Settings* settings_;
   TrustedProxies trusted_;
+  std::unordered_set<Member*> members_;
 };
 
 }  // namespace herald::access

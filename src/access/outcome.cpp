@@ -28,6 +28,8 @@ constexpr Row kTable[] = {
     {{429, "too many subscriptions", 0, false}, "too_many_subscriptions"},
     {{503, "connection limit reached", 4504, false}, "limit_reached"},
     {{503, "unavailable", 4002, false}, "unavailable"},
+    {{503, "disconnected", 4006, false}, "disconnected"},
+    {{403, "disconnected", 4506, false}, "disconnected_final"},
     {{500, "internal error", 0, false}, "internal"},
 };
 static_assert(sizeof(kTable) / sizeof(kTable[0]) == size_t(Outcome::internal) + 1);

@@ -21,10 +21,13 @@
 //   too_many_subscriptions   429    too many subscriptions      -
 //   limit_reached            503    connection limit reached    4504 connection limit
 //   unavailable              503    unavailable                 4002 unavailable
+//   disconnected             503    disconnected                4006 disconnected (operator)
+//   disconnected_final       403    disconnected                4506 disconnected (operator)
 //   internal                 500    internal error              -
 //
 // A 401 carries `WWW-Authenticate: Bearer error="invalid_token"` over HTTP. On an SSE stream
-// that is already running, an expired token ends the stream with `event: reconnect`.
+// that is already running, an expired token and `disconnected` end the stream with
+// `event: reconnect`, `disconnected_final` with `event: disconnect`.
 #include <cstdint>
 #include <string_view>
 #include <system_error>
@@ -47,6 +50,8 @@ enum class Outcome : uint8_t {
   too_many_subscriptions,
   limit_reached,
   unavailable,
+  disconnected,        // POST /api/disconnect: the client may reconnect
+  disconnected_final,  // POST /api/disconnect with "reconnect": false
   internal,
 };
 

@@ -418,6 +418,32 @@ bool parse_broadcast_body(std::string_view json, BroadcastBody* out, ProtoError*
   return true;
 }
 
+bool parse_disconnect_body(std::string_view json, DisconnectBody* out, ProtoError* err) {
+  enum { kUser, kClient, kReconnect, kCount };
+  static constexpr std::string_view kNames[kCount] = {"user", "client", "reconnect"};
+  Slot slots[kCount];
+  std::string_view dup;
+  Shape shape = collect_fields(json, kNames, slots, &dup);
+  if (shape != Shape::ok) return fail_shape(err, shape);
+  if (!dup.empty()) return fail(err, ProtoErrc::duplicate_field, false, 0, dup);
+  std::string_view text[2];
+  for (int i : {kUser, kClient}) {
+    if (!slots[i].seen) continue;
+    if (slots[i].value.get_string().get(text[i]) != simdjson::SUCCESS || text[i].empty())
+      return fail(err, ProtoErrc::bad_field, false, 0, kNames[i]);
+  }
+  // One of them: "user" and "client" together would be ambiguous (both? either?).
+  if (slots[kUser].seen == slots[kClient].seen)
+    return fail(err, ProtoErrc::bad_field, false, 0, "user or client");
+  out->user = std::string(text[kUser]);
+  out->client = std::string(text[kClient]);
+  out->reconnect = true;
+  if (slots[kReconnect].seen &&
+      slots[kReconnect].value.get_bool().get(out->reconnect) != simdjson::SUCCESS)
+    return fail(err, ProtoErrc::bad_field, false, 0, "reconnect");
+  return true;
+}
+
 bool minify_json(std::string_view json, std::string* out) {
   dom::element doc;
   if (thread_parser().parse(json.data(), json.size()).get(doc) != simdjson::SUCCESS) return false;

@@ -93,6 +93,17 @@ struct BroadcastBody {
 bool parse_broadcast_body(std::string_view json, BroadcastBody* out, ProtoError* err,
                           size_t max_channels = kMaxBroadcastChannels);
 
+/// POST /api/disconnect: whose connections to end.
+struct DisconnectBody {
+  std::string user;       // every connection of this user ("" : not by user)
+  std::string client;     // the one connection with this client id ("" : not by client)
+  bool reconnect = true;  // the client may come back (WebSocket close 4006) or not (4506)
+};
+
+/// Parses a disconnect body: exactly one of "user" and "client" (a non-empty string), and an
+/// optional boolean "reconnect".
+bool parse_disconnect_body(std::string_view json, DisconnectBody* out, ProtoError* err);
+
 /// Validates that `json` is exactly one JSON value and appends its minified text to `*out`.
 /// Returns false (leaving `*out` unchanged) when it is not valid JSON. `json` must not point
 /// into `*out`.

@@ -9,6 +9,7 @@
 #include "proto/cursor.h"
 #include "proto/errors.h"
 #include "proto/json.h"
+#include "server/server.h"
 
 namespace herald::server::api {
 
@@ -222,6 +223,26 @@ void presence(http::HttpSession& s, http::Request& req, access::Gate& gate,
     std::string out;
     proto::encode_presence_object(out, pr.connections, pr.users, views);
     session->respond_json(p, 200, out);
+  });
+}
+
+void disconnect(http::HttpSession& s, http::Request& req, Server& server, access::Client& client) {
+  // Only the operator ends other people's connections; a user token is not enough.
+  if (!client.identity || !client.identity->admin())
+    return answer_outcome(s, access::Outcome::forbidden);
+  proto::DisconnectBody body;
+  proto::ProtoError err;
+  if (!proto::parse_disconnect_body(req.body, &body, &err)) return answer_proto_error(s, err);
+  http::HeldRef held = s.hold();
+  access::Outcome why =
+      body.reconnect ? access::Outcome::disconnected : access::Outcome::disconnected_final;
+  server.disconnect(body.user, body.client, why, [held](size_t n) {
+    http::HttpSession* session = http::HttpSession::resolve(held);
+    if (!session) return;
+    std::string out = "{\"disconnected\":";
+    proto::append_uint(out, n);
+    out += '}';
+    session->respond_json(held, 200, out);
   });
 }
 

@@ -1,10 +1,15 @@
 #pragma once
-// The HTTP API (SPEC §3): POST /api/publish, POST /api/broadcast, GET /api/history,
-// GET /api/channels, GET /api/presence. Behind `Authorization: Bearer <api_key>` when a key is
-// configured. Answers are JSON; errors are {"error":{"code":N,"message":"..."}}.
+// The HTTP API: POST /api/publish, POST /api/broadcast, GET /api/history,
+// GET /api/channels, GET /api/presence, POST /api/disconnect. Behind `Authorization: Bearer
+// <api_key>` when a key is configured. Answers are JSON; errors are
+// {"error":{"code":N,"message":"..."}}.
 #include "access/gate.h"
 #include "http/session.h"
 #include "http_codec/parser.h"
+
+namespace herald::server {
+class Server;
+}
 
 namespace herald::server::api {
 
@@ -20,5 +25,9 @@ void channels(http::HttpSession& session, http::Request& req, access::Gate& gate
               access::Client& client);
 void presence(http::HttpSession& session, http::Request& req, access::Gate& gate,
               access::Client& client);
+/// Ends the WebSocket and SSE connections of a user (or one client id) on every loop: the
+/// operator (API key) only. Answers {"disconnected":N}.
+void disconnect(http::HttpSession& session, http::Request& req, Server& server,
+                access::Client& client);
 
 }  // namespace herald::server::api

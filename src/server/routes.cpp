@@ -23,6 +23,7 @@ enum Routes::Route : int {
   kHistory,
   kChannels,
   kPresence,
+  kDisconnect,
   kWs,
   kWsEcho,
   kSse,
@@ -68,6 +69,7 @@ Routes::Routes(Server& server, access::Gate& gate) : server_(server), gate_(gate
   router_.add(M::get, "/api/history");
   router_.add(M::get, "/api/channels");
   router_.add(M::get, "/api/presence");
+  router_.add(M::post, "/api/disconnect");
   router_.add(M::get, "/ws");
   router_.add(M::get, "/ws/echo");
   router_.add(M::get, "/sse");
@@ -93,6 +95,7 @@ void Routes::handle(http::HttpSession& s, http::Request& req) {
     case kHistory:
     case kChannels:
     case kPresence:
+    case kDisconnect:
       return serve_api(static_cast<Route>(m.route), s, req);
     case kWs:
     case kSse:
@@ -183,6 +186,8 @@ void Routes::serve_api(Route r, http::HttpSession& s, http::Request& req) {
       return api::channels(s, req, gate_, c);
     case kPresence:
       return api::presence(s, req, gate_, c);
+    case kDisconnect:
+      return api::disconnect(s, req, server_, c);
     default:
       return s.respond_error(404, "not found");
   }

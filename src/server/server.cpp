@@ -119,6 +119,30 @@ void Server::release(const net::Address& peer, bool per_ip) {
   if (total_connections_ > 0) --total_connections_;
 }
 
+void Server::disconnect(std::string user, std::string client, access::Outcome why,
+                        std::function<void(size_t)> done) {
+  struct State {
+    size_t total = 0;
+    size_t left;
+    std::function<void(size_t)> done;
+  };
+  size_t me = executor_->current_loop();
+  auto st = std::make_shared<State>();
+  st->left = workers_.size();
+  st->done = std::move(done);
+  auto who = std::make_shared<const std::pair<std::string, std::string>>(std::move(user),
+                                                                         std::move(client));
+  for (size_t i = 0; i < workers_.size(); ++i) {
+    executor_->post(i, [this, st, who, why, i, me] {
+      size_t n = workers_[i]->gate().disconnect(who->first, who->second, why);
+      executor_->post(me, [st, n] {
+        st->total += n;
+        if (--st->left == 0) st->done(st->total);
+      });
+    });
+  }
+}
+
 void Server::gather(std::function<void(std::vector<LoopSnapshot>)> done) {
   struct State {
     std::vector<LoopSnapshot> snaps;

@@ -59,6 +59,11 @@ class Server {
   /// link is up (thread-safe). /health?ready reports it.
   bool engine_ready() const { return !redis_ || redis_->ready(); }
 
+  /// Ends, with `why`, the WebSocket and SSE connections of `user` (or the one with client id
+  /// `client`) on every loop (access::Gate::disconnect); `done(n)` runs on the calling loop.
+  void disconnect(std::string user, std::string client, access::Outcome why,
+                  std::function<void(size_t)> done);
+
   /// Takes a snapshot of every loop (posting to each); `done` runs on the calling loop.
   void gather(std::function<void(std::vector<LoopSnapshot>)> done);
 

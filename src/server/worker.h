@@ -71,6 +71,8 @@ class Worker {
   /// Closes what is left (end of the drain window).
   void close_all();
   LoopSnapshot snapshot() const;
+  /// This loop's access gate (after attach).
+  access::Gate& gate() { return *gate_; }
 
  private:
   void run();

@@ -16,6 +16,10 @@ namespace herald::sse {
 namespace {
 constexpr std::string_view kReconnectEvent =
     "event: reconnect\ndata: {\"reason\":\"shutdown\"}\n\n";
+constexpr std::string_view kDisconnectedEvent =
+    "event: reconnect\ndata: {\"reason\":\"disconnected\"}\n\n";
+constexpr std::string_view kDisconnectedFinalEvent =
+    "event: disconnect\ndata: {\"reason\":\"disconnected\"}\n\n";
 constexpr std::string_view kTokenExpiredEvent =
     "event: reconnect\ndata: {\"reason\":\"token expired\"}\n\n";
 
@@ -47,6 +51,7 @@ void SseSession::start() {
   if (!gate_.admit_user(client_.identity.get()))
     return fail_before_stream(access::Outcome::limit_reached);
   user_counted_ = true;
+  gate_.join(this);
   if (client_.identity && client_.identity->expires_at > 0) {
     int64_t now_sec = int64_t(base::wall_us() / 1'000'000);
     int64_t at = client_.identity->expires_at;
@@ -292,9 +297,19 @@ void SseSession::drain() {
   conn_.close();
 }
 
+void SseSession::disconnect(access::Outcome o) {
+  if (ended_) return;
+  if (!streaming_) return fail_before_stream(o);
+  conn_.send(o == access::Outcome::disconnected_final ? kDisconnectedFinalEvent
+                                                      : kDisconnectedEvent);
+  end();
+  conn_.close();
+}
+
 void SseSession::end() {
   if (ended_) return;
   ended_ = true;
+  gate_.leave(this);
   heartbeat_.stop();
   if (expiry_) expiry_->stop();
   if (user_counted_) gate_.release_user(client_.identity.get());

@@ -35,7 +35,9 @@
 
 namespace herald::sse {
 
-class SseSession final : public net::ConnectionHandler, public hub::Subscriber {
+class SseSession final : public net::ConnectionHandler,
+                         public hub::Subscriber,
+                         public access::Member {
  public:
   /// `allow_origin` is the Access-Control-Allow-Origin value ("" : no header).
   SseSession(http::Context& ctx, access::Gate& gate, net::Connection& conn, access::Client client,
@@ -46,6 +48,13 @@ class SseSession final : public net::ConnectionHandler, public hub::Subscriber {
   void start();
   /// Sends `event: reconnect` and closes (SIGTERM drain).
   void drain();
+
+  // access::Member
+  const access::Client& member_client() const override { return client_; }
+  std::string_view member_id() const override { return client_id_; }
+  /// Ends the stream with `event: reconnect` (disconnected) or `event: disconnect`
+  /// (disconnected_final); before the stream began, answers the outcome's status.
+  void disconnect(access::Outcome o) override;
 
   // net::ConnectionHandler
   void on_data(net::Connection& conn) override;

@@ -59,10 +59,12 @@ HeraldSession::HeraldSession(http::Context& ctx, access::Gate& gate, net::Connec
       client_(std::move(client)),
       client_id_(access::next_client_id(ctx.loop->index())),
       user_counted_(client_.identity != nullptr) {
+  gate_.join(this);
   arm_expiry();
 }
 
 void HeraldSession::release_identity() {
+  gate_.leave(this);
   if (expiry_) expiry_->stop();
   if (user_counted_) gate_.release_user(client_.identity.get());
   user_counted_ = false;
@@ -237,6 +239,12 @@ void HeraldSession::arm_expiry() {
     const access::Answer& a = access::answer(access::Outcome::token_expired);
     close_with(a.ws_close, a.message);
   });
+}
+
+void HeraldSession::disconnect(access::Outcome o) {
+  if (closing()) return;
+  const access::Answer& a = access::answer(o);
+  close_with(a.ws_close, a.message);
 }
 
 void HeraldSession::fail_connection(const proto::Command& cmd, access::Outcome o) {

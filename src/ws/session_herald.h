@@ -37,7 +37,7 @@
 
 namespace herald::ws {
 
-class HeraldSession final : public WsSessionBase, public hub::Subscriber {
+class HeraldSession final : public WsSessionBase, public hub::Subscriber, public access::Member {
  public:
   HeraldSession(http::Context& ctx, access::Gate& gate, net::Connection& conn,
                 access::Client client, DeflateParams deflate = {});
@@ -51,6 +51,12 @@ class HeraldSession final : public WsSessionBase, public hub::Subscriber {
 
   // net::ConnectionHandler
   void on_drained(net::Connection& conn) override;
+
+  // access::Member
+  const access::Client& member_client() const override { return client_; }
+  std::string_view member_id() const override { return client_id_; }
+  /// Closes with the outcome's close code (4006 or 4506).
+  void disconnect(access::Outcome o) override;
 
  protected:
   void on_message(WsEvent& e) override;

@@ -22,6 +22,10 @@ TEST(Outcome, TheTableFollowsTheEnum) {
   // Reconnect range for what may succeed later, the other range for what will not.
   EXPECT_LT(answer(Outcome::unavailable).ws_close, 4500);
   EXPECT_GE(answer(Outcome::forbidden).ws_close, 4500);
+  // The operator's disconnect: with reconnect, and for good.
+  EXPECT_EQ(answer(Outcome::disconnected).ws_close, 4006);
+  EXPECT_EQ(answer(Outcome::disconnected_final).ws_close, 4506);
+  EXPECT_EQ(outcome_name(Outcome::disconnected_final), "disconnected_final");
 }
 
 TEST(Outcome, HubErrorsMapToOneOutcomeEach) {

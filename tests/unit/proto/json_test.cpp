@@ -283,6 +283,29 @@ TEST(PublishBody, ParsesAndRejects) {
   EXPECT_FALSE(err.has_id);
 }
 
+TEST(DisconnectBody, ParsesAndRejects) {
+  DisconnectBody b;
+  ProtoError err;
+  ASSERT_TRUE(parse_disconnect_body(R"({"user":"alice"})", &b, &err));
+  EXPECT_EQ(b.user, "alice");
+  EXPECT_EQ(b.client, "");
+  EXPECT_TRUE(b.reconnect);
+  ASSERT_TRUE(parse_disconnect_body(R"({"client":"c-1","reconnect":false})", &b, &err));
+  EXPECT_EQ(b.user, "");
+  EXPECT_EQ(b.client, "c-1");
+  EXPECT_FALSE(b.reconnect);
+  for (const char* bad : {R"({})", R"({"user":"a","client":"b"})", R"({"user":""})",
+                          R"({"user":1})", R"({"user":"a","reconnect":1})"}) {
+    EXPECT_FALSE(parse_disconnect_body(bad, &b, &err)) << bad;
+    EXPECT_EQ(err.reason, ProtoErrc::bad_field) << bad;
+    EXPECT_EQ(err.code, 400);
+  }
+  EXPECT_FALSE(parse_disconnect_body(R"({"user":"a","user":"b"})", &b, &err));
+  EXPECT_EQ(err.reason, ProtoErrc::duplicate_field);
+  EXPECT_FALSE(parse_disconnect_body("[1]", &b, &err));
+  EXPECT_EQ(err.reason, ProtoErrc::not_object);
+}
+
 TEST(BroadcastBody, ParsesAndRejects) {
   BroadcastBody b;
   ProtoError err;
