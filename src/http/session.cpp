@@ -355,9 +355,10 @@ void HttpSession::redispatch(HeldRef ref) {
   deferred_ = false;
   deferred_pos_ = kNone;
   redispatching_ = true;
+  // Reading resumes first: a handler that takes the connection over expects it on.
+  conn_.resume_reading();
   process();
   redispatching_ = false;
-  if (!taken_over_ && !stopped_ && !deferred_ && !conn_.closing() && room()) conn_.resume_reading();
 }
 
 void HttpSession::respond(HeldRef ref, int status, std::string_view content_type,

@@ -14,7 +14,6 @@ deadlines; the only time bound asserted is "answered within 10x the hook timeout
 """
 import asyncio
 import contextlib
-import http.client
 import json
 import os
 import subprocess
@@ -26,6 +25,7 @@ import pytest
 import websockets
 
 from harness import free_port, herald_server
+from test_sse import open_stream, push, settle
 from ws_util import Herald, error_of, run
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -127,26 +127,6 @@ def ws_status(srv, session):
     return run(go())
 
 
-class SseReader:
-    def __init__(self, srv, path, headers):
-        self.conn = http.client.HTTPConnection(srv.host, srv.port, timeout=20)
-        self.conn.request("GET", path, headers=dict(headers, Accept="text/event-stream"))
-        self.resp = self.conn.getresponse()
-        self.status = self.resp.status
-
-    def data_lines(self, n):
-        out = []
-        while len(out) < n:
-            line = self.resp.fp.readline().decode()
-            assert line, "stream ended"
-            if line.startswith("data:"):
-                out.append(json.loads(line[5:].strip()))
-        return out
-
-    def close(self):
-        self.conn.close()
-
-
 # ---- connect -----------------------------------------------------------------------------------
 
 def test_connect_hook_identity_serves_every_transport():
@@ -162,14 +142,10 @@ def test_connect_hook_identity_serves_every_transport():
             await h.close()
         run(ws())
 
-        sse = SseReader(srv, "/sse?channel=chat:b", cookie("alice"))
-        assert sse.status == 200
-        be.wait_for(lambda r: r["path"] == "/connect" and r["body"]["transport"] == "sse")
-        # The stream is subscribed once its first event (the cursor) is out; then publish.
-        sse.data_lines(1)
+        sse = open_stream(srv, "/sse?channel=chat:b", cookie("alice"))
+        settle(sse)  # subscribed: the stream is live
         srv.publish("chat:b", {"n": 2})
-        assert {"n": 2} in [d.get("data") for d in sse.data_lines(1)]
-        sse.close()
+        assert push(sse.next_event(timeout=10))["data"] == {"n": 2}
 
         result = {}
 
@@ -253,9 +229,7 @@ def test_subscribe_hook_decides_what_the_rules_refuse():
         # SSE and poll ask the same hook.
         assert get(srv, "/poll?channel=open:y", cookie("bob"))[0] == 200
         assert get(srv, "/poll?channel=closed:y", cookie("bob"))[0] == 403
-        sse = SseReader(srv, "/sse?channel=closed:z", cookie("bob"))
-        assert sse.status == 403
-        sse.close()
+        assert get(srv, "/sse?channel=closed:z", cookie("bob"))[0] == 403
 
 
 # ---- publish -----------------------------------------------------------------------------------
