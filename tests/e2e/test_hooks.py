@@ -351,3 +351,48 @@ def test_client_gone_while_its_hook_is_in_flight():
             assert time.time() < deadline
             time.sleep(0.05)
         assert get(srv, "/poll?channel=chat:a", cookie("alice"))[0] == 200
+
+
+# ---- docs/security.md ------------------------------------------------------------------------
+
+def doc_blocks():
+    import re
+    text = open(os.path.join(HERE, "..", "..", "docs", "security.md")).read()
+    return dict(re.findall(r"```(?:json|toml) (hook-[a-z-]+)\n(.*?)```", text, re.S))
+
+
+def test_the_documented_hook_example_is_what_herald_does():
+    blocks = doc_blocks()
+    be = Backend()
+    be.start()
+    try:
+        # The documented configuration, pointed at this backend.
+        cfg = blocks["hook-config"].replace("127.0.0.1:9000", f"127.0.0.1:{be.port}")
+        with herald_server(config=cfg) as srv:
+            async def go():
+                h = await ws_connect(srv, "alice")
+                assert (await h.call("connect"))["result"]["user"] == "alice"
+                assert "result" in await h.call("subscribe", channel="chat:a")
+                bob = await ws_connect(srv, "bob")
+                assert "result" in await bob.call("subscribe", channel="open:lobby")
+                assert "result" in await h.call("publish", channel="chat:a", data={"replace": 5})
+                got = await h.push(timeout=10)
+                await h.close()
+                await bob.close()
+                return got["data"]
+            assert run(go()) == json.loads(blocks["hook-publish-answer"])["data"]
+        # The documented answer is the one this backend gives alice, and herald's requests have
+        # exactly the documented members.
+        import hook_backend
+        assert json.loads(blocks["hook-connect-answer"]) == hook_backend.ALICE
+        for name, path in (("hook-connect-request", "/connect"),
+                           ("hook-subscribe-request", "/subscribe"),
+                           ("hook-publish-request", "/publish")):
+            documented = json.loads(blocks[name])
+            sent = be.requests(path)[0]["body"]
+            assert set(sent) == set(documented), (name, sent)
+            if name == "hook-connect-request":
+                assert set(sent["headers"]) == set(documented["headers"])
+    finally:
+        be.kill()
+        os.unlink(be.log)
