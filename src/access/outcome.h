@@ -53,7 +53,7 @@ enum class Outcome : uint8_t {
   unavailable,
   disconnected,        // POST /api/disconnect: the client may reconnect
   disconnected_final,  // POST /api/disconnect with "reconnect": false
-  hook_unavailable,  // a backend hook failed (no answer, timeout, overload): fail closed
+  hook_unavailable,    // a backend hook failed (no answer, timeout, overload): fail closed
   internal,
 };
 
