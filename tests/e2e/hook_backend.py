@@ -4,6 +4,8 @@ line each ({"path", "headers", "body"}), in LOGFILE.
 
     /usr/bin/python3 hook_backend.py PORT LOGFILE
 
+It prints "ready PORT" once it listens (PORT 0: a free port the kernel picks).
+
 Rules (what the tests rely on):
   /connect    Cookie session=alice -> alice, grants chat:* (subscribe and publish), info;
               session=bob -> bob, no grants; session=deny -> {"deny":true};
@@ -93,5 +95,5 @@ if __name__ == "__main__":
     LOCK = threading.Lock()
     LOG = open(sys.argv[2], "a")
     srv = Server(("127.0.0.1", int(sys.argv[1])), Handler)
-    print("ready", flush=True)
+    print("ready", srv.server_address[1], flush=True)
     srv.serve_forever()

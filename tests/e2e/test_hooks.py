@@ -24,7 +24,7 @@ import time
 import pytest
 import websockets
 
-from harness import free_port, herald_server
+from harness import herald_server
 from test_sse import open_stream, push, settle
 from ws_util import Herald, error_of, run
 
@@ -34,7 +34,7 @@ TIMEOUT_MS = 300
 
 class Backend:
     def __init__(self):
-        self.port = free_port()
+        self.port = 0  # the first start binds a free port; a restart binds that one again
         self.log = tempfile.mktemp(prefix="hook-backend-", suffix=".jsonl")
         open(self.log, "w").close()
         self.proc = None
@@ -43,7 +43,9 @@ class Backend:
         self.proc = subprocess.Popen(["/usr/bin/python3", os.path.join(HERE, "hook_backend.py"),
                                       str(self.port), self.log],
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        assert self.proc.stdout.readline().strip() == "ready"
+        word, port = self.proc.stdout.readline().split()
+        assert word == "ready"
+        self.port = int(port)
 
     def kill(self):
         self.proc.kill()
