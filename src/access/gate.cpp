@@ -106,10 +106,31 @@ Outcome Gate::check(const Client& c, Action a, std::string_view channel) const {
 void Gate::subscribe(const Client& c, hub::Subscriber* sub, std::string_view channel,
                      std::optional<base::Cursor> since, SubscribeDone done) {
   Outcome o = check(c, Action::subscribe, channel);
+  if (o == Outcome::forbidden && hooks_ && !settings_->auth_subscribe_url.empty()) {
+    auto pending = std::make_shared<PendingSubscribe>(PendingSubscribe{sub, std::string(channel)});
+    pending_.push_back(pending);
+    ask_subscribe(c, sub->presence().client, channel,
+                  [this, pending, since = std::move(since), done = std::move(done)](Outcome hook) {
+                    std::erase(pending_, pending);
+                    if (pending->cancelled) return;
+                    if (hook != Outcome::ok) {
+                      if (hook == Outcome::forbidden) ++metrics_.access_denied;
+                      return done(hook, hub::SubscribeResult{});
+                    }
+                    subscribe_allowed(pending->sub, pending->channel, std::move(since),
+                                      std::move(done));
+                  });
+    return;
+  }
   if (o != Outcome::ok) {
     ++metrics_.access_denied;
     return done(o, hub::SubscribeResult{});
   }
+  subscribe_allowed(sub, channel, std::move(since), std::move(done));
+}
+
+void Gate::subscribe_allowed(hub::Subscriber* sub, std::string_view channel,
+                             std::optional<base::Cursor> since, SubscribeDone done) {
   // Where the namespace announces joins and leaves, a present subscriber's entry rides with
   // its subscription (the hub sends it on join and on leave, however the subscription ends).
   base::SharedBuffer announce;
@@ -131,11 +152,18 @@ void Gate::subscribe(const Client& c, hub::Subscriber* sub, std::string_view cha
 }
 
 void Gate::unsubscribe(hub::Subscriber* sub, std::string_view channel) {
+  if (!pending_.empty()) cancel_pending(sub, channel, false);
   hub_.unsubscribe(sub, channel);
 }
 
 void Gate::unsubscribe_all(hub::Subscriber* sub) {
+  if (!pending_.empty()) cancel_pending(sub, {}, true);
   hub_.unsubscribe_all(sub);
+}
+
+void Gate::cancel_pending(hub::Subscriber* sub, std::string_view channel, bool all) {
+  for (auto& p : pending_)
+    if (p->sub == sub && (all || p->channel == channel)) p->cancelled = true;
 }
 
 bool Gate::take_publish_token(Client& c, uint64_t now_ms) {
@@ -154,6 +182,28 @@ void Gate::publish(Client& c, std::string_view channel, base::SharedBuffer data,
     ++metrics_.access_denied;
     return done(o, hub::PublishResult{});
   }
+  const Identity* id = c.identity.get();
+  if (hooks_ && !settings_->auth_publish_url.empty() && !(id && id->admin())) {
+    std::string body = encode_publish_request(c.id, c.user(), channel, data.view());
+    // Never retried: the backend may have acted on a publish whose answer was lost.
+    ask(HookKind::publish, settings_->auth_publish_url, std::move(body), false,
+        [this, channel = std::string(channel), data = std::move(data),
+         done = std::move(done)](HookReply reply) mutable {
+          AllowAnswer allow;
+          Outcome o = judge(HookKind::publish, reply, &allow);
+          if (o != Outcome::ok) {
+            if (o == Outcome::forbidden) ++metrics_.access_denied;
+            return done(o, hub::PublishResult{});
+          }
+          if (allow.has_data) data = base::SharedBuffer::copy_of(allow.data);
+          publish_allowed(channel, std::move(data), std::move(done));
+        });
+    return;
+  }
+  publish_allowed(channel, std::move(data), std::move(done));
+}
+
+void Gate::publish_allowed(std::string_view channel, base::SharedBuffer data, PublishDone done) {
   hub_.publish(channel, std::move(data),
                [done = std::move(done)](base::Result<hub::PublishResult> r) {
                  if (!r) return done(outcome_of(r.error()), hub::PublishResult{});
@@ -174,15 +224,141 @@ void Gate::catch_up(const Client& c, std::string_view channel, std::optional<bas
 void Gate::read(Action a, const Client& c, std::string_view channel,
                 std::optional<base::Cursor> since, size_t limit, HistoryDone done) {
   Outcome o = check(c, a, channel);
+  if (o == Outcome::forbidden && a == Action::subscribe && hooks_ &&
+      !settings_->auth_subscribe_url.empty()) {
+    // A poll subscribes for one request: the subscribe hook decides as for a subscription.
+    ask_subscribe(c, c.id, channel,
+                  [this, channel = std::string(channel), since = std::move(since), limit,
+                   done = std::move(done)](Outcome hook) mutable {
+                    if (hook != Outcome::ok) {
+                      if (hook == Outcome::forbidden) ++metrics_.access_denied;
+                      return done(hook, hub::HistoryResult{});
+                    }
+                    read_allowed(channel, std::move(since), limit, std::move(done));
+                  });
+    return;
+  }
   if (o != Outcome::ok) {
     if (o == Outcome::forbidden) ++metrics_.access_denied;
     return done(o, hub::HistoryResult{});
   }
+  read_allowed(channel, std::move(since), limit, std::move(done));
+}
+
+void Gate::read_allowed(std::string_view channel, std::optional<base::Cursor> since, size_t limit,
+                        HistoryDone done) {
   hub_.history(channel, std::move(since), limit,
                [done = std::move(done)](base::Result<hub::HistoryResult> r) {
                  if (!r) return done(outcome_of(r.error()), hub::HistoryResult{});
                  done(Outcome::ok, std::move(r.value()));
                });
+}
+
+// ---- backend hooks ---------------------------------------------------------------------------
+
+void Gate::ask(HookKind kind, const std::string& url, std::string body, bool retry_safe,
+               std::function<void(HookReply)> then) {
+  uint64_t start_ns = base::monotonic_ns();
+  hooks_->post(url, std::move(body), retry_safe,
+               [this, kind, start_ns, then = std::move(then)](HookReply reply) {
+                 metrics_.hook_latency_us_sum[int(kind)] +=
+                     (base::monotonic_ns() - start_ns) / 1000;
+                 ++metrics_.hook_latency_count[int(kind)];
+                 then(std::move(reply));
+               });
+}
+
+namespace {
+
+// Counts and names a transport failure; false when the backend answered.
+bool failed(const HookReply& reply, HookResult* r) {
+  switch (reply.failure) {
+    case HookReply::Failure::none:
+      return false;
+    case HookReply::Failure::timeout:
+      *r = HookResult::timeout;
+      return true;
+    case HookReply::Failure::overload:
+      *r = HookResult::overload;
+      return true;
+    case HookReply::Failure::error:
+      break;
+  }
+  *r = HookResult::error;
+  return true;
+}
+
+constexpr uint32_t kHookLogsPerSecond = 10;
+
+}  // namespace
+
+Outcome Gate::judge(HookKind kind, const HookReply& reply, AllowAnswer* allow) {
+  HookResult r = HookResult::error;
+  HookVerdict v = HookVerdict::failed;
+  if (!failed(reply, &r)) v = parse_allow_answer(reply.status, reply.body, allow);
+  if (v == HookVerdict::allow) r = HookResult::allow;
+  if (v == HookVerdict::deny) r = HookResult::deny;
+  count(kind, r);
+  if (v == HookVerdict::failed) {
+    log_hook_failure(kind, r, reply.status);
+    return Outcome::hook_unavailable;
+  }
+  return v == HookVerdict::allow ? Outcome::ok : Outcome::forbidden;
+}
+
+void Gate::log_hook_failure(HookKind kind, HookResult r, int status) {
+  // At most a few lines a second: a backend that is down fails every request.
+  uint64_t now = base::monotonic_ms();
+  if (now >= hook_log_window_ms_ + 1000) {
+    hook_log_window_ms_ = now;
+    hook_logged_ = 0;
+  }
+  if (hook_logged_++ >= kHookLogsPerSecond) return;
+  std::string_view k = hook_kind_name(kind), why = hook_result_name(r);
+  HLOG_WARN("%.*s hook failed (%.*s, status %d): refused, fail closed", int(k.size()), k.data(),
+            int(why.size()), why.data(), status);
+}
+
+void Gate::ask_subscribe(const Client& c, std::string_view client_id, std::string_view channel,
+                         std::function<void(Outcome)> then) {
+  std::string body = encode_subscribe_request(client_id, c.user(), channel, c.transport);
+  ask(HookKind::subscribe, settings_->auth_subscribe_url, std::move(body), true,
+      [this, then = std::move(then)](HookReply reply) {
+        AllowAnswer allow;
+        then(judge(HookKind::subscribe, reply, &allow));
+      });
+}
+
+void Gate::identify(std::string_view transport, std::string_view address,
+                    std::span<const HookHeader> headers, IdentifyDone done) {
+  std::string body = encode_connect_request(transport, address, headers);
+  ask(HookKind::connect, settings_->auth_connect_url, std::move(body), true,
+      [this, done = std::move(done)](HookReply reply) {
+        HookResult r = HookResult::error;
+        HookVerdict v = HookVerdict::failed;
+        ConnectAnswer a;
+        if (!failed(reply, &r)) v = parse_connect_answer(reply.status, reply.body, &a);
+        int64_t now_sec = int64_t(base::wall_us() / 1'000'000);
+        // An identity that has already expired is a refusal, as an expired token is.
+        if (v == HookVerdict::allow && a.expire_at != 0 && a.expire_at <= now_sec)
+          v = HookVerdict::deny;
+        if (v == HookVerdict::allow) r = HookResult::allow;
+        if (v == HookVerdict::deny) r = HookResult::deny;
+        count(HookKind::connect, r);
+        if (v == HookVerdict::failed) {
+          log_hook_failure(HookKind::connect, r, reply.status);
+          return done(Outcome::hook_unavailable, nullptr);
+        }
+        if (v == HookVerdict::deny) return done(Outcome::unauthorized, nullptr);
+        auto id = std::make_shared<Identity>();
+        id->source = Source::hook;
+        id->user = std::move(a.user);
+        id->info = std::move(a.info);
+        id->expires_at = a.expire_at;
+        id->channels = std::move(a.channels);
+        id->publish = std::move(a.publish);
+        done(Outcome::ok, std::move(id));
+      });
 }
 
 void Gate::presence(const Client& c, std::string_view channel, PresenceDone done) {

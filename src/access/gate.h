@@ -11,11 +11,15 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_set>
+#include <vector>
 
 #include "access/client_address.h"
+#include "access/hook_answer.h"
+#include "access/hooks.h"
 #include "access/identity.h"
 #include "access/outcome.h"
 #include "access/policy.h"
@@ -38,6 +42,10 @@ struct Client {
   // name): for logs.
   std::optional<net::Address> address;
   bool udp = false;  // a UDP lease (publish needs the namespace's udp_publish)
+  // Asked about by the backend hooks: how the client connects ("websocket", "sse",
+  // "long-poll", "poll", "http"; a static string) and its connection's id, when it has one.
+  std::string_view transport = "http";
+  std::string id;
 
   Requester requester() const { return Requester{identity.get(), loopback, udp}; }
   const std::string& user() const;
@@ -71,6 +79,9 @@ class Gate {
   Gate(hub::Hub& hub, Shared& shared, base::Metrics& metrics, const base::Settings* settings);
 
   void set_settings(const base::Settings* s);
+  /// The HTTP client that carries backend hook requests on this loop (outlives its use here:
+  /// the gate stops asking once set_hooks(nullptr) ran). Without one no hook is asked.
+  void set_hooks(HookTransport* t) { hooks_ = t; }
   /// server.trusted_proxies, parsed (rebuilt when the settings change).
   const TrustedProxies& trusted_proxies() const { return trusted_; }
   const base::Settings& settings() const { return *settings_; }
@@ -80,6 +91,16 @@ class Gate {
   /// token_expired, or unauthorized (the reason is counted in the metrics and logged, a few
   /// lines per second at most, with `who`, e.g. the client's address).
   Outcome authenticate(std::string_view token, std::string_view who, IdentityPtr* out);
+  /// Whether a client without a token is to be identified by the connect hook (identify()).
+  bool has_connect_hook() const { return hooks_ && !settings_->auth_connect_url.empty(); }
+  using IdentifyDone = std::function<void(Outcome, IdentityPtr)>;
+  /// Asks the connect hook who a client without a token is. `done` runs later (never inside
+  /// the call), at the latest after auth.hook_timeout_ms: ok and the identity; unauthorized
+  /// when the backend denies; hook_unavailable when it fails (fail closed). Call only when
+  /// has_connect_hook(). The caller checks that its client is still there when `done` runs.
+  void identify(std::string_view transport, std::string_view address,
+                std::span<const HookHeader> headers, IdentifyDone done);
+
   /// Counts one more connection of `id`'s user against limits.max_connections_per_user:
   /// false (nothing counted) when it already has that many. Anonymous clients, the API key
   /// and identities without a user are not counted (true).
@@ -99,9 +120,11 @@ class Gate {
   Outcome check(const Client& c, Action a, std::string_view channel) const;
 
   /// Subscribes `sub` to `channel` from `since` (parsed at the surface) once the rules allow
-  /// it. `done` gets the outcome and, when ok, the hub's answer (cursor, recovered, replay);
-  /// a refusal may be answered inside the call. As with Hub::subscribe, `done` never runs once
-  /// `sub` was unsubscribed from the channel through this gate.
+  /// it, or, where they refuse and auth.subscribe_url is set, once the subscribe hook allows
+  /// it (forbidden when it refuses, hook_unavailable when it fails). `done` gets the outcome
+  /// and, when ok, the hub's answer (cursor, recovered, replay); a refusal may be answered
+  /// inside the call. As with Hub::subscribe, `done` never runs once `sub` was unsubscribed
+  /// from the channel through this gate (a hook still in flight is then forgotten).
   void subscribe(const Client& c, hub::Subscriber* sub, std::string_view channel,
                  std::optional<base::Cursor> since, SubscribeDone done);
   void unsubscribe(hub::Subscriber* sub, std::string_view channel);
@@ -111,7 +134,9 @@ class Gate {
   size_t subscriptions(hub::Subscriber* sub) const { return hub_.subscription_count(sub); }
 
   /// Publishes `data` (valid JSON text) for `c`: rules, publish rate (per user, or per client
-  /// for anonymous ones; none for the API key), then the hub. `now_ms` is the loop's clock.
+  /// for anonymous ones; none for the API key), the publish hook when auth.publish_url is set
+  /// (not for the API key; it may refuse or replace the data), then the hub. `now_ms` is the
+  /// loop's clock. With a hook, `done` runs later: the caller checks it is still there.
   void publish(Client& c, std::string_view channel, base::SharedBuffer data, uint64_t now_ms,
                PublishDone done);
 
@@ -121,7 +146,8 @@ class Gate {
 
   /// What a short poll reads: the publications after `since` (or only the current cursor with
   /// `limit` 0), allowed to whoever may subscribe (a poll is a subscription that lasts one
-  /// request), not only to whoever may read history.
+  /// request, so the subscribe hook is asked where the rules refuse), not only to whoever
+  /// may read history.
   void catch_up(const Client& c, std::string_view channel, std::optional<base::Cursor> since,
                 size_t limit, HistoryDone done);
 
@@ -133,6 +159,25 @@ class Gate {
   void channels(const Client& c, ChannelsDone done);
 
  private:
+  /// A subscribe the rules allowed (or the hook did).
+  void subscribe_allowed(hub::Subscriber* sub, std::string_view channel,
+                         std::optional<base::Cursor> since, SubscribeDone done);
+  void read_allowed(std::string_view channel, std::optional<base::Cursor> since, size_t limit,
+                    HistoryDone done);
+  /// Sends one hook request; `then` gets the reply (latency counted here).
+  void ask(HookKind kind, const std::string& url, std::string body, bool retry_safe,
+           std::function<void(HookReply)> then);
+  void count(HookKind kind, HookResult r) { ++metrics_.hook_requests[int(kind)][int(r)]; }
+  /// The outcome of a subscribe or publish hook's reply (counted); `*allow` filled on ok.
+  Outcome judge(HookKind kind, const HookReply& reply, AllowAnswer* allow);
+  /// Asks the subscribe hook for `channel`; `then` gets ok, forbidden or hook_unavailable.
+  void ask_subscribe(const Client& c, std::string_view client_id, std::string_view channel,
+                     std::function<void(Outcome)> then);
+  void cancel_pending(hub::Subscriber* sub, std::string_view channel, bool all);
+  void publish_allowed(std::string_view channel, base::SharedBuffer data, PublishDone done);
+  /// Logs a failed hook, a few lines per second at most.
+  void log_hook_failure(HookKind kind, HookResult r, int status);
+
   void read(Action a, const Client& c, std::string_view channel, std::optional<base::Cursor> since,
             size_t limit, HistoryDone done);
   /// One publish token of `c`: false when it is over limits.publish_rate.
@@ -151,6 +196,17 @@ class Gate {
   const base::Settings* settings_;
   TrustedProxies trusted_;
   std::unordered_set<Member*> members_;
+  HookTransport* hooks_ = nullptr;
+  uint64_t hook_log_window_ms_ = 0;
+  uint32_t hook_logged_ = 0;
+  // Subscribes waiting for the subscribe hook: an unsubscribe marks its entry cancelled, so
+  // the answer is dropped (at most auth.hook_max_inflight entries).
+  struct PendingSubscribe {
+    hub::Subscriber* sub;
+    std::string channel;
+    bool cancelled = false;
+  };
+  std::vector<std::shared_ptr<PendingSubscribe>> pending_;
 };
 
 }  // namespace herald::access

@@ -30,6 +30,7 @@ constexpr Row kTable[] = {
     {{503, "unavailable", 4002, false}, "unavailable"},
     {{503, "disconnected", 4006, false}, "disconnected"},
     {{403, "disconnected", 4506, false}, "disconnected_final"},
+    {{503, "auth backend unavailable", 4002, false}, "hook_unavailable"},
     {{500, "internal error", 0, false}, "internal"},
 };
 static_assert(sizeof(kTable) / sizeof(kTable[0]) == size_t(Outcome::internal) + 1);

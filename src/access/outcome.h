@@ -23,6 +23,7 @@
 //   unavailable              503    unavailable                 4002 unavailable
 //   disconnected             503    disconnected                4006 disconnected (operator)
 //   disconnected_final       403    disconnected                4506 disconnected (operator)
+//   hook_unavailable         503    auth backend unavailable    4002 auth backend unavailable
 //   internal                 500    internal error              -
 //
 // A 401 carries `WWW-Authenticate: Bearer error="invalid_token"` over HTTP. On an SSE stream
@@ -52,6 +53,7 @@ enum class Outcome : uint8_t {
   unavailable,
   disconnected,        // POST /api/disconnect: the client may reconnect
   disconnected_final,  // POST /api/disconnect with "reconnect": false
+  hook_unavailable,    // a backend hook failed (no answer, timeout, overload): fail closed
   internal,
 };
 

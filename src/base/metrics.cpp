@@ -22,6 +22,11 @@ void Metrics::add(const Metrics& o) {
   tokens_accepted += o.tokens_accepted;
   for (int i = 0; i < kTokenReasons; ++i) tokens_refused[i] += o.tokens_refused[i];
   tokens_expired_live += o.tokens_expired_live;
+  for (int k = 0; k < kHookKinds; ++k) {
+    for (int r = 0; r < kHookResults; ++r) hook_requests[k][r] += o.hook_requests[k][r];
+    hook_latency_us_sum[k] += o.hook_latency_us_sum[k];
+    hook_latency_count[k] += o.hook_latency_count[k];
+  }
   udp.add(o.udp);
 }
 

@@ -71,6 +71,13 @@ struct Metrics {
   uint64_t tokens_refused[kTokenReasons] = {};  // by jwt::TokenError
   uint64_t tokens_expired_live = 0;  // connections ended (or refreshed too late) at token expiry
   UdpMetrics udp;
+  // Backend hooks, by access::HookKind (connect, subscribe, publish) and access::HookResult
+  // (allow, deny, error, timeout, overload).
+  static constexpr int kHookKinds = 3;
+  static constexpr int kHookResults = 5;
+  uint64_t hook_requests[kHookKinds][kHookResults] = {};
+  uint64_t hook_latency_us_sum[kHookKinds] = {};  // requests sent, until the answer or failure
+  uint64_t hook_latency_count[kHookKinds] = {};
 
   void add(const Metrics& o);
 };

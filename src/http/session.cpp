@@ -96,6 +96,10 @@ void HttpSession::on_data(net::Connection&) {
 
 void HttpSession::process() {
   while (!taken_over_ && !stopped_ && !conn_.closing()) {
+    if (deferred_) {
+      conn_.pause_reading();
+      return;
+    }
     // Bounded pipelining: past this many unanswered requests (or queued response bytes),
     // leave the rest in the socket until answers go out.
     if (!room()) {
@@ -149,12 +153,22 @@ void HttpSession::process() {
       conn_.pause_reading();
       return;
     }
-    ++ctx_.metrics->http_requests;
+    if (!redispatching_) ++ctx_.metrics->http_requests;
+    redispatching_ = false;
     responded_ = false;
     cur_ = Framing{req.method == Method::head, req.keep_alive && !ctx_.draining, false,
                    req.version_minor};
     cur_pos_ = kNone;
     handler_.handle(*this, req);
+    if (deferred_ && !taken_over_) {
+      // Set aside (defer): its bytes stay in the input until it is answered or dispatched
+      // again; nothing after it is read meanwhile.
+      deferred_bytes_ = r.consumed;
+      parser_.reset();
+      cur_pos_ = kNone;
+      conn_.pause_reading();
+      return;
+    }
     // The request's views die here: handlers copy what a later response needs.
     conn_.consume(r.consumed);
     parser_.reset();
@@ -322,6 +336,31 @@ HeldRef HttpSession::hold(std::function<void()> on_abort) {
   return {e.slot, h.generation};
 }
 
+HeldRef HttpSession::defer(std::function<void()> on_abort) {
+  HeldRef ref = hold(std::move(on_abort));
+  if (resolve(ref) != this) return ref;
+  deferred_ = true;
+  deferred_pos_ = t_held.slots[ref.slot].pos;
+  return ref;
+}
+
+void HttpSession::redispatch(HeldRef ref) {
+  if (resolve(ref) != this || !deferred_ || t_held.slots[ref.slot].pos != deferred_pos_) return;
+  // Forget its ring entry (the newest: nothing was dispatched after it), then parse it again.
+  Outstanding& e = ring_[deferred_pos_];
+  release_slot(e.slot);
+  e.held = false;
+  e.on_abort = nullptr;
+  --outstanding_;
+  deferred_ = false;
+  deferred_pos_ = kNone;
+  redispatching_ = true;
+  // Reading resumes first: a handler that takes the connection over expects it on.
+  conn_.resume_reading();
+  process();
+  redispatching_ = false;
+}
+
 void HttpSession::respond(HeldRef ref, int status, std::string_view content_type,
                           std::string_view body, std::span<const Header> extra) {
   if (resolve(ref) != this) return;
@@ -344,6 +383,12 @@ void HttpSession::answer(size_t pos, int status, std::string_view content_type,
   release_slot(e.slot);
   e.held = false;
   e.on_abort = nullptr;
+  if (deferred_ && pos == deferred_pos_) {
+    // A set-aside request answered without a second dispatch: its bytes are done with.
+    conn_.consume(deferred_bytes_);
+    deferred_ = false;
+    deferred_pos_ = kNone;
+  }
   e.framing.close_after = e.framing.close_after || (pos == cur_pos_ && cur_.close_after);
   if (pos == head_) {
     // The oldest: straight out, no copy kept.
@@ -387,7 +432,7 @@ void HttpSession::flush_ready() {
   if (taken_over_ || stopped_ || conn_.closing()) return;
   if (outstanding_ == 0 && !in_request_) arm_idle_timer();
   // Requests waiting in the input (limit reached, an upgrade, a 100-continue) go on.
-  if (room()) conn_.resume_reading();
+  if (room() && !deferred_) conn_.resume_reading();
 }
 
 void HttpSession::drop_outstanding() {

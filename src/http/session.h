@@ -78,6 +78,15 @@ class HttpSession final : public net::ConnectionHandler {
                     std::span<const Header> extra = {});
   void respond_error(HeldRef ref, int status, std::string_view message,
                      std::span<const Header> extra = {});
+  /// Sets the request being handled aside until something asynchronous (a backend hook) has
+  /// decided how to serve it: nothing more is read or dispatched on this connection meanwhile.
+  /// Later either respond(ref, ...) answers it (its bytes are then consumed and reading goes
+  /// on), or redispatch(ref) parses the same bytes again and hands the request to the handler
+  /// once more, inside the call, so it can be served as usual (even taken over). `on_abort`
+  /// runs if the connection closes first; `ref` then resolves to nullptr.
+  HeldRef defer(std::function<void()> on_abort = nullptr);
+  /// Dispatches the request set aside by defer() again (see there); nothing if `ref` is stale.
+  void redispatch(HeldRef ref);
   /// The session that holds `ref`, or nullptr once it was answered or its connection closed.
   static HttpSession* resolve(HeldRef ref);
   /// Some request of this connection is held (its response is due).
@@ -153,6 +162,10 @@ class HttpSession final : public net::ConnectionHandler {
   bool taken_over_ = false;
   bool stopped_ = false;           // a closing request was dispatched: read nothing more
   bool continue_sent_ = false;     // the interim 100 of the current request went out
+  bool deferred_ = false;          // a request is set aside (defer): read nothing meanwhile
+  bool redispatching_ = false;     // the set-aside request is being dispatched again
+  size_t deferred_pos_ = kNone;    // its ring entry
+  size_t deferred_bytes_ = 0;      // its bytes at the front of the input
   Framing cur_;                    // the request being handled
   size_t cur_pos_ = kNone;         // its ring entry when it was held
   std::vector<Outstanding> ring_;  // grows to kMaxPipelinedResponses + 1 entries as needed

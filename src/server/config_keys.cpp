@@ -8,6 +8,7 @@
 
 #include "base/log.h"
 #include "cluster/codec.h"
+#include "hook/client.h"
 #include "net/address.h"
 #include "server/config.h"
 #include "tls/context.h"
@@ -79,14 +80,18 @@ std::string check_proxy(std::string_view v) {
          std::string(v) + "\"";
 }
 
-[[maybe_unused]] std::string check_url(std::string_view v) {
-  if (v.empty() || v.starts_with("http://")) return {};
-  return "expected an http:// URL with a numeric host (e.g. http://127.0.0.1:9000/connect), got "
-         "\"" +
+std::string check_url(std::string_view v) {
+  if (v.empty() || hook::parse_url(v).ok()) return {};
+  if (v.starts_with("https://"))
+    return "hook URLs are plain http:// (herald's hook client speaks no TLS); point it at the "
+           "backend over a private network or a local TLS-terminating proxy, got \"" +
+           std::string(v) + "\"";
+  return "expected an http:// URL with a numeric host or localhost (e.g. "
+         "http://127.0.0.1:9000/connect), got \"" +
          std::string(v) + "\"";
 }
 
-[[maybe_unused]] std::string check_header_name(std::string_view v) {
+std::string check_header_name(std::string_view v) {
   bool ok = !v.empty() && std::all_of(v.begin(), v.end(), [](unsigned char c) {
     return std::isalnum(c) || c == '-' || c == '_';
   });
@@ -194,6 +199,18 @@ const KeyDef<Settings> kKeys[] = {
    .description = "required iss claim; empty = not checked"},
   {.name = "auth.leeway_sec", .field = &Settings::auth_leeway_sec, .min = 0, .max = 3600,
    .description = "clock skew allowed when checking exp and nbf"},
+  {.name = "auth.connect_url", .field = &Settings::auth_connect_url, .check = check_url,
+   .description = "backend hook asked who a client without a token is; empty = no hook"},
+  {.name = "auth.subscribe_url", .field = &Settings::auth_subscribe_url, .check = check_url,
+   .description = "backend hook asked before a subscribe the namespace rules refuse"},
+  {.name = "auth.publish_url", .field = &Settings::auth_publish_url, .check = check_url,
+   .description = "backend hook asked before every client publish (may replace the data)"},
+  {.name = "auth.hook_timeout_ms", .field = &Settings::auth_hook_timeout_ms, .min = 10,
+   .max = 600'000, .description = "a hook that has not answered by then fails closed (503)"},
+  {.name = "auth.hook_max_inflight", .field = &Settings::auth_hook_max_inflight, .min = 1,
+   .max = 100'000, .description = "concurrent hook requests per loop; more fail closed (503)"},
+  {.name = "auth.hook_headers", .field = &Settings::auth_hook_headers, .check = check_header_name,
+   .description = "request headers copied into hook requests"},
 
   {.name = "websocket.max_message", .field = &Settings::ws_max_message, .min = 1, .max = kGiB,
    .description = "largest message (after reassembly); larger gets close 1009"},

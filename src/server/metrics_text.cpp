@@ -1,10 +1,11 @@
 #include "server/metrics_text.h"
-#include "jwt/jwt.h"
 
 #include <cinttypes>
 #include <cstdio>
 
+#include "access/hooks.h"
 #include "base/time.h"
+#include "jwt/jwt.h"
 #include "server/server.h"
 
 namespace herald::server {
@@ -165,6 +166,27 @@ std::string render_metrics(const Server& server, const std::vector<LoopSnapshot>
           "Connections ended at their token's expiry (WebSocket 4005, SSE reconnect, poll 401).",
           m.tokens_expired_live);
   render_udp(out, m.udp);
+  line(out, "herald_hook_requests_total", "counter",
+       "Backend hook requests, by hook and result (error, timeout and overload fail closed).");
+  static_assert(access::kHookKinds == base::Metrics::kHookKinds);
+  static_assert(access::kHookResults == base::Metrics::kHookResults);
+  for (int k = 0; k < access::kHookKinds; ++k) {
+    for (int r = 0; r < access::kHookResults; ++r) {
+      std::string labels =
+          "hook=\"" + std::string(access::hook_kind_name(static_cast<access::HookKind>(k))) +
+          "\",result=\"" +
+          std::string(access::hook_result_name(static_cast<access::HookResult>(r))) + "\"";
+      value(out, "herald_hook_requests_total", labels.c_str(), m.hook_requests[k][r]);
+    }
+  }
+  line(out, "herald_hook_duration_microseconds", "summary",
+       "Time from sending a backend hook request to its answer or failure.");
+  for (int k = 0; k < access::kHookKinds; ++k) {
+    std::string labels =
+        "hook=\"" + std::string(access::hook_kind_name(static_cast<access::HookKind>(k))) + "\"";
+    value(out, "herald_hook_duration_microseconds_sum", labels.c_str(), m.hook_latency_us_sum[k]);
+    value(out, "herald_hook_duration_microseconds_count", labels.c_str(), m.hook_latency_count[k]);
+  }
   counter(out, "herald_publications_total", "Publications accepted.", hub.publications);
   counter(out, "herald_deliveries_total", "Publications handed to subscribers.", hub.deliveries);
   counter(out, "herald_subscriptions", "Current subscriptions.", hub.subscriptions, "gauge");

@@ -101,7 +101,16 @@ void Routes::handle(http::HttpSession& s, http::Request& req) {
     case kSse:
     case kPoll: {
       access::Client c;
-      if (!identify(s, req, &c)) return;
+      std::string_view transport = "websocket";
+      if (m.route == kSse) transport = "sse";
+      if (m.route == kPoll) {
+        auto q = http::QueryParams::parse(req.query);
+        std::string_view wait = q ? q->get("wait") : std::string_view();
+        transport = !wait.empty() && wait.find_first_not_of('0') != std::string_view::npos
+                        ? "long-poll"
+                        : "poll";
+      }
+      if (!identify(s, req, transport, &c)) return;
       if (m.route == kWs) return ws::handle_upgrade(s, req, ws::Endpoint::herald_v1, gate_, c);
       if (m.route == kSse) return sse::handle_sse(s, req, gate_, std::move(c));
       return sse::handle_poll(s, req, gate_, std::move(c));
@@ -139,17 +148,53 @@ access::Client Routes::client_of(http::HttpSession& s, const http::Request& req)
   return c;
 }
 
-bool Routes::identify(http::HttpSession& s, const http::Request& req, access::Client* out) {
+bool Routes::identify(http::HttpSession& s, const http::Request& req, std::string_view transport,
+                      access::Client* out) {
   *out = client_of(s, req);
+  out->transport = transport;
   std::string storage;
   std::string_view token = token_of(req, storage);
-  if (token.empty()) return true;
+  if (token.empty()) {
+    if (resumed_) {
+      out->identity = std::move(*resumed_);
+      resumed_.reset();
+      return true;
+    }
+    if (!gate_.has_connect_hook()) return true;
+    ask_connect_hook(s, req, *out);
+    return false;
+  }
   access::Outcome o = gate_.authenticate(token, out->address_text(), &out->identity);
   if (o == access::Outcome::ok) return true;
   const access::Answer& a = access::answer(o);
   const http::Header challenge[] = {{"WWW-Authenticate", access::challenge(true)}};
   s.respond_error(a.status, a.message, challenge);
   return false;
+}
+
+void Routes::ask_connect_hook(http::HttpSession& s, const http::Request& req,
+                              const access::Client& c) {
+  std::vector<access::HookHeader> headers;
+  for (const std::string& name : s.context().settings->auth_hook_headers) {
+    std::string value = joined_header(req, name);
+    if (!value.empty()) headers.emplace_back(name, std::move(value));
+  }
+  std::string address = c.address ? c.address->host() : std::string();
+  http::HeldRef ref = s.defer();
+  gate_.identify(
+      c.transport, address, headers, [this, ref](access::Outcome o, access::IdentityPtr id) {
+        http::HttpSession* session = http::HttpSession::resolve(ref);
+        if (!session) return;  // the client went away meanwhile
+        if (o != access::Outcome::ok) {
+          const access::Answer& a = access::answer(o);
+          const http::Header challenge[] = {{"WWW-Authenticate", access::challenge(false)}};
+          return session->respond_error(ref, a.status, a.message,
+                                        std::span(challenge, a.challenge ? 1 : 0));
+        }
+        resumed_ = std::move(id);
+        session->redispatch(ref);
+        resumed_.reset();
+      });
 }
 
 void Routes::serve_api(Route r, http::HttpSession& s, http::Request& req) {

@@ -1,6 +1,9 @@
 #pragma once
 // The request router of one worker: maps (method, path) to the endpoint that answers it
 // (SPEC §3): /health, /metrics, /api/*, /ws, /ws/echo, /sse, /poll and the static web/ files.
+#include <optional>
+#include <string_view>
+
 #include "access/gate.h"
 #include "http/router.h"
 #include "http/session.h"
@@ -24,13 +27,23 @@ class Routes final : public http::RequestHandler {
   void serve_api(Route r, http::HttpSession& session, http::Request& req);
   /// What the access layer knows of a client from its connection alone (anonymous).
   access::Client client_of(http::HttpSession& session, const http::Request& req);
-  /// Who a client of /ws, /sse or /poll is: its token verified, or anonymous without one.
-  /// false when the token is refused (answered 401).
-  bool identify(http::HttpSession& session, const http::Request& req, access::Client* out);
+  /// Who a client of /ws, /sse or /poll is: its token verified; without one, the connect
+  /// hook's answer when auth.connect_url is set, else anonymous. false when the request is
+  /// answered (a refused token: 401) or set aside until the hook answers (ask_connect_hook).
+  bool identify(http::HttpSession& session, const http::Request& req, std::string_view transport,
+                access::Client* out);
+  /// Sets the request aside (HttpSession::defer) and asks the connect hook; its answer either
+  /// refuses the request (401, or 503 when the hook fails) or dispatches it again with the
+  /// identity the hook gave (resumed_), so every transport then serves it as usual.
+  void ask_connect_hook(http::HttpSession& session, const http::Request& req,
+                        const access::Client& c);
 
   Server& server_;
   access::Gate& gate_;
   http::Router router_;
+  // The connect hook's identity for the request being dispatched again (set only during
+  // HttpSession::redispatch).
+  std::optional<access::IdentityPtr> resumed_;
 };
 
 }  // namespace herald::server

@@ -37,6 +37,9 @@ Worker::Worker(size_t index, Server& server, const base::Settings* settings)
 }
 
 Worker::~Worker() {
+  // Hook requests still in flight are dropped (their connections reset).
+  if (gate_) gate_->set_hooks(nullptr);
+  hooks_.reset();
   // The leases were dropped by close_all (SIGTERM); this closes the socket.
   if (udp_) udp_->close();
   // Connections still open at exit are closed by their owner set; deletion is deferred, so
@@ -70,6 +73,8 @@ void Worker::attach(hub::Hub& hub, access::Shared& shared, udp::Admission& udp_a
                     const udp::CookieSecret& udp_secret) {
   shared_ = &shared;
   gate_ = std::make_unique<access::Gate>(hub, shared, metrics_, ctx_.settings);
+  hooks_ = std::make_unique<hook::Client>(loop_, ctx_.settings);
+  gate_->set_hooks(hooks_.get());
   routes_ = std::make_unique<Routes>(server_, *gate_);
   if (ctx_.settings->udp_enabled)
     udp_ = std::make_unique<udp::Transport>(loop_, *gate_, udp_admission, udp_secret, metrics_,
@@ -183,6 +188,7 @@ void Worker::on_accept(int fd, const net::Address& peer, bool secure) {
 void Worker::set_settings(const base::Settings* s) {
   ctx_.settings = s;
   gate_->set_settings(s);
+  hooks_->set_settings(s);
   if (udp_) udp_->set_settings(s);
 }
 

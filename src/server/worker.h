@@ -11,6 +11,7 @@
 #include "access/shared.h"
 #include "base/metrics.h"
 #include "base/settings.h"
+#include "hook/client.h"
 #include "http/context.h"
 #include "http_codec/response.h"
 #include "loop/loop.h"
@@ -95,6 +96,7 @@ class Worker {
   std::unique_ptr<access::Gate> gate_;
   std::unique_ptr<Routes> routes_;
   std::unique_ptr<udp::Transport> udp_;
+  std::unique_ptr<hook::Client> hooks_;  // backend hook requests of this loop's gate
   loop::Timer tick_timer_;
   loop::Timer drain_timer_;
   std::thread thread_;

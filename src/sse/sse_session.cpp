@@ -37,6 +37,7 @@ SseSession::SseSession(http::Context& ctx, access::Gate& gate, net::Connection& 
       client_id_(access::next_client_id(ctx.loop->index())),
       start_(std::make_unique<StartState>()),
       cursor_(std::move(req.channels)) {
+  client_.id = client_id_;  // named in backend hook requests
   start_->since = std::move(req.since);
   start_->allow_origin = std::move(allow_origin);
   start_->answers.resize(cursor_.size());

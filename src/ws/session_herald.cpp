@@ -60,6 +60,7 @@ HeraldSession::HeraldSession(http::Context& ctx, access::Gate& gate, net::Connec
       client_id_(access::next_client_id(ctx.loop->index())),
       user_counted_(client_.identity != nullptr) {
   gate_.join(this);
+  client_.id = client_id_;  // named in backend hook requests
   arm_expiry();
 }
 
