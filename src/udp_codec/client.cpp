@@ -104,8 +104,7 @@ void ClientSession::close() {
 }
 
 bool ClientSession::all_subscribed() const {
-  return std::all_of(chans_.begin(), chans_.end(),
-                     [](const Chan& c) { return c.ever_subscribed; });
+  return std::all_of(chans_.begin(), chans_.end(), [](const Chan& c) { return c.ever_subscribed; });
 }
 
 size_t ClientSession::index_of(std::string_view channel) const {
@@ -195,9 +194,8 @@ void ClientSession::on_subscribed(const Message& m, uint64_t now_ms) {
       c.tracker.reset(c.since_epoch, c.since_offset);
       c.tracker.extend(m.offset);
     } else {
-      uint64_t gone = m.epoch == c.since_epoch && m.offset > c.since_offset
-                          ? m.offset - c.since_offset
-                          : 0;
+      uint64_t gone =
+          m.epoch == c.since_epoch && m.offset > c.since_offset ? m.offset - c.since_offset : 0;
       stats_.lost += gone;
       sink_.on_lost(i, c.since_epoch, c.since_offset, m.offset, gone);
       c.tracker.reset(m.epoch, m.offset);

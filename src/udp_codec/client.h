@@ -59,8 +59,8 @@ class ClientSession {
                                 std::string_view data, bool fill) = 0;
     /// The first arrival of an announce: fetch `offset` over HTTP
     /// (/poll?channel=C&since=EPOCH:OFFSET-1).
-    virtual void on_announce(size_t index, std::string_view epoch, uint64_t offset,
-                             uint32_t size, bool fill) = 0;
+    virtual void on_announce(size_t index, std::string_view epoch, uint64_t offset, uint32_t size,
+                             bool fill) = 0;
     /// Channel `index` jumps from `epoch:after` to `through`: `count` offsets in between that
     /// had not arrived are gone from the server's history (or the stream restarted, a new
     /// epoch) and will never arrive.
@@ -88,9 +88,9 @@ class ClientSession {
   struct Stats {
     uint64_t sent = 0, received = 0;              // datagrams
     uint64_t bytes_sent = 0, bytes_received = 0;  // UDP payload bytes
-    uint64_t undecodable = 0;  // received datagrams that did not decode or were not ours
-    uint64_t duplicates = 0;   // publications that arrived again (dropped)
-    uint64_t fills = 0;        // publications that arrived while missing
+    uint64_t undecodable = 0;      // received datagrams that did not decode or were not ours
+    uint64_t duplicates = 0;       // publications that arrived again (dropped)
+    uint64_t fills = 0;            // publications that arrived while missing
     uint64_t resend_requests = 0;  // resend datagrams sent for gaps
     uint64_t tail_probes = 0;      // resend datagrams sent to find a lost tail
     uint64_t keepalives = 0;
