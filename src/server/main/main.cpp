@@ -258,7 +258,7 @@ int main(int argc, char** argv) {
                         "Publishers connect here instead (another node of a cluster)");
   bench_cmd->add_option("--target", bench_opts.target, "herald | nchan | ws-echo");
   bench_cmd->add_option("--transport,--transports", bench_transports,
-                        "Comma list: ws,sse,longpoll,poll");
+                        "Comma list: ws,sse,longpoll,poll,udp");
   bench_cmd->add_option("--subscribers,-n", bench_opts.subscribers, "Subscribers per transport");
   bench_cmd->add_option("--channels", bench_opts.channels, "Channels (subscriber i on i % M)");
   bench_cmd->add_option("--publishers,-p", bench_opts.publishers, "Publisher connections");
