@@ -201,8 +201,8 @@ int main(int argc, char** argv) {
                       "Server URL (default http://127.0.0.1:8080; https:// or wss:// for TLS)");
   sub_cmd->add_option("--cacert", sub_opts.cacert,
                       "PEM file of the CA that signed the server's certificate (https, wss)");
-  sub_cmd->add_option("--transport,-t", sub_opts.transport, "ws | sse | longpoll | poll")
-      ->check(CLI::IsMember({"ws", "sse", "longpoll", "poll"}));
+  sub_cmd->add_option("--transport,-t", sub_opts.transport, "ws | sse | longpoll | poll | udp")
+      ->check(CLI::IsMember({"ws", "sse", "longpoll", "poll", "udp"}));
   sub_cmd->add_option("--since", sub_opts.since, "Resume after this cursor");
   sub_cmd->add_option("--count,-n", sub_opts.count, "Exit after N messages (0: never)")
       ->check(CLI::NonNegativeNumber);
