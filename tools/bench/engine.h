@@ -177,6 +177,8 @@ class SubState {
   /// UDP: a publication too large for a datagram was announced; fetches it over HTTP
   /// (GET /poll?channel=C&since=EPOCH:OFFSET-1 on this subscriber's HTTP connection).
   void fetch_announced(std::string_view epoch, uint64_t offset);
+  /// UDP: publishes the contiguous prefix delivered so far as `highest`.
+  void udp_progress();
   /// UDP: the datagram session's figures (nullptr for the other transports).
   const UdpSub* udp() const { return udp_.get(); }
 
@@ -185,6 +187,9 @@ class SubState {
   bool ever_ready() const { return ever_ready_; }
   bool gave_up() const { return gave_up_; }
   net::Connection* conn() const { return conn_; }
+  /// The offset this subscriber has everything up to, as far as the runner's drain knows (the
+  /// highest delivered on ordered transports; over UDP the contiguous prefix, since gap fills
+  /// and announced publications come after later offsets).
   std::atomic<uint64_t> highest{0};
 
  private:

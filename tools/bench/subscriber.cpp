@@ -159,7 +159,14 @@ void SubState::on_message(const Delivered& d, uint64_t now_ns) {
   Counters& k = w_.counters();
   if (d.t_ns && now_ns > d.t_ns) k.latency_ns.record(now_ns - d.t_ns);
   if (now_ns > k.last_delivery_ns) k.last_delivery_ns = now_ns;
+  if (udp_) return udp_progress();
   highest.store(tracker_.highest(), std::memory_order_relaxed);
+}
+
+void SubState::udp_progress() {
+  uint64_t through = udp_->contiguous();
+  if (!fetches_.empty()) through = std::min(through, fetches_.front().second - 1);
+  highest.store(through, std::memory_order_relaxed);
 }
 
 // ---- WebSocket --------------------------------------------------------------------------------
@@ -364,6 +371,7 @@ void SubState::on_poll_body(const PollAnswer& a, uint64_t now_ns) {
       conn_ = nullptr;
       old->close();
     }
+    udp_progress();
     return send_fetch();
   }
   if (!a.keep_alive && conn_) {

@@ -49,6 +49,7 @@ void UdpSub::stop() {
 
 void UdpSub::tick() {
   session_.tick(base::monotonic_ms());
+  sub_.udp_progress();  // a skip past what history lost moves the prefix too
   timer_.restart(kUdpTickMs);
 }
 
@@ -63,6 +64,7 @@ void UdpSub::on_io(uint32_t) {
       if (rx[i].truncated) continue;  // larger than any datagram herald sends
       session_.on_datagram(rx[i].bytes, now_ms);
     }
+    sub_.udp_progress();  // a resent cursor or a fill may have moved the prefix
   }
 }
 

@@ -38,6 +38,10 @@ class UdpSub final : public loop::IoHandler, public udp_codec::ClientSession::Si
   /// Ends the lease (`close`) and closes the socket.
   void stop();
   const udp_codec::ClientSession::Stats& stats() const { return session_.stats(); }
+  /// Every offset up to this one has arrived (by datagram, or announced).
+  uint64_t contiguous() const {
+    return session_.tracker(0).started() ? session_.tracker(0).contiguous() : 0;
+  }
 
  private:
   void on_io(uint32_t events) override;
