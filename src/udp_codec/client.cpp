@@ -181,6 +181,8 @@ void ClientSession::on_subscribed(const Message& m, uint64_t now_ms) {
   c.subscribed = true;
   c.ever_subscribed = true;
   bool recovered = (m.flags & kFlagRecovered) != 0;
+  bool cursor_lost = false;  // the caller's cursor was not honoured (told after subscribed)
+  uint64_t gone = 0;
   if (c.tracker.started()) {
     // A resubscribe after a reset, from the contiguous prefix.
     if (recovered && m.epoch == c.tracker.epoch()) {
@@ -194,16 +196,16 @@ void ClientSession::on_subscribed(const Message& m, uint64_t now_ms) {
       c.tracker.reset(c.since_epoch, c.since_offset);
       c.tracker.extend(m.offset);
     } else {
-      uint64_t gone =
-          m.epoch == c.since_epoch && m.offset > c.since_offset ? m.offset - c.since_offset : 0;
+      gone = m.epoch == c.since_epoch && m.offset > c.since_offset ? m.offset - c.since_offset : 0;
       stats_.lost += gone;
-      sink_.on_lost(i, c.since_epoch, c.since_offset, m.offset, gone);
+      cursor_lost = true;
       c.tracker.reset(m.epoch, m.offset);
     }
   } else {
     c.tracker.reset(m.epoch, m.offset);
   }
   sink_.on_subscribed(i, m.epoch, m.offset, m.flags);
+  if (cursor_lost) sink_.on_lost(i, c.since_epoch, c.since_offset, m.offset, gone);
 }
 
 void ClientSession::restart(size_t i, std::string_view epoch, uint64_t offset) {

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "base/channel.h"
 #include "loop/loop.h"
 #include "proto/cursor.h"
 #include "proto/json.h"
@@ -328,6 +329,15 @@ int run_sub(const SubOptions& o) {
     std::fprintf(stderr, "herald sub: bad address \"%s\" (numeric host or localhost)\n",
                  url->authority().c_str());
     return kExitUsage;
+  }
+  if (o.transport == "udp") {
+    // A datagram with a malformed name is dropped by the server without an answer: say so here.
+    for (const std::string& c : o.channels) {
+      if (!base::valid_channel(c)) {
+        std::fprintf(stderr, "herald sub: bad channel name \"%s\"\n", c.c_str());
+        return kExitError;
+      }
+    }
   }
   if (o.transport == "udp" && (url->scheme == "https" || url->scheme == "wss")) {
     std::fputs("herald sub: udp datagrams ride on the plain (http://) listener, not on TLS\n",

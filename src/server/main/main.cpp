@@ -304,7 +304,7 @@ int main(int argc, char** argv) {
 
   herald::bench::CompareOptions compare_opts;
   CLI::App* compare_cmd = bench_cmd->add_subcommand(
-      "compare", "Same workload over ws, sse, longpoll and poll, then a decision table");
+      "compare", "Same workload over ws, sse, longpoll, poll and udp, then a decision table");
   compare_cmd->add_option("--url", compare_opts.url, "Running server (default: start one)");
   compare_cmd->add_option("--duration", compare_opts.duration,
                           "Seconds of publishing per transport");
