@@ -8,10 +8,12 @@ outlives silence, and in the network lab a lossy link is repaired by resends.
 """
 import json
 import os
+import re
+import shlex
 import subprocess
 import time
 
-from harness import herald_bin, herald_server
+from harness import ROOT, herald_bin, herald_server
 from test_netlab import needs_lab
 
 ENV = dict(os.environ, ASAN_OPTIONS="detect_leaks=1")
@@ -130,9 +132,14 @@ def test_sub_over_udp_keeps_its_lease_through_silence():
 @needs_lab
 def test_bench_over_udp_repairs_a_lossy_link_exactly_once(tmp_path):
     out = tmp_path / "lab.json"
-    p = bench(["--netem", "delay=5,loss=10", "--seed", "7", "--transport", "udp",
-               "--subscribers", "5", "--messages", "100", "--rate", "50",
-               "--connect-timeout", "60", "--drain", "120", "-q", "--json", str(out)])
+    # The command docs/netlab.md shows, with generous bounds for a busy machine.
+    with open(os.path.join(ROOT, "docs", "netlab.md")) as f:
+        documented = [l for l in f.read().splitlines()
+                      if l.startswith("herald bench --netem") and "--transport udp " in l]
+    assert len(documented) == 1, documented
+    args = shlex.split(documented[0])[2:]
+    assert "loss=10" in documented[0] and "--messages" in args
+    p = bench(args + ["--connect-timeout", "60", "--drain", "120", "-q", "--json", str(out)])
     assert p.returncode == 0, p.stdout + p.stderr
     r = json.loads(out.read_text())["runs"][0]
     assert r["verdict"] == "ok" and r["delivered"] == r["expected"] == 500, r
@@ -141,3 +148,55 @@ def test_bench_over_udp_repairs_a_lossy_link_exactly_once(tmp_path):
     assert link["to_clients"]["lost"] > 0, link  # the relay did drop datagrams
     # ... and the client asked for them again: resends (or tail probes) filled the gaps.
     assert r["udp"]["gap_fills"] > 0 and r["udp"]["resend_requests"] > 0, r["udp"]
+
+
+def cli_examples():
+    """The `cli-example` blocks of docs/protocol.md: (command, publishes, expected lines)."""
+    with open(os.path.join(ROOT, "docs", "protocol.md")) as f:
+        text = f.read()
+    blocks = re.findall(r"```cli-example\n(.*?)```", text, re.S)
+    assert blocks, "docs/protocol.md has no cli-example block"
+    for block in blocks:
+        lines = [expand(l) for l in block.strip().splitlines()]
+        assert lines[0].startswith("$ herald "), lines[0]
+        cmd = shlex.split(lines[0][2:])
+        pubs = [l[len("! publish "):].split(" ", 1) for l in lines[1:] if l.startswith("! ")]
+        expected = [l for l in lines[1:] if not l.startswith("! ")]
+        yield cmd, pubs, expected
+
+
+def expand(line):
+    return re.sub(r"<repeat (\d+) (\w)>", lambda m: m.group(2) * int(m.group(1)), line)
+
+
+def test_the_documented_client_examples_run():
+    for cmd, pubs, expected in cli_examples():
+        with herald_server() as srv:
+            argv = [herald_bin()] + cmd[1:] + ["--url", srv.url("")]
+            p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 text=True, env=ENV)
+            try:
+                out = []
+                if pubs:
+                    out.append(p.stdout.readline())  # subscribed: nothing after it is missed
+                    for channel, data in pubs:
+                        publish(srv, channel, json.loads(data))
+                rest, err = p.communicate(timeout=300)
+                out += rest.splitlines()
+            finally:
+                if p.poll() is None:
+                    p.kill()
+                    p.wait()
+            assert p.returncode == 0, (cmd, err)
+            if not expected:
+                continue
+            got = [l.rstrip("\n") for l in out if l.strip()]
+            epoch = None
+            assert len(got) == len(expected), (got, expected)
+            for g, e in zip(got, expected):
+                if "<epoch>" in e:
+                    m = re.search(r'"cursor":"([^":]+):', g)
+                    assert m, g
+                    epoch = epoch or m.group(1)
+                    e = e.replace("<epoch>", epoch)
+                assert json.loads(g) == json.loads(e), (g, e)
