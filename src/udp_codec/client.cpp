@@ -208,14 +208,28 @@ void ClientSession::on_subscribed(const Message& m, uint64_t now_ms) {
   if (cursor_lost) sink_.on_lost(i, c.since_epoch, c.since_offset, m.offset, gone);
 }
 
-void ClientSession::restart(size_t i, std::string_view epoch, uint64_t offset) {
+bool ClientSession::restart(size_t i, std::string_view epoch, uint64_t offset) {
   Chan& c = chans_[i];
-  uint64_t gone = c.tracker.missing();
-  if (gone > 0 || epoch != c.tracker.epoch()) {
+  if (epoch == c.tracker.epoch()) {
+    // The same stream, not recovered: it goes on at `offset`, never back (what is below was
+    // delivered already).
+    if (offset <= c.tracker.contiguous()) return true;
+    uint64_t from = c.tracker.contiguous(), before = c.tracker.missing();
+    c.tracker.skip_to(offset);
+    uint64_t gone = before - c.tracker.missing();
     stats_.lost += gone;
-    sink_.on_lost(i, c.tracker.epoch(), c.tracker.contiguous(), c.tracker.end(), gone);
+    sink_.on_lost(i, epoch, from, offset, gone);
+    return true;
   }
+  // A datagram of a stream we already left (late, reordered) must not take us back to it.
+  if (std::find(c.retired.begin(), c.retired.end(), epoch) != c.retired.end()) return false;
+  uint64_t gone = c.tracker.missing();
+  stats_.lost += gone;
+  sink_.on_lost(i, c.tracker.epoch(), c.tracker.contiguous(), c.tracker.end(), gone);
+  if (c.retired.size() == kClientRetiredEpochs) c.retired.erase(c.retired.begin());
+  c.retired.push_back(c.tracker.epoch());
   c.tracker.reset(epoch, offset);
+  return true;
 }
 
 void ClientSession::on_publication(const Message& m, uint64_t now_ms) {
@@ -228,7 +242,7 @@ void ClientSession::on_publication(const Message& m, uint64_t now_ms) {
   if (v == StreamTracker::Verdict::other_epoch) {
     // The stream restarted under a new epoch (docs/protocol.md: a stream that cannot
     // continue): what was missing of the old one is gone.
-    restart(i, m.epoch, m.offset > 0 ? m.offset - 1 : 0);
+    if (!restart(i, m.epoch, m.offset > 0 ? m.offset - 1 : 0)) return;
     missing = false;
     v = c.tracker.add(m.epoch, m.offset);
   }
@@ -256,7 +270,10 @@ void ClientSession::on_resent(const Message& m, uint64_t now_ms) {
   size_t i = index_of(m.channel);
   if (i == npos || !chans_[i].tracker.started()) return;
   Chan& c = chans_[i];
-  if (m.epoch != c.tracker.epoch()) return restart(i, m.epoch, m.offset);
+  if (m.epoch != c.tracker.epoch()) {
+    restart(i, m.epoch, m.offset);
+    return;
+  }
   c.tracker.extend(m.offset);
   if ((m.flags & kFlagRecovered) || asked.index != i) return;
   // History no longer reaches back to what was asked: the publications it sent came before

@@ -37,6 +37,8 @@ inline constexpr size_t kClientMaxRanges = 8;
 /// A channel silent for this long is probed for a lost tail; the wait doubles while nothing
 /// new arrives, up to a third of the lease.
 inline constexpr uint64_t kClientTailProbeMs = 250;
+/// Epochs a channel remembers having left (a late datagram of one is ignored).
+inline constexpr size_t kClientRetiredEpochs = 4;
 /// Resend requests remembered to tell which range an answer was for.
 inline constexpr size_t kClientMaxPendingResends = 256;
 
@@ -137,7 +139,8 @@ class ClientSession {
     uint64_t sub_sent_ms = 0;
     uint64_t last_fresh_ms = 0;  // last new publication (or subscribe answer)
     uint64_t probe_wait_ms = kClientTailProbeMs;
-    uint64_t probe_ms = 0;  // last tail probe
+    uint64_t probe_ms = 0;             // last tail probe
+    std::vector<std::string> retired;  // epochs this channel left, newest last
   };
   struct PendingResend {
     uint32_t id;
@@ -157,7 +160,9 @@ class ClientSession {
   void on_publication(const Message& m, uint64_t now_ms);
   void on_resent(const Message& m, uint64_t now_ms);
   /// Starts channel `i` over at `epoch:offset` after reporting what is lost in between.
-  void restart(size_t i, std::string_view epoch, uint64_t offset);
+  /// Channel `i` goes on at `epoch:offset` (a stream restarted, or not recovered): reports what
+  /// is lost; never moves back within an epoch nor back to an epoch it left (false then).
+  bool restart(size_t i, std::string_view epoch, uint64_t offset);
   size_t index_of(std::string_view channel) const;
 
   uint64_t session_;
