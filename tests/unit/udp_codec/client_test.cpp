@@ -289,3 +289,23 @@ TEST(ClientSession, ARefusedSubscribeIsAnErrorOfItsChannel) {
 
 }  // namespace
 }  // namespace herald::udp_codec
+
+namespace herald::udp_codec {
+namespace {
+
+TEST(ClientSession, ANewEpochRestartsTheStreamAndALateDatagramOfTheOldOneIsIgnored) {
+  Recorder r;
+  ClientSession s(kSession, "", {{"c", "", 0}}, r);
+  handshake(s, r, 0);
+  s.on_datagram(pub(1), 1000);
+  s.on_datagram(pub(3), 1000);       // 2 missing in E
+  s.on_datagram(pub(1, "F"), 1000);  // the stream restarted as F: E's gap is gone
+  EXPECT_EQ(r.lost, 1u);
+  s.on_datagram(pub(2), 1000);  // late, of the stream left behind
+  s.on_datagram(pub(2, "F"), 1000);
+  EXPECT_EQ(r.delivered, (std::vector<uint64_t>{1, 3, 1, 2}));
+  EXPECT_EQ(s.tracker(0).epoch(), "F");
+}
+
+}  // namespace
+}  // namespace herald::udp_codec
