@@ -18,7 +18,7 @@ DOC = os.path.join(REPO, "docs", "transports.md")
 BEGIN = "<!-- netlab-guide:begin (bench/netlab/guide.py writes this section) -->"
 END = "<!-- netlab-guide:end -->"
 PRESETS = ("rtt", "lossy", "mobile", "satellite", "bandwidth")
-NAMES = {"ws": "WebSocket", "sse": "SSE", "longpoll": "long-poll", "poll": "poll"}
+NAMES = {"ws": "WebSocket", "sse": "SSE", "longpoll": "long-poll", "poll": "poll", "udp": "UDP"}
 
 
 def load(preset):

@@ -106,7 +106,7 @@ def test_compare_against_a_running_server_prints_the_decision_table(tmp_path):
     assert "Decision table" in p.stdout and "poll interval 0.2 s" in p.stdout
     report = json.loads(out.read_text())
     assert report["compare"] is True
-    assert [r["transport"] for r in report["runs"]] == ["ws", "sse", "longpoll", "poll"]
+    assert [r["transport"] for r in report["runs"]] == ["ws", "sse", "longpoll", "poll", "udp"]
     assert all(r["clean"] and r["delivered"] > 0 for r in report["runs"])
 
 

@@ -2,7 +2,7 @@
 
 Command lines (as main.cpp defines them):
     herald pub [--url URL] [--api-key KEY] [--count N] CHANNEL DATA
-    herald sub [--url URL] [--transport ws|sse|longpoll|poll] [--since CURSOR] [--count N]
+    herald sub [--url URL] [--transport ws|sse|longpoll|poll|udp] [--since CURSOR] [--count N]
                [--timeout SEC] [--interval-ms MS] [--wait SEC] CHANNEL...
 sub prints one JSON object per line: pushes as the server sent them, and status lines that
 carry an "event" key (see tools/cli/sub.h).
@@ -16,7 +16,7 @@ import pytest
 
 from harness import closed_port, herald_bin, herald_server
 
-TRANSPORTS = ["ws", "sse", "longpoll", "poll"]
+TRANSPORTS = ["ws", "sse", "longpoll", "poll", "udp"]
 
 
 def cli(*args, timeout=120, env=None):
@@ -84,7 +84,7 @@ def test_sub_since_receives_exactly_the_published_messages(transport):
         assert all(p["channel"] == "public:t" for p in got)
         status = [o for o in objs if "event" in o]
         assert status and status[0]["event"] == "subscribed"
-        if transport == "ws":
+        if transport in ("ws", "udp"):
             assert status[0]["recovered"] is True and status[0]["channel"] == "public:t"
 
 

@@ -95,7 +95,7 @@ def test_the_lossy_preset_runs_the_matrix_with_a_panel_per_condition(tmp_path):
     assert names == ["clean", "loss-1", "loss-5"]
     for c in report["conditions"]:
         runs = c["report"]["runs"]
-        assert [r["transport"] for r in runs] == ["ws", "sse", "longpoll", "poll"]
+        assert [r["transport"] for r in runs] == ["ws", "sse", "longpoll", "poll", "udp"]
         assert c["report"]["lab"]["netem"] == c["netem"]
         for r in runs:
             assert r["verdict"] == "ok" and r["missing"] == 0 and r["duplicates"] == 0, r
@@ -107,7 +107,7 @@ def test_the_lossy_preset_runs_the_matrix_with_a_panel_per_condition(tmp_path):
     assert "Matrix: publish -> deliver p50 / p99 / max" in p.stdout
     text = svg.read_text()
     # One CDF per transport in each of the three panels, axes with units, one legend.
-    assert text.count("<polyline") == 12
+    assert text.count("<polyline") == 15
     assert "publish -&gt; deliver latency (log scale)" in text and "ms (log scale)" in text
     for cond in names:
         assert f">{cond}</text>" in text
@@ -257,7 +257,7 @@ def test_compare_under_one_condition_prints_the_decision_table_with_the_link(tmp
     assert p.returncode == 0, p.stdout + p.stderr
     report = json.loads(out.read_text())
     assert report["compare"] is True and report["lab"]["netem"] == "delay=20,jitter=5,rate=2000"
-    assert [r["transport"] for r in report["runs"]] == ["ws", "sse", "longpoll", "poll"]
+    assert [r["transport"] for r in report["runs"]] == ["ws", "sse", "longpoll", "poll", "udp"]
     assert all(r["verdict"] == "ok" and r["link"]["to_clients"]["packets"] > 0
                for r in report["runs"])
     assert "Decision table" in p.stdout and "lab: condition delay=20,jitter=5,rate=2000" in p.stdout

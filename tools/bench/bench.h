@@ -35,7 +35,7 @@ struct BenchOptions {
   /// publish->deliver across nodes (Redis engine, docs/scaling.md).
   std::string publish_url;
   std::string target = "herald";  // herald | nchan | ws-echo
-  /// Subscriber transports, run one after the other: ws, sse, longpoll, poll.
+  /// Subscriber transports, run one after the other: ws, sse, longpoll, poll, udp.
   std::vector<std::string> transports = {"ws"};
   int subscribers = 100;             // per transport (ws-echo: connections)
   int channels = 1;                  // subscriber i listens on channel i % channels
@@ -143,7 +143,8 @@ enum class Verdict {
 /// failed, 2 on bad options or when the server could not be reached.
 int run_bench(const BenchOptions& opts);
 
-/// Runs `herald bench compare`: the same workload over ws, sse, longpoll and poll, then the
+/// Runs `herald bench compare`: the same workload over ws, sse, longpoll, poll and udp (not
+/// with Nchan or over TLS), then the
 /// decision table; with a network preset, once per condition of the preset, in the lab. Exit
 /// codes as run_bench, except that a measured limit (Verdict::limit) is a result, not a
 /// failure: compare exits 0 when every transport was ok or limited.

@@ -1,4 +1,4 @@
-// run_compare: the same workload over ws, sse, longpoll and poll against a --url server or a
+// run_compare: the same workload over ws, sse, longpoll, poll and udp against a --url server or a
 // server of our own; with --netem or a network preset, in the lab, once per condition.
 #include <algorithm>
 #include <cstdio>
@@ -120,7 +120,9 @@ int run_compare(const CompareOptions& c) {
   }
   o.preset = c.preset;
   o.target = c.target;
-  o.transports = {"ws", "sse", "longpoll", "poll"};
+  // UDP datagrams ride on herald's plain listener: not with Nchan, not to an https:// URL.
+  o.transports = {"ws", "sse", "longpoll", "poll", "udp"};
+  if (c.url.starts_with("https://") || c.url.starts_with("wss://")) o.transports.pop_back();
   if (c.target == "nchan") o.transports = {"ws", "sse", "longpoll"};
   o.duration = c.duration;
   if (c.subscribers > 0) o.subscribers = c.subscribers;

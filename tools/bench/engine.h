@@ -5,6 +5,7 @@
 // reads only the atomics here, and everything else after the worker threads were joined.
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -19,6 +20,7 @@
 #include "loop/timer.h"
 #include "net/address.h"
 #include "net/connection.h"
+#include "net/udp_socket.h"
 #include "tls/context.h"
 #include "tracker.h"
 #include "wire.h"
@@ -32,7 +34,7 @@ enum class Target { herald, nchan, ws_echo };
 
 /// Seconds as the shortest decimal with at most 3 fractional digits ("30", "0.5").
 std::string format_seconds(double s);
-/// ws, sse, longpoll, poll or echo (the transports a bench run can drive).
+/// ws, sse, longpoll, poll, udp or echo (the transports a bench run can drive).
 bool parse_transport(std::string_view s, Transport* t);
 bool parse_target(std::string_view s, Target* t);
 
@@ -117,6 +119,7 @@ struct Counters {
   uint64_t published = 0;
   uint64_t publish_errors = 0;
   uint64_t round_trips = 0;
+  uint64_t udp_fetches = 0;  // announced publications fetched over HTTP
   uint64_t last_delivery_ns = 0;
   // Socket bytes of connections already closed.
   uint64_t sub_in = 0, sub_out = 0, pub_in = 0, pub_out = 0;
@@ -127,12 +130,14 @@ struct Counters {
 };
 
 class Worker;
+class UdpSub;
 
 /// One subscriber (or one echo connection): outlives its connections, so churn and reconnects
 /// keep its tracker and cursor.
 class SubState {
  public:
-  SubState(Worker& w, int index, int channel) : w_(w), index_(index), channel_(channel) {}
+  SubState(Worker& w, int index, int channel);
+  ~SubState();
   /// Opens a connection (the first or a reconnect).
   void connect();
   /// Opens the first connection after `delay_ms` (ramp-up).
@@ -169,12 +174,22 @@ class SubState {
                     uint64_t now_ns);
   /// The WebSocket handshake completed.
   void on_ws_open(net::Connection& c, uint64_t now_ns);
+  /// UDP: a publication too large for a datagram was announced; fetches it over HTTP
+  /// (GET /poll?channel=C&since=EPOCH:OFFSET-1 on this subscriber's HTTP connection).
+  void fetch_announced(std::string_view epoch, uint64_t offset);
+  /// UDP: publishes the contiguous prefix delivered so far as `highest`.
+  void udp_progress();
+  /// UDP: the datagram session's figures (nullptr for the other transports).
+  const UdpSub* udp() const { return udp_.get(); }
 
   const SeqTracker& tracker() const { return tracker_; }
   int channel() const { return channel_; }
   bool ever_ready() const { return ever_ready_; }
   bool gave_up() const { return gave_up_; }
   net::Connection* conn() const { return conn_; }
+  /// The offset this subscriber has everything up to, as far as the runner's drain knows (the
+  /// highest delivered on ordered transports; over UDP the contiguous prefix, since gap fills
+  /// and announced publications come after later offsets).
   std::atomic<uint64_t> highest{0};
 
  private:
@@ -184,6 +199,7 @@ class SubState {
   /// A recovered:false answer moved this subscriber from cursor `from` to `to` ("E:N"): the
   /// messages in between are gone for it; counts them.
   void count_skipped(std::string_view from, std::string_view to);
+  void send_fetch();
 
   Worker& w_;
   int index_;
@@ -204,6 +220,11 @@ class SubState {
   int failures_ = 0;
   loop::Timer timer_;
   loop::Timer churn_timer_;
+  std::unique_ptr<UdpSub> udp_;  // --transport udp: the datagram session
+  /// UDP: announced publications to fetch over HTTP ("E", offset), the first one in flight
+  /// when fetch_inflight_.
+  std::deque<std::pair<std::string, uint64_t>> fetches_;
+  bool fetch_inflight_ = false;
 };
 
 /// One publisher connection.
@@ -270,6 +291,8 @@ class Worker {
   void stop_when_closed(uint64_t max_ms);
   /// Socket bytes of every open connection, split into subscribers' and publishers'.
   void live_bytes(uint64_t* sub_in, uint64_t* sub_out, uint64_t* pub_in, uint64_t* pub_out);
+  /// The batch UDP subscribers of this loop receive into (one loop thread: shared).
+  net::RecvBatch& udp_rx();
   uint32_t next_mask() {
     mask_ ^= mask_ << 13;
     mask_ ^= mask_ >> 17;
@@ -285,6 +308,7 @@ class Worker {
   uint32_t mask_ = 0x9e3779b9u;
   std::vector<std::unique_ptr<SubState>> subs_;
   std::vector<std::unique_ptr<PubState>> pubs_;
+  std::unique_ptr<net::RecvBatch> udp_rx_;
   loop::Timer stop_timer_;
   uint64_t stop_deadline_ms_ = 0;
 };

@@ -19,6 +19,8 @@ bool parse_transport(std::string_view s, Transport* t) {
     *t = Transport::longpoll;
   else if (s == "poll")
     *t = Transport::poll;
+  else if (s == "udp")
+    *t = Transport::udp;
   else if (s == "echo")
     *t = Transport::echo;
   else

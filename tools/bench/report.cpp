@@ -220,6 +220,18 @@ void print_table(FILE* out, const RunReport& rep) {
                  format_ns(r.connect_ns.percentile(0.99)).c_str(), cpu, rss, r.disconnects,
                  r.reconnects);
   }
+  for (const auto& r : rep.runs) {
+    if (!r.udp.present) continue;
+    const UdpFigures& u = r.udp;
+    std::fprintf(out,
+                 "\nudp: %" PRIu64 " datagrams in, %" PRIu64 " out; %" PRIu64 " gap fills (%" PRIu64
+                 " resend requests, %" PRIu64 " tail probes), %" PRIu64
+                 " late or filled deliveries, %" PRIu64 " duplicate datagrams dropped, %" PRIu64
+                 " announced fetched over HTTP, %" PRIu64 " lease resets, %" PRIu64
+                 " keepalives, %" PRIu64 " handshake retries\n",
+                 u.datagrams_in, u.datagrams_out, u.fills, u.resend_requests, u.tail_probes,
+                 r.out_of_order, u.duplicates, u.fetches, u.resets, u.keepalives, u.retries);
+  }
   print_link_table(out, rep);
 }
 
@@ -273,7 +285,7 @@ void print_verdict(FILE* out, const RunReport& rep) {
     if (r.duplicates > 0)
       std::fprintf(out, "DUPLICATES: %s received %" PRIu64 " messages twice\n", r.transport.c_str(),
                    r.duplicates);
-    if (r.out_of_order > 0)
+    if (r.out_of_order > 0 && r.ordered)
       std::fprintf(out, "OUT OF ORDER: %s received %" PRIu64 " messages late\n",
                    r.transport.c_str(), r.out_of_order);
     if (r.publish_errors > 0)
@@ -400,6 +412,25 @@ std::string to_json(const RunReport& rep) {
       j += "null";
     }
     link_json(j, r);
+    j += ',', key(j, "ordered"), j += r.ordered ? "true" : "false";
+    j += ',', key(j, "udp");
+    if (r.udp.present) {
+      const UdpFigures& u = r.udp;
+      j += "{\"datagrams_in\":", proto::append_uint(j, u.datagrams_in);
+      j += ",\"datagrams_out\":", proto::append_uint(j, u.datagrams_out);
+      j += ",\"resend_requests\":", proto::append_uint(j, u.resend_requests);
+      j += ",\"tail_probes\":", proto::append_uint(j, u.tail_probes);
+      j += ",\"gap_fills\":", proto::append_uint(j, u.fills);
+      j += ",\"duplicate_datagrams\":", proto::append_uint(j, u.duplicates);
+      j += ",\"fetched_over_http\":", proto::append_uint(j, u.fetches);
+      j += ",\"lease_resets\":", proto::append_uint(j, u.resets);
+      j += ",\"keepalives\":", proto::append_uint(j, u.keepalives);
+      j += ",\"handshake_retries\":", proto::append_uint(j, u.retries);
+      j += ",\"ignored\":", proto::append_uint(j, u.ignored);
+      j += '}';
+    } else {
+      j += "null";
+    }
     j += ',', key(j, "errors"), j += '[';
     for (size_t e = 0; e < r.errors.size(); ++e) {
       if (e) j += ',';

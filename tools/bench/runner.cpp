@@ -20,6 +20,7 @@
 #include "tls/session.h"
 #include "tools/netlab/condition.h"
 #include "tools/netlab/netns.h"
+#include "udp_sub.h"
 
 namespace herald::bench {
 
@@ -208,8 +209,10 @@ TransportResult run_one(const BenchOptions& o, Transport t, Target target, const
     case Transport::echo:
       sh.sub_path = ep.path.empty() ? "/ws/echo" : ep.path;
       break;
+    case Transport::udp:  // datagrams to the same port; announced publications over /poll
+      sh.sub_path = "/poll";
+      break;
     case Transport::http:  // not a bench transport: parse_transport never gives it
-    case Transport::udp:   // not a bench transport yet
     case Transport::count:
       break;
   }
@@ -378,7 +381,17 @@ TransportResult run_one(const BenchOptions& o, Transport t, Target target, const
     r.round_trips += c.round_trips;
     for (auto& e : c.errors)
       if (r.errors.size() < kMaxErrorsKept) r.errors.push_back(e);
+    r.udp.fetches += c.udp_fetches;
     for (auto& s : w->subs()) {
+      if (const UdpSub* u = s->udp()) {
+        const auto& k = u->stats();
+        r.udp.present = true;
+        r.udp.datagrams_in += k.received, r.udp.datagrams_out += k.sent;
+        r.udp.resend_requests += k.resend_requests, r.udp.tail_probes += k.tail_probes;
+        r.udp.fills += k.fills, r.udp.duplicates += k.duplicates, r.udp.resets += k.resets;
+        r.udp.keepalives += k.keepalives, r.udp.retries += k.retries;
+        r.udp.ignored += k.undecodable;
+      }
       if (!s->ever_ready() || t == Transport::echo) continue;
       const ChannelState& ch = *sh.channels[size_t(s->channel())];
       uint64_t first = ch.first.load(), last = ch.last.load();
@@ -393,6 +406,7 @@ TransportResult run_one(const BenchOptions& o, Transport t, Target target, const
     }
   }
   if (t == Transport::echo) r.delivered = r.round_trips;
+  r.ordered = t != Transport::udp;
   uint64_t first_pub = sh.first_publish_ns.load();
   uint64_t last_pub = sh.last_publish_ns.load();
   uint64_t last_delivery = 0;
@@ -470,6 +484,8 @@ void Worker::live_bytes(uint64_t* sub_in, uint64_t* sub_out, uint64_t* pub_in, u
   for (auto& s : subs_) {
     if (net::Connection* c = s->conn())
       *sub_in += c->stats().bytes_in, *sub_out += c->stats().bytes_out;
+    if (const UdpSub* u = s->udp())
+      *sub_in += u->stats().bytes_received, *sub_out += u->stats().bytes_sent;
   }
   for (auto& p : pubs_) {
     if (net::Connection* c = p->conn())
@@ -553,6 +569,9 @@ std::string validate(const BenchOptions& o) {
       if (!parse_transport(t, &tr) || tr == Transport::echo) return "unknown transport " + t;
       if (target == Target::nchan && tr == Transport::poll)
         return "nchan has no short-poll transport here (use ws, sse, longpoll)";
+      if (target == Target::nchan && tr == Transport::udp) return "nchan has no UDP transport";
+      if (tr == Transport::udp && parse_url(o.url) && parse_url(o.url)->tls)
+        return "udp: herald's datagrams ride on the plain (http://) listener, not on TLS";
     }
   }
   if (o.poll_interval < 0 || o.longpoll_wait <= 0) return "poll interval and wait must be > 0";

@@ -6,6 +6,7 @@
 
 #include "base/time.h"
 #include "engine.h"
+#include "udp_sub.h"
 #include "ws_codec/frame.h"
 
 namespace herald::bench {
@@ -35,8 +36,20 @@ bool split_cursor(std::string_view c, std::string* epoch, uint64_t* offset) {
 
 }  // namespace
 
+SubState::SubState(Worker& w, int index, int channel) : w_(w), index_(index), channel_(channel) {}
+
+SubState::~SubState() = default;
+
 void SubState::connect() {
   if (stopped_) return;
+  if (w_.shared().transport == Transport::udp) {
+    // The datagram session reopens its lease by itself (reset, lost datagrams): it starts once.
+    // conn_ is only the HTTP connection that fetches announced publications.
+    connect_start_ns_ = base::monotonic_ns();
+    udp_ = std::make_unique<UdpSub>(w_, *this, w_.shared().channels[size_t(channel_)]->name);
+    if (!udp_->start()) on_failure("cannot create a UDP socket");
+    return;
+  }
   Shared& sh = w_.shared();
   connect_start_ns_ = base::monotonic_ns();
   std::unique_ptr<net::ConnectionHandler> h;
@@ -57,8 +70,8 @@ void SubState::connect() {
     case Transport::poll:
       h = make_http_sub_handler(w_, *this, false);
       break;
+    case Transport::udp:   // above: no connection to dial
     case Transport::http:  // not a bench transport: parse_transport never gives it
-    case Transport::udp:   // not a bench transport yet
     case Transport::count:
       break;
   }
@@ -83,7 +96,7 @@ void SubState::schedule_reconnect(uint64_t delay_ms) {
 }
 
 void SubState::churn() {
-  if (stopped_) return;
+  if (stopped_ || udp_) return;  // a datagram session has no connection to churn
   if (conn_) {
     net::Connection* old = conn_;
     conn_ = nullptr;
@@ -99,6 +112,7 @@ void SubState::shutdown() {
   stopped_ = true;
   timer_.stop();
   churn_timer_.stop();
+  if (udp_) udp_->stop();
   if (conn_) conn_->close();  // conn_ is cleared by on_closed
 }
 
@@ -128,6 +142,13 @@ void SubState::on_closed(net::Connection& c, std::error_code ec) {
   if (&c != conn_) return;  // an old connection (churn) finished closing
   conn_ = nullptr;
   if (stopped_ || w_.shared().stopping.load(std::memory_order_relaxed)) return;
+  if (udp_) {
+    // The fetch connection closed (idle keep-alive, or mid-answer): fetch what is left anew.
+    fetch_inflight_ = false;
+    if (!fetches_.empty())
+      timer_.start(w_.loop().timers(), kReconnectDelayMs, [this] { send_fetch(); });
+    return;
+  }
   ++w_.counters().disconnects;
   schedule_reconnect(kReconnectDelayMs);
 }
@@ -138,7 +159,14 @@ void SubState::on_message(const Delivered& d, uint64_t now_ns) {
   Counters& k = w_.counters();
   if (d.t_ns && now_ns > d.t_ns) k.latency_ns.record(now_ns - d.t_ns);
   if (now_ns > k.last_delivery_ns) k.last_delivery_ns = now_ns;
+  if (udp_) return udp_progress();
   highest.store(tracker_.highest(), std::memory_order_relaxed);
+}
+
+void SubState::udp_progress() {
+  uint64_t through = udp_->contiguous();
+  if (!fetches_.empty()) through = std::min(through, fetches_.front().second - 1);
+  highest.store(through, std::memory_order_relaxed);
 }
 
 // ---- WebSocket --------------------------------------------------------------------------------
@@ -230,6 +258,16 @@ void SubState::on_sse_event(std::string_view event, std::string_view data, std::
 void SubState::build_request(std::string& out) {
   Shared& sh = w_.shared();
   const std::string& ch = sh.channels[size_t(channel_)]->name;
+  if (udp_) {
+    // An announced publication: the answer holds it and whatever followed (they came, or
+    // will come, by datagram; on_poll_body keeps only the one asked for).
+    const auto& [epoch, offset] = fetches_.front();
+    out = "GET /poll?channel=" + ch + "&since=" + epoch + ":" + std::to_string(offset - 1) +
+          "&wait=0 HTTP/1.1\r\nHost: " + sh.ep.host + "\r\n\r\n";
+    fetch_inflight_ = true;
+    ++w_.counters().requests;
+    return;
+  }
   bool nchan = sh.target == Target::nchan;
   out = "GET ";
   out += sh.sub_path;
@@ -280,9 +318,62 @@ void SubState::send_poll() {
   conn_->send(req);
 }
 
+void SubState::fetch_announced(std::string_view epoch, uint64_t offset) {
+  fetches_.emplace_back(std::string(epoch), offset);
+  ++w_.counters().udp_fetches;
+  if (!fetch_inflight_) send_fetch();
+}
+
+void SubState::send_fetch() {
+  if (stopped_ || fetches_.empty() || fetch_inflight_) return;
+  if (!conn_) {  // on_connected sends the request
+    conn_ = w_.dial(make_http_sub_handler(w_, *this, false));
+    if (!conn_) on_failure("cannot create a socket");
+    fetch_inflight_ = conn_ != nullptr;
+    return;
+  }
+  std::string req;
+  build_request(req);
+  conn_->send(req);
+}
+
 void SubState::on_poll_body(const PollAnswer& a, uint64_t now_ns) {
   Shared& sh = w_.shared();
   std::string_view body = a.body;
+  if (udp_) {
+    fetch_inflight_ = false;
+    if (fetches_.empty()) return;
+    uint64_t want = fetches_.front().second;
+    bool found = false;
+    size_t pos = 0;
+    Delivered d;
+    // The answer holds everything after the first announced offset: take every announced one
+    // it carries, so a burst of large publications costs one request, not one each.
+    while (a.status == 200 && (pos = extract_delivered(body, pos, &d)) != std::string_view::npos) {
+      if (!d.has_offset) continue;
+      auto it = std::find_if(fetches_.begin(), fetches_.end(),
+                             [&d](const auto& f) { return f.second == d.offset; });
+      if (it == fetches_.end()) continue;
+      found = found || d.offset == want;
+      fetches_.erase(it);
+      on_message(d, now_ns);
+    }
+    // Not there: history moved past it between the announce and the fetch; it is lost like a
+    // recovered:false answer says.
+    if (!found) {
+      fetches_.pop_front();
+      if (a.status != 200) on_failure("fetch answered " + std::to_string(a.status));
+      ++w_.counters().unrecovered;
+      ++w_.counters().unrecovered_messages;
+    }
+    if (!a.keep_alive && conn_) {
+      net::Connection* old = conn_;
+      conn_ = nullptr;
+      old->close();
+    }
+    udp_progress();
+    return send_fetch();
+  }
   if (!a.keep_alive && conn_) {
     // The server closes this connection after its answer: the next poll dials a new one
     // (send_poll), and the old one's close is not a disconnect (on_closed ignores it).

@@ -4,12 +4,14 @@
 #include <cstdio>
 #include <memory>
 
+#include "base/channel.h"
 #include "loop/loop.h"
 #include "proto/cursor.h"
 #include "proto/json.h"
 #include "tools/cli/client.h"
 #include "tools/cli/poller.h"
 #include "tools/cli/sse_client.h"
+#include "tools/cli/udp_client.h"
 #include "tools/cli/url.h"
 #include "tools/cli/ws_client.h"
 
@@ -51,12 +53,15 @@ class Session {
       start_ws();
     } else if (o_.transport == "sse") {
       start_sse();
+    } else if (o_.transport == "udp") {
+      start_udp();
     } else {
       start_poll(o_.transport == "longpoll" ? static_cast<uint32_t>(o_.wait_sec) : 0);
     }
     if (!done_) loop_.run();
     timeout_.stop();
     if (ws_ && ws_->is_open()) ws_->close();
+    if (udp_) udp_->close();
     return rc_;
   }
 
@@ -81,18 +86,26 @@ class Session {
   }
 
   // ---- ws -----------------------------------------------------------------------------------
-  void start_ws() {
-    // Per-channel resume points from --since (plain or multi-channel form).
-    since_.assign(o_.channels.size(), std::string());
-    if (!o_.since.empty()) {
-      auto cursors = proto::decode_any_cursor(o_.since, o_.channels);
-      if (!cursors.ok()) return error("bad --since cursor");
-      for (auto& [ch, c] : cursors.value()) {
-        for (size_t i = 0; i < o_.channels.size(); ++i) {
-          if (o_.channels[i] == ch) since_[i] = proto::format_cursor(c);
-        }
+  // Per-channel resume points from --since (plain or multi-channel form); false when bad.
+  bool read_since(std::vector<base::Cursor>* out) {
+    out->assign(o_.channels.size(), base::Cursor{});
+    if (o_.since.empty()) return true;
+    auto cursors = proto::decode_any_cursor(o_.since, o_.channels);
+    if (!cursors.ok()) return false;
+    for (auto& [ch, c] : cursors.value()) {
+      for (size_t i = 0; i < o_.channels.size(); ++i) {
+        if (o_.channels[i] == ch) (*out)[i] = c;
       }
     }
+    return true;
+  }
+
+  void start_ws() {
+    std::vector<base::Cursor> since;
+    if (!read_since(&since)) return error("bad --since cursor");
+    since_.assign(o_.channels.size(), std::string());
+    for (size_t i = 0; i < since.size(); ++i)
+      if (!since[i].epoch.empty()) since_[i] = proto::format_cursor(since[i]);
     WsClient::Callbacks cb;
     cb.on_open = [this] { subscribe_all(); };
     cb.on_text = [this](std::string_view text) { on_ws_text(text); };
@@ -192,6 +205,47 @@ class Session {
     }
   }
 
+  // ---- udp ----------------------------------------------------------------------------------
+  // Datagrams to the same port number as HTTP; the lines printed are those of ws (subscribed
+  // with the cursor, pushes) and, for what history no longer holds, a recovery line as SSE's.
+  void start_udp() {
+    std::vector<base::Cursor> since;
+    if (!read_since(&since)) return error("bad --since cursor");
+    std::vector<udp_codec::ClientSession::Channel> chans;
+    for (size_t i = 0; i < o_.channels.size(); ++i)
+      chans.push_back({o_.channels[i], since[i].epoch, since[i].offset});
+    UdpClient::Callbacks cb;
+    cb.on_subscribed = [this](size_t i, std::string_view epoch, uint64_t offset, uint8_t flags) {
+      std::string line = "{\"event\":\"subscribed\",\"channel\":";
+      proto::append_json_string(line, o_.channels[i]);
+      line += ",\"cursor\":";
+      proto::append_json_string(line, std::string(epoch) + ":" + std::to_string(offset));
+      if (flags & udp_codec::kFlagHadSince)
+        line +=
+            (flags & udp_codec::kFlagRecovered) ? ",\"recovered\":true" : ",\"recovered\":false";
+      line += '}';
+      print_line(line);
+    };
+    cb.on_publication = [this](size_t, uint64_t, std::string_view p) { push(p); };
+    cb.on_lost = [this](size_t i, std::string_view epoch, uint64_t through, uint64_t count) {
+      std::string line = "{\"event\":\"recovery\",\"channel\":";
+      proto::append_json_string(line, o_.channels[i]);
+      line += ",\"recovered\":false,\"cursor\":";
+      proto::append_json_string(line, std::string(epoch) + ":" + std::to_string(through));
+      line += ",\"lost\":";
+      proto::append_uint(line, count);
+      line += '}';
+      print_line(line);
+    };
+    cb.on_error = [this](size_t i, uint16_t code, std::string_view message) {
+      std::string what = i < o_.channels.size() ? "subscribe " + o_.channels[i] : "udp";
+      error(what + ": " + std::to_string(code) + " " + std::string(message));
+    };
+    udp_ = std::make_unique<UdpClient>(loop_, addr_, url_.authority(), std::move(chans), "",
+                                       std::move(cb));
+    if (std::error_code ec = udp_->start()) error("udp socket: " + ec.message());
+  }
+
   // ---- poll / longpoll ----------------------------------------------------------------------
   void start_poll(uint32_t wait_sec) {
     http_ = std::make_unique<HttpClient>(loop_, addr_, url_.authority());
@@ -248,6 +302,7 @@ class Session {
   std::unique_ptr<SseClient> sse_;
   std::unique_ptr<HttpClient> http_;
   std::unique_ptr<Poller> poller_;
+  std::unique_ptr<UdpClient> udp_;
 };
 
 }  // namespace
@@ -258,8 +313,8 @@ int run_sub(const SubOptions& o) {
     return kExitUsage;
   }
   if (o.transport != "ws" && o.transport != "sse" && o.transport != "longpoll" &&
-      o.transport != "poll") {
-    std::fprintf(stderr, "herald sub: unknown --transport \"%s\" (ws, sse, longpoll, poll)\n",
+      o.transport != "poll" && o.transport != "udp") {
+    std::fprintf(stderr, "herald sub: unknown --transport \"%s\" (ws, sse, longpoll, poll, udp)\n",
                  o.transport.c_str());
     return kExitUsage;
   }
@@ -273,6 +328,20 @@ int run_sub(const SubOptions& o) {
   if (!addr.ok()) {
     std::fprintf(stderr, "herald sub: bad address \"%s\" (numeric host or localhost)\n",
                  url->authority().c_str());
+    return kExitUsage;
+  }
+  if (o.transport == "udp") {
+    // A datagram with a malformed name is dropped by the server without an answer: say so here.
+    for (const std::string& c : o.channels) {
+      if (!base::valid_channel(c)) {
+        std::fprintf(stderr, "herald sub: bad channel name \"%s\"\n", c.c_str());
+        return kExitError;
+      }
+    }
+  }
+  if (o.transport == "udp" && (url->scheme == "https" || url->scheme == "wss")) {
+    std::fputs("herald sub: udp datagrams ride on the plain (http://) listener, not on TLS\n",
+               stderr);
     return kExitUsage;
   }
   std::string why;

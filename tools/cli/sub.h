@@ -1,5 +1,5 @@
 #pragma once
-// `herald sub CHANNEL... [--transport ws|sse|longpoll|poll] [--since CURSOR]`: a terminal
+// `herald sub CHANNEL... [--transport ws|sse|longpoll|poll|udp] [--since CURSOR]`: a terminal
 // subscriber on any transport. Prints one JSON object per line on stdout, flushed per line:
 //
 //   pushes, exactly as the server sent them (the same object on every transport):
@@ -14,6 +14,11 @@
 //     longpoll,  {"event":"subscribed","cursor":"..."[,"recovered":false,"unrecovered":["c"]]}
 //     poll:      from the first answer; a later answer with "recovered":false prints
 //                {"event":"recovery","cursor":"...","recovered":false,"unrecovered":[...]}
+//     udp:       {"event":"subscribed","channel":"c","cursor":"E:42"[,"recovered":B]} as ws
+//                (again after the lease was reopened), and
+//                {"event":"recovery","channel":"c","recovered":false,"cursor":"E:N","lost":K}
+//                when K publications are gone from history; pushes in arrival order, each
+//                offset once (gap fills and announced ones fetched over HTTP included)
 //
 // Exit status: 0 after --count pushes, at SIGINT/SIGTERM, or at --timeout when no --count was
 // given; 3 when --timeout passes before --count pushes arrived; 1 on an error (refused
@@ -28,7 +33,7 @@ struct SubOptions {
   std::string url = "http://127.0.0.1:8080";  // https:// or wss:// speak TLS
   std::string cacert;                         // PEM CA file for TLS ("" : the system's store)
   std::vector<std::string> channels;
-  std::string transport = "ws";  // ws | sse | longpoll | poll
+  std::string transport = "ws";  // ws | sse | longpoll | poll | udp
   std::string since;             // "epoch:offset" (one channel) or a multi-channel cursor
   int count = 0;                 // stop after this many pushes (0: forever)
   double timeout_sec = 0;        // stop after this long (0: never)

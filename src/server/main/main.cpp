@@ -201,8 +201,8 @@ int main(int argc, char** argv) {
                       "Server URL (default http://127.0.0.1:8080; https:// or wss:// for TLS)");
   sub_cmd->add_option("--cacert", sub_opts.cacert,
                       "PEM file of the CA that signed the server's certificate (https, wss)");
-  sub_cmd->add_option("--transport,-t", sub_opts.transport, "ws | sse | longpoll | poll")
-      ->check(CLI::IsMember({"ws", "sse", "longpoll", "poll"}));
+  sub_cmd->add_option("--transport,-t", sub_opts.transport, "ws | sse | longpoll | poll | udp")
+      ->check(CLI::IsMember({"ws", "sse", "longpoll", "poll", "udp"}));
   sub_cmd->add_option("--since", sub_opts.since, "Resume after this cursor");
   sub_cmd->add_option("--count,-n", sub_opts.count, "Exit after N messages (0: never)")
       ->check(CLI::NonNegativeNumber);
@@ -258,7 +258,7 @@ int main(int argc, char** argv) {
                         "Publishers connect here instead (another node of a cluster)");
   bench_cmd->add_option("--target", bench_opts.target, "herald | nchan | ws-echo");
   bench_cmd->add_option("--transport,--transports", bench_transports,
-                        "Comma list: ws,sse,longpoll,poll");
+                        "Comma list: ws,sse,longpoll,poll,udp");
   bench_cmd->add_option("--subscribers,-n", bench_opts.subscribers, "Subscribers per transport");
   bench_cmd->add_option("--channels", bench_opts.channels, "Channels (subscriber i on i % M)");
   bench_cmd->add_option("--publishers,-p", bench_opts.publishers, "Publisher connections");
@@ -304,7 +304,7 @@ int main(int argc, char** argv) {
 
   herald::bench::CompareOptions compare_opts;
   CLI::App* compare_cmd = bench_cmd->add_subcommand(
-      "compare", "Same workload over ws, sse, longpoll and poll, then a decision table");
+      "compare", "Same workload over ws, sse, longpoll, poll and udp, then a decision table");
   compare_cmd->add_option("--url", compare_opts.url, "Running server (default: start one)");
   compare_cmd->add_option("--duration", compare_opts.duration,
                           "Seconds of publishing per transport");
