@@ -67,7 +67,32 @@ def proxy_v2(src):
     return b"\r\n\r\n\x00\r\nQUIT\n" + bytes([0x21, 0x11]) + struct.pack("!H", len(addr)) + addr
 
 
-def test_proxy_protocol_names_the_client_and_its_per_ip_limit():
+def wait_proxied_ready(srv, src):
+    """The harness's readiness probe has no PROXY header: the server is probed here instead."""
+    deadline = time.time() + 30
+    while get(srv, "/health", preamble=proxy_v1(src)) != 200:
+        assert time.time() < deadline
+        time.sleep(0.05)
+
+
+def test_proxy_protocol_names_the_client():
+    cfg = """
+[server]
+trusted_proxies = ["127.0.0.1"]
+proxy_protocol = true
+"""
+    with herald_server(config=cfg, ready_path=None) as srv:
+        wait_proxied_ready(srv, "127.0.0.1")
+        for make in (proxy_v1, proxy_v2):
+            assert get(srv, POLL, preamble=make("127.0.0.1")) == 200
+            assert get(srv, POLL, preamble=make("203.0.113.7")) == 403
+        # Garbage instead of the header: closed, nothing answered.
+        assert get(srv, "/health", preamble=b"HELLO\r\n") is None
+
+
+def test_proxy_protocol_counts_the_per_ip_limit_of_the_real_client():
+    # Each address is used by one connection at a time here, except where the limit is the
+    # point: a closed connection's slot comes back only once the server saw the close.
     cfg = """
 [server]
 trusted_proxies = ["127.0.0.1"]
@@ -76,17 +101,10 @@ proxy_protocol = true
 [limits]
 max_connections_per_ip = 1
 """
-    # The harness's readiness probe has no PROXY header: the server is probed here instead.
     with herald_server(config=cfg, ready_path=None) as srv:
-        deadline = time.time() + 30
-        while get(srv, "/health", preamble=proxy_v1("127.0.0.1")) != 200:
-            assert time.time() < deadline
-            time.sleep(0.05)
-        for make in (proxy_v1, proxy_v2):
-            assert get(srv, POLL, preamble=make("127.0.0.1")) == 200
-            assert get(srv, POLL, preamble=make("203.0.113.7")) == 403
-        # Per-IP limit of the real client: one held connection of 198.51.100.1, then a second
-        # one from it is refused while a third client is served.
+        wait_proxied_ready(srv, "198.51.100.9")
+        # One held connection of 198.51.100.1, then a second one from it is refused while a
+        # third client is served.
         held = socket.create_connection((srv.host, srv.port), timeout=30)
         held.sendall(proxy_v1("198.51.100.1") + b"GET /sse?channel=public:x HTTP/1.1\r\nHost: x\r\n\r\n")
         assert held.recv(12).startswith(b"HTTP/1.1")
@@ -100,5 +118,3 @@ max_connections_per_ip = 1
         while get(srv, "/health", preamble=proxy_v1("198.51.100.1")) != 200:
             assert time.time() < deadline, "the slot of the closed connection came back"
             time.sleep(0.05)
-        # Garbage instead of the header: closed, nothing answered.
-        assert get(srv, "/health", preamble=b"HELLO\r\n") is None
