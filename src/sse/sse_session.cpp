@@ -364,6 +364,15 @@ void handle_sse(http::HttpSession& session, http::Request& req, access::Gate& ga
   RequestError err;
   if (!parse_channel_request(*query, cursor, settings, &creq, &err))
     return session.respond_error(err.status, err.message, extra);
+  if (req.method == http::Method::head) {
+    // The head of the stream a GET would start, and nothing more: no subscription, no events,
+    // and the connection goes on with the next request (RFC 9110 §9.3.2).
+    http::Header headers[3] = {{"Cache-Control", "no-cache"}, {"X-Accel-Buffering", "no"}, {}};
+    size_t n = 2;
+    if (!allow_origin.empty()) headers[n++] = cors[0];
+    return session.respond_stream_head(200, "text/event-stream",
+                                       std::span<const http::Header>(headers, n));
+  }
 
   net::Connection& conn = session.connection();
   auto stream = std::make_unique<SseSession>(ctx, gate, conn, std::move(client), std::move(creq),
