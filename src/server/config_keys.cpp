@@ -127,7 +127,8 @@ const KeyDef<Settings> kKeys[] = {
   {.name = "server.allowed_origins", .field = &Settings::allowed_origins, .check = check_origin,
    .description = "WebSocket Origin allow-list; empty = any origin"},
   {.name = "server.drain_ms", .field = &Settings::drain_ms, .min = 0, .max = 600'000,
-   .description = "on SIGTERM, reconnect closes are spread over this window"},
+   .description = "on SIGTERM, clients are asked to reconnect one by one, evenly over this "
+                  "window (new requests get 503 meanwhile)"},
   {.name = "server.trusted_proxies", .field = &Settings::trusted_proxies, .check = check_proxy,
    .type_note = "IPs or CIDRs",
    .description = "reverse proxies whose Forwarded / X-Forwarded-For (or PROXY protocol header) "

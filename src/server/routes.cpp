@@ -117,6 +117,13 @@ void Routes::handle(http::HttpSession& s, http::Request& req) {
     return s.respond_error(405, "method not allowed", allow);
   }
   if (m.status != http::Router::MatchStatus::found) return s.respond_error(404, "not found");
+  if (s.context().draining && m.route != kHealth && m.route != kMetrics && m.route != kSse) {
+    // SIGTERM: this node is leaving. Every new request is sent elsewhere (the response closes
+    // the connection); /health says draining and /metrics still answers. SSE answers in its
+    // own terms (an EventSource gives up for good on a 503): sse::handle_sse.
+    static const http::Header kRetry[] = {{"Retry-After", "1"}};
+    return s.respond_error(503, "draining", kRetry);
+  }
   if (auto known = known_params(m.route); known && !req.query.empty()) {
     std::string unknown = http::first_unknown_param(req.query, *known);
     if (!unknown.empty()) {
