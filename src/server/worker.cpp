@@ -257,6 +257,7 @@ LoopSnapshot Worker::snapshot() const {
   s.metrics = metrics_;
   s.lag_us = loop_.lag_us();
   s.iterations = loop_.iterations();
+  s.io = loop_.io_counters();
   s.connections = connections_.size() + drained_.size() + to_drain_.size();
   return s;
 }

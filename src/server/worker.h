@@ -34,6 +34,7 @@ struct LoopSnapshot {
   base::Histogram lag_us;
   uint64_t iterations = 0;
   size_t connections = 0;
+  loop::Loop::IoCounters io;
 };
 
 class Worker {
