@@ -151,6 +151,9 @@ std::string render_metrics(const Server& server, const std::vector<LoopSnapshot>
   std::string out;
   out.reserve(4096);
   counter(out, "herald_connections", "Open TCP connections.", conns, "gauge");
+  counter(out, "herald_connections_max",
+          "limits.max_connections: connections beyond it are refused at accept.",
+          server.settings().max_connections, "gauge");
   line(out, "herald_transport_connections", "gauge", "Open sessions by transport.");
   for (int t = 0; t < static_cast<int>(base::Transport::count); ++t) {
     std::string labels = "transport=\"";

@@ -45,6 +45,8 @@ class Server {
   const std::string& web_root() const { return web_root_; }
   const std::string& version() const { return opts_.version; }
   uint64_t start_ms() const { return start_ms_; }
+  /// The settings in force (the last successful reload's), from any thread.
+  const base::Settings& settings() const { return *settings_.load(std::memory_order_acquire); }
 
   /// Connection admission (total, and per IP unless `per_ip` is false: a trusted proxy's
   /// connection is counted per IP once it says whom it forwards), from any loop.
