@@ -117,7 +117,8 @@ const KeyDef<Settings> kKeys[] = {
   {.name = "server.threads", .field = &Settings::threads, .min = 0, .max = 64,
    .description = "event loop threads; 0 = one per core"},
   {.name = "server.web_root", .field = &Settings::web_root,
-   .description = "folder served at / (demo page, admin, client); empty = web/ of the source tree"},
+   .description = "folder served at / (demo page, admin, client); empty = found from the "
+                  "binary: PREFIX/share/herald/web when installed, else web/ of the source tree"},
   {.name = "server.debug_echo", .field = &Settings::debug_echo,
    .description = "adds the plain RFC 6455 echo endpoint GET /ws/echo"},
   {.name = "server.log_level", .field = &Settings::log_level, .check = check_log_level,

@@ -25,13 +25,16 @@ constexpr int kBindAttempts = 8;
 std::string find_web_root(const std::string& configured) {
   namespace fs = std::filesystem;
   if (!configured.empty()) return configured;
-  // The binary lives in build/<kind>/herald: web/ is two levels up in a source checkout.
+  // Found from the binary, so that it does not depend on the working directory: installed as
+  // PREFIX/bin/herald the assets are in PREFIX/share/herald/web (make install); built as
+  // build/<kind>/herald in a source checkout they are web/ two levels up.
   std::error_code ec;
   fs::path exe = fs::read_symlink("/proc/self/exe", ec);
   if (!ec) {
     for (fs::path dir = exe.parent_path(); !dir.empty() && dir != dir.root_path();
          dir = dir.parent_path()) {
-      if (fs::exists(dir / "web" / "index.html", ec)) return (dir / "web").string();
+      for (fs::path web : {dir / "share" / "herald" / "web", dir / "web"})
+        if (fs::exists(web / "index.html", ec)) return web.string();
     }
   }
   return "web";
