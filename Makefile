@@ -1,11 +1,12 @@
 # herald: two commands set everything up on a fresh Debian machine.
 #   make run    installs what is missing, builds Release, serves the demo on 127.0.0.1:8080
 #   make test   installs what is missing, builds with ASan+UBSan, runs every test + a fuzz smoke
-.PHONY: run test deps release asan fuzz fuzz-smoke unit e2e bench clean format
+.PHONY: run test deps release asan fuzz fuzz-smoke unit e2e bench clean format install
 
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 10
 LISTEN ?= 127.0.0.1:8080
+PREFIX ?= /usr/local
 
 deps:
 	@./scripts/install-deps
@@ -19,6 +20,12 @@ release: deps build/release/build.ninja
 run: release
 	@echo "herald: serving the demo on http://$(LISTEN)/  (Ctrl-C to stop)"
 	./build/release/herald serve --listen $(LISTEN) --debug-echo
+
+# Installs the Release binary, web assets, example config (kept if one exists) and systemd unit
+# under PREFIX (DESTDIR for staging): make install PREFIX=/usr DESTDIR=/tmp/stage
+install: release
+	cmake -S . -B build/release -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
+	DESTDIR=$(DESTDIR) cmake --install build/release
 
 build/asan/build.ninja:
 	cmake -S . -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DHERALD_SANITIZE=ON

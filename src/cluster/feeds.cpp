@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "base/log.h"
+#include "base/time.h"
 #include "cluster/engine_state.h"
 #include "cluster/redis_engine.h"
 
@@ -160,9 +161,9 @@ void RedisEngine::on_message(LoopState& st, Node& n, std::string_view channel,
     }
     return;
   }
-  auto pub = std::make_shared<const hub::Publication>(
-      hub::Publication{it->first, std::string(m->epoch), m->offset,
-                       base::SharedBuffer::copy_of(m->data), st.loop->now_ms()});
+  auto pub = std::make_shared<const hub::Publication>(hub::Publication{
+      it->first, std::string(m->epoch), m->offset, base::SharedBuffer::copy_of(m->data),
+      st.loop->now_ms(), hub::PubKind::message, base::monotonic_ns()});
   auto hold = [&] {
     if (f.held.size() >= kMaxHeld) {
       f.held_overflow = true;  // read from the stream after the current read

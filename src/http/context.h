@@ -18,7 +18,8 @@ struct Context {
   base::Metrics* metrics = nullptr;
   DateCache* date = nullptr;
   net::ConnectionSet* connections = nullptr;
-  bool draining = false;  // SIGTERM received: answer Connection: close, accept no upgrades
+  bool draining = false;      // SIGTERM received: answer Connection: close, accept no upgrades
+  uint64_t drain_end_ms = 0;  // while draining: when the window ends (loop clock)
 };
 
 }  // namespace herald::http

@@ -156,7 +156,7 @@ void HttpSession::process() {
     if (!redispatching_) ++ctx_.metrics->http_requests;
     redispatching_ = false;
     responded_ = false;
-    cur_ = Framing{req.method == Method::head, req.keep_alive && !ctx_.draining, false,
+    cur_ = Framing{req.method == Method::head, false, req.keep_alive && !ctx_.draining, false,
                    req.version_minor};
     cur_pos_ = kNone;
     handler_.handle(*this, req);
@@ -223,7 +223,10 @@ bool HttpSession::serialise(std::string& out, const Framing& f, int status,
                                            : ConnectionHeader::none;
   head.headers = extra;
   out.clear();
-  append_response(out, head, body, f.head);
+  if (f.no_length)
+    append_stream_head(out, head);
+  else
+    append_response(out, head, body, f.head);
   if (status >= 400) ++ctx_.metrics->http_errors;
   return closing;
 }
@@ -291,6 +294,12 @@ void HttpSession::respond(int status, std::string_view content_type, std::string
   if (responded_) return;
   responded_ = true;
   emit(cur_, status, content_type, body, extra);
+}
+
+void HttpSession::respond_stream_head(int status, std::string_view content_type,
+                                      std::span<const Header> extra) {
+  cur_.no_length = cur_.head;
+  respond(status, content_type, {}, extra);
 }
 
 void HttpSession::respond_json(int status, std::string_view json, std::span<const Header> extra) {

@@ -67,6 +67,11 @@ class HttpSession final : public net::ConnectionHandler {
   void respond_json(int status, std::string_view json, std::span<const Header> extra = {});
   /// `{"error":{"code":STATUS,"message":"..."}}` (the HTTP API's error shape).
   void respond_error(int status, std::string_view message, std::span<const Header> extra = {});
+  /// Answers a HEAD request on a streaming route (SSE) with the head a GET would get, without
+  /// Content-Length (the GET's body is a stream of unknown length) and without a body; the
+  /// connection stays open for the next request (RFC 9110 §9.3.2).
+  void respond_stream_head(int status, std::string_view content_type,
+                           std::span<const Header> extra = {});
   /// The response to the request being handled comes later, through respond(ref, ...) with the
   /// returned ref (exactly once). Later pipelined requests are still served meanwhile; their
   /// responses wait for this one. `on_abort` runs if the connection closes first.
@@ -112,6 +117,7 @@ class HttpSession final : public net::ConnectionHandler {
   // How the response to one request is framed (from the request, and close_after_response).
   struct Framing {
     bool head = false;
+    bool no_length = false;  // a HEAD answered as for a stream: no Content-Length
     bool keep_alive = true;
     bool close_after = false;
     int version_minor = 1;

@@ -38,6 +38,28 @@ base::Result<std::string> percent_decode(std::string_view in, bool plus_as_space
   return out;
 }
 
+std::string first_unknown_param(std::string_view query, std::span<const std::string_view> known) {
+  std::string decoded;
+  while (!query.empty()) {
+    size_t amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    if (pair.empty()) continue;
+    std::string_view name = pair.substr(0, pair.find('='));
+    // Names are almost always plain ASCII: decode only those that need it.
+    if (name.find_first_of("%+") != std::string_view::npos) {
+      decoded.clear();
+      if (!percent_decode_into(name, true, decoded)) continue;
+      name = decoded;
+    }
+    if (name.empty()) continue;
+    bool ok = false;
+    for (std::string_view k : known) ok = ok || k == name;
+    if (!ok) return std::string(name);
+  }
+  return {};
+}
+
 base::Result<QueryParams> QueryParams::parse(std::string_view query) {
   QueryParams params;
   while (!query.empty()) {

@@ -1,6 +1,7 @@
 #pragma once
 // Percent-decoding (RFC 3986 §2.1) and query-string parsing
 // (application/x-www-form-urlencoded: '&'-separated name=value pairs, '+' is a space).
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,6 +25,13 @@ struct QueryParam {
 
 /// All the parameters of a query string, in order, repeated names kept
 /// (`channel=a&channel=b`).
+/// The first parameter name of the raw query `query` that is not in `known` (decoded, so
+/// `%73ince` is `since`), or "" when every name is known. An endpoint answers such a name 400
+/// instead of ignoring it: a misspelt `?cursor=` must not silently start a stream from now.
+/// Pairs with an empty name, or one that does not decode, are skipped (QueryParams::parse
+/// reports the latter).
+std::string first_unknown_param(std::string_view query, std::span<const std::string_view> known);
+
 class QueryParams {
  public:
   /// Parses the raw query (the part after '?', without it). Empty pairs ("a=1&&b=2") are

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "base/histogram.h"
 #include "base/shared_buffer.h"
 #include "hub/channel.h"
 #include "hub/engine.h"
@@ -65,6 +66,9 @@ struct HubCounters {
   uint64_t recoveries_ok = 0;      // subscribe with since: recovered
   uint64_t recoveries_failed = 0;  // subscribe with since: not recovered
   uint64_t channels = 0;           // channels with local subscribers (gauge)
+  /// Publish -> deliver latency, microseconds, one value per delivery (Publication::received_ns
+  /// to the subscriber's output queue).
+  base::Histogram deliver_latency_us;
 
   void add(const HubCounters& o);
 };

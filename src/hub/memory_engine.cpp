@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "base/time.h"
+
 namespace herald::hub {
 
 namespace {
@@ -87,16 +89,17 @@ HistoryResult MemoryEngine::read(Stream& s, const std::optional<Cursor>& since,
 void MemoryEngine::publish(std::string_view channel, base::SharedBuffer data,
                            PublishCallback done) {
   size_t from = ex_.current_loop();
-  ex_.post(owner_of(channel), [this, from, ch = std::string(channel), data = std::move(data),
-                               done = std::move(done)]() mutable {
+  uint64_t received_ns = base::monotonic_ns();
+  ex_.post(owner_of(channel), [this, from, received_ns, ch = std::string(channel),
+                               data = std::move(data), done = std::move(done)]() mutable {
     Shard& sh = shard();
     uint64_t now = ex_.now_ms();
     Stream& s = get_or_create(sh, ch);
     expire(s, now);
     s.top += 1;
     s.last_active_ms = now;
-    auto pub =
-        std::make_shared<const Publication>(Publication{ch, s.epoch, s.top, std::move(data), now});
+    auto pub = std::make_shared<const Publication>(
+        Publication{ch, s.epoch, s.top, std::move(data), now, PubKind::message, received_ns});
     if (s.options.history_enabled()) {
       s.history.push_back(pub);
       while (s.history.size() > s.options.history_size) s.history.pop_front();

@@ -28,6 +28,9 @@ struct Publication {
   base::SharedBuffer data;  // the raw JSON value published (join/leave: the client's entry)
   uint64_t time_ms = 0;     // owner loop clock at publish (history TTL)
   PubKind kind = PubKind::message;
+  /// Monotonic clock (base::monotonic_ns) when the engine took the publish, on the publishing
+  /// loop: where the publish -> deliver latency of /metrics starts. 0: not measured.
+  uint64_t received_ns = 0;
 
   bool is_event() const { return kind != PubKind::message; }
 };

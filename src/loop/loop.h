@@ -125,6 +125,15 @@ class Loop {
   const base::Histogram& lag_us() const { return lag_us_; }
   uint64_t iterations() const { return iterations_; }
 
+  /// Bytes this loop's connections read and wrote (net::Connection adds to them), for
+  /// /metrics. Only this loop's thread touches them.
+  struct IoCounters {
+    uint64_t bytes_read = 0;
+    uint64_t bytes_written = 0;
+  };
+  IoCounters& io_counters() { return io_counters_; }
+  const IoCounters& io_counters() const { return io_counters_; }
+
  private:
   void wait(int max_wait_ms);
   void dispatch_io();
@@ -168,6 +177,7 @@ class Loop {
 
   TimerWheel timers_;
   base::Histogram lag_us_;
+  IoCounters io_counters_;
 };
 
 }  // namespace herald::loop

@@ -316,6 +316,7 @@ bool Connection::has_output() const {
 
 void Connection::advance(size_t w) {
   stats_.bytes_out += static_cast<uint64_t>(w);
+  loop_.io_counters().bytes_written += static_cast<uint64_t>(w);
   pending_bytes_ -= w;
   if (tls_) {
     tls_advance(w);
@@ -472,6 +473,7 @@ void Connection::handle_readable() {
     ++stats_.read_calls;
     if (r > 0) {
       stats_.bytes_in += static_cast<uint64_t>(r);
+      loop_.io_counters().bytes_read += static_cast<uint64_t>(r);
       if (tls_) {
         // Decrypts into input_, answers the handshake, delivers on_data / on_eof itself.
         if (!tls_receive(scratch, static_cast<size_t>(r))) return;

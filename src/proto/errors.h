@@ -54,6 +54,10 @@ struct ProtoError {
   std::string message;
   bool has_id = false;
   uint64_t id = 0;
+  /// Without has_id: a number the frame gave as "id" that is not a valid id (negative,
+  /// fractional, past uint64), echoed as sent (`{"id":-1,"error":...}`) so the client can
+  /// match the reply; "" for none.
+  std::string id_text;
   ProtoErrc reason = ProtoErrc::malformed_json;
 };
 

@@ -8,6 +8,8 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <cmath>
+#include <cstdlib>
 
 #include "proto/channel.h"
 #include "proto/json.h"
@@ -38,6 +40,27 @@ class RawFields {
     skip_ws();
     if (pos_ >= t_.size() || t_[pos_] != '{') return false;
     ++pos_;
+    return true;
+  }
+
+  /// For the text of an array: steps into it.
+  bool open_array() {
+    skip_ws();
+    if (pos_ >= t_.size() || t_[pos_] != '[') return false;
+    ++pos_;
+    return true;
+  }
+
+  /// The text of the next element of an array opened with open_array().
+  bool next_element(std::string_view* raw) {
+    skip_ws();
+    if (pos_ < t_.size() && t_[pos_] == ',') {
+      ++pos_;
+      skip_ws();
+    }
+    size_t start = pos_;
+    if (!skip_value()) return false;
+    *raw = t_.substr(start, pos_ - start);
     return true;
   }
 
@@ -162,7 +185,94 @@ struct Slot {
   bool seen = false;
   dom::element value;
   std::string_view raw;
+  bool big_number = false;  // a number simdjson cannot hold; `value` is a stand-in 0
 };
+
+// The end of the JSON number (RFC 8259 grammar) that starts at t[i], or 0 when none does.
+size_t number_end(std::string_view t, size_t i) {
+  auto digit = [&](size_t k) { return k < t.size() && t[k] >= '0' && t[k] <= '9'; };
+  if (i < t.size() && t[i] == '-') ++i;
+  if (!digit(i)) return 0;
+  if (t[i] == '0') {
+    ++i;
+  } else {
+    while (digit(i)) ++i;
+  }
+  if (i < t.size() && t[i] == '.') {
+    if (!digit(++i)) return 0;
+    while (digit(i)) ++i;
+  }
+  if (i < t.size() && (t[i] == 'e' || t[i] == 'E')) {
+    ++i;
+    if (i < t.size() && (t[i] == '+' || t[i] == '-')) ++i;
+    if (!digit(i)) return 0;
+    while (digit(i)) ++i;
+  }
+  return i;
+}
+
+// Whether simdjson 3.0 holds the number `n` (valid grammar): an integer that fits an int64 or a
+// uint64, or anything else whose double is finite.
+bool number_fits(std::string_view n) {
+  if (n.find_first_of(".eE") == std::string_view::npos) {
+    bool neg = n[0] == '-';
+    std::string_view digits = neg ? n.substr(1) : n;
+    std::string_view limit = neg ? "9223372036854775808" : "18446744073709551615";
+    return digits.size() < limit.size() || (digits.size() == limit.size() && digits <= limit);
+  }
+  return std::isfinite(std::strtod(std::string(n).c_str(), nullptr));
+}
+
+// Why: simdjson 3.0 refuses valid JSON numbers that fit none of int64, uint64 and double
+// (18446744073709551616, -9223372036854775809, 1e309) with NUMBER_ERROR, while `data` is any
+// JSON and herald never needs its numeric value: it stores the client's text. So a text that
+// failed that way is parsed again from a copy in which each such number is replaced by `0` and
+// blanks of the same length: simdjson still validates everything else, offsets stay those of
+// the original, and RawFields hands out the original text. Returns false when there was no
+// such number (the text is malformed for another reason).
+bool neutralise_big_numbers(std::string_view json, std::string* copy) {
+  copy->assign(json);
+  bool replaced = false;
+  bool in_string = false;
+  for (size_t i = 0; i < copy->size(); ++i) {
+    char c = (*copy)[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '-' || (c >= '0' && c <= '9')) {
+      size_t end = number_end(*copy, i);
+      if (end == 0) return false;  // malformed: leave it to simdjson's verdict
+      if (!number_fits(std::string_view(*copy).substr(i, end - i))) {
+        (*copy)[i] = '0';
+        std::fill(copy->begin() + i + 1, copy->begin() + end, ' ');
+        replaced = true;
+      }
+      i = end - 1;
+    }
+  }
+  return replaced;
+}
+
+// Parses `json` with this thread's parser, also when it holds numbers simdjson cannot hold
+// (see neutralise_big_numbers). *stand_in is the text parsed instead when that was needed
+// (same length and offsets as `json`), else empty.
+simdjson::error_code parse_any_numbers(std::string_view json, dom::element* doc,
+                                       std::string_view* stand_in) {
+  *stand_in = {};
+  auto e = thread_parser().parse(json.data(), json.size()).get(*doc);
+  if (e != simdjson::NUMBER_ERROR) return e;
+  thread_local std::string copy;
+  if (!neutralise_big_numbers(json, &copy)) return e;
+  *stand_in = copy;
+  return thread_parser().parse(copy.data(), copy.size()).get(*doc);
+}
 
 enum class Shape { ok, malformed, not_object };
 
@@ -172,9 +282,8 @@ template <size_t N>
 Shape collect_fields(std::string_view json, const std::string_view (&names)[N], Slot (&slots)[N],
                      std::string_view* dup) {
   dom::element doc;
-  if (thread_parser().parse(json.data(), json.size()).get(doc) != simdjson::SUCCESS) {
-    return Shape::malformed;
-  }
+  std::string_view stand_in;
+  if (parse_any_numbers(json, &doc, &stand_in) != simdjson::SUCCESS) return Shape::malformed;
   dom::object obj;
   if (doc.get_object().get(obj) != simdjson::SUCCESS) return Shape::not_object;
   RawFields raw(json);
@@ -187,7 +296,9 @@ Shape collect_fields(std::string_view json, const std::string_view (&names)[N], 
       if (slots[i].seen) {
         if (dup->empty()) *dup = names[i];
       } else {
-        slots[i] = Slot{true, field.value, text};
+        bool big = !stand_in.empty() &&
+                   stand_in.substr(size_t(text.data() - json.data()), text.size()) != text;
+        slots[i] = Slot{true, field.value, text, big && number_end(text, 0) == text.size()};
       }
       break;
     }
@@ -196,7 +307,13 @@ Shape collect_fields(std::string_view json, const std::string_view (&names)[N], 
 }
 
 bool read_uint(const Slot& s, uint64_t* v) {
-  return s.value.get_uint64().get(*v) == simdjson::SUCCESS;
+  return !s.big_number && s.value.get_uint64().get(*v) == simdjson::SUCCESS;
+}
+
+// The text of a number in "id" that is not a valid id (negative, fractional, past uint64), to
+// echo in the error reply so that the client can still match it; "" for any other value.
+std::string_view id_text(const Slot& s) {
+  return number_end(s.raw, 0) == s.raw.size() ? s.raw : std::string_view{};
 }
 
 bool read_string(const Slot& s, std::string_view* v) {
@@ -268,7 +385,11 @@ bool parse_command(std::string_view json, Command* out, ProtoError* err) {
   bool has_id = false;
   uint64_t id = 0;
   if (slots[kId].seen) {
-    if (!read_uint(slots[kId], &id)) return fail(err, ProtoErrc::bad_field, false, 0, "id");
+    if (!read_uint(slots[kId], &id)) {
+      fail(err, ProtoErrc::bad_field, false, 0, "id");
+      err->id_text = id_text(slots[kId]);
+      return false;
+    }
     has_id = dup != "id";
   }
   if (!dup.empty()) return fail(err, ProtoErrc::duplicate_field, has_id, id, dup);
@@ -446,7 +567,8 @@ bool parse_disconnect_body(std::string_view json, DisconnectBody* out, ProtoErro
 
 bool minify_json(std::string_view json, std::string* out) {
   dom::element doc;
-  if (thread_parser().parse(json.data(), json.size()).get(doc) != simdjson::SUCCESS) return false;
+  std::string_view stand_in;
+  if (parse_any_numbers(json, &doc, &stand_in) != simdjson::SUCCESS) return false;
   return append_minified(json, out);
 }
 
@@ -455,25 +577,46 @@ bool parse_poll_response(std::string_view json, PollResponse* out, std::string* 
   out->cursor.clear();
   out->recovered = true;
   out->unrecovered.clear();
-  simdjson::dom::parser& parser = thread_parser();
-  simdjson::dom::element doc;
-  if (parser.parse(json.data(), json.size()).get(doc) != simdjson::SUCCESS) {
+  enum { kMessages, kCursor, kRecovered, kUnrecovered, kCount };
+  static constexpr std::string_view kNames[kCount] = {"messages", "cursor", "recovered",
+                                                      "unrecovered"};
+  Slot slots[kCount];
+  std::string_view dup;
+  if (collect_fields(json, kNames, slots, &dup) != Shape::ok) {
     *error = "poll answer is not JSON";
     return false;
   }
   simdjson::dom::array messages;
   std::string_view cursor;
-  if (doc["messages"].get_array().get(messages) != simdjson::SUCCESS ||
-      doc["cursor"].get_string().get(cursor) != simdjson::SUCCESS) {
+  if (!slots[kMessages].seen || !slots[kCursor].seen ||
+      slots[kMessages].value.get_array().get(messages) != simdjson::SUCCESS ||
+      !read_string(slots[kCursor], &cursor)) {
     *error = "poll answer without messages and cursor";
     return false;
   }
-  for (simdjson::dom::element m : messages) out->messages.push_back(simdjson::minify(m));
+  // Each message as the server's text (a DOM re-serialisation would rewrite its numbers).
+  RawFields raw(slots[kMessages].raw);
+  if (!raw.open_array()) {
+    *error = "poll answer is not JSON";
+    return false;
+  }
+  for (size_t i = 0; i < messages.size(); ++i) {
+    std::string_view text;
+    std::string minified;
+    if (!raw.next_element(&text) || !append_minified(text, &minified)) {
+      *error = "poll answer is not JSON";
+      return false;
+    }
+    out->messages.push_back(std::move(minified));
+  }
   out->cursor = std::string(cursor);
   bool recovered = true;
-  if (doc["recovered"].get_bool().get(recovered) == simdjson::SUCCESS) out->recovered = recovered;
+  if (slots[kRecovered].seen &&
+      slots[kRecovered].value.get_bool().get(recovered) == simdjson::SUCCESS)
+    out->recovered = recovered;
   simdjson::dom::array unrecovered;
-  if (doc["unrecovered"].get_array().get(unrecovered) == simdjson::SUCCESS) {
+  if (slots[kUnrecovered].seen &&
+      slots[kUnrecovered].value.get_array().get(unrecovered) == simdjson::SUCCESS) {
     for (simdjson::dom::element c : unrecovered) {
       std::string_view name;
       if (c.get_string().get(name) == simdjson::SUCCESS) out->unrecovered.emplace_back(name);

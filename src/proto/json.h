@@ -6,8 +6,10 @@
 // text (whitespace outside strings removed, every other byte as sent: numbers, escapes and key
 // order are untouched) and splices that text into every push; it never re-parses it per
 // delivery. Size limits are the caller's: check the frame or body length before parsing.
-// Limit inherited from simdjson 3.0: a number must fit an int64, a uint64 or a double
-// (123456789012345678901234567890 or 1e400 make the frame malformed_json, never altered).
+// Any valid JSON number is carried, also one that fits none of int64, uint64 and double
+// (123456789012345678901234567890, 1e400): `data` keeps its text. A field herald reads as a
+// number (id, limit) must fit a uint64; a number "id" that does not is echoed as sent in the
+// error reply.
 //
 // Encoders append to a std::string and build no DOM. Raw arguments (`*_raw`) must already be
 // valid JSON (e.g. a `data` produced by the parsers here); strings are escaped.

@@ -145,7 +145,15 @@ void encode_error(std::string& out, bool has_id, uint64_t id, int code, std::str
 }
 
 void encode_error(std::string& out, const ProtoError& err) {
-  encode_error(out, err.has_id, err.id, err.code, err.message);
+  if (err.has_id || err.id_text.empty()) {
+    encode_error(out, err.has_id, err.id, err.code, err.message);
+    return;
+  }
+  out.append("{\"id\":");
+  out.append(err.id_text);
+  size_t at = out.size();
+  encode_error(out, false, 0, err.code, err.message);
+  out[at] = ',';  // splice: {"id":X + ,"error":...
 }
 
 void encode_push(std::string& out, std::string_view channel, uint64_t offset,

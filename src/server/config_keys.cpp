@@ -117,7 +117,8 @@ const KeyDef<Settings> kKeys[] = {
   {.name = "server.threads", .field = &Settings::threads, .min = 0, .max = 64,
    .description = "event loop threads; 0 = one per core"},
   {.name = "server.web_root", .field = &Settings::web_root,
-   .description = "folder served at / (demo page, admin, client); empty = web/ of the source tree"},
+   .description = "folder served at / (demo page, admin, client); empty = found from the "
+                  "binary: PREFIX/share/herald/web when installed, else web/ of the source tree"},
   {.name = "server.debug_echo", .field = &Settings::debug_echo,
    .description = "adds the plain RFC 6455 echo endpoint GET /ws/echo"},
   {.name = "server.log_level", .field = &Settings::log_level, .check = check_log_level,
@@ -127,7 +128,8 @@ const KeyDef<Settings> kKeys[] = {
   {.name = "server.allowed_origins", .field = &Settings::allowed_origins, .check = check_origin,
    .description = "WebSocket Origin allow-list; empty = any origin"},
   {.name = "server.drain_ms", .field = &Settings::drain_ms, .min = 0, .max = 600'000,
-   .description = "on SIGTERM, reconnect closes are spread over this window"},
+   .description = "on SIGTERM, clients are asked to reconnect one by one, evenly over this "
+                  "window (new requests get 503 meanwhile)"},
   {.name = "server.trusted_proxies", .field = &Settings::trusted_proxies, .check = check_proxy,
    .type_note = "IPs or CIDRs",
    .description = "reverse proxies whose Forwarded / X-Forwarded-For (or PROXY protocol header) "

@@ -2,6 +2,7 @@
 
 #include <cinttypes>
 #include <cstdio>
+#include <span>
 
 #include "access/hooks.h"
 #include "base/time.h"
@@ -113,21 +114,46 @@ void render_udp(std::string& out, const base::UdpMetrics& u) {
           u.announced);
 }
 
+// Writes the _bucket, _sum and _count samples of a Prometheus histogram from `h`, at the upper
+// bounds `bounds` (and +Inf), with `labels` ("" or `loop="0"`) on every sample.
+void histogram(std::string& out, const char* name, const std::string& labels,
+               const base::Histogram& h, std::span<const uint64_t> bounds) {
+  std::string bucket = std::string(name) + "_bucket";
+  std::string prefix = labels.empty() ? "" : labels + ",";
+  uint64_t cumulative = 0;
+  auto buckets = h.buckets();
+  size_t bi = 0;
+  for (uint64_t bound : bounds) {
+    while (bi < buckets.size() && buckets[bi].first <= bound) cumulative += buckets[bi++].second;
+    std::string l = prefix + "le=\"" + std::to_string(bound) + "\"";
+    value(out, bucket.c_str(), l.c_str(), cumulative);
+  }
+  value(out, bucket.c_str(), (prefix + "le=\"+Inf\"").c_str(), h.count());
+  value(out, (std::string(name) + "_sum").c_str(), labels.c_str(),
+        static_cast<uint64_t>(h.mean() * double(h.count())));
+  value(out, (std::string(name) + "_count").c_str(), labels.c_str(), h.count());
+}
+
 }  // namespace
 
 std::string render_metrics(const Server& server, const std::vector<LoopSnapshot>& loops,
                            const hub::HubCounters& hub) {
   base::Metrics m;
-  base::Histogram lag;
   uint64_t conns = 0;
+  uint64_t bytes_read = 0;
+  uint64_t bytes_written = 0;
   for (const auto& l : loops) {
     m.add(l.metrics);
-    lag.merge(l.lag_us);
     conns += l.connections;
+    bytes_read += l.io.bytes_read;
+    bytes_written += l.io.bytes_written;
   }
   std::string out;
   out.reserve(4096);
   counter(out, "herald_connections", "Open TCP connections.", conns, "gauge");
+  counter(out, "herald_connections_max",
+          "limits.max_connections: connections beyond it are refused at accept.",
+          server.settings().max_connections, "gauge");
   line(out, "herald_transport_connections", "gauge", "Open sessions by transport.");
   for (int t = 0; t < static_cast<int>(base::Transport::count); ++t) {
     std::string labels = "transport=\"";
@@ -144,10 +170,14 @@ std::string render_metrics(const Server& server, const std::vector<LoopSnapshot>
   counter(out, "herald_messages_in_total", "Client frames and API publishes received.",
           m.messages_in);
   counter(out, "herald_messages_out_total", "Pushes written to subscribers.", m.messages_out);
+  counter(out, "herald_bytes_received_total", "Bytes read from client connections.", bytes_read);
+  counter(out, "herald_bytes_sent_total", "Bytes written to client connections.", bytes_written);
   counter(out, "herald_slow_consumer_evictions_total",
           "Subscribers disconnected because their output passed its limit.",
           m.slow_consumer_evictions);
-  counter(out, "herald_drops_total", "Publications not delivered to an evicted subscriber.",
+  counter(out, "herald_drops_total",
+          "Subscribers whose queued output was discarded (one per slow-consumer eviction; "
+          "the client resumes the missed publications with its cursor).",
           m.drops);
   counter(out, "herald_ws_protocol_closes_total", "WebSocket closes for protocol errors.",
           m.ws_closes_protocol);
@@ -195,22 +225,20 @@ std::string render_metrics(const Server& server, const std::vector<LoopSnapshot>
   line(out, "herald_recoveries_total", "counter", "Subscribes with a cursor, by outcome.");
   value(out, "herald_recoveries_total", "outcome=\"recovered\"", hub.recoveries_ok);
   value(out, "herald_recoveries_total", "outcome=\"not_recovered\"", hub.recoveries_failed);
-  // Loop lag (ready -> handled), as a Prometheus histogram in microseconds.
+  // Loop lag (ready -> handled) per loop, and publish -> deliver latency, in microseconds.
+  static constexpr uint64_t kLagBounds[] = {10,   50,   100,   250,   500,   1000,
+                                            2500, 5000, 10000, 50000, 100000};
   line(out, "herald_loop_lag_microseconds", "histogram",
-       "Delay from epoll readiness to handling, per event.");
-  static const uint64_t kBounds[] = {10, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 50000, 100000};
-  uint64_t cumulative = 0;
-  auto buckets = lag.buckets();
-  size_t bi = 0;
-  for (uint64_t bound : kBounds) {
-    while (bi < buckets.size() && buckets[bi].first <= bound) cumulative += buckets[bi++].second;
-    std::string labels = "le=\"" + std::to_string(bound) + "\"";
-    value(out, "herald_loop_lag_microseconds_bucket", labels.c_str(), cumulative);
-  }
-  value(out, "herald_loop_lag_microseconds_bucket", "le=\"+Inf\"", lag.count());
-  value(out, "herald_loop_lag_microseconds_sum", nullptr,
-        static_cast<uint64_t>(lag.mean() * double(lag.count())));
-  value(out, "herald_loop_lag_microseconds_count", nullptr, lag.count());
+       "Delay from epoll readiness to handling, per event, per event loop.");
+  for (size_t i = 0; i < loops.size(); ++i)
+    histogram(out, "herald_loop_lag_microseconds", "loop=\"" + std::to_string(i) + "\"",
+              loops[i].lag_us, kLagBounds);
+  static constexpr uint64_t kLatencyBounds[] = {
+      10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 1000000};
+  line(out, "herald_deliver_latency_microseconds", "histogram",
+       "Publish -> deliver inside the server, per delivery: from the publish reaching the "
+       "engine to the subscriber's output queue.");
+  histogram(out, "herald_deliver_latency_microseconds", "", hub.deliver_latency_us, kLatencyBounds);
   counter(out, "herald_engine_ready", "1 when the engine can serve (Redis: every link is up).",
           server.engine_ready() ? 1 : 0, "gauge");
   if (const cluster::RedisEngine* redis = server.redis()) render_redis(out, redis->stats());

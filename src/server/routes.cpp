@@ -1,5 +1,7 @@
 #include "server/routes.h"
 
+#include <optional>
+#include <span>
 #include <string>
 
 #include "access/credentials.h"
@@ -59,6 +61,36 @@ std::string_view token_of(const http::Request& req, std::string& storage) {
 
 }  // namespace
 
+// The query parameters each endpoint reads. Any other name is answered 400: a misspelt one
+// (`?cursor=` for `?since=`) would otherwise be ignored and a stream would start from now,
+// losing messages without an error. nullopt: not checked (static files, whose URLs may carry
+// cache busters; /health and /metrics, which probes call with whatever they add; OPTIONS).
+std::optional<std::span<const std::string_view>> Routes::known_params(int route) {
+  static constexpr std::string_view kHistoryParams[] = {"channel", "since", "limit"};
+  static constexpr std::string_view kPresenceParams[] = {"channel"};
+  static constexpr std::string_view kWsParams[] = {"token"};
+  static constexpr std::string_view kSseParams[] = {"channel", "since", "token"};
+  static constexpr std::string_view kPollParams[] = {"channel", "since", "wait", "token"};
+  switch (route) {
+    case kPublish:
+    case kBroadcast:
+    case kChannels:
+      return std::span<const std::string_view>{};
+    case kHistory:
+      return kHistoryParams;
+    case kPresence:
+      return kPresenceParams;
+    case kWs:
+      return kWsParams;
+    case kSse:
+      return kSseParams;
+    case kPoll:
+      return kPollParams;
+    default:
+      return std::nullopt;
+  }
+}
+
 Routes::Routes(Server& server, access::Gate& gate) : server_(server), gate_(gate) {
   using M = http::Method;
   // Registration order is the route id (Router numbers routes 0, 1, 2...).
@@ -85,6 +117,23 @@ void Routes::handle(http::HttpSession& s, http::Request& req) {
     return s.respond_error(405, "method not allowed", allow);
   }
   if (m.status != http::Router::MatchStatus::found) return s.respond_error(404, "not found");
+  if (s.context().draining && m.route != kHealth && m.route != kMetrics && m.route != kSse) {
+    // SIGTERM: this node is leaving. Every new request is sent elsewhere (the response closes
+    // the connection); /health says draining and /metrics still answers. SSE answers in its
+    // own terms (an EventSource gives up for good on a 503): sse::handle_sse.
+    static const http::Header kRetry[] = {{"Retry-After", "1"}};
+    return s.respond_error(503, "draining", kRetry);
+  }
+  if (auto known = known_params(m.route); known && !req.query.empty()) {
+    std::string unknown = http::first_unknown_param(req.query, *known);
+    if (!unknown.empty()) {
+      std::string message = "unknown parameter: " + unknown;
+      for (size_t i = 0; i < known->size(); ++i)
+        message += (i ? ", " : " (known: ") + std::string((*known)[i]);
+      if (!known->empty()) message += ')';
+      return s.respond_error(400, message);
+    }
+  }
   switch (static_cast<Route>(m.route)) {
     case kHealth:
       return serve_health(s, req);

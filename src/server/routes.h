@@ -2,6 +2,7 @@
 // The request router of one worker: maps (method, path) to the endpoint that answers it
 // (SPEC §3): /health, /metrics, /api/*, /ws, /ws/echo, /sse, /poll and the static web/ files.
 #include <optional>
+#include <span>
 #include <string_view>
 
 #include "access/gate.h"
@@ -20,6 +21,9 @@ class Routes final : public http::RequestHandler {
 
  private:
   enum Route : int;
+  /// The query parameters route `route` reads (others are answered 400), or nullopt when the
+  /// route does not check them.
+  static std::optional<std::span<const std::string_view>> known_params(int route);
   void serve_static(http::HttpSession& session, http::Request& req);
   void serve_metrics(http::HttpSession& session);
   void serve_health(http::HttpSession& session, const http::Request& req);

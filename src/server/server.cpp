@@ -25,13 +25,16 @@ constexpr int kBindAttempts = 8;
 std::string find_web_root(const std::string& configured) {
   namespace fs = std::filesystem;
   if (!configured.empty()) return configured;
-  // The binary lives in build/<kind>/herald: web/ is two levels up in a source checkout.
+  // Found from the binary, so that it does not depend on the working directory: installed as
+  // PREFIX/bin/herald the assets are in PREFIX/share/herald/web (make install); built as
+  // build/<kind>/herald in a source checkout they are web/ two levels up.
   std::error_code ec;
   fs::path exe = fs::read_symlink("/proc/self/exe", ec);
   if (!ec) {
     for (fs::path dir = exe.parent_path(); !dir.empty() && dir != dir.root_path();
          dir = dir.parent_path()) {
-      if (fs::exists(dir / "web" / "index.html", ec)) return (dir / "web").string();
+      for (fs::path web : {dir / "share" / "herald" / "web", dir / "web"})
+        if (fs::exists(web / "index.html", ec)) return web.string();
     }
   }
   return "web";
@@ -165,41 +168,88 @@ void Server::gather(std::function<void(std::vector<LoopSnapshot>)> done) {
   }
 }
 
-int Server::run() {
-  raise_fd_limit();
-  const base::Settings& s = *settings_.load();
+bool Server::prepare(const base::Settings& s, std::optional<net::Address>& plain_addr,
+                     std::optional<net::Address>& tls_addr, int& code) {
   // Each listener is optional ("" turns it off), but one of them must be there.
-  std::optional<net::Address> plain_addr, tls_addr;
   for (auto [text, into] : {std::pair{&s.listen, &plain_addr}, {&s.tls_listen, &tls_addr}}) {
     if (text->empty()) continue;
     auto a = net::Address::parse(*text);
     if (!a.ok()) {
       HLOG_ERROR("bad listen address '%s'", text->c_str());
-      return 2;
+      code = 2;
+      return false;
     }
     *into = a.value();
   }
   if (!plain_addr && !tls_addr) {
     HLOG_ERROR("server.listen and tls.listen are both empty: nothing to listen on");
-    return 2;
+    code = 2;
+    return false;
   }
   std::string why;
   auto tls = load_tls(s, why);
   if (!tls.ok()) {
     HLOG_ERROR("%s", why.c_str());
-    return 2;
+    code = 2;
+    return false;
   }
   tls_ctx_ = tls.value();
-  size_t threads =
-      s.threads > 0 ? size_t(s.threads) : std::max(1u, std::thread::hardware_concurrency());
   std::string key_error;
   auto keys = access::load_keys(s, &key_error);
   if (!keys.ok()) {
     HLOG_ERROR("[auth]: %s", key_error.c_str());
-    return 1;
+    code = 1;
+    return false;
   }
   access_.set_keys(keys.value());
-  if (!keys.value()->empty()) HLOG_INFO("connection tokens: %s", keys.value()->describe().c_str());
+  return true;
+}
+
+bool Server::ports_free(const base::Settings& s, const std::optional<net::Address>& plain_addr,
+                        const std::optional<net::Address>& tls_addr) {
+  for (const auto* a : {&plain_addr, &tls_addr}) {
+    if (!*a) continue;
+    if (auto ec = net::check_address_free(**a)) {
+      HLOG_ERROR("listen %s: %s (another process listens on it)", (*a)->to_string().c_str(),
+                 ec.message().c_str());
+      return false;
+    }
+  }
+  // UDP shares the plain listener's port number; without a plain listener it is off.
+  if (s.udp_enabled && plain_addr) {
+    if (auto ec = net::check_udp_free(*plain_addr)) {
+      HLOG_ERROR("udp %s: %s (another process uses the port; udp.enabled = false serves TCP only)",
+                 plain_addr->to_string().c_str(), ec.message().c_str());
+      return false;
+    }
+  }
+  return true;
+}
+
+int Server::check() {
+  const base::Settings& s = *settings_.load();
+  std::optional<net::Address> plain_addr, tls_addr;
+  int code = 0;
+  if (!prepare(s, plain_addr, tls_addr, code)) return code;
+  if (!ports_free(s, plain_addr, tls_addr)) return 1;
+  std::string where;
+  if (plain_addr) where += " http://" + plain_addr->to_string() + "/";
+  if (tls_addr) where += " https://" + tls_addr->to_string() + "/";
+  if (!web_root_.empty()) where += " web_root " + web_root_;
+  std::printf("herald serve --check: ok:%s\n", where.c_str());
+  return 0;
+}
+
+int Server::run() {
+  raise_fd_limit();
+  const base::Settings& s = *settings_.load();
+  std::optional<net::Address> plain_addr, tls_addr;
+  int code = 0;
+  if (!prepare(s, plain_addr, tls_addr, code)) return code;
+  size_t threads =
+      s.threads > 0 ? size_t(s.threads) : std::max(1u, std::thread::hardware_concurrency());
+  std::shared_ptr<const jwt::KeySet> keys = access_.keys();
+  if (!keys->empty()) HLOG_INFO("connection tokens: %s", keys->describe().c_str());
   for (const auto* a : {&plain_addr, &tls_addr}) {
     if (*a && !(*a)->is_loopback() && s.api_key.empty())
       HLOG_WARN(
@@ -233,22 +283,7 @@ int Server::run() {
   hub_ = std::make_unique<hub::Hub>(*executor_, *engine_);
   for (auto& w : workers_) w->attach(*hub_, access_, udp_admission_, udp_secret_);
 
-  for (auto* a : {&plain_addr, &tls_addr}) {
-    if (!*a) continue;
-    if (auto ec = net::check_address_free(**a)) {
-      HLOG_ERROR("listen %s: %s (another process listens on it)", (*a)->to_string().c_str(),
-                 ec.message().c_str());
-      return 1;
-    }
-  }
-  // UDP shares the plain listener's port number; without a plain listener it is off.
-  if (s.udp_enabled && plain_addr) {
-    if (auto ec = net::check_udp_free(*plain_addr)) {
-      HLOG_ERROR("udp %s: %s (another process uses the port; udp.enabled = false serves TCP only)",
-                 plain_addr->to_string().c_str(), ec.message().c_str());
-      return 1;
-    }
-  }
+  if (!ports_free(s, plain_addr, tls_addr)) return 1;
   if (plain_addr) {
     // With port 0 the kernel picks a free TCP port, whose number may be taken for UDP by
     // another program: then every socket is closed and the bind starts over with a new port.

@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -38,6 +39,11 @@ class Server {
 
   /// Binds, starts the loops, serves until SIGTERM/SIGINT; returns the exit code.
   int run();
+  /// `herald serve --check`: everything run() validates before serving (listen addresses, the
+  /// TLS certificate and key, the [auth] keys) and that the TCP ports, and the UDP port when
+  /// UDP is on, can be bound now; prints one line and returns 0, or logs the problem and
+  /// returns run()'s exit code for it. Serves nothing, connects nowhere (not to Redis).
+  int check();
 
   hub::Hub& hub() { return *hub_; }
   size_t worker_count() const { return workers_.size(); }
@@ -45,6 +51,8 @@ class Server {
   const std::string& web_root() const { return web_root_; }
   const std::string& version() const { return opts_.version; }
   uint64_t start_ms() const { return start_ms_; }
+  /// The settings in force (the last successful reload's), from any thread.
+  const base::Settings& settings() const { return *settings_.load(std::memory_order_acquire); }
 
   /// Connection admission (total, and per IP unless `per_ip` is false: a trusted proxy's
   /// connection is counted per IP once it says whom it forwards), from any loop.
@@ -71,6 +79,13 @@ class Server {
   /// Binds every worker's listener, then its UDP socket, on `*bound` (updated to the real
   /// port). False with the message in `*what`; `*udp_busy` when the UDP port number was taken.
   bool bind_workers(net::Address* bound, std::string* what, bool* udp_busy);
+  /// The checks before serving shared by run() and check(): parses the listen addresses,
+  /// loads the TLS context and the [auth] keys; false (logged, `code` set) on a problem.
+  bool prepare(const base::Settings& s, std::optional<net::Address>& plain_addr,
+               std::optional<net::Address>& tls_addr, int& code);
+  /// Whether the listen ports can be bound now (TCP, and UDP beside the plain one); logs why not.
+  bool ports_free(const base::Settings& s, const std::optional<net::Address>& plain_addr,
+                  const std::optional<net::Address>& tls_addr);
   void drain_and_stop();
   void reload();
   /// SIGHUP: a new TLS context from `next`'s certificate and key, posted to every loop; on

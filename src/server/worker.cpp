@@ -32,6 +32,7 @@ Worker::Worker(size_t index, Server& server, const base::Settings* settings)
     server_.release(c.peer(), c.counted_per_ip);
   };
   drained_.on_erase = connections_.on_erase;
+  to_drain_.on_erase = connections_.on_erase;
   // Read once: a reload cannot swap how a running loop writes.
   if (settings->io_uring) loop_.enable_io_uring();
 }
@@ -46,6 +47,7 @@ Worker::~Worker() {
   // run the loop's reap once.
   connections_.for_each([](net::Connection& c) { c.abort(); });
   drained_.for_each([](net::Connection& c) { c.abort(); });
+  to_drain_.for_each([](net::Connection& c) { c.abort(); });
   loop_.run_once(0);
 }
 
@@ -118,7 +120,10 @@ void Worker::on_accept(int fd, const net::Address& peer, bool secure) {
   // A trusted proxy's connection counts against its client's per-IP limit, once known (PROXY
   // protocol), not against the proxy's.
   bool via_proxy = gate_->trusted_proxies().contains(peer);
-  if (ctx_.draining || !server_.admit(peer, s, !via_proxy)) {
+  // While draining, new connections are still accepted: their requests are answered 503
+  // (`/health?ready` says so), which a load balancer or client understands, where a refused
+  // TCP connection says nothing.
+  if (!server_.admit(peer, s, !via_proxy)) {
     // Over a connection limit: a short 503 instead of a silent drop, so the client knows. A TLS
     // client could not read it (and a handshake just to refuse would spend what the limit
     // protects): it is closed at once.
@@ -198,33 +203,52 @@ void Worker::set_tls_context(std::shared_ptr<const tls::Context> ctx) {
 
 void Worker::begin_drain(uint32_t window_ms) {
   ctx_.draining = true;
-  if (listener_) listener_->close();
-  if (tls_listener_) tls_listener_->close();
+  ctx_.drain_end_ms = loop_.now_ms() + window_ms;
+  // Why spread by time and not in batches of a fixed count: the connections asked to reconnect
+  // come back to the other nodes at the rate they are asked, so the k-th of n is asked at
+  // k/n of the window, whatever n is (a batch every 10 ms asked 100 connections within the
+  // first second of a 2 s window). The listener stays open meanwhile (see on_accept).
+  // The connections open now wait their turn in to_drain_; those accepted later stay in
+  // connections_ and close after their 503.
+  for (net::Connection* c = connections_.front(); c; c = connections_.front())
+    connections_.transfer(c, to_drain_);
+  drain_total_ = to_drain_.size();
+  drain_asked_ = 0;
+  drain_start_ms_ = loop_.now_ms();
+  drain_window_ms_ = window_ms;
   if (udp_) udp_->begin_drain();
-  // Spread the reconnect requests over the window, a batch every 10 ms, so that clients do
-  // not all come back at the same moment. Asked connections move to drained_.
-  size_t batches = std::max<size_t>(1, window_ms / 10);
-  size_t per_batch = std::max<size_t>(1, (connections_.size() + batches - 1) / batches);
-  drain_step(per_batch);
+  drain_step();
 }
 
-void Worker::drain_step(size_t per_batch) {
-  for (size_t k = 0; k < per_batch; ++k) {
-    net::Connection* c = connections_.front();
+void Worker::drain_step() {
+  uint64_t elapsed = loop_.now_ms() - drain_start_ms_;
+  // Connection k (0-based) is due at k * window / total.
+  while (drain_asked_ < drain_total_ &&
+         (drain_window_ms_ == 0 ||
+          drain_asked_ * uint64_t(drain_window_ms_) <= elapsed * drain_total_)) {
+    net::Connection* c = to_drain_.front();
     if (!c) break;
-    connections_.transfer(c, drained_);
+    ++drain_asked_;
+    to_drain_.transfer(c, drained_);
     if (c->closing()) continue;
     if (ws::drain(*c) || sse::drain(*c)) continue;
     if (auto* h = dynamic_cast<http::HttpSession*>(c->handler()); h && !h->holding()) c->close();
   }
-  if (connections_.front())
-    drain_timer_.start(loop_.timers(), 10, [this, per_batch] { drain_step(per_batch); });
+  if (drain_asked_ >= drain_total_ || !to_drain_.front()) return;
+  // The next one is due at ceil(asked * window / total).
+  uint64_t due = (drain_asked_ * uint64_t(drain_window_ms_) + drain_total_ - 1) / drain_total_;
+  drain_timer_.start(loop_.timers(), due > elapsed ? due - elapsed : 1, [this] { drain_step(); });
 }
 
 void Worker::close_all() {
   if (udp_) udp_->close();
+  // The end of the drain window: nothing more is accepted.
+  if (listener_) listener_->close();
+  if (tls_listener_) tls_listener_->close();
+  drain_timer_.stop();
   connections_.for_each([](net::Connection& c) { c.close(); });
   drained_.for_each([](net::Connection& c) { c.close(); });
+  to_drain_.for_each([](net::Connection& c) { c.close(); });
   tick_timer_.stop();
 }
 
@@ -233,7 +257,8 @@ LoopSnapshot Worker::snapshot() const {
   s.metrics = metrics_;
   s.lag_us = loop_.lag_us();
   s.iterations = loop_.iterations();
-  s.connections = connections_.size() + drained_.size();
+  s.io = loop_.io_counters();
+  s.connections = connections_.size() + drained_.size() + to_drain_.size();
   return s;
 }
 

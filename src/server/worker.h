@@ -34,6 +34,7 @@ struct LoopSnapshot {
   base::Histogram lag_us;
   uint64_t iterations = 0;
   size_t connections = 0;
+  loop::Loop::IoCounters io;
 };
 
 class Worker {
@@ -67,9 +68,10 @@ class Worker {
   void set_settings(const base::Settings* s);
   /// SIGHUP with a new certificate: new handshakes use `ctx`; open connections keep theirs.
   void set_tls_context(std::shared_ptr<const tls::Context> ctx);
-  /// SIGTERM: stop accepting, ask every client to reconnect elsewhere over `window_ms`.
+  /// SIGTERM: ask every client to reconnect elsewhere, one at a time, evenly over `window_ms`;
+  /// new connections are still accepted meanwhile and answered 503 (`/health`: draining).
   void begin_drain(uint32_t window_ms);
-  /// Closes what is left (end of the drain window).
+  /// Stops accepting and closes what is left (end of the drain window).
   void close_all();
   LoopSnapshot snapshot() const;
   /// This loop's access gate (after attach).
@@ -79,7 +81,7 @@ class Worker {
   void run();
   void on_accept(int fd, const net::Address& peer, bool secure);
   void tick();
-  void drain_step(size_t per_batch);
+  void drain_step();
 
   size_t index_;
   Server& server_;
@@ -88,7 +90,8 @@ class Worker {
   std::unique_ptr<net::Listener> tls_listener_;
   std::shared_ptr<const tls::Context> tls_ctx_;
   net::ConnectionSet connections_;
-  net::ConnectionSet drained_;  // asked to reconnect elsewhere (SIGTERM), not closed yet
+  net::ConnectionSet to_drain_;  // SIGTERM: open when the drain began, not asked yet
+  net::ConnectionSet drained_;   // asked to reconnect elsewhere (SIGTERM), not closed yet
   http::DateCache date_;
   base::Metrics metrics_;
   http::Context ctx_;
@@ -99,6 +102,10 @@ class Worker {
   std::unique_ptr<hook::Client> hooks_;  // backend hook requests of this loop's gate
   loop::Timer tick_timer_;
   loop::Timer drain_timer_;
+  size_t drain_total_ = 0;  // connections open when the drain began
+  size_t drain_asked_ = 0;  // of those, asked to reconnect so far
+  uint64_t drain_start_ms_ = 0;
+  uint32_t drain_window_ms_ = 0;
   std::thread thread_;
 };
 

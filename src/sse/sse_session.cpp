@@ -354,7 +354,23 @@ void handle_sse(http::HttpSession& session, http::Request& req, access::Gate& ga
   http::Header cors[1] = {{"Access-Control-Allow-Origin", allow_origin}};
   std::span<const http::Header> extra(cors, allow_origin.empty() ? 0 : 1);
 
-  if (ctx.draining) return session.respond_error(503, "draining", extra);
+  if (ctx.draining) {
+    // Why not a 503: an EventSource treats any answer but a 200 event stream as final and
+    // never reconnects. So a stream opened during the drain is a 200 that only says
+    // "reconnect", with a retry: that outlasts the window: the browser comes back once this
+    // node is gone, to another node or to this one restarted.
+    uint64_t now = ctx.loop->now_ms();
+    uint64_t left = ctx.drain_end_ms > now ? ctx.drain_end_ms - now : 0;
+    std::string body;
+    proto::append_sse_retry(body, uint32_t(left + settings.sse_retry_ms));
+    body += kReconnectEvent;
+    http::Header headers[2] = {{"Cache-Control", "no-cache"}, {}};
+    size_t n = 1;
+    if (!allow_origin.empty()) headers[n++] = cors[0];
+    session.close_after_response();
+    return session.respond(200, "text/event-stream", body,
+                           std::span<const http::Header>(headers, n));
+  }
   auto query = http::QueryParams::parse(req.query);
   if (!query) return session.respond_error(400, "bad query string", extra);
   bool has_last_id = false;
@@ -364,6 +380,15 @@ void handle_sse(http::HttpSession& session, http::Request& req, access::Gate& ga
   RequestError err;
   if (!parse_channel_request(*query, cursor, settings, &creq, &err))
     return session.respond_error(err.status, err.message, extra);
+  if (req.method == http::Method::head) {
+    // The head of the stream a GET would start, and nothing more: no subscription, no events,
+    // and the connection goes on with the next request (RFC 9110 §9.3.2).
+    http::Header headers[3] = {{"Cache-Control", "no-cache"}, {"X-Accel-Buffering", "no"}, {}};
+    size_t n = 2;
+    if (!allow_origin.empty()) headers[n++] = cors[0];
+    return session.respond_stream_head(200, "text/event-stream",
+                                       std::span<const http::Header>(headers, n));
+  }
 
   net::Connection& conn = session.connection();
   auto stream = std::make_unique<SseSession>(ctx, gate, conn, std::move(client), std::move(creq),

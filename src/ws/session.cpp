@@ -64,6 +64,13 @@ void handle_upgrade(http::HttpSession& session, http::Request& req, Endpoint end
     session.respond_error(503, "server is shutting down");
     return;
   }
+  if (req.method == http::Method::head) {
+    // HEAD never upgrades (RFC 6455 needs GET): it gets the head a GET without Upgrade would
+    // get, and the connection goes on with the next request.
+    const http::Header h[] = {{"Upgrade", "websocket"}, {"Sec-WebSocket-Version", "13"}};
+    session.respond(426, "text/plain; charset=utf-8", "WebSocket upgrade required\n", h);
+    return;
+  }
   std::string connection = joined_header(req, "connection");
   std::string upgrade = joined_header(req, "upgrade");
   std::string protocols = joined_header(req, "sec-websocket-protocol");
@@ -102,8 +109,11 @@ void handle_upgrade(http::HttpSession& session, http::Request& req, Endpoint end
     std::string body(hs.error.empty() ? "bad upgrade request" : hs.error);
     body += '\n';
     if (hs.status == 426) {
-      http::Header h{"Sec-WebSocket-Version", "13"};
-      session.respond(hs.status, "text/plain; charset=utf-8", body, std::span(&h, 1));
+      const http::Header h[] = {{"Upgrade", "websocket"}, {"Sec-WebSocket-Version", "13"}};
+      session.respond(hs.status, "text/plain; charset=utf-8", body, h);
+    } else if (hs.status == 405) {
+      const http::Header h[] = {{"Allow", "GET"}};
+      session.respond(hs.status, "text/plain; charset=utf-8", body, h);
     } else {
       session.respond(hs.status, "text/plain; charset=utf-8", body);
     }

@@ -34,6 +34,7 @@ struct ServeFlags {
   std::string log_level;
   std::string api_key;
   std::vector<std::string> sets;  // --set key=value
+  bool check = false;             // --check: validate and exit
 };
 
 // Builds the settings from the four layers: defaults < file < env < flags.
@@ -78,14 +79,17 @@ int serve(const ServeFlags& f) {
     return 2;
   }
   herald::base::LogLevel lvl;
-  if (herald::base::parse_log_level(opts.settings.log_level.c_str(), &lvl))
+  if (herald::base::parse_log_level(opts.settings.log_level.c_str(), &lvl)) {
+    // --check always says what is wrong, whatever the log level.
+    if (f.check && lvl > herald::base::LogLevel::error) lvl = herald::base::LogLevel::error;
     herald::base::set_log_level(lvl);
+  }
   opts.version = kVersion;
   opts.reload = [f](herald::base::Settings& s, std::string& errs) {
     return build_settings(f, s, errs);
   };
   herald::server::Server server(std::move(opts));
-  return server.run();
+  return f.check ? server.check() : server.run();
 }
 
 int check_config(const std::string& path) {
@@ -170,6 +174,9 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--log-level", serve_flags.log_level, "debug|info|warn|error|off");
   serve_cmd->add_option("--api-key", serve_flags.api_key, "Require this bearer key on /api/*");
   serve_cmd->add_option("--set", serve_flags.sets, "Any config key: --set http.max_body=65536");
+  serve_cmd->add_flag("--check", serve_flags.check,
+                      "Validate the configuration, TLS certificate and key, and that the ports "
+                      "can be bound, then exit (0: ok) without serving");
 
   std::string check_path;
   bool check_keys = false;

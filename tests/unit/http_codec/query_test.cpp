@@ -65,5 +65,21 @@ TEST(QueryParams, InvalidEscapeIsAnError) {
   EXPECT_EQ(QueryParams::parse("chan%4=a").error(), base::Errc::bad_request);
 }
 
+TEST(FirstUnknownParam, NamesTheFirstNameOutsideTheList) {
+  constexpr std::string_view kKnown[] = {"channel", "since", "wait"};
+  EXPECT_EQ(first_unknown_param("", kKnown), "");
+  EXPECT_EQ(first_unknown_param("channel=a&channel=b&since=E:1&wait=0", kKnown), "");
+  EXPECT_EQ(first_unknown_param("channel=a&cursor=E:1", kKnown), "cursor");
+  EXPECT_EQ(first_unknown_param("channel=a&Since=E:1&wait", kKnown), "Since");  // exact case
+  EXPECT_EQ(first_unknown_param("channel=a&&wait&x&y=1", kKnown), "x");
+  // Names are compared decoded, as QueryParams::parse decodes them.
+  EXPECT_EQ(first_unknown_param("%73ince=E:1&channel=a", kKnown), "");
+  EXPECT_EQ(first_unknown_param("chan+nel=a", kKnown), "chan nel");
+  EXPECT_EQ(first_unknown_param("=a", kKnown), "");
+  // A name that does not decode is QueryParams::parse's error, not this one's.
+  EXPECT_EQ(first_unknown_param("ch%zz=a&channel=b", kKnown), "");
+  EXPECT_EQ(first_unknown_param("channel=a", {}), "channel");
+}
+
 }  // namespace
 }  // namespace herald::http

@@ -300,6 +300,8 @@ TEST(Hub, PresenceChannelsAndCountersGatherAcrossLoops) {
   EXPECT_EQ(list[1].subscribers, 4u);
   EXPECT_EQ(sum.publications, 2u);
   EXPECT_EQ(sum.deliveries, 8u);
+  // Publish -> deliver latency: one value per delivery (recorded once per loop and publication).
+  EXPECT_EQ(sum.deliver_latency_us.count(), 8u);
   EXPECT_EQ(sum.subscriptions, 5u);
   EXPECT_EQ(sum.channels, 4u);  // room on 3 loops + other on 1
 

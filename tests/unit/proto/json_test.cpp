@@ -152,14 +152,50 @@ TEST(ParseCommand, DataOfEveryJsonTypeRoundTripsByteExact) {
   }
 }
 
-// A documented limit of simdjson 3.0 (and so of herald): numbers must fit an int64, a uint64
-// or a double. Such a frame is refused as a whole, never stored altered.
-TEST(ParseCommand, NumbersPastUint64AreRefused) {
-  for (std::string_view v : {"123456789012345678901234567890", "18446744073709551616", "1e400"}) {
-    ProtoError e =
-        bad_command(R"({"id":1,"op":"publish","channel":"c","data":)" + std::string(v) + "}");
-    EXPECT_EQ(e.reason, ProtoErrc::malformed_json) << v;
+// JSON numbers have no range: those that fit none of int64, uint64 and double (which simdjson
+// 3.0 refuses) are carried as sent, like every other value of `data`.
+TEST(ParseCommand, NumbersPastEveryMachineTypeAreCarriedVerbatim) {
+  for (std::string_view v :
+       {"123456789012345678901234567890", "18446744073709551616", "-9223372036854775809", "1e400",
+        "1e309", "-1.5E+99999", "123456789012345678901234567890.5",
+        R"([18446744073709551616,1e309,{"n":-99999999999999999999,"s":"18446744073709551616"}])"}) {
+    std::string frame = R"({"id":1,"op":"publish","channel":"c","data":)" + std::string(v) + "}";
+    Command c = ok_command(frame);
+    EXPECT_EQ(c.data, v);
+    EXPECT_EQ(c.id, 1u);
+    PublishBody body;
+    ProtoError err;
+    ASSERT_TRUE(parse_publish_body(R"({"channel":"c","data":)" + std::string(v) + "}", &body, &err))
+        << v;
+    EXPECT_EQ(body.data, v);
+    PublishView view;
+    ASSERT_TRUE(parse_publish_view(R"({"channel":"c","data":)" + std::string(v) + "}", &view, &err))
+        << v;
+    EXPECT_EQ(view.data, v);
+    std::string minified;
+    ASSERT_TRUE(minify_json(v, &minified));
+    EXPECT_EQ(minified, v);
   }
+  // Whitespace is still dropped around such numbers; a malformed number stays malformed.
+  Command c = ok_command(R"({"op":"publish","channel":"c","data":[ 1e400 , 2 ]})");
+  EXPECT_EQ(c.data, "[1e400,2]");
+  for (std::string_view bad : {"[1e400,01]", "[1e400,]", "1e400x", "-", "[18446744073709551616"}) {
+    ProtoError e = bad_command(R"({"op":"publish","channel":"c","data":)" + std::string(bad) + "}");
+    EXPECT_EQ(e.reason, ProtoErrc::malformed_json) << bad;
+  }
+}
+
+TEST(ParseCommand, NumbersTheServerReadsMustFit) {
+  ProtoError e =
+      bad_command(R"({"id":1,"op":"history","channel":"c","limit":18446744073709551616})");
+  EXPECT_EQ(e.message, "bad field: limit");
+  EXPECT_EQ(e.id, 1u);
+  e = bad_command(R"({"id":18446744073709551616,"op":"ping","data":1e400})");
+  EXPECT_EQ(e.message, "bad field: id");
+  EXPECT_FALSE(e.has_id);
+  EXPECT_EQ(e.id_text, "18446744073709551616");
+  EXPECT_EQ(encoded_error(e),
+            R"({"id":18446744073709551616,"error":{"code":400,"message":"bad field: id"}})");
 }
 
 TEST(ParseCommand, StringsWithWhitespaceInsideKeepIt) {
@@ -195,14 +231,24 @@ TEST(ParseCommandErrors, NotAnObject) {
   }
 }
 
-TEST(ParseCommandErrors, BadIdIsReportedWithoutId) {
-  for (std::string_view frame :
-       {R"({"id":-1,"op":"ping"})", R"({"id":1.5,"op":"ping"})", R"({"id":"1","op":"ping"})",
-        R"({"id":1e3,"op":"ping"})", R"({"id":null,"op":"ping"})"}) {
-    ProtoError e = bad_command(frame);
-    EXPECT_EQ(e.reason, ProtoErrc::bad_field) << frame;
+TEST(ParseCommandErrors, BadIdIsEchoedWhenItIsANumber) {
+  struct Case {
+    std::string_view frame;
+    std::string_view id_text;
+  };
+  for (const Case& c :
+       {Case{R"({"id":-1,"op":"ping"})", "-1"}, Case{R"({"id":1.5,"op":"ping"})", "1.5"},
+        Case{R"({"id":1e3,"op":"ping"})", "1e3"}, Case{R"({"id":1e400,"op":"ping"})", "1e400"},
+        Case{R"({"id":"1","op":"ping"})", ""}, Case{R"({"id":null,"op":"ping"})", ""},
+        Case{R"({"id":[1],"op":"ping"})", ""}}) {
+    ProtoError e = bad_command(c.frame);
+    EXPECT_EQ(e.reason, ProtoErrc::bad_field) << c.frame;
     EXPECT_EQ(e.message, "bad field: id");
     EXPECT_FALSE(e.has_id);
+    EXPECT_EQ(e.id_text, c.id_text) << c.frame;
+    std::string id_part = c.id_text.empty() ? "" : "\"id\":" + std::string(c.id_text) + ",";
+    EXPECT_EQ(encoded_error(e),
+              "{" + id_part + R"("error":{"code":400,"message":"bad field: id"}})");
   }
 }
 
@@ -460,6 +506,28 @@ TEST(OpName, MatchesTheWire) {
     std::string frame = R"({"op":")" + std::string(op_name(op)) + R"(","channel":"c","data":1})";
     EXPECT_EQ(ok_command(frame).op, op);
   }
+}
+
+TEST(ParsePollResponse, MessagesKeepTheServersText) {
+  PollResponse r;
+  std::string error;
+  ASSERT_TRUE(parse_poll_response(
+      R"({"messages":[{"channel":"c","offset":1,"data":1.0},
+          {"channel":"c","offset":2,"data":[18446744073709551616, 1e400]}],
+          "cursor":"E:2","recovered":false,"unrecovered":["c"]})",
+      &r, &error))
+      << error;
+  ASSERT_EQ(r.messages.size(), 2u);
+  EXPECT_EQ(r.messages[0], R"({"channel":"c","offset":1,"data":1.0})");
+  EXPECT_EQ(r.messages[1], R"({"channel":"c","offset":2,"data":[18446744073709551616,1e400]})");
+  EXPECT_EQ(r.cursor, "E:2");
+  EXPECT_FALSE(r.recovered);
+  ASSERT_EQ(r.unrecovered.size(), 1u);
+  ASSERT_TRUE(parse_poll_response(R"({"messages":[],"cursor":"E:0"})", &r, &error));
+  EXPECT_TRUE(r.messages.empty());
+  EXPECT_TRUE(r.recovered);
+  EXPECT_FALSE(parse_poll_response(R"({"cursor":"E:0"})", &r, &error));
+  EXPECT_FALSE(parse_poll_response(R"({"messages":[1,]})", &r, &error));
 }
 
 }  // namespace herald::proto

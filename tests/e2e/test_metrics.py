@@ -1,0 +1,96 @@
+"""GET /metrics read by a real Prometheus exposition parser (Debian's python3-prometheus-client):
+the whole text parses, every histogram is well formed (cumulative buckets, +Inf equal to the
+count), loop lag is one histogram per event loop, and a publish moves the publish -> deliver
+latency histogram and the byte counters.
+"""
+import math
+import time
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from harness import herald_server
+from test_sse import SseStream
+
+
+def scrape(srv):
+    status, headers, body = srv.request("GET", "/metrics")
+    assert status == 200, (status, body)
+    assert headers["content-type"].startswith("text/plain; version=0.0.4")
+    families = {f.name: f for f in text_string_to_metric_families(body.decode())}
+    samples = {}
+    for f in families.values():
+        for s in f.samples:
+            samples[(s.name, tuple(sorted(s.labels.items())))] = s.value
+    return families, samples
+
+
+def histogram_series(family):
+    """{labels without le: {"buckets": [(le, value)], "count": n, "sum": s}} of a histogram."""
+    assert family.type == "histogram", family
+    series = {}
+    for s in family.samples:
+        key = tuple(sorted((k, v) for k, v in s.labels.items() if k != "le"))
+        h = series.setdefault(key, {"buckets": [], "count": None, "sum": None})
+        if s.name.endswith("_bucket"):
+            h["buckets"].append((float(s.labels["le"]), s.value))
+        elif s.name.endswith("_count"):
+            h["count"] = s.value
+        elif s.name.endswith("_sum"):
+            h["sum"] = s.value
+    for key, h in series.items():
+        les = [le for le, _ in h["buckets"]]
+        assert les == sorted(les) and les[-1] == math.inf, (key, les)
+        values = [v for _, v in h["buckets"]]
+        assert values == sorted(values), (key, values)  # cumulative
+        assert values[-1] == h["count"], (key, h)
+        assert h["sum"] is not None and h["sum"] >= 0, (key, h)
+    return series
+
+
+def test_metrics_parse_and_move_after_a_publish():
+    with herald_server("--threads", "2") as srv:
+        families, before = scrape(srv)
+        for name, kind in (("herald_connections", "gauge"),
+                           ("herald_bytes_received", "counter"),
+                           ("herald_bytes_sent", "counter"),
+                           ("herald_drops", "counter"),
+                           ("herald_slow_consumer_evictions", "counter"),
+                           ("herald_loop_lag_microseconds", "histogram"),
+                           ("herald_deliver_latency_microseconds", "histogram")):
+            assert name in families, f"{name} missing from /metrics"
+            assert families[name].type == kind, (name, families[name].type)
+            assert families[name].documentation, f"{name} has no HELP"
+        lag = histogram_series(families["herald_loop_lag_microseconds"])
+        assert set(lag) == {(("loop", "0"),), (("loop", "1"),)}, lag.keys()
+        latency = histogram_series(families["herald_deliver_latency_microseconds"])
+        assert latency[()]["count"] == 0  # nothing published yet
+
+        stream = SseStream(srv, "/sse?channel=public:metrics")
+        assert stream.read_head() == 200
+        # The subscription may still be on its way to the channel's loop: publish until the
+        # stream gets one (each publish is a delivery counted either way).
+        got = None
+        for i in range(20):
+            srv.publish("public:metrics", {"n": i})
+            got = stream.next_event(timeout=1)
+            if got is not None:
+                break
+        assert got is not None, "the SSE subscriber never got a publication"
+
+        # The delivery was counted on its loop before the event was written; poll a little
+        # anyway (a scrape gathers from every loop).
+        deadline = time.time() + 10
+        while True:
+            families, after = scrape(srv)
+            latency = histogram_series(families["herald_deliver_latency_microseconds"])[()]
+            if latency["count"] >= 1 or time.time() > deadline:
+                break
+            time.sleep(0.05)
+        assert latency["count"] >= 1, latency
+        for name in ("herald_bytes_received_total", "herald_bytes_sent_total",
+                     "herald_messages_in_total", "herald_messages_out_total"):
+            assert after[(name, ())] > before[(name, ())], name
+        lag_after = histogram_series(families["herald_loop_lag_microseconds"])
+        assert sum(h["count"] for h in lag_after.values()) > \
+            sum(h["count"] for h in lag.values())
+        stream.sock.close()
