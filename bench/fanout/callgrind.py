@@ -1,10 +1,12 @@
 #!/usr/bin/python3
 """bench/fanout/callgrind.py — user-space instructions per delivery and per publish (SPEC §8).
 
-Usage: bench/fanout/callgrind.py [--servers herald,nchan] [--json OUT] [--md OUT]
+Usage: bench/fanout/callgrind.py [--servers herald,nchan,uws] [--json OUT] [--md OUT]
 
 The server runs under `valgrind --tool=callgrind` (herald: serve --threads 1; Nchan: nginx
-with -g 'daemon off; master_process off;', one process), one HTTP keep-alive publisher with one
+with -g 'daemon off; master_process off;', one process; uWS: node bench/peers/uws/server.js,
+where callgrind counts the native uWS core, Node's own C++ and V8's JIT-compiled JavaScript
+alike, every thread of the process), one HTTP keep-alive publisher with one
 publish in flight, N WebSocket subscribers on one channel, 100-byte messages. For each
 N in {10, 100} the server is run twice, with M1 and M2 publishes; everything else (start,
 handshakes, shutdown) is the same in both, so the slope
@@ -37,13 +39,15 @@ class VgServer:
     def __init__(self, kind, port, outfile):
         self.kind, self.port = kind, port
         self.url = f"http://127.0.0.1:{port}"
-        self.target = kind
+        self.target = "nchan" if kind == "uws" else kind
         self.cpus = h.SERVER_CPU
         vg = ["taskset", "-c", h.SERVER_CPU, "valgrind", "--tool=callgrind",
               f"--callgrind-out-file={outfile}", "-q"]
         if kind == "herald":
             cmd = vg + [h.HERALD, "serve", "--listen", f"127.0.0.1:{port}", "--threads", "1",
                         "--log-level", "error"]
+        elif kind == "uws":
+            cmd = vg + ["node", h.UWS_SERVER, str(port)]
         else:
             self.dir = tempfile.mkdtemp(prefix="herald-cg-nchan-")
             os.makedirs(f"{self.dir}/tmp")
@@ -58,12 +62,13 @@ class VgServer:
         self.sample_pid = self.proc.pid
         s = h.Server.__new__(h.Server)
         s.port, s.kind = port, kind
-        h.Server.wait_ready(s, timeout=60)
+        # Node under valgrind takes a minute or more to start on a busy machine.
+        h.Server.wait_ready(s, timeout=300 if kind == "uws" else 60)
 
     def stop(self):
         # herald drains on SIGTERM; nginx with master_process off does a graceful stop on
         # SIGQUIT. Either way valgrind writes the profile when the process exits.
-        self.proc.send_signal(signal.SIGTERM if self.kind == "herald" else signal.SIGQUIT)
+        self.proc.send_signal(signal.SIGQUIT if self.kind == "nchan" else signal.SIGTERM)
         try:
             self.proc.wait(120)
         except subprocess.TimeoutExpired:
@@ -178,10 +183,11 @@ def main():
         L.append(f"| {kind} | {x['slope_per_publish'][NS[0]]:.0f} | "
                  f"{x['slope_per_publish'][NS[1]]:.0f} | {x['per_delivery']:.0f} | "
                  f"{x['per_publish']:.0f} | {x['per_delivery_incl_publish_share_n100']:.0f} |")
-    if "herald" in res and "nchan" in res:
-        L += ["", f"herald/Nchan instructions per delivery: "
-              f"{res['herald']['per_delivery'] / res['nchan']['per_delivery']:.2f}; per publish: "
-              f"{res['herald']['per_publish'] / res['nchan']['per_publish']:.2f}"]
+    for peer, title in (("nchan", "Nchan"), ("uws", "uWS")):
+        if "herald" in res and peer in res:
+            L += ["", f"herald/{title} instructions per delivery: "
+                  f"{res['herald']['per_delivery'] / res[peer]['per_delivery']:.2f}; per publish: "
+                  f"{res['herald']['per_publish'] / res[peer]['per_publish']:.2f}"]
     md = "\n".join(L) + "\n"
     open(a.md, "w").write(md)
     print(md)
