@@ -201,9 +201,12 @@ class Connection final : public loop::IoHandler,
   void write_now();
   void flush_uring();
   void on_uring_complete(int res) override;
-  /// Fills `iov` with what to write next (TLS: seals queued plaintext first); 0 when nothing
-  /// can be written now.
-  int gather(iovec* iov);
+  /// Fills `iov` (up to 64 entries) with what to write next; 0 when nothing can be written
+  /// now. TLS: seals queued plaintext into the connection's ciphertext buffer first. Plain,
+  /// with `coalesce`: runs of small slices are copied into one per-thread buffer (one iovec a
+  /// run), valid until the next gather on this thread, so only for a write that completes
+  /// before gather is called again (writev, not io_uring); large slices stay referenced.
+  int gather(iovec* iov, bool coalesce);
   /// Something is queued (plaintext or, with TLS, ciphertext).
   bool has_output() const;
   /// The kernel accepted `n` bytes: drop them from the front of the queue.
