@@ -102,13 +102,16 @@ def diff_functions(p1, p2, publishes):
     return {fn: (b.get(fn, 0) - a.get(fn, 0)) / publishes for fn in set(a) | set(b)}
 
 
+INFLIGHT = "1"
+
+
 def one(kind, n, m, port, keep=None):
     fd, out = tempfile.mkstemp(prefix=f"cg-{kind}-", suffix=".out")
     os.close(fd)
     s = VgServer(kind, port, out)
     try:
         r = h.run_bench(s, ["--transport", "ws", "-n", str(n), "-p", "1", "--payload", "100",
-                            "--rate", "0", "--inflight", "1", "-m", str(m),
+                            "--rate", "0", "--inflight", INFLIGHT, "-m", str(m),
                             "--connect-timeout", "60", "--drain", "30"], timeout=600)
     finally:
         s.stop()
@@ -124,9 +127,16 @@ def one(kind, n, m, port, keep=None):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--servers", default="herald,nchan")
+    ap.add_argument("--inflight", default="1",
+                    help="publishes in flight (1: sequential, the default; 32: burst)")
+    ap.add_argument("--top", action="store_true",
+                    help="write bench/results/callgrind-SERVER-top.txt (default: only with "
+                    "--inflight 1)")
     ap.add_argument("--json", default=os.path.join(h.REPO, "bench/results/callgrind.json"))
     ap.add_argument("--md", default=os.path.join(h.REPO, "bench/results/callgrind.md"))
     a = ap.parse_args()
+    global INFLIGHT
+    INFLIGHT = a.inflight
     port = 19400
     res = {}
     runs = []
@@ -161,7 +171,10 @@ def main():
             a0, a1_ = diffs[NS[0]].get(fn, 0), diffs[NS[1]].get(fn, 0)
             rows.append((a1_, a0, (a1_ - a0) / (NS[1] - NS[0]), fn))
         rows.sort(reverse=True)
-        with open(os.path.join(h.REPO, f"bench/results/callgrind-{kind}-top.txt"), "w") as f:
+        top = os.path.join(h.REPO, f"bench/results/callgrind-{kind}-top.txt")
+        if a.inflight != "1" and not a.top:
+            top = os.devnull
+        with open(top, "w") as f:
             f.write(f"{kind}: self instructions per publish by function (run with {M2} publishes "
                     f"minus run with {M1}), at N={NS[0]} and N={NS[1]} subscribers, and the "
                     f"implied share per delivery ((N{NS[1]} - N{NS[0]}) / {NS[1] - NS[0]}).\n\n")
@@ -172,10 +185,10 @@ def main():
         for n in NS:
             for m in (M1, M2):
                 os.unlink(f"/tmp/herald-cg-{kind}-{n}-{m}.out")
-    json.dump({"benchmark": "callgrind", "machine": h.machine(), "m1": M1, "m2": M2,
+    json.dump({"benchmark": "callgrind", "machine": h.machine(), "inflight": a.inflight, "m1": M1, "m2": M2,
                "subscribers": NS, "results": res, "runs": runs}, open(a.json, "w"), indent=1)
     L = [f"callgrind (user-space instructions of the server), WebSocket fan-out, 1 HTTP "
-         f"keep-alive publisher (one publish in flight), 100-byte messages; slope between "
+         f"keep-alive publisher ({a.inflight} publish(es) in flight), 100-byte messages; slope between "
          f"{M1} and {M2} publishes at N = {NS[0]} and {NS[1]} subscribers.", "",
          "| server | Ir per publish, N=10 | Ir per publish, N=100 | per delivery | per publish "
          "| (Ir(M2)-Ir(M1))/deliveries at N=100 |", "|---|---:|---:|---:|---:|---:|"]

@@ -178,11 +178,16 @@ class Connection final : public loop::IoHandler,
 
  private:
   enum class State { connecting, open, draining, lingering, closed };
+
+ public:
+  /// One queued output range (public for the per-thread pool of queue arrays only).
   struct Slice {
     base::SharedBuffer buf;
     uint32_t off;
     uint32_t len;
   };
+
+ private:
   struct InFlight;  // the iovecs (and, after a drop, the buffers) of a submitted send
   struct InFlightDeleter {
     void operator()(InFlight* f) const;
@@ -195,6 +200,10 @@ class Connection final : public loop::IoHandler,
   void on_io(uint32_t events) override;
   /// After queueing: asks for a flush this iteration (or retries a blocked one past the limit).
   void after_queue();
+  /// out_ is full: a second queued slice swaps in a large array from the per-thread pool.
+  void grow_output();
+  /// The queue drained: a pooled array goes back to the pool, a small vector is kept.
+  void release_output();
   void flush() override;
   void flush_writev();
   /// Writes what the kernel takes now; on EAGAIN arms EPOLLOUT without a verdict.
