@@ -41,6 +41,7 @@ class VgServer:
         self.url = f"http://127.0.0.1:{port}"
         self.target = "nchan" if kind == "uws" else kind
         self.cpus = h.SERVER_CPU
+        self.bench_extra = []  # plain http: no --cacert
         vg = ["taskset", "-c", h.SERVER_CPU, "valgrind", "--tool=callgrind",
               f"--callgrind-out-file={outfile}", "-q"]
         if kind == "herald":
