@@ -6,6 +6,8 @@
 //
 //   POST /pub?id=X   publish the body to topic X as one text message (201: X had
 //                    subscribers, 202: none), like Nchan's publisher location
+//   GET  /pub?id=X   channel info as Nchan gives it (404: no subscribers; 200: JSON with
+//                    "subscribers"): herald bench waits until every subscriber is counted
 //   GET  /sub/X      WebSocket: subscribe to topic X (every publication as a bare text frame)
 //   GET  /ws/echo    WebSocket: echo every message (any other WebSocket path too)
 //   GET  /health     200 "ok\n"
@@ -71,6 +73,17 @@ app.post('/pub', (res, req) => {
     const had = app.numSubscribers(topic) > 0;
     app.publish(topic, body, false);
     res.cork(() => res.writeStatus(had ? '201 Created' : '202 Accepted').end());
+  });
+});
+
+app.get('/pub', (res, req) => {
+  const n = app.numSubscribers(req.getQuery('id') || '');
+  res.cork(() => {
+    if (n === 0) {
+      res.writeStatus('404 Not Found').end('', true);
+    } else {
+      res.writeHeader('Content-Type', 'application/json').end(`{"subscribers":${n}}`, true);
+    }
   });
 });
 
