@@ -1,10 +1,12 @@
 #!/usr/bin/python3
 """bench/fanout/callgrind.py — user-space instructions per delivery and per publish (SPEC §8).
 
-Usage: bench/fanout/callgrind.py [--servers herald,nchan] [--json OUT] [--md OUT]
+Usage: bench/fanout/callgrind.py [--servers herald,nchan,uws] [--json OUT] [--md OUT]
 
 The server runs under `valgrind --tool=callgrind` (herald: serve --threads 1; Nchan: nginx
-with -g 'daemon off; master_process off;', one process), one HTTP keep-alive publisher with one
+with -g 'daemon off; master_process off;', one process; uWS: node bench/peers/uws/server.js,
+where callgrind counts the native uWS core, Node's own C++ and V8's JIT-compiled JavaScript
+alike, every thread of the process), one HTTP keep-alive publisher with one
 publish in flight, N WebSocket subscribers on one channel, 100-byte messages. For each
 N in {10, 100} the server is run twice, with M1 and M2 publishes; everything else (start,
 handshakes, shutdown) is the same in both, so the slope
@@ -37,13 +39,16 @@ class VgServer:
     def __init__(self, kind, port, outfile):
         self.kind, self.port = kind, port
         self.url = f"http://127.0.0.1:{port}"
-        self.target = kind
+        self.target = "nchan" if kind == "uws" else kind
         self.cpus = h.SERVER_CPU
+        self.bench_extra = []  # plain http: no --cacert
         vg = ["taskset", "-c", h.SERVER_CPU, "valgrind", "--tool=callgrind",
               f"--callgrind-out-file={outfile}", "-q"]
         if kind == "herald":
             cmd = vg + [h.HERALD, "serve", "--listen", f"127.0.0.1:{port}", "--threads", "1",
                         "--log-level", "error"]
+        elif kind == "uws":
+            cmd = vg + ["node", h.UWS_SERVER, str(port)]
         else:
             self.dir = tempfile.mkdtemp(prefix="herald-cg-nchan-")
             os.makedirs(f"{self.dir}/tmp")
@@ -58,12 +63,13 @@ class VgServer:
         self.sample_pid = self.proc.pid
         s = h.Server.__new__(h.Server)
         s.port, s.kind = port, kind
-        h.Server.wait_ready(s, timeout=60)
+        # Node under valgrind takes a minute or more to start on a busy machine.
+        h.Server.wait_ready(s, timeout=300 if kind == "uws" else 60)
 
     def stop(self):
         # herald drains on SIGTERM; nginx with master_process off does a graceful stop on
         # SIGQUIT. Either way valgrind writes the profile when the process exits.
-        self.proc.send_signal(signal.SIGTERM if self.kind == "herald" else signal.SIGQUIT)
+        self.proc.send_signal(signal.SIGQUIT if self.kind == "nchan" else signal.SIGTERM)
         try:
             self.proc.wait(120)
         except subprocess.TimeoutExpired:
@@ -97,13 +103,16 @@ def diff_functions(p1, p2, publishes):
     return {fn: (b.get(fn, 0) - a.get(fn, 0)) / publishes for fn in set(a) | set(b)}
 
 
+INFLIGHT = "1"
+
+
 def one(kind, n, m, port, keep=None):
     fd, out = tempfile.mkstemp(prefix=f"cg-{kind}-", suffix=".out")
     os.close(fd)
     s = VgServer(kind, port, out)
     try:
         r = h.run_bench(s, ["--transport", "ws", "-n", str(n), "-p", "1", "--payload", "100",
-                            "--rate", "0", "--inflight", "1", "-m", str(m),
+                            "--rate", "0", "--inflight", INFLIGHT, "-m", str(m),
                             "--connect-timeout", "60", "--drain", "30"], timeout=600)
     finally:
         s.stop()
@@ -119,9 +128,16 @@ def one(kind, n, m, port, keep=None):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--servers", default="herald,nchan")
+    ap.add_argument("--inflight", default="1",
+                    help="publishes in flight (1: sequential, the default; 32: burst)")
+    ap.add_argument("--top", action="store_true",
+                    help="write bench/results/callgrind-SERVER-top.txt (default: only with "
+                    "--inflight 1)")
     ap.add_argument("--json", default=os.path.join(h.REPO, "bench/results/callgrind.json"))
     ap.add_argument("--md", default=os.path.join(h.REPO, "bench/results/callgrind.md"))
     a = ap.parse_args()
+    global INFLIGHT
+    INFLIGHT = a.inflight
     port = 19400
     res = {}
     runs = []
@@ -156,7 +172,10 @@ def main():
             a0, a1_ = diffs[NS[0]].get(fn, 0), diffs[NS[1]].get(fn, 0)
             rows.append((a1_, a0, (a1_ - a0) / (NS[1] - NS[0]), fn))
         rows.sort(reverse=True)
-        with open(os.path.join(h.REPO, f"bench/results/callgrind-{kind}-top.txt"), "w") as f:
+        top = os.path.join(h.REPO, f"bench/results/callgrind-{kind}-top.txt")
+        if a.inflight != "1" and not a.top:
+            top = os.devnull
+        with open(top, "w") as f:
             f.write(f"{kind}: self instructions per publish by function (run with {M2} publishes "
                     f"minus run with {M1}), at N={NS[0]} and N={NS[1]} subscribers, and the "
                     f"implied share per delivery ((N{NS[1]} - N{NS[0]}) / {NS[1] - NS[0]}).\n\n")
@@ -167,10 +186,10 @@ def main():
         for n in NS:
             for m in (M1, M2):
                 os.unlink(f"/tmp/herald-cg-{kind}-{n}-{m}.out")
-    json.dump({"benchmark": "callgrind", "machine": h.machine(), "m1": M1, "m2": M2,
+    json.dump({"benchmark": "callgrind", "machine": h.machine(), "inflight": a.inflight, "m1": M1, "m2": M2,
                "subscribers": NS, "results": res, "runs": runs}, open(a.json, "w"), indent=1)
     L = [f"callgrind (user-space instructions of the server), WebSocket fan-out, 1 HTTP "
-         f"keep-alive publisher (one publish in flight), 100-byte messages; slope between "
+         f"keep-alive publisher ({a.inflight} publish(es) in flight), 100-byte messages; slope between "
          f"{M1} and {M2} publishes at N = {NS[0]} and {NS[1]} subscribers.", "",
          "| server | Ir per publish, N=10 | Ir per publish, N=100 | per delivery | per publish "
          "| (Ir(M2)-Ir(M1))/deliveries at N=100 |", "|---|---:|---:|---:|---:|---:|"]
@@ -178,10 +197,11 @@ def main():
         L.append(f"| {kind} | {x['slope_per_publish'][NS[0]]:.0f} | "
                  f"{x['slope_per_publish'][NS[1]]:.0f} | {x['per_delivery']:.0f} | "
                  f"{x['per_publish']:.0f} | {x['per_delivery_incl_publish_share_n100']:.0f} |")
-    if "herald" in res and "nchan" in res:
-        L += ["", f"herald/Nchan instructions per delivery: "
-              f"{res['herald']['per_delivery'] / res['nchan']['per_delivery']:.2f}; per publish: "
-              f"{res['herald']['per_publish'] / res['nchan']['per_publish']:.2f}"]
+    for peer, title in (("nchan", "Nchan"), ("uws", "uWS")):
+        if "herald" in res and peer in res:
+            L += ["", f"herald/{title} instructions per delivery: "
+                  f"{res['herald']['per_delivery'] / res[peer]['per_delivery']:.2f}; per publish: "
+                  f"{res['herald']['per_publish'] / res[peer]['per_publish']:.2f}"]
     md = "\n".join(L) + "\n"
     open(a.md, "w").write(md)
     print(md)

@@ -23,6 +23,7 @@ REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 HERALD = os.environ.get("HERALD", os.path.join(REPO, "build", "release", "herald"))
 NCHAN_RUN = os.path.join(REPO, "bench", "peers", "nchan", "run.sh")
 NCHAN_TLS_RUN = os.path.join(REPO, "bench", "peers", "nchan-tls", "run.sh")
+UWS_SERVER = os.path.join(REPO, "bench", "peers", "uws", "server.js")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 SERVER_CPU = os.environ.get("SERVER_CPU", "0")
 CLIENT_CPU = os.environ.get("CLIENT_CPU", "1")
@@ -137,6 +138,16 @@ class Server:
                 time.sleep(0.05)
             self.pids = [int(p) for p in pids]
             self.sample_pid = self.pids[-1]  # the worker (the master only forks)
+            self.target = "nchan"
+        elif kind == "uws":
+            # uWebSockets.js (bench/peers/uws): Nchan's URLs for pub/sub, any other WebSocket
+            # path echoes. One process, one thread of uWS's loop (V8's helper threads are
+            # counted too: /proc sums every thread of the pid).
+            cmd = ["taskset", "-c", self.cpus, "node", UWS_SERVER, str(port)]
+            self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL,
+                                         preexec_fn=raise_nofile)
+            self.pids = [self.proc.pid]
+            self.sample_pid = self.proc.pid
             self.target = "nchan"
         elif kind == "node-ws":
             cmd = ["taskset", "-c", self.cpus, "node",

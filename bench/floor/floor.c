@@ -55,6 +55,7 @@ struct Options {
   int writer_cpu;
   int reader_cpu;
   int nodelay;
+  int contiguous;  // B > 1: the B messages copied into one buffer and sent whole
   const char* json_path;
 };
 
@@ -96,6 +97,9 @@ static void usage(FILE* out) {
           "  --reader-cpu C    pin the reader thread to CPU C (default 1; -1 = no pin)\n"
           "  --no-nodelay      leave Nagle on for the writing sockets (default: TCP_NODELAY,\n"
           "                    as a server does)\n"
+          "  --contiguous      B>1: copy the B messages into one buffer (user space, per\n"
+          "                    socket and round) and write it with one send() instead of a\n"
+          "                    writev of B iovecs: the kernel then copies one segment\n"
           "  --json FILE       also write the results as JSON to FILE\n"
           "  -h, --help        this text\n",
           kMaxBatch);
@@ -159,6 +163,9 @@ static void parse_args(struct Options* o, int argc, char** argv) {
       exit(0);
     } else if (!strcmp(a, "--no-nodelay")) {
       o->nodelay = 0;
+      continue;
+    } else if (!strcmp(a, "--contiguous")) {
+      o->contiguous = 1;
       continue;
     }
     if (!v) {
@@ -310,6 +317,11 @@ static void write_batch(int fd, struct iovec* iov, int count, size_t bytes, stru
   }
 }
 
+static const char* call_name(const struct Options* o, int batch) {
+  if (batch == 1) return "send";
+  return o->contiguous ? "copy+send" : "writev";
+}
+
 static struct Result run_batch(const struct Options* o, const int* writer_fds, int batch,
                                char* const* messages) {
   struct Result r = {.batch = batch};
@@ -319,6 +331,10 @@ static struct Result run_batch(const struct Options* o, const int* writer_fds, i
     iov[k].iov_len = (size_t)o->msg_size;
   }
   size_t batch_bytes = (size_t)o->msg_size * (size_t)batch;
+  // --contiguous: the copy a server would make into a per-connection output buffer, done per
+  // socket and round so its user-space cost is counted; then one iovec of batch_bytes.
+  char* joined = o->contiguous && batch > 1 ? malloc(batch_bytes) : NULL;
+  struct iovec one = {.iov_base = joined, .iov_len = batch_bytes};
   long rounds = (o->messages + batch - 1) / batch;
   long sent_before = atomic_load(&g_received);
   long rounds_done = 0;
@@ -328,7 +344,15 @@ static struct Result run_batch(const struct Options* o, const int* writer_fds, i
   double t0 = now_s();
   for (; rounds_done < rounds; ++rounds_done) {
     if (now_s() - t0 > o->max_seconds) break;
-    for (int i = 0; i < o->pairs; ++i) write_batch(writer_fds[i], iov, batch, batch_bytes, &r);
+    for (int i = 0; i < o->pairs; ++i) {
+      if (joined) {
+        for (int k = 0; k < batch; ++k)
+          memcpy(joined + (size_t)k * (size_t)o->msg_size, messages[k], (size_t)o->msg_size);
+        write_batch(writer_fds[i], &one, 1, batch_bytes, &r);
+      } else {
+        write_batch(writer_fds[i], iov, batch, batch_bytes, &r);
+      }
+    }
   }
   double t1 = now_s();
   thread_cpu(&u1, &s1);
@@ -350,6 +374,7 @@ static struct Result run_batch(const struct Options* o, const int* writer_fds, i
     }
     usleep(1000);
   }
+  free(joined);
   return r;
 }
 
@@ -368,8 +393,7 @@ static void print_results(const struct Options* o, const struct Result* rs, rlim
     char rate[32] = "n/a (too short)";
     if (cpu >= kMinCpuSeconds) snprintf(rate, sizeof rate, "%.0f", (double)r->messages / cpu);
     printf("| %s | %d | %ld%s | %.3f (%.3f+%.3f) | %.3f | %s | %.0f | %.4f | %ld |\n",
-           r->batch == 1 ? "send" : "writev", r->batch, r->messages,
-           r->complete ? "" : " (time cap)", cpu, r->user_s, r->sys_s, r->wall_s, rate,
+           call_name(o, r->batch), r->batch, r->messages, r->complete ? "" : " (time cap)", cpu, r->user_s, r->sys_s, r->wall_s, rate,
            r->wall_s > 0 ? (double)r->messages / r->wall_s : 0.0,
            (double)(r->write_calls + r->poll_calls) / (double)(r->messages ? r->messages : 1),
            r->would_block);
@@ -395,7 +419,7 @@ static void write_json(const struct Options* o, const struct Result* rs, rlim_t 
             "\"write_calls\": %ld, \"poll_calls\": %ld, \"eagain\": %ld, \"user_s\": %.6f, "
             "\"sys_s\": %.6f, \"cpu_s\": %.6f, \"wall_s\": %.6f, \"msgs_per_cpu_s\": %s, "
             "\"msgs_per_wall_s\": %.1f, \"syscalls_per_msg\": %.6f}",
-            i ? "," : "", r->batch == 1 ? "send" : "writev", r->batch, r->messages,
+            i ? "," : "", call_name(o, r->batch), r->batch, r->messages,
             r->complete ? "true" : "false", r->write_calls, r->poll_calls, r->would_block,
             r->user_s, r->sys_s, cpu, r->wall_s, rate,
             r->wall_s > 0 ? (double)r->messages / r->wall_s : 0.0,

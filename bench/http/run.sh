@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/http/run.sh — GET /health on herald (1 loop) vs plain nginx (1 worker), pinned,
+# bench/http/run.sh — GET /health on herald (1 loop) vs plain nginx (1 worker) and uWS, pinned,
 # keep-alive and pipelined, alternating, medians. See --help.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -11,7 +11,9 @@ usage() {
 Usage: bench/http/run.sh [options]
 
 Measures GET /health throughput of herald (serve --threads 1) against plain nginx
-(bench/peers/nginx-http, worker_processes 1) on the same machine in the same run:
+(bench/peers/nginx-http, worker_processes 1) and uWebSockets.js (bench/peers/uws: the
+native uWS HTTP server, a one-line JavaScript handler per request) on the same machine in
+the same run:
 servers pinned to one CPU (taskset -c SERVER_CPU), wrk pinned to another
 (taskset -c CLIENT_CPU wrk -t1 -cC -dD). Two variants: keep-alive (one request per
 write) and pipelined (bench/http/pipeline.lua, DEPTH requests per write). Each variant
@@ -26,7 +28,7 @@ report syscalls per request.
 Options:
   --herald PATH        herald binary (default \$HERALD or $REPO/build/release/herald)
   --herald-args "..."  extra arguments after 'serve --listen ... --threads 1'
-  --servers LIST       comma list of herald,nginx (default both)
+  --servers LIST       comma list of herald,nginx,uws (default all three)
   --variants LIST      comma list of keepalive,pipeline (default both)
   --repeat N           measured runs per server and variant (default 3)
   --duration D         wrk -d (default 10s)
@@ -34,7 +36,7 @@ Options:
   --depth N            requests per write in the pipelined variant (default 16)
   --server-cpu C       CPU for the servers (default 0)
   --client-cpu C       CPU for wrk (default 1)
-  --port-base P        nginx listens on P, herald on P+1 (default 18180)
+  --port-base P        nginx listens on P, herald on P+1, uws on P+2 (default 18180)
   --json FILE          write machine, commands, every run and the medians to FILE
   --out-dir DIR        keep each wrk output there (http-<variant>-<server>-<n>.txt)
   --no-warmup          skip the warm-up runs
@@ -45,7 +47,7 @@ USAGE
 }
 
 herald=${HERALD:-$REPO/build/release/herald}
-herald_args="" servers="herald,nginx" variants="keepalive,pipeline" repeat=3
+herald_args="" servers="herald,nginx,uws" variants="keepalive,pipeline" repeat=3
 duration=10s connections=50 depth=16 server_cpu=0 client_cpu=1 port_base=18180
 json="" out_dir="" warmup=1
 while [ $# -gt 0 ]; do
@@ -72,7 +74,7 @@ done
 IFS=, read -r -a server_list <<< "$servers"
 IFS=, read -r -a variant_list <<< "$variants"
 for s in "${server_list[@]}"; do
-  case $s in herald|nginx) ;; *) echo "unknown server: $s" >&2; exit 2 ;; esac
+  case $s in herald|nginx|uws) ;; *) echo "unknown server: $s" >&2; exit 2 ;; esac
 done
 for v in "${variant_list[@]}"; do
   case $v in keepalive|pipeline) ;; *) echo "unknown variant: $v" >&2; exit 2 ;; esac
@@ -85,12 +87,15 @@ fi
 
 nginx_port=$port_base
 herald_port=$((port_base + 1))
+uws_port=$((port_base + 2))
 work=$(mktemp -d)
 nginx_dir="$work/nginx"
 herald_pid=""
+uws_pid=""
 
 cleanup() {
   [ -n "$herald_pid" ] && kill "$herald_pid" 2>/dev/null && wait "$herald_pid" 2>/dev/null || true
+  [ -n "$uws_pid" ] && kill "$uws_pid" 2>/dev/null && wait "$uws_pid" 2>/dev/null || true
   "$HERE/../peers/nginx-http/run.sh" stop "$nginx_port" "$nginx_dir" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
@@ -119,10 +124,29 @@ for s in "${server_list[@]}"; do
       fi
       server_pids[herald]=$herald_pid
       ;;
+    uws)
+      port_free "$uws_port" || { echo "127.0.0.1:$uws_port is in use" >&2; exit 1; }
+      cmd=(taskset -c "$server_cpu" node "$REPO/bench/peers/uws/server.js" "$uws_port")
+      server_cmd[uws]="${cmd[*]}"
+      "${cmd[@]}" > "$work/uws.log" 2>&1 &
+      uws_pid=$!
+      if ! wait_port 127.0.0.1 "$uws_port" 15; then
+        echo "uws did not open 127.0.0.1:$uws_port; its output:" >&2
+        tail -20 "$work/uws.log" >&2
+        exit 1
+      fi
+      server_pids[uws]=$uws_pid
+      ;;
   esac
 done
 
-url_of() { if [ "$1" = nginx ]; then echo "http://127.0.0.1:$nginx_port/health"; else echo "http://127.0.0.1:$herald_port/health"; fi; }
+url_of() {
+  case $1 in
+    nginx) echo "http://127.0.0.1:$nginx_port/health" ;;
+    uws) echo "http://127.0.0.1:$uws_port/health" ;;
+    *) echo "http://127.0.0.1:$herald_port/health" ;;
+  esac
+}
 
 # Both servers must answer 200 before anything is measured.
 for s in "${server_list[@]}"; do

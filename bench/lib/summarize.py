@@ -162,14 +162,17 @@ def http(out_path, machine_path, servers_path, runs_path, clk_tck, extra):
     ratios = []
     for variant in dict.fromkeys(r["variant"] for r in runs):
         h = next((x for x in summary if x["variant"] == variant and x["server"] == "herald"), None)
-        n = next((x for x in summary if x["variant"] == variant and x["server"] == "nginx"), None)
-        if h and n:
-            def ratio(key):
-                a, b = h[key]["median"], n[key]["median"]
-                return a / b if a and b else None
-            ratios.append({"variant": variant,
-                           "herald_over_nginx_per_wall_s": ratio("requests_per_s"),
-                           "herald_over_nginx_per_server_cpu_s": ratio("requests_per_server_cpu_s")})
+        for peer in ("nginx", "uws"):
+            n = next((x for x in summary if x["variant"] == variant and x["server"] == peer),
+                     None)
+            if h and n:
+                def ratio(key):
+                    a, b = h[key]["median"], n[key]["median"]
+                    return a / b if a and b else None
+                ratios.append({"variant": variant, "peer": peer,
+                               f"herald_over_{peer}_per_wall_s": ratio("requests_per_s"),
+                               f"herald_over_{peer}_per_server_cpu_s":
+                               ratio("requests_per_server_cpu_s")})
 
     def lat(v):
         if v is None:
@@ -201,8 +204,9 @@ def http(out_path, machine_path, servers_path, runs_path, clk_tck, extra):
         for q in ratios:
             def f(v):
                 return "n/a" if v is None else f"{v:.2f}x"
-            print(f"herald/nginx, {q['variant']}: {f(q['herald_over_nginx_per_wall_s'])} per wall-second, "
-                  f"{f(q['herald_over_nginx_per_server_cpu_s'])} per server CPU-second")
+            p = q["peer"]
+            print(f"herald/{p}, {q['variant']}: {f(q[f'herald_over_{p}_per_wall_s'])} per "
+                  f"wall-second, {f(q[f'herald_over_{p}_per_server_cpu_s'])} per server CPU-second")
     print()
     print("Medians over the runs, min..max in brackets. 'server CPU' is server CPU-seconds per "
           "wall-second (100% = the one pinned core); 'wrk CPU' the same for the load generator "

@@ -22,6 +22,17 @@ constexpr std::array<bool, 256> make_channel_table() {
 }
 constexpr std::array<bool, 256> kChannelChar = make_channel_table();
 
+// The same grammar as classes that OR together: a name's bytes are folded into one byte with
+// no branch per byte, and only a name with a ',' needs the ordered check (',' only after '#').
+constexpr uint8_t kBad = 1, kComma = 2;
+constexpr std::array<uint8_t, 256> make_class_table() {
+  std::array<uint8_t, 256> t{};
+  for (int c = 0; c < 256; ++c) t[size_t(c)] = make_channel_table()[size_t(c)] ? 0 : kBad;
+  t[static_cast<unsigned char>(',')] = kComma;
+  return t;
+}
+constexpr std::array<uint8_t, 256> kChannelClass = make_class_table();
+
 }  // namespace
 
 bool parse_offset(std::string_view digits, uint64_t* out) {
@@ -40,6 +51,20 @@ bool is_channel_char(char c) {
 
 bool valid_channel(std::string_view name) {
   if (name.empty() || name.size() > limits::kMaxChannelName) return false;
+  // Four independent accumulators: ~2.5 instructions per byte instead of a dependent chain.
+  const auto* p = reinterpret_cast<const unsigned char*>(name.data());
+  size_t n = name.size(), i = 0;
+  uint8_t a = 0, b = 0, c = 0, d = 0;
+  for (; i + 4 <= n; i += 4) {
+    a |= kChannelClass[p[i]];
+    b |= kChannelClass[p[i + 1]];
+    c |= kChannelClass[p[i + 2]];
+    d |= kChannelClass[p[i + 3]];
+  }
+  for (; i < n; ++i) a |= kChannelClass[p[i]];
+  uint8_t seen = a | b | c | d;
+  if (seen == 0) return true;
+  if (seen & kBad) return false;
   bool users = false;  // past a '#': ',' separates the users of a user-limited channel
   for (char c : name) {
     if (kChannelChar[static_cast<unsigned char>(c)]) {

@@ -2,6 +2,7 @@
 // HTTP/1.1 lexical rules shared by the request parser and the response parser (RFC 9110 §5,
 // RFC 9112 §5): token and field-value characters, case-insensitive comparison, list elements,
 // line finding, field-line splitting and Content-Length. Pure functions.
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -11,7 +12,31 @@
 
 namespace herald::http::syntax {
 
-bool is_tchar(char c);
+namespace detail {
+constexpr std::array<bool, 256> make_tchar_table() {
+  std::array<bool, 256> t{};
+  for (int c = '0'; c <= '9'; ++c) t[size_t(c)] = true;
+  for (int c = 'a'; c <= 'z'; ++c) t[size_t(c)] = true;
+  for (int c = 'A'; c <= 'Z'; ++c) t[size_t(c)] = true;
+  for (char c : std::string_view("!#$%&'*+-.^_`|~")) t[static_cast<unsigned char>(c)] = true;
+  return t;
+}
+inline constexpr std::array<bool, 256> kTchar = make_tchar_table();
+// 1 for a byte that may not appear in a field value (controls other than HTAB, and DEL).
+constexpr std::array<uint8_t, 256> make_bad_value_table() {
+  std::array<uint8_t, 256> t{};
+  for (int c = 0; c < 0x20; ++c) t[size_t(c)] = c != '\t';
+  t[0x7f] = 1;
+  return t;
+}
+inline constexpr std::array<uint8_t, 256> kBadValue = make_bad_value_table();
+}  // namespace detail
+
+/// A token character (RFC 9110 §5.6.2). Inline: the parsers call it once per byte of every
+/// method and header name.
+inline bool is_tchar(char c) {
+  return detail::kTchar[static_cast<unsigned char>(c)];
+}
 inline bool is_ows(char c) {
   return c == ' ' || c == '\t';
 }
@@ -23,7 +48,15 @@ inline bool is_field_char(char c) {
 inline char lower(char c) {
   return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
 }
-bool iequals(std::string_view a, std::string_view b);
+/// ASCII case-insensitive equality. Inline: header lookups call it for every header of every
+/// request, and most calls end at the length check.
+inline bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
 std::string_view trim_ows(std::string_view s);
 
 /// Calls f(element) for each comma-separated element of `list`, trimmed of OWS (empty ones too).

@@ -98,8 +98,9 @@ void MemoryEngine::publish(std::string_view channel, base::SharedBuffer data,
     expire(s, now);
     s.top += 1;
     s.last_active_ms = now;
-    auto pub = std::make_shared<const Publication>(
-        Publication{ch, s.epoch, s.top, std::move(data), now, PubKind::message, received_ns});
+    // The closure's copy of the name becomes the publication's (one string allocation less).
+    auto pub = std::make_shared<const Publication>(Publication{
+        std::move(ch), s.epoch, s.top, std::move(data), now, PubKind::message, received_ns});
     if (s.options.history_enabled()) {
       s.history.push_back(pub);
       while (s.history.size() > s.options.history_size) s.history.pop_front();
@@ -127,7 +128,7 @@ void MemoryEngine::publish(std::string_view channel, base::SharedBuffer data,
                  [done = std::move(done), r = std::move(r)]() mutable { done(std::move(r)); });
       }
     }
-    maybe_free(sh, sh.streams.find(ch), now);
+    maybe_free(sh, sh.streams.find(pub->channel), now);
   });
 }
 

@@ -178,11 +178,16 @@ class Connection final : public loop::IoHandler,
 
  private:
   enum class State { connecting, open, draining, lingering, closed };
+
+ public:
+  /// One queued output range (public for the per-thread pool of queue arrays only).
   struct Slice {
     base::SharedBuffer buf;
     uint32_t off;
     uint32_t len;
   };
+
+ private:
   struct InFlight;  // the iovecs (and, after a drop, the buffers) of a submitted send
   struct InFlightDeleter {
     void operator()(InFlight* f) const;
@@ -195,15 +200,22 @@ class Connection final : public loop::IoHandler,
   void on_io(uint32_t events) override;
   /// After queueing: asks for a flush this iteration (or retries a blocked one past the limit).
   void after_queue();
+  /// out_ is full: a second queued slice swaps in a large array from the per-thread pool.
+  void grow_output();
+  /// The queue drained: a pooled array goes back to the pool, a small vector is kept.
+  void release_output();
   void flush() override;
   void flush_writev();
   /// Writes what the kernel takes now; on EAGAIN arms EPOLLOUT without a verdict.
   void write_now();
   void flush_uring();
   void on_uring_complete(int res) override;
-  /// Fills `iov` with what to write next (TLS: seals queued plaintext first); 0 when nothing
-  /// can be written now.
-  int gather(iovec* iov);
+  /// Fills `iov` (up to 64 entries) with what to write next; 0 when nothing can be written
+  /// now. TLS: seals queued plaintext into the connection's ciphertext buffer first. Plain,
+  /// with `coalesce`: runs of small slices are copied into one per-thread buffer (one iovec a
+  /// run), valid until the next gather on this thread, so only for a write that completes
+  /// before gather is called again (writev, not io_uring); large slices stay referenced.
+  int gather(iovec* iov, bool coalesce);
   /// Something is queued (plaintext or, with TLS, ciphertext).
   bool has_output() const;
   /// The kernel accepted `n` bytes: drop them from the front of the queue.

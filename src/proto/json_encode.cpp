@@ -1,6 +1,8 @@
 // The herald.v1 encoders: plain appends, no DOM. Each push is encoded once and the same bytes
 // go to every subscriber, so these stay simple rather than clever.
+#include <array>
 #include <charconv>
+#include <cstring>
 
 #include "proto/json.h"
 
@@ -65,8 +67,32 @@ void append_presence_push(std::string& out, std::string_view channel, std::strin
 
 }  // namespace
 
+namespace {
+// Bytes a JSON string cannot carry as they are (control characters, '"', '\\') and bytes that
+// need a UTF-8 check (>= 0x80).
+constexpr std::array<uint8_t, 256> make_special_table() {
+  std::array<uint8_t, 256> t{};
+  for (int c = 0; c < 256; ++c) t[size_t(c)] = c < 0x20 || c == '"' || c == '\\' || c >= 0x80;
+  return t;
+}
+constexpr std::array<uint8_t, 256> kJsonSpecial = make_special_table();
+}  // namespace
+
 void append_json_string(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
+  // Most strings (channel names, epochs, cursors, ids) are plain ASCII: one branch-free pass
+  // over the bytes, then one copy.
+  uint8_t special = 0;
+  for (char c : s) special |= kJsonSpecial[static_cast<unsigned char>(c)];
+  if (!special) {
+    size_t at = out.size();
+    out.resize(at + s.size() + 2);
+    char* p = out.data() + at;
+    p[0] = '"';
+    if (!s.empty()) std::memcpy(p + 1, s.data(), s.size());
+    p[s.size() + 1] = '"';
+    return;
+  }
   out.push_back('"');
   size_t i = 0;
   while (i < s.size()) {
