@@ -52,6 +52,9 @@ class Loop::SignalHandler final : public IoHandler {
 
 Loop::Loop(int index) : index_(index), events_(kMaxEvents), timers_(base::monotonic_ms()) {
   now_ns_ = base::monotonic_ns();
+  // One clock for both: the wheel was built from an earlier read, and a thread preempted in
+  // between would otherwise arm its first timers against an older "now" (firing early).
+  timers_.set_now(now_ms());
   epfd_ = epoll_create1(EPOLL_CLOEXEC);
   wakefd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (epfd_ < 0 || wakefd_ < 0) {
