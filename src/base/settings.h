@@ -43,6 +43,7 @@ struct Settings {
   bool debug_echo = false;  // GET /ws/echo
   std::string log_level = "info";
   std::string api_key;                       // "" : HTTP API open (default listen is loopback only)
+  std::string metrics_key;                   // "" : GET /metrics open (the API key works too)
   std::vector<std::string> allowed_origins;  // WebSocket Origin allow-list; empty: any
   uint32_t drain_ms = 2000;                  // SIGTERM: reconnect closes spread over this window
   bool io_uring = false;  // flush output through one io_uring per loop (read at start only)

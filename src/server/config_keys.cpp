@@ -125,6 +125,9 @@ const KeyDef<Settings> kKeys[] = {
    .type_note = "debug, info, warn, error or off", .description = "least severe level that is logged"},
   {.name = "server.api_key", .field = &Settings::api_key,
    .description = "key of the HTTP API (Authorization: Bearer KEY); empty = API open"},
+  {.name = "server.metrics_key", .field = &Settings::metrics_key,
+   .description = "key of GET /metrics (Authorization: Bearer KEY; the API key is accepted "
+                  "too); empty = /metrics open"},
   {.name = "server.allowed_origins", .field = &Settings::allowed_origins, .check = check_origin,
    .description = "WebSocket Origin allow-list; empty = any origin"},
   {.name = "server.drain_ms", .field = &Settings::drain_ms, .min = 0, .max = 600'000,

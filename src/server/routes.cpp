@@ -138,7 +138,7 @@ void Routes::handle(http::HttpSession& s, http::Request& req) {
     case kHealth:
       return serve_health(s, req);
     case kMetrics:
-      return serve_metrics(s);
+      return serve_metrics(s, req);
     case kPublish:
     case kBroadcast:
     case kHistory:
@@ -330,7 +330,20 @@ void Routes::serve_static(http::HttpSession& s, http::Request& req) {
   s.respond(200, file->content_type, file->content, headers);
 }
 
-void Routes::serve_metrics(http::HttpSession& s) {
+void Routes::serve_metrics(http::HttpSession& s, const http::Request& req) {
+  const base::Settings& settings = *s.context().settings;
+  if (!settings.metrics_key.empty()) {
+    // A scraper gets a key of its own, so that it need not hold the key that publishes.
+    std::string_view bearer;
+    bool had = access::bearer_token(req.header("authorization"), &bearer);
+    bool ok =
+        had && (access::secrets_equal(bearer, settings.metrics_key) ||
+                (!settings.api_key.empty() && access::secrets_equal(bearer, settings.api_key)));
+    if (!ok) {
+      const http::Header challenge[] = {{"WWW-Authenticate", access::challenge(had)}};
+      return s.respond_error(401, access::answer(access::Outcome::unauthorized).message, challenge);
+    }
+  }
   http::HeldRef held = s.hold();
   Server* server = &server_;
   server_.gather([held, server](std::vector<LoopSnapshot> snaps) {

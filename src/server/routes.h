@@ -25,7 +25,8 @@ class Routes final : public http::RequestHandler {
   /// route does not check them.
   static std::optional<std::span<const std::string_view>> known_params(int route);
   void serve_static(http::HttpSession& session, http::Request& req);
-  void serve_metrics(http::HttpSession& session);
+  /// GET /metrics; behind server.metrics_key (or the API key) when one is set.
+  void serve_metrics(http::HttpSession& session, const http::Request& req);
   void serve_health(http::HttpSession& session, const http::Request& req);
   /// The /api/* endpoints, for the API key's identity (401 without it when a key is set).
   void serve_api(Route r, http::HttpSession& session, http::Request& req);

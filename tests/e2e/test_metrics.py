@@ -94,3 +94,23 @@ def test_metrics_parse_and_move_after_a_publish():
         assert sum(h["count"] for h in lag_after.values()) > \
             sum(h["count"] for h in lag.values())
         stream.sock.close()
+
+
+def test_metrics_key_guards_metrics_only():
+    cfg = '[server]\napi_key = "api-secret"\nmetrics_key = "scrape-secret"\n'
+    with herald_server(config=cfg) as srv:
+        status, headers, _ = srv.request("GET", "/metrics")
+        assert status == 401 and headers["www-authenticate"].startswith("Bearer"), status
+        assert srv.request("GET", "/metrics", headers={"Authorization": "Bearer nope"})[0] == 401
+        for key in ("scrape-secret", "api-secret"):
+            status, _, body = srv.request("GET", "/metrics",
+                                          headers={"Authorization": "Bearer " + key})
+            assert status == 200, key
+            assert any(f.name == "herald_connections"
+                       for f in text_string_to_metric_families(body.decode()))
+        # The scrape key opens nothing else: the API still wants its own key.
+        status, _, _ = srv.request("POST", "/api/publish", '{"channel":"public:m","data":1}',
+                                   {"Authorization": "Bearer scrape-secret",
+                                    "Content-Type": "application/json"})
+        assert status == 401
+        assert srv.request("GET", "/health")[0] == 200
