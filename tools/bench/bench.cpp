@@ -4,11 +4,14 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "base/limits.h"
 #include "bench_internal.h"
+#include "engine.h"
 #include "lab_run.h"
+#include "probe.h"
 #include "report.h"
 #include "runner.h"
 #include "server_proc.h"
@@ -48,6 +51,20 @@ void report_unreachable(const RunReport& rep, const std::string& url) {
     return;
   }
   std::fprintf(stderr, "herald bench: the server at %s could not be used\n", url.c_str());
+}
+
+// A server that is not there ends the run before it starts, with the URL and the cause: the
+// alternative is --connect-timeout seconds of silence and a table of zeros.
+bool reachable(const BenchOptions& o) {
+  int connect_ms = int(std::max(1.0, o.connect_timeout) * 1000);
+  for (const std::string& url : {o.url, o.publish_url}) {
+    if (url.empty()) continue;
+    std::string why = unusable_server(*parse_url(url), connect_ms);
+    if (why.empty()) continue;
+    std::fprintf(stderr, "herald bench: %s: %s\n", url.c_str(), why.c_str());
+    return false;
+  }
+  return true;
 }
 
 ServerSpec own_server(const BenchOptions& o) {
@@ -110,6 +127,7 @@ int run_bench(const BenchOptions& opts) {
     rep.server = "spawned: " + s.desc;
     stop_server(s.pid);
   } else {
+    if (!reachable(o)) return 2;
     rep = run_all(o, &unreachable);
   }
   int rc = finish(rep, o.json_path, o.svg_path, false, false);

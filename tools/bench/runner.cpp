@@ -17,6 +17,7 @@
 #include "base/time.h"
 #include "engine.h"
 #include "net/listener.h"
+#include "probe.h"
 #include "tls/session.h"
 #include "tools/netlab/condition.h"
 #include "tools/netlab/netns.h"
@@ -35,8 +36,6 @@ constexpr int kNchanInfoMs = 2000;
 constexpr double kPublishSlackSec = 30;
 // How long the graceful close of every client may take at the end of a run.
 constexpr uint64_t kCloseWaitMs = 3000;
-// How long the probe of a server that closed a publisher may take to connect.
-constexpr int kProbeMs = 1000;
 
 void sleep_ms(uint64_t ms) {
   std::this_thread::sleep_for(std::chrono::milliseconds(ms));
@@ -437,36 +436,6 @@ TransportResult run_one(const BenchOptions& o, Transport t, Target target, const
 }
 
 }  // namespace
-
-// Only connecting is not enough: the listener of a process that is being killed completes
-// handshakes until the kernel closes it, and on a busy machine that can come after the
-// process's other connections were reset (a run then took a dying server for a live one).
-bool server_alive(const Endpoint& ep) {
-  auto fd = net::connect_tcp(ep.addr);
-  if (!fd) return false;
-  bool ok = true;
-  pollfd p{*fd, POLLOUT, 0};
-  if (::poll(&p, 1, kProbeMs) == 1) {
-    int err = 0;
-    socklen_t len = sizeof err;
-    getsockopt(*fd, SOL_SOCKET, SO_ERROR, &err, &len);
-    ok = err == 0;
-    if (ok) {
-      std::string req =
-          "GET /health HTTP/1.1\r\nHost: " + ep.host + "\r\nConnection: close\r\n\r\n";
-      ssize_t w = ::send(*fd, req.data(), req.size(), MSG_NOSIGNAL);
-      pollfd q{*fd, POLLIN, 0};
-      if (w < 0) {
-        ok = false;
-      } else if (::poll(&q, 1, kProbeMs) == 1) {
-        char c;
-        ok = ::recv(*fd, &c, 1, 0) > 0;  // 0: EOF before an answer; < 0: reset
-      }
-    }
-  }
-  ::close(*fd);
-  return ok;
-}
 
 std::vector<int> cpus_in(const cpu_set_t& set) {
   std::vector<int> cpus;
