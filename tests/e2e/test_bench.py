@@ -236,6 +236,12 @@ def test_a_dead_url_fails_fast_naming_the_url_and_the_cause():
     assert rc == 2, stdout + stderr
     assert f"herald bench: {url}: connection refused" in stderr, stderr
     assert stdout == ""
+    with closed_port() as port:
+        url = f"http://127.0.0.1:{port}"
+        rc, stdout, stderr = run_bench(["compare", "--url", url], timeout=60)
+    assert rc == 2, stdout + stderr
+    assert f"herald bench compare: {url}: connection refused" in stderr, stderr
+    assert stdout == ""
 
 
 def test_a_host_that_resets_fails_fast_naming_the_url_and_the_cause():

@@ -53,15 +53,13 @@ void report_unreachable(const RunReport& rep, const std::string& url) {
   std::fprintf(stderr, "herald bench: the server at %s could not be used\n", url.c_str());
 }
 
-// A server that is not there ends the run before it starts, with the URL and the cause: the
-// alternative is --connect-timeout seconds of silence and a table of zeros.
-bool reachable(const BenchOptions& o) {
+bool reachable(const BenchOptions& o, const char* command) {
   int connect_ms = int(std::max(1.0, o.connect_timeout) * 1000);
   for (const std::string& url : {o.url, o.publish_url}) {
     if (url.empty()) continue;
     std::string why = unusable_server(*parse_url(url), connect_ms);
     if (why.empty()) continue;
-    std::fprintf(stderr, "herald bench: %s: %s\n", url.c_str(), why.c_str());
+    std::fprintf(stderr, "%s: %s: %s\n", command, url.c_str(), why.c_str());
     return false;
   }
   return true;
@@ -127,7 +125,7 @@ int run_bench(const BenchOptions& opts) {
     rep.server = "spawned: " + s.desc;
     stop_server(s.pid);
   } else {
-    if (!reachable(o)) return 2;
+    if (!reachable(o, "herald bench")) return 2;
     rep = run_all(o, &unreachable);
   }
   int rc = finish(rep, o.json_path, o.svg_path, false, false);
