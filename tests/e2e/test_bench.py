@@ -7,6 +7,8 @@ is reported as losing exactly those (exit 1, loudly). HERALD_BENCH_BIN may name 
 """
 import json
 import os
+import pty
+import re
 import socket
 import struct
 import subprocess
@@ -274,6 +276,33 @@ def test_a_host_that_resets_fails_fast_naming_the_url_and_the_cause():
     assert f"herald bench: {url}: connection " in stderr, stderr
     assert "before any answer" in stderr, stderr
     assert stdout == ""
+
+
+def test_a_terminal_sees_a_live_progress_line_and_a_pipe_does_not():
+    args = [bench_bin(), "bench", "--serve", "--subscribers", "2", "--rate", "50", "--duration",
+            "2"]
+    master, slave = pty.openpty()
+    try:
+        p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=slave, text=True)
+        os.close(slave)
+        err = b""
+        while True:  # read the terminal until the bench closes it (EIO on Linux)
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            err += chunk
+        stdout, _ = p.communicate(timeout=120)
+    finally:
+        os.close(master)
+    text = err.decode(errors="replace")
+    assert p.returncode == 0, stdout + text
+    assert re.search(r"\rbench ws: \d+/2 s, \d+ delivered", text), text
+    rc, stdout, stderr = run_bench(args[2:])
+    assert rc == 0, stdout + stderr
+    assert "\r" not in stderr and "delivered   " not in stderr, stderr
 
 
 def test_paced_runs_that_fall_behind_the_pace_end_cleanly(tmp_path):

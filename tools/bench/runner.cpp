@@ -16,6 +16,7 @@
 
 #include "base/time.h"
 #include "engine.h"
+#include "live_line.h"
 #include "net/listener.h"
 #include "probe.h"
 #include "tls/session.h"
@@ -325,9 +326,16 @@ TransportResult run_one(const BenchOptions& o, Transport t, Target target, const
               ? std::max(60.0, 3.0 * double(o.messages) / std::max(1.0, o.rate > 0 ? o.rate : 1000))
               : o.duration + kPublishSlackSec;
       uint64_t pub_deadline = window_start + uint64_t(bound * 1e9);
-      while (sh.pubs_done.load() < publishers && base::monotonic_ns() < pub_deadline &&
-             !(r.server_gone = gone()))
-        sleep_ms(kWaitStepMs);
+      {
+        // Delivered so far: the sum of every subscriber's highest offset (fresh channels
+        // start at 1), read without stopping the loops.
+        LiveLine live(o, r.transport, window_start);
+        while (sh.pubs_done.load() < publishers && base::monotonic_ns() < pub_deadline &&
+               !(r.server_gone = gone())) {
+          live.tick(delivered_so_far(ws));
+          sleep_ms(kWaitStepMs);
+        }
+      }
       if (!r.server_gone && sh.pubs_done.load() < publishers)
         r.errors.push_back("publishers did not finish in time");
       // 3. Drain: every subscriber reaches its channel's last offset, or the deliveries stop
