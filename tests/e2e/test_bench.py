@@ -7,8 +7,13 @@ is reported as losing exactly those (exit 1, loudly). HERALD_BENCH_BIN may name 
 """
 import json
 import os
+import pty
+import re
+import socket
+import struct
 import subprocess
 import sys
+import threading
 
 import pytest
 
@@ -222,6 +227,82 @@ def test_bad_options_and_unreachable_server_exit_2():
         rc, _, _ = run_bench(["--url", f"http://127.0.0.1:{port}", "--messages", "5",
                               "--subscribers", "2", "--connect-timeout", "1", "-q"])
     assert rc == 2
+
+
+def test_a_dead_url_fails_fast_naming_the_url_and_the_cause():
+    # Nothing listens: one line with the URL and the cause, exit 2, no table of zeros, and no
+    # waiting out --connect-timeout (600 s here, far beyond the test's own timeout).
+    with closed_port() as port:
+        url = f"http://127.0.0.1:{port}"
+        rc, stdout, stderr = run_bench(["--url", url, "--connect-timeout", "600"], timeout=60)
+    assert rc == 2, stdout + stderr
+    assert f"herald bench: {url}: connection refused" in stderr, stderr
+    assert stdout == ""
+    with closed_port() as port:
+        url = f"http://127.0.0.1:{port}"
+        rc, stdout, stderr = run_bench(["compare", "--url", url], timeout=60)
+    assert rc == 2, stdout + stderr
+    assert f"herald bench compare: {url}: connection refused" in stderr, stderr
+    assert stdout == ""
+
+
+def test_a_host_that_resets_fails_fast_naming_the_url_and_the_cause():
+    # A listener that resets every connection it accepts (SO_LINGER 0, then close).
+    with socket.socket() as ls:
+        ls.bind(("127.0.0.1", 0))
+        ls.listen(16)
+        stop = threading.Event()
+
+        def reset_all():
+            ls.settimeout(0.2)
+            while not stop.is_set():
+                try:
+                    c, _ = ls.accept()
+                except OSError:
+                    continue
+                c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                c.close()
+
+        t = threading.Thread(target=reset_all)
+        t.start()
+        try:
+            url = f"http://127.0.0.1:{ls.getsockname()[1]}"
+            rc, stdout, stderr = run_bench(["--url", url, "--connect-timeout", "600"],
+                                           timeout=60)
+        finally:
+            stop.set()
+            t.join()
+    assert rc == 2, stdout + stderr
+    assert f"herald bench: {url}: connection " in stderr, stderr
+    assert "before any answer" in stderr, stderr
+    assert stdout == ""
+
+
+def test_a_terminal_sees_a_live_progress_line_and_a_pipe_does_not():
+    args = [bench_bin(), "bench", "--serve", "--subscribers", "2", "--rate", "50", "--duration",
+            "2"]
+    master, slave = pty.openpty()
+    try:
+        p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=slave, text=True)
+        os.close(slave)
+        err = b""
+        while True:  # read the terminal until the bench closes it (EIO on Linux)
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            err += chunk
+        stdout, _ = p.communicate(timeout=120)
+    finally:
+        os.close(master)
+    text = err.decode(errors="replace")
+    assert p.returncode == 0, stdout + text
+    assert re.search(r"\rbench ws: \d+/2 s, \d+ delivered", text), text
+    rc, stdout, stderr = run_bench(args[2:])
+    assert rc == 0, stdout + stderr
+    assert "\r" not in stderr and "delivered   " not in stderr, stderr
 
 
 def test_paced_runs_that_fall_behind_the_pace_end_cleanly(tmp_path):

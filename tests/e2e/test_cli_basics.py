@@ -37,6 +37,55 @@ def test_version():
     assert re.fullmatch(r"herald \d+\.\d+\.\d+\n", r.stdout), r.stdout
 
 
+def example_after(help_text, marker):
+    """The first command line after `marker` in a --help text, as arguments (without "herald")."""
+    lines = help_text[help_text.index(marker):].splitlines()[1:]
+    words = next(l for l in lines if l.strip().startswith("herald ")).split()
+    assert words[0] == "herald"
+    return words[1:]
+
+
+def test_serve_help_says_where_the_keys_are_and_its_example_is_valid():
+    r = run("serve", "--help")
+    assert r.returncode == 0, r.stderr
+    text = " ".join(r.stdout.split())  # CLI11 may wrap the footer
+    assert "Every key of docs/configuration.md can be set with --set KEY=VALUE" in text
+    assert "`herald check-config --keys` prints them all with their defaults" in text
+    args = example_after(r.stdout, "Example:")
+    # Every key the example sets is a real one...
+    keys = run("check-config", "--keys").stdout
+    sets = [a.split("=")[0] for a in args if "=" in a and not a.startswith("-")]
+    assert sets, args
+    for k in sets:
+        assert f"| `{k}` |" in keys, k
+    # ...and the example line is a configuration serve accepts (on a port of its own).
+    args[args.index("--listen") + 1] = "127.0.0.1:0"
+    c = run(*args, "--check")
+    assert c.returncode == 0, c.stdout + c.stderr
+
+
+def test_bench_help_shows_defaults_and_its_example_runs_clean(tmp_path):
+    r = run("bench", "--help")
+    assert r.returncode == 0, r.stderr
+    assert re.search(r"--rate FLOAT=1000\b", r.stdout), r.stdout
+    assert re.search(r"-n,--subscribers INT=100\b", r.stdout), r.stdout
+    assert "{false}" not in r.stdout and "--no-pin " in r.stdout
+    args = example_after(r.stdout, "Example")
+    assert args[:2] == ["bench", "--serve"], args
+    out = tmp_path / "example.json"
+    b = run(*args, "-q", "--json", str(out), timeout=300)
+    assert b.returncode == 0, b.stdout + b.stderr
+    assert [x["transport"] for x in json.loads(out.read_text())["runs"]] == ["ws", "sse"]
+
+
+def test_bench_no_pin_leaves_the_client_loops_unpinned(tmp_path):
+    out = tmp_path / "nopin.json"
+    b = run("bench", "--serve", "--no-pin", "--threads", "1", "--subscribers", "2", "--messages",
+            "20", "--rate", "100", "-q", "--json", str(out), timeout=300)
+    assert b.returncode == 0, b.stdout + b.stderr
+    assert json.loads(out.read_text())["runs"][0]["loop_cpus"] == [-1]
+
+
 def test_check_config_good_file_exits_0(write):
     path = write('[server]\nthreads = 2\nlisten = "127.0.0.1:9000"\n[http]\nmax_body = 65536\n')
     r = run("check-config", path)

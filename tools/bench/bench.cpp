@@ -4,11 +4,14 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "base/limits.h"
 #include "bench_internal.h"
+#include "engine.h"
 #include "lab_run.h"
+#include "probe.h"
 #include "report.h"
 #include "runner.h"
 #include "server_proc.h"
@@ -48,6 +51,18 @@ void report_unreachable(const RunReport& rep, const std::string& url) {
     return;
   }
   std::fprintf(stderr, "herald bench: the server at %s could not be used\n", url.c_str());
+}
+
+bool reachable(const BenchOptions& o, const char* command) {
+  int connect_ms = int(std::max(1.0, o.connect_timeout) * 1000);
+  for (const std::string& url : {o.url, o.publish_url}) {
+    if (url.empty()) continue;
+    std::string why = unusable_server(*parse_url(url), connect_ms);
+    if (why.empty()) continue;
+    std::fprintf(stderr, "%s: %s: %s\n", command, url.c_str(), why.c_str());
+    return false;
+  }
+  return true;
 }
 
 ServerSpec own_server(const BenchOptions& o) {
@@ -110,6 +125,7 @@ int run_bench(const BenchOptions& opts) {
     rep.server = "spawned: " + s.desc;
     stop_server(s.pid);
   } else {
+    if (!reachable(o, "herald bench")) return 2;
     rep = run_all(o, &unreachable);
   }
   int rc = finish(rep, o.json_path, o.svg_path, false, false);

@@ -16,6 +16,10 @@ int finish(const RunReport& rep, const std::string& json, const std::string& svg
            bool limits_ok);
 /// Says on stderr which run found the server gone.
 void report_unreachable(const RunReport& rep, const std::string& url);
+/// False, after "COMMAND: URL: CAUSE" on stderr, when nothing usable answers at --url or
+/// --publish-url (refused, reset, closed, or no connect within --connect-timeout): a run
+/// against it would be --connect-timeout seconds of silence and a table of zeros.
+bool reachable(const BenchOptions& o, const char* command);
 /// The server a run of `o` starts for itself (--serve, --netem, compare without --url).
 ServerSpec own_server(const BenchOptions& o);
 /// One progress line on stderr about the lab (unless quiet).

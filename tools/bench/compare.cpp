@@ -166,6 +166,7 @@ int run_compare(const CompareOptions& c) {
   } else {
     o.url = c.url;
     o.history_size = c.history_size;
+    if (!reachable(o, "herald bench compare")) return 2;
   }
   bool unreachable = false;
   RunReport rep = run_all(o, &unreachable);

@@ -16,7 +16,9 @@
 
 #include "base/time.h"
 #include "engine.h"
+#include "live_line.h"
 #include "net/listener.h"
+#include "probe.h"
 #include "tls/session.h"
 #include "tools/netlab/condition.h"
 #include "tools/netlab/netns.h"
@@ -35,8 +37,6 @@ constexpr int kNchanInfoMs = 2000;
 constexpr double kPublishSlackSec = 30;
 // How long the graceful close of every client may take at the end of a run.
 constexpr uint64_t kCloseWaitMs = 3000;
-// How long the probe of a server that closed a publisher may take to connect.
-constexpr int kProbeMs = 1000;
 
 void sleep_ms(uint64_t ms) {
   std::this_thread::sleep_for(std::chrono::milliseconds(ms));
@@ -326,9 +326,16 @@ TransportResult run_one(const BenchOptions& o, Transport t, Target target, const
               ? std::max(60.0, 3.0 * double(o.messages) / std::max(1.0, o.rate > 0 ? o.rate : 1000))
               : o.duration + kPublishSlackSec;
       uint64_t pub_deadline = window_start + uint64_t(bound * 1e9);
-      while (sh.pubs_done.load() < publishers && base::monotonic_ns() < pub_deadline &&
-             !(r.server_gone = gone()))
-        sleep_ms(kWaitStepMs);
+      {
+        // Delivered so far: the sum of every subscriber's highest offset (fresh channels
+        // start at 1), read without stopping the loops.
+        LiveLine live(o, r.transport, window_start);
+        while (sh.pubs_done.load() < publishers && base::monotonic_ns() < pub_deadline &&
+               !(r.server_gone = gone())) {
+          live.tick(delivered_so_far(ws));
+          sleep_ms(kWaitStepMs);
+        }
+      }
       if (!r.server_gone && sh.pubs_done.load() < publishers)
         r.errors.push_back("publishers did not finish in time");
       // 3. Drain: every subscriber reaches its channel's last offset, or the deliveries stop
@@ -437,36 +444,6 @@ TransportResult run_one(const BenchOptions& o, Transport t, Target target, const
 }
 
 }  // namespace
-
-// Only connecting is not enough: the listener of a process that is being killed completes
-// handshakes until the kernel closes it, and on a busy machine that can come after the
-// process's other connections were reset (a run then took a dying server for a live one).
-bool server_alive(const Endpoint& ep) {
-  auto fd = net::connect_tcp(ep.addr);
-  if (!fd) return false;
-  bool ok = true;
-  pollfd p{*fd, POLLOUT, 0};
-  if (::poll(&p, 1, kProbeMs) == 1) {
-    int err = 0;
-    socklen_t len = sizeof err;
-    getsockopt(*fd, SOL_SOCKET, SO_ERROR, &err, &len);
-    ok = err == 0;
-    if (ok) {
-      std::string req =
-          "GET /health HTTP/1.1\r\nHost: " + ep.host + "\r\nConnection: close\r\n\r\n";
-      ssize_t w = ::send(*fd, req.data(), req.size(), MSG_NOSIGNAL);
-      pollfd q{*fd, POLLIN, 0};
-      if (w < 0) {
-        ok = false;
-      } else if (::poll(&q, 1, kProbeMs) == 1) {
-        char c;
-        ok = ::recv(*fd, &c, 1, 0) > 0;  // 0: EOF before an answer; < 0: reset
-      }
-    }
-  }
-  ::close(*fd);
-  return ok;
-}
 
 std::vector<int> cpus_in(const cpu_set_t& set) {
   std::vector<int> cpus;

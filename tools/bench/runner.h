@@ -39,13 +39,6 @@ std::vector<int> cpus_in(const cpu_set_t& set);
 /// `taskset -c 1 herald bench --threads 1` runs on CPU 1, not on top of a server on CPU 0.
 int cpu_for_loop(const std::vector<int>& allowed, int loop);
 
-struct Endpoint;
-
-/// False when the server at `ep` is gone: the connect is refused, or the connection is reset or
-/// closed before any byte of an answer to GET /health. A connect or an answer that does not
-/// come within 1 s counts as alive: a busy server is not a gone one.
-bool server_alive(const Endpoint& ep);
-
 /// Exit code for a finished report: 0 clean, 1 something lost/duplicated/failed. With
 /// `limits_ok`, a transport whose only losses are a measured limit (Verdict::limit) is no
 /// failure.

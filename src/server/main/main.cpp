@@ -151,6 +151,17 @@ int run_bench_command(const CLI::App& cmd, herald::bench::BenchOptions opts,
   return herald::bench::run_bench(opts);
 }
 
+// Shows each option's default in --help ("--rate FLOAT [1000]"). Flags are left out (CLI11
+// would print "--no-pin{false}"), and so is an option whose description already says what its
+// default means ("default: cores" reads better than "[0]").
+void show_defaults(CLI::App* cmd) {
+  for (CLI::Option* opt : cmd->get_options()) {
+    if (opt->get_type_size() == 0) continue;  // a flag
+    if (opt->get_description().find("default") != std::string::npos) continue;
+    opt->capture_default_str();
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -177,6 +188,13 @@ int main(int argc, char** argv) {
   serve_cmd->add_flag("--check", serve_flags.check,
                       "Validate the configuration, TLS certificate and key, and that the ports "
                       "can be bound, then exit (0: ok) without serving");
+  serve_cmd->footer(
+      "Every key of docs/configuration.md can be set with --set KEY=VALUE (repeat it); "
+      "`herald check-config --keys` prints them all with their defaults and environment "
+      "variables.\n"
+      "Example:\n"
+      "  herald serve --listen 127.0.0.1:8080 --set channel.history_size=1000 "
+      "--set http.max_body=65536");
 
   std::string check_path;
   bool check_keys = false;
@@ -289,7 +307,9 @@ int main(int argc, char** argv) {
   bench_cmd->add_option("--connect-timeout", bench_opts.connect_timeout,
                         "Max seconds to get ready");
   bench_cmd->add_option("--threads", bench_opts.threads, "Client loops (default: cores)");
-  bench_cmd->add_flag("!--no-pin", bench_opts.pin, "Do not pin client loops to cores");
+  // A callback rather than "!--no-pin": CLI11 prints a negated flag as "--no-pin{false}".
+  bench_cmd->add_flag_callback(
+      "--no-pin", [&bench_opts] { bench_opts.pin = false; }, "Do not pin client loops to cores");
   bench_cmd->add_option("--server-pid", bench_opts.server_pid, "Sample this process's CPU and RSS");
   bench_cmd->add_option("--preset", bench_opts.preset,
                         "chat | ticker | fanout (workloads; compare also takes network presets)");
@@ -308,6 +328,12 @@ int main(int argc, char** argv) {
   bench_cmd->add_option("--svg", bench_opts.svg_path,
                         "Write the latency CDF and cost chart as SVG");
   bench_cmd->add_flag("--quiet,-q", bench_opts.quiet, "No progress lines on stderr");
+  show_defaults(bench_cmd);
+  bench_cmd->footer(
+      "Example (a server of its own, two transports, 5 s of publishing each):\n"
+      "  herald bench --serve --transport ws,sse --subscribers 50 --rate 200 --duration 5\n"
+      "Against a running server: --url http://HOST:PORT. Exit status: 0 clean, 1 losses or "
+      "failures, 2 bad options or no server at the URL.");
 
   herald::bench::CompareOptions compare_opts;
   CLI::App* compare_cmd = bench_cmd->add_subcommand(

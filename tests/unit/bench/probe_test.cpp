@@ -1,4 +1,4 @@
-#include "tools/bench/runner.h"
+#include "tools/bench/probe.h"
 
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -36,8 +36,9 @@ struct Peer {
   Endpoint endpoint() const { return *parse_url("http://127.0.0.1:" + std::to_string(port)); }
 };
 
-// Accepts one connection, reads the request, then does `act` with the accepted fd.
-bool alive_with(const std::function<void(int)>& act) {
+// Accepts one connection, reads the request, then does `act` with the accepted fd; returns
+// what the probe found.
+ProbeResult probe_with(const std::function<void(int)>& act) {
   Peer p(true);
   std::thread server([&] {
     int c = ::accept(p.fd, nullptr, nullptr);
@@ -48,9 +49,14 @@ bool alive_with(const std::function<void(int)>& act) {
     act(c);
     ::close(c);
   });
-  bool alive = server_alive(p.endpoint());
+  ProbeResult r = probe_server(p.endpoint(), 1000);
   server.join();
-  return alive;
+  return r;
+}
+
+bool alive_with(const std::function<void(int)>& act) {
+  Probe p = probe_with(act).what;
+  return p == Probe::answered || p == Probe::answer_silent;
 }
 
 TEST(ServerAlive, RefusedIsGone) {
@@ -82,6 +88,33 @@ TEST(ServerAlive, NoAnswerWithinTheProbeIsABusyServerNotAGoneOne) {
   // Accepted by the kernel, never read or answered while the probe waits.
   Peer p(true);
   EXPECT_TRUE(server_alive(p.endpoint()));
+}
+
+// Before a run: the cause is named, in the words an error line prints.
+TEST(UnusableServer, NothingListeningIsConnectionRefused) {
+  Peer p(false);
+  EXPECT_EQ(unusable_server(p.endpoint(), 1000), "connection refused");
+  EXPECT_EQ(probe_server(p.endpoint(), 1000).what, Probe::refused);
+}
+
+TEST(UnusableServer, AResetBeforeAnyAnswerIsNamed) {
+  ProbeResult r = probe_with([](int c) {
+    linger l{1, 0};
+    ::setsockopt(c, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+  });
+  EXPECT_EQ(r.what, Probe::reset);
+  EXPECT_EQ(r.cause, "connection reset by peer before any answer");
+}
+
+TEST(UnusableServer, ACloseBeforeAnyAnswerIsNamed) {
+  ProbeResult r = probe_with([](int) {});
+  EXPECT_EQ(r.what, Probe::closed);
+  EXPECT_EQ(r.cause, "connection closed before any answer");
+}
+
+TEST(UnusableServer, AnAnsweringOrSlowServerIsUsable) {
+  Peer p(true);  // accepted by the kernel, never answered: slow, not dead
+  EXPECT_EQ(unusable_server(p.endpoint(), 300), "");
 }
 
 }  // namespace
