@@ -1,4 +1,4 @@
-// Node `ws` echo server: the baseline for bench/echo (SPEC §8: herald >= 2.5x per CPU-second).
+// Node `ws` echo server: the baseline for bench/echo (docs/benchmarks.md: herald >= 2.5x per CPU-second).
 // Usage: node node-ws-echo.js PORT   (needs `ws`: NODE_PATH=tests/e2e/js/node_modules)
 // Also serves as the Node ws peer for idle-memory runs (bench/memory): any path upgrades.
 const { WebSocketServer } = require('ws');

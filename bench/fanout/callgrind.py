@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""bench/fanout/callgrind.py — user-space instructions per delivery and per publish (SPEC §8).
+"""bench/fanout/callgrind.py — user-space instructions per delivery and per publish (docs/benchmarks.md).
 
 Usage: bench/fanout/callgrind.py [--servers herald,nchan,uws] [--json OUT] [--md OUT]
 

@@ -9,7 +9,7 @@ on CPU 0; client on CPU 1): first the maximum publish rate with 100 subscribers 
 channel (one HTTP publisher, --inflight 32, 3 s), then --repeat runs (default 3) at half of
 that rate (--rate R, paced publishes), 4 s each, reporting p50/p90/p99/p99.9 of the
 publish->deliver latency the bench measures (timestamp in every payload, same clock on
-both sides). SPEC §8 target: p99 <= 1 ms on loopback (the brief: 1-2 ms).
+both sides). docs/benchmarks.md target: p99 <= 1 ms on loopback (the brief: 1-2 ms).
 """
 import argparse
 import json

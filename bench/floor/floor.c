@@ -1,4 +1,4 @@
-// bench/floor/floor.c — the "raw floor" of SPEC §8: what the kernel alone charges to
+// bench/floor/floor.c — the "raw floor" of docs/benchmarks.md: what the kernel alone charges to
 // write 100-byte messages to many loopback TCP sockets, with no server logic at all.
 //
 // It opens N loopback socket pairs (the accepted side is the "server" side that writes,

@@ -14,7 +14,7 @@ shape 'ramp' spreads the connects over 2 s, shape 'storm' opens all N at once (a
 do after a restart or a drain: every handshake in flight together);
 once the server holds N more descriptors (/proc/PID/fd) and one second has passed, RSS is read
 again. Per connection = (RSS with N subscribed - RSS at start) / N. The soft fd limit is
-raised to 20,000 (the hard limit here) for both processes. SPEC §8 target: <= 1 KiB.
+raised to 20,000 (the hard limit here) for both processes. docs/benchmarks.md target: <= 1 KiB.
 RSS includes the kernel-independent user-space memory only (socket buffers are kernel memory).
 """
 import argparse

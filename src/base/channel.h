@@ -1,5 +1,5 @@
 #pragma once
-// The names of the channel model (SPEC §2), shared by the codecs (proto) and the hub so that
+// The names of the channel model (docs/protocol.md), shared by the codecs (proto) and the hub so that
 // both speak one grammar:
 //   - a channel is 1..limits::kMaxChannelName bytes of [A-Za-z0-9_.:@#=-], optionally
 //     "namespace:rest"; after a '#' the name may also hold ',': that part lists the users a

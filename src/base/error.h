@@ -20,7 +20,7 @@ enum class Errc {
   not_found,
   forbidden,
   unauthorized,
-  bad_channel,  // channel name outside the grammar of SPEC §2
+  bad_channel,  // channel name outside the grammar of docs/protocol.md
   bad_cursor,
   closed,         // the peer or the server closed
   slow_consumer,  // output queue past its limit

@@ -1,5 +1,5 @@
 #pragma once
-// Leveled logging: one line per event on stderr, no per-message logging at info (SPEC §6).
+// Leveled logging: one line per event on stderr, no per-message logging at info (docs/operations.md).
 #include <cstdarg>
 
 namespace herald::base {

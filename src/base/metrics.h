@@ -1,5 +1,5 @@
 #pragma once
-// Per-loop counters for /metrics (SPEC §6). Each loop owns one Metrics and increments plain
+// Per-loop counters for /metrics (docs/operations.md). Each loop owns one Metrics and increments plain
 // integers on its own thread; /metrics gathers a copy from every loop through post() and sums.
 #include <cstdint>
 

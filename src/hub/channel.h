@@ -1,5 +1,5 @@
 #pragma once
-// Channel names and cursors (SPEC §2): the grammar lives in base/channel.h, shared with the
+// Channel names and cursors (docs/protocol.md): the grammar lives in base/channel.h, shared with the
 // codecs; the hub adds the hash that decides which loop owns a channel.
 #include <cstdint>
 #include <string_view>

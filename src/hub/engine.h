@@ -1,5 +1,5 @@
 #pragma once
-// The stream store behind an interface (SPEC §4). An engine assigns offsets, keeps history and
+// The stream store behind an interface (docs/design.md). An engine assigns offsets, keeps history and
 // carries live publications to the loops that asked for a channel's feed. The in-memory engine
 // does it on the channel's owner loop; a Redis engine would do it in Redis (a Lua script over a
 // Stream + PUBLISH) and answer later from an I/O loop. The Hub is written against this
@@ -36,7 +36,7 @@ struct ChannelOptions {
   size_t history_size = base::limits::kDefaultHistorySize;
   uint64_t history_ttl_ms = uint64_t(base::limits::kDefaultHistoryTtlSec) * 1000;
 
-  /// History is kept only when both are non-zero (SPEC §2: "0 disables").
+  /// History is kept only when both are non-zero (docs/protocol.md: "0 disables").
   bool history_enabled() const { return history_size > 0 && history_ttl_ms > 0; }
 };
 

@@ -1,5 +1,5 @@
 #pragma once
-// The hub's view of the loops (SPEC §4, shared-nothing). The server implements it over
+// The hub's view of the loops (docs/design.md, shared-nothing). The server implements it over
 // loop::Loop::post; tests use a deterministic fake that queues closures and runs them when the
 // test says so. The hub does not include loop headers, so it can be tested without threads.
 #include <cstddef>

@@ -1,5 +1,5 @@
 #pragma once
-// The hub (SPEC §2, §4): subscriptions of local sessions, fan-out of live publications, and
+// The hub (docs/protocol.md, docs/design.md): subscriptions of local sessions, fan-out of live publications, and
 // subscribe-with-recovery whose replay and live stream join with no gap and no duplicate.
 //
 // One Hub is shared by all loops; its state is per loop (a vector indexed by loop), and every
@@ -34,7 +34,7 @@ struct SubscribeResult {
   /// The channel's current position; `cursor.str()` is the "epoch:offset" of the reply.
   Cursor cursor;
   /// Meaningful only when `since` was given: history covered it and `replay` holds exactly
-  /// the publications after it. False: the client must reload its state (SPEC §2).
+  /// the publications after it. False: the client must reload its state (docs/protocol.md).
   bool recovered = false;
   /// Publications after `since`, oldest first; empty unless recovered.
   std::vector<PubPtr> replay;

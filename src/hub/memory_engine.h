@@ -1,5 +1,5 @@
 #pragma once
-// The in-memory engine (SPEC §4, the default). Each channel's stream is owned by loop
+// The in-memory engine (docs/design.md, the default). Each channel's stream is owned by loop
 // fnv1a(channel) % N and touched only there: requests from other loops are posted to the
 // owner, and answers are posted back. The owner keeps, per stream, the loops watching it and
 // posts each new publication once to each of them.

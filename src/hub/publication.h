@@ -1,5 +1,5 @@
 #pragma once
-// A publication and its per-loop Delivery (SPEC §4, "encode once, fan out by reference").
+// A publication and its per-loop Delivery (docs/design.md, "encode once, fan out by reference").
 //
 // A Publication is immutable and shared across loops by PubPtr (atomic refcount): the owner
 // loop makes it once, keeps it in history and posts the same pointer to every loop with

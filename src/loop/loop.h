@@ -1,5 +1,5 @@
 #pragma once
-// The event loop (SPEC §4, docs/design.md "One iteration"). One Loop per thread; everything a
+// The event loop (docs/design.md "One iteration"). One Loop per thread; everything a
 // loop owns is touched only from its thread, and `post()` is the only cross-thread door.
 //
 // One iteration, in order (run_once() reads like this list):

@@ -1,5 +1,5 @@
 #pragma once
-// One io_uring per loop, used by the flush phase (SPEC §8, docs/design.md "io_uring flush"):
+// One io_uring per loop, used by the flush phase (docs/benchmarks.md, docs/design.md "io_uring flush"):
 // during phase 7 each connection with queued output prepares one send entry; the loop then
 // submits them all with ONE io_uring_enter instead of one writev per connection. Sends are
 // issued with MSG_DONTWAIT, so the kernel tries each inline and posts its completion before

@@ -1,5 +1,5 @@
 #pragma once
-// Channel names (SPEC §2): the grammar lives in base/channel.h, shared with the hub.
+// Channel names (docs/protocol.md): the grammar lives in base/channel.h, shared with the hub.
 #include "base/channel.h"
 
 namespace herald::proto {

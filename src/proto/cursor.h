@@ -1,5 +1,5 @@
 #pragma once
-// Cursors (SPEC §2). A cursor names the last message a subscriber has seen.
+// Cursors (docs/protocol.md). A cursor names the last message a subscriber has seen.
 //
 // Single channel: "epoch:offset", e.g. "Xk3p9:42". The epoch is 1-16 chars of [A-Za-z0-9]
 // (a stream's random generation tag); the offset is a decimal uint64 without sign and without

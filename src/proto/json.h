@@ -1,5 +1,5 @@
 #pragma once
-// herald.v1, the JSON protocol of SPEC §3: client frames (parse) and server frames (encode),
+// herald.v1, the JSON protocol of docs/protocol.md: client frames (parse) and server frames (encode),
 // plus the HTTP API bodies that share its shapes.
 //
 // `data` is kept as text. The server validates a client's value once, stores its minified JSON
@@ -161,7 +161,7 @@ void encode_reply_ok(std::string& out, uint64_t id, std::string_view result_raw)
 /// {"id":ID,"result":{}}  (ping, connect, unsubscribe)
 void encode_pong(std::string& out, uint64_t id);
 
-/// {"id":ID,"result":{"cursor":"E:N"}} plus ,"recovered":B when has_recovered (SPEC §2: only
+/// {"id":ID,"result":{"cursor":"E:N"}} plus ,"recovered":B when has_recovered (docs/protocol.md: only
 /// when the subscribe carried "since").
 void encode_subscribe_result(std::string& out, uint64_t id, const Cursor& cursor,
                              bool has_recovered, bool recovered);
@@ -213,7 +213,7 @@ void encode_presence_object(std::string& out, uint64_t connections, uint64_t use
 void encode_presence_result(std::string& out, uint64_t id, uint64_t connections, uint64_t users,
                             std::span<const PresenceView> clients);
 
-/// The poll answer (SPEC §3): {"messages":[PUSH,...],"cursor":"..."} where each PUSH is an
+/// The poll answer (docs/protocol.md): {"messages":[PUSH,...],"cursor":"..."} where each PUSH is an
 /// already encoded push object (encode once, fan out); when `unrecovered` is not empty, adds
 /// ,"recovered":false,"unrecovered":["c",...].
 void encode_poll_response(std::string& out, std::span<const std::string_view> pushes,

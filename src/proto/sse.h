@@ -24,7 +24,7 @@ void append_sse_comment(std::string& out, std::string_view text);
 /// Appends "retry: MS\n\n": the browser's reconnection delay.
 void append_sse_retry(std::string& out, uint32_t ms);
 
-/// Appends SPEC §2's recovery event for a channel whose cursor could not be honoured:
+/// Appends the recovery event (docs/protocol.md) for a channel whose cursor could not be honoured:
 ///   event: recovery
 ///   data: {"channel":"c","recovered":false,"cursor":"E:N"}
 /// It has no id, so the browser's Last-Event-ID stays the last publication's cursor.

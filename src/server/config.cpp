@@ -111,7 +111,7 @@ std::string env_to_key(std::string_view var, const Settings& s, bool& unknown) {
   return {};
 }
 
-// The one namespace of the built-in configuration (SPEC §5): public:* channels are open to
+// The one namespace of the built-in configuration (docs/security.md): public:* channels are open to
 // clients without a token. Only these two keys are its own; history and presence follow
 // [channel], so `--history-size` reaches public:* too.
 constexpr std::string_view kPublic = "public";

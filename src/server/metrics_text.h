@@ -1,5 +1,5 @@
 #pragma once
-// /metrics in the Prometheus text exposition format (SPEC §6).
+// /metrics in the Prometheus text exposition format (docs/operations.md).
 #include <string>
 #include <vector>
 

@@ -1,5 +1,5 @@
 #pragma once
-// The wire pieces the SSE and poll transports build from publications (SPEC §2, §4).
+// The wire pieces the SSE and poll transports build from publications (docs/protocol.md, docs/design.md).
 //
 // Encode once: a publication's SSE form is one SharedBuffer shared by every stream on the loop,
 //

@@ -1,5 +1,5 @@
 #pragma once
-// Long and short polling (GET /poll, SPEC §3). Stateless: the cursor the client echoes is all
+// Long and short polling (GET /poll, docs/protocol.md). Stateless: the cursor the client echoes is all
 // the state, so any node can answer any poll.
 //
 //  - wait=0 (short poll): one history read per channel after its cursor; answer at once.

@@ -19,7 +19,7 @@
 
 namespace herald::ws {
 
-/// Close codes of the herald.v1 protocol (SPEC §3): 4000-4499 mean "reconnect".
+/// Close codes of the herald.v1 protocol (docs/protocol.md): 4000-4499 mean "reconnect".
 namespace app_close {
 inline constexpr uint16_t kShutdown = 4001;      // SIGTERM drain
 inline constexpr uint16_t kSlowConsumer = 4008;  // output queue past max_output_bytes

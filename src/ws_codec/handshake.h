@@ -10,7 +10,7 @@ namespace herald::ws {
 
 /// The GUID every accept value is derived from (RFC 6455 §1.3).
 inline constexpr std::string_view kHandshakeGuid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
-/// The subprotocol herald speaks on /ws (SPEC §3).
+/// The subprotocol herald speaks on /ws (docs/protocol.md).
 inline constexpr std::string_view kHeraldProtocol = "herald.v1";
 
 /// base64(SHA-1(key + GUID)): the Sec-WebSocket-Accept value for a Sec-WebSocket-Key.

@@ -1,4 +1,4 @@
-"""`herald pub` and `herald sub` against the real server (SPEC §1 "CLI helpers", §3).
+"""`herald pub` and `herald sub` against the real server (docs/design.md "CLI helpers", docs/protocol.md).
 
 Command lines (as main.cpp defines them):
     herald pub [--url URL] [--api-key KEY] [--count N] CHANNEL DATA

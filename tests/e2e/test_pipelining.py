@@ -27,7 +27,7 @@ def fnv1a(name):
 
 
 def owned_by(loop, prefix, count=3):
-    """`count` channel names that loop `loop` (of 2) owns (SPEC: fnv1a(name) % N)."""
+    """`count` channel names that loop `loop` (of 2) owns (docs/design.md: fnv1a(name) % N)."""
     names = []
     i = 0
     while len(names) < count:

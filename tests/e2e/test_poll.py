@@ -1,4 +1,4 @@
-"""GET /poll end to end (SPEC §2, §3): short poll (wait=0) and long-poll (wait>0), single and
+"""GET /poll end to end (docs/protocol.md): short poll (wait=0) and long-poll (wait>0), single and
 multi-channel cursors, recovery fields, errors, CORS, SIGTERM answering a held long-poll.
 Stateless: every request here goes on a fresh connection, only the cursor carries state.
 

@@ -1,4 +1,4 @@
-"""SIGHUP reloads the config file without dropping connections (SPEC §6); a bad file is
+"""SIGHUP reloads the config file without dropping connections (docs/operations.md); a bad file is
 refused and the running config stays. Also: /metrics exports the loop-lag histogram."""
 import json
 import os

@@ -1,6 +1,6 @@
 """GET /sse end to end: the real binary with raw sockets, curl and Node's `eventsource`.
 
-SPEC §2/§3: each event's data is the JSON push object, its id a cursor over every channel of
+docs/protocol.md: each event's data is the JSON push object, its id a cursor over every channel of
 the stream (Last-Event-ID, or ?since=, resumes them all with no gap and no duplicate), a
 cursor that cannot be honoured gives `event: recovery` before any publication of its channel,
 heartbeat comments, `retry:`, slow consumers are cut off, SIGTERM sends `event: reconnect`.

@@ -1,4 +1,4 @@
-"""SSE replays larger than the output limit, end to end (SPEC §2 recovery, §4 bounded output).
+"""SSE replays larger than the output limit, end to end (docs/protocol.md recovery, docs/design.md bounded output).
 
 A subscriber that resumes from a cursor 5,000 events back on 50 channels (each event carries
 the ~1.7 KB 50-channel cursor as its id: ~9 MB, 36x limits.max_output_bytes here) must get all

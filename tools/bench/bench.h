@@ -1,5 +1,5 @@
 #pragma once
-// herald bench: the latency lab (SPEC §1, issue 4). Entry points for `herald bench` and
+// herald bench: the latency lab (docs/design.md, issue 4). Entry points for `herald bench` and
 // `herald bench compare`; main.cpp maps CLI11 flags onto these plain structs.
 //
 // A run drives N subscribers per transport and P publishers against a server, on several

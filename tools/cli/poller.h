@@ -1,5 +1,5 @@
 #pragma once
-// GET /poll loops (SPEC §3): long-poll (wait > 0: ask again as soon as an answer arrives) or
+// GET /poll loops (docs/protocol.md): long-poll (wait > 0: ask again as soon as an answer arrives) or
 // short poll (wait = 0: ask every interval), carrying the cursor of each answer into the next
 // request. Answers are parsed by proto::parse_poll_response.
 #include <cstdint>
