@@ -1,6 +1,6 @@
 #pragma once
-// The names of the channel model (docs/protocol.md), shared by the codecs (proto) and the hub so that
-// both speak one grammar:
+// The names of the channel model (docs/protocol.md), shared by the codecs (proto) and the hub so
+// that both speak one grammar:
 //   - a channel is 1..limits::kMaxChannelName bytes of [A-Za-z0-9_.:@#=-], optionally
 //     "namespace:rest"; after a '#' the name may also hold ',': that part lists the users a
 //     user-limited channel is for ("dm:#alice,bob");

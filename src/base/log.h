@@ -1,5 +1,6 @@
 #pragma once
-// Leveled logging: one line per event on stderr, no per-message logging at info (docs/operations.md).
+// Leveled logging: one line per event on stderr, no per-message logging at info
+// (docs/operations.md).
 #include <cstdarg>
 
 namespace herald::base {

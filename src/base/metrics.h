@@ -1,6 +1,7 @@
 #pragma once
-// Per-loop counters for /metrics (docs/operations.md). Each loop owns one Metrics and increments plain
-// integers on its own thread; /metrics gathers a copy from every loop through post() and sums.
+// Per-loop counters for /metrics (docs/operations.md). Each loop owns one Metrics and increments
+// plain integers on its own thread; /metrics gathers a copy from every loop through post() and
+// sums.
 #include <cstdint>
 
 namespace herald::base {

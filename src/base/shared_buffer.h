@@ -1,7 +1,8 @@
 #pragma once
 // SharedBuffer: refcounted, immutable bytes. A message is encoded once per wire form into a
-// SharedBuffer and every subscriber's output queue holds a reference (docs/design.md, "encode once").
-// The count is atomic because a publication crosses loops; copies are cheap (one increment).
+// SharedBuffer and every subscriber's output queue holds a reference (docs/design.md, "encode
+// once"). The count is atomic because a publication crosses loops; copies are cheap (one
+// increment).
 #include <atomic>
 #include <cstddef>
 #include <cstdint>

@@ -1,6 +1,6 @@
 #pragma once
-// Channel names and cursors (docs/protocol.md): the grammar lives in base/channel.h, shared with the
-// codecs; the hub adds the hash that decides which loop owns a channel.
+// Channel names and cursors (docs/protocol.md): the grammar lives in base/channel.h, shared with
+// the codecs; the hub adds the hash that decides which loop owns a channel.
 #include <cstdint>
 #include <string_view>
 

@@ -1,6 +1,6 @@
 #pragma once
-// The stream store behind an interface (docs/design.md). An engine assigns offsets, keeps history and
-// carries live publications to the loops that asked for a channel's feed. The in-memory engine
+// The stream store behind an interface (docs/design.md). An engine assigns offsets, keeps history
+// and carries live publications to the loops that asked for a channel's feed. The in-memory engine
 // does it on the channel's owner loop; a Redis engine would do it in Redis (a Lua script over a
 // Stream + PUBLISH) and answer later from an I/O loop. The Hub is written against this
 // interface only, so cluster mode is a new engine, not a rewrite.

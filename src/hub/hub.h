@@ -1,6 +1,7 @@
 #pragma once
-// The hub (docs/protocol.md, docs/design.md): subscriptions of local sessions, fan-out of live publications, and
-// subscribe-with-recovery whose replay and live stream join with no gap and no duplicate.
+// The hub (docs/protocol.md, docs/design.md): subscriptions of local sessions, fan-out of live
+// publications, and subscribe-with-recovery whose replay and live stream join with no gap and no
+// duplicate.
 //
 // One Hub is shared by all loops; its state is per loop (a vector indexed by loop), and every
 // method must be called on the calling loop's thread, touches only that loop's state, and calls

@@ -1,6 +1,6 @@
 #pragma once
-// One io_uring per loop, used by the flush phase (docs/benchmarks.md, docs/design.md "io_uring flush"):
-// during phase 7 each connection with queued output prepares one send entry; the loop then
+// One io_uring per loop, used by the flush phase (docs/benchmarks.md, docs/design.md "io_uring
+// flush"): during phase 7 each connection with queued output prepares one send entry; the loop then
 // submits them all with ONE io_uring_enter instead of one writev per connection. Sends are
 // issued with MSG_DONTWAIT, so the kernel tries each inline and posts its completion before
 // the submit returns (a full socket completes with -EAGAIN, as writev would fail); the loop

@@ -1,6 +1,6 @@
 #pragma once
-// herald.v1, the JSON protocol of docs/protocol.md: client frames (parse) and server frames (encode),
-// plus the HTTP API bodies that share its shapes.
+// herald.v1, the JSON protocol of docs/protocol.md: client frames (parse) and server frames
+// (encode), plus the HTTP API bodies that share its shapes.
 //
 // `data` is kept as text. The server validates a client's value once, stores its minified JSON
 // text (whitespace outside strings removed, every other byte as sent: numbers, escapes and key
@@ -161,8 +161,8 @@ void encode_reply_ok(std::string& out, uint64_t id, std::string_view result_raw)
 /// {"id":ID,"result":{}}  (ping, connect, unsubscribe)
 void encode_pong(std::string& out, uint64_t id);
 
-/// {"id":ID,"result":{"cursor":"E:N"}} plus ,"recovered":B when has_recovered (docs/protocol.md: only
-/// when the subscribe carried "since").
+/// {"id":ID,"result":{"cursor":"E:N"}} plus ,"recovered":B when has_recovered (docs/protocol.md:
+/// only when the subscribe carried "since").
 void encode_subscribe_result(std::string& out, uint64_t id, const Cursor& cursor,
                              bool has_recovered, bool recovered);
 

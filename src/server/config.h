@@ -7,8 +7,8 @@
 // Every layer goes through one table of keys (config_keys.cpp), so a key has the same name,
 // type, range and meaning everywhere; config_keys() exposes that table to --help and the docs.
 //
-// Namespaces inherit [channel] (docs/protocol.md): a namespace key that no layer set for that namespace
-// itself follows channel.KEY, whichever layer set channel.KEY and in whatever order. So
+// Namespaces inherit [channel] (docs/protocol.md): a namespace key that no layer set for that
+// namespace itself follows channel.KEY, whichever layer set channel.KEY and in whatever order. So
 // `--history-size 20000` also reaches public:* channels, and [namespace.chat] history_size = 500
 // stays 500. SettingsBuilder tracks which keys each namespace sets itself across layers; the
 // free functions below, which see only a Settings, infer it (see SettingsBuilder(Settings)).
@@ -33,8 +33,8 @@ struct ConfigError {
 };
 
 /// Built-in defaults: base::Settings{} plus namespace "public" with anonymous=true and
-/// publish=true (docs/security.md: the built-in config opens only the public: namespace, and only to
-/// loopback peers, which the default listen address already implies).
+/// publish=true (docs/security.md: the built-in config opens only the public: namespace, and only
+/// to loopback peers, which the default listen address already implies).
 base::Settings default_settings();
 
 /// Settings under construction, and which namespace keys each namespace sets itself (a bit per

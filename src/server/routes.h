@@ -1,6 +1,7 @@
 #pragma once
 // The request router of one worker: maps (method, path) to the endpoint that answers it
-// (docs/protocol.md): /health, /metrics, /api/*, /ws, /ws/echo, /sse, /poll and the static web/ files.
+// (docs/protocol.md): /health, /metrics, /api/*, /ws, /ws/echo, /sse, /poll and the static web/
+// files.
 #include <optional>
 #include <span>
 #include <string_view>

@@ -1,5 +1,6 @@
 #pragma once
-// The wire pieces the SSE and poll transports build from publications (docs/protocol.md, docs/design.md).
+// The wire pieces the SSE and poll transports build from publications (docs/protocol.md,
+// docs/design.md).
 //
 // Encode once: a publication's SSE form is one SharedBuffer shared by every stream on the loop,
 //

@@ -1,6 +1,6 @@
 #pragma once
-// Long and short polling (GET /poll, docs/protocol.md). Stateless: the cursor the client echoes is all
-// the state, so any node can answer any poll.
+// Long and short polling (GET /poll, docs/protocol.md). Stateless: the cursor the client echoes is
+// all the state, so any node can answer any poll.
 //
 //  - wait=0 (short poll): one history read per channel after its cursor; answer at once.
 //  - wait>0 (long-poll): one hub subscribe per channel from its cursor. The subscribe's replay

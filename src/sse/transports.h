@@ -19,8 +19,8 @@ void handle_sse(http::HttpSession& session, http::Request& req, access::Gate& ga
 void handle_poll(http::HttpSession& session, http::Request& req, access::Gate& gate,
                  access::Client client);
 
-/// SIGTERM drain (docs/operations.md): when `conn` carries an SSE stream, sends it `event: reconnect`
-/// and closes it gracefully (the browser's EventSource reconnects after `retry:`, with
+/// SIGTERM drain (docs/operations.md): when `conn` carries an SSE stream, sends it `event:
+/// reconnect` and closes it gracefully (the browser's EventSource reconnects after `retry:`, with
 /// Last-Event-ID); when it holds a long-poll, answers it at once with what it has (an empty
 /// list and the same cursor), so the client polls again elsewhere. Returns false, doing
 /// nothing, for any other connection.

@@ -1,6 +1,7 @@
 #pragma once
 // The two WebSocket endpoints behind WsSessionBase:
-//  - HeraldSession: the herald.v1 JSON protocol on GET /ws (docs/protocol.md): connect, subscribe (with
+//  - HeraldSession: the herald.v1 JSON protocol on GET /ws (docs/protocol.md): connect, subscribe
+//  (with
 //    recovery), unsubscribe, publish, history, presence, ping; pushes of live publications;
 //    slow-consumer eviction (close 4008).
 //  - EchoSession: GET /ws/echo (--debug-echo), every data message sent back as it came.

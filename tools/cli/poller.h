@@ -1,6 +1,6 @@
 #pragma once
-// GET /poll loops (docs/protocol.md): long-poll (wait > 0: ask again as soon as an answer arrives) or
-// short poll (wait = 0: ask every interval), carrying the cursor of each answer into the next
+// GET /poll loops (docs/protocol.md): long-poll (wait > 0: ask again as soon as an answer arrives)
+// or short poll (wait = 0: ask every interval), carrying the cursor of each answer into the next
 // request. Answers are parsed by proto::parse_poll_response.
 #include <cstdint>
 #include <functional>

@@ -1,5 +1,5 @@
-// herald: one binary, several commands (docs/protocol.md): serve, check-config, pub, sub, token, bench.
-// Only this file includes CLI11 (a heavy header): the commands' options are plain structs
+// herald: one binary, several commands (docs/protocol.md): serve, check-config, pub, sub, token,
+// bench. Only this file includes CLI11 (a heavy header): the commands' options are plain structs
 // owned by their modules.
 #include <CLI/CLI.hpp>
 #include <csignal>
@@ -42,7 +42,8 @@ bool build_settings(const ServeFlags& f, herald::base::Settings& s, std::string&
   using namespace herald::server;
   std::vector<ConfigError> errs;
   // The builder remembers which namespace keys a layer set, so that the rest follow [channel]
-  // whatever layer sets it (docs/protocol.md: --history-size reaches every namespace without its own).
+  // whatever layer sets it (docs/protocol.md: --history-size reaches every namespace without its
+  // own).
   SettingsBuilder b;
   if (!f.config.empty()) b.apply_toml_file(f.config, errs);
   b.apply_env(environ, errs);

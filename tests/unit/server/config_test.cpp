@@ -546,8 +546,8 @@ TEST(ConfigPrecedence, FileThenEnvThenFlags) {
   EXPECT_EQ(s.max_body, base::limits::kMaxBodyBytes);
 }
 
-// Namespaces inherit [channel] (docs/protocol.md): what main.cpp does for `herald serve --history-size
-// 20000`, through the free functions and through SettingsBuilder.
+// Namespaces inherit [channel] (docs/protocol.md): what main.cpp does for `herald serve
+// --history-size 20000`, through the free functions and through SettingsBuilder.
 TEST(ConfigInherit, HistoryFlagReachesBuiltInPublicNamespace) {
   Settings s = default_settings();
   std::vector<ConfigError> errors;
