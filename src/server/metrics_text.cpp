@@ -1,5 +1,6 @@
 #include "server/metrics_text.h"
 
+#include <atomic>
 #include <cinttypes>
 #include <cstdio>
 #include <span>
@@ -43,46 +44,54 @@ void counter(std::string& out, const char* name, const char* help, uint64_t v,
   value(out, name, nullptr, v);
 }
 
+// The Redis counters: name, help and the RedisStats member each is read from.
+struct RedisCounter {
+  const char* name;
+  const char* help;
+  std::atomic<uint64_t> cluster::RedisStats::*field;
+};
+
+constexpr RedisCounter kRedisCounters[] = {
+    {"herald_redis_reconnects_total", "Redis links that came back after going down.",
+     &cluster::RedisStats::reconnects},
+    {"herald_redis_link_failures_total", "Redis connects refused, links dropped or timed out.",
+     &cluster::RedisStats::link_failures},
+    {"herald_redis_commands_total", "Commands sent to Redis.", &cluster::RedisStats::commands},
+    {"herald_redis_command_errors_total", "Redis error replies and replies of an unexpected shape.",
+     &cluster::RedisStats::command_errors},
+    {"herald_redis_command_timeouts_total", "Redis commands not answered within redis.timeout_ms.",
+     &cluster::RedisStats::command_timeouts},
+    {"herald_redis_publish_failures_total", "Publishes answered unavailable (not stored in Redis).",
+     &cluster::RedisStats::publish_failures},
+    {"herald_redis_redirects_total", "Redis Cluster MOVED/ASK answers followed.",
+     &cluster::RedisStats::redirects},
+    {"herald_redis_script_reloads_total", "Lua scripts loaded again after a NOSCRIPT answer.",
+     &cluster::RedisStats::script_reloads},
+    {"herald_redis_resyncs_total",
+     "Channels re-read from their stream after their pub/sub link came back.",
+     &cluster::RedisStats::resyncs},
+    {"herald_redis_gap_fills_total",
+     "Live publications that skipped ahead, so the missing range was read from the stream.",
+     &cluster::RedisStats::gap_fills},
+    {"herald_redis_gap_publications_total",
+     "Publications delivered from stream reads that filled gaps or resyncs.",
+     &cluster::RedisStats::gap_publications},
+    {"herald_redis_stream_resets_total",
+     "Watched channels whose gap the stream could not fill (trimmed, expired, new epoch).",
+     &cluster::RedisStats::stream_resets},
+    {"herald_redis_malformed_total",
+     "Redis replies, live messages or stream entries refused as malformed.",
+     &cluster::RedisStats::malformed},
+};
+
 void render_redis(std::string& out, const cluster::RedisStats& r) {
   using cluster::RedisStats;
   uint64_t links = RedisStats::get(r.links), up = RedisStats::get(r.links_up);
   line(out, "herald_redis_links", "gauge", "Connections to Redis, by state.");
   value(out, "herald_redis_links", "state=\"up\"", up);
   value(out, "herald_redis_links", "state=\"down\"", links > up ? links - up : 0);
-  counter(out, "herald_redis_reconnects_total", "Redis links that came back after going down.",
-          RedisStats::get(r.reconnects));
-  counter(out, "herald_redis_link_failures_total",
-          "Redis connects refused, links dropped or timed out.", RedisStats::get(r.link_failures));
-  counter(out, "herald_redis_commands_total", "Commands sent to Redis.",
-          RedisStats::get(r.commands));
-  counter(out, "herald_redis_command_errors_total",
-          "Redis error replies and replies of an unexpected shape.",
-          RedisStats::get(r.command_errors));
-  counter(out, "herald_redis_command_timeouts_total",
-          "Redis commands not answered within redis.timeout_ms.",
-          RedisStats::get(r.command_timeouts));
-  counter(out, "herald_redis_publish_failures_total",
-          "Publishes answered unavailable (not stored in Redis).",
-          RedisStats::get(r.publish_failures));
-  counter(out, "herald_redis_redirects_total", "Redis Cluster MOVED/ASK answers followed.",
-          RedisStats::get(r.redirects));
-  counter(out, "herald_redis_script_reloads_total",
-          "Lua scripts loaded again after a NOSCRIPT answer.", RedisStats::get(r.script_reloads));
-  counter(out, "herald_redis_resyncs_total",
-          "Channels re-read from their stream after their pub/sub link came back.",
-          RedisStats::get(r.resyncs));
-  counter(out, "herald_redis_gap_fills_total",
-          "Live publications that skipped ahead, so the missing range was read from the stream.",
-          RedisStats::get(r.gap_fills));
-  counter(out, "herald_redis_gap_publications_total",
-          "Publications delivered from stream reads that filled gaps or resyncs.",
-          RedisStats::get(r.gap_publications));
-  counter(out, "herald_redis_stream_resets_total",
-          "Watched channels whose gap the stream could not fill (trimmed, expired, new epoch).",
-          RedisStats::get(r.stream_resets));
-  counter(out, "herald_redis_malformed_total",
-          "Redis replies, live messages or stream entries refused as malformed.",
-          RedisStats::get(r.malformed));
+  for (const RedisCounter& c : kRedisCounters)
+    counter(out, c.name, c.help, RedisStats::get(r.*c.field));
 }
 
 void render_udp(std::string& out, const base::UdpMetrics& u) {
