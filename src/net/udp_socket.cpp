@@ -48,37 +48,48 @@ void UdpSocket::close() {
   fd_ = -1;
 }
 
-base::Result<UdpSocket> UdpSocket::bind(const Address& addr, bool reuse_port, int buffer_bytes) {
+namespace {
+
+// A non-blocking datagram socket for `addr`'s family, set up by `prepare` and then bound or
+// connected to `addr` by `attach` (::bind or ::connect); closed again on any failure.
+template <typename Prepare, typename Attach>
+base::Result<int> open_udp(const Address& addr, Prepare prepare, Attach attach) {
   int fd = ::socket(addr.family(), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return errno_code();
-  int one = 1;
-  if (reuse_port) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
-  if (addr.family() == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-  set_buffers(fd, buffer_bytes);
-  if (::bind(fd, addr.sa(), addr.len) != 0) {
+  prepare(fd);
+  if (attach(fd, addr.sa(), addr.len) != 0) {
     auto ec = errno_code();
     ::close(fd);
     return ec;
   }
+  return fd;
+}
+
+}  // namespace
+
+base::Result<UdpSocket> UdpSocket::adopt(base::Result<int> fd) {
+  if (!fd) return fd.error();
   UdpSocket s;
-  s.fd_ = fd;
-  s.local_ = local_of(fd);
+  s.fd_ = *fd;
+  s.local_ = local_of(*fd);
   return s;
 }
 
+base::Result<UdpSocket> UdpSocket::bind(const Address& addr, bool reuse_port, int buffer_bytes) {
+  return adopt(open_udp(
+      addr,
+      [&](int fd) {
+        int one = 1;
+        if (reuse_port) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+        if (addr.family() == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+        set_buffers(fd, buffer_bytes);
+      },
+      ::bind));
+}
+
 base::Result<UdpSocket> UdpSocket::connect(const Address& server, int buffer_bytes) {
-  int fd = ::socket(server.family(), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return errno_code();
-  set_buffers(fd, buffer_bytes);
-  if (::connect(fd, server.sa(), server.len) != 0) {
-    auto ec = errno_code();
-    ::close(fd);
-    return ec;
-  }
-  UdpSocket s;
-  s.fd_ = fd;
-  s.local_ = local_of(fd);
-  return s;
+  return adopt(open_udp(
+      server, [&](int fd) { set_buffers(fd, buffer_bytes); }, ::connect));
 }
 
 bool UdpSocket::send(std::string_view datagram) {

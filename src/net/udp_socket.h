@@ -45,6 +45,9 @@ class UdpSocket {
   bool send(std::string_view datagram);
 
  private:
+  // Takes an open, bound or connected fd (or passes its opening's error on).
+  static base::Result<UdpSocket> adopt(base::Result<int> fd);
+
   int fd_ = -1;
   Address local_;
 };

@@ -336,19 +336,25 @@ void Transport::on_subscribe(Lease& l, const Message& m) {
           else
             ++metrics_.recoveries_failed;
         }
-        Message reply;
-        reply.type = Type::subscribed;
-        reply.id = id;
-        reply.channel = channel;
-        reply.epoch = r.cursor.epoch;
-        reply.offset = r.cursor.offset;
-        reply.flags = (had_since ? udp_codec::kFlagHadSince : 0) |
-                      (r.recovered ? udp_codec::kFlagRecovered : 0);
-        send(*lp, reply);
         // The replay follows the reply; live publications follow the replay (the hub holds
         // them until this callback returns).
-        for (const hub::PubPtr& p : r.replay) send_publication(*lp, *p);
+        send_subscribed(*lp, id, channel, r.cursor, had_since, r.recovered, r.replay);
       });
+}
+
+void Transport::send_subscribed(const Lease& l, uint32_t id, const std::string& channel,
+                                const base::Cursor& cursor, bool had_since, bool recovered,
+                                const std::vector<hub::PubPtr>& replay) {
+  Message reply;
+  reply.type = Type::subscribed;
+  reply.id = id;
+  reply.channel = channel;
+  reply.epoch = cursor.epoch;
+  reply.offset = cursor.offset;
+  reply.flags =
+      (had_since ? udp_codec::kFlagHadSince : 0) | (recovered ? udp_codec::kFlagRecovered : 0);
+  send(l, reply);
+  for (const hub::PubPtr& p : replay) send_publication(l, *p);
 }
 
 void Transport::resubscribe(Lease& l, uint32_t id, std::string channel,
@@ -362,16 +368,7 @@ void Transport::resubscribe(Lease& l, uint32_t id, std::string channel,
         Lease* lp = find(ep, session);
         if (!lp) return;
         if (o != access::Outcome::ok) return send_error(*lp, id, o);
-        Message reply;
-        reply.type = Type::subscribed;
-        reply.id = id;
-        reply.channel = channel;
-        reply.epoch = r.cursor.epoch;
-        reply.offset = r.cursor.offset;
-        reply.flags = (had_since ? udp_codec::kFlagHadSince : 0) |
-                      (r.recovered ? udp_codec::kFlagRecovered : 0);
-        send(*lp, reply);
-        for (const hub::PubPtr& p : r.publications) send_publication(*lp, *p);
+        send_subscribed(*lp, id, channel, r.cursor, had_since, r.recovered, r.publications);
       });
 }
 

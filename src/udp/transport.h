@@ -100,6 +100,11 @@ class Transport final : public loop::IoHandler, public loop::Flushable {
   }
   /// Sends one publication (a replay or a resend) to `l`.
   void send_publication(const Lease& l, const hub::Publication& p);
+  // The `subscribed` reply (where the stream stands, whether the cursor was recovered), then
+  // `replay` in order.
+  void send_subscribed(const Lease& l, uint32_t id, const std::string& channel,
+                       const base::Cursor& cursor, bool had_since, bool recovered,
+                       const std::vector<hub::PubPtr>& replay);
   /// The datagram of `p`: a pub, or an announce when a pub would exceed udp.max_datagram.
   base::SharedBuffer encode_publication(const hub::Publication& p);
   void drop_in(base::UdpDrop why) { ++metrics_.udp.dropped[int(why)]; }
