@@ -159,8 +159,10 @@ void Routes::handle(http::HttpSession& s, http::Request& req) {
                         ? "long-poll"
                         : "poll";
       }
-      if (!identify(s, req, transport, &c)) return;
-      if (m.route == kWs) return ws::handle_upgrade(s, req, ws::Endpoint::herald_v1, gate_, c);
+      access::Outcome refused = access::Outcome::ok;
+      if (!identify(s, req, transport, &c, &refused)) return;
+      if (m.route == kWs)
+        return ws::handle_upgrade(s, req, ws::Endpoint::herald_v1, gate_, c, refused);
       if (m.route == kSse) return sse::handle_sse(s, req, gate_, std::move(c));
       return sse::handle_poll(s, req, gate_, std::move(c));
     }
@@ -198,16 +200,27 @@ access::Client Routes::client_of(http::HttpSession& s, const http::Request& req)
 }
 
 bool Routes::identify(http::HttpSession& s, const http::Request& req, std::string_view transport,
-                      access::Client* out) {
+                      access::Client* out, access::Outcome* refused) {
   *out = client_of(s, req);
   out->transport = transport;
   std::string storage;
   std::string_view token = token_of(req, storage);
   if (token.empty()) {
     if (resumed_) {
-      out->identity = std::move(*resumed_);
+      HookAnswer answer = std::move(*resumed_);
       resumed_.reset();
-      return true;
+      if (answer.outcome == access::Outcome::ok) {
+        out->identity = std::move(answer.identity);
+        return true;
+      }
+      if (transport == "websocket") {
+        *refused = answer.outcome;
+        return true;
+      }
+      const access::Answer& a = access::answer(answer.outcome);
+      const http::Header challenge[] = {{"WWW-Authenticate", access::challenge(false)}};
+      s.respond_error(a.status, a.message, std::span(challenge, a.challenge ? 1 : 0));
+      return false;
     }
     if (!gate_.has_connect_hook()) return true;
     ask_connect_hook(s, req, *out);
@@ -230,20 +243,14 @@ void Routes::ask_connect_hook(http::HttpSession& s, const http::Request& req,
   }
   std::string address = c.address ? c.address->host() : std::string();
   http::HeldRef ref = s.defer();
-  gate_.identify(
-      c.transport, address, headers, [this, ref](access::Outcome o, access::IdentityPtr id) {
-        http::HttpSession* session = http::HttpSession::resolve(ref);
-        if (!session) return;  // the client went away meanwhile
-        if (o != access::Outcome::ok) {
-          const access::Answer& a = access::answer(o);
-          const http::Header challenge[] = {{"WWW-Authenticate", access::challenge(false)}};
-          return session->respond_error(ref, a.status, a.message,
-                                        std::span(challenge, a.challenge ? 1 : 0));
-        }
-        resumed_ = std::move(id);
-        session->redispatch(ref);
-        resumed_.reset();
-      });
+  gate_.identify(c.transport, address, headers,
+                 [this, ref](access::Outcome o, access::IdentityPtr id) {
+                   http::HttpSession* session = http::HttpSession::resolve(ref);
+                   if (!session) return;  // the client went away meanwhile
+                   resumed_ = HookAnswer{o, std::move(id)};
+                   session->redispatch(ref);
+                   resumed_.reset();
+                 });
 }
 
 void Routes::serve_api(Route r, http::HttpSession& s, http::Request& req) {

@@ -35,21 +35,28 @@ class Routes final : public http::RequestHandler {
   access::Client client_of(http::HttpSession& session, const http::Request& req);
   /// Who a client of /ws, /sse or /poll is: its token verified; without one, the connect
   /// hook's answer when auth.connect_url is set, else anonymous. false when the request is
-  /// answered (a refused token: 401) or set aside until the hook answers (ask_connect_hook).
+  /// answered (a refused token: 401; a refusing hook on SSE or poll: 401 or 503) or set aside
+  /// until the hook answers (ask_connect_hook). A WebSocket upgrade the hook refused returns
+  /// true with `*refused` set: the upgrade completes and the session closes at once with the
+  /// outcome's close code, since a browser sees no HTTP status of a failed upgrade (only 1006).
   bool identify(http::HttpSession& session, const http::Request& req, std::string_view transport,
-                access::Client* out);
-  /// Sets the request aside (HttpSession::defer) and asks the connect hook; its answer either
-  /// refuses the request (401, or 503 when the hook fails) or dispatches it again with the
-  /// identity the hook gave (resumed_), so every transport then serves it as usual.
+                access::Client* out, access::Outcome* refused);
+  /// Sets the request aside (HttpSession::defer) and asks the connect hook; its answer is
+  /// dispatched again with the request (resumed_), so every transport then serves or refuses it
+  /// as usual.
   void ask_connect_hook(http::HttpSession& session, const http::Request& req,
                         const access::Client& c);
 
   Server& server_;
   access::Gate& gate_;
   http::Router router_;
-  // The connect hook's identity for the request being dispatched again (set only during
+  // The connect hook's answer for the request being dispatched again (set only during
   // HttpSession::redispatch).
-  std::optional<access::IdentityPtr> resumed_;
+  struct HookAnswer {
+    access::Outcome outcome;
+    access::IdentityPtr identity;  // when outcome is ok
+  };
+  std::optional<HookAnswer> resumed_;
 };
 
 }  // namespace herald::server

@@ -52,7 +52,7 @@ bool origin_allowed(const base::Settings& s, std::string_view origin) {
 }  // namespace
 
 void handle_upgrade(http::HttpSession& session, http::Request& req, Endpoint endpoint,
-                    access::Gate& gate, access::Client client) {
+                    access::Gate& gate, access::Client client, access::Outcome refused) {
   http::Context& ctx = session.context();
   const base::Settings& s = *ctx.settings;
   if (endpoint == Endpoint::echo && !s.debug_echo) {
@@ -134,11 +134,16 @@ void handle_upgrade(http::HttpSession& session, http::Request& req, Endpoint end
   }
   net::Connection& conn = session.connection();
   conn.send(hs.response);
-  if (endpoint == Endpoint::herald_v1)
-    session.take_over(
-        std::make_unique<HeraldSession>(ctx, gate, conn, std::move(client), ext.params));
-  else
+  if (endpoint == Endpoint::herald_v1) {
+    auto herald = std::make_unique<HeraldSession>(ctx, gate, conn, std::move(client), ext.params);
+    HeraldSession* opened = herald.get();
+    session.take_over(std::move(herald));
+    // Refused by the connect hook: open, then close with the outcome's code (4500, or 4002
+    // when the backend failed), which a browser can read and an HTTP status it cannot.
+    if (refused != access::Outcome::ok) opened->disconnect(refused);
+  } else {
     session.take_over(std::make_unique<EchoSession>(ctx, conn, ext.params));
+  }
 }
 
 bool drain(net::Connection& conn) {
