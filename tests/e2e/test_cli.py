@@ -2,8 +2,8 @@
 
 Command lines (as main.cpp defines them):
     herald pub [--url URL] [--api-key KEY] [--count N] CHANNEL DATA
-    herald sub [--url URL] [--transport ws|sse|longpoll|poll|udp] [--since CURSOR] [--count N]
-               [--timeout SEC] [--interval-ms MS] [--wait SEC] CHANNEL...
+    herald sub [--url URL] [--transport ws|sse|longpoll|poll|udp] [--since CURSOR]
+               [--token JWT] [--count N] [--timeout SEC] [--interval-ms MS] [--wait SEC] CHANNEL...
 sub prints one JSON object per line: pushes as the server sent them, and status lines that
 carry an "event" key (see tools/cli/sub.h).
 """
@@ -177,3 +177,56 @@ def test_sub_timeout_before_count_is_exit_3():
         assert r.returncode == 3
         assert "timeout" in r.stderr
         assert time.time() - t0 < 60  # ended by its --timeout, not by cli()'s
+
+
+TOKEN_SECRET = "a-cli-test-secret-of-at-least-32-bytes!!"
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_sub_token_connects_with_its_grants_on_every_transport(transport, tmp_path):
+    """`herald sub --token` (and $HERALD_TOKEN) on a channel only a token's grant opens: without
+    it the subscribe is refused (exit 1, the server's 403); with a PyJWT-minted token it
+    receives what is published."""
+    import jwt  # PyJWT: the token comes from an outside minter, not from herald
+    secret = tmp_path / "secret"
+    secret.write_text(TOKEN_SECRET + "\n")
+    tok = jwt.encode({"sub": "carol", "channels": ["chat:*"], "exp": int(time.time()) + 3600},
+                     TOKEN_SECRET, algorithm="HS256")
+    with herald_server(config=f'[auth]\nhmac_secret_file = "{secret}"\n') as srv:
+        common = ["sub", "--url", srv.url(""), "--transport", transport, "--count", "1",
+                  "--timeout", "60", "--interval-ms", "100", "chat:cli"]
+        r = cli(*common, timeout=90)
+        assert r.returncode == 1, (r.stdout, r.stderr)
+        assert "403" in r.stderr or "permission denied" in r.stderr, r.stderr
+        for how in ("option", "env"):
+            args = common + ["--token", tok] if how == "option" else common
+            env = {"HERALD_TOKEN": tok} if how == "env" else None
+            p = subprocess.Popen([herald_bin(), *args], stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True,
+                                 env=dict(os.environ, **(env or {})))
+            try:
+                # Publish until the subscriber has its message: it may subscribe after any one.
+                deadline = time.time() + 60
+                while p.poll() is None and time.time() < deadline:
+                    pub(srv, "chat:cli", json.dumps({"how": how}))
+                    time.sleep(0.2)
+                out, err = p.communicate(timeout=60)
+            finally:
+                if p.poll() is None:
+                    p.kill()
+            assert p.returncode == 0, err
+            assert pushes(lines(out)) and pushes(lines(out))[0]["data"] == {"how": how}
+
+
+def test_pub_with_a_user_token_publishes_within_its_grants(tmp_path):
+    import jwt  # PyJWT
+    secret = tmp_path / "secret"
+    secret.write_text(TOKEN_SECRET + "\n")
+    claims = {"sub": "dave", "channels": ["chat:*"], "exp": int(time.time()) + 3600}
+    may = jwt.encode(dict(claims, publish=["chat:*"]), TOKEN_SECRET, algorithm="HS256")
+    may_not = jwt.encode(claims, TOKEN_SECRET, algorithm="HS256")
+    with herald_server(config=f'[auth]\nhmac_secret_file = "{secret}"\n') as srv:
+        r = cli("pub", "--url", srv.url(""), "--api-key", may, "chat:p", "1")
+        assert r.returncode == 0 and lines(r.stdout)[0]["offset"] == 1, r.stderr
+        r = cli("pub", "--url", srv.url(""), "--api-key", may_not, "chat:p", "2")
+        assert r.returncode == 1 and "403" in r.stderr, r.stderr

@@ -5,10 +5,11 @@
 namespace herald::cli {
 
 std::string poll_target(const std::vector<std::string>& channels, std::string_view cursor,
-                        uint32_t wait_sec) {
+                        uint32_t wait_sec, std::string_view token) {
   std::string t = "/poll?";
   for (const std::string& c : channels) t.append("channel=").append(query_escape(c)).append("&");
   if (!cursor.empty()) t.append("since=").append(query_escape(cursor)).append("&");
+  if (!token.empty()) t.append("token=").append(query_escape(token)).append("&");
   t.append("wait=").append(std::to_string(wait_sec));
   return t;
 }
@@ -33,7 +34,7 @@ void Poller::stop() {
 void Poller::poll() {
   if (!running_) return;
   ++requests_;
-  http_.request("GET", poll_target(opt_.channels, cursor_, opt_.wait_sec), {},
+  http_.request("GET", poll_target(opt_.channels, cursor_, opt_.wait_sec, opt_.token), {},
                 [this, gen = generation_](const HttpResult& r) {
                   if (gen == generation_) on_answer(r);
                 });

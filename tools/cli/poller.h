@@ -17,9 +17,10 @@ namespace herald::cli {
 using proto::parse_poll_response;
 using proto::PollResponse;
 
-/// The /poll target for `channels`, resuming after `cursor` (empty: from now), waiting `wait_sec`.
+/// The /poll target for `channels`, resuming after `cursor` (empty: from now), waiting
+/// `wait_sec`, connecting with `token` (empty: anonymous).
 std::string poll_target(const std::vector<std::string>& channels, std::string_view cursor,
-                        uint32_t wait_sec);
+                        uint32_t wait_sec, std::string_view token = {});
 
 class Poller {
  public:
@@ -28,6 +29,7 @@ class Poller {
     std::string since;            // cursor to start after (empty: from now)
     uint32_t wait_sec = 25;       // 0: short poll
     uint32_t interval_ms = 1000;  // short poll: time between requests
+    std::string token;            // a JWT sent as ?token= (empty: anonymous)
   };
   struct Callbacks {
     /// Every answer, in order (the first one carries the starting cursor).

@@ -2,6 +2,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 
 #include "base/channel.h"
@@ -116,6 +117,10 @@ class Session {
     if (tls_) ws_->use_tls(tls_, url_.host);
     bool ws_url = url_.scheme == "ws" || url_.scheme == "wss";
     std::string path = ws_url && url_.path != "/" ? url_.path : "/ws";
+    if (!o_.token.empty())
+      path.append(path.find('?') == std::string::npos ? "?" : "&")
+          .append("token=")
+          .append(query_escape(o_.token));
     if (std::error_code ec = ws_->connect(addr_, url_.authority(), path)) {
       error("connect: " + ec.message());
     }
@@ -172,7 +177,8 @@ class Session {
   void start_sse() {
     std::string target = "/sse?";
     for (const std::string& c : o_.channels) target += "channel=" + query_escape(c) + "&";
-    if (!o_.since.empty()) target += "since=" + query_escape(o_.since);
+    if (!o_.since.empty()) target += "since=" + query_escape(o_.since) + "&";
+    if (!o_.token.empty()) target += "token=" + query_escape(o_.token);
     if (target.back() == '&') target.pop_back();
     SseClient::Callbacks cb;
     // The server subscribes every channel before it sends the head: from here on nothing
@@ -241,7 +247,7 @@ class Session {
       std::string what = i < o_.channels.size() ? "subscribe " + o_.channels[i] : "udp";
       error(what + ": " + std::to_string(code) + " " + std::string(message));
     };
-    udp_ = std::make_unique<UdpClient>(loop_, addr_, url_.authority(), std::move(chans), "",
+    udp_ = std::make_unique<UdpClient>(loop_, addr_, url_.authority(), std::move(chans), o_.token,
                                        std::move(cb));
     if (std::error_code ec = udp_->start()) error("udp socket: " + ec.message());
   }
@@ -255,6 +261,7 @@ class Session {
     po.since = o_.since;
     po.wait_sec = wait_sec;
     po.interval_ms = static_cast<uint32_t>(o_.poll_interval_ms);
+    po.token = o_.token;
     Poller::Callbacks cb;
     cb.on_response = [this](const PollResponse& r) { on_poll(r); };
     cb.on_error = [this](std::string_view why) { error(why); };
@@ -350,7 +357,11 @@ int run_sub(const SubOptions& o) {
     std::fprintf(stderr, "herald sub: %s\n", why.c_str());
     return kExitUsage;
   }
-  Session s(o, url.value(), addr.value(), tls.value());
+  SubOptions with_token = o;
+  if (with_token.token.empty()) {
+    if (const char* env = std::getenv("HERALD_TOKEN")) with_token.token = env;
+  }
+  Session s(with_token, url.value(), addr.value(), tls.value());
   return s.run();
 }
 

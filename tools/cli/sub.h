@@ -35,6 +35,8 @@ struct SubOptions {
   std::vector<std::string> channels;
   std::string transport = "ws";  // ws | sse | longpoll | poll | udp
   std::string since;             // "epoch:offset" (one channel) or a multi-channel cursor
+  std::string token;             // a JWT (empty: $HERALD_TOKEN, if set; else anonymous), sent
+                                 // as ?token= (ws, sse, poll) or in the UDP open
   int count = 0;                 // stop after this many pushes (0: forever)
   double timeout_sec = 0;        // stop after this long (0: never)
   int poll_interval_ms = 1000;   // --transport poll: time between requests

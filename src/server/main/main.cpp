@@ -230,6 +230,9 @@ int main(int argc, char** argv) {
   sub_cmd->add_option("--transport,-t", sub_opts.transport, "ws | sse | longpoll | poll | udp")
       ->check(CLI::IsMember({"ws", "sse", "longpoll", "poll", "udp"}));
   sub_cmd->add_option("--since", sub_opts.since, "Resume after this cursor");
+  sub_cmd->add_option("--token", sub_opts.token,
+                      "JWT to connect with, on every transport (default: $HERALD_TOKEN; "
+                      "mint one with `herald token`)");
   sub_cmd->add_option("--count,-n", sub_opts.count, "Exit after N messages (0: never)")
       ->check(CLI::NonNegativeNumber);
   sub_cmd->add_option("--timeout", sub_opts.timeout_sec, "Exit after SEC seconds (0: never)")

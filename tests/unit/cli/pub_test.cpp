@@ -53,6 +53,7 @@ TEST(Poll, Target) {
   EXPECT_EQ(poll_target({"public:a", "b"}, "E:4", 25),
             "/poll?channel=public%3Aa&channel=b&since=E%3A4&wait=25");
   EXPECT_EQ(poll_target({"a"}, "", 0), "/poll?channel=a&wait=0");
+  EXPECT_EQ(poll_target({"a"}, "", 0, "h.p+/.s"), "/poll?channel=a&token=h.p%2B%2F.s&wait=0");
 }
 
 }  // namespace
