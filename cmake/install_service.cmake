@@ -1,6 +1,6 @@
 # Runs at install time (`cmake --install`, `make install`, `cpack`), included by the install
 # script that src/server/main/CMakeLists.txt generates, which sets HERALD_SOURCE_DIR,
-# HERALD_BINARY_DIR, HERALD_BINDIR and HERALD_SYSCONFDIR first.
+# HERALD_BINDIR, HERALD_SYSCONFDIR and HERALD_STAGE (a scratch directory) first.
 #
 # Why at install time: the example config's place and the unit's ExecStart depend on the prefix
 # being installed to, which `cmake --install BUILD --prefix P` and CPack choose after the build
@@ -39,6 +39,7 @@ endif()
 set(HERALD_BINDIR "${herald_bin}")
 set(HERALD_CONFDIR "${herald_etc}/herald")
 configure_file("${HERALD_SOURCE_DIR}/deploy/systemd/herald.service.in"
-               "${HERALD_BINARY_DIR}/install/herald.service" @ONLY)
-file(INSTALL "${HERALD_BINARY_DIR}/install/herald.service"
+               "${HERALD_STAGE}/herald.service" @ONLY)
+file(INSTALL "${HERALD_STAGE}/herald.service"
      DESTINATION "${CMAKE_INSTALL_PREFIX}/lib/systemd/system")
+file(REMOVE "${HERALD_STAGE}/herald.service")
