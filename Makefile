@@ -1,7 +1,7 @@
 # herald: two commands set everything up on a fresh Debian machine.
 #   make run    installs what is missing, builds Release, serves the demo on 127.0.0.1:8080
 #   make test   installs what is missing, builds with ASan+UBSan, runs every test + a fuzz smoke
-.PHONY: run test deps release asan fuzz fuzz-smoke unit e2e bench clean format install
+.PHONY: run test deps release asan fuzz fuzz-smoke unit e2e bench clean format install deb
 
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 10
@@ -24,8 +24,12 @@ run: release
 # Installs the Release binary, web assets, example config (kept if one exists) and systemd unit
 # under PREFIX (DESTDIR for staging): make install PREFIX=/usr DESTDIR=/tmp/stage
 install: release
-	cmake -S . -B build/release -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
-	DESTDIR=$(DESTDIR) cmake --install build/release
+	DESTDIR=$(DESTDIR) cmake --install build/release --prefix $(PREFIX)
+
+# A Debian package of the Release build (cmake/packaging.cmake, docs/operations.md):
+# build/release/herald_VERSION_ARCH.deb, installing under /usr with /etc/herald/herald.toml.
+deb: release
+	cd build/release && cpack -G DEB
 
 build/asan/build.ninja:
 	cmake -S . -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DHERALD_SANITIZE=ON

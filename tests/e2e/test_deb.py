@@ -3,15 +3,18 @@ cpack from that build directory and installed on this machine with dpkg: its con
 conffile; the files it installs; the installed /usr/bin/herald started with the installed
 /etc/herald/herald.toml serves /health and the installed web assets; `dpkg -r` keeps the
 conffile, `dpkg --purge` removes everything (also the link `systemctl enable herald` made) and
-leaves herald "not installed"; lintian finds nothing but the missing copyright file.
+leaves herald "not installed"; lintian finds nothing but the missing copyright file. The dpkg
+commands are those of docs/operations.md ("As a Debian package"), run with the package built here.
 
 Needs root (dpkg): as another user every test here is skipped, and ctest reports the suite as
 skipped (tests/CMakeLists.txt). A herald package or herald files already on the machine make it
 refuse (fail) rather than replace them. ctest's RESOURCE_LOCK dpkg keeps it apart from other
 suites using dpkg."""
+import fnmatch
 import gzip
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import time
@@ -120,6 +123,29 @@ def test_control_fields_conffile_and_changelog(deb):
     assert r.stdout.strip() == deb["version"], "deploy/debian/changelog needs a new entry"
 
 
+def doc_dpkg_commands(deb_path):
+    """The dpkg commands of docs/operations.md's "As a Debian package" section, in order, keyed
+    by their option, with the doc's package path (build/release/herald_*.deb, what `make deb`
+    writes) replaced by the package built here."""
+    with open(os.path.join(ROOT, "docs", "operations.md")) as f:
+        doc = f.read()
+    section = doc.split("### As a Debian package", 1)[1].split("\n## ", 1)[0]
+    cmds = {}
+    for block in re.findall(r"```sh\n(.*?)```", section, re.S):
+        for line in block.splitlines():
+            argv = shlex.split(line.split("#", 1)[0])
+            if argv[:1] != ["dpkg"]:
+                continue
+            for i, arg in enumerate(argv):
+                if arg.startswith("build/"):
+                    assert arg == "build/release/herald_*.deb", line
+                    assert fnmatch.fnmatch(os.path.basename(deb_path), "herald_*.deb")
+                    argv[i] = deb_path
+            cmds[argv[1]] = argv[2:]
+    assert list(cmds) == ["-c", "-i", "-r", "--purge"], cmds
+    return cmds
+
+
 def refuse_if_herald_is_here():
     present = status()
     if present:
@@ -188,9 +214,13 @@ def check_nothing_left(deb):
 
 
 def test_install_serve_remove_and_purge(deb, monkeypatch, tmp_path):
+    doc = doc_dpkg_commands(deb["path"])
+    assert doc["-c"] == [deb["path"]] and doc["-i"] == [deb["path"]], doc
+    assert doc["-r"] == [PACKAGE] and doc["--purge"] == [PACKAGE], doc
+    assert "./etc/herald/herald.toml" in dpkg("-c", *doc["-c"])
     refuse_if_herald_is_here()
     try:
-        dpkg("-i", deb["path"])
+        dpkg("-i", *doc["-i"])
         assert status() == "ii ", status()
         check_installed_files(deb)
         check_installed_binary_serves(monkeypatch, tmp_path)
@@ -203,7 +233,7 @@ def test_install_serve_remove_and_purge(deb, monkeypatch, tmp_path):
         # Remove keeps the operator's config (a conffile), nothing else.
         with open(CONF, "a") as f:
             f.write("\n# edited by the operator\n")
-        dpkg("-r", PACKAGE)
+        dpkg("-r", *doc["-r"])
         assert status() == "rc ", status()
         for path in (BIN, UNIT, WEB, MAN):
             assert not os.path.exists(path), path
@@ -211,7 +241,7 @@ def test_install_serve_remove_and_purge(deb, monkeypatch, tmp_path):
             assert f.read().endswith("# edited by the operator\n")
     finally:
         if status():
-            dpkg("--purge", PACKAGE)
+            dpkg("--purge", *doc["--purge"])
     check_nothing_left(deb)
 
 

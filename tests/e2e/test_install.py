@@ -69,6 +69,25 @@ def test_installed_files_and_the_installed_binary_serves(staged, monkeypatch, tm
             assert body == f.read()
 
 
+@pytest.mark.parametrize("prefix,etc", [("/usr", "/etc"), ("/opt/herald", "/opt/herald/etc")])
+def test_the_prefix_chosen_at_install_time_places_config_unit_and_manual(tmp_path, prefix, etc):
+    """`cmake --install BUILD --prefix P` (what `make install` and CPack do) after the build was
+    configured with another prefix: the config, the unit's paths and the manual follow P."""
+    build_dir = os.path.dirname(os.path.abspath(herald_bin()))
+    env = dict(os.environ, DESTDIR=str(tmp_path))
+    r = subprocess.run(["cmake", "--install", build_dir, "--prefix", prefix],
+                       capture_output=True, text=True, env=env, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    root = str(tmp_path)
+    assert os.path.isfile(root + prefix + "/bin/herald")
+    assert os.path.isfile(root + etc + "/herald/herald.toml")
+    assert os.path.isfile(root + prefix + "/share/man/man1/herald.1.gz")
+    with open(root + prefix + "/lib/systemd/system/herald.service") as f:
+        unit = f.read()
+    assert re.search(f"^ExecStart={prefix}/bin/herald serve --config {etc}/herald/herald.toml$",
+                     unit, re.M), unit
+
+
 def test_a_second_install_keeps_the_edited_config(staged):
     with open(staged["conf"], "a") as f:
         f.write("\n# edited by the operator\n")
