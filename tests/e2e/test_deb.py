@@ -1,8 +1,8 @@
 """The Debian package (`make deb`, cmake/packaging.cmake) of the build under test, built with
 cpack from that build directory and installed on this machine with dpkg: its control fields and
 conffile; the files it installs; the installed /usr/bin/herald started with the installed
-/etc/herald/herald.toml serves /health and the installed web assets; `dpkg -r` keeps the
-conffile, `dpkg --purge` removes everything (also the link `systemctl enable herald` made) and
+/etc/herald/herald.toml serves /health and the installed web assets; installing again and
+`dpkg -r` keep the edited conffile, `dpkg --purge` removes everything (also the link `systemctl enable herald` made) and
 leaves herald "not installed"; lintian finds nothing but the missing copyright file. The dpkg
 commands are those of docs/operations.md ("As a Debian package"), run with the package built here.
 
@@ -177,6 +177,11 @@ def check_installed_files(deb):
     with open(UNIT) as f:
         unit = f.read()
     assert re.search(f"^ExecStart={BIN} serve --config {CONF}$", unit, re.M), unit
+    # The installed unit with the installed paths; any warning (a missing binary) fails.
+    if not shutil.which("systemd-analyze"):
+        pytest.fail("systemd-analyze not found (Debian package systemd)")
+    r = run(["systemd-analyze", "verify", UNIT], check=False)
+    assert r.returncode == 0 and r.stdout + r.stderr == "", r.stdout + r.stderr
     with gzip.open(MAN, "rt") as f:
         page = f.read()
     assert page.startswith(".\\\"") and f"herald {deb['version']}" in page, page[:300]
@@ -230,9 +235,14 @@ def test_install_serve_remove_and_purge(deb, monkeypatch, tmp_path):
             run(["systemctl", "enable", "herald.service"])
             assert os.path.islink(ENABLED_LINK)
 
-        # Remove keeps the operator's config (a conffile), nothing else.
+        # A conffile: installing the package again (an upgrade) keeps the operator's edit,
+        # and so does a remove, which takes everything else.
         with open(CONF, "a") as f:
             f.write("\n# edited by the operator\n")
+        dpkg("-i", *doc["-i"])
+        assert status() == "ii ", status()
+        with open(CONF) as f:
+            assert f.read().endswith("# edited by the operator\n")
         dpkg("-r", *doc["-r"])
         assert status() == "rc ", status()
         for path in (BIN, UNIT, WEB, MAN):
