@@ -2,9 +2,10 @@
 cpack from that build directory and installed on this machine with dpkg: its control fields and
 conffile; the files it installs; the installed /usr/bin/herald started with the installed
 /etc/herald/herald.toml serves /health and the installed web assets; installing again and
-`dpkg -r` keep the edited conffile, `dpkg --purge` removes everything (also the link `systemctl enable herald` made) and
-leaves herald "not installed"; lintian finds nothing but the missing copyright file. The dpkg
-commands are those of docs/operations.md ("As a Debian package"), run with the package built here.
+`dpkg -r` keep the edited conffile; `dpkg --purge` removes everything (also the link `systemctl
+enable herald` made) and leaves herald "not installed"; lintian finds nothing but the missing
+copyright file. The dpkg commands are those of docs/operations.md ("As a Debian package"), run
+with the package built here.
 
 Needs root (dpkg): as another user every test here is skipped, and ctest reports the suite as
 skipped (tests/CMakeLists.txt). A herald package or herald files already on the machine make it
