@@ -35,6 +35,54 @@ Method method_from(std::string_view m) {
   return Method::other;
 }
 
+// `name` (token characters only) equals the lowercase `lit` (letters and '-') ignoring case.
+// Setting bit 0x20 lowercases a letter and keeps '-'; the only other byte it maps onto '-' is
+// CR, which is no token character: so eight bytes are compared at a time.
+bool token_equals_lower(std::string_view name, std::string_view lit) {
+  if (name.size() != lit.size()) return false;
+  size_t k = 0;
+  uint64_t diff = 0;
+  for (; k + 8 <= name.size(); k += 8) {
+    uint64_t a, b;
+    std::memcpy(&a, name.data() + k, 8);
+    std::memcpy(&b, lit.data() + k, 8);
+    diff |= (a | 0x2020202020202020ull) ^ b;
+  }
+  for (; k < name.size(); ++k) diff |= uint8_t((name[k] | 0x20) ^ lit[k]);
+  return diff == 0;
+}
+
+// The header names the parser acts on. Recognised by length first: most lines are told apart
+// by their size alone, and at most one compare runs per line.
+enum class KnownHeader : uint8_t {
+  other,
+  host,
+  upgrade,
+  connection,
+  content_length,
+  transfer_encoding
+};
+
+KnownHeader known_header(std::string_view name) {
+  auto is = [name](std::string_view lit, KnownHeader k) {
+    return token_equals_lower(name, lit) ? k : KnownHeader::other;
+  };
+  switch (name.size()) {
+    case 4:
+      return is("host", KnownHeader::host);
+    case 7:
+      return is("upgrade", KnownHeader::upgrade);
+    case 10:
+      return is("connection", KnownHeader::connection);
+    case 14:
+      return is("content-length", KnownHeader::content_length);
+    case 17:
+      return is("transfer-encoding", KnownHeader::transfer_encoding);
+    default:
+      return KnownHeader::other;
+  }
+}
+
 }  // namespace
 
 std::string_view method_name(Method m) {
@@ -84,6 +132,7 @@ void RequestParser::reset() {
   pos_ = scan_ = request_start_ = body_length_ = 0;
   method_ = target_ = path_ = query_ = Span{};
   header_spans_.clear();
+  framing_ = Framing{};
   views_base_ = nullptr;
   req_.method = Method::other;
   req_.method_text = req_.target = req_.path = req_.query = {};
@@ -118,8 +167,8 @@ ParseResult RequestParser::parse(std::string_view in) {
         progressed = parse_body_chunked(in);
         break;
       case State::done:
-        // finish_headers() made the views; they are still right unless the buffer moved
-        // since (a body that arrived in a later read).
+        // The views are made once, here (a body may arrive in later reads and move the
+        // buffer); a second parse() of the same completed request reuses them.
         if (in.data() != views_base_) fill_views(in);
         return {ParseStatus::complete, pos_, 0, ""};
       case State::failed:
@@ -190,9 +239,11 @@ bool RequestParser::parse_request_line(std::string_view in) {
   std::string_view target = in.substr(target_.off, target_.len);
   size_t path_begin = 0;
   size_t q = target.find('?');
-  size_t scheme_end = target.find("://");
-  if (!target.empty() && target[0] != '/' && scheme_end != std::string_view::npos &&
-      scheme_end < q) {
+  // Only a target that does not start with '/' can be absolute-form: origin-form skips the
+  // search for "://".
+  size_t scheme_end =
+      !target.empty() && target[0] != '/' ? target.find("://") : std::string_view::npos;
+  if (scheme_end != std::string_view::npos && scheme_end < q) {
     size_t slash = target.find('/', scheme_end + 3);
     path_begin =
         (slash == std::string_view::npos || slash > q) ? std::min(q, target.size()) : slash;
@@ -223,7 +274,7 @@ bool RequestParser::parse_headers(std::string_view in) {
     std::string_view line = in.substr(pos_, lf - 1 - pos_);
     size_t line_start = pos_;
     pos_ = scan_ = lf + 1;
-    if (line.empty()) return finish_headers(in);
+    if (line.empty()) return finish_headers();
 
     size_t name_len = 0, value_off = 0, value_len = 0;
     if (const char* reason = split_field_line(line, &name_len, &value_off, &value_len)) {
@@ -231,57 +282,65 @@ bool RequestParser::parse_headers(std::string_view in) {
     }
     if (header_spans_.size() >= limits_.max_header_count) return fail(431, "too many headers");
     header_spans_.push_back({{line_start, name_len}, {line_start + value_off, value_len}});
+    note_header(line.substr(0, name_len), line.substr(value_off, value_len));
   }
 }
 
-bool RequestParser::finish_headers(std::string_view in) {
-  // Views are valid during this call; parse() rebuilds them on completion.
-  fill_views(in);
-  size_t hosts = 0;
-  bool has_cl = false, has_te = false, cl_ok = true;
-  uint64_t content_length = 0;
-  bool te_chunked_only = true;
-  size_t te_codings = 0;
-  for (const Header& h : req_.headers) {
-    if (iequals(h.name, "host")) {
-      ++hosts;
-    } else if (iequals(h.name, "content-length")) {
-      cl_ok = parse_content_length(h.value, &has_cl, &content_length) && cl_ok;
-      has_cl = true;
-    } else if (iequals(h.name, "transfer-encoding")) {
-      has_te = true;
-      for_each_element(h.value, [&](std::string_view e) {
-        ++te_codings;
-        te_chunked_only = te_chunked_only && iequals(e, "chunked");
+void RequestParser::note_header(std::string_view name, std::string_view value) {
+  Framing& f = framing_;
+  switch (known_header(name)) {
+    case KnownHeader::other:
+      return;
+    case KnownHeader::host:
+      ++f.hosts;
+      return;
+    case KnownHeader::upgrade:
+      f.has_upgrade = true;
+      return;
+    case KnownHeader::connection:
+      for_each_element(value, [&](std::string_view e) {
+        f.conn_close = f.conn_close || iequals(e, "close");
+        f.conn_keep_alive = f.conn_keep_alive || iequals(e, "keep-alive");
+        f.conn_upgrade = f.conn_upgrade || iequals(e, "upgrade");
       });
-    }
+      return;
+    case KnownHeader::content_length:
+      f.cl_ok = parse_content_length(value, &f.has_cl, &f.content_length) && f.cl_ok;
+      f.has_cl = true;
+      return;
+    case KnownHeader::transfer_encoding:
+      f.has_te = true;
+      for_each_element(value, [&](std::string_view e) {
+        ++f.te_codings;
+        f.te_chunked_only = f.te_chunked_only && iequals(e, "chunked");
+      });
+      return;
   }
+}
+
+bool RequestParser::finish_headers() {
+  const Framing& f = framing_;
   // RFC 9112 §3.2: a 1.1 request without Host, or with several, is a 400.
-  if (req_.version_minor == 1 && hosts == 0) return fail(400, "missing Host");
-  if (hosts > 1) return fail(400, "duplicate Host");
-  if (!cl_ok) return fail(400, "invalid Content-Length");
+  if (req_.version_minor == 1 && f.hosts == 0) return fail(400, "missing Host");
+  if (f.hosts > 1) return fail(400, "duplicate Host");
+  if (!f.cl_ok) return fail(400, "invalid Content-Length");
   // Both framings at once is the classic smuggling setup (RFC 9112 §6.3): refuse.
-  if (has_te && has_cl) return fail(400, "Transfer-Encoding with Content-Length");
-  if (has_te && req_.version_minor == 0) return fail(400, "Transfer-Encoding in HTTP/1.0");
-  if (has_te && (te_codings != 1 || !te_chunked_only)) {
+  if (f.has_te && f.has_cl) return fail(400, "Transfer-Encoding with Content-Length");
+  if (f.has_te && req_.version_minor == 0) return fail(400, "Transfer-Encoding in HTTP/1.0");
+  if (f.has_te && (f.te_codings != 1 || !f.te_chunked_only)) {
     return fail(501, "unsupported Transfer-Encoding");
   }
-  if (has_cl && content_length > limits_.max_body) return fail(413, "body too large");
+  if (f.has_cl && f.content_length > limits_.max_body) return fail(413, "body too large");
 
-  bool close = req_.header_has_token("connection", "close");
-  req_.keep_alive = req_.version_minor == 1
-                        ? !close
-                        : !close && req_.header_has_token("connection", "keep-alive");
-  bool has_upgrade_header = false;
-  req_.header("upgrade", &has_upgrade_header);
-  req_.upgrade = has_upgrade_header && req_.header_has_token("connection", "upgrade");
+  req_.keep_alive = req_.version_minor == 1 ? !f.conn_close : !f.conn_close && f.conn_keep_alive;
+  req_.upgrade = f.has_upgrade && f.conn_upgrade;
 
-  if (has_te) {
+  if (f.has_te) {
     // A fresh decoder per chunked request, so requests without one pay nothing for it.
     chunked_ = ChunkedDecoder(chunked_options());
     state_ = State::body_chunked;
-  } else if (content_length > 0) {
-    body_length_ = static_cast<size_t>(content_length);
+  } else if (f.content_length > 0) {
+    body_length_ = static_cast<size_t>(f.content_length);
     state_ = State::body_length;
   } else {
     state_ = State::done;

@@ -101,12 +101,28 @@ class RequestParser {
     Span name;
     Span value;
   };
+  // What the header lines the parser acts on said, gathered as each line is split so the
+  // header block is walked once (finish_headers() only judges these).
+  struct Framing {
+    size_t hosts = 0;
+    bool has_cl = false;
+    bool cl_ok = true;
+    uint64_t content_length = 0;
+    bool has_te = false;
+    bool te_chunked_only = true;
+    size_t te_codings = 0;
+    bool conn_close = false;
+    bool conn_keep_alive = false;
+    bool conn_upgrade = false;
+    bool has_upgrade = false;
+  };
 
   // Each step consumes what it can and returns false when it needs more bytes; on an error
   // it sets state_ to failed (see fail()) and returns true.
   bool parse_request_line(std::string_view in);
   bool parse_headers(std::string_view in);
-  bool finish_headers(std::string_view in);
+  void note_header(std::string_view name, std::string_view value);
+  bool finish_headers();
   bool parse_body_length(std::string_view in);
   bool parse_body_chunked(std::string_view in);
   ChunkedOptions chunked_options() const;
@@ -128,6 +144,7 @@ class RequestParser {
   Span path_;
   Span query_;
   std::vector<HeaderSpan> header_spans_;
+  Framing framing_;
   const char* views_base_ = nullptr;  // the input req_'s views were made from
 };
 

@@ -6,6 +6,13 @@
 
 namespace herald::http::syntax {
 
+namespace {
+
+// Up to 19 decimal digits cannot overflow uint64: such a Content-Length skips the list parse.
+constexpr size_t kMaxPlainContentLengthDigits = 19;
+
+}  // namespace
+
 std::string_view trim_ows(std::string_view s) {
   while (!s.empty() && is_ows(s.front())) s.remove_prefix(1);
   while (!s.empty() && is_ows(s.back())) s.remove_suffix(1);
@@ -57,6 +64,19 @@ const char* split_field_line(std::string_view line, size_t* name_len, size_t* va
 }
 
 bool parse_content_length(std::string_view value, bool* seen, uint64_t* out) {
+  // The common value is a few digits and nothing else: read it without splitting a list.
+  if (!value.empty() && value.size() <= kMaxPlainContentLengthDigits) {
+    uint64_t v = 0;
+    size_t k = 0;
+    for (; k < value.size() && value[k] >= '0' && value[k] <= '9'; ++k)
+      v = v * 10 + static_cast<unsigned>(value[k] - '0');
+    if (k == value.size()) {
+      bool ok = !*seen || v == *out;
+      *seen = true;
+      *out = v;
+      return ok;
+    }
+  }
   bool ok = true;
   for_each_element(value, [&](std::string_view e) {
     if (e.empty()) ok = false;
