@@ -35,7 +35,21 @@ constexpr Row kTable[] = {
 };
 static_assert(sizeof(kTable) / sizeof(kTable[0]) == size_t(Outcome::internal) + 1);
 
+class OutcomeCategory final : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "herald.access"; }
+  std::string message(int v) const override {
+    if (v < 0 || v > int(Outcome::internal)) return "unknown outcome";
+    return std::string(kTable[size_t(v)].answer.message);
+  }
+};
+
 }  // namespace
+
+const std::error_category& outcome_category() {
+  static const OutcomeCategory category;
+  return category;
+}
 
 const Answer& answer(Outcome o) {
   return kTable[size_t(o)].answer;
@@ -48,6 +62,8 @@ std::string_view outcome_name(Outcome o) {
 Outcome outcome_of(std::error_code ec) {
   using base::Errc;
   if (!ec) return Outcome::ok;
+  if (ec.category() == outcome_category() && ec.value() > 0 && ec.value() <= int(Outcome::internal))
+    return Outcome(ec.value());
   if (ec == Errc::bad_channel) return Outcome::bad_channel;
   if (ec == Errc::bad_cursor) return Outcome::bad_cursor;
   if (ec == Errc::bad_request) return Outcome::bad_request;

@@ -71,11 +71,24 @@ const Answer& answer(Outcome o);
 /// The value of the WWW-Authenticate header that a 401 carries.
 inline constexpr std::string_view kBearerChallenge = "Bearer error=\"invalid_token\"";
 
-/// The outcome of an error from the hub or an engine (base::Errc), e.g. unavailable for an
-/// engine that cannot be reached; anything unknown is `internal`.
+/// The error category of outcomes: a refusal travels as a std::error_code through callbacks
+/// typed for the hub (Gate::publish hands the caller's callback to the hub as it is).
+const std::error_category& outcome_category();
+
+/// `o` as an error code of outcome_category() (never for Outcome::ok, which is value 0).
+inline std::error_code make_error_code(Outcome o) {
+  return {static_cast<int>(o), outcome_category()};
+}
+
+/// The outcome of an error code: an outcome's own (make_error_code), or one from the hub or an
+/// engine (base::Errc), e.g. unavailable for an engine that cannot be reached; anything
+/// unknown is `internal`.
 Outcome outcome_of(std::error_code ec);
 
 /// A stable snake_case name for logs and metric labels ("forbidden", "token_expired", ...).
 std::string_view outcome_name(Outcome o);
 
 }  // namespace herald::access
+
+template <>
+struct std::is_error_code_enum<herald::access::Outcome> : std::true_type {};

@@ -74,13 +74,13 @@ void publish(http::HttpSession& s, http::Request& req, access::Gate& gate, acces
   // The callback captures 8 trivially copyable bytes: std::function keeps it inline.
   http::HeldRef held = s.hold();
   gate.publish(client, body.channel, base::SharedBuffer::copy_of(body.data),
-               s.context().loop->now_ms(), [held](access::Outcome o, hub::PublishResult r) {
-                 if (o != access::Outcome::ok) return answer_outcome(held, o);
+               s.context().loop->now_ms(), [held](base::Result<hub::PublishResult> r) {
+                 if (!r) return answer_outcome(held, access::outcome_of(r.error()));
                  http::HttpSession* session = http::HttpSession::resolve(held);
                  if (!session) return;
                  thread_local std::string out;
                  out.clear();
-                 proto::encode_publish_result_object(out, r.offset, r.epoch);
+                 proto::encode_publish_result_object(out, r->offset, r->epoch);
                  session->respond_json(held, 200, out);
                });
 }
@@ -110,9 +110,9 @@ void broadcast(http::HttpSession& s, http::Request& req, access::Gate& gate,
   uint64_t now_ms = s.context().loop->now_ms();
   for (size_t i = 0; i < st->channels.size(); ++i) {
     gate.publish(client, st->channels[i], data, now_ms,
-                 [st, i](access::Outcome o, hub::PublishResult r) {
-                   st->outcomes[i] = o;
-                   if (o == access::Outcome::ok) st->results[i] = std::move(r);
+                 [st, i](base::Result<hub::PublishResult> r) {
+                   st->outcomes[i] = access::outcome_of(r.error());
+                   if (r) st->results[i] = std::move(r.value());
                    if (--st->left > 0) return;
                    http::HttpSession* session = http::HttpSession::resolve(st->held);
                    if (!session) return;

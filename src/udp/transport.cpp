@@ -406,15 +406,15 @@ void Transport::on_publish(Lease& l, const Message& m) {
   uint64_t session = l.session;
   uint32_t id = m.id;
   gate_.publish(l.client, m.channel, base::SharedBuffer::copy_of(scratch_), loop_.now_ms(),
-                [this, ep, session, id](access::Outcome o, hub::PublishResult r) {
+                [this, ep, session, id](base::Result<hub::PublishResult> r) {
                   Lease* lp = find(ep, session);
                   if (!lp) return;
-                  if (o != access::Outcome::ok) return send_error(*lp, id, o);
+                  if (!r) return send_error(*lp, id, access::outcome_of(r.error()));
                   Message done;
                   done.type = Type::published;
                   done.id = id;
-                  done.epoch = r.epoch;
-                  done.offset = r.offset;
+                  done.epoch = r->epoch;
+                  done.offset = r->offset;
                   send(*lp, done);
                 });
 }

@@ -312,15 +312,15 @@ void HeraldSession::op_publish(const proto::Command& cmd) {
     return reply_error(cmd, access::Outcome::message_too_large);
   gate_.publish(
       client_, cmd.channel, base::SharedBuffer::copy_of(cmd.data), ctx_.loop->now_ms(),
-      [alive = alive(), has_id = cmd.has_id, id = cmd.id](access::Outcome o, hub::PublishResult r) {
+      [alive = alive(), has_id = cmd.has_id, id = cmd.id](base::Result<hub::PublishResult> r) {
         HeraldSession* self = alive->session;
         if (!self || self->closing()) return;
         // A refusal is answered even without an id (an error push), like every
         // other error; a success needs an id to be worth a reply.
-        if (o != access::Outcome::ok) return self->reply_error(has_id, id, o);
+        if (!r) return self->reply_error(has_id, id, access::outcome_of(r.error()));
         if (!has_id) return;
         std::string out;
-        proto::encode_publish_result(out, id, r.offset, r.epoch);
+        proto::encode_publish_result(out, id, r->offset, r->epoch);
         self->send_frame(Opcode::text, out);
         ++self->ctx_.metrics->messages_out;
       });

@@ -40,6 +40,19 @@ TEST(Outcome, HubErrorsMapToOneOutcomeEach) {
   EXPECT_EQ(outcome_of(Errc::config_error), Outcome::internal);
 }
 
+TEST(Outcome, TravelsAsAnErrorCodeAndBack) {
+  // Gate::publish reports refusals through the hub's callback type as error codes.
+  for (int v = 1; v <= int(Outcome::internal); ++v) {
+    std::error_code ec = make_error_code(Outcome(v));
+    EXPECT_TRUE(ec);
+    EXPECT_EQ(outcome_of(ec), Outcome(v));
+    EXPECT_EQ(ec.message(), answer(Outcome(v)).message);
+  }
+  base::Result<int> refused(make_error_code(Outcome::rate_limited));
+  EXPECT_FALSE(refused);
+  EXPECT_EQ(outcome_of(refused.error()), Outcome::rate_limited);
+}
+
 TEST(Credentials, BearerSchemeIsCaseInsensitive) {
   std::string_view t;
   ASSERT_TRUE(bearer_token("Bearer abc", &t));
