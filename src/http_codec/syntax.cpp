@@ -1,8 +1,10 @@
 #include "http_codec/syntax.h"
 
 #include <array>
+
 #include <cstring>
 #include <limits>
+#include "base/byte_class.h"
 
 namespace herald::http::syntax {
 
@@ -46,18 +48,9 @@ const char* split_field_line(std::string_view line, size_t* name_len, size_t* va
   size_t end = line.size();
   while (begin < end && is_ows(line[begin])) ++begin;
   while (end > begin && is_ows(line[end - 1])) --end;
-  // Every byte of every value is checked: fold them into one flag, four at a time.
-  const auto* v = reinterpret_cast<const unsigned char*>(line.data());
-  uint8_t a = 0, b = 0, c = 0, d = 0;
-  size_t k = begin;
-  for (; k + 4 <= end; k += 4) {
-    a |= detail::kBadValue[v[k]];
-    b |= detail::kBadValue[v[k + 1]];
-    c |= detail::kBadValue[v[k + 2]];
-    d |= detail::kBadValue[v[k + 3]];
-  }
-  for (; k < end; ++k) a |= detail::kBadValue[v[k]];
-  if (a | b | c | d) return "control character in header value";
+  // Every byte of every value is checked: folded into one flag.
+  if (base::fold_byte_classes(line.substr(begin, end - begin), detail::kBadValue))
+    return "control character in header value";
   *value_off = begin;
   *value_len = end - begin;
   return nullptr;

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cstring>
 
+#include "base/byte_class.h"
 #include "proto/json.h"
 
 namespace herald::proto {
@@ -82,9 +83,7 @@ void append_json_string(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   // Most strings (channel names, epochs, cursors, ids) are plain ASCII: one branch-free pass
   // over the bytes, then one copy.
-  uint8_t special = 0;
-  for (char c : s) special |= kJsonSpecial[static_cast<unsigned char>(c)];
-  if (!special) {
+  if (!base::fold_byte_classes(s, kJsonSpecial)) {
     size_t at = out.size();
     out.resize(at + s.size() + 2);
     char* p = out.data() + at;
