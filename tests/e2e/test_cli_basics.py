@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from harness import herald_bin, herald_server
+from harness import ROOT, herald_bin, herald_server
 
 
 def run(*args, env=None, timeout=120):
@@ -76,6 +76,58 @@ def test_bench_help_shows_defaults_and_its_example_runs_clean(tmp_path):
     b = run(*args, "-q", "--json", str(out), timeout=300)
     assert b.returncode == 0, b.stdout + b.stderr
     assert [x["transport"] for x in json.loads(out.read_text())["runs"]] == ["ws", "sse"]
+
+
+def option_lines(help_text):
+    """(option names, value type or None for a flag, the rest of its entry) for each option of
+    a CLI11 --help text; an entry may wrap onto a second, indented line."""
+    body = help_text[help_text.index("Options:"):].split("\n\n")[0].splitlines()[1:]
+    entries = []
+    for line in body:
+        if re.match(r"^  \S", line):
+            entries.append(line.strip())
+        elif entries:
+            entries[-1] += " " + line.strip()
+    out = []
+    for e in entries:
+        m = re.match(r"^(\S+)(?: (INT|UINT|FLOAT|TEXT)(=\S*)?)?\s+(.*)$", e)
+        assert m, e
+        out.append((m.group(1), m.group(2), (m.group(3) or "") + " " + m.group(4)))
+    return out
+
+
+def readme_commands():
+    with open(os.path.join(ROOT, "README.md")) as f:
+        text = f.read()
+    # README runs the binary `make run` builds: build/release/herald.
+    text = text.replace("build/release/herald", "herald")
+    return [" ".join(line.split()) for block in re.findall(r"```sh\n(.*?)```", text, re.S)
+            for line in block.replace("\\\n", " ").splitlines()]
+
+
+@pytest.mark.parametrize("sub,docs", [("compare", ["docs/transports.md", "docs/netlab.md"]),
+                                      ("advise", ["docs/netlab.md"])])
+def test_bench_subcommand_help_shows_defaults_docs_and_an_example_readme_runs(sub, docs):
+    r = run("bench", sub, "--help")
+    assert r.returncode == 0, r.stderr
+    opts = option_lines(r.stdout)
+    assert len(opts) >= 10, opts
+    for names, kind, rest in opts:
+        if kind is None or names == "-h,--help":
+            continue  # a flag: off unless given
+        # Every option with a value says its default: CLI11's "=VALUE", or in its words.
+        assert rest.startswith("=") or "default" in rest, (names, rest)
+    assert "{false}" not in r.stdout and "{true}" not in r.stdout
+    text = " ".join(r.stdout.split())
+    for d in docs:
+        assert d in text, d
+        assert os.path.exists(os.path.join(ROOT, d)), d
+    # Its footer is its own (a subcommand inherits the parent's footer unless it sets one).
+    assert "herald bench --serve" not in r.stdout
+    example = example_after(r.stdout, "Example")
+    assert example[:2] == ["bench", sub], example
+    # The example is a README command, which test_readme.py runs as written.
+    assert " ".join(["herald"] + example) in readme_commands(), example
 
 
 def test_bench_no_pin_leaves_the_client_loops_unpinned(tmp_path):

@@ -345,43 +345,62 @@ int main(int argc, char** argv) {
   compare_cmd->add_option("--url", compare_opts.url, "Running server (default: start one)");
   compare_cmd->add_option("--duration", compare_opts.duration,
                           "Seconds of publishing per transport");
-  compare_cmd->add_option("--json", compare_opts.json_path, "JSON output file");
-  compare_cmd->add_option("--svg", compare_opts.svg_path, "SVG output file");
+  compare_cmd->add_option("--json", compare_opts.json_path,
+                          "Write every figure and parameter as JSON (default: none)");
+  compare_cmd->add_option("--svg", compare_opts.svg_path,
+                          "Write the latency CDF and cost charts as SVG (default: none)");
   compare_cmd->add_option("--preset", compare_opts.preset,
                           "chat | ticker | fanout, or in the lab: lossy | mobile | satellite | "
-                          "rtt | bandwidth");
-  compare_cmd->add_option("--netem", compare_opts.netem,
-                          "Run in the network lab under delay=MS,jitter=MS,loss=PCT,rate=KBPS");
+                          "rtt | bandwidth (default: none, the options below)");
+  compare_cmd->add_option(
+      "--netem", compare_opts.netem,
+      "Run in the network lab under delay=MS,jitter=MS,loss=PCT,rate=KBPS (default: "
+      "none, loopback)");
   compare_cmd->add_option("--seed", compare_opts.seed, "The lab's loss draws and jitter curve");
   compare_cmd->add_flag("--list-presets", compare_opts.list_presets,
                         "Print the presets and their conditions");
   compare_cmd->add_option("--subscribers,-n", compare_opts.subscribers,
-                          "Subscribers per transport");
-  compare_cmd->add_option("--rate", compare_opts.rate, "Publishes per second; 0 = max");
-  compare_cmd->add_option("--payload", compare_opts.payload, "Bytes of message data");
-  compare_cmd->add_option("--channels", compare_opts.channels, "Channels");
+                          "Subscribers per transport (default: the preset's, else 100)");
+  compare_cmd->add_option("--rate", compare_opts.rate,
+                          "Publishes per second; 0 = max (default: the preset's, else 100)");
+  compare_cmd->add_option("--payload", compare_opts.payload,
+                          "Bytes of message data (default: the preset's, else 100)");
+  compare_cmd->add_option("--channels", compare_opts.channels,
+                          "Channels (default: the preset's, else 1)");
   compare_cmd->add_option("--poll-interval", compare_opts.poll_interval,
                           "Seconds between short polls (default: auto, <= 1 s, fits the history)");
-  compare_cmd->add_option("--longpoll-wait", compare_opts.longpoll_wait, "wait= of long-polls");
-  compare_cmd->add_option("--threads", compare_opts.threads, "Client loops");
+  compare_cmd->add_option("--longpoll-wait", compare_opts.longpoll_wait,
+                          "wait= of long-polls, seconds");
+  compare_cmd->add_option("--threads", compare_opts.threads, "Client loops (default: cores)");
   compare_cmd->add_option("--server-threads", compare_opts.server_threads,
-                          "--threads of the spawned server");
+                          "--threads of the spawned server (default: its own, one per core)");
   compare_cmd->add_option("--server-pid", compare_opts.server_pid,
-                          "Sample this process (with --url)");
+                          "Sample this process's CPU and RSS (with --url; default: the spawned "
+                          "server, none with --url)");
   compare_cmd->add_option("--target", compare_opts.target, "herald | nchan");
   compare_cmd->add_option("--history-size", compare_opts.history_size,
-                          "History size (of the --url server, or for the spawned one; 0: auto)");
+                          "History size of the --url server, or for the spawned one (default: "
+                          "auto, twice what one short poll needs)");
   compare_cmd->add_flag("--quiet,-q", compare_opts.quiet, "No progress lines on stderr");
+  show_defaults(compare_cmd);
+  compare_cmd->footer(
+      "Runs every transport one after the other on the same workload, then prints the latency "
+      "and cost tables and a decision table; docs/transports.md reads them, docs/netlab.md has "
+      "the network presets (--list-presets prints them).\n"
+      "Example (a server of its own, the chat workload, 5 s per transport):\n"
+      "  herald bench compare --preset chat --duration 5 --json compare.json --svg compare.svg\n"
+      "Exit status: 0 every transport clean (or a measured LIMIT), 1 losses or failures, 2 bad "
+      "options or no server at the URL.");
 
   herald::bench::AdviseOptions advise_opts;
   CLI::App* advise_cmd = bench_cmd->add_subcommand(
       "advise", "Measure every transport in the network lab under your conditions; recommend one");
-  advise_cmd->add_option("--rtt", advise_opts.rtt, "Round trip of the clients' path (80ms)");
-  advise_cmd->add_option("--jitter", advise_opts.jitter, "Jitter each way (5ms)");
-  advise_cmd->add_option("--loss", advise_opts.loss, "Packet loss each way (1%)");
+  advise_cmd->add_option("--rtt", advise_opts.rtt, "Round trip of the clients' path, ms: 80ms");
+  advise_cmd->add_option("--jitter", advise_opts.jitter, "Jitter each way, ms: 5ms");
+  advise_cmd->add_option("--loss", advise_opts.loss, "Packet loss each way, percent: 1%");
   advise_cmd->add_option("--bandwidth", advise_opts.bandwidth,
-                         "Cap of the path all clients share (2000kbps)");
-  advise_cmd->add_option("--rate", advise_opts.rate, "Messages per second in total (10/s)");
+                         "Cap of the path all clients share, kbit/s: 2000kbps (default: none)");
+  advise_cmd->add_option("--rate", advise_opts.rate, "Messages per second in total: 10/s");
   advise_cmd->add_option("--subscribers,-n", advise_opts.subscribers, "Subscribers");
   advise_cmd->add_option("--channels", advise_opts.channels, "Channels");
   advise_cmd->add_option("--payload", advise_opts.payload, "Bytes of message data");
@@ -391,10 +410,20 @@ int main(int argc, char** argv) {
   advise_cmd->add_flag("--proxies", advise_opts.proxies,
                        "Clients sit behind proxies that buffer responses");
   advise_cmd->add_flag("--sends", advise_opts.sends, "Clients also send (chat, games)");
-  advise_cmd->add_option("--json", advise_opts.json_path, "The report and the advice as JSON");
+  advise_cmd->add_option("--json", advise_opts.json_path,
+                         "Write the report and the advice as JSON (default: none)");
   advise_cmd->add_option("--server-threads", advise_opts.server_threads,
-                         "--threads of the server it starts");
+                         "--threads of the server it starts (default: its own, one per core)");
   advise_cmd->add_flag("--quiet,-q", advise_opts.quiet, "No progress lines on stderr");
+  show_defaults(advise_cmd);
+  advise_cmd->footer(
+      "Starts a server of its own in the network lab (needs root), runs ws, sse, longpoll and "
+      "poll under the condition given, prints the tables and recommends one transport with the "
+      "figures behind it; docs/netlab.md (\"herald bench advise\") says how it chooses.\n"
+      "Example (an 80 ms round trip losing 1% each way, 100 subscribers at 10 messages/s):\n"
+      "  herald bench advise --rtt 80ms --loss 1% --rate 10/s --subscribers 100\n"
+      "Exit status: 0 advice given, 1 no transport delivered every message, 2 bad options or no "
+      "lab (not root).");
 
   try {
     app.parse(argc, argv);
