@@ -18,6 +18,7 @@ import threading
 import pytest
 
 from harness import closed_port, herald_bin, herald_server, wait_until
+from svg_check import Chart
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -58,10 +59,33 @@ def test_known_count_is_delivered_exactly_on_every_transport(tmp_path):
     assert pull["ws"]["requests"] == 0
     assert pull["longpoll"]["requests"] > 0 and pull["poll"]["requests"] > 0
     assert "LOSS" not in stderr
-    text = svg.read_text()
-    assert text.startswith("<svg") and text.count("<polyline") == 4
+    chart = Chart(svg)
+    assert chart.check_layout() == 4  # a curve per transport, each inside the plot
+    chart.check_value_axes(2)  # bytes per delivery, server CPU (sampled: --server-pid)
+    assert len(chart.bars) == 8 and "not sampled" not in " ".join(chart.all_text)
+    assert "poll every 0.1 s" in chart.settings and "long-poll wait 30 s" in chart.settings
     for t in ("ws", "sse", "longpoll", "poll"):
         assert t in stdout
+
+
+def test_svg_of_a_push_only_run_without_cpu_samples(tmp_path):
+    # No --server-pid: the CPU panel says so instead of drawing "0 ms" bars; ws and sse only:
+    # the settings line names no poll settings.
+    svg = tmp_path / "push.svg"
+    with herald_server() as srv:
+        rc, stdout, stderr = run_bench([
+            "--url", f"http://127.0.0.1:{srv.port}", "--transport", "ws,sse", "--subscribers",
+            "5", "--messages", "50", "--rate", "200", "--drain", "30", "-q", "--svg", str(svg)])
+    assert rc == 0, stdout + stderr
+    chart = Chart(svg)
+    assert chart.check_layout() == 2
+    chart.check_value_axes(1)  # bytes only
+    assert len(chart.bars) == 2
+    shown = " ".join(chart.all_text)
+    assert "not sampled" in shown
+    assert not re.search(r"\b0 ms\b", shown), shown
+    assert "poll" not in chart.settings, chart.settings
+    assert "5 subscribers" in chart.settings and "rate 200/s" in chart.settings
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ import time
 import pytest
 
 from harness import herald_bin, herald_server
+from svg_check import Chart
 
 
 def lab_unavailable():
@@ -79,7 +80,10 @@ def test_a_lossy_link_drops_packets_and_every_transport_still_delivers_exactly_o
     assert all(r["link"]["to_clients"]["delivered_bytes"] > 500 * 100 for r in report["runs"])
     for words in ("lab: condition delay=5,loss=10", "the relay itself", "rtx srv", "deliv/pkt"):
         assert words in p.stdout, p.stdout
-    assert svg.read_text().startswith("<svg") and "delay=5,loss=10" in svg.read_text()
+    chart = Chart(svg)
+    assert chart.check_layout() == 4
+    chart.check_value_axes(2)
+    assert "link delay=5,loss=10" in chart.settings and "poll every 0.2 s" in chart.settings
 
 
 @needs_lab
@@ -111,6 +115,10 @@ def test_the_lossy_preset_runs_the_matrix_with_a_panel_per_condition(tmp_path):
     assert "publish -&gt; deliver latency (log scale)" in text and "ms (log scale)" in text
     for cond in names:
         assert f">{cond}</text>" in text
+    chart = Chart(svg)
+    assert chart.check_layout() == 15  # the legend's band touches none of the three panels
+    chart.check_value_axes(3)  # p99 (log), wire bytes, retransmissions
+    assert len(chart.bars) == 15 and "poll interval" in chart.settings
 
 
 def lab_namespaces_of(pid):

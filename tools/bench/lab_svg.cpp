@@ -16,6 +16,7 @@ namespace {
 constexpr int kPanelWidth = 300, kPanelGap = 40, kLeft = 70, kRight = 30;
 constexpr int kTitleTop = 26, kLegendTop = 70, kCdfTop = 110, kCdfHeight = 260;
 constexpr int kBarTop = 470, kBarHeight = 200, kBottom = 80;
+constexpr double kLegendEntry = 110;
 
 struct Axis {
   double lx0 = 3, lx1 = 6;  // log10(ns) of the x range
@@ -52,14 +53,6 @@ std::string tick_ns(double ns) {
   return b;
 }
 
-// A round step (1, 2 or 5 times a power of ten) that cuts [0, hi] into about four parts.
-double nice_step(double hi) {
-  double raw = hi / 4, p = std::pow(10.0, std::floor(std::log10(raw)));
-  for (double m : {1.0, 2.0, 5.0, 10.0})
-    if (m * p >= raw) return m * p;
-  return 10 * p;
-}
-
 void cdf_panel(std::string& o, const RunReport& rep, const Axis& ax, double x0) {
   double w = kPanelWidth, top = kCdfTop, h = kCdfHeight;
   auto ypos = [&](double q) { return top + h * (1 - q); };
@@ -75,6 +68,7 @@ void cdf_panel(std::string& o, const RunReport& rep, const Axis& ax, double x0) 
     svg::line(o, x, top, x, top + h, "#ddd");
     svg::text(o, x, top + h + 14, tick_ns(std::pow(10.0, l)), "middle", 10);
   }
+  svg::rect(o, x0, top, w, h, "none", " class=\"plot-area\"");
   svg::line(o, x0, top + h, x0 + w, top + h, "#333");
   svg::line(o, x0, top, x0, top + h, "#333");
   // Transports that lost messages are drawn too, but their curves leave out what they lost.
@@ -87,9 +81,7 @@ void cdf_panel(std::string& o, const RunReport& rep, const Axis& ax, double x0) 
   svg::line(o, x0, ypos(0.99), x0 + w, ypos(0.99), "#999", " stroke-dasharray=\"4 3\"");
   svg::text(o, x0 + w - 2, ypos(0.99) - 3, "p99", "end", 9);
   svg::text(o, x0 + w / 2, top + h + 30, "publish -> deliver latency (log scale)", "middle", 11);
-  std::string rot = " transform=\"rotate(-90 " + std::to_string(int(x0 - 40)) + " " +
-                    std::to_string(int(top + h / 2)) + ")\"";
-  svg::text(o, x0 - 40, top + h / 2, "deliveries at or below", "middle", 10, rot.c_str());
+  svg::vertical_text(o, x0 - 40, top + h / 2, "deliveries at or below");
   char b[64];
   for (size_t i = 0; i < rep.runs.size(); ++i) {
     const TransportResult& r = rep.runs[i];
@@ -128,7 +120,7 @@ void grouped_bars(std::string& o, const std::vector<RunReport>& reports, double 
       if (v > 0) lo = std::min(lo, v);
     }
   if (hi <= 0) hi = 1;
-  double step = nice_step(hi);
+  double step = svg::nice_step(hi);
   if (!log_scale) hi = std::ceil(hi / step) * step;
   double l0 = 0, l1 = 1;
   if (log_scale) {
@@ -142,6 +134,7 @@ void grouped_bars(std::string& o, const std::vector<RunReport>& reports, double 
     return h * (std::log10(v) - l0 + 0.15) / (l1 - l0 + 0.15);  // the smallest still shows
   };
   // Axis and its ticks, labelled with the unit.
+  o += "<g class=\"value-axis\">\n";
   svg::line(o, x0, top, x0, top + h, "#333");
   svg::line(o, x0, top + h, x0 + w, top + h, "#333");
   char b[64];
@@ -160,10 +153,8 @@ void grouped_bars(std::string& o, const std::vector<RunReport>& reports, double 
       svg::text(o, x0 - 4, y + 4, b, "end", 9);
     }
   }
-  svg::text(o, x0 - 40, top + h / 2, unit, "middle", 10,
-            (" transform=\"rotate(-90 " + std::to_string(int(x0 - 40)) + " " +
-             std::to_string(int(top + h / 2)) + ")\"")
-                .c_str());
+  svg::vertical_text(o, x0 - 40, top + h / 2, unit);
+  o += "</g>\n";
   double group = w / double(std::max<size_t>(1, reports.size()));
   for (size_t c = 0; c < reports.size(); ++c) {
     const RunReport& rep = reports[c];
@@ -172,7 +163,7 @@ void grouped_bars(std::string& o, const std::vector<RunReport>& reports, double 
     for (size_t i = 0; i < rep.runs.size(); ++i) {
       double v = value(rep.runs[i]), bh = height(v);
       double x = x0 + group * double(c) + group * 0.1 + bw * double(i);
-      svg::rect(o, x, top + h - bh, bw * 0.9, bh, svg::color(i));
+      svg::rect(o, x, top + h - bh, bw * 0.9, bh, svg::color(i), " class=\"bar\"");
       if (rep.runs[i].verdict() != Verdict::ok)
         svg::text(o, x + bw * 0.45, top + h - bh - 3, "*", "middle", 12, " fill=\"#b00\"");
     }
@@ -209,19 +200,27 @@ std::string to_svg_matrix(const std::string& preset, const std::vector<RunReport
   svg::text(o, width / 2.0, kTitleTop, title, "middle", 15, " font-weight=\"bold\"");
   if (!reports.empty()) {
     const BenchOptions& p = reports[0].options;
+    const auto& runs = reports[0].runs;
+    bool polled = std::any_of(runs.begin(), runs.end(),
+                              [](const TransportResult& r) { return r.transport == "poll"; });
     std::string sub = std::to_string(p.subscribers) + " subscribers behind the link, " +
                       std::to_string(p.channels) + " channel(s), " + format_seconds(p.rate) +
-                      " messages/s, " + std::to_string(p.payload) + " B; poll interval " +
-                      format_seconds(p.poll_interval) + " s; delay and loss apply each way; seed " +
-                      std::to_string(reports[0].lab.seed);
-    svg::text(o, width / 2.0, kTitleTop + 20, sub, "middle", 11);
-    // The legend: one entry per transport, shared by every panel and chart.
-    double x = kLeft;
-    for (size_t i = 0; i < reports[0].runs.size(); ++i) {
+                      " messages/s, " + std::to_string(p.payload) + " B; ";
+    if (polled) sub += "poll interval " + format_seconds(p.poll_interval) + " s; ";
+    sub += "delay and loss apply each way; seed " + std::to_string(reports[0].lab.seed);
+    svg::text(o, width / 2.0, kTitleTop + 20, sub, "middle", 11, " class=\"settings\"");
+    // The legend: one entry per transport, shared by every panel and chart, in a band of its
+    // own between the title and the panels.
+    o += "<g class=\"legend\">\n";
+    svg::rect(o, kLeft, kLegendTop - 15, kLegendEntry * double(runs.size()), 21, "#fafafa",
+              " stroke=\"#ccc\" class=\"legend-box\"");
+    double x = kLeft + 8;
+    for (size_t i = 0; i < runs.size(); ++i) {
       svg::line(o, x, kLegendTop - 4, x + 24, kLegendTop - 4, svg::color(i), " stroke-width=\"4\"");
-      svg::text(o, x + 30, kLegendTop, reports[0].runs[i].transport, "start", 12);
-      x += 110;
+      svg::text(o, x + 30, kLegendTop, runs[i].transport, "start", 12);
+      x += kLegendEntry;
     }
+    o += "</g>\n";
   }
   Axis ax = latency_axis(reports);
   for (size_t c = 0; c < reports.size(); ++c)

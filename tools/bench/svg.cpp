@@ -1,6 +1,9 @@
 // The SVG chart, written by hand so it opens in any browser with no other tool: a latency CDF per
 // transport (log-scale x) and two bar charts of cost per message (bytes on the wire per delivery,
 // server CPU per 1,000 deliveries).
+//
+// Top to bottom: the title and the run's settings, the legend in a band of its own (a legend
+// inside the plot hides the curves it names), the CDF, then the bar charts with value axes.
 #include <algorithm>
 #include <cmath>
 
@@ -12,36 +15,78 @@ namespace herald::bench {
 
 namespace {
 
-using svg::esc;
 using svg::line;
 using svg::text;
-constexpr const char* const* kColors = svg::kColors;
-constexpr int kWidth = 900;
-constexpr int kCdfTop = 60, kCdfHeight = 300, kLeft = 80, kPlotWidth = 760;
-constexpr int kBarTop = 470, kBarHeight = 180;
+constexpr int kWidth = 900, kLeft = 80, kPlotWidth = 760;
+constexpr int kLegendTop = 66, kLegendRow = 18, kLegendColumns = 2;
+constexpr int kCdfHeight = 300;
+// Below the CDF: its tick labels and axis title, then the bar charts' titles.
+constexpr int kCdfToBars = 100;
+constexpr int kBarHeight = 180, kBarWidth = 340, kBarGap = 80, kBottom = 50;
 
-void bars(std::string& o, const RunReport& rep, double x0, double width, const std::string& title,
-          double (*value)(const TransportResult&), const char* unit) {
-  text(o, x0 + width / 2, kBarTop - 20, title, "middle", 13, " font-weight=\"bold\"");
-  double top = 0;
-  for (const auto& r : rep.runs) top = std::max(top, value(r));
-  if (top <= 0) top = 1;
-  line(o, x0, kBarTop + kBarHeight, x0 + width, kBarTop + kBarHeight, "#333");
+bool ran(const RunReport& rep, const char* transport) {
+  return std::any_of(rep.runs.begin(), rep.runs.end(),
+                     [&](const TransportResult& r) { return r.transport == transport; });
+}
+
+// The settings line under the title: the workload, and the poll settings only when a transport
+// that uses them ran.
+std::string settings_line(const RunReport& rep) {
+  const BenchOptions& p = rep.options;
+  std::string s = std::to_string(p.subscribers) + " subscribers, " + std::to_string(p.channels) +
+                  " channel(s), rate " +
+                  (p.rate > 0 ? format_seconds(p.rate) + "/s" : std::string("max")) + ", payload " +
+                  std::to_string(p.payload) + " B";
+  if (ran(rep, "poll")) s += ", poll every " + format_seconds(p.poll_interval) + " s";
+  if (ran(rep, "longpoll")) s += ", long-poll wait " + format_seconds(p.longpoll_wait) + " s";
+  if (rep.lab.present) s += "; link " + rep.lab.condition.to_string();
+  return s;
+}
+
+using Value = double (*)(const TransportResult&);
+using Shown = bool (*)(const TransportResult&);
+
+bool delivered(const TransportResult& r) {
+  return r.delivered > 0;
+}
+bool sampled(const TransportResult& r) {
+  return r.server_sampled;
+}
+
+// One bar per transport over a value axis labelled `axis`; each bar is labelled with its value
+// and `unit`. A run for which `shown` is false has
+// no figure: it gets no bar, and "n/a" where its bar would stand; when no run has one, the panel
+// says `absent` instead of drawing an axis of nothing.
+void bars(std::string& o, const RunReport& rep, double x0, double top, const std::string& title,
+          Value value, Shown shown, const char* unit, const std::string& axis,
+          const std::string& absent) {
+  double w = kBarWidth, h = kBarHeight;
+  text(o, x0 + w / 2, top - 20, title, "middle", 13, " font-weight=\"bold\"");
+  line(o, x0, top + h, x0 + w, top + h, "#333");
   size_t n = rep.runs.size();
-  double slot = n ? width / double(n) : width;
+  double slot = n ? w / double(n) : w;
+  bool any = false;
+  double hi = 0;
+  for (const auto& r : rep.runs)
+    if (shown(r)) any = true, hi = std::max(hi, value(r));
+  if (!any) {
+    text(o, x0 + w / 2, top + h / 2, absent, "middle", 12, " fill=\"#666\" class=\"absent\"");
+  } else {
+    hi = svg::value_axis(o, x0, top, w, h, hi, axis);
+  }
   for (size_t i = 0; i < n; ++i) {
-    double v = value(rep.runs[i]);
-    double h = kBarHeight * v / top;
-    double x = x0 + slot * double(i) + slot * 0.2;
-    char b[200];
-    std::snprintf(b, sizeof b,
-                  "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"/>\n", x,
-                  kBarTop + kBarHeight - h, slot * 0.6, h, kColors[i % 6]);
-    o += b;
+    const TransportResult& r = rep.runs[i];
+    double x = x0 + slot * double(i) + slot * 0.2, mid = x + slot * 0.3;
+    text(o, mid, top + h + 16, r.transport, "middle", 12);
+    if (!shown(r)) {
+      if (any) text(o, mid, top + h - 4, "n/a", "middle", 11, " fill=\"#666\"");
+      continue;
+    }
+    double v = value(r), bh = h * v / hi;
+    svg::rect(o, x, top + h - bh, slot * 0.6, bh, svg::color(i), " class=\"bar\"");
     char val[48];
     std::snprintf(val, sizeof val, v >= 100 ? "%.0f %s" : "%.3g %s", v, unit);
-    text(o, x + slot * 0.3, kBarTop + kBarHeight - h - 4, val, "middle", 11);
-    text(o, x + slot * 0.3, kBarTop + kBarHeight + 16, rep.runs[i].transport, "middle", 12);
+    text(o, mid, top + h - bh - 4, val, "middle", 11);
   }
 }
 
@@ -53,29 +98,36 @@ double cpu_per_1k(const TransportResult& r) {
   return costs_of(r).server_cpu_ms_per_1k;
 }
 
-}  // namespace
+// The legend band: one entry per transport (colour, name, p50, p99, max), in columns, inside a
+// box above the plot. Returns the band's bottom.
+double legend(std::string& o, const RunReport& rep) {
+  size_t n = rep.runs.size();
+  size_t rows = (n + kLegendColumns - 1) / kLegendColumns;
+  double h = double(std::max<size_t>(rows, 1)) * kLegendRow + 8;
+  o += "<g class=\"legend\">\n";
+  svg::rect(o, kLeft, kLegendTop, kPlotWidth, h, "#fafafa",
+            " stroke=\"#ccc\" class=\"legend-box\"");
+  double col_w = double(kPlotWidth) / kLegendColumns;
+  for (size_t i = 0; i < n; ++i) {
+    const TransportResult& r = rep.runs[i];
+    double x = kLeft + 10 + col_w * double(i % kLegendColumns);
+    double y = kLegendTop + 4 + kLegendRow * double(i / kLegendColumns + 1) - 5;
+    line(o, x, y - 4, x + 26, y - 4, svg::color(i), " stroke-width=\"3\"");
+    std::string label = r.transport;
+    if (r.latency_ns.count() > 0)
+      label += "  p50 " + format_ns(r.latency_ns.percentile(0.5)) + "  p99 " +
+               format_ns(r.latency_ns.percentile(0.99)) + "  max " + format_ns(r.latency_ns.max());
+    else
+      label += "  no deliveries";
+    if (!r.clean()) label += "  (NOT CLEAN)";
+    text(o, x + 32, y, label, "start", 11);
+  }
+  o += "</g>\n";
+  return kLegendTop + h;
+}
 
-std::string to_svg(const RunReport& rep) {
-  std::string o;
-  char b[256];
-  std::snprintf(b, sizeof b,
-                "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"720\" "
-                "viewBox=\"0 0 %d 720\" font-family=\"sans-serif\">\n"
-                "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
-                kWidth, kWidth);
-  o += b;
-  const BenchOptions& p = rep.options;
-  std::string title = "herald bench: " + p.target + ", " + std::to_string(p.subscribers) +
-                      " subscribers, " + std::to_string(p.channels) + " channel(s), rate " +
-                      (p.rate > 0 ? format_seconds(p.rate) + "/s" : std::string("max")) +
-                      ", payload " + std::to_string(p.payload) + " B, poll " +
-                      format_seconds(p.poll_interval) + " s, long-poll wait " +
-                      format_seconds(p.longpoll_wait) + " s";
-  if (rep.lab.present) title += ", link " + rep.lab.condition.to_string();
-  text(o, kWidth / 2.0, 24, title, "middle", 14, " font-weight=\"bold\"");
-  text(o, kWidth / 2.0, 46, "publish -> deliver latency, cumulative", "middle", 13);
-
-  // CDF axes: x = log10(latency), from the smallest to the largest value seen.
+void cdf(std::string& o, const RunReport& rep, double top) {
+  // x = log10(latency), from the smallest to the largest value seen.
   uint64_t lo = UINT64_MAX, hi = 0;
   for (const auto& r : rep.runs) {
     if (r.latency_ns.count() == 0) continue;
@@ -90,7 +142,8 @@ std::string to_svg(const RunReport& rep) {
     double l = std::log10(std::max(ns, 1.0));
     return kLeft + kPlotWidth * (std::clamp(l, lx0, lx1) - lx0) / (lx1 - lx0);
   };
-  auto ypos = [&](double q) { return kCdfTop + kCdfHeight * (1 - q); };
+  auto ypos = [&](double q) { return top + kCdfHeight * (1 - q); };
+  svg::rect(o, kLeft, top, kPlotWidth, kCdfHeight, "none", " class=\"plot-area\"");
   for (int q = 0; q <= 10; q += 2) {
     double y = ypos(q / 10.0);
     line(o, kLeft, y, kLeft + kPlotWidth, y, "#ddd");
@@ -98,16 +151,18 @@ std::string to_svg(const RunReport& rep) {
   }
   for (double l = lx0; l <= lx1 + 1e-9; l += 1) {
     double x = kLeft + kPlotWidth * (l - lx0) / (lx1 - lx0);
-    line(o, x, kCdfTop, x, kCdfTop + kCdfHeight, "#ddd");
-    text(o, x, kCdfTop + kCdfHeight + 16, format_ns(uint64_t(std::pow(10.0, l))), "middle", 11);
+    line(o, x, top, x, top + kCdfHeight, "#ddd");
+    text(o, x, top + kCdfHeight + 16, format_ns(uint64_t(std::pow(10.0, l))), "middle", 11);
   }
-  line(o, kLeft, kCdfTop + kCdfHeight, kLeft + kPlotWidth, kCdfTop + kCdfHeight, "#333");
-  line(o, kLeft, kCdfTop, kLeft, kCdfTop + kCdfHeight, "#333");
-  text(o, kLeft + kPlotWidth / 2.0, kCdfTop + kCdfHeight + 34, "latency (log scale)", "middle");
+  line(o, kLeft, top + kCdfHeight, kLeft + kPlotWidth, top + kCdfHeight, "#333");
+  line(o, kLeft, top, kLeft, top + kCdfHeight, "#333");
+  text(o, kLeft + kPlotWidth / 2.0, top + kCdfHeight + 34, "publish -> deliver latency (log scale)",
+       "middle");
+  svg::vertical_text(o, kLeft - 50, top + kCdfHeight / 2.0, "deliveries at or below", 11);
   // The 99th percentile as a dashed reference line.
   line(o, kLeft, ypos(0.99), kLeft + kPlotWidth, ypos(0.99), "#999", " stroke-dasharray=\"4 3\"");
-  text(o, kLeft + kPlotWidth, ypos(0.99) - 3, "p99", "end", 10);
-
+  text(o, kLeft + kPlotWidth - 2, ypos(0.99) - 3, "p99", "end", 10);
+  char b[64];
   for (size_t i = 0; i < rep.runs.size(); ++i) {
     const TransportResult& r = rep.runs[i];
     if (r.latency_ns.count() == 0) continue;
@@ -125,25 +180,32 @@ std::string to_svg(const RunReport& rep) {
       pts += b;
     }
     o += "<polyline fill=\"none\" stroke-width=\"2\" stroke=\"";
-    o += kColors[i % 6];
+    o += svg::color(i);
     o += "\" points=\"" + pts + "\"/>\n";
-    double ly = kCdfTop + 14 + 18.0 * double(i);
-    line(o, kLeft + 14, ly - 4, kLeft + 40, ly - 4, kColors[i % 6], " stroke-width=\"3\"");
-    text(o, kLeft + 46, ly,
-         r.transport + "  p50 " + format_ns(r.latency_ns.percentile(0.5)) + "  p99 " +
-             format_ns(r.latency_ns.percentile(0.99)) + "  max " + format_ns(r.latency_ns.max()) +
-             (r.clean() ? "" : "  (NOT CLEAN)"),
-         "start", 11);
   }
+}
 
-  bars(o, rep, kLeft, 340, "bytes on the wire per delivery (both directions)", bytes_per_delivery,
-       "B");
-  bool sampled = std::any_of(rep.runs.begin(), rep.runs.end(),
-                             [](const TransportResult& r) { return r.server_sampled; });
-  bars(o, rep, kLeft + 420, 340,
-       sampled ? "server CPU ms per 1,000 deliveries"
-               : "server CPU per 1,000 deliveries (not sampled: no --server-pid)",
-       cpu_per_1k, "ms");
+}  // namespace
+
+std::string to_svg(const RunReport& rep) {
+  // The height follows the legend's rows, so the first pass only measures.
+  std::string body;
+  double cdf_top = legend(body, rep) + 20;
+  cdf(body, rep, cdf_top);
+  double bar_top = cdf_top + kCdfHeight + kCdfToBars;
+  bars(body, rep, kLeft, bar_top, "bytes on the wire per delivery (both directions)",
+       bytes_per_delivery, delivered, "B", "bytes per delivery", "no deliveries");
+  bars(body, rep, kLeft + kBarWidth + kBarGap, bar_top, "server CPU per 1,000 deliveries",
+       cpu_per_1k, sampled, "ms", "CPU ms per 1,000 deliveries",
+       "not sampled (--server-pid PID, or --serve)");
+
+  std::string o;
+  svg::open(o, kWidth, int(bar_top) + kBarHeight + kBottom);
+  text(o, kWidth / 2.0, 24,
+       "herald bench (" + rep.options.target + "): publish -> deliver latency, cumulative",
+       "middle", 15, " font-weight=\"bold\" class=\"title\"");
+  text(o, kWidth / 2.0, 46, settings_line(rep), "middle", 12, " class=\"settings\"");
+  o += body;
   o += "</svg>\n";
   return o;
 }

@@ -83,8 +83,77 @@ TEST(Report, SvgIsStandaloneWithOneCurvePerTransport) {
   size_t curves = 0;
   for (size_t at = 0; (at = s.find("<polyline", at)) != std::string::npos; ++at) ++curves;
   EXPECT_EQ(curves, 2u);
-  EXPECT_NE(s.find("server CPU ms per 1,000 deliveries"), std::string::npos);
+  EXPECT_NE(s.find("server CPU per 1,000 deliveries"), std::string::npos);
   EXPECT_NE(s.find(">longpoll</text>"), std::string::npos);
+}
+
+size_t count(const std::string& s, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = 0; (at = s.find(what, at)) != std::string::npos; at += what.size()) ++n;
+  return n;
+}
+
+// The settings line under the title (class="settings").
+std::string settings_of(const std::string& svg) {
+  size_t at = svg.find("class=\"settings\">");
+  if (at == std::string::npos) return "";
+  at = svg.find('>', at) + 1;
+  return svg.substr(at, svg.find("</text>", at) - at);
+}
+
+TEST(Report, SvgTitleNamesPollSettingsOnlyWhenAPollingTransportRan) {
+  RunReport rep;
+  rep.options.subscribers = 10;
+  rep.options.poll_interval = 0.25;
+  rep.options.longpoll_wait = 20;
+  rep.runs.push_back(sample_result("ws", 0));
+  rep.runs.push_back(sample_result("sse", 0));
+  std::string push = settings_of(to_svg(rep));
+  EXPECT_NE(push.find("10 subscribers"), std::string::npos) << push;
+  EXPECT_EQ(push.find("poll"), std::string::npos) << push;
+  rep.runs.push_back(sample_result("poll", 0));
+  std::string polled = settings_of(to_svg(rep));
+  EXPECT_NE(polled.find("poll every 0.25 s"), std::string::npos) << polled;
+  EXPECT_EQ(polled.find("long-poll"), std::string::npos) << polled;
+  rep.runs.push_back(sample_result("longpoll", 0));
+  EXPECT_NE(settings_of(to_svg(rep)).find("long-poll wait 20 s"), std::string::npos);
+}
+
+TEST(Report, SvgLegendHasABandOfItsOwnAndBarsHaveValueAxes) {
+  RunReport rep;
+  for (const char* t : {"ws", "sse", "longpoll", "poll", "udp"})
+    rep.runs.push_back(sample_result(t, 0));
+  std::string s = to_svg(rep);
+  EXPECT_EQ(count(s, "<g class=\"legend\">"), 1u);
+  EXPECT_EQ(count(s, "class=\"legend-box\""), 1u);
+  EXPECT_EQ(count(s, "class=\"plot-area\""), 1u);
+  // The legend comes before the plot and nothing of the plot is inside the legend group.
+  size_t legend_end = s.find("</g>", s.find("<g class=\"legend\">"));
+  EXPECT_LT(legend_end, s.find("class=\"plot-area\""));
+  EXPECT_EQ(s.substr(0, legend_end).find("<polyline"), std::string::npos);
+  EXPECT_EQ(count(s, "<g class=\"value-axis\">"), 2u);  // bytes and CPU
+  EXPECT_NE(s.find(">bytes per delivery</text>"), std::string::npos);
+  EXPECT_NE(s.find(">CPU ms per 1,000 deliveries</text>"), std::string::npos);
+  EXPECT_EQ(count(s, "class=\"bar\""), 10u);
+  EXPECT_NE(s.find(">250 ms</text>"), std::string::npos);  // sample_result's CPU per 1,000
+}
+
+TEST(Report, SvgWithoutCpuSamplesSaysNotSampledAndDrawsNoCpuBars) {
+  RunReport rep;
+  rep.runs.push_back(sample_result("ws", 0));
+  rep.runs.push_back(sample_result("sse", 0));
+  for (auto& r : rep.runs) r.server_sampled = false;
+  std::string s = to_svg(rep);
+  EXPECT_NE(s.find("not sampled"), std::string::npos);
+  EXPECT_EQ(s.find(" ms</text>"), std::string::npos) << "a CPU figure drawn for an unsampled run";
+  EXPECT_EQ(count(s, "class=\"bar\""), 2u);             // the bytes chart's only
+  EXPECT_EQ(count(s, "<g class=\"value-axis\">"), 1u);  // no axis of nothing
+  // One sampled run of two: its bar, and "n/a" for the other.
+  rep.runs[0].server_sampled = true;
+  s = to_svg(rep);
+  EXPECT_EQ(count(s, "class=\"bar\""), 3u);
+  EXPECT_EQ(count(s, ">n/a</text>"), 1u);
+  EXPECT_EQ(s.find("not sampled"), std::string::npos);
 }
 
 TEST(Proc, StatAndStatusParsing) {
