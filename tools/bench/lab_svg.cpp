@@ -14,8 +14,8 @@ namespace herald::bench {
 namespace {
 
 constexpr int kPanelWidth = 300, kPanelGap = 40, kLeft = 70, kRight = 30;
-constexpr int kTitleTop = 26, kLegendTop = 70, kCdfTop = 110, kCdfHeight = 260;
-constexpr int kBarTop = 470, kBarHeight = 200, kBottom = 80;
+constexpr int kTitleTop = 26, kLegendTop = 70, kCdfTop = 122, kCdfHeight = 260;
+constexpr int kBarTop = 482, kBarHeight = 200, kBottom = 80;
 constexpr double kLegendEntry = 110;
 
 struct Axis {

@@ -1,0 +1,353 @@
+"""Every shell command in README.md's code blocks runs as written.
+
+The commands run verbatim - ports 8080 and 8443, the Redis address 10.0.0.5, `make run` - in a
+network namespace of the test's own, where those addresses are free whatever else runs on the
+machine (that needs root, as the network lab does; CI runs as root). A second terminal's worth
+of state is kept as a user's shell would: variables a command assigns (CURSOR, TOKEN) are
+passed to the commands after it, and files it writes (secret.txt, run.json) stay in the
+session's directory. That directory holds `build/release/herald` (the binary under test: the
+README's `export PATH` line finds it there) and the repository's `config/`; `make` commands run
+in the repository itself.
+
+A command that serves or streams (serve, `make run`, an SSE stream, a subscriber) is started in
+the background, checked (it answers, or prints what was published) and stopped. The commands
+that cannot run here are listed in NOT_RUN with the reason. The test fails when README shows a
+command that is neither run nor listed, or when one of these lists names a command README no
+longer has.
+"""
+import json
+import os
+import re
+import shlex
+import signal
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+from harness import DEADLINE, ROOT, herald_bin, wait_until
+from svg_check import Chart
+
+README = os.path.join(ROOT, "README.md")
+OPERATIONS = os.path.join(ROOT, "docs", "operations.md")
+
+# Commands README shows that this test does not run, and why.
+NOT_RUN = {
+    "make test": "runs the whole suite, this test included (docs/testing.md says how it is "
+                 "proven: five passes in a row beside a CPU-heavy job)",
+}
+
+# Everything else, in the order the session runs it; test_every_readme_command_is_run_or_listed
+# checks this list against README.
+RUN = [
+    "make run",
+    'export PATH="$PWD/build/release:$PATH"',
+    "herald serve --listen 127.0.0.1:8080 --threads 2 --config config/herald.example.toml",
+    "herald check-config config/herald.example.toml",
+    "herald --version",
+    "curl -s localhost:8080/health",
+    "curl -s -XPOST localhost:8080/api/publish -d "
+    "'{\"channel\":\"public:news\",\"data\":{\"text\":\"hi\"}}'",
+    "curl -sN -H 'Accept: text/event-stream' 'localhost:8080/sse?channel=public:news'",
+    "CURSOR=$(curl -s 'localhost:8080/api/history?channel=public:news' | jq -r .cursor)",
+    'curl -s "localhost:8080/poll?channel=public:news&since=$CURSOR&wait=25"',
+    "herald pub public:news '{\"text\":\"hi\"}' --count 10",
+    'herald sub public:news --transport sse --since "$CURSOR" --count 10',
+    "herald sub public:news --transport udp",
+    "openssl rand -hex 32 > secret.txt",
+    "TOKEN=$(herald token --sub alice --channels 'chat:*' --ttl 1h --secret-file secret.txt)",
+    'herald token --verify "$TOKEN" --secret-file secret.txt',
+    "herald bench --url http://127.0.0.1:8080 --transport ws,sse,udp --subscribers 100 "
+    "--rate 1000 --duration 10 --json run.json --svg run.svg",
+    "herald serve --set tls.listen=0.0.0.0:8443 --set tls.cert_file=cert.pem "
+    "--set tls.key_file=key.pem",
+    "curl --cacert ca.pem https://127.0.0.1:8443/health",
+    "herald sub public:news --url wss://127.0.0.1:8443 --cacert ca.pem",
+    "herald bench compare --preset chat --duration 5 --json compare.json --svg compare.svg",
+    "herald bench --netem delay=25,jitter=5,loss=1,rate=2000 --transport ws,longpoll "
+    "--subscribers 10 --rate 50 --seed 7",
+    "herald bench compare --preset lossy --json lossy.json --svg lossy.svg",
+    "herald bench advise --rtt 80ms --loss 1% --rate 10/s --subscribers 100",
+    "herald serve --listen 0.0.0.0:8080 --set engine.type=redis "
+    "--set redis.addresses=10.0.0.5:6379",
+]
+
+PUBLISH = RUN[6]
+
+
+def shell_lines(markdown, info="sh"):
+    """The commands of every ```sh block: continuation lines joined, comments and blank lines
+    dropped, a trailing `# comment` cut, whitespace runs made single."""
+    out = []
+    for block in re.findall(r"```" + info + r"\n(.*?)```", markdown, re.S):
+        for line in block.replace("\\\n", " ").splitlines():
+            line = re.sub(r"\s+#\s.*$", "", line).strip()
+            if line and not line.startswith("#"):
+                out.append(" ".join(line.split()))
+    return out
+
+
+def readme_commands():
+    with open(README) as f:
+        return shell_lines(f.read())
+
+
+def test_every_readme_command_is_run_or_listed():
+    cmds = readme_commands()
+    assert len(cmds) >= 20, cmds
+    unknown = [c for c in cmds if c not in RUN and c not in NOT_RUN]
+    assert not unknown, f"README commands neither run by test_readme.py nor listed: {unknown}"
+    stale = [c for c in list(RUN) + list(NOT_RUN) if c not in cmds]
+    assert not stale, f"test_readme.py names commands README no longer has: {stale}"
+    assert len(RUN) == len(set(RUN))
+
+
+def test_ca_commands_of_operations_doc_are_found():
+    assert len(ca_commands()) == 4
+
+
+def ca_commands():
+    """docs/operations.md's test CA: its first ```sh block after "Clients with a private CA",
+    without the serve line README has its own copy of."""
+    with open(OPERATIONS) as f:
+        text = f.read()
+    text = text[text.index("### Clients with a private CA"):]
+    block = re.search(r"```sh\n(.*?)```", text, re.S).group(0)
+    return [c for c in shell_lines(block) if not c.startswith("herald serve")]
+
+
+def lab_unavailable():
+    if os.geteuid() != 0:
+        return "not root"
+    try:
+        os.close(os.open("/dev/net/tun", os.O_RDWR))
+    except OSError as e:
+        return f"/dev/net/tun does not open: {e}"
+    return None
+
+
+class Session:
+    """A directory and a network namespace in which README's commands run as a user's shell
+    would run them."""
+
+    def __init__(self, tmp):
+        self.dir = tmp
+        self.ns = f"herald-readme-{os.getpid()}"
+        subprocess.run(["ip", "netns", "add", self.ns], check=True)
+        self.ip("link", "set", "lo", "up")
+        self.env = dict(os.environ)
+        self.env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
+        self.bg = []
+        os.makedirs(os.path.join(tmp, "build", "release"))
+        os.symlink(os.path.abspath(herald_bin()), os.path.join(tmp, "build", "release", "herald"))
+        os.symlink(os.path.join(ROOT, "config"), os.path.join(tmp, "config"))
+
+    def ip(self, *args):
+        subprocess.run(["ip", "netns", "exec", self.ns, "ip", *args], check=True)
+
+    def argv(self, cmd):
+        return ["ip", "netns", "exec", self.ns, "bash", "-e", "-o", "pipefail", "-c", cmd]
+
+    def run(self, cmd, cwd=None, timeout=300, ok=True):
+        assert cmd in RUN, cmd
+        p = subprocess.run(self.argv(cmd), cwd=cwd or self.dir, env=self.env, text=True,
+                           capture_output=True, timeout=timeout)
+        if ok:
+            assert p.returncode == 0, f"{cmd}\nexit {p.returncode}\n{p.stdout}\n{p.stderr}"
+        return p
+
+    def check(self, cmd):
+        """A command of the test's own (not README's) in the namespace: its output, or ""."""
+        p = subprocess.run(self.argv(cmd), cwd=self.dir, env=self.env, text=True,
+                           capture_output=True, timeout=120)
+        return p.stdout if p.returncode == 0 else ""
+
+    def assign(self, cmd):
+        """Runs `NAME=$(...)` and keeps NAME for the commands after it."""
+        name = cmd.split("=", 1)[0]
+        p = self.run(cmd + f'; printf %s "${name}"')
+        assert p.stdout, f"{cmd} assigned nothing"
+        self.env[name] = p.stdout
+        return p.stdout
+
+    def export_path(self, cmd):
+        p = self.run(cmd + '; printf %s "$PATH"')
+        self.env["PATH"] = p.stdout
+
+    def start(self, cmd, cwd=None):
+        """Starts `cmd` in the background; returns a handle whose output is read from files."""
+        assert cmd in RUN, cmd
+        n = len(self.bg)
+        out = open(os.path.join(self.dir, f".bg{n}.out"), "w+")
+        err = open(os.path.join(self.dir, f".bg{n}.err"), "w+")
+        proc = subprocess.Popen(self.argv(cmd), cwd=cwd or self.dir, env=self.env, stdout=out,
+                                stderr=err, start_new_session=True)
+        h = Background(cmd, proc, out.name, err.name)
+        self.bg.append(h)
+        return h
+
+    def close(self):
+        for h in self.bg:
+            h.stop()
+        subprocess.run(["ip", "netns", "del", self.ns])
+
+
+class Background:
+    def __init__(self, cmd, proc, out, err):
+        self.cmd, self.proc, self.out_path, self.err_path = cmd, proc, out, err
+
+    def out(self):
+        with open(self.out_path, errors="replace") as f:
+            return f.read()
+
+    def err(self):
+        with open(self.err_path, errors="replace") as f:
+            return f.read()
+
+    def wait_for(self, text, timeout=DEADLINE):
+        def seen():
+            if text in self.out():
+                return True
+            assert self.proc.poll() is None, \
+                f"{self.cmd} ended ({self.proc.returncode}):\n{self.out()}\n{self.err()}"
+            return False
+        wait_until(seen, timeout=timeout, what=f"{text!r} from {self.cmd}")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)  # its own session: the command's group
+            try:
+                self.proc.wait(timeout=DEADLINE)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+
+
+@pytest.fixture
+def session():
+    why = lab_unavailable()
+    if why:
+        pytest.fail(f"README's commands run in a network namespace of their own: {why}")
+    s = Session(tempfile.mkdtemp(prefix="herald-readme-"))
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+def test_readme_session_runs_every_command_as_written(session):
+    s = session
+    # make run: installs what is missing, builds Release, serves the demo on 127.0.0.1:8080.
+    # A cold Release build on two busy cores takes minutes: its deadline is the build's.
+    mk = s.start("make run", cwd=ROOT)
+    mk.wait_for("herald listening on http://127.0.0.1:8080/", timeout=1500)
+    p = s.run("curl -s localhost:8080/health")
+    assert json.loads(p.stdout)["status"] == "ok"
+    assert "<html" in s.check("curl -sf localhost:8080/"), "make run serves no demo page"
+    mk.stop()
+
+    s.export_path('export PATH="$PWD/build/release:$PATH"')
+    srv = s.start("herald serve --listen 127.0.0.1:8080 --threads 2 --config "
+                  "config/herald.example.toml")
+    srv.wait_for("herald listening on http://127.0.0.1:8080/")
+    assert "ok" in s.run("herald check-config config/herald.example.toml").stdout
+    assert re.match(r"herald \d+\.\d+\.\d+", s.run("herald --version").stdout)
+    assert json.loads(s.run("curl -s localhost:8080/health").stdout)["status"] == "ok"
+    assert json.loads(s.run(PUBLISH).stdout)["offset"] == 1
+
+    # The event stream prints what is published after it connected.
+    sse = s.start("curl -sN -H 'Accept: text/event-stream' "
+                  "'localhost:8080/sse?channel=public:news'")
+    wait_until(lambda: sse.out() or sse.proc.poll() is not None, what="the stream's first bytes")
+    s.run(PUBLISH)
+    sse.wait_for('{"text":"hi"}')
+    sse.stop()
+
+    cursor = s.assign("CURSOR=$(curl -s 'localhost:8080/api/history?channel=public:news' | "
+                      "jq -r .cursor)")
+    assert re.fullmatch(r"[\w-]+:2", cursor), cursor
+    poll = s.start('curl -s "localhost:8080/poll?channel=public:news&since=$CURSOR&wait=25"')
+    s.run("herald pub public:news '{\"text\":\"hi\"}' --count 10")
+    poll.proc.wait(timeout=DEADLINE)
+    answer = json.loads(poll.out())
+    assert answer["messages"] and answer.get("recovered") is not False, answer
+    p = s.run('herald sub public:news --transport sse --since "$CURSOR" --count 10', timeout=60)
+    lines = [json.loads(l) for l in p.stdout.splitlines() if '"data"' in l]
+    assert [m["offset"] for m in lines] == list(range(3, 13)), p.stdout
+
+    udp = s.start("herald sub public:news --transport udp")
+    # Published until one arrives: the subscription may take a moment to start (bounded).
+    for _ in range(int(DEADLINE / 0.5)):
+        s.run(PUBLISH)
+        if '"text":"hi"' in udp.out():
+            break
+        time.sleep(0.5)
+    assert '"text":"hi"' in udp.out(), udp.out() + udp.err()
+    udp.stop()
+
+    s.run("openssl rand -hex 32 > secret.txt")
+    token = s.assign("TOKEN=$(herald token --sub alice --channels 'chat:*' --ttl 1h "
+                     "--secret-file secret.txt)")
+    assert token.count(".") == 2, token
+    claims = json.loads(s.run('herald token --verify "$TOKEN" --secret-file secret.txt').stdout)
+    assert claims["sub"] == "alice", claims
+
+    # The bench against this server: every subscriber got every message.
+    s.run("herald bench --url http://127.0.0.1:8080 --transport ws,sse,udp --subscribers 100 "
+          "--rate 1000 --duration 10 --json run.json --svg run.svg", timeout=600)
+    report = json.load(open(os.path.join(s.dir, "run.json")))
+    assert [r["transport"] for r in report["runs"]] == ["ws", "sse", "udp"]
+    assert all(r["clean"] for r in report["runs"]), report["runs"]
+    Chart(os.path.join(s.dir, "run.svg")).check_layout()
+    srv.stop()
+
+    # TLS with docs/operations.md's test CA.
+    for c in ca_commands():
+        p = subprocess.run(s.argv(c), cwd=s.dir, env=s.env, capture_output=True, text=True,
+                           timeout=120)
+        assert p.returncode == 0, f"docs/operations.md: {c}\n{p.stderr}"
+    tls = s.start("herald serve --set tls.listen=0.0.0.0:8443 --set tls.cert_file=cert.pem "
+                  "--set tls.key_file=key.pem")
+    tls.wait_for("herald listening on https://0.0.0.0:8443/")
+    p = s.run("curl --cacert ca.pem https://127.0.0.1:8443/health")
+    assert json.loads(p.stdout)["status"] == "ok"
+    wss = s.start("herald sub public:news --url wss://127.0.0.1:8443 --cacert ca.pem")
+    for _ in range(int(DEADLINE / 0.5)):
+        s.run(PUBLISH)
+        if '"text":"hi"' in wss.out():
+            break
+        time.sleep(0.5)
+    assert '"text":"hi"' in wss.out(), wss.out() + wss.err()
+    tls.stop()
+
+    # The lab: servers of its own (compare without --url, --netem, advise).
+    s.run("herald bench compare --preset chat --duration 5 --json compare.json "
+          "--svg compare.svg", timeout=900)
+    Chart(os.path.join(s.dir, "compare.svg")).check_layout()
+    s.run("herald bench --netem delay=25,jitter=5,loss=1,rate=2000 --transport ws,longpoll "
+          "--subscribers 10 --rate 50 --seed 7", timeout=900)
+    s.run("herald bench compare --preset lossy --json lossy.json --svg lossy.svg", timeout=900)
+    assert json.load(open(os.path.join(s.dir, "lossy.json")))["preset"] == "lossy"
+    Chart(os.path.join(s.dir, "lossy.svg")).check_layout()
+    p = s.run("herald bench advise --rtt 80ms --loss 1% --rate 10/s --subscribers 100",
+              timeout=900)
+    assert "Advice for 100 browser subscriber(s)" in p.stdout and "  use " in p.stdout, p.stdout
+
+    # Cluster mode: README's Redis address, given to a Redis of the test's own.
+    s.ip("addr", "add", "10.0.0.5/32", "dev", "lo")
+    redis = subprocess.Popen(["ip", "netns", "exec", s.ns, "redis-server", "--bind", "10.0.0.5",
+                              "--port", "6379", "--save", "", "--appendonly", "no"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             start_new_session=True)
+    try:
+        node = s.start("herald serve --listen 0.0.0.0:8080 --set engine.type=redis "
+                       "--set redis.addresses=10.0.0.5:6379")
+        node.wait_for("herald listening on http://0.0.0.0:8080/")
+        wait_until(lambda: '"ok"' in s.check("curl -sf localhost:8080/health"),
+                   what="the Redis node's /health")
+        assert "offset" in s.run(PUBLISH).stdout
+        node.stop()
+    finally:
+        os.killpg(redis.pid, signal.SIGTERM)
+        redis.wait(timeout=DEADLINE)
