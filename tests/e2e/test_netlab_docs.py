@@ -4,11 +4,14 @@
   --list-presets` runs (no lab needed).
 - The decision guide of docs/transports.md is what bench/netlab/guide.py writes from the
   committed bench/results/netlab-*.json: no figure in it was typed by hand.
+- Its `herald bench` commands run as written and lose nothing (those README shows too run in
+  test_readme.py, the UDP one in test_udp_bench.py); the lab needs root.
 """
 import os
 import re
 import subprocess
 
+from doc_session import open_session, shell_lines
 from harness import ROOT, herald_bin
 
 
@@ -53,3 +56,27 @@ def test_the_decision_guide_is_generated_from_the_committed_results():
     guide = doc("transports.md").split("netlab-guide:begin")[1].split("netlab-guide:end")[0]
     for preset in ("rtt", "lossy", "mobile", "satellite", "bandwidth"):
         assert f"herald bench compare --preset {preset}" in guide
+
+
+def netlab_doc_commands():
+    """docs/netlab.md's commands that README does not show (test_readme.py runs those) and that
+    test_udp_bench.py does not run already (its UDP one)."""
+    with open(os.path.join(ROOT, "docs", "netlab.md")) as f:
+        cmds = shell_lines(f.read())
+    with open(os.path.join(ROOT, "README.md")) as f:
+        readme = shell_lines(f.read())
+    return [c for c in cmds if c not in readme and "--transport udp " not in c]
+
+
+def test_netlab_doc_commands_run_as_written():
+    cmds = netlab_doc_commands()
+    assert len(cmds) >= 3, cmds
+    s = open_session(cmds)
+    try:
+        # `herald` as README's session finds it.
+        s.env["PATH"] = os.path.join(s.dir, "build", "release") + os.pathsep + s.env["PATH"]
+        for c in cmds:
+            p = s.run(c, timeout=900)
+            assert "LOSS" not in p.stderr, f"{c}\n{p.stderr}"
+    finally:
+        s.close()

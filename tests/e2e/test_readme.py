@@ -18,15 +18,14 @@ longer has.
 import json
 import os
 import re
-import shlex
 import signal
 import subprocess
-import tempfile
 import time
 
 import pytest
 
-from harness import DEADLINE, ROOT, herald_bin, wait_until
+from doc_session import open_session, shell_lines
+from harness import DEADLINE, ROOT, wait_until
 from svg_check import Chart
 
 README = os.path.join(ROOT, "README.md")
@@ -76,18 +75,6 @@ RUN = [
 PUBLISH = RUN[6]
 
 
-def shell_lines(markdown, info="sh"):
-    """The commands of every ```sh block: continuation lines joined, comments and blank lines
-    dropped, a trailing `# comment` cut, whitespace runs made single."""
-    out = []
-    for block in re.findall(r"```" + info + r"\n(.*?)```", markdown, re.S):
-        for line in block.replace("\\\n", " ").splitlines():
-            line = re.sub(r"\s+#\s.*$", "", line).strip()
-            if line and not line.startswith("#"):
-                out.append(" ".join(line.split()))
-    return out
-
-
 def readme_commands():
     with open(README) as f:
         return shell_lines(f.read())
@@ -117,119 +104,9 @@ def ca_commands():
     return [c for c in shell_lines(block) if not c.startswith("herald serve")]
 
 
-def lab_unavailable():
-    if os.geteuid() != 0:
-        return "not root"
-    try:
-        os.close(os.open("/dev/net/tun", os.O_RDWR))
-    except OSError as e:
-        return f"/dev/net/tun does not open: {e}"
-    return None
-
-
-class Session:
-    """A directory and a network namespace in which README's commands run as a user's shell
-    would run them."""
-
-    def __init__(self, tmp):
-        self.dir = tmp
-        self.ns = f"herald-readme-{os.getpid()}"
-        subprocess.run(["ip", "netns", "add", self.ns], check=True)
-        self.ip("link", "set", "lo", "up")
-        self.env = dict(os.environ)
-        self.env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
-        self.bg = []
-        os.makedirs(os.path.join(tmp, "build", "release"))
-        os.symlink(os.path.abspath(herald_bin()), os.path.join(tmp, "build", "release", "herald"))
-        os.symlink(os.path.join(ROOT, "config"), os.path.join(tmp, "config"))
-
-    def ip(self, *args):
-        subprocess.run(["ip", "netns", "exec", self.ns, "ip", *args], check=True)
-
-    def argv(self, cmd):
-        return ["ip", "netns", "exec", self.ns, "bash", "-e", "-o", "pipefail", "-c", cmd]
-
-    def run(self, cmd, cwd=None, timeout=300, ok=True):
-        assert cmd in RUN, cmd
-        p = subprocess.run(self.argv(cmd), cwd=cwd or self.dir, env=self.env, text=True,
-                           capture_output=True, timeout=timeout)
-        if ok:
-            assert p.returncode == 0, f"{cmd}\nexit {p.returncode}\n{p.stdout}\n{p.stderr}"
-        return p
-
-    def check(self, cmd):
-        """A command of the test's own (not README's) in the namespace: its output, or ""."""
-        p = subprocess.run(self.argv(cmd), cwd=self.dir, env=self.env, text=True,
-                           capture_output=True, timeout=120)
-        return p.stdout if p.returncode == 0 else ""
-
-    def assign(self, cmd):
-        """Runs `NAME=$(...)` and keeps NAME for the commands after it."""
-        name = cmd.split("=", 1)[0]
-        p = self.run(cmd + f'; printf %s "${name}"')
-        assert p.stdout, f"{cmd} assigned nothing"
-        self.env[name] = p.stdout
-        return p.stdout
-
-    def export_path(self, cmd):
-        p = self.run(cmd + '; printf %s "$PATH"')
-        self.env["PATH"] = p.stdout
-
-    def start(self, cmd, cwd=None):
-        """Starts `cmd` in the background; returns a handle whose output is read from files."""
-        assert cmd in RUN, cmd
-        n = len(self.bg)
-        out = open(os.path.join(self.dir, f".bg{n}.out"), "w+")
-        err = open(os.path.join(self.dir, f".bg{n}.err"), "w+")
-        proc = subprocess.Popen(self.argv(cmd), cwd=cwd or self.dir, env=self.env, stdout=out,
-                                stderr=err, start_new_session=True)
-        h = Background(cmd, proc, out.name, err.name)
-        self.bg.append(h)
-        return h
-
-    def close(self):
-        for h in self.bg:
-            h.stop()
-        subprocess.run(["ip", "netns", "del", self.ns])
-
-
-class Background:
-    def __init__(self, cmd, proc, out, err):
-        self.cmd, self.proc, self.out_path, self.err_path = cmd, proc, out, err
-
-    def out(self):
-        with open(self.out_path, errors="replace") as f:
-            return f.read()
-
-    def err(self):
-        with open(self.err_path, errors="replace") as f:
-            return f.read()
-
-    def wait_for(self, text, timeout=DEADLINE):
-        def seen():
-            if text in self.out():
-                return True
-            assert self.proc.poll() is None, \
-                f"{self.cmd} ended ({self.proc.returncode}):\n{self.out()}\n{self.err()}"
-            return False
-        wait_until(seen, timeout=timeout, what=f"{text!r} from {self.cmd}")
-
-    def stop(self):
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)  # its own session: the command's group
-            try:
-                self.proc.wait(timeout=DEADLINE)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-
-
 @pytest.fixture
 def session():
-    why = lab_unavailable()
-    if why:
-        pytest.fail(f"README's commands run in a network namespace of their own: {why}")
-    s = Session(tempfile.mkdtemp(prefix="herald-readme-"))
+    s = open_session(RUN)
     try:
         yield s
     finally:
@@ -351,3 +228,4 @@ def test_readme_session_runs_every_command_as_written(session):
     finally:
         os.killpg(redis.pid, signal.SIGTERM)
         redis.wait(timeout=DEADLINE)
+
