@@ -47,6 +47,7 @@ class Session:
 
     def __init__(self, tmp, commands):
         self.commands = commands  # what this session may run: the doc's own commands
+        self.ran = []  # what it did run, for the caller to check nothing was left out
         self.dir = tmp
         self.ns = f"herald-doc-{os.getpid()}-{next(_serial)}"
         subprocess.run(["ip", "netns", "add", self.ns], check=True)
@@ -68,6 +69,7 @@ class Session:
         """Runs `cmd`, one of the doc's commands, to its end (`then`: the test's own shell code
         after it, in the same shell)."""
         assert cmd in self.commands, cmd
+        self.ran.append(cmd)
         p = subprocess.run(self.argv(cmd + then), cwd=cwd or self.dir, env=self.env, text=True,
                            capture_output=True, timeout=timeout)
         if ok:
@@ -95,6 +97,7 @@ class Session:
     def start(self, cmd, cwd=None):
         """Starts `cmd` in the background; returns a handle whose output is read from files."""
         assert cmd in self.commands, cmd
+        self.ran.append(cmd)
         n = len(self.bg)
         out = open(os.path.join(self.dir, f".bg{n}.out"), "w+")
         err = open(os.path.join(self.dir, f".bg{n}.err"), "w+")

@@ -78,5 +78,6 @@ def test_netlab_doc_commands_run_as_written():
         for c in cmds:
             p = s.run(c, timeout=900)
             assert "LOSS" not in p.stderr, f"{c}\n{p.stderr}"
+        assert s.ran == cmds
     finally:
         s.close()

@@ -213,19 +213,23 @@ def test_readme_session_runs_every_command_as_written(session):
 
     # Cluster mode: README's Redis address, given to a Redis of the test's own.
     s.ip("addr", "add", "10.0.0.5/32", "dev", "lo")
+    # Not loopback: Redis refuses such clients unless told otherwise (protected mode).
     redis = subprocess.Popen(["ip", "netns", "exec", s.ns, "redis-server", "--bind", "10.0.0.5",
-                              "--port", "6379", "--save", "", "--appendonly", "no"],
+                              "--port", "6379", "--save", "", "--appendonly", "no",
+                              "--protected-mode", "no"],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                              start_new_session=True)
     try:
         node = s.start("herald serve --listen 0.0.0.0:8080 --set engine.type=redis "
                        "--set redis.addresses=10.0.0.5:6379")
         node.wait_for("herald listening on http://0.0.0.0:8080/")
-        wait_until(lambda: '"ok"' in s.check("curl -sf localhost:8080/health"),
-                   what="the Redis node's /health")
+        # Ready once its Redis links are up (docs/scaling.md: /health?ready).
+        wait_until(lambda: s.check("curl -sf 'localhost:8080/health?ready'"),
+                   what="the Redis node's /health?ready")
         assert "offset" in s.run(PUBLISH).stdout
         node.stop()
     finally:
         os.killpg(redis.pid, signal.SIGTERM)
         redis.wait(timeout=DEADLINE)
+    assert set(s.ran) == set(RUN), set(RUN) - set(s.ran)
 
