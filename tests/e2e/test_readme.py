@@ -7,7 +7,7 @@ of state is kept as a user's shell would: variables a command assigns (CURSOR, T
 passed to the commands after it, and files it writes (secret.txt, run.json) stay in the
 session's directory. That directory holds `build/release/herald` (the binary under test: the
 README's `export PATH` line finds it there) and the repository's `config/`; `make` commands run
-in the repository itself.
+in the repository itself (`make install` with DESTDIR set, into the session's directory).
 
 A command that serves or streams (serve, `make run`, an SSE stream, a subscriber) is started in
 the background, checked (it answers, or prints what was published) and stopped. The commands
@@ -35,12 +35,16 @@ OPERATIONS = os.path.join(ROOT, "docs", "operations.md")
 NOT_RUN = {
     "make test": "runs the whole suite, this test included (docs/testing.md says how it is "
                  "proven: five passes in a row beside a CPU-heavy job)",
+    "make deb && dpkg -i build/release/herald_*.deb":
+        "installs a package on the machine itself; tests/e2e/test_deb.py builds the package with "
+        "the same CPack rules, installs it, serves from it and purges it, under the dpkg lock",
 }
 
 # Everything else, in the order the session runs it; test_every_readme_command_is_run_or_listed
 # checks this list against README.
 RUN = [
     "make run",
+    "make install PREFIX=/usr",
     'export PATH="$PWD/build/release:$PATH"',
     "herald serve --listen 127.0.0.1:8080 --threads 2 --config config/herald.example.toml",
     "herald check-config config/herald.example.toml",
@@ -72,7 +76,7 @@ RUN = [
     "--set redis.addresses=10.0.0.5:6379",
 ]
 
-PUBLISH = RUN[6]
+PUBLISH = next(c for c in RUN if "/api/publish" in c)
 
 
 def readme_commands():
@@ -123,6 +127,15 @@ def test_readme_session_runs_every_command_as_written(session):
     assert json.loads(p.stdout)["status"] == "ok"
     assert "<html" in s.check("curl -sf localhost:8080/"), "make run serves no demo page"
     mk.stop()
+    # Staged (DESTDIR, which the Makefile passes on) so the machine's /usr is left alone.
+    stage = os.path.join(s.dir, "stage")
+    s.env["DESTDIR"] = stage
+    s.run("make install PREFIX=/usr", cwd=ROOT, timeout=1500)
+    del s.env["DESTDIR"]
+    installed = os.path.join(stage, "usr", "bin", "herald")
+    assert os.access(installed, os.X_OK), os.listdir(stage)
+    assert os.path.isfile(os.path.join(stage, "etc", "herald", "herald.toml"))
+    assert subprocess.run([installed, "--version"], capture_output=True).returncode == 0
 
     s.export_path('export PATH="$PWD/build/release:$PATH"')
     srv = s.start("herald serve --listen 127.0.0.1:8080 --threads 2 --config "
