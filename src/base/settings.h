@@ -42,6 +42,8 @@ struct Settings {
   std::string web_root;     // "" : the web/ folder next to the binary's source, if found
   bool debug_echo = false;  // GET /ws/echo
   std::string log_level = "info";
+  std::string log_format = "text";  // "text" or "json" (base/log.h)
+  std::string access_log;           // "" off, "stderr", or an absolute path (reopened on SIGHUP)
   std::string api_key;                       // "" : HTTP API open (default listen is loopback only)
   std::string metrics_key;                   // "" : GET /metrics open (the API key works too)
   std::vector<std::string> allowed_origins;  // WebSocket Origin allow-list; empty: any

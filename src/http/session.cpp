@@ -6,6 +6,8 @@
 
 #include "base/limits.h"
 #include "base/log.h"
+#include "base/time.h"
+#include "http_codec/query.h"
 #include "proto/json.h"
 
 namespace herald::http {
@@ -52,6 +54,21 @@ HttpSession::~HttpSession() {
   for (Outstanding& e : ring_) {
     if (e.held) release_slot(e.slot);
   }
+}
+
+std::string RequestHandler::client_address(HttpSession& session, const Request&) {
+  return session.peer().to_string();
+}
+
+void log_access(const AccessRecord& r, int status, size_t bytes) {
+  uint64_t us = (base::monotonic_ns() - r.start_ns) / 1000;
+  base::log_access({{"remote", r.remote},
+                    {"method", r.method},
+                    {"path", r.target},
+                    {"status", status},
+                    {"bytes", bytes},
+                    base::LogField::millis("duration_ms", us),
+                    {"user_agent", r.user_agent}});
 }
 
 bool RequestHandler::may_take_over(const Request& req) {
@@ -110,6 +127,7 @@ void HttpSession::process() {
     if (in.empty()) return;
     if (!in_request_) {
       in_request_ = true;
+      cur_.access.reset();  // a parse error now is about this request, not the last one
       timer_.start(ctx_.loop->timers(), ctx_.settings->header_timeout_ms, [this] {
         if (taken_over_ || stopped_) return;
         fail(408, "request timeout");
@@ -157,7 +175,16 @@ void HttpSession::process() {
     redispatching_ = false;
     responded_ = false;
     cur_ = Framing{req.method == Method::head, false, req.keep_alive && !ctx_.draining, false,
-                   req.version_minor};
+                   req.version_minor, nullptr};
+    if (base::access_log_enabled()) {
+      auto rec = std::make_shared<AccessRecord>();
+      rec->remote = handler_.client_address(*this, req);
+      rec->method = std::string(req.method_text);
+      rec->target = redacted_target(req.path, req.query);
+      rec->user_agent = std::string(req.header("user-agent"));
+      rec->start_ns = base::monotonic_ns();
+      cur_.access = std::move(rec);
+    }
     cur_pos_ = kNone;
     handler_.handle(*this, req);
     if (deferred_ && !taken_over_) {
@@ -205,6 +232,15 @@ void HttpSession::fail(int status, std::string_view reason) {
   Framing f = cur_;
   f.head = false;
   f.keep_alive = false;
+  if (!f.access && base::access_log_enabled()) {
+    // The request never parsed: only its connection is known.
+    auto rec = std::make_shared<AccessRecord>();
+    rec->remote = conn_.peer().to_string();
+    rec->method = "-";
+    rec->target = "-";
+    rec->start_ns = base::monotonic_ns();
+    f.access = std::move(rec);
+  }
   stopped_ = true;
   conn_.pause_reading();
   emit(f, status, "text/plain; charset=utf-8", body, {});
@@ -228,6 +264,7 @@ bool HttpSession::serialise(std::string& out, const Framing& f, int status,
   else
     append_response(out, head, body, f.head);
   if (status >= 400) ++ctx_.metrics->http_errors;
+  if (f.access) log_access(*f.access, status, out.size());
   return closing;
 }
 
@@ -464,7 +501,9 @@ void HttpSession::drop_outstanding() {
   for (auto& fn : aborts) fn();
 }
 
-void HttpSession::take_over(std::unique_ptr<net::ConnectionHandler> next) {
+void HttpSession::take_over(std::unique_ptr<net::ConnectionHandler> next, int status,
+                            size_t bytes) {
+  if (status != 0 && cur_.access) log_access(*cur_.access, status, bytes);
   if (outstanding_ > 0) {
     // may_take_over() should have held this request back; earlier answers are lost now.
     HLOG_ERROR("http: take_over with %zu responses outstanding", outstanding_);

@@ -36,6 +36,20 @@ struct HeldRef {
 };
 static_assert(sizeof(HeldRef) == 8, "captured by value in per-request callbacks");
 
+/// What the access log says about one request besides its answer (docs/operations.md,
+/// "Access log"). Made only while the access log is on; shared by the request's framing and,
+/// for a stream, by the session that takes the connection over and writes the head itself.
+struct AccessRecord {
+  std::string remote;      // the real client address (RequestHandler::client_address)
+  std::string method;
+  std::string target;      // path and query, credentials redacted (http::redacted_target)
+  std::string user_agent;  // "" when none
+  uint64_t start_ns = 0;   // monotonic, when the request was complete
+};
+
+/// Writes the access line of `r`: its answer's status and size in bytes.
+void log_access(const AccessRecord& r, int status, size_t bytes);
+
 /// Routes requests. `req` and its views are valid only during the call: copy what a held
 /// response needs.
 class RequestHandler {
@@ -45,6 +59,9 @@ class RequestHandler {
   /// upgrade, SSE). Such a request waits until every earlier response is written. Default: it
   /// carries an Upgrade header.
   virtual bool may_take_over(const Request& req);
+  /// The client's address for the access log: the connection's peer by default; a handler
+  /// that knows the trusted proxies says whom they forward for.
+  virtual std::string client_address(HttpSession& session, const Request& req);
 
  protected:
   ~RequestHandler() = default;
@@ -101,7 +118,12 @@ class HttpSession final : public net::ConnectionHandler {
   /// Hands the connection to `next` (WebSocket, SSE). Bytes after the current request are left
   /// in the input for it. This session is deleted after the iteration. Only for a request
   /// the handler's may_take_over() admitted (no earlier response is outstanding then).
-  void take_over(std::unique_ptr<net::ConnectionHandler> next);
+  /// `status` and `bytes` (101 and the handshake, for an upgrade whose answer is already
+  /// queued) go to the access log now; status 0 leaves the line to the new handler
+  /// (access_record()), which answers later.
+  void take_over(std::unique_ptr<net::ConnectionHandler> next, int status = 0, size_t bytes = 0);
+  /// The access-log record of the request being handled, or nullptr when the log is off.
+  const std::shared_ptr<const AccessRecord>& access_record() const { return cur_.access; }
   /// Closes after the current response (e.g. an error that leaves the stream unusable).
   void close_after_response() { cur_.close_after = true; }
 
@@ -121,6 +143,7 @@ class HttpSession final : public net::ConnectionHandler {
     bool keep_alive = true;
     bool close_after = false;
     int version_minor = 1;
+    std::shared_ptr<const AccessRecord> access;  // only while the access log is on
   };
   // One dispatched request whose response is not written yet (a ring entry).
   struct Outstanding {

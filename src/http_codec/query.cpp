@@ -1,5 +1,7 @@
 #include "http_codec/query.h"
 
+#include <algorithm>
+
 namespace herald::http {
 namespace {
 
@@ -58,6 +60,42 @@ std::string first_unknown_param(std::string_view query, std::span<const std::str
     if (!ok) return std::string(name);
   }
   return {};
+}
+
+std::string redacted_target(std::string_view path, std::string_view query) {
+  std::string out(path);
+  if (query.empty()) return out;
+  out.push_back('?');
+  std::string decoded;
+  bool first = true;
+  while (true) {
+    size_t amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    if (!first) out.push_back('&');
+    first = false;
+    size_t eq = pair.find('=');
+    std::string_view name = pair.substr(0, eq);
+    decoded.clear();
+    // A name that does not decode is kept as sent: it cannot be a credential's name either.
+    bool secret = false;
+    if (percent_decode_into(name, true, decoded)) {
+      for (std::string_view k : kCredentialParams) {
+        secret = secret || (decoded.size() == k.size() &&
+                            std::equal(k.begin(), k.end(), decoded.begin(), [](char a, char b) {
+                              return a == (b >= 'A' && b <= 'Z' ? char(b - 'A' + 'a') : b);
+                            }));
+      }
+    }
+    if (secret && eq != std::string_view::npos) {
+      out.append(name);
+      out.append("=REDACTED");
+    } else {
+      out.append(pair);
+    }
+    if (amp == std::string_view::npos) break;
+    query = query.substr(amp + 1);
+  }
+  return out;
 }
 
 base::Result<QueryParams> QueryParams::parse(std::string_view query) {

@@ -32,6 +32,16 @@ struct QueryParam {
 /// reports the latter).
 std::string first_unknown_param(std::string_view query, std::span<const std::string_view> known);
 
+/// Query parameter names whose values are credentials (compared case-insensitively, after
+/// decoding): their values never reach a log.
+inline constexpr std::string_view kCredentialParams[] = {
+    "token", "access_token", "id_token", "refresh_token", "jwt",      "auth",
+    "api_key", "apikey",     "key",      "password",      "secret",   "signature", "sig"};
+
+/// `path` plus `?query` with the value of every credential parameter (kCredentialParams)
+/// replaced by `REDACTED`, for logs. The rest stays as the client sent it (raw, not decoded).
+std::string redacted_target(std::string_view path, std::string_view query);
+
 class QueryParams {
  public:
   /// Parses the raw query (the part after '?', without it). Empty pairs ("a=1&&b=2") are

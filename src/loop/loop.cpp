@@ -173,6 +173,7 @@ void Loop::run_once(int max_wait_ms) {
   run_deferred();             // 6. deferred
   flush_pending();            // 7. flush
   reap();                     // 8. reap
+  base::log_flush();          // 9. log lines of this iteration (on a buffering thread)
   ++iterations_;
 }
 

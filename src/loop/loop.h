@@ -13,6 +13,7 @@
 //               with io_uring: each prepares a send entry, then one submit carries them all.
 //               One that asks again from inside its own flush() is flushed next iteration
 //   8. reap     free objects whose deletion was deferred (closed connections, old sessions)
+//   9. log      write the log lines buffered by this thread (base::log_flush; worker loops)
 #include <sys/epoll.h>
 
 #include <cstdint>

@@ -52,6 +52,18 @@ void Connection::use_tls(std::unique_ptr<tls::Session> session, const TlsOptions
   tls_->options = options;
 }
 
+namespace {
+// A connection that never got past the TLS handshake ends here, before any session exists to
+// log it: conn_close with reason tls_handshake (info; the client's address as connected).
+void log_tls_failure(const Address& peer, std::string_view error) {
+  if (!base::log_enabled(base::LogLevel::info)) return;
+  std::string remote = peer.to_string();
+  base::log_event(base::LogLevel::info, "conn_close", {},
+                  {{"remote", remote}, {"transport", "http"}, {"reason", "tls_handshake"},
+                   {"error", error}});
+}
+}  // namespace
+
 const tls::Session* Connection::tls_session() const {
   return tls_ ? tls_->session.get() : nullptr;
 }
@@ -60,7 +72,10 @@ void Connection::tls_start() {
   if (tls_->options.handshake_timeout_ms != 0) {
     timer_ = std::make_unique<loop::Timer>();
     timer_->start(loop_.timers(), tls_->options.handshake_timeout_ms,
-                  [this] { abort(base::Errc::timeout); });
+                  [this] {
+                    log_tls_failure(peer_, "handshake timeout");
+                    abort(base::Errc::timeout);
+                  });
   }
 }
 
@@ -100,7 +115,10 @@ bool Connection::tls_receive(const char* data, size_t n) {
   }
   if (st == tls::Status::error) {
     t.failure = t.session->error();
-    HLOG_DEBUG("tls: %s: %s", peer_.to_string().c_str(), t.failure.message().c_str());
+    if (!was_established)
+      log_tls_failure(peer_, t.failure.message());
+    else
+      HLOG_DEBUG("tls: %s: %s", peer_.to_string().c_str(), t.failure.message().c_str());
     // Send the alert the session wrote (the peer then knows why), else reset.
     if (t.wire.empty()) {
       abort(t.failure);

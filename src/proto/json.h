@@ -20,6 +20,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/json_string.h"
 #include "proto/cursor.h"
 #include "proto/errors.h"
 
@@ -147,10 +148,11 @@ bool parse_poll_response(std::string_view json, PollResponse* out, std::string* 
 
 // ---- encoders ----------------------------------------------------------------------------
 
-/// Appends `s` as a JSON string literal: quotes added, '"' and '\' escaped, control characters
-/// as \u00XX, and any byte sequence that is not valid UTF-8 replaced by U+FFFD so the output is
-/// always valid JSON.
-void append_json_string(std::string& out, std::string_view s);
+/// Appends `s` as a JSON string literal (base/json_string.h: escaped, invalid UTF-8 replaced by
+/// U+FFFD, always valid JSON).
+inline void append_json_string(std::string& out, std::string_view s) {
+  base::append_json_string(out, s);
+}
 
 /// Appends the decimal form of `v`.
 void append_uint(std::string& out, uint64_t v);

@@ -63,6 +63,19 @@ std::string check_log_level(std::string_view v) {
   return "expected one of debug, info, warn, error, off, got \"" + std::string(v) + "\"";
 }
 
+std::string check_log_format(std::string_view v) {
+  base::LogFormat format;
+  if (base::parse_log_format(std::string(v).c_str(), &format)) return {};
+  return "expected text or json, got \"" + std::string(v) + "\"";
+}
+
+std::string check_access_log(std::string_view v) {
+  // A relative path would depend on the working directory of whoever starts the service.
+  if (v.empty() || v == "stderr" || v.front() == '/') return {};
+  return "expected \"\" (off), \"stderr\" or an absolute file path, got \"" + std::string(v) +
+         "\"";
+}
+
 std::string check_origin(std::string_view v) {
   // Commas and blanks would make the env/flag form (comma-separated) ambiguous, and no origin
   // (RFC 6454 serialization) contains them.
@@ -123,6 +136,13 @@ const KeyDef<Settings> kKeys[] = {
    .description = "adds the plain RFC 6455 echo endpoint GET /ws/echo"},
   {.name = "server.log_level", .field = &Settings::log_level, .check = check_log_level,
    .type_note = "debug, info, warn, error or off", .description = "least severe level that is logged"},
+  {.name = "server.log_format", .field = &Settings::log_format, .check = check_log_format,
+   .type_note = "text or json",
+   .description = "log lines on stderr (and the access log): text, or one JSON object per line"},
+  {.name = "server.access_log", .field = &Settings::access_log, .check = check_access_log,
+   .type_note = "\"\", stderr or /path",
+   .description = "one line per HTTP request: off (\"\"), on stderr, or appended to a file that "
+                  "is reopened on SIGHUP (logrotate); a change takes effect after a restart"},
   {.name = "server.api_key", .field = &Settings::api_key,
    .description = "key of the HTTP API (Authorization: Bearer KEY); empty = API open"},
   {.name = "server.metrics_key", .field = &Settings::metrics_key,

@@ -199,6 +199,10 @@ access::Client Routes::client_of(http::HttpSession& s, const http::Request& req)
   return c;
 }
 
+std::string Routes::client_address(http::HttpSession& s, const http::Request& req) {
+  return client_of(s, req).address_text();
+}
+
 bool Routes::identify(http::HttpSession& s, const http::Request& req, std::string_view transport,
                       access::Client* out, access::Outcome* refused) {
   *out = client_of(s, req);

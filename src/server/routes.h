@@ -19,6 +19,8 @@ class Routes final : public http::RequestHandler {
   Routes(Server& server, access::Gate& gate);
   void handle(http::HttpSession& session, http::Request& req) override;
   bool may_take_over(const http::Request& req) override;
+  /// The real client address (client_of: trusted proxies, PROXY protocol), for the access log.
+  std::string client_address(http::HttpSession& session, const http::Request& req) override;
 
  private:
   enum Route : int;

@@ -75,7 +75,8 @@ void Server::reload_tls(const base::Settings& next) {
     Worker* wp = w.get();
     wp->loop().post([wp, ctx = tls_ctx_] { wp->set_tls_context(ctx); });
   }
-  HLOG_INFO("SIGHUP: TLS certificate reloaded from %s", next.tls_cert_file.c_str());
+  HLOG_EVENT(base::LogLevel::info, "tls_reload", "SIGHUP: TLS certificate reloaded",
+             {"cert_file", next.tls_cert_file});
 }
 
 hub::ChannelOptions Server::options_for(std::string_view channel) const {
@@ -194,6 +195,12 @@ bool Server::prepare(const base::Settings& s, std::optional<net::Address>& plain
     return false;
   }
   tls_ctx_ = tls.value();
+  std::string access_error;
+  if (!base::open_access_log(s.access_log, &access_error)) {
+    HLOG_ERROR("%s", access_error.c_str());
+    code = 2;
+    return false;
+  }
   std::string key_error;
   auto keys = access::load_keys(s, &key_error);
   if (!keys.ok()) {
@@ -262,12 +269,14 @@ int Server::run() {
   // worker threads created below inherit the mask, so only the signalfd sees them.
   loop::Loop control(-1);
   control.on_signal(SIGTERM, [this, &control] {
-    HLOG_INFO("SIGTERM: draining");
+    HLOG_EVENT(base::LogLevel::info, "drain", "SIGTERM: draining", {"signal", "SIGTERM"},
+               {"window_ms", settings_.load()->drain_ms});
     drain_and_stop();
     control.stop();
   });
   control.on_signal(SIGINT, [this, &control] {
-    HLOG_INFO("SIGINT: draining");
+    HLOG_EVENT(base::LogLevel::info, "drain", "SIGINT: draining", {"signal", "SIGINT"},
+               {"window_ms", settings_.load()->drain_ms});
     drain_and_stop();
     control.stop();
   });
@@ -318,8 +327,17 @@ int Server::run() {
   std::string where;
   if (plain_addr) where = "http://" + plain_addr->to_string();
   if (tls_addr) where += (where.empty() ? "https://" : " and https://") + tls_addr->to_string();
-  HLOG_INFO("herald %s listening on %s (%zu loop%s, web root %s)", opts_.version.c_str(),
-            where.c_str(), threads, threads == 1 ? "" : "s", web_root_.c_str());
+  if (base::log_enabled(base::LogLevel::info)) {
+    char msg[512];
+    std::snprintf(msg, sizeof msg, "herald %s listening on %s (%zu loop%s, web root %s)",
+                  opts_.version.c_str(), where.c_str(), threads, threads == 1 ? "" : "s",
+                  web_root_.c_str());
+    std::string http = plain_addr ? plain_addr->to_string() : "";
+    std::string https = tls_addr ? tls_addr->to_string() : "";
+    base::log_event(base::LogLevel::info, "listen", msg,
+                    {{"version", opts_.version}, {"http", http}, {"https", https},
+                     {"loops", threads}, {"web_root", web_root_}});
+  }
   // One line per listener on stdout: scripts (and the tests) read the ports from them.
   if (plain_addr)
     std::fprintf(stdout, "herald listening on http://%s/\n", plain_addr->to_string().c_str());
@@ -336,7 +354,7 @@ int Server::run() {
   hub_.reset();
   engine_.reset();
   workers_.clear();
-  HLOG_INFO("stopped");
+  HLOG_EVENT(base::LogLevel::info, "stopped", "stopped");
   return 0;
 }
 
@@ -413,6 +431,10 @@ void Server::drain_and_stop() {
 }
 
 void Server::reload() {
+  // First, and with or without a config file: logrotate renamed the access log and sends
+  // SIGHUP so that herald writes to a fresh file at the same path.
+  if (std::string why; !base::reopen_access_log(&why))
+    HLOG_EVENT(base::LogLevel::error, "access_log_reopen", why, {"ok", false});
   if (!opts_.reload) {
     HLOG_WARN("SIGHUP: no config file to reload");
     return;
@@ -420,7 +442,8 @@ void Server::reload() {
   base::Settings next = opts_.settings;
   std::string errors;
   if (!opts_.reload(next, errors)) {
-    HLOG_ERROR("SIGHUP: config not reloaded:\n%s", errors.c_str());
+    HLOG_EVENT(base::LogLevel::error, "config_reload", "SIGHUP: config not reloaded:\n" + errors,
+               {"ok", false});
     return;
   }
   // Keys are re-read too (a rotated JWKS); keys that do not load keep the old config whole.
@@ -434,17 +457,21 @@ void Server::reload() {
   const base::Settings& now = *settings_.load();
   if (next.listen != now.listen || next.threads != now.threads || next.tls_listen != now.tls_listen)
     HLOG_WARN("SIGHUP: listen, tls.listen and threads take effect only after a restart");
+  if (next.access_log != now.access_log)
+    HLOG_WARN("SIGHUP: server.access_log takes effect only after a restart");
   if (tls_ctx_) reload_tls(next);
   settings_history_.push_back(std::make_unique<base::Settings>(std::move(next)));
   const base::Settings* fresh = settings_history_.back().get();
   settings_.store(fresh, std::memory_order_release);
   if (base::LogLevel lvl; base::parse_log_level(fresh->log_level.c_str(), &lvl))
     base::set_log_level(lvl);
+  if (base::LogFormat fmt; base::parse_log_format(fresh->log_format.c_str(), &fmt))
+    base::set_log_format(fmt);
   for (auto& w : workers_) {
     Worker* wp = w.get();
     wp->loop().post([wp, fresh] { wp->set_settings(fresh); });
   }
-  HLOG_INFO("SIGHUP: configuration reloaded");
+  HLOG_EVENT(base::LogLevel::info, "config_reload", "SIGHUP: configuration reloaded", {"ok", true});
 }
 
 }  // namespace herald::server

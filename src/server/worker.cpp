@@ -105,7 +105,11 @@ void Worker::run() {
   LoopExecutor::bind_current(index_);
   date_.update(static_cast<int64_t>(base::wall_us() / 1'000'000));
   tick_timer_.start(loop_.timers(), kTickMs, [this] { tick(); });
+  // Lines of this loop are written once per iteration (a connect storm logs one line per
+  // connection), and the last ones when the loop ends.
+  base::log_buffer_thread();
   loop_.run();
+  base::log_flush(/*final=*/true);
 }
 
 void Worker::tick() {

@@ -4,6 +4,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "base/log.h"
 #include "base/time.h"
 #include "proto/json.h"
 #include "sse/transports.h"
@@ -45,6 +46,12 @@ void PollRequest::start() {
   if (wait_ms_ > 0) {
     ++ctx_.metrics->connections_open[int(base::Transport::longpoll)];
     counted_ = true;
+    started_ms_ = ctx_.loop->now_ms();
+    // A long-poll is a connection for the log (a short poll is a request: the access log).
+    if (base::log_enabled(base::LogLevel::info)) {
+      client_.id = access::next_client_id(ctx_.loop->index());
+      access::log_conn_open(client_, base::Transport::longpoll);
+    }
   }
   waiting_ = cursor_.size();
   subscribed_ = wait_ms_ > 0;
@@ -169,7 +176,7 @@ void PollRequest::answer() {
   http::Header headers[2] = {{"Cache-Control", "no-store"}, {}};
   size_t n = 1;
   if (!allow_origin_.empty()) headers[n++] = {"Access-Control-Allow-Origin", allow_origin_};
-  finish();
+  finish(access::CloseReason::answered);
   if (s) s->respond_json(held_, 200, body, std::span<const http::Header>(headers, n));
 }
 
@@ -181,18 +188,23 @@ void PollRequest::answer_error(access::Outcome o) {
   size_t n = 0;
   if (!allow_origin_.empty()) headers[n++] = {"Access-Control-Allow-Origin", allow_origin_};
   if (a.challenge) headers[n++] = {"WWW-Authenticate", access::kBearerChallenge};
-  finish();
+  finish(access::close_reason_of(o));
   if (s) s->respond_error(held_, a.status, a.message, std::span<const http::Header>(headers, n));
 }
 
 void PollRequest::on_abort() {
   session_ = nullptr;
-  finish();
+  finish(access::CloseReason::client_closed);
 }
 
-void PollRequest::finish() {
+void PollRequest::finish(access::CloseReason why) {
   if (done_) return;
   done_ = true;
+  if (counted_ && base::log_enabled(base::LogLevel::info)) {
+    access::log_conn_close(client_, base::Transport::longpoll,
+                           why_ != access::CloseReason::none ? why_ : why,
+                           ctx_.loop->now_ms() - started_ms_, 0, 0);
+  }
   timer_.stop();
   if (subscribed_) gate_.unsubscribe_all(this);
   auto [first, last] = held_polls.equal_range(conn_);

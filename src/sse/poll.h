@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "access/conn_log.h"
 #include "access/gate.h"
 #include "http/session.h"
 #include "hub/hub.h"
@@ -34,7 +35,10 @@ class PollRequest final : public hub::Subscriber, public std::enable_shared_from
   /// Holds the session and asks the hub; answers later (possibly inside this call).
   void start();
   /// Answers now with what has been gathered (SIGTERM drain).
-  void answer_now() { answer(); }
+  void answer_now() {
+    why_ = access::CloseReason::drain;
+    answer();
+  }
 
   // hub::Subscriber
   void deliver(const hub::Delivery& d) override;
@@ -51,8 +55,9 @@ class PollRequest final : public hub::Subscriber, public std::enable_shared_from
   void answer();
   void answer_error(access::Outcome o);
   void on_abort();
-  /// Ends the subscriptions, the timer and the gauge; releases the self-reference later.
-  void finish();
+  /// Ends the subscriptions, the timer and the gauge, logs conn_close (a long-poll) with
+  /// `why` unless a reason was set before; releases the self-reference later.
+  void finish(access::CloseReason why);
   bool has_messages() const;
 
   http::HttpSession* session_;  // null once the connection closed
@@ -72,6 +77,8 @@ class PollRequest final : public hub::Subscriber, public std::enable_shared_from
   bool subscribed_ = false;
   bool answer_queued_ = false;
   bool counted_ = false;
+  access::CloseReason why_ = access::CloseReason::none;  // set before answering (drain)
+  uint64_t started_ms_ = 0;
   loop::Timer timer_;
   std::shared_ptr<PollRequest> self_;  // alive while held, whatever the hub keeps
 };

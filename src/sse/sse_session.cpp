@@ -45,10 +45,17 @@ SseSession::SseSession(http::Context& ctx, access::Gate& gate, net::Connection& 
 }
 
 SseSession::~SseSession() {
+  // Normally on_close ended it (and logged). A session deleted with its connection's members
+  // already gone cannot read their counters: no conn_close line then.
+  opened_ = false;
   end();
 }
 
-void SseSession::start() {
+void SseSession::start(std::shared_ptr<const http::AccessRecord> access) {
+  start_->access = std::move(access);
+  opened_ms_ = ctx_.loop->now_ms();
+  opened_ = true;
+  access::log_conn_open(client_, base::Transport::sse);
   if (!gate_.admit_user(client_.identity.get()))
     return fail_before_stream(access::Outcome::limit_reached);
   user_counted_ = true;
@@ -94,8 +101,9 @@ void SseSession::fail_before_stream(access::Outcome o) {
   head.headers = std::span<const http::Header>(headers, n);
   std::string out;
   http::append_response(out, head, body);
+  if (start_ && start_->access) http::log_access(*start_->access, a.status, out.size());
   ++ctx_.metrics->http_errors;
-  end();
+  end(access::close_reason_of(o));
   conn_.send(out);
   conn_.close();
 }
@@ -117,6 +125,7 @@ void SseSession::begin_stream() {
   std::string out;
   http::append_stream_head(out, head);
   proto::append_sse_retry(out, ctx_.settings->sse_retry_ms);
+  if (st.access) http::log_access(*st.access, 200, out.size());
 
   // Every channel's position before the first event: a recovered channel stands at the
   // client's cursor (its replay moves it on), any other one at the stream's current end.
@@ -204,7 +213,7 @@ void SseSession::evict() {
   if (ended_) return;
   ++ctx_.metrics->slow_consumer_evictions;
   ++ctx_.metrics->drops;
-  end();
+  end(access::CloseReason::slow_consumer);
   // Graceful rather than a reset: what the kernel already accepted reaches the client (it
   // keeps every whole event and resumes from the last id); the queue behind it is dropped.
   conn_.close_dropping_output();
@@ -287,14 +296,14 @@ void SseSession::expire() {
   ++ctx_.metrics->tokens_expired_live;
   if (!streaming_) return fail_before_stream(access::Outcome::token_expired);
   conn_.send(kTokenExpiredEvent);
-  end();
+  end(access::CloseReason::token_expired);
   conn_.close();
 }
 
 void SseSession::drain() {
   if (ended_) return;
   if (streaming_) conn_.send(kReconnectEvent);
-  end();
+  end(access::CloseReason::drain);
   conn_.close();
 }
 
@@ -303,13 +312,19 @@ void SseSession::disconnect(access::Outcome o) {
   if (!streaming_) return fail_before_stream(o);
   conn_.send(o == access::Outcome::disconnected_final ? kDisconnectedFinalEvent
                                                       : kDisconnectedEvent);
-  end();
+  end(access::close_reason_of(o));
   conn_.close();
 }
 
-void SseSession::end() {
+void SseSession::end(access::CloseReason why) {
   if (ended_) return;
   ended_ = true;
+  if (opened_) {
+    // The one place every way of ending goes through (on_close included: the client left).
+    const net::ConnectionStats& st = conn_.stats();
+    access::log_conn_close(client_, base::Transport::sse, why, ctx_.loop->now_ms() - opened_ms_,
+                           st.bytes_in, st.bytes_out);
+  }
   gate_.leave(this);
   heartbeat_.stop();
   if (expiry_) expiry_->stop();
@@ -394,8 +409,9 @@ void handle_sse(http::HttpSession& session, http::Request& req, access::Gate& ga
   auto stream = std::make_unique<SseSession>(ctx, gate, conn, std::move(client), std::move(creq),
                                              std::move(allow_origin));
   SseSession* raw = stream.get();
+  std::shared_ptr<const http::AccessRecord> access = session.access_record();
   session.take_over(std::move(stream));
-  raw->start();
+  raw->start(std::move(access));
 }
 
 bool drain(net::Connection& conn) {

@@ -24,9 +24,11 @@
 #include <string>
 #include <vector>
 
+#include "access/conn_log.h"
 #include "access/gate.h"
 #include "base/fifo.h"
 #include "http/context.h"
+#include "http/session.h"
 #include "hub/hub.h"
 #include "loop/timer.h"
 #include "net/connection.h"
@@ -44,8 +46,9 @@ class SseSession final : public net::ConnectionHandler,
              ChannelRequest req, std::string allow_origin);
   ~SseSession() override;
 
-  /// Subscribes to every channel; the stream begins when all have answered.
-  void start();
+  /// Subscribes to every channel; the stream begins when all have answered. `access`: the
+  /// request's access-log record (nullptr when that log is off), written with the answer.
+  void start(std::shared_ptr<const http::AccessRecord> access = nullptr);
   /// Sends `event: reconnect` and closes (SIGTERM drain).
   void drain();
 
@@ -81,6 +84,7 @@ class SseSession final : public net::ConnectionHandler,
     std::vector<std::optional<base::Cursor>> since;
     std::vector<std::optional<hub::SubscribeResult>> answers;
     std::string allow_origin;
+    std::shared_ptr<const http::AccessRecord> access;  // the request's access-log line, if on
     base::Fifo<Held> held;      // live events that arrived before the backlog was written
     size_t held_bytes = 0;      // their SSE forms' size (bounded by max_output_bytes)
     size_t waiting = 0;         // subscribe answers still due
@@ -103,7 +107,8 @@ class SseSession final : public net::ConnectionHandler,
   void arm_heartbeat();
   /// The client's token expired: `event: reconnect` (or 401 before the stream began).
   void expire();
-  void end();
+  /// Stops the stream and logs conn_close with `why` (none: the client closed).
+  void end(access::CloseReason why = access::CloseReason::none);
 
   http::Context& ctx_;
   access::Gate& gate_;
@@ -118,6 +123,8 @@ class SseSession final : public net::ConnectionHandler,
   bool counted_ = false;       // counted in connections_open[sse]
   bool id_current_ = false;    // the last event written carried the stream's whole cursor
   bool user_counted_ = false;  // admitted against limits.max_connections_per_user
+  bool opened_ = false;        // start() ran: conn_open was logged, conn_close is due
+  uint64_t opened_ms_ = 0;     // loop clock at start() (conn_close duration)
   loop::Timer heartbeat_;
   std::unique_ptr<loop::Timer> expiry_;  // only for identities that expire
 };

@@ -137,12 +137,13 @@ void handle_upgrade(http::HttpSession& session, http::Request& req, Endpoint end
   if (endpoint == Endpoint::herald_v1) {
     auto herald = std::make_unique<HeraldSession>(ctx, gate, conn, std::move(client), ext.params);
     HeraldSession* opened = herald.get();
-    session.take_over(std::move(herald));
+    session.take_over(std::move(herald), 101, hs.response.size());
     // Refused by the connect hook: open, then close with the outcome's code (4500, or 4002
     // when the backend failed), which a browser can read and an HTTP status it cannot.
     if (refused != access::Outcome::ok) opened->disconnect(refused);
   } else {
-    session.take_over(std::make_unique<EchoSession>(ctx, conn, ext.params));
+    session.take_over(std::make_unique<EchoSession>(ctx, conn, ext.params), 101,
+                      hs.response.size());
   }
 }
 

@@ -15,6 +15,29 @@ std::string& compress_scratch() {
   return scratch;
 }
 
+// Why a connection that we close with `code` ends: every close decision passes a code, so the
+// code is the one place the reason is read from (docs/protocol.md lists them).
+access::CloseReason reason_of_close_code(uint16_t code) {
+  switch (code) {
+    case app_close::kShutdown:
+      return access::CloseReason::drain;
+    case app_close::kSlowConsumer:
+      return access::CloseReason::slow_consumer;
+    case app_close::kNoPong:
+      return access::CloseReason::heartbeat_timeout;
+    default:
+      break;
+  }
+  for (access::Outcome o : {access::Outcome::token_expired, access::Outcome::disconnected,
+                            access::Outcome::disconnected_final, access::Outcome::unauthorized,
+                            access::Outcome::forbidden, access::Outcome::limit_reached,
+                            access::Outcome::unavailable, access::Outcome::hook_unavailable}) {
+    if (access::answer(o).ws_close == code) return access::close_reason_of(o);
+  }
+  // 1002, 1003, 1007, 1009...: RFC 6455 codes we send only for a client's fault.
+  return code < 4000 ? access::CloseReason::protocol_error : access::CloseReason::server_closed;
+}
+
 }  // namespace
 
 base::SharedBuffer make_frame(Opcode op, std::string_view payload, bool rsv1) {
@@ -149,6 +172,7 @@ bool WsSessionBase::inflate_message(WsEvent& e) {
 void WsSessionBase::close_with(uint16_t code, std::string_view reason) {
   if (closing_) return;
   closing_ = true;
+  close_reason_ = reason_of_close_code(code);
   conn_.send(encode_close(code, reason));
   conn_.close();
   // A peer that does not read would keep the connection draining forever.
@@ -197,6 +221,7 @@ void WsSessionBase::on_data(net::Connection& conn) {
         // peer sent none), then the server closes the TCP connection first (§7.1.1).
         if (!closing_) {
           closing_ = true;
+          close_reason_ = access::CloseReason::client_closed;
           conn_.send(encode_close(e.close_code, {}));
           conn_.close();
           timer_.start(ctx_.loop->timers(), kCloseTimeoutMs, [this] {

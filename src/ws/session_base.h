@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "access/conn_log.h"
 #include "base/metrics.h"
 #include "base/shared_buffer.h"
 #include "http/context.h"
@@ -46,6 +47,8 @@ class WsSessionBase : public net::ConnectionHandler {
   void close_with(uint16_t code, std::string_view reason);
   /// True once a close frame was sent or the connection closed.
   bool closing() const { return closing_; }
+  /// Why the connection ended (or is ending); `none` while open, and when the client closed.
+  access::CloseReason close_reason() const { return close_reason_; }
 
   // net::ConnectionHandler
   void on_data(net::Connection& conn) override;
@@ -100,6 +103,7 @@ class WsSessionBase : public net::ConnectionHandler {
   bool awaiting_pong_ = false;
   bool closing_ = false;
   bool counted_ = false;
+  access::CloseReason close_reason_ = access::CloseReason::none;
 };
 
 /// Builds an unfragmented server frame (header + payload) in one shared buffer; `rsv1` marks a

@@ -58,10 +58,12 @@ HeraldSession::HeraldSession(http::Context& ctx, access::Gate& gate, net::Connec
       gate_(gate),
       client_(std::move(client)),
       client_id_(access::next_client_id(ctx.loop->index())),
-      user_counted_(client_.identity != nullptr) {
+      user_counted_(client_.identity != nullptr),
+      opened_ms_(ctx.loop->now_ms()) {
   gate_.join(this);
   client_.id = client_id_;  // named in backend hook requests
   arm_expiry();
+  access::log_conn_open(client_, base::Transport::ws);
 }
 
 void HeraldSession::release_identity() {
@@ -86,6 +88,9 @@ HeraldSession::~HeraldSession() {
 }
 
 void HeraldSession::on_closed() {
+  const net::ConnectionStats& st = conn_.stats();
+  access::log_conn_close(client_, base::Transport::ws, close_reason(),
+                         ctx_.loop->now_ms() - opened_ms_, st.bytes_in, st.bytes_out);
   release_identity();
   gate_.unsubscribe_all(this);
   channels_.clear();

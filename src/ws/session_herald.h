@@ -113,6 +113,7 @@ class HeraldSession final : public WsSessionBase, public hub::Subscriber, public
   access::Client client_;
   std::string client_id_;
   bool user_counted_ = false;            // admitted against limits.max_connections_per_user
+  uint64_t opened_ms_ = 0;               // loop clock at the upgrade (conn_close duration)
   std::unique_ptr<loop::Timer> expiry_;  // only for identities that expire
   std::vector<std::string> channels_;    // subscribed, pending included (max_subscriptions)
   std::shared_ptr<Alive> alive_;         // made on the first asynchronous operation

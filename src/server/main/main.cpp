@@ -85,6 +85,9 @@ int serve(const ServeFlags& f) {
     if (f.check && lvl > herald::base::LogLevel::error) lvl = herald::base::LogLevel::error;
     herald::base::set_log_level(lvl);
   }
+  if (herald::base::LogFormat fmt;
+      herald::base::parse_log_format(opts.settings.log_format.c_str(), &fmt))
+    herald::base::set_log_format(fmt);
   opts.version = kVersion;
   opts.reload = [f](herald::base::Settings& s, std::string& errs) {
     return build_settings(f, s, errs);

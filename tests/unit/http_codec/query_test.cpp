@@ -83,3 +83,22 @@ TEST(FirstUnknownParam, NamesTheFirstNameOutsideTheList) {
 
 }  // namespace
 }  // namespace herald::http
+
+namespace herald::http {
+namespace {
+
+TEST(RedactedTarget, CredentialValuesNeverReachALog) {
+  EXPECT_EQ(redacted_target("/health", ""), "/health");
+  EXPECT_EQ(redacted_target("/sse", "channel=a&token=eyJ.x.y"), "/sse?channel=a&token=REDACTED");
+  EXPECT_EQ(redacted_target("/ws", "token=a&token=b"), "/ws?token=REDACTED&token=REDACTED");
+  // Any case, percent-encoded names, the usual other names.
+  EXPECT_EQ(redacted_target("/p", "TOKEN=1&%74oken=2&access_token=3&api_key=4&password=5"),
+            "/p?TOKEN=REDACTED&%74oken=REDACTED&access_token=REDACTED&api_key=REDACTED&"
+            "password=REDACTED");
+  // Other parameters, empty pairs and a bare name stay as sent.
+  EXPECT_EQ(redacted_target("/p", "since=E:1&&token&x=%zz"), "/p?since=E:1&&token&x=%zz");
+  EXPECT_EQ(redacted_target("/p", "tokens=1&my_token=2"), "/p?tokens=1&my_token=2");
+}
+
+}  // namespace
+}  // namespace herald::http
