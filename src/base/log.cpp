@@ -51,7 +51,7 @@ struct Sink {
 Sink g_stderr{2, false};
 Sink g_access{-1, false};
 std::once_flag g_stderr_checked;
-std::mutex g_access_mu;   // open/reopen (start-up, SIGHUP)
+std::mutex g_access_mu;     // open/reopen (start-up, SIGHUP)
 std::string g_access_path;  // "" when off or on stderr
 
 bool is_regular(int fd) {
@@ -106,8 +106,8 @@ size_t write_available(Sink& s, std::string_view data) {
 
 struct ThreadLog {
   bool buffered = false;
-  std::string err;  // lines for stderr
-  std::string acc;  // lines for the access log
+  std::string err;       // lines for stderr
+  std::string acc;       // lines for the access log
   uint64_t dropped = 0;  // since the last log_dropped event
 };
 thread_local ThreadLog t_log;
@@ -289,7 +289,8 @@ void render_log_line(std::string& out, LogFormat format, uint64_t wall_us, LogLe
 
 void log_event(LogLevel level, std::string_view event, std::string_view msg,
                std::initializer_list<LogField> fields) {
-  log_to(g_stderr, false, level, event, msg, std::span<const LogField>(fields.begin(), fields.size()));
+  log_to(g_stderr, false, level, event, msg,
+         std::span<const LogField>(fields.begin(), fields.size()));
 }
 
 void log_event(LogLevel level, std::string_view event, std::string_view msg,
@@ -371,8 +372,8 @@ void log_flush(bool final) {
     t.dropped = 0;
     if (log_enabled(LogLevel::warn)) {
       const LogField f[] = {{"count", n}};
-      render_log_line(t_line, g_format.load(std::memory_order_relaxed), now_us(),
-                      LogLevel::warn, "log_dropped", "log lines dropped (stderr blocked)", f);
+      render_log_line(t_line, g_format.load(std::memory_order_relaxed), now_us(), LogLevel::warn,
+                      "log_dropped", "log lines dropped (stderr blocked)", f);
       t.err.append(t_line);
     }
   }

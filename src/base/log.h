@@ -55,11 +55,13 @@ struct LogField {
   LogField(std::string_view k, const std::string& v) : key(k), text(v) {}
   LogField(std::string_view k, bool v) : key(k), kind(Kind::boolean), u(v) {}
   template <typename T>
-    requires(std::is_integral_v<T> && !std::is_same_v<T, bool> && std::is_unsigned_v<T>)
-  LogField(std::string_view k, T v) : key(k), kind(Kind::uint), u(v) {}
+  requires(std::is_integral_v<T> && !std::is_same_v<T, bool> && std::is_unsigned_v<T>)
+      LogField(std::string_view k, T v)
+      : key(k), kind(Kind::uint), u(v) {}
   template <typename T>
-    requires(std::is_integral_v<T> && !std::is_same_v<T, bool> && std::is_signed_v<T>)
-  LogField(std::string_view k, T v) : key(k), kind(Kind::sint), i(v) {}
+  requires(std::is_integral_v<T> && !std::is_same_v<T, bool> && std::is_signed_v<T>)
+      LogField(std::string_view k, T v)
+      : key(k), kind(Kind::sint), i(v) {}
   /// A duration given in microseconds, shown in milliseconds with three decimals ("12.345").
   static LogField millis(std::string_view k, uint64_t us) {
     LogField f(k, us);
@@ -117,8 +119,8 @@ uint64_t log_lines_dropped();
 
 }  // namespace herald::base
 
-#define HLOG(level, ...)                                               \
-  do {                                                                 \
+#define HLOG(level, ...)                                                             \
+  do {                                                                               \
     if (::herald::base::log_enabled(level)) ::herald::base::log(level, __VA_ARGS__); \
   } while (0)
 #define HLOG_DEBUG(...) HLOG(::herald::base::LogLevel::debug, __VA_ARGS__)
@@ -127,8 +129,8 @@ uint64_t log_lines_dropped();
 #define HLOG_ERROR(...) HLOG(::herald::base::LogLevel::error, __VA_ARGS__)
 /// HLOG_EVENT(LogLevel::info, "conn_open", "", {"id", id}, {"remote", addr}): fields are built
 /// only when the level is enabled.
-#define HLOG_EVENT(level, event, msg, ...)                                                \
-  do {                                                                                    \
-    if (::herald::base::log_enabled(level))                                               \
-      ::herald::base::log_event(level, event, msg, {__VA_ARGS__});                        \
+#define HLOG_EVENT(level, event, msg, ...)                         \
+  do {                                                             \
+    if (::herald::base::log_enabled(level))                        \
+      ::herald::base::log_event(level, event, msg, {__VA_ARGS__}); \
   } while (0)

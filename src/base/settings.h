@@ -44,8 +44,8 @@ struct Settings {
   std::string log_level = "info";
   std::string log_format = "text";  // "text" or "json" (base/log.h)
   std::string access_log;           // "" off, "stderr", or an absolute path (reopened on SIGHUP)
-  std::string api_key;                       // "" : HTTP API open (default listen is loopback only)
-  std::string metrics_key;                   // "" : GET /metrics open (the API key works too)
+  std::string api_key;              // "" : HTTP API open (default listen is loopback only)
+  std::string metrics_key;          // "" : GET /metrics open (the API key works too)
   std::vector<std::string> allowed_origins;  // WebSocket Origin allow-list; empty: any
   uint32_t drain_ms = 2000;                  // SIGTERM: reconnect closes spread over this window
   bool io_uring = false;  // flush output through one io_uring per loop (read at start only)

@@ -40,7 +40,7 @@ static_assert(sizeof(HeldRef) == 8, "captured by value in per-request callbacks"
 /// "Access log"). Made only while the access log is on; shared by the request's framing and,
 /// for a stream, by the session that takes the connection over and writes the head itself.
 struct AccessRecord {
-  std::string remote;      // the real client address (RequestHandler::client_address)
+  std::string remote;  // the real client address (RequestHandler::client_address)
   std::string method;
   std::string target;      // path and query, credentials redacted (http::redacted_target)
   std::string user_agent;  // "" when none

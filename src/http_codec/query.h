@@ -35,8 +35,8 @@ std::string first_unknown_param(std::string_view query, std::span<const std::str
 /// Query parameter names whose values are credentials (compared case-insensitively, after
 /// decoding): their values never reach a log.
 inline constexpr std::string_view kCredentialParams[] = {
-    "token", "access_token", "id_token", "refresh_token", "jwt",      "auth",
-    "api_key", "apikey",     "key",      "password",      "secret",   "signature", "sig"};
+    "token",  "access_token", "id_token", "refresh_token", "jwt",       "auth", "api_key",
+    "apikey", "key",          "password", "secret",        "signature", "sig"};
 
 /// `path` plus `?query` with the value of every credential parameter (kCredentialParams)
 /// replaced by `REDACTED`, for logs. The rest stays as the client sent it (raw, not decoded).

@@ -58,9 +58,9 @@ namespace {
 void log_tls_failure(const Address& peer, std::string_view error) {
   if (!base::log_enabled(base::LogLevel::info)) return;
   std::string remote = peer.to_string();
-  base::log_event(base::LogLevel::info, "conn_close", {},
-                  {{"remote", remote}, {"transport", "http"}, {"reason", "tls_handshake"},
-                   {"error", error}});
+  base::log_event(
+      base::LogLevel::info, "conn_close", {},
+      {{"remote", remote}, {"transport", "http"}, {"reason", "tls_handshake"}, {"error", error}});
 }
 }  // namespace
 
@@ -71,11 +71,10 @@ const tls::Session* Connection::tls_session() const {
 void Connection::tls_start() {
   if (tls_->options.handshake_timeout_ms != 0) {
     timer_ = std::make_unique<loop::Timer>();
-    timer_->start(loop_.timers(), tls_->options.handshake_timeout_ms,
-                  [this] {
-                    log_tls_failure(peer_, "handshake timeout");
-                    abort(base::Errc::timeout);
-                  });
+    timer_->start(loop_.timers(), tls_->options.handshake_timeout_ms, [this] {
+      log_tls_failure(peer_, "handshake timeout");
+      abort(base::Errc::timeout);
+    });
   }
 }
 

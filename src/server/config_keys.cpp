@@ -72,8 +72,7 @@ std::string check_log_format(std::string_view v) {
 std::string check_access_log(std::string_view v) {
   // A relative path would depend on the working directory of whoever starts the service.
   if (v.empty() || v == "stderr" || v.front() == '/') return {};
-  return "expected \"\" (off), \"stderr\" or an absolute file path, got \"" + std::string(v) +
-         "\"";
+  return "expected \"\" (off), \"stderr\" or an absolute file path, got \"" + std::string(v) + "\"";
 }
 
 std::string check_origin(std::string_view v) {

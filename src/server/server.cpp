@@ -335,8 +335,11 @@ int Server::run() {
     std::string http = plain_addr ? plain_addr->to_string() : "";
     std::string https = tls_addr ? tls_addr->to_string() : "";
     base::log_event(base::LogLevel::info, "listen", msg,
-                    {{"version", opts_.version}, {"http", http}, {"https", https},
-                     {"loops", threads}, {"web_root", web_root_}});
+                    {{"version", opts_.version},
+                     {"http", http},
+                     {"https", https},
+                     {"loops", threads},
+                     {"web_root", web_root_}});
   }
   // One line per listener on stdout: scripts (and the tests) read the ports from them.
   if (plain_addr)

@@ -25,7 +25,8 @@ TEST(JsonString, QuotesAndBackslashesAreEscaped) {
 }
 
 TEST(JsonString, ControlCharactersBecomeUnicodeEscapes) {
-  EXPECT_EQ(quoted(std::string("a\nb\r\t\x01\x1f", 7)), "\"a\\u000ab\\u000d\\u0009\\u0001\\u001f\"");
+  EXPECT_EQ(quoted(std::string("a\nb\r\t\x01\x1f", 7)),
+            "\"a\\u000ab\\u000d\\u0009\\u0001\\u001f\"");
   EXPECT_EQ(quoted(std::string("nul\0x", 5)), "\"nul\\u0000x\"");
 }
 
@@ -36,9 +37,11 @@ TEST(JsonString, ValidUtf8IsKept) {
 
 TEST(JsonString, InvalidUtf8IsReplacedByteByByte) {
   const std::string kFffd = "\xEF\xBF\xBD";
-  EXPECT_EQ(quoted("a\xFF" "b"), "\"a" + kFffd + "b\"");
-  EXPECT_EQ(quoted("\xC3"), "\"" + kFffd + "\"");                 // truncated sequence
-  EXPECT_EQ(quoted("\xC0\xAF"), "\"" + kFffd + kFffd + "\"");     // overlong '/'
+  EXPECT_EQ(quoted("a\xFF"
+                   "b"),
+            "\"a" + kFffd + "b\"");
+  EXPECT_EQ(quoted("\xC3"), "\"" + kFffd + "\"");                          // truncated sequence
+  EXPECT_EQ(quoted("\xC0\xAF"), "\"" + kFffd + kFffd + "\"");              // overlong '/'
   EXPECT_EQ(quoted("\xED\xA0\x80"), "\"" + kFffd + kFffd + kFffd + "\"");  // surrogate
   EXPECT_EQ(quoted("\xF4\x90\x80\x80"), "\"" + kFffd + kFffd + kFffd + kFffd + "\"");
 }

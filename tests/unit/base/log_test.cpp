@@ -30,9 +30,14 @@ TEST(LogRender, TextMessageAsBefore) {
 
 TEST(LogRender, TextEventFieldsAsKeyValue) {
   EXPECT_EQ(render(LogFormat::text, LogLevel::info, "conn_close", {},
-                   {{"id", "c0-7"}, {"remote", "10.0.0.1:5000"}, {"bytes_in", uint64_t(12)},
-                    {"delta", -3}, {"ok", true}, LogField::millis("duration_ms", 1234567),
-                    {"user_agent", "curl/8 (x)"}, {"user", ""}}),
+                   {{"id", "c0-7"},
+                    {"remote", "10.0.0.1:5000"},
+                    {"bytes_in", uint64_t(12)},
+                    {"delta", -3},
+                    {"ok", true},
+                    LogField::millis("duration_ms", 1234567),
+                    {"user_agent", "curl/8 (x)"},
+                    {"user", ""}}),
             "2026-01-02T03:04:05.678Z info  conn_close id=c0-7 remote=10.0.0.1:5000 "
             "bytes_in=12 delta=-3 ok=true duration_ms=1234.567 user_agent=\"curl/8 (x)\" "
             "user=\"\"\n");
@@ -48,7 +53,9 @@ TEST(LogRender, TextValuesCannotForgeLinesOrFields) {
 
 TEST(LogRender, JsonHasTsLevelEventMsgAndTypedFields) {
   EXPECT_EQ(render(LogFormat::json, LogLevel::warn, "listen", "herald listening",
-                   {{"http", "127.0.0.1:8080"}, {"loops", uint64_t(2)}, {"tls", false},
+                   {{"http", "127.0.0.1:8080"},
+                    {"loops", uint64_t(2)},
+                    {"tls", false},
                     LogField::millis("duration_ms", 5)}),
             "{\"ts\":\"2026-01-02T03:04:05.678Z\",\"level\":\"warn\",\"event\":\"listen\","
             "\"msg\":\"herald listening\",\"http\":\"127.0.0.1:8080\",\"loops\":2,"
@@ -61,10 +68,10 @@ TEST(LogRender, JsonPlainMessageHasNoEvent) {
 }
 
 TEST(LogRender, JsonEscapesClientBytes) {
-  EXPECT_EQ(render(LogFormat::json, LogLevel::info, "http_request", {},
-                   {{"user_agent", "ev\"il\xFF\n"}}),
-            "{\"ts\":\"2026-01-02T03:04:05.678Z\",\"level\":\"info\",\"event\":\"http_request\","
-            "\"user_agent\":\"ev\\\"il\xEF\xBF\xBD\\u000a\"}\n");
+  EXPECT_EQ(
+      render(LogFormat::json, LogLevel::info, "http_request", {}, {{"user_agent", "ev\"il\xFF\n"}}),
+      "{\"ts\":\"2026-01-02T03:04:05.678Z\",\"level\":\"info\",\"event\":\"http_request\","
+      "\"user_agent\":\"ev\\\"il\xEF\xBF\xBD\\u000a\"}\n");
 }
 
 TEST(LogRender, LongLinesAreCutAndJsonStaysValid) {
