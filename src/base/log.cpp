@@ -279,6 +279,7 @@ void render_log_line(std::string& out, LogFormat format, uint64_t wall_us, LogLe
     if (format == LogFormat::json) {
       std::string cut;
       render_log_line(cut, format, wall_us, level, event, "line too long, cut", {});
+      cut.pop_back();  // its '\n', added below
       out.swap(cut);
     } else {
       out.resize(kMaxLogLine - 1);

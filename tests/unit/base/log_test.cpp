@@ -139,7 +139,7 @@ TEST(LogBuffer, BlockedStderrDropsAndCountsInsteadOfBlocking) {
   size_t lines = 0;
   for (char c : got) lines += c == '\n';
   EXPECT_EQ(lines + dropped, kLines + 1);  // + the log_dropped line
-  EXPECT_NE(got.find("log_dropped"), std::string::npos);
+  EXPECT_NE(got.find("log lines dropped"), std::string::npos);
   EXPECT_NE(got.find("count=" + std::to_string(dropped)), std::string::npos);
 }
 
