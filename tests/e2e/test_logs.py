@@ -18,6 +18,7 @@ import jwt
 
 from harness import DEADLINE, herald_bin, herald_server, wait_until
 from test_sse import SseStream, settle, sse_path
+from test_tls import pki, tls_args  # noqa: F401 (pki is a fixture)
 from ws_util import Herald, RawWs, run
 
 SECRET = "logs-secret-logs-secret-logs-secret-0123"
@@ -337,3 +338,20 @@ def test_operations_doc_logrotate_example_rotates_the_access_log():
         srv.request("GET", "/health?after=rotate")
         after = wait_until(lambda: access_lines(setup.access), what="a line in the new file")
         assert [a["path"] for a in after] == ["/health?after=rotate"]
+
+
+def test_tls_handshake_failures_are_connection_events(pki):
+    args = tls_args(pki, extra=["--set", "tls.handshake_timeout_ms=1000", "--set",
+                                "server.log_format=json"])
+    with herald_server(*args) as srv:
+        with socket.create_connection(("127.0.0.1", srv.tls_port)) as s:
+            remote = local_remote(s)
+            s.sendall(b"\x00\x01\x02\x03garbage garbage garbage\r\n\r\n")
+            bad = wait_event(srv, "the bad handshake", event="conn_close", remote=remote)
+        assert (bad["transport"], bad["reason"]) == ("http", "tls_handshake"), bad
+        assert bad["error"], bad
+        with socket.create_connection(("127.0.0.1", srv.tls_port)) as s:
+            remote = local_remote(s)
+            s.sendall(b"\x16\x03\x01\x02\x00\x01")  # a ClientHello that never finishes
+            slow = wait_event(srv, "the handshake timeout", event="conn_close", remote=remote)
+        assert (slow["reason"], slow["error"]) == ("tls_handshake", "handshake timeout"), slow
