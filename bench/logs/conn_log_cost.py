@@ -10,6 +10,10 @@ at info, and one access line for its upgrade when the access log is on. The serv
 CPU-seconds (utime + stime from /proc) and write syscalls (/proc/PID/io syscw) over the N
 sessions, divided by N, are compared between log settings, with stderr (and the access log)
 going to a regular file. Runs alternate between settings, R rounds, medians reported.
+
+--callgrind runs the server under valgrind's callgrind instead and reports instructions per
+session (the whole run's count, start-up and warm-up included, minus that of a run with 0
+measured sessions; user space only, deterministic where CPU time on a shared machine is not).
 """
 import argparse
 import asyncio
@@ -60,7 +64,10 @@ def main():
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--json", default=os.path.join(h.REPO, "bench/results/logs-conn-cost.json"))
     ap.add_argument("--md", default=os.path.join(h.REPO, "bench/results/logs-conn-cost.md"))
+    ap.add_argument("--callgrind", action="store_true")
     a = ap.parse_args()
+    if a.callgrind:
+        return callgrind(a)
     d = tempfile.mkdtemp(prefix="herald-logcost-")
     results = {k: [] for k in SETTINGS}
     port = 19830
@@ -119,6 +126,54 @@ def main():
     L.append("")
     with open(a.md, "w") as f:
         f.write("\n".join(L))
+    print("\n".join(L))
+
+
+def instructions(outfile):
+    with open(outfile) as f:
+        for line in f:
+            if line.startswith("totals:") or line.startswith("summary:"):
+                return int(line.split()[1])
+    raise RuntimeError("no totals in " + outfile)
+
+
+def callgrind(a):
+    d = tempfile.mkdtemp(prefix="herald-logcost-cg-")
+    port = 19930
+    rows = {}
+    for name, extra in SETTINGS.items():
+        counts = []
+        for n in (0, a.sessions):
+            port += 1
+            access = os.path.join(d, f"access-{port}.log")
+            out = os.path.join(d, f"cg-{port}.out")
+            err = open(os.path.join(d, f"stderr-{port}.log"), "w")
+            cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", h.HERALD,
+                   "serve", "--listen", f"127.0.0.1:{port}", "--threads", "1", "--set",
+                   "limits.max_connections_per_ip=100000",
+                   *[x.format(access=access) for x in extra]]
+            proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
+            try:
+                wait_port(port, proc)
+                asyncio.run(sessions(port, 50, None, "public:cost"))  # warm-up
+                if n:
+                    asyncio.run(sessions(port, n, None, "public:cost"))
+            finally:
+                proc.terminate()
+                proc.wait()
+                err.close()
+            counts.append(instructions(out))
+        per = (counts[1] - counts[0]) / a.sessions
+        rows[name] = per
+        h.log(f"{name}: {per:.0f} instructions per session")
+    base = rows["warn (no connection lines)"]
+    L = [f"connection log cost under callgrind ({time.strftime('%Y-%m-%d')}): user-space "
+         f"instructions per WebSocket session (open, connect, subscribe, close), herald "
+         f"--threads 1, {a.sessions} sessions 50 at a time, stderr to a file.", "",
+         "| log setting | instructions per session | over warn |", "|---|---:|---:|"]
+    for k, v in rows.items():
+        L.append(f"| {k} | {v:.0f} | {v - base:+.0f} |")
+    L.append("")
     print("\n".join(L))
 
 
