@@ -38,7 +38,7 @@ TEST(JsonString, ValidUtf8IsKept) {
 TEST(JsonString, InvalidUtf8IsReplacedByteByByte) {
   const std::string kFffd = "\xEF\xBF\xBD";
   EXPECT_EQ(json_of("a\xFF"
-                   "b"),
+                    "b"),
             "\"a" + kFffd + "b\"");
   EXPECT_EQ(json_of("\xC3"), "\"" + kFffd + "\"");                          // truncated sequence
   EXPECT_EQ(json_of("\xC0\xAF"), "\"" + kFffd + kFffd + "\"");              // overlong '/'
