@@ -174,8 +174,10 @@ void HttpSession::process() {
     if (!redispatching_) ++ctx_.metrics->http_requests;
     redispatching_ = false;
     responded_ = false;
-    cur_ = Framing{req.method == Method::head, false,  req.keep_alive && !ctx_.draining, false,
-                   req.version_minor,          nullptr};
+    cur_ = Framing{};
+    cur_.head = req.method == Method::head;
+    cur_.keep_alive = req.keep_alive && !ctx_.draining;
+    cur_.version_minor = req.version_minor;
     if (base::access_log_enabled()) {
       auto rec = std::make_shared<AccessRecord>();
       rec->remote = handler_.client_address(*this, req);

@@ -6,6 +6,7 @@
 #include <span>
 
 #include "access/hooks.h"
+#include "base/log.h"
 #include "base/time.h"
 #include "jwt/jwt.h"
 #include "server/server.h"
@@ -175,6 +176,9 @@ std::string render_metrics(const Server& server, const std::vector<LoopSnapshot>
   counter(out, "herald_connections_rejected_total", "Connections refused by a limit.",
           m.connections_rejected);
   counter(out, "herald_http_requests_total", "HTTP requests parsed.", m.http_requests);
+  counter(out, "herald_log_lines_dropped_total",
+          "Log lines dropped because stderr or the access log did not take them.",
+          base::log_lines_dropped());
   counter(out, "herald_http_errors_total", "HTTP error responses (4xx/5xx).", m.http_errors);
   counter(out, "herald_messages_in_total", "Client frames and API publishes received.",
           m.messages_in);

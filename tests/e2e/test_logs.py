@@ -182,6 +182,8 @@ def test_json_lines_and_connection_events():
         for e in json_lines(srv.log()):
             assert "ts" in e and e["level"] in ("debug", "info", "warn", "error"), e
         assert any(a["path"].startswith("/api/publish") for a in access_lines(setup.access))
+        # Nothing was dropped: the file took every line.
+        assert srv.metric("herald_log_lines_dropped_total") == 0
 
 
 def test_access_log_redacts_credentials_and_reopens_on_sighup():
