@@ -46,11 +46,14 @@ export interface ClientOptions {
   tokenRefreshMargin?: number;
 }
 
-/** One publication: the same object on every transport. */
+/** One publication: the same object on every transport. A binary publication (published as
+ *  bytes) has `binary: true` and its bytes in `data` as a Uint8Array, whichever transport
+ *  carried it (a WebSocket binary frame, or base64 in `b64` on SSE and polling). */
 export interface Publication<T = unknown> {
   channel: string;
   offset: number;
   data: T;
+  binary: boolean;
 }
 
 export interface UnrecoveredInfo {
@@ -67,7 +70,7 @@ export interface PublishResult {
 }
 
 export interface HistoryResult<T = unknown> {
-  publications: { offset: number; data: T }[];
+  publications: { offset: number; data: T; binary: boolean }[];
   cursor: string;
   /** Present when `since` was given. */
   recovered?: boolean;
@@ -119,6 +122,7 @@ export declare class Client {
   /** `since`: a cursor ("epoch:offset") to resume after. Throws 409 if already subscribed. */
   subscribe<T = unknown>(channel: string, opts?: { since?: string }): Subscription<T>;
   getSubscription(channel: string): Subscription | null;
+  /** `data`: any JSON value, or bytes (Uint8Array, another typed array view, or ArrayBuffer). */
   publish(channel: string, data: unknown): Promise<PublishResult>;
   history<T = unknown>(channel: string, opts?: { since?: string; limit?: number }): Promise<HistoryResult<T>>;
   presence(channel: string): Promise<PresenceResult>;

@@ -62,6 +62,35 @@ function b64urlEncode(text) {
   return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
+/** A push's payload: its JSON `data`, or the bytes of a binary publication (a Uint8Array
+ *  decoded from its `b64`; docs/protocol.md, "Binary payloads"). */
+function payloadOf(msg) {
+  if (typeof msg.b64 !== "string") return msg.data;
+  const bin = atob(msg.b64);
+  return Uint8Array.from(bin, (ch) => ch.charCodeAt(0));
+}
+
+/** A WebSocket binary frame as herald reads and writes it: a JSON object, one NUL byte, then
+ *  the payload bytes. */
+function splitBinaryFrame(buf) {
+  const bytes = new Uint8Array(buf);
+  const nul = bytes.indexOf(0);
+  if (nul < 0) return null;
+  try {
+    return { msg: JSON.parse(new TextDecoder().decode(bytes.subarray(0, nul))), bytes: bytes.slice(nul + 1) };
+  } catch {
+    return null;
+  }
+}
+
+function joinBinaryFrame(obj, bytes) {
+  const head = new TextEncoder().encode(JSON.stringify(obj));
+  const out = new Uint8Array(head.length + 1 + bytes.length);
+  out.set(head, 0);
+  out.set(bytes, head.length + 1); // out[head.length] stays 0: the separator
+  return out;
+}
+
 function b64urlDecode(text) {
   const b64 = text.replace(/-/g, "+").replace(/_/g, "/");
   const bin = atob(b64 + "===".slice((b64.length + 3) % 4));
@@ -281,7 +310,7 @@ export class Subscription extends Emitter {
     if (c && offset <= c.offset) return "duplicate";
     if (c && offset !== c.offset + 1) return "gap";
     this._cursor = { epoch: c ? c.epoch : "", offset };
-    const p = { channel: this.channel, offset, data };
+    const p = { channel: this.channel, offset, data, binary: data instanceof Uint8Array };
     this._emit("publication", p);
     for (const it of this._iterators) it.push(p);
     return "delivered";
@@ -344,7 +373,8 @@ class WebSocketTransport {
     this.ws = ws;
     this.openTimer = setTimeout(() => this._fail("open timeout"), c._opts.openTimeout);
     ws.onopen = () => this._onOpen();
-    ws.onmessage = (ev) => this._onMessage(typeof ev.data === "string" ? ev.data : String(ev.data));
+    ws.binaryType = "arraybuffer"; // binary pushes (a browser's default would be Blob)
+    ws.onmessage = (ev) => this._onMessage(ev.data);
     ws.onclose = (ev) => this._onClose(ev.code, ev.reason);
     ws.onerror = () => {}; // a close event always follows
   }
@@ -369,12 +399,21 @@ class WebSocketTransport {
     this.client._tOpen(this);
   }
 
-  _onMessage(text) {
+  _onMessage(raw) {
     let msg;
-    try {
-      msg = JSON.parse(text);
-    } catch {
-      return;
+    let bytes;
+    if (typeof raw === "string") {
+      try {
+        msg = JSON.parse(raw);
+      } catch {
+        return;
+      }
+    } else {
+      // A binary push: {"channel":"c","offset":N}, NUL, the publication's bytes.
+      const f = splitBinaryFrame(raw);
+      if (!f) return;
+      msg = f.msg;
+      bytes = f.bytes;
     }
     if (typeof msg.id === "number" && this.pending.has(msg.id)) {
       const p = this.pending.get(msg.id);
@@ -388,7 +427,7 @@ class WebSocketTransport {
       // Pushes before the subscribe answer belong to an earlier subscription of the channel
       // on this socket (the server puts the answer before every push of a new one).
       if (this.channels.get(msg.channel) !== "subscribed") return;
-      this.client._tPublication(this, msg.channel, msg.offset, msg.data);
+      this.client._tPublication(this, msg.channel, msg.offset, bytes || payloadOf(msg));
       return;
     }
     if (typeof msg.channel === "string" && msg.recovered === false) {
@@ -456,7 +495,9 @@ class WebSocketTransport {
         reject(new HeraldError("timeout", `no reply to ${cmd.op} within ${timeout} ms`));
       }, timeout);
       this.pending.set(id, { resolve, reject, timer });
-      this.ws.send(JSON.stringify({ id, ...cmd }));
+      // A command with bytes goes as a binary frame: the command, NUL, the bytes.
+      const { bytes, ...rest } = cmd;
+      this.ws.send(bytes ? joinBinaryFrame({ id, ...rest }, bytes) : JSON.stringify({ id, ...cmd }));
     });
   }
 
@@ -592,7 +633,7 @@ class SseTransport {
       const c = decodeAnyCursor(ev.lastEventId, stream.group).get(msg.channel);
       if (c) this.client._tPosition(this, msg.channel, { epoch: c.epoch, offset: msg.offset - 1 });
     }
-    this.client._tPublication(this, msg.channel, msg.offset, msg.data);
+    this.client._tPublication(this, msg.channel, msg.offset, payloadOf(msg));
   }
 
   _onRecovery(stream, ev) {
@@ -740,7 +781,7 @@ class PollTransport {
       if (sub && !sub._cursor && pos.has(m.channel)) {
         c._tPosition(this, m.channel, { epoch: pos.get(m.channel).epoch, offset: m.offset - 1 });
       }
-      if (!c._tPublication(this, m.channel, m.offset, m.data)) return null;
+      if (!c._tPublication(this, m.channel, m.offset, payloadOf(m))) return null;
     }
     for (const [channel, cur] of pos) c._tPosition(this, channel, cur);
     return res;
@@ -888,20 +929,34 @@ export class Client extends Emitter {
     return this._subs.get(channel) || null;
   }
 
-  /** Publishes `data` (any JSON) to `channel`; resolves {offset, epoch}. */
+  /** Publishes `data` (any JSON, or bytes: a Uint8Array or ArrayBuffer, sent as a WebSocket
+   *  binary frame or an application/octet-stream body) to `channel`; resolves {offset, epoch}. */
   publish(channel, data) {
+    if (data instanceof ArrayBuffer) data = new Uint8Array(data);
+    if (ArrayBuffer.isView(data)) {
+      const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+      return this._command({ op: "publish", channel, bytes }, (h) =>
+        h("POST", "/api/publish", { channel }, bytes, "application/octet-stream"),
+      );
+    }
     return this._command({ op: "publish", channel, data }, (h) =>
       h("POST", "/api/publish", null, JSON.stringify({ channel, data })),
     );
   }
 
-  /** History of `channel`: {publications: [{offset, data}], cursor, recovered?}. */
-  history(channel, { since, limit } = {}) {
+  /** History of `channel`: {publications: [{offset, data, binary}], cursor, recovered?}; a
+   *  binary publication's data is a Uint8Array. */
+  async history(channel, { since, limit } = {}) {
     const cmd = { op: "history", channel };
     const q = { channel };
     if (since !== undefined) cmd.since = q.since = since;
     if (limit !== undefined) cmd.limit = q.limit = limit;
-    return this._command(cmd, (h) => h("GET", "/api/history", q));
+    const res = await this._command(cmd, (h) => h("GET", "/api/history", q));
+    res.publications = res.publications.map((p) => {
+      const data = payloadOf(p);
+      return { offset: p.offset, data, binary: data instanceof Uint8Array };
+    });
+    return res;
   }
 
   /** Presence of `channel`: {connections, clients}. */
@@ -1108,7 +1163,7 @@ export class Client extends Emitter {
     if (this._state !== "connected") await this._waitConnected();
     const t = this._transport;
     if (t && t.name === "websocket") return t.request(cmd);
-    return viaHttp((method, path, query, body) => this._api(method, path, query, body));
+    return viaHttp((method, path, query, body, type) => this._api(method, path, query, body, type));
   }
 
   _waitConnected() {
@@ -1126,11 +1181,11 @@ export class Client extends Emitter {
     });
   }
 
-  async _api(method, path, query, body) {
+  async _api(method, path, query, body, type = "application/json") {
     const ctl = new AbortController();
     const timer = setTimeout(() => ctl.abort(), this._opts.timeout);
     const headers = {};
-    if (body) headers["Content-Type"] = "application/json";
+    if (body) headers["Content-Type"] = type;
     if (this._token) headers.Authorization = `Bearer ${this._token}`;
     let url = this._base + path;
     if (query) url += "?" + new URLSearchParams(query).toString();

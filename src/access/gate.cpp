@@ -7,6 +7,7 @@
 #include "access/tokens.h"
 #include "base/log.h"
 #include "base/time.h"
+#include "proto/binary.h"
 #include "proto/json.h"
 
 namespace herald::access {
@@ -174,9 +175,11 @@ bool Gate::take_publish_token(Client& c, uint64_t now_ms) {
   return c.publish_bucket.take(rate, now_ms);
 }
 
-void Gate::publish(Client& c, std::string_view channel, base::SharedBuffer data, uint64_t now_ms,
+void Gate::publish(Client& c, std::string_view channel, hub::Payload payload, uint64_t now_ms,
                    PublishDone done) {
   Outcome o = check(c, Action::publish, channel);
+  if (o == Outcome::ok && payload.binary && !proto::binary_fits(payload.data.size(), *settings_))
+    o = Outcome::message_too_large;
   if (o == Outcome::ok && !take_publish_token(c, now_ms)) o = Outcome::rate_limited;
   if (o != Outcome::ok) {
     ++metrics_.access_denied;
@@ -184,10 +187,11 @@ void Gate::publish(Client& c, std::string_view channel, base::SharedBuffer data,
   }
   const Identity* id = c.identity.get();
   if (hooks_ && !settings_->auth_publish_url.empty() && !(id && id->admin())) {
-    std::string body = encode_publish_request(c.id, c.user(), channel, data.view());
+    std::string body =
+        encode_publish_request(c.id, c.user(), channel, payload.data.view(), payload.binary);
     // Never retried: the backend may have acted on a publish whose answer was lost.
     ask(HookKind::publish, settings_->auth_publish_url, std::move(body), false,
-        [this, channel = std::string(channel), data = std::move(data),
+        [this, channel = std::string(channel), payload = std::move(payload),
          done = std::move(done)](HookReply reply) mutable {
           AllowAnswer allow;
           Outcome o = judge(HookKind::publish, reply, &allow);
@@ -195,14 +199,15 @@ void Gate::publish(Client& c, std::string_view channel, base::SharedBuffer data,
             if (o == Outcome::forbidden) ++metrics_.access_denied;
             return done(make_error_code(o));
           }
-          if (allow.has_data) data = base::SharedBuffer::copy_of(allow.data);
-          hub_.publish(channel, std::move(data), std::move(done));
+          // A replaced payload is the backend's JSON `data`, whatever was published.
+          if (allow.has_data) payload = base::SharedBuffer::copy_of(allow.data);
+          hub_.publish(channel, std::move(payload), std::move(done));
         });
     return;
   }
   // Nothing stands between the rules and the hub: the caller's callback goes to the hub as it
   // is, since a wrapper (a std::function holding a std::function) costs an allocation.
-  hub_.publish(channel, std::move(data), std::move(done));
+  hub_.publish(channel, std::move(payload), std::move(done));
 }
 
 void Gate::history(const Client& c, std::string_view channel, std::optional<base::Cursor> since,

@@ -136,11 +136,12 @@ class Gate {
   /// Channels `sub` is subscribed to (pending included), for limits.max_subscriptions.
   size_t subscriptions(hub::Subscriber* sub) const { return hub_.subscription_count(sub); }
 
-  /// Publishes `data` (valid JSON text) for `c`: rules, publish rate (per user, or per client
-  /// for anonymous ones; none for the API key), the publish hook when auth.publish_url is set
+  /// Publishes `payload` (valid JSON text, or bytes) for `c`: rules, the size of a binary
+  /// payload (binary_fits: else message_too_large), publish rate (per user, or per client for
+  /// anonymous ones; none for the API key), the publish hook when auth.publish_url is set
   /// (not for the API key; it may refuse or replace the data), then the hub. `now_ms` is the
   /// loop's clock. With a hook, `done` runs later: the caller checks it is still there.
-  void publish(Client& c, std::string_view channel, base::SharedBuffer data, uint64_t now_ms,
+  void publish(Client& c, std::string_view channel, hub::Payload payload, uint64_t now_ms,
                PublishDone done);
 
   /// History after `since` (or the newest `limit`), when the rules allow it.

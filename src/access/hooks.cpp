@@ -1,5 +1,6 @@
 #include "access/hooks.h"
 
+#include "proto/binary.h"
 #include "proto/json.h"
 
 namespace herald::access {
@@ -73,13 +74,20 @@ std::string encode_subscribe_request(std::string_view client, std::string_view u
 }
 
 std::string encode_publish_request(std::string_view client, std::string_view user,
-                                   std::string_view channel, std::string_view data) {
+                                   std::string_view channel, std::string_view data,
+                                   bool binary) {
   std::string out = "{";
   member(out, "client", client);
   member(out, "user", user);
   member(out, "channel", channel);
-  out += ",\"data\":";
-  out += data;  // already valid, minified JSON
+  if (binary) {
+    out += ",\"b64\":\"";
+    proto::append_base64(out, data);
+    out += '"';
+  } else {
+    out += ",\"data\":";
+    out += data;  // already valid, minified JSON
+  }
   out += '}';
   return out;
 }

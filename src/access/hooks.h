@@ -58,8 +58,10 @@ std::string encode_connect_request(std::string_view transport, std::string_view 
 /// {"client":"c0-1","user":"alice","channel":"c","transport":"websocket"}
 std::string encode_subscribe_request(std::string_view client, std::string_view user,
                                      std::string_view channel, std::string_view transport);
-/// {"client":"c0-1","user":"alice","channel":"c","data":<the published JSON>}
+/// {"client":"c0-1","user":"alice","channel":"c","data":<the published JSON>}; a binary
+/// payload goes as "b64":"<base64 of the bytes>" instead of "data".
 std::string encode_publish_request(std::string_view client, std::string_view user,
-                                   std::string_view channel, std::string_view data);
+                                   std::string_view channel, std::string_view data,
+                                   bool binary = false);
 
 }  // namespace herald::access

@@ -51,11 +51,28 @@ bool parse_entry(const Reply* e, Entry* out) {
 }
 
 hub::PubPtr make_pub(std::string_view channel, const std::string& epoch, const Entry& e) {
-  return std::make_shared<const hub::Publication>(hub::Publication{
-      std::string(channel), epoch, e.offset, base::SharedBuffer::copy_of(*e.data), e.time_ms});
+  hub::Payload p = payload_of(*e.data);
+  return std::make_shared<const hub::Publication>(
+      hub::Publication{std::string(channel), epoch, e.offset, std::move(p.data), e.time_ms,
+                       hub::PubKind::message, p.binary});
 }
 
 }  // namespace
+
+std::string_view stored_form(const hub::Payload& payload, std::string* scratch) {
+  if (!payload.binary) return payload.data.view();
+  scratch->clear();
+  scratch->reserve(payload.data.size() + 1);
+  scratch->push_back(kBinaryMark);
+  scratch->append(payload.data.view());
+  return *scratch;
+}
+
+hub::Payload payload_of(std::string_view stored) {
+  if (!stored.empty() && stored[0] == kBinaryMark)
+    return hub::Payload::bytes(base::SharedBuffer::copy_of(stored.substr(1)));
+  return base::SharedBuffer::copy_of(stored);
+}
 
 bool valid_prefix(std::string_view prefix) {
   if (prefix.empty() || prefix.size() > kMaxPrefixLength) return false;

@@ -7,6 +7,9 @@
 //   P:{C}:s   stream of the history; entry ID "OFFSET-0", fields d = data, t = publish time
 //             in Redis's clock (ms), trimmed to history_size, expires after history_ttl
 //   P:{C}     the (shard) pub/sub channel carrying live publications as "EPOCH:OFFSET DATA"
+// DATA (the stream's d and the live message's tail) is the stored form of a payload: JSON text
+// as it is, bytes behind one NUL byte (kBinaryMark). Minified JSON text never starts with NUL,
+// so the mark needs no other field and the Lua scripts never look inside DATA.
 // Channel names (1-255 bytes of [A-Za-z0-9_.:@#=-]) have no braces, so {C} is always the
 // hash tag, and they only ever travel as command arguments (KEYS/ARGV), never as script text.
 //
@@ -36,6 +39,16 @@ ChannelKeys channel_keys(std::string_view prefix, std::string_view channel);
 /// The herald channel named by pub/sub channel `feed` ("P:{C}" -> "C"), or "" when `feed` is
 /// not one of ours or names no valid channel.
 std::string_view channel_of_feed(std::string_view prefix, std::string_view feed);
+
+/// Marks the stored form of a binary payload (see above).
+inline constexpr char kBinaryMark = '\0';
+
+/// The stored form of `payload`: a view of its data for JSON; for bytes, kBinaryMark and the
+/// bytes, written into `*scratch`.
+std::string_view stored_form(const hub::Payload& payload, std::string* scratch);
+
+/// The payload of a stored form (bytes when it starts with kBinaryMark), copied.
+hub::Payload payload_of(std::string_view stored);
 
 /// A live publication as the publish script sends it: "EPOCH:OFFSET DATA". Views into the
 /// payload. The epoch and offset use restricted alphabets, so the first ':' and the first ' '

@@ -226,7 +226,7 @@ void RedisEngine::on_reply(LoopState& st, Node& n, const std::shared_ptr<Request
   req->done(r, ec);
 }
 
-void RedisEngine::publish(std::string_view channel, base::SharedBuffer data, PublishCallback done) {
+void RedisEngine::publish(std::string_view channel, hub::Payload payload, PublishCallback done) {
   LoopState& st = state();
   hub::ChannelOptions o = options_for_ ? options_for_(channel) : hub::ChannelOptions{};
   std::string epoch = new_epoch(st);
@@ -234,7 +234,9 @@ void RedisEngine::publish(std::string_view channel, base::SharedBuffer data, Pub
   std::string ttl = std::to_string(o.history_ttl_ms);
   std::string mttl = std::to_string(meta_ttl(o));
   std::string feed = channel_keys(opts_.prefix, channel).feed;
-  std::string_view argv[] = {epoch, data.view(), size, ttl, mttl, feed, opts_.cluster ? "1" : "0"};
+  std::string scratch;
+  std::string_view data = stored_form(payload, &scratch);
+  std::string_view argv[] = {epoch, data, size, ttl, mttl, feed, opts_.cluster ? "1" : "0"};
   auto req = make_script(st, channel, int(Script::publish), argv,
                          [this, &st, done = std::move(done)](const Reply* r, std::error_code ec) {
                            base::Result<hub::PublishResult> res = base::Errc::unavailable;

@@ -83,7 +83,7 @@ class RedisEngine final : public hub::Engine {
   ~RedisEngine() override;
 
   void set_sink(hub::LiveSink* sink) override { sink_ = sink; }
-  void publish(std::string_view channel, base::SharedBuffer data, PublishCallback done) override;
+  void publish(std::string_view channel, hub::Payload payload, PublishCallback done) override;
   void history(std::string_view channel, std::optional<hub::Cursor> since, size_t limit,
                HistoryCallback done) override;
   void cursor(std::string_view channel, CursorCallback done) override;

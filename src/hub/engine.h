@@ -85,8 +85,9 @@ class Engine {
   virtual void set_sink(LiveSink* sink) = 0;
 
   /// Assigns the next offset of `channel`, appends to history and sends the publication to
-  /// every watching loop. `done` (may be empty) gets the assigned epoch and offset.
-  virtual void publish(std::string_view channel, base::SharedBuffer data, PublishCallback done) = 0;
+  /// every watching loop; the publication keeps `payload`'s binary flag. `done` (may be
+  /// empty) gets the assigned epoch and offset.
+  virtual void publish(std::string_view channel, Payload payload, PublishCallback done) = 0;
 
   /// Reads history. With `since`: up to `limit` publications after it, and whether history
   /// covered it (HistoryResult::recovered). Without: the newest `limit` publications.

@@ -170,7 +170,7 @@ const HubCounters& Hub::counters() const {
   return state().counters;
 }
 
-void Hub::publish(std::string_view channel, base::SharedBuffer data, PublishCallback done) {
+void Hub::publish(std::string_view channel, Payload payload, PublishCallback done) {
   if (!valid_channel(channel)) {
     if (done) done(base::Errc::bad_channel);
     return;
@@ -178,7 +178,7 @@ void Hub::publish(std::string_view channel, base::SharedBuffer data, PublishCall
   // Counted when handed to the engine rather than in a wrapper around `done`: the wrapper
   // (a std::function holding a std::function) cost an allocation per publish.
   state().counters.publications++;
-  engine_.publish(channel, std::move(data), std::move(done));
+  engine_.publish(channel, std::move(payload), std::move(done));
 }
 
 void Hub::subscribe(Subscriber* sub, std::string_view channel, std::optional<Cursor> since,

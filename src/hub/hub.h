@@ -86,9 +86,9 @@ class Hub final : private LiveSink {
   Hub(const Hub&) = delete;
   Hub& operator=(const Hub&) = delete;
 
-  /// Publishes `data` (raw JSON) to `channel`; `done` (may be empty) gets {epoch, offset}.
-  /// An invalid channel name is answered Errc::bad_channel (synchronously).
-  void publish(std::string_view channel, base::SharedBuffer data, PublishCallback done);
+  /// Publishes `payload` (raw JSON, or bytes) to `channel`; `done` (may be empty) gets {epoch,
+  /// offset}. An invalid channel name is answered Errc::bad_channel (synchronously).
+  void publish(std::string_view channel, Payload payload, PublishCallback done);
 
   /// Subscribes `sub` (which lives on this loop) to `channel`, from now or, with `since`
   /// (parsed once, at the surface that read it), from after that cursor. `done` runs later on this

@@ -86,12 +86,12 @@ HistoryResult MemoryEngine::read(Stream& s, const std::optional<Cursor>& since,
   return r;
 }
 
-void MemoryEngine::publish(std::string_view channel, base::SharedBuffer data,
-                           PublishCallback done) {
+void MemoryEngine::publish(std::string_view channel, Payload payload, PublishCallback done) {
   size_t from = ex_.current_loop();
   uint64_t received_ns = base::monotonic_ns();
   ex_.post(owner_of(channel), [this, from, received_ns, ch = std::string(channel),
-                               data = std::move(data), done = std::move(done)]() mutable {
+                               data = std::move(payload.data), binary = payload.binary,
+                               done = std::move(done)]() mutable {
     Shard& sh = shard();
     uint64_t now = ex_.now_ms();
     Stream& s = get_or_create(sh, ch);
@@ -100,7 +100,7 @@ void MemoryEngine::publish(std::string_view channel, base::SharedBuffer data,
     s.last_active_ms = now;
     // The closure's copy of the name becomes the publication's (one string allocation less).
     auto pub = std::make_shared<const Publication>(Publication{
-        std::move(ch), s.epoch, s.top, std::move(data), now, PubKind::message, received_ns});
+        std::move(ch), s.epoch, s.top, std::move(data), now, PubKind::message, binary, received_ns});
     if (s.options.history_enabled()) {
       s.history.push_back(pub);
       while (s.history.size() > s.options.history_size) s.history.pop_front();

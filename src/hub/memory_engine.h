@@ -34,7 +34,7 @@ class MemoryEngine final : public Engine {
   ~MemoryEngine() override;
 
   void set_sink(LiveSink* sink) override { sink_ = sink; }
-  void publish(std::string_view channel, base::SharedBuffer data, PublishCallback done) override;
+  void publish(std::string_view channel, Payload payload, PublishCallback done) override;
   void history(std::string_view channel, std::optional<Cursor> since, size_t limit,
                HistoryCallback done) override;
   void cursor(std::string_view channel, CursorCallback done) override;

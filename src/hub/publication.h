@@ -11,11 +11,28 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "base/shared_buffer.h"
 #include "hub/function_ref.h"
 
 namespace herald::hub {
+
+/// What is published: the data and whether it is bytes. Implicit from a SharedBuffer of JSON
+/// text, the common case, so that JSON call sites read as before.
+struct Payload {
+  Payload() = default;
+  Payload(base::SharedBuffer json) : data(std::move(json)) {}  // NOLINT(google-explicit-constructor)
+  /// Raw bytes.
+  static Payload bytes(base::SharedBuffer b) {
+    Payload p(std::move(b));
+    p.binary = true;
+    return p;
+  }
+
+  base::SharedBuffer data;
+  bool binary = false;
+};
 
 /// What a Publication carries: a message of the channel's stream, or a presence event
 /// (someone joined or left) that has no offset and is not kept in history.
@@ -25,9 +42,13 @@ struct Publication {
   std::string channel;
   std::string epoch;
   uint64_t offset = 0;      // 0 for presence events
-  base::SharedBuffer data;  // the raw JSON value published (join/leave: the client's entry)
+  base::SharedBuffer data;  // the raw JSON value published (join/leave: the client's entry),
+                            // or the bytes of a binary publication
   uint64_t time_ms = 0;     // owner loop clock at publish (history TTL)
   PubKind kind = PubKind::message;
+  /// `data` is bytes, not JSON text: a WebSocket binary frame, `b64` on the JSON transports
+  /// (docs/protocol.md, "Binary payloads"). Only messages are ever binary.
+  bool binary = false;
   /// Monotonic clock (base::monotonic_ns) when the engine took the publish, on the publishing
   /// loop: where the publish -> deliver latency of /metrics starts. 0: not measured.
   uint64_t received_ns = 0;
@@ -39,7 +60,7 @@ using PubPtr = std::shared_ptr<const Publication>;
 
 /// Wire forms a publication is serialised into; one cached buffer per form per Delivery.
 enum class WireForm : uint8_t {
-  ws_frame,          // WebSocket text frame carrying the JSON push
+  ws_frame,          // WebSocket text frame carrying the JSON push (binary: a binary frame)
   sse_event,         // `id:`-less SSE event body (the session adds its own multi-channel id)
   json_push,         // the bare JSON push object (long/short poll bodies)
   ws_frame_deflate,  // permessage-deflate frame without context takeover

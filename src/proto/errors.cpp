@@ -16,6 +16,10 @@ int error_code(ProtoErrc e) {
     case ProtoErrc::missing_data:
     case ProtoErrc::missing_token:
     case ProtoErrc::too_many_channels:
+    case ProtoErrc::bad_base64:
+    case ProtoErrc::two_payloads:
+    case ProtoErrc::no_separator:
+    case ProtoErrc::binary_op:
       return 400;
   }
   return 400;
@@ -47,6 +51,14 @@ std::string_view error_message(ProtoErrc e) {
       return "missing token";
     case ProtoErrc::too_many_channels:
       return "too many channels";
+    case ProtoErrc::bad_base64:
+      return "bad base64 in b64";
+    case ProtoErrc::two_payloads:
+      return "more than one payload";
+    case ProtoErrc::no_separator:
+      return "binary frame without NUL separator";
+    case ProtoErrc::binary_op:
+      return "binary frame for an op without payload";
   }
   return "bad request";
 }

@@ -19,6 +19,11 @@
 //   missing_data          400  missing data            (publish without "data")
 //   missing_token         400  missing token           (refresh without "token")
 //   too_many_channels     400  too many channels       (HTTP broadcast)
+//   bad_base64            400  bad base64 in b64       (not padded standard base64)
+//   two_payloads          400  more than one payload   ("data" and "b64", or either one in a
+//                                                       binary frame's object)
+//   no_separator          400  binary frame without NUL separator
+//   binary_op             400  binary frame for an op without payload  (not publish)
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -38,6 +43,10 @@ enum class ProtoErrc {
   missing_data,
   missing_token,
   too_many_channels,
+  bad_base64,
+  two_payloads,
+  no_separator,
+  binary_op,
 };
 
 /// The numeric code sent to clients (an HTTP status number).

@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "proto/binary.h"
 #include "proto/channel.h"
 #include "proto/json.h"
 #include "proto/json_scan.h"
@@ -330,6 +331,25 @@ bool fail(ProtoError* err, ProtoErrc e, bool has_id = false, uint64_t id = 0,
   return false;
 }
 
+// The payload of a publish: "data" (JSON, kept minified) or "b64" (bytes, decoded), never
+// both. Leaves `*data` empty and `*binary` false when neither was sent (*has = false).
+bool read_payload(const Slot& data_slot, const Slot& b64_slot, std::string* data, bool* binary,
+                  bool* has, ProtoError* err, bool has_id = false, uint64_t id = 0) {
+  data->clear();
+  *binary = false;
+  *has = data_slot.seen || b64_slot.seen;
+  if (data_slot.seen && b64_slot.seen) return fail(err, ProtoErrc::two_payloads, has_id, id);
+  if (data_slot.seen && !append_minified(data_slot.raw, data))
+    return fail(err, ProtoErrc::malformed_json, has_id, id);
+  if (b64_slot.seen) {
+    std::string_view text;
+    if (!read_string(b64_slot, &text)) return fail(err, ProtoErrc::bad_field, has_id, id, "b64");
+    if (!decode_base64(text, data)) return fail(err, ProtoErrc::bad_base64, has_id, id);
+    *binary = true;
+  }
+  return true;
+}
+
 bool fail_shape(ProtoError* err, Shape shape) {
   return fail(err, shape == Shape::not_object ? ProtoErrc::not_object : ProtoErrc::malformed_json);
 }
@@ -373,9 +393,13 @@ std::string_view op_name(Op op) {
 }
 
 bool parse_command(std::string_view json, Command* out, ProtoError* err) {
-  enum { kId, kOp, kChannel, kSince, kData, kLimit, kToken, kCount };
+  return parse_command(json, out, err, Framing::text);
+}
+
+bool parse_command(std::string_view json, Command* out, ProtoError* err, Framing framing) {
+  enum { kId, kOp, kChannel, kSince, kData, kLimit, kToken, kB64, kCount };
   static constexpr std::string_view kNames[kCount] = {"id",   "op",    "channel", "since",
-                                                      "data", "limit", "token"};
+                                                      "data", "limit", "token",   "b64"};
   Slot slots[kCount];
   std::string_view dup;
   Shape shape = collect_fields(json, kNames, slots, &dup);
@@ -434,11 +458,10 @@ bool parse_command(std::string_view json, Command* out, ProtoError* err) {
     }
     c.token.assign(text);
   }
-  c.has_data = slots[kData].seen;
-  c.data.clear();
-  if (c.has_data && !append_minified(slots[kData].raw, &c.data)) {
-    return fail(err, ProtoErrc::malformed_json, has_id, id);
-  }
+  if (!read_payload(slots[kData], slots[kB64], &c.data, &c.binary, &c.has_data, err, has_id, id))
+    return false;
+  if (framing == Framing::binary && c.has_data)
+    return fail(err, ProtoErrc::two_payloads, has_id, id);
 
   switch (c.op) {
     case Op::connect:
@@ -449,7 +472,8 @@ bool parse_command(std::string_view json, Command* out, ProtoError* err) {
       break;
     case Op::publish:
       if (!c.has_channel) return fail(err, ProtoErrc::missing_channel, has_id, id);
-      if (!c.has_data) return fail(err, ProtoErrc::missing_data, has_id, id);
+      if (!c.has_data && framing == Framing::text)
+        return fail(err, ProtoErrc::missing_data, has_id, id);
       break;
     case Op::subscribe:
     case Op::unsubscribe:
@@ -462,8 +486,8 @@ bool parse_command(std::string_view json, Command* out, ProtoError* err) {
 }
 
 bool parse_publish_body(std::string_view json, PublishBody* out, ProtoError* err) {
-  enum { kChannel, kData, kCount };
-  static constexpr std::string_view kNames[kCount] = {"channel", "data"};
+  enum { kChannel, kData, kB64, kCount };
+  static constexpr std::string_view kNames[kCount] = {"channel", "data", "b64"};
   Slot slots[kCount];
   std::string_view dup;
   Shape shape = collect_fields(json, kNames, slots, &dup);
@@ -475,19 +499,21 @@ bool parse_publish_body(std::string_view json, PublishBody* out, ProtoError* err
     return fail(err, ProtoErrc::bad_field, false, 0, "channel");
   }
   if (!valid_channel(text)) return fail(err, ProtoErrc::bad_channel);
-  if (!slots[kData].seen) return fail(err, ProtoErrc::missing_data);
+  bool has = false;
+  if (!read_payload(slots[kData], slots[kB64], &out->data, &out->binary, &has, err)) return false;
+  if (!has) return fail(err, ProtoErrc::missing_data);
   out->channel.assign(text);
-  out->data.clear();
-  if (!append_minified(slots[kData].raw, &out->data)) return fail(err, ProtoErrc::malformed_json);
   return true;
 }
 
 bool parse_publish_view(std::string_view json, PublishView* out, ProtoError* err) {
-  static constexpr std::string_view kNames[] = {"channel", "data"};
-  scan::Field fields[2];
+  // "b64" is asked for only to send a body that has it to the reference parser.
+  static constexpr std::string_view kNames[] = {"channel", "data", "b64"};
+  scan::Field fields[3];
   std::string_view channel;
+  out->binary = false;
   if (scan::scan_object(json, kNames, fields) && fields[0].seen && fields[1].seen &&
-      scan::plain_string(fields[0].raw, &channel) && valid_channel(channel)) {
+      !fields[2].seen && scan::plain_string(fields[0].raw, &channel) && valid_channel(channel)) {
     out->channel = channel;
     if (fields[1].compact) {
       out->data = fields[1].raw;
@@ -505,13 +531,14 @@ bool parse_publish_view(std::string_view json, PublishView* out, ProtoError* err
   if (!parse_publish_body(json, &body, err)) return false;
   out->channel = body.channel;
   out->data = body.data;
+  out->binary = body.binary;
   return true;
 }
 
 bool parse_broadcast_body(std::string_view json, BroadcastBody* out, ProtoError* err,
                           size_t max_channels) {
-  enum { kChannels, kData, kCount };
-  static constexpr std::string_view kNames[kCount] = {"channels", "data"};
+  enum { kChannels, kData, kB64, kCount };
+  static constexpr std::string_view kNames[kCount] = {"channels", "data", "b64"};
   Slot slots[kCount];
   std::string_view dup;
   Shape shape = collect_fields(json, kNames, slots, &dup);
@@ -533,9 +560,9 @@ bool parse_broadcast_body(std::string_view json, BroadcastBody* out, ProtoError*
     if (!valid_channel(name)) return fail(err, ProtoErrc::bad_channel);
     out->channels.emplace_back(name);
   }
-  if (!slots[kData].seen) return fail(err, ProtoErrc::missing_data);
-  out->data.clear();
-  if (!append_minified(slots[kData].raw, &out->data)) return fail(err, ProtoErrc::malformed_json);
+  bool has = false;
+  if (!read_payload(slots[kData], slots[kB64], &out->data, &out->binary, &has, err)) return false;
+  if (!has) return fail(err, ProtoErrc::missing_data);
   return true;
 }
 

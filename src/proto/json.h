@@ -43,8 +43,10 @@ struct Command {
   std::string channel;  // valid_channel() when present
   bool has_since = false;
   Cursor since;  // parsed from "epoch:offset" when present (parsed once, here)
-  bool has_data = false;
-  std::string data;  // minified JSON text of "data", e.g. {"a":1}, "x", 5, null
+  bool has_data = false;  // "data" or "b64" (or a binary frame's bytes)
+  std::string data;  // minified JSON text of "data", e.g. {"a":1}, "x", 5, null; the bytes
+                     // when `binary`
+  bool binary = false;  // the payload is bytes: from "b64" (decoded) or a binary frame
   bool has_limit = false;
   uint64_t limit = 0;
   bool has_token = false;
@@ -55,25 +57,36 @@ struct Command {
 /// strings' capacity; fields absent from the frame are reset) and returns true. Otherwise
 /// fills `*err` (see errors.h; it carries the frame's id when "id" was a valid non-negative
 /// integer) and returns false. Requirements per op: subscribe, unsubscribe, history, presence
-/// need "channel"; publish needs "channel" and "data"; refresh needs "token"; connect
+/// need "channel"; publish needs "channel" and one of "data" and "b64" (base64 of bytes,
+/// decoded into `data` with `binary` set); refresh needs "token"; connect
 /// ("token" optional) and ping need nothing. Not thread-safe across threads only in the sense that
 /// each thread uses its own parser (thread_local); safe to call from every loop.
 bool parse_command(std::string_view json, Command* out, ProtoError* err);
 
-/// POST /api/publish body: {"channel":"c","data":<any JSON>}.
+/// Where a command object came from: a text frame (all of it) or the part of a binary frame
+/// before its NUL (proto/binary.h), whose payload follows: then publish needs no "data", and a
+/// "data" or "b64" in the object is two_payloads.
+enum class Framing { text, binary };
+bool parse_command(std::string_view json, Command* out, ProtoError* err, Framing framing);
+
+/// POST /api/publish body: {"channel":"c","data":<any JSON>}, or {"channel":"c","b64":"..."}
+/// for bytes.
 struct PublishBody {
   std::string channel;
-  std::string data;  // minified JSON text
+  std::string data;     // minified JSON text, or the decoded bytes when `binary`
+  bool binary = false;  // from "b64"
 };
 
-/// Parses a publish body; both fields are required. Errors as parse_command (never with id).
+/// Parses a publish body; "channel" and one of "data" and "b64" are required. Errors as
+/// parse_command (never with id).
 /// This is the reference parser (simdjson's DOM); parse_publish_view must agree with it.
 bool parse_publish_body(std::string_view json, PublishBody* out, ProtoError* err);
 
 /// A parsed publish body as views, for the server's hot path (no copy of the body).
 struct PublishView {
   std::string_view channel;  // a valid channel name
-  std::string_view data;     // minified JSON text
+  std::string_view data;     // minified JSON text, or bytes when `binary`
+  bool binary = false;
 };
 
 /// The same answer as parse_publish_body (same acceptance, same texts, same error), without
@@ -85,14 +98,15 @@ bool parse_publish_view(std::string_view json, PublishView* out, ProtoError* err
 
 inline constexpr size_t kMaxBroadcastChannels = 1000;
 
-/// POST /api/broadcast body: {"channels":["a","b"],"data":<any JSON>}.
+/// POST /api/broadcast body: {"channels":["a","b"],"data":<any JSON>} (or "b64" for bytes).
 struct BroadcastBody {
   std::vector<std::string> channels;  // 1..max_channels valid names, in the order given
-  std::string data;                   // minified JSON text
+  std::string data;                   // minified JSON text, or the bytes when `binary`
+  bool binary = false;
 };
 
 /// Parses a broadcast body; "channels" must be a non-empty array of valid channel names, at
-/// most `max_channels` of them (else too_many_channels); "data" is required.
+/// most `max_channels` of them (else too_many_channels); "data" or "b64" is required.
 bool parse_broadcast_body(std::string_view json, BroadcastBody* out, ProtoError* err,
                           size_t max_channels = kMaxBroadcastChannels);
 
@@ -190,11 +204,16 @@ void encode_publish_result(std::string& out, uint64_t id, uint64_t offset, std::
 /// A stored publication as the history encoder reads it.
 struct PublicationView {
   uint64_t offset = 0;
-  std::string_view data_raw;
+  std::string_view data_raw;  // JSON text, or bytes when `binary`
+  bool binary = false;
 };
 
+/// {"offset":N,"data":D}, or {"offset":N,"b64":"<base64>"} for bytes: one history entry (the
+/// HTTP API's and the history op's).
+void append_history_entry(std::string& out, const PublicationView& pub);
+
 /// {"id":ID,"result":{"publications":[{"offset":N,"data":D},...],"cursor":"E:N"}} plus
-/// ,"recovered":B when has_recovered.
+/// ,"recovered":B when has_recovered. A binary publication is {"offset":N,"b64":"..."}.
 void encode_history_result(std::string& out, uint64_t id, std::span<const PublicationView> pubs,
                            const Cursor& cursor, bool has_recovered, bool recovered);
 

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cstring>
 
+#include "proto/binary.h"
 #include "proto/json.h"
 
 namespace herald::proto {
@@ -133,17 +134,27 @@ void encode_publish_result(std::string& out, uint64_t id, uint64_t offset, std::
   out.push_back('}');
 }
 
+void append_history_entry(std::string& out, const PublicationView& pub) {
+  out.append("{\"offset\":");
+  append_uint(out, pub.offset);
+  if (pub.binary) {
+    out.append(",\"b64\":\"");
+    append_base64(out, pub.data_raw);
+    out.append("\"}");
+    return;
+  }
+  out.append(",\"data\":");
+  out.append(pub.data_raw);
+  out.push_back('}');
+}
+
 void encode_history_result(std::string& out, uint64_t id, std::span<const PublicationView> pubs,
                            const Cursor& cursor, bool has_recovered, bool recovered) {
   append_id_prefix(out, id);
   out.append(",\"result\":{\"publications\":[");
   for (size_t i = 0; i < pubs.size(); ++i) {
     if (i > 0) out.push_back(',');
-    out.append("{\"offset\":");
-    append_uint(out, pubs[i].offset);
-    out.append(",\"data\":");
-    out.append(pubs[i].data_raw);
-    out.push_back('}');
+    append_history_entry(out, pubs[i]);
   }
   out.append("],\"cursor\":");
   append_cursor_string(out, cursor);

@@ -64,16 +64,55 @@ bool parse_query(http::HttpSession& s, const http::Request& req, http::QueryPara
   return true;
 }
 
+// Whether the body is raw bytes to publish: Content-Type application/octet-stream (any case,
+// parameters ignored).
+bool octet_stream(const http::Request& req) {
+  std::string_view type = req.header("Content-Type");
+  type = type.substr(0, type.find(';'));
+  while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.remove_suffix(1);
+  constexpr std::string_view kOctetStream = "application/octet-stream";
+  if (type.size() != kOctetStream.size()) return false;
+  for (size_t i = 0; i < type.size(); ++i) {
+    char c = type[i];
+    if (c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
+    if (c != kOctetStream[i]) return false;
+  }
+  return true;
+}
+
+// A publish's channel and payload: from a JSON body, or from ?channel= and raw body bytes.
+bool read_publish(http::HttpSession& s, http::Request& req, std::string* channel_store,
+                  proto::PublishView* body) {
+  if (octet_stream(req)) {
+    http::QueryParams q;
+    if (!parse_query(s, req, &q) || !get_channel(s, q, channel_store)) return false;
+    *body = proto::PublishView{*channel_store, req.body, true};
+    return true;
+  }
+  if (!req.query.empty()) {
+    s.respond_error(400, "channel parameter is for application/octet-stream bodies");
+    return false;
+  }
+  proto::ProtoError err;
+  if (!proto::parse_publish_view(req.body, body, &err)) {
+    answer_proto_error(s, err);
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 void publish(http::HttpSession& s, http::Request& req, access::Gate& gate, access::Client& client) {
   proto::PublishView body;
-  proto::ProtoError err;
-  if (!proto::parse_publish_view(req.body, &body, &err)) return answer_proto_error(s, err);
+  std::string channel;  // an octet-stream publish's ?channel= (decoded)
+  if (!read_publish(s, req, &channel, &body)) return;
   ++s.context().metrics->messages_in;
+  base::SharedBuffer data = base::SharedBuffer::copy_of(body.data);
   // The callback captures 8 trivially copyable bytes: std::function keeps it inline.
   http::HeldRef held = s.hold();
-  gate.publish(client, body.channel, base::SharedBuffer::copy_of(body.data),
+  gate.publish(client, body.channel,
+               body.binary ? hub::Payload::bytes(std::move(data)) : std::move(data),
                s.context().loop->now_ms(), [held](base::Result<hub::PublishResult> r) {
                  if (!r) return answer_outcome(held, access::outcome_of(r.error()));
                  http::HttpSession* session = http::HttpSession::resolve(held);
@@ -106,7 +145,8 @@ void broadcast(http::HttpSession& s, http::Request& req, access::Gate& gate,
   st->results.resize(st->channels.size());
   st->outcomes.resize(st->channels.size(), access::Outcome::ok);
   st->left = st->channels.size();
-  auto data = base::SharedBuffer::copy_of(body.data);
+  hub::Payload data = base::SharedBuffer::copy_of(body.data);
+  data.binary = body.binary;
   uint64_t now_ms = s.context().loop->now_ms();
   for (size_t i = 0; i < st->channels.size(); ++i) {
     gate.publish(client, st->channels[i], data, now_ms,
@@ -171,12 +211,9 @@ void history(http::HttpSession& s, http::Request& req, access::Gate& gate, acces
                  std::string out = "{\"publications\":[";
                  bool first = true;
                  for (auto& pub : r.publications) {
-                   out += first ? "{\"offset\":" : ",{\"offset\":";
+                   if (!first) out += ',';
                    first = false;
-                   proto::append_uint(out, pub->offset);
-                   out += ",\"data\":";
-                   out += pub->data.view();
-                   out += '}';
+                   proto::append_history_entry(out, {pub->offset, pub->data.view(), pub->binary});
                  }
                  out += "],\"cursor\":";
                  proto::append_json_string(out, r.cursor.str());

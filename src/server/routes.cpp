@@ -66,6 +66,7 @@ std::string_view token_of(const http::Request& req, std::string& storage) {
 // losing messages without an error. nullopt: not checked (static files, whose URLs may carry
 // cache busters; /health and /metrics, which probes call with whatever they add; OPTIONS).
 std::optional<std::span<const std::string_view>> Routes::known_params(int route) {
+  static constexpr std::string_view kPublishParams[] = {"channel"};  // octet-stream bodies
   static constexpr std::string_view kHistoryParams[] = {"channel", "since", "limit"};
   static constexpr std::string_view kPresenceParams[] = {"channel"};
   static constexpr std::string_view kWsParams[] = {"token"};
@@ -73,6 +74,7 @@ std::optional<std::span<const std::string_view>> Routes::known_params(int route)
   static constexpr std::string_view kPollParams[] = {"channel", "since", "wait", "token"};
   switch (route) {
     case kPublish:
+      return kPublishParams;
     case kBroadcast:
     case kChannels:
       return std::span<const std::string_view>{};

@@ -3,15 +3,30 @@
 #include <cassert>
 #include <cstring>
 
+#include "proto/binary.h"
 #include "proto/json.h"
 #include "proto/sse.h"
 
 namespace herald::sse {
 
-base::SharedBuffer build_json_push(const hub::Publication& pub) {
-  std::string out;
+namespace {
+
+// The push of a message: "data" for JSON, "b64" for bytes (JSON text cannot carry them).
+void encode_message_push(std::string& out, const hub::Publication& pub) {
+  if (pub.binary) {
+    out.reserve(pub.channel.size() + proto::base64_size(pub.data.size()) + 48);
+    proto::encode_push_b64(out, pub.channel, pub.offset, pub.data.view());
+    return;
+  }
   out.reserve(pub.channel.size() + pub.data.size() + 48);
   proto::encode_push(out, pub.channel, pub.offset, pub.data.view());
+}
+
+}  // namespace
+
+base::SharedBuffer build_json_push(const hub::Publication& pub) {
+  std::string out;
+  encode_message_push(out, pub);
   return base::SharedBuffer::copy_of(out);
 }
 
@@ -28,8 +43,7 @@ base::SharedBuffer build_sse_event(const hub::Publication& pub) {
     return base::SharedBuffer::copy_of(out);
   }
   std::string push;
-  push.reserve(pub.channel.size() + pub.data.size() + 48);
-  proto::encode_push(push, pub.channel, pub.offset, pub.data.view());
+  encode_message_push(push, pub);
   std::string out;
   out.reserve(push.size() + pub.epoch.size() + 40);
   // append_sse_event writes "data: ...\n\n"; drop the blank line and put the id before it.

@@ -24,7 +24,8 @@
 
 namespace herald::sse {
 
-/// The JSON push object of `pub` (WireForm::json_push): the same bytes as a WebSocket push.
+/// The JSON push object of `pub` (WireForm::json_push): the same bytes as a WebSocket push; a
+/// binary publication carries its bytes as "b64" (base64) instead of "data".
 base::SharedBuffer build_json_push(const hub::Publication& pub);
 
 /// The shared SSE form of `pub` (WireForm::sse_event), laid out as above; a presence event

@@ -6,6 +6,7 @@
 #include "base/error.h"
 #include "base/log.h"
 #include "base/time.h"
+#include "proto/binary.h"
 #include "ws_codec/frame.h"
 
 namespace herald::ws {
@@ -28,7 +29,10 @@ std::string& push_json(const hub::Publication& pub) {
   scratch.clear();
   switch (pub.kind) {
     case hub::PubKind::message:
-      proto::encode_push(scratch, pub.channel, pub.offset, pub.data.view());
+      if (pub.binary)
+        proto::encode_binary_push(scratch, pub.channel, pub.offset, pub.data.view());
+      else
+        proto::encode_push(scratch, pub.channel, pub.offset, pub.data.view());
       break;
     case hub::PubKind::join:
       proto::encode_join_push(scratch, pub.channel, pub.data.view());
@@ -40,14 +44,19 @@ std::string& push_json(const hub::Publication& pub) {
   return scratch;
 }
 
+// A binary publication is a binary frame: its push object, NUL, its bytes (proto/binary.h).
+Opcode push_opcode(const hub::Publication& pub) {
+  return pub.binary ? Opcode::binary : Opcode::text;
+}
+
 }  // namespace
 
 base::SharedBuffer make_push_frame(const hub::Publication& pub) {
-  return make_frame(Opcode::text, push_json(pub));
+  return make_frame(push_opcode(pub), push_json(pub));
 }
 
 base::SharedBuffer make_push_frame(const hub::Publication& pub, const DeflateParams& deflate) {
-  return make_data_frame(Opcode::text, push_json(pub), deflate);
+  return make_data_frame(push_opcode(pub), push_json(pub), deflate);
 }
 
 // ---- HeraldSession ---------------------------------------------------------------------------
@@ -114,13 +123,12 @@ void HeraldSession::forget_channel(std::string_view channel) {
 }
 
 void HeraldSession::on_message(WsEvent& e) {
-  if (e.kind == WsEvent::binary) {
-    reply_error(false, 0, 400, "binary frames not supported");
-    return;
-  }
   proto::ProtoError err;
   proto::Command cmd;  // per frame: an idle session keeps no parsed command around
-  if (!proto::parse_command(e.payload, &cmd, &err)) {
+  // A binary frame is a command object, NUL, then the payload bytes (proto/binary.h).
+  bool ok = e.kind == WsEvent::binary ? proto::parse_binary_command(e.payload, &cmd, &err)
+                                      : proto::parse_command(e.payload, &cmd, &err);
+  if (!ok) {
     std::string out;
     proto::encode_error(out, err);
     send_frame(Opcode::text, out);
@@ -315,8 +323,10 @@ void HeraldSession::op_unsubscribe(const proto::Command& cmd) {
 void HeraldSession::op_publish(const proto::Command& cmd) {
   if (cmd.data.size() > ctx_.settings->ws_max_message)
     return reply_error(cmd, access::Outcome::message_too_large);
+  base::SharedBuffer data = base::SharedBuffer::copy_of(cmd.data);
   gate_.publish(
-      client_, cmd.channel, base::SharedBuffer::copy_of(cmd.data), ctx_.loop->now_ms(),
+      client_, cmd.channel, cmd.binary ? hub::Payload::bytes(std::move(data)) : std::move(data),
+      ctx_.loop->now_ms(),
       [alive = alive(), has_id = cmd.has_id, id = cmd.id](base::Result<hub::PublishResult> r) {
         HeraldSession* self = alive->session;
         if (!self || self->closing()) return;
@@ -345,7 +355,7 @@ void HeraldSession::op_history(const proto::Command& cmd) {
                   std::vector<proto::PublicationView> views;
                   views.reserve(r.publications.size());
                   for (const hub::PubPtr& p : r.publications)
-                    views.push_back({p->offset, p->data.view()});
+                    views.push_back({p->offset, p->data.view(), p->binary});
                   std::string out;
                   proto::encode_history_result(out, id, views, r.cursor, had_since, r.recovered);
                   self->send_frame(Opcode::text, out);

@@ -9,8 +9,10 @@
 // Protocol choices documented in docs/protocol.md:
 //  - A command without "id" is executed; its success reply is left out (there is nothing to
 //    correlate it with), its error is sent as an error push without "id".
-//  - A binary frame gets an error push (400 "binary frames not supported") and the connection
-//    stays open, like a text frame that is not JSON.
+//  - A binary frame is a command with a payload: its JSON object, NUL, the bytes (only publish;
+//    proto/binary.h). A binary publication goes out as a binary frame of the same form. A
+//    malformed one gets an error (with the command's id when it could be read) and the
+//    connection stays open, like a text frame that is not JSON.
 //  - Who the connection is: the token of the upgrade request (?token= or Authorization:
 //    Bearer), or of a connect op (error 401 and close 4500 when bad, 4005 when expired);
 //    otherwise anonymous. A token that expires closes the connection with 4005 unless a
@@ -129,7 +131,8 @@ class EchoSession final : public WsSessionBase {
   void on_message(WsEvent& e) override;
 };
 
-/// The frame of a publication's push `{"channel":"c","offset":N,"data":...}` (WireForm::ws_frame).
+/// The frame of a publication's push `{"channel":"c","offset":N,"data":...}` (WireForm::ws_frame);
+/// for a binary publication the binary frame `{"channel":"c","offset":N}` NUL bytes.
 base::SharedBuffer make_push_frame(const hub::Publication& pub);
 
 /// The same push for a client that agreed permessage-deflate with `deflate` (always without

@@ -377,7 +377,7 @@ TEST(Hub, HistoryGoesThroughTheEngine) {
 class ManualEngine final : public Engine {
  public:
   void set_sink(LiveSink* sink) override { sink_ = sink; }
-  void publish(std::string_view, base::SharedBuffer, PublishCallback) override {}
+  void publish(std::string_view, Payload, PublishCallback) override {}
   void history(std::string_view, std::optional<Cursor> since, size_t,
                HistoryCallback done) override {
     history_requests.push_back(std::move(done));

@@ -23,7 +23,7 @@ class ScriptedEngine final : public Engine {
  public:
   explicit ScriptedEngine(Executor& ex) : ex_(ex) {}
   void set_sink(LiveSink* sink) override { sink_ = sink; }
-  void publish(std::string_view, base::SharedBuffer, PublishCallback done) override {
+  void publish(std::string_view, Payload, PublishCallback done) override {
     if (done) ex_.post(ex_.current_loop(), [done] { done(base::Errc::unavailable); });
   }
   void history(std::string_view, std::optional<Cursor>, size_t, HistoryCallback done) override {
