@@ -74,8 +74,7 @@ std::string encode_subscribe_request(std::string_view client, std::string_view u
 }
 
 std::string encode_publish_request(std::string_view client, std::string_view user,
-                                   std::string_view channel, std::string_view data,
-                                   bool binary) {
+                                   std::string_view channel, std::string_view data, bool binary) {
   std::string out = "{";
   member(out, "client", client);
   member(out, "user", user);

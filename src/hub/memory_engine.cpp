@@ -99,8 +99,9 @@ void MemoryEngine::publish(std::string_view channel, Payload payload, PublishCal
     s.top += 1;
     s.last_active_ms = now;
     // The closure's copy of the name becomes the publication's (one string allocation less).
-    auto pub = std::make_shared<const Publication>(Publication{
-        std::move(ch), s.epoch, s.top, std::move(data), now, PubKind::message, binary, received_ns});
+    auto pub = std::make_shared<const Publication>(
+        Publication{std::move(ch), s.epoch, s.top, std::move(data), now, PubKind::message, binary,
+                    received_ns});
     if (s.options.history_enabled()) {
       s.history.push_back(pub);
       while (s.history.size() > s.options.history_size) s.history.pop_front();

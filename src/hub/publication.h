@@ -22,7 +22,8 @@ namespace herald::hub {
 /// text, the common case, so that JSON call sites read as before.
 struct Payload {
   Payload() = default;
-  Payload(base::SharedBuffer json) : data(std::move(json)) {}  // NOLINT(google-explicit-constructor)
+  // NOLINTNEXTLINE(google-explicit-constructor)
+  Payload(base::SharedBuffer json) : data(std::move(json)) {}
   /// Raw bytes.
   static Payload bytes(base::SharedBuffer b) {
     Payload p(std::move(b));

@@ -42,11 +42,11 @@ struct Command {
   bool has_channel = false;
   std::string channel;  // valid_channel() when present
   bool has_since = false;
-  Cursor since;  // parsed from "epoch:offset" when present (parsed once, here)
+  Cursor since;           // parsed from "epoch:offset" when present (parsed once, here)
   bool has_data = false;  // "data" or "b64" (or a binary frame's bytes)
-  std::string data;  // minified JSON text of "data", e.g. {"a":1}, "x", 5, null; the bytes
-                     // when `binary`
-  bool binary = false;  // the payload is bytes: from "b64" (decoded) or a binary frame
+  std::string data;       // minified JSON text of "data", e.g. {"a":1}, "x", 5, null; the bytes
+                          // when `binary`
+  bool binary = false;    // the payload is bytes: from "b64" (decoded) or a binary frame
   bool has_limit = false;
   uint64_t limit = 0;
   bool has_token = false;

@@ -28,8 +28,12 @@ Example blocks (the doc's "How to read the examples" section says the same for r
 
   ```ws-example             one or more herald.v1 connections on GET /ws (subprotocol herald.v1)
   > TEXT                    send a text frame on connection A (TEXT as written)
-  >b TEXT                   send a binary frame
+  >b TEXT                   send a binary frame: TEXT as UTF-8, where \\0 is the byte 0 (NUL),
+                            \\xHH the byte HH and \\\\ a backslash
   < JSON                    the next frame of A, compared structurally
+  <b JSON\\0BYTES           the next frame of A is a binary frame: the JSON object before its
+                            first NUL compared structurally, the bytes after it exactly
+                            (escapes as in >b)
   < close CODE REASON       A is closed by the server with CODE (and REASON, when given)
   < (none)                  no frame arrives on A: a ping sent now is answered before anything
                             else (not a timed silence, which a busy machine would pass anyway)
@@ -486,7 +490,7 @@ class Runner:
                 if line.startswith("! "):
                     await asyncio.get_running_loop().run_in_executor(None, self.directive, line)
                     continue
-                m = re.match(r"^([A-Z]?)(>b|>|<) (.*)$", line)
+                m = re.match(r"^([A-Z]?)(>b|>|<b|<) (.*)$", line)
                 if not m:
                     raise Mismatch(f"bad ws-example line {line!r}")
                 ws = await conn(m.group(1) or "A")
@@ -494,7 +498,26 @@ class Runner:
                 if m.group(2) == ">":
                     await ws.send(self.bindings.substitute(arg))
                 elif m.group(2) == ">b":
-                    await ws.send(self.bindings.substitute(arg).encode())
+                    await ws.send(doc_bytes(self.bindings.substitute(arg)))
+                elif m.group(2) == "<b":
+                    try:
+                        got = await asyncio.wait_for(ws.recv(), DEADLINE)
+                    except asyncio.TimeoutError:
+                        raise Mismatch(f"no frame within {DEADLINE} s")
+                    if not isinstance(got, bytes):
+                        raise Mismatch(f"expected a binary frame, got text {got!r}")
+                    exp_obj, _, exp_bytes = arg.partition("\\0")
+                    obj, nul, payload = got.partition(b"\0")
+                    if not nul:
+                        raise Mismatch(f"binary frame without NUL: {got[:80]!r}")
+                    try:
+                        act = json.loads(obj)
+                    except ValueError:
+                        raise Mismatch(f"binary frame's object is not JSON: {obj!r}")
+                    match_json(self.bindings, parse_expected_json(exp_obj), act, "frame")
+                    want = doc_bytes(self.bindings.substitute(exp_bytes))
+                    if payload != want:
+                        raise Mismatch(f"binary payload {payload[:80]!r}, expected {want[:80]!r}")
                 elif arg == "(none)":
                     await ws.send(json.dumps({"id": NONE_MARKER_ID, "op": "ping"}))
                     try:
@@ -541,6 +564,30 @@ class Runner:
             self.run_ws(block)
         if sigterm:
             self.after_sigterm()
+
+
+def doc_bytes(text):
+    """The bytes a `>b` / `<b` line stands for: UTF-8, with \\0, \\xHH and \\\\ escapes."""
+    out, i = bytearray(), 0
+    while i < len(text):
+        c = text[i]
+        if c == "\\" and text[i + 1:i + 2] == "0":
+            out.append(0)
+            i += 2
+        elif c == "\\" and text[i + 1:i + 2] == "x":
+            out.append(int(text[i + 2:i + 4], 16))
+            i += 4
+        elif c == "\\" and text[i + 1:i + 2] == "\\":
+            out.append(0x5C)
+            i += 2
+        else:
+            out += c.encode()
+            i += 1
+    return bytes(out)
+
+
+def test_doc_bytes_escapes():
+    assert doc_bytes(r'{"a":"b"}\0x\x00\xff\\') == b'{"a":"b"}\x00x\x00\xff\\'
 
 
 def test_every_example_in_protocol_doc():

@@ -91,8 +91,8 @@ TEST(BinaryCommand, EmptyPayloadAndNulInsideIt) {
   EXPECT_TRUE(c.binary);
   EXPECT_EQ(c.data, "");
   // Only the first NUL separates: the payload may hold more.
-  ASSERT_TRUE(parse_binary_command(frame(R"({"op":"publish","channel":"c"})", std::string("\0\0", 2)),
-                                   &c, &err));
+  ASSERT_TRUE(parse_binary_command(
+      frame(R"({"op":"publish","channel":"c"})", std::string("\0\0", 2)), &c, &err));
   EXPECT_EQ(c.data, std::string("\0\0", 2));
 }
 
@@ -145,8 +145,8 @@ TEST(JsonPayload, B64InTextCommandsAndBodies) {
   EXPECT_EQ(err.message, "bad base64 in b64");
   EXPECT_FALSE(parse_command(R"({"id":2,"op":"publish","channel":"c","b64":5})", &c, &err));
   EXPECT_EQ(err.message, "bad field: b64");
-  EXPECT_FALSE(parse_command(R"({"id":2,"op":"publish","channel":"c","b64":"","data":1})", &c,
-                             &err));
+  EXPECT_FALSE(
+      parse_command(R"({"id":2,"op":"publish","channel":"c","b64":"","data":1})", &c, &err));
   EXPECT_EQ(err.reason, ProtoErrc::two_payloads);
 
   PublishView v;
