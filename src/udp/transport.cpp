@@ -399,13 +399,19 @@ void Transport::on_resend(Lease& l, const Message& m) {
 }
 
 void Transport::on_publish(Lease& l, const Message& m) {
-  scratch_.clear();
-  if (!proto::minify_json(m.data, &scratch_))
-    return send_error(l, m.id, access::Outcome::bad_request);
+  hub::Payload payload;
+  if (m.binary) {
+    payload = hub::Payload::bytes(base::SharedBuffer::copy_of(m.data));
+  } else {
+    scratch_.clear();
+    if (!proto::minify_json(m.data, &scratch_))
+      return send_error(l, m.id, access::Outcome::bad_request);
+    payload = base::SharedBuffer::copy_of(scratch_);
+  }
   Endpoint ep = Endpoint::of(l.addr);
   uint64_t session = l.session;
   uint32_t id = m.id;
-  gate_.publish(l.client, m.channel, base::SharedBuffer::copy_of(scratch_), loop_.now_ms(),
+  gate_.publish(l.client, m.channel, std::move(payload), loop_.now_ms(),
                 [this, ep, session, id](base::Result<hub::PublishResult> r) {
                   Lease* lp = find(ep, session);
                   if (!lp) return;
@@ -436,6 +442,7 @@ base::SharedBuffer Transport::encode_publication(const hub::Publication& p) {
   m.epoch = p.epoch;
   m.offset = p.offset;
   m.data = p.data.view();
+  m.binary = p.binary;
   if (udp_codec::encoded_size(m) > settings_->udp_max_datagram) {
     m.type = Type::announce;
     m.size = uint32_t(p.data.size());

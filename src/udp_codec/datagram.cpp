@@ -301,7 +301,10 @@ DecodeError decode(std::string_view dgram, Message* out) {
   if (uint8_t(dgram[1]) != kVersion) return DecodeError::bad_version;
   uint8_t type = uint8_t(dgram[2]);
   if (!known_type(type)) return DecodeError::unknown_type;
-  if (dgram[3] != 0) return DecodeError::bad_flags;
+  uint8_t flags = uint8_t(dgram[3]);
+  bool may_be_binary = Type(type) == Type::pub || Type(type) == Type::publish;
+  if (flags & ~(may_be_binary ? kHeaderBinary : 0)) return DecodeError::bad_flags;
+  out->binary = flags & kHeaderBinary;
   out->type = Type(type);
   out->session = peek_session(dgram);
   Reader r(dgram.substr(kHeaderBytes));
@@ -355,7 +358,7 @@ size_t encode_to(const Message& m, char* buf) {
   w.uint(kMagic, 1);
   w.uint(kVersion, 1);
   w.uint(uint8_t(m.type), 1);
-  w.uint(0, 1);
+  w.uint(m.binary && (m.type == Type::pub || m.type == Type::publish) ? kHeaderBinary : 0, 1);
   w.uint(m.session, 8);
   switch (m.type) {
     case Type::hello:

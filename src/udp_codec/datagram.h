@@ -9,7 +9,8 @@
 //   0  u8   magic 0x68 ('h')
 //   1  u8   version (1)
 //   2  u8   type (below; client -> server < 0x80, server -> client >= 0x80)
-//   3  u8   flags, 0 (reserved)
+//   3  u8   flags: kHeaderBinary on pub and publish (the data is bytes, not JSON text); every
+//           other bit, and every bit on the other types, reserved (0)
 //   4  u64  session: chosen by the client at random, echoed in every datagram of the lease
 //
 // then the body of its type (str8 = u8 length + bytes, str16 = u16 length + bytes):
@@ -21,7 +22,7 @@
 //   unsubscribe 0x04  id:u32 channel:str8
 //   keepalive   0x05  id:u32
 //   resend      0x06  id:u32 channel:str8 epoch:str8 after:u64 count:u16 (1..kMaxResendCount)
-//   publish     0x07  id:u32 channel:str8 data (the rest: JSON text)
+//   publish     0x07  id:u32 channel:str8 data (the rest: JSON text, or bytes with kHeaderBinary)
 //   close       0x08  -
 //   cookie      0x81  cookie[20]
 //   opened      0x82  lease_ms:u32 max_datagram:u16
@@ -80,6 +81,10 @@ enum class Type : uint8_t {
   ok = 0x8b,
 };
 
+/// Header flag of pub and publish: `data` is a binary payload's bytes (docs/protocol.md,
+/// "Binary payloads"), not JSON text.
+inline constexpr uint8_t kHeaderBinary = 0x01;
+
 /// subscribed / resent flags.
 inline constexpr uint8_t kFlagHadSince = 0x01;   // the request carried a cursor
 inline constexpr uint8_t kFlagRecovered = 0x02;  // history covered it (see docs/protocol.md)
@@ -114,6 +119,7 @@ struct Message {
   std::string_view message;   // error
   std::string_view token;     // open
   std::string_view data;      // pub, publish
+  bool binary = false;        // pub, publish: kHeaderBinary (data is bytes)
   Cookie cookie{};            // open, cookie
   size_t padding = kHelloMinBytes;  // hello: the whole datagram's length
 };

@@ -13,6 +13,7 @@ import urllib.parse
 from harness import DEADLINE, herald_server, wait_until
 from http_helpers import SseReader
 from test_ws_deflate import DeflateWs
+from udp_client import UdpClient
 from ws_util import Herald, run
 
 ALL_BYTES = bytes(range(256))
@@ -297,3 +298,31 @@ def test_binary_size_limits_are_refused_at_publish_not_dropped_later():
             assert r["id"] == 1 and r["error"]["code"] == 413, r
             await h.close()
         run(main())
+
+
+def test_udp_carries_bytes_with_the_binary_header_flag():
+    config = "[namespace.room]\npublish = true\nudp_publish = true\nanonymous = true\n"
+    with herald_server(config=config) as srv:
+        c = UdpClient(srv.port)
+        assert c.open().type == "opened"
+        s = c.subscribe("room:bin")
+        assert s.type == "subscribed", s
+        st, _, body = publish_bytes(srv, "room:bin", ALL_BYTES)
+        assert st == 200, body
+        pub = c.wait_for(lambda m: m.type == "pub")
+        assert pub is not None and pub.binary and pub.data == ALL_BYTES
+        assert pub.offset == json.loads(body)["offset"]
+        srv.publish("room:bin", {"json": 1})
+        pub = c.wait_for(lambda m: m.type == "pub")
+        assert pub is not None and not pub.binary and pub.data == b'{"json":1}'
+        # Bytes published over UDP (they are not JSON; without the flag they would be refused).
+        p = c.publish("room:bin", b"\x00\xffnot json", binary=True)
+        assert p is not None and p.type == "published", p
+        pub = c.wait_for(lambda m: m.type == "pub" and m.offset == p.offset)
+        assert pub.binary and pub.data == b"\x00\xffnot json"
+        p = c.publish("room:bin", b"\x00\xffnot json")
+        assert p is not None and p.type == "error" and p.code == 400, p
+        st, _, body = srv.request("GET", "/api/history?channel=room:bin")
+        pubs = json.loads(body)["publications"]
+        assert base64.b64decode(pubs[-1]["b64"]) == b"\x00\xffnot json"
+        c.close()

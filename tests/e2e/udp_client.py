@@ -43,8 +43,11 @@ def str16(b):
     return struct.pack(">H", len(b)) + b
 
 
-def header(kind, session):
-    return HEADER.pack(MAGIC, VERSION, T[kind], 0, session)
+BINARY = 0x01  # header flag of pub and publish: the data is bytes, not JSON
+
+
+def header(kind, session, flags=0):
+    return HEADER.pack(MAGIC, VERSION, T[kind], flags, session)
 
 
 # ---- encoders (client -> server) ------------------------------------------------------------
@@ -75,9 +78,10 @@ def resend(session, rid, channel, epoch, after, count):
         struct.pack(">QH", after, count)
 
 
-def publish(session, rid, channel, data):
+def publish(session, rid, channel, data, binary=False):
     data = data.encode() if isinstance(data, str) else data
-    return header("publish", session) + struct.pack(">I", rid) + str8(channel) + data
+    return header("publish", session, BINARY if binary else 0) + struct.pack(">I", rid) + \
+        str8(channel) + data
 
 
 def close(session):
@@ -97,9 +101,10 @@ def decode(d):
     if len(d) < HEADER.size:
         raise ValueError("short")
     magic, version, kind, flags, session = HEADER.unpack_from(d)
-    if magic != MAGIC or version != VERSION or flags != 0 or kind not in NAMES:
+    allowed = BINARY if NAMES.get(kind) == "pub" else 0
+    if magic != MAGIC or version != VERSION or flags & ~allowed or kind not in NAMES:
         raise ValueError("bad header")
-    m = Msg(type=NAMES[kind], session=session, size=len(d))
+    m = Msg(type=NAMES[kind], session=session, size=len(d), binary=bool(flags & BINARY))
     p = HEADER.size
 
     def take(n):
@@ -232,9 +237,9 @@ class UdpClient:
         return self.request(keepalive(self.session, rid),
                             lambda m: m.type in ("lease", "error", "reset"))
 
-    def publish(self, channel, data):
+    def publish(self, channel, data, binary=False):
         rid = self.rid()
-        return self.request(publish(self.session, rid, channel, data),
+        return self.request(publish(self.session, rid, channel, data, binary),
                             lambda m: m.type in ("published", "error") and m.id == rid, retries=1)
 
     def close(self):

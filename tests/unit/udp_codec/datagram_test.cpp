@@ -220,3 +220,34 @@ TEST(UdpDatagram, TokenUpToItsLengthField) {
 }
 
 }  // namespace herald::udp_codec
+
+namespace herald::udp_codec {
+
+TEST(UdpDatagram, BinaryFlagOnlyOnPubAndPublish) {
+  for (Type t : {Type::pub, Type::publish}) {
+    Message m = sample(t);
+    m.binary = true;
+    m.data = std::string_view("\0\xff{", 3);
+    std::string wire = encoded(m);
+    EXPECT_EQ(uint8_t(wire[3]), kHeaderBinary);
+    Message d;
+    ASSERT_EQ(decode(wire, &d), DecodeError::ok);
+    EXPECT_TRUE(d.binary);
+    EXPECT_EQ(d.data, m.data);
+    m.binary = false;
+    ASSERT_EQ(decode(encoded(m), &d), DecodeError::ok);
+    EXPECT_FALSE(d.binary);
+    wire[3] = char(kHeaderBinary | 0x02);  // another bit: still reserved
+    EXPECT_EQ(decode(wire, &d), DecodeError::bad_flags);
+  }
+  // On any other type the bit is reserved, and the encoder never sets it.
+  Message m = sample(Type::announce);
+  m.binary = true;
+  std::string wire = encoded(m);
+  EXPECT_EQ(wire[3], 0);
+  wire[3] = char(kHeaderBinary);
+  Message d;
+  EXPECT_EQ(decode(wire, &d), DecodeError::bad_flags);
+}
+
+}  // namespace herald::udp_codec
