@@ -326,3 +326,34 @@ def test_udp_carries_bytes_with_the_binary_header_flag():
         pubs = json.loads(body)["publications"]
         assert base64.b64decode(pubs[-1]["b64"]) == b"\x00\xffnot json"
         c.close()
+
+
+def test_cluster_mode_carries_the_binary_flag_through_redis():
+    """Two nodes on one redis-server: bytes published on node 1 reach a WebSocket subscriber of
+    node 2 as a binary frame (Redis pub/sub), and node 2's history (the Redis stream) and a
+    recovery on it give the same bytes; a JSON publication stays JSON."""
+    from cluster.redis import herald_nodes, redis_server
+    with redis_server() as redis, herald_nodes(2, [redis.address]) as (n1, n2):
+        async def main():
+            sub = await Herald.connect(n2)
+            await subscribe(sub, "public:cb")
+            st, _, body = publish_bytes(n1, "public:cb", ALL_BYTES)
+            assert st == 200, body
+            push, got = split_push(await next_frame(sub))
+            assert got == ALL_BYTES and push["offset"] == 1
+            n1.publish("public:cb", {"n": 2})
+            assert json.loads(await next_frame(sub))["data"] == {"n": 2}
+            await sub.close()
+            e = json.loads(body)["epoch"]
+            late = await Herald.connect(n2)
+            res = await subscribe(late, "public:cb", since=f"{e}:0")
+            assert res["recovered"] is True
+            push, got = split_push(await next_frame(late))
+            assert got == ALL_BYTES
+            await late.close()
+            return e
+        e = run(main())
+        st, _, body = n2.request("GET", f"/api/history?channel=public:cb&since={e}:0")
+        assert st == 200, body
+        pubs = json.loads(body)["publications"]
+        assert base64.b64decode(pubs[0]["b64"]) == ALL_BYTES and pubs[1]["data"] == {"n": 2}
