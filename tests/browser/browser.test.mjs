@@ -270,3 +270,28 @@ test("the browser's online event reconnects at once instead of waiting out the b
     await herald.stop();
   }
 });
+
+test("bytes in Chromium: a Uint8Array published over a WebSocket binary frame and over HTTP arrives as a Uint8Array", { timeout: 300000 }, async () => {
+  const herald = await startHerald({ args: HISTORY });
+  try {
+    for (const transport of ["websocket", "sse"]) {
+      const channel = `public:bytes-${transport}`;
+      const page = await clientPage(herald.url, channel, { transports: [transport], pollInterval: 200 });
+      const got = await page.evaluate(async () => {
+        const all = Uint8Array.from({ length: 256 }, (_, i) => i);
+        await window.client.publish(window.sub.channel, all);
+        await window.client.publish(window.sub.channel, { json: 1 });
+        const deadline = Date.now() + 60000;
+        while (window.T.data.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        const [bytes, json] = window.T.data;
+        return { isBytes: bytes instanceof Uint8Array, bytes: Array.from(bytes || []), json };
+      });
+      assert.equal(got.isBytes, true, transport);
+      assert.deepEqual(got.bytes, range(0, 255));
+      assert.deepEqual(got.json, { json: 1 });
+      await finish(page);
+    }
+  } finally {
+    await herald.stop();
+  }
+});

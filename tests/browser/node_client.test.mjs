@@ -192,3 +192,37 @@ test("sub.ready resolves on a silent channel on every transport, with its positi
     }
   }
 });
+
+test("bytes: publish(channel, Uint8Array) arrives as a Uint8Array with binary: true on every transport", { timeout: 120000 }, async () => {
+  const all = Uint8Array.from({ length: 256 }, (_, i) => i);
+  for (const transport of ["websocket", "sse", "long-poll", "poll"]) {
+    const channel = `public:node-bytes-${transport}`;
+    const c = client([transport]);
+    try {
+      const got = [];
+      const sub = c.subscribe(channel);
+      sub.on("publication", (p) => got.push(p));
+      await sub.ready;
+      // Over the WebSocket as a binary frame, else as an application/octet-stream POST.
+      const r1 = await c.publish(channel, all);
+      await c.publish(channel, new Uint8Array(0));
+      await c.publish(channel, all.buffer.slice(250)); // an ArrayBuffer: bytes 250..255
+      await c.publish(channel, { json: true });
+      await waitFor(() => got.length >= 4, { what: `4 publications over ${transport}` });
+      assert.equal(got[0].offset, r1.offset);
+      assert.ok(got[0].data instanceof Uint8Array, `${transport}: ${typeof got[0].data}`);
+      assert.equal(got[0].binary, true);
+      assert.deepEqual(Array.from(got[0].data), Array.from(all));
+      assert.deepEqual(Array.from(got[1].data), []);
+      assert.deepEqual(Array.from(got[2].data), [250, 251, 252, 253, 254, 255]);
+      assert.equal(got[3].binary, false);
+      assert.deepEqual(got[3].data, { json: true });
+      const h = await sub.history({ limit: 4 });
+      assert.equal(h.publications[0].binary, true);
+      assert.deepEqual(Array.from(h.publications[0].data), Array.from(all));
+      assert.deepEqual(h.publications[3].data, { json: true });
+    } finally {
+      c.close();
+    }
+  }
+});
