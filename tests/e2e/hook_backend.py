@@ -76,7 +76,7 @@ class Handler(BaseHTTPRequestHandler):
         return self.answer(200, {"allow": ch.startswith("open:")})
 
     def hook_publish(self, body):
-        ch, data = body["channel"], body["data"]
+        ch, data = body["channel"], body.get("data")
         if ch == "chat:deny":
             return self.answer(200, {"allow": False})
         if ch == "chat:slow":

@@ -250,11 +250,19 @@ def test_publish_hook_allows_refuses_and_replaces():
             r = await pub.call("publish", channel="chat:p", data={"replace": [1, 2.50]})
             assert "result" in r, r
             assert (await sub.push(timeout=10))["data"] == {"replaced": [1, 2.5]}
+            # Bytes in a binary frame: the hook sees them as "b64", the subscriber as bytes.
+            await pub.ws.send(b'{"id":99,"op":"publish","channel":"chat:p"}\x00\x00\xffbin')
+            while True:
+                frame = await asyncio.wait_for(sub.ws.recv(), 10)
+                if isinstance(frame, bytes):
+                    break
+            assert frame.partition(b"\x00")[2] == b"\x00\xffbin"
             await sub.close()
             await pub.close()
         run(go())
         pubs = [r["body"] for r in be.requests("/publish")]
-        assert {"plain": 1} in [p["data"] for p in pubs]
+        assert {"plain": 1} in [p.get("data") for p in pubs]
+        assert "AP9iaW4=" in [p.get("b64") for p in pubs]  # base64 of 00 ff "bin"
         assert all(p["user"] == "alice" and p["client"] for p in pubs)
         # The API key's publishes do not ask the hook.
         n = len(be.requests("/publish"))
