@@ -286,9 +286,19 @@ def test_binary_size_limits_are_refused_at_publish_not_dropped_later():
     config = "[websocket]\nmax_message = 4096\n[limits]\nmax_output_bytes = 4096\n"
     with herald_server(config=config) as srv:
         largest = (4096 - 512) // 4 * 3
+        sse = SseReader(srv, "public:lim")
         assert publish_bytes(srv, "public:lim", b"x" * largest)[0] == 200
         st, _, body = publish_bytes(srv, "public:lim", b"x" * (largest + 1))
         assert st == 413 and json.loads(body)["error"]["message"] == "message too large", body
+        # The largest accepted payload does reach an SSE stream under that output limit (a
+        # slow-consumer eviction would end the stream instead), and a poll answers it.
+        assert base64.b64decode(sse.next_message()["b64"]) == b"x" * largest
+        sse.close()
+        st, _, body = srv.request("GET", "/poll?channel=public:lim&since=" + urllib.parse.quote(
+            json.loads(srv.request("GET", "/api/history?channel=public:lim&limit=0")[2])["cursor"]
+            .rsplit(":", 1)[0] + ":0") + "&wait=0")
+        assert st == 200, body
+        assert base64.b64decode(json.loads(body)["messages"][0]["b64"]) == b"x" * largest
 
         async def main():
             h = await Herald.connect(srv)
