@@ -80,24 +80,28 @@ bool octet_stream(const http::Request& req) {
   return true;
 }
 
-// A publish's channel and payload: from a JSON body, or from ?channel= and raw body bytes.
+// A publish's channel and payload: from a JSON body, or, with ?channel=, the body's bytes.
+// The query decides which, so a JSON publish (no query) pays for no header lookup; an
+// application/octet-stream body without ?channel= is told what it lacks.
 bool read_publish(http::HttpSession& s, http::Request& req, std::string* channel_store,
                   proto::PublishView* body) {
-  if (octet_stream(req)) {
-    http::QueryParams q;
-    if (!parse_query(s, req, &q) || !get_channel(s, q, channel_store)) return false;
-    *body = proto::PublishView{*channel_store, req.body, true};
-    return true;
+  if (req.query.empty()) {
+    proto::ProtoError err;
+    if (proto::parse_publish_view(req.body, body, &err)) return true;
+    if (octet_stream(req)) {
+      s.respond_error(400, "missing channel");
+    } else {
+      answer_proto_error(s, err);
+    }
+    return false;
   }
-  if (!req.query.empty()) {
+  if (!octet_stream(req)) {
     s.respond_error(400, "channel parameter is for application/octet-stream bodies");
     return false;
   }
-  proto::ProtoError err;
-  if (!proto::parse_publish_view(req.body, body, &err)) {
-    answer_proto_error(s, err);
-    return false;
-  }
+  http::QueryParams q;
+  if (!parse_query(s, req, &q) || !get_channel(s, q, channel_store)) return false;
+  *body = proto::PublishView{*channel_store, req.body, true};
   return true;
 }
 
