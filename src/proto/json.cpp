@@ -653,9 +653,9 @@ bool parse_poll_response(std::string_view json, PollResponse* out, std::string* 
 }
 
 bool parse_server_message(std::string_view json, ServerMessage* out) {
-  enum { kId, kResult, kError, kChannel, kOffset, kData, kJoin, kLeave, kCount };
-  static constexpr std::string_view kNames[kCount] = {"id",     "result", "error", "channel",
-                                                      "offset", "data",   "join",  "leave"};
+  enum { kId, kResult, kError, kChannel, kOffset, kData, kJoin, kLeave, kB64, kCount };
+  static constexpr std::string_view kNames[kCount] = {
+      "id", "result", "error", "channel", "offset", "data", "join", "leave", "b64"};
   Slot slots[kCount];
   std::string_view dup;
   if (collect_fields(json, kNames, slots, &dup) != Shape::ok || !dup.empty()) return false;
@@ -690,6 +690,11 @@ bool parse_server_message(std::string_view json, ServerMessage* out) {
   if (slots[kResult].seen) return take_payload(kResult, ServerMessageKind::reply);
   if (slots[kChannel].seen) {
     if (slots[kData].seen) return take_payload(kData, ServerMessageKind::publication);
+    if (slots[kB64].seen) {
+      m.kind = ServerMessageKind::publication;
+      m.binary = true;
+      return read_string(slots[kB64], &text) && decode_base64(text, &m.payload);
+    }
     if (slots[kJoin].seen) return take_payload(kJoin, ServerMessageKind::join);
     if (slots[kLeave].seen) return take_payload(kLeave, ServerMessageKind::leave);
   }

@@ -131,7 +131,8 @@ bool minify_json(std::string_view json, std::string* out);
 enum class ServerMessageKind { reply, error, publication, join, leave, unknown };
 
 /// One parsed server frame. `payload` is the minified text of "result" (reply), "data"
-/// (publication) or "join"/"leave" (presence pushes).
+/// (publication) or "join"/"leave" (presence pushes); for a publication with "b64", its
+/// decoded bytes, with `binary` set.
 struct ServerMessage {
   ServerMessageKind kind = ServerMessageKind::unknown;
   bool has_id = false;
@@ -140,6 +141,7 @@ struct ServerMessage {
   bool has_offset = false;
   uint64_t offset = 0;
   std::string payload;
+  bool binary = false;
   int error_code = 0;
   std::string error_message;
 };

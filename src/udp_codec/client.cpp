@@ -251,7 +251,9 @@ void ClientSession::on_publication(const Message& m, uint64_t now_ms) {
   if (missing) ++stats_.fills;
   c.last_fresh_ms = now_ms;
   c.probe_wait_ms = kClientTailProbeMs;
-  if (m.type == Type::pub) {
+  if (m.type == Type::pub && m.binary) {
+    sink_.on_binary_publication(i, m.epoch, m.offset, m.data, missing);
+  } else if (m.type == Type::pub) {
     sink_.on_publication(i, m.epoch, m.offset, m.data, missing);
   } else {
     sink_.on_announce(i, m.epoch, m.offset, m.size, missing);

@@ -59,6 +59,12 @@ class ClientSession {
     /// or a late datagram).
     virtual void on_publication(size_t index, std::string_view epoch, uint64_t offset,
                                 std::string_view data, bool fill) = 0;
+    /// The same for a binary publication (kHeaderBinary): `bytes` are its payload, not JSON
+    /// text. By default handed to on_publication, for sinks that only count offsets.
+    virtual void on_binary_publication(size_t index, std::string_view epoch, uint64_t offset,
+                                       std::string_view bytes, bool fill) {
+      on_publication(index, epoch, offset, bytes, fill);
+    }
     /// The first arrival of an announce: fetch `offset` over HTTP
     /// (/poll?channel=C&since=EPOCH:OFFSET-1).
     virtual void on_announce(size_t index, std::string_view epoch, uint64_t offset, uint32_t size,

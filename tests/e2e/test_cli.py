@@ -230,3 +230,24 @@ def test_pub_with_a_user_token_publishes_within_its_grants(tmp_path):
         assert r.returncode == 0 and lines(r.stdout)[0]["offset"] == 1, r.stderr
         r = cli("pub", "--url", srv.url(""), "--api-key", may_not, "chat:p", "2")
         assert r.returncode == 1 and "403" in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_sub_prints_a_binary_publication_as_its_b64_push(transport):
+    """Bytes arrive as a WebSocket binary frame, as "b64" on SSE and polling, with the UDP
+    binary flag: herald sub prints the same line for each, {"channel","offset","b64"}."""
+    import base64
+    with herald_server() as srv:
+        first = pub(srv, "public:bin", '"before"')
+        cursor = f'{first["epoch"]}:{first["offset"]}'
+        st, _, body = srv.request("POST", "/api/publish?channel=public:bin", bytes(range(256)),
+                                  {"Content-Type": "application/octet-stream"})
+        assert st == 200, body
+        pub(srv, "public:bin", '{"after":1}')
+        r = cli("sub", "--url", srv.url(""), "--transport", transport, "--since", cursor,
+                "--count", "2", "--timeout", "60", "--interval-ms", "100", "public:bin")
+        assert r.returncode == 0, r.stderr
+        got = pushes(lines(r.stdout))
+        assert got[0] == {"channel": "public:bin", "offset": 2,
+                          "b64": base64.b64encode(bytes(range(256))).decode()}
+        assert got[1]["data"] == {"after": 1}

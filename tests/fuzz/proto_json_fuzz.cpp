@@ -48,6 +48,10 @@ void check_binary_push(std::string_view channel, std::string_view bytes) {
   text = text.substr(0, text.size() - 2);  // "}
   std::string decoded;
   if (!decode_base64(text, &decoded) || decoded != bytes) abort();
+  ServerMessage b;
+  if (!parse_server_message(push, &b) || b.kind != ServerMessageKind::publication || !b.binary ||
+      b.payload != bytes)
+    abort();
 }
 
 void check_payload(std::string_view channel, std::string_view data, bool binary) {

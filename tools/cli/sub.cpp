@@ -7,6 +7,7 @@
 
 #include "base/channel.h"
 #include "loop/loop.h"
+#include "proto/binary.h"
 #include "proto/cursor.h"
 #include "proto/json.h"
 #include "tools/cli/client.h"
@@ -110,6 +111,7 @@ class Session {
     WsClient::Callbacks cb;
     cb.on_open = [this] { subscribe_all(); };
     cb.on_text = [this](std::string_view text) { on_ws_text(text); };
+    cb.on_binary = [this](std::string_view frame) { on_ws_binary(frame); };
     cb.on_close = [this](uint16_t code, std::string_view reason) {
       error("connection closed: " + std::to_string(code) + " " + std::string(reason));
     };
@@ -171,6 +173,20 @@ class Session {
       case proto::ServerMessageKind::unknown:
         return;
     }
+  }
+
+  // A binary publication ({"channel":"c","offset":N} NUL bytes) is printed as SSE and polling
+  // carry it, {"channel":"c","offset":N,"b64":"..."}: one JSON line per publication whatever
+  // the transport.
+  void on_ws_binary(std::string_view frame) {
+    size_t nul = frame.find(proto::kBinarySeparator);
+    if (nul == std::string_view::npos ||
+        !proto::parse_server_message(frame.substr(0, nul), &msg_) || !msg_.has_offset ||
+        msg_.channel.empty())
+      return error("bad binary frame from server");
+    std::string line;
+    proto::encode_push_b64(line, msg_.channel, msg_.offset, frame.substr(nul + 1));
+    push(line);
   }
 
   // ---- sse ----------------------------------------------------------------------------------

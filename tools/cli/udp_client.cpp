@@ -3,6 +3,7 @@
 #include <random>
 
 #include "base/time.h"
+#include "proto/binary.h"
 #include "proto/json.h"
 #include "tools/cli/url.h"
 
@@ -88,6 +89,13 @@ void UdpClient::on_publication(size_t index, std::string_view, uint64_t offset,
   push_ += ",\"data\":";
   push_.append(data);
   push_ += '}';
+  if (cb_.on_publication) cb_.on_publication(index, offset, push_);
+}
+
+void UdpClient::on_binary_publication(size_t index, std::string_view, uint64_t offset,
+                                      std::string_view bytes, bool) {
+  push_.clear();
+  proto::encode_push_b64(push_, session_.channel_name(index), offset, bytes);
   if (cb_.on_publication) cb_.on_publication(index, offset, push_);
 }
 

@@ -70,6 +70,9 @@ class UdpClient final : private loop::IoHandler, private udp_codec::ClientSessio
   void on_subscribed(size_t index, std::string_view epoch, uint64_t offset, uint8_t flags) override;
   void on_publication(size_t index, std::string_view epoch, uint64_t offset, std::string_view data,
                       bool fill) override;
+  /// Printed as SSE and polling carry it: {"channel":"c","offset":N,"b64":"..."}.
+  void on_binary_publication(size_t index, std::string_view epoch, uint64_t offset,
+                             std::string_view bytes, bool fill) override;
   void on_announce(size_t index, std::string_view epoch, uint64_t offset, uint32_t size,
                    bool fill) override;
   void on_lost(size_t index, std::string_view epoch, uint64_t after, uint64_t through,

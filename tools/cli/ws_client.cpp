@@ -163,6 +163,7 @@ void WsClient::read_frames(net::Connection& conn) {
         break;
       case ws::WsEvent::binary:
         ++messages_in_;
+        if (state_ == State::open && cb_.on_binary) cb_.on_binary(e.payload);
         break;
       case ws::WsEvent::ping:
         send_frame(ws::Opcode::pong, e.payload);

@@ -21,9 +21,10 @@ class WsClient final : private SocketEvents {
     /// The upgrade succeeded; send_text() may be used from now on (it may be used earlier:
     /// frames are queued behind the handshake).
     std::function<void()> on_open;
-    /// One text message (binary messages are ignored: herald.v1 is text only). The view is
-    /// valid during the call.
+    /// One text message. The view is valid during the call.
     std::function<void(std::string_view text)> on_text;
+    /// One binary message (herald.v1: a binary publication); ignored when not set.
+    std::function<void(std::string_view bytes)> on_binary;
     /// Called once when the connection is over: the server's close code and reason, or 1006
     /// and a description (refused connect, failed handshake "HTTP 403: ...", reset, timeout).
     std::function<void(uint16_t code, std::string_view reason)> on_close;
