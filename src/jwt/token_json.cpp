@@ -4,7 +4,7 @@
 // simdjson's DOM validates a whole document (grammar, UTF-8, escapes, control characters) and
 // types its values, but keeps no source positions. "info" is stored as the client's own text
 // (re-serialising from the DOM would rewrite numbers: 1.0 -> 1, 1e2 -> 100.0), so after the
-// DOM has accepted a claims set, RawMembers walks the original bytes of the top-level object
+// DOM has accepted a claims set, proto::RawFields walks the original bytes of the top-level object
 // in the same order as the DOM's members and hands out each value's text.
 #include "jwt/token_json.h"
 
@@ -15,6 +15,7 @@
 
 #include "jwt/grants.h"
 #include "proto/json.h"
+#include "proto/json_raw.h"
 
 namespace herald::jwt::token_json {
 namespace {
@@ -30,94 +31,6 @@ dom::parser& thread_parser() {
   thread_local dom::parser parser;
   return parser;
 }
-
-bool is_ws(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-// Walks the text of a top-level object that simdjson has already accepted. It still checks
-// every bound and reports failure rather than trusting its input.
-class RawMembers {
- public:
-  explicit RawMembers(std::string_view text) : t_(text) {}
-
-  bool open() {
-    skip_ws();
-    if (pos_ >= t_.size() || t_[pos_] != '{') return false;
-    ++pos_;
-    return true;
-  }
-
-  // The text of the next member's value (not minified).
-  bool next(std::string_view* raw) {
-    skip_ws();
-    if (pos_ < t_.size() && t_[pos_] == ',') {
-      ++pos_;
-      skip_ws();
-    }
-    if (!skip_string()) return false;  // the name
-    skip_ws();
-    if (pos_ >= t_.size() || t_[pos_] != ':') return false;
-    ++pos_;
-    skip_ws();
-    size_t start = pos_;
-    if (!skip_value()) return false;
-    *raw = t_.substr(start, pos_ - start);
-    return true;
-  }
-
- private:
-  void skip_ws() {
-    while (pos_ < t_.size() && is_ws(t_[pos_])) ++pos_;
-  }
-
-  bool skip_string() {
-    if (pos_ >= t_.size() || t_[pos_] != '"') return false;
-    ++pos_;
-    while (pos_ < t_.size()) {
-      char c = t_[pos_++];
-      if (c == '\\') {
-        ++pos_;
-      } else if (c == '"') {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  bool skip_value() {
-    if (pos_ >= t_.size()) return false;
-    char c = t_[pos_];
-    if (c == '"') return skip_string();
-    if (c == '{' || c == '[') {
-      size_t depth = 0;
-      while (pos_ < t_.size()) {
-        char d = t_[pos_];
-        if (d == '"') {
-          if (!skip_string()) return false;
-          continue;
-        }
-        ++pos_;
-        if (d == '{' || d == '[') {
-          ++depth;
-        } else if (d == '}' || d == ']') {
-          if (--depth == 0) return true;
-        }
-      }
-      return false;
-    }
-    size_t start = pos_;
-    while (pos_ < t_.size()) {
-      char d = t_[pos_];
-      if (is_ws(d) || d == ',' || d == '}' || d == ']') break;
-      ++pos_;
-    }
-    return pos_ > start;
-  }
-
-  std::string_view t_;
-  size_t pos_ = 0;
-};
 
 // Parses `json` as one object. Returns false when it is not valid JSON or not an object.
 bool parse_object(std::string_view json, dom::object* out) {
@@ -231,7 +144,7 @@ std::optional<TokenError> parse_claims(std::string_view json, Claims* out) {
   dom::object obj;
   if (!parse_object(json, &obj)) return TokenError::malformed;
   if (has_repeated_name(obj)) return TokenError::bad_claims;
-  RawMembers raw(json);
+  proto::RawFields raw(json);
   if (!raw.open()) return TokenError::malformed;
   Claims& c = *out;
   c.sub.clear();

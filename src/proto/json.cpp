@@ -14,6 +14,7 @@
 #include "proto/binary.h"
 #include "proto/channel.h"
 #include "proto/json.h"
+#include "proto/json_raw.h"
 #include "proto/json_scan.h"
 
 namespace herald::proto {
@@ -30,111 +31,6 @@ dom::parser& thread_parser() {
 bool is_ws(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
-
-// Walks the text of a top-level object that simdjson has already accepted. It still checks
-// every bound and reports failure rather than trusting its input.
-class RawFields {
- public:
-  explicit RawFields(std::string_view text) : t_(text) {}
-
-  bool open() {
-    skip_ws();
-    if (pos_ >= t_.size() || t_[pos_] != '{') return false;
-    ++pos_;
-    return true;
-  }
-
-  /// For the text of an array: steps into it.
-  bool open_array() {
-    skip_ws();
-    if (pos_ >= t_.size() || t_[pos_] != '[') return false;
-    ++pos_;
-    return true;
-  }
-
-  /// The text of the next element of an array opened with open_array().
-  bool next_element(std::string_view* raw) {
-    skip_ws();
-    if (pos_ < t_.size() && t_[pos_] == ',') {
-      ++pos_;
-      skip_ws();
-    }
-    size_t start = pos_;
-    if (!skip_value()) return false;
-    *raw = t_.substr(start, pos_ - start);
-    return true;
-  }
-
-  // The text of the next field's value (not minified).
-  bool next(std::string_view* raw) {
-    skip_ws();
-    if (pos_ < t_.size() && t_[pos_] == ',') {
-      ++pos_;
-      skip_ws();
-    }
-    if (!skip_string()) return false;  // the key
-    skip_ws();
-    if (pos_ >= t_.size() || t_[pos_] != ':') return false;
-    ++pos_;
-    skip_ws();
-    size_t start = pos_;
-    if (!skip_value()) return false;
-    *raw = t_.substr(start, pos_ - start);
-    return true;
-  }
-
- private:
-  void skip_ws() {
-    while (pos_ < t_.size() && is_ws(t_[pos_])) ++pos_;
-  }
-
-  bool skip_string() {
-    if (pos_ >= t_.size() || t_[pos_] != '"') return false;
-    ++pos_;
-    while (pos_ < t_.size()) {
-      char c = t_[pos_++];
-      if (c == '\\') {
-        ++pos_;
-      } else if (c == '"') {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  bool skip_value() {
-    if (pos_ >= t_.size()) return false;
-    char c = t_[pos_];
-    if (c == '"') return skip_string();
-    if (c == '{' || c == '[') {
-      size_t depth = 0;
-      while (pos_ < t_.size()) {
-        char d = t_[pos_];
-        if (d == '"') {
-          if (!skip_string()) return false;
-          continue;
-        }
-        ++pos_;
-        if (d == '{' || d == '[') {
-          ++depth;
-        } else if (d == '}' || d == ']') {
-          if (--depth == 0) return true;
-        }
-      }
-      return false;
-    }
-    size_t start = pos_;
-    while (pos_ < t_.size()) {
-      char d = t_[pos_];
-      if (is_ws(d) || d == ',' || d == '}' || d == ']') break;
-      ++pos_;
-    }
-    return pos_ > start;
-  }
-
-  std::string_view t_;
-  size_t pos_ = 0;
-};
 
 // Appends `raw` (one valid JSON value) without whitespace outside strings. Also refuses raw
 // control characters inside strings, so what we store is strict RFC 8259 JSON whatever the
