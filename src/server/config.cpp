@@ -1,5 +1,6 @@
 // The configuration's built-in defaults, text layers (environment and flags) and error format.
-// The key tables are in config_keys.cpp, the TOML layer in config_toml.cpp.
+// The key tables are in config_table.cpp (read and stored by config_keys.cpp), the TOML layer in
+// config_toml.cpp.
 #include "server/config.h"
 
 #include <algorithm>

@@ -4,7 +4,7 @@
 //
 //   built-in defaults  <  TOML file (--config FILE)  <  HERALD_* environment  <  flags
 //
-// Every layer goes through one table of keys (config_keys.cpp), so a key has the same name,
+// Every layer goes through one table of keys (config_table.cpp), so a key has the same name,
 // type, range and meaning everywhere; config_keys() exposes that table to --help and the docs.
 //
 // Namespaces inherit [channel] (docs/protocol.md): a namespace key that no layer set for that
@@ -38,7 +38,7 @@ struct ConfigError {
 base::Settings default_settings();
 
 /// Settings under construction, and which namespace keys each namespace sets itself (a bit per
-/// entry of the namespace key table, config_keys.cpp). The layers fill it; SettingsBuilder owns
+/// entry of the namespace key table, config_table.cpp). The layers fill it; SettingsBuilder owns
 /// it. Invariant between layers: every key a namespace does not set itself equals [channel]'s.
 struct ConfigDraft {
   base::Settings settings;

@@ -5,7 +5,7 @@
 // A key is a name, a pointer to the member it sets (its C++ type gives the config type), a range
 // for integers, an optional check for strings, and a description. The TOML layer
 // (config_toml.cpp), the environment and flag layers (config.cpp) and config_keys() all read
-// these tables, so adding a key is adding one entry (config_keys.cpp).
+// these tables, so adding a key is adding one entry (config_table.cpp).
 #include <cstdint>
 #include <optional>
 #include <span>
