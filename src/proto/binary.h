@@ -20,6 +20,7 @@
 #include <string>
 #include <string_view>
 
+#include "base/base64.h"
 #include "base/settings.h"
 #include "proto/errors.h"
 #include "proto/json.h"
@@ -36,16 +37,20 @@ inline constexpr size_t kBinaryPushOverhead = 512;
 
 /// Length of the base64 text of `n` bytes (padded).
 constexpr size_t base64_size(size_t n) {
-  return (n + 2) / 3 * 4;
+  return base::base64_encoded_size(n, base::Base64Form::standard);
 }
 
 /// Appends the padded base64 of `bytes`.
-void append_base64(std::string& out, std::string_view bytes);
+inline void append_base64(std::string& out, std::string_view bytes) {
+  base::append_base64(out, bytes, base::Base64Form::standard);
+}
 
 /// Decodes padded standard base64 (`text.size()` a multiple of 4, '=' only as the last one or
 /// two characters, unused bits zero: one text per byte string) and appends the bytes to `*out`.
 /// Returns false, leaving `*out` unchanged, on anything else (whitespace included).
-bool decode_base64(std::string_view text, std::string* out);
+inline bool decode_base64(std::string_view text, std::string* out) {
+  return base::decode_base64(text, out, base::Base64Form::standard);
+}
 
 /// Whether a binary payload of `bytes` may be published under `s` (the size rule above).
 bool binary_fits(size_t bytes, const base::Settings& s);
