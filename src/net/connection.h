@@ -9,7 +9,8 @@
 // A connection may speak TLS (use_tls): it then decrypts what it reads before the handler sees
 // it, and at flush time seals the queued plaintext into records (several messages per record,
 // up to 16 KiB each) and writes the ciphertext with the same writev or io_uring send. Handlers
-// see the same plaintext API either way (connection_tls.cpp).
+// see the same plaintext API either way (connection_tls.cpp). The output side (queue, gather,
+// writev and io_uring flushes) is in connection_output.cpp.
 #include <sys/uio.h>
 
 #include <cstdint>
