@@ -429,5 +429,4 @@ void Connection::drop_output() {
   if (tls_) tls_drop_wire();
 }
 
-
 }  // namespace herald::net
