@@ -38,8 +38,14 @@ void ConnectionHandler::on_output_overflow(Connection& conn) {
   conn.abort(base::Errc::slow_consumer);
 }
 
+// One per open socket: keep it within a 256-byte malloc chunk (docs/benchmarks.md §5).
+static_assert(sizeof(Connection) <= 248, "net::Connection grew past 248 bytes");
+
 Connection::Connection(loop::Loop& loop, int fd, const Address& peer, size_t max_input)
-    : loop_(loop), fd_(fd), peer_(peer), max_input_(max_input) {}
+    : fd_(fd),
+      loop_(loop),
+      peer_(peer),
+      max_input_(static_cast<uint32_t>(max_input < UINT32_MAX ? max_input : UINT32_MAX)) {}
 
 Connection::~Connection() {
   // A flush carried over to the next iteration must not reach a deleted connection.

@@ -16,15 +16,12 @@
 namespace herald::net {
 
 namespace {
-// Output slice capacity a connection keeps after its queue drains (a burst's larger vector is
-// freed, so an idle subscriber holds a few slices, not the high-water mark of a burst).
-constexpr size_t kIdleOutputSlices = 8;
-// A queue that outgrows one slice takes an array of this many from a per-thread pool, and
-// gives it back when it drains. Growing a vector 1 -> 2 -> ... -> 64 and freeing it after every
-// flush cost each subscriber of a burst five malloc/free pairs per writev, the last one a
+// A queue that outgrows its inline slice takes an array of this many from a per-thread pool,
+// and gives it back when it drains. Growing a vector 1 -> 2 -> ... -> 64 and freeing it after
+// every flush cost each subscriber of a burst five malloc/free pairs per writev, the last one a
 // 1 KiB chunk that sent glibc into malloc_consolidate (~9% of the server's CPU in perf).
 constexpr size_t kPooledOutputSlices = 64;
-constexpr size_t kOutputPoolMax = 256;  // arrays kept per thread (16 KiB each)
+constexpr size_t kOutputPoolMax = 256;  // arrays kept per thread (1 KiB each)
 constexpr int kMaxIov = 64;
 // Small slices are copied into one per-thread buffer at write time, so a writev carries one
 // iovec for a run of small frames instead of one per frame. Measured with bench/floor
@@ -52,7 +49,6 @@ void Connection::send(base::SharedBuffer buf) {
   // The fan-out path: one call per delivery, so no detour through the ranged overload.
   uint32_t len = static_cast<uint32_t>(buf.size());
   if (len == 0 || state_ == State::closed || state_ == State::lingering) return;
-  if (out_.size() == out_.capacity()) grow_output();
   out_.push_back(Slice{std::move(buf), 0, len});
   pending_bytes_ += len;
   after_queue();
@@ -60,57 +56,57 @@ void Connection::send(base::SharedBuffer buf) {
 
 void Connection::send(base::SharedBuffer buf, size_t offset, size_t len) {
   if (len == 0 || state_ == State::closed || state_ == State::lingering) return;
-  if (out_.size() == out_.capacity()) grow_output();
   out_.push_back(Slice{std::move(buf), static_cast<uint32_t>(offset), static_cast<uint32_t>(len)});
   pending_bytes_ += len;
   after_queue();
 }
 
 namespace {
-std::vector<std::vector<Connection::Slice>>& output_pool() {
-  static thread_local std::vector<std::vector<Connection::Slice>> pool;
+std::vector<std::unique_ptr<std::vector<OutputSlice>>>& output_pool() {
+  static thread_local std::vector<std::unique_ptr<std::vector<OutputSlice>>> pool;
   return pool;
-}
-
-// A drained queue larger than an idle one: a pooled array goes back to the pool, any other
-// large vector is freed. Not inlined: it would put its register saves on the common path of
-// release_output (callgrind: 36 instructions per delivery instead of ~10).
-[[gnu::noinline]] void return_output_array(std::vector<Connection::Slice>& out) {
-  auto& pool = output_pool();
-  if (out.capacity() == kPooledOutputSlices && pool.size() < kOutputPoolMax) {
-    pool.push_back(std::move(out));
-    out = std::vector<Connection::Slice>();
-  } else {
-    std::vector<Connection::Slice>().swap(out);
-  }
 }
 }  // namespace
 
-void Connection::grow_output() {
-  // The first slice gets a vector of its own (an idle subscriber keeps that one small block);
-  // a second one means a batch is forming: take a large array from the pool.
-  if (out_.empty()) return;
-  // Already a pooled array (or larger): vector doubling, and no pooled array is taken for it.
-  if (out_.capacity() >= kPooledOutputSlices) return;
-  auto& pool = output_pool();
-  std::vector<Slice> big;
-  if (!pool.empty()) {
-    big = std::move(pool.back());
-    pool.pop_back();
-  } else {
-    big.reserve(kPooledOutputSlices);
+void OutputQueue::push_slow(OutputSlice s) {
+  if (!many_) {
+    if (head_ == one_used_) {  // everything consumed, not cleared yet: start over inline
+      one_ = std::move(s);
+      one_used_ = 1;
+      head_ = 0;
+      return;
+    }
+    // A batch is forming: take a large array from the pool.
+    auto& pool = output_pool();
+    if (!pool.empty()) {
+      many_ = pool.back().release();
+      pool.pop_back();
+    } else {
+      many_ = new std::vector<OutputSlice>();
+      many_->reserve(kPooledOutputSlices);
+    }
+    many_->push_back(std::move(one_));  // head_ is 0: the inline slice is unconsumed
+    one_used_ = 0;
   }
-  for (size_t i = out_head_; i < out_.size(); ++i) big.push_back(std::move(out_[i]));
-  out_.swap(big);
-  out_head_ = 0;
+  many_->push_back(std::move(s));
 }
 
-void Connection::release_output() {
-  out_.clear();
-  out_head_ = 0;
-  // The common case (an idle subscriber's one-slice vector) stays inline in the callers.
-  if (out_.capacity() > kIdleOutputSlices) [[unlikely]]
-    return_output_array(out_);
+void OutputQueue::clear() {
+  head_ = 0;
+  if (many_) [[unlikely]] {
+    // A pooled array goes back to the pool; one that grew past it (vector doubling) is freed.
+    many_->clear();
+    auto& pool = output_pool();
+    if (many_->capacity() == kPooledOutputSlices && pool.size() < kOutputPoolMax) {
+      pool.emplace_back(many_);
+    } else {
+      delete many_;
+    }
+    many_ = nullptr;
+    return;
+  }
+  one_.buf.reset();
+  one_used_ = 0;
 }
 
 void Connection::after_queue() {
@@ -179,9 +175,10 @@ void Connection::flush() {
 namespace {
 // gather() past its one-slice case, out of line so that the fan-out path (one frame per
 // subscriber) does not pay this loop's register saves.
-[[gnu::noinline]] int gather_slices(const std::vector<Connection::Slice>& out, size_t head,
-                                    iovec* iov, bool coalesce) {
-  size_t end = out.size();
+[[gnu::noinline]] int gather_slices(const OutputQueue& q, iovec* iov, bool coalesce) {
+  const OutputSlice* out = q.data();
+  size_t head = q.head();
+  size_t end = q.end();
   if (!coalesce) {
     int n = 0;
     for (size_t i = head; i < end && n < kMaxIov; ++i, ++n) {
@@ -197,7 +194,7 @@ namespace {
   int n = 0;
   bool in_run = false;  // iov[n - 1] points into `joined` and ends at joined + used
   for (size_t i = head; i < end; ++i) {
-    const Connection::Slice& s = out[i];
+    const OutputSlice& s = out[i];
     const char* p = s.buf.data() + s.off;
     if (s.len <= kCoalesceMaxSlice && used + s.len <= kCoalesceBytes) {
       std::memcpy(joined + used, p, s.len);
@@ -224,20 +221,21 @@ namespace {
 }  // namespace
 
 int Connection::gather(iovec* iov, bool coalesce) {
-  if (out_.size() - out_head_ == 1 && !tls_) {  // the fan-out case: one frame, referenced
-    iov[0].iov_base = const_cast<char*>(out_[out_head_].buf.data() + out_[out_head_].off);
-    iov[0].iov_len = out_[out_head_].len;
+  if (out_.end() - out_.head() == 1 && !tls_) {  // the fan-out case: one frame, referenced
+    const Slice& s = out_[out_.head()];
+    iov[0].iov_base = const_cast<char*>(s.buf.data() + s.off);
+    iov[0].iov_len = s.len;
     return 1;
   }
   if (tls_) return tls_gather(iov);
-  return gather_slices(out_, out_head_, iov, coalesce);
+  return gather_slices(out_, iov, coalesce);
 }
 
 void Connection::flush_writev() {
   for (;;) {
     // Plain: an empty queue ends the loop without a gather. TLS: gather may have records to
     // write with no plaintext queued (handshake, close_notify), so it is always asked.
-    if (!tls_ && out_head_ == out_.size()) break;
+    if (!tls_ && out_.empty()) break;
     iovec iov[kMaxIov];
     int n = gather(iov, true);
     if (n == 0) break;
@@ -270,7 +268,7 @@ bool Connection::output_full() {
 
 void Connection::write_now() {
   for (;;) {
-    if (!tls_ && out_head_ == out_.size()) break;  // as in flush_writev
+    if (!tls_ && out_.empty()) break;  // as in flush_writev
     iovec iov[kMaxIov];
     int n = gather(iov, true);
     if (n == 0) break;
@@ -357,7 +355,7 @@ void Connection::on_uring_complete(int res) {
 }
 
 bool Connection::has_output() const {
-  return out_head_ < out_.size() || (tls_ && tls_wire_pending());
+  return !out_.empty() || (tls_ && tls_wire_pending());
 }
 
 void Connection::advance(size_t w) {
@@ -374,11 +372,10 @@ void Connection::advance(size_t w) {
 void Connection::consume_slices(size_t n) {
   size_t left = n;
   while (left > 0) {
-    Slice& s = out_[out_head_];
+    Slice& s = out_[out_.head()];
     if (left >= s.len) {
       left -= s.len;
-      s.buf.reset();
-      ++out_head_;
+      out_.pop_front();
     } else {
       s.off += static_cast<uint32_t>(left);
       s.len -= static_cast<uint32_t>(left);
@@ -420,7 +417,7 @@ void Connection::drop_output() {
   if (inflight_ && !inflight_->dropped) {
     // The kernel may still read the in-flight slices: their buffers live until completion.
     inflight_->dropped = true;
-    for (size_t i = out_head_; i < out_.size(); ++i)
+    for (size_t i = out_.head(); i < out_.end(); ++i)
       inflight_->kept.push_back(std::move(out_[i].buf));
   }
   release_output();
