@@ -13,8 +13,7 @@ OutputSlice slice(std::string_view s) {
 
 std::string contents(OutputQueue& q) {
   std::string all;
-  for (size_t i = q.head(); i < q.end(); ++i)
-    all.append(q[i].buf.data() + q[i].off, q[i].len);
+  for (size_t i = q.head(); i < q.end(); ++i) all.append(q[i].buf.data() + q[i].off, q[i].len);
   return all;
 }
 
