@@ -22,7 +22,9 @@ TEST(SlabPool, SlotsAreDistinctWritableAndBlocksGoBackWhenEmpty) {
   }
   for (size_t i = 0; i < slots.size(); ++i)
     EXPECT_EQ(static_cast<unsigned char*>(slots[i])[599], i & 0xff);
-  if (!SlabPool::kForwardToHeap) EXPECT_GE(pool.blocks(), 9u);
+  if (!SlabPool::kForwardToHeap) {
+    EXPECT_GE(pool.blocks(), 9u);
+  }
   for (void* p : slots) SlabPool::deallocate(p);
   // The storm has passed: at most the one spare block stays mapped.
   EXPECT_LE(pool.blocks(), SlabPool::kKeepEmptyBlocks);
