@@ -105,13 +105,20 @@ class OutputQueue {
   OutputSlice* data() { return many_ ? many_->data() : &one_; }
   const OutputSlice* data() const { return many_ ? many_->data() : &one_; }
   OutputSlice& operator[](size_t i) { return data()[i]; }
-  void push_back(OutputSlice s) {
+  /// The one unconsumed slice when it is all the queue holds inline (the fan-out case), else
+  /// nullptr.
+  const OutputSlice* single() const {
+    return !many_ && one_used_ == 1 && head_ == 0 ? &one_ : nullptr;
+  }
+  void push_back(base::SharedBuffer&& buf, uint32_t off, uint32_t len) {
     if (!many_ && one_used_ == 0) {
-      one_ = std::move(s);
+      one_.buf = std::move(buf);
+      one_.off = off;
+      one_.len = len;
       one_used_ = 1;
       return;
     }
-    push_slow(std::move(s));
+    push_slow(OutputSlice{std::move(buf), off, len});
   }
   /// Consumes the front slice (its buffer is released).
   void pop_front() {

@@ -49,14 +49,14 @@ void Connection::send(base::SharedBuffer buf) {
   // The fan-out path: one call per delivery, so no detour through the ranged overload.
   uint32_t len = static_cast<uint32_t>(buf.size());
   if (len == 0 || state_ == State::closed || state_ == State::lingering) return;
-  out_.push_back(Slice{std::move(buf), 0, len});
+  out_.push_back(std::move(buf), 0, len);
   pending_bytes_ += len;
   after_queue();
 }
 
 void Connection::send(base::SharedBuffer buf, size_t offset, size_t len) {
   if (len == 0 || state_ == State::closed || state_ == State::lingering) return;
-  out_.push_back(Slice{std::move(buf), static_cast<uint32_t>(offset), static_cast<uint32_t>(len)});
+  out_.push_back(std::move(buf), static_cast<uint32_t>(offset), static_cast<uint32_t>(len));
   pending_bytes_ += len;
   after_queue();
 }
@@ -221,10 +221,9 @@ namespace {
 }  // namespace
 
 int Connection::gather(iovec* iov, bool coalesce) {
-  if (out_.end() - out_.head() == 1 && !tls_) {  // the fan-out case: one frame, referenced
-    const Slice& s = out_[out_.head()];
-    iov[0].iov_base = const_cast<char*>(s.buf.data() + s.off);
-    iov[0].iov_len = s.len;
+  if (const Slice* s = out_.single(); s && !tls_) {  // the fan-out case: one frame, referenced
+    iov[0].iov_base = const_cast<char*>(s->buf.data() + s->off);
+    iov[0].iov_len = s->len;
     return 1;
   }
   if (tls_) return tls_gather(iov);
@@ -364,6 +363,11 @@ void Connection::advance(size_t w) {
   pending_bytes_ -= w;
   if (tls_) {
     tls_advance(w);
+    return;
+  }
+  // Plain: pending_bytes_ is what the queue holds, so zero means every slice went out.
+  if (pending_bytes_ == 0) {
+    out_.clear();
     return;
   }
   consume_slices(w);

@@ -7,8 +7,8 @@
 namespace herald::net {
 namespace {
 
-OutputSlice slice(std::string_view s) {
-  return OutputSlice{base::SharedBuffer::copy_of(s), 0, static_cast<uint32_t>(s.size())};
+void push(OutputQueue& q, std::string_view s) {
+  q.push_back(base::SharedBuffer::copy_of(s), 0, static_cast<uint32_t>(s.size()));
 }
 
 std::string contents(OutputQueue& q) {
@@ -20,14 +20,17 @@ std::string contents(OutputQueue& q) {
 TEST(OutputQueue, OneSliceStaysInlineAndIsConsumed) {
   OutputQueue q;
   EXPECT_TRUE(q.empty());
-  q.push_back(slice("abc"));
+  push(q, "abc");
   EXPECT_FALSE(q.empty());
   EXPECT_EQ(q.end() - q.head(), 1u);
   EXPECT_EQ(contents(q), "abc");
+  ASSERT_NE(q.single(), nullptr);
+  EXPECT_EQ(q.single()->len, 3u);
   q.pop_front();
+  EXPECT_EQ(q.single(), nullptr);
   EXPECT_TRUE(q.empty());
   // Consumed but not cleared: the next slice starts over inline.
-  q.push_back(slice("d"));
+  push(q, "d");
   EXPECT_EQ(q.end() - q.head(), 1u);
   EXPECT_EQ(contents(q), "d");
   q.clear();
@@ -40,7 +43,7 @@ TEST(OutputQueue, ABatchKeepsOrderAcrossTheMoveToAnArray) {
   std::string expect;
   for (int i = 0; i < 200; ++i) {  // past one pooled array (vector growth)
     std::string s = std::to_string(i) + ",";
-    q.push_back(slice(s));
+    push(q, s);
     expect += s;
   }
   EXPECT_EQ(contents(q), expect);
@@ -50,8 +53,8 @@ TEST(OutputQueue, ABatchKeepsOrderAcrossTheMoveToAnArray) {
   q.clear();
   EXPECT_TRUE(q.empty());
   // After clear the queue is inline again and a second batch works the same.
-  q.push_back(slice("x"));
-  q.push_back(slice("y"));
+  push(q, "x");
+  push(q, "y");
   EXPECT_EQ(contents(q), "xy");
 }
 
@@ -59,8 +62,8 @@ TEST(OutputQueue, ClearReleasesTheBuffers) {
   base::SharedBuffer b = base::SharedBuffer::copy_of("payload");
   {
     OutputQueue q;
-    q.push_back(OutputSlice{b, 0, 7});
-    q.push_back(OutputSlice{b, 0, 7});
+    q.push_back(base::SharedBuffer(b), 0, 7);
+    q.push_back(base::SharedBuffer(b), 0, 7);
     EXPECT_EQ(b.use_count(), 3u);
     q.clear();
     EXPECT_EQ(b.use_count(), 1u);
