@@ -14,7 +14,6 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <unordered_set>
 #include <vector>
 
 #include "access/client_address.h"
@@ -66,6 +65,13 @@ class Member {
 
  protected:
   ~Member() = default;
+
+ private:
+  friend class Gate;
+  // Links in the gate's list of members (intrusive: a hash set cost a 32-byte node and a
+  // bucket per connection).
+  Member* gate_prev_ = nullptr;
+  Member* gate_next_ = nullptr;
 };
 
 class Gate {
@@ -112,8 +118,8 @@ class Gate {
   void release_user(const Identity* id);
 
   /// Registers / forgets a long-lived connection of this loop (leave is idempotent).
-  void join(Member* m) { members_.insert(m); }
-  void leave(Member* m) { members_.erase(m); }
+  void join(Member* m);
+  void leave(Member* m);
   /// Ends, with `why`, every member of this loop whose user is `user` (when not empty) or whose
   /// client id is `client` (when not empty). Returns how many.
   size_t disconnect(std::string_view user, std::string_view client, Outcome why);
@@ -198,7 +204,7 @@ class Gate {
   base::Metrics& metrics_;
   const base::Settings* settings_;
   TrustedProxies trusted_;
-  std::unordered_set<Member*> members_;
+  Member* members_ = nullptr;  // head of the intrusive list (Member::gate_next_)
   HookTransport* hooks_ = nullptr;
   uint64_t hook_log_window_ms_ = 0;
   uint32_t hook_logged_ = 0;

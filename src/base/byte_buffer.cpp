@@ -21,16 +21,6 @@ void ByteBuffer::append(const void* p, size_t n) {
   data_.insert(data_.end(), c, c + n);
 }
 
-char* ByteBuffer::prepare(size_t n) {
-  if (read_ > 0 && read_ == data_.size()) {
-    data_.clear();
-    read_ = 0;
-  }
-  write_mark_ = data_.size();
-  data_.resize(write_mark_ + n);
-  return data_.data() + write_mark_;
-}
-
 void ByteBuffer::shrink_if_idle(size_t keep) {
   if (empty() && data_.capacity() > keep) {
     std::vector<char>().swap(data_);

@@ -26,16 +26,12 @@ class ByteBuffer {
   }
   void append(std::string_view s) { append(s.data(), s.size()); }
   void append(const void* p, size_t n);
-  /// Makes room for at least `n` bytes and returns where to write them; call `commit` after.
-  char* prepare(size_t n);
-  void commit(size_t n) { data_.resize(write_mark_ + n); }
   /// Frees memory when the buffer is empty and large (idle connections stay small).
   void shrink_if_idle(size_t keep);
 
  private:
   std::vector<char> data_;
   size_t read_ = 0;
-  size_t write_mark_ = 0;
 };
 
 }  // namespace herald::base

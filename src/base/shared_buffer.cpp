@@ -32,15 +32,6 @@ SharedBuffer& SharedBuffer::operator=(const SharedBuffer& o) noexcept {
   return *this;
 }
 
-SharedBuffer& SharedBuffer::operator=(SharedBuffer&& o) noexcept {
-  if (this != &o) {
-    release();
-    block_ = o.block_;
-    o.block_ = nullptr;
-  }
-  return *this;
-}
-
 void SharedBuffer::destroy() {
   block_->~Block();
   std::free(block_);

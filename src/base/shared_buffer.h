@@ -22,7 +22,15 @@ class SharedBuffer {
   SharedBuffer(const SharedBuffer& o) noexcept : block_(o.block_) { retain(); }
   SharedBuffer(SharedBuffer&& o) noexcept : block_(o.block_) { o.block_ = nullptr; }
   SharedBuffer& operator=(const SharedBuffer& o) noexcept;
-  SharedBuffer& operator=(SharedBuffer&& o) noexcept;
+  // Inline: an output queue takes each delivered frame by a move (once per delivery).
+  SharedBuffer& operator=(SharedBuffer&& o) noexcept {
+    if (this != &o) {
+      release();
+      block_ = o.block_;
+      o.block_ = nullptr;
+    }
+    return *this;
+  }
   ~SharedBuffer() { release(); }
 
   const char* data() const { return block_ ? payload() : nullptr; }

@@ -72,6 +72,13 @@ class HttpSession final : public net::ConnectionHandler {
   HttpSession(Context& ctx, RequestHandler& handler, net::Connection& conn);
   ~HttpSession() override;
 
+  /// Sessions come from the loop thread's base::SlabPool, not malloc's heap: one lives only
+  /// until its connection upgrades (or goes idle and closes), and after a connect storm the
+  /// freed ones would be holes between the connections' long-lived objects (docs/benchmarks.md
+  /// §5). Made and deleted on the connection's loop.
+  static void* operator new(size_t n);
+  static void operator delete(void* p);
+
   /// Starts the keep-alive/header timer; call once after the connection starts.
   void start();
 

@@ -39,74 +39,6 @@ struct StringHash {
   size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
 };
 
-// A subscriber's channels on one loop: almost always one, so the one is held inline and a
-// heap list exists only from the second on. With the map node this keeps the per-subscriber
-// index at one 24-byte node (was a node of 40 bytes plus a vector's 8-byte allocation).
-template <typename T>
-class PtrList {
- public:
-  PtrList() = default;
-  PtrList(PtrList&& o) noexcept : ptr_(std::exchange(o.ptr_, nullptr)) {}
-  PtrList& operator=(PtrList&& o) noexcept {
-    if (this != &o) {
-      release();
-      ptr_ = std::exchange(o.ptr_, nullptr);
-    }
-    return *this;
-  }
-  PtrList(const PtrList&) = delete;
-  PtrList& operator=(const PtrList&) = delete;
-  ~PtrList() { release(); }
-
-  std::span<T* const> items() const {
-    if (std::vector<T*>* v = many()) return *v;
-    if (!ptr_) return {};
-    return {&ptr_, 1};
-  }
-  size_t size() const { return items().size(); }
-  bool contains(T* p) const {
-    std::span<T* const> all = items();
-    return std::find(all.begin(), all.end(), p) != all.end();
-  }
-  void push_back(T* p) {
-    if (!ptr_) {
-      ptr_ = p;
-      return;
-    }
-    if (!many()) {
-      auto* v = new std::vector<T*>{ptr_};
-      ptr_ = reinterpret_cast<T*>(reinterpret_cast<uintptr_t>(v) | kMany);
-    }
-    many()->push_back(p);
-  }
-  /// Removes `p` (order is not kept); false when absent.
-  bool erase(T* p) {
-    if (std::vector<T*>* v = many()) {
-      auto pos = std::find(v->begin(), v->end(), p);
-      if (pos == v->end()) return false;
-      *pos = v->back();
-      v->pop_back();
-      return true;
-    }
-    if (!ptr_ || ptr_ != p) return false;
-    ptr_ = nullptr;
-    return true;
-  }
-
- private:
-  // Low bit set: ptr_ is a std::vector<T*>* (both pointee types are at least 2-aligned).
-  static constexpr uintptr_t kMany = 1;
-  std::vector<T*>* many() const {
-    auto bits = reinterpret_cast<uintptr_t>(ptr_);
-    return (bits & kMany) ? reinterpret_cast<std::vector<T*>*>(bits & ~kMany) : nullptr;
-  }
-  void release() {
-    delete many();
-    ptr_ = nullptr;
-  }
-  T* ptr_ = nullptr;
-};
-
 }  // namespace
 
 void HubCounters::add(const HubCounters& o) {
@@ -146,8 +78,6 @@ struct Hub::LocalChannel {
 
 struct Hub::LoopState {
   std::unordered_map<std::string, LocalChannel, StringHash, std::equal_to<>> channels;
-  // Per subscriber, its channels here: unsubscribe_all is O(its channels).
-  std::unordered_map<Subscriber*, PtrList<LocalChannel>> by_subscriber;
   HubCounters counters;
   uint64_t next_token = 1;
 };
@@ -193,10 +123,7 @@ void Hub::subscribe(Subscriber* sub, std::string_view channel, std::optional<Cur
   LoopState& st = state();
   auto ch = st.channels.find(channel);
   if (ch != st.channels.end()) {
-    auto mine = st.by_subscriber.find(sub);
-    if (mine != st.by_subscriber.end() && mine->second.contains(&ch->second)) {
-      return fail(base::Errc::already_exists);
-    }
+    if (sub->hub_channels_.contains(&ch->second)) return fail(base::Errc::already_exists);
   } else {
     ch = st.channels.try_emplace(std::string(channel)).first;
     ch->second.name = ch->first;
@@ -207,7 +134,7 @@ void Hub::subscribe(Subscriber* sub, std::string_view channel, std::optional<Cur
   uint64_t token = st.next_token++;
   lc.subs.push_back({sub, 0, token, true, std::move(announce)});
   lc.pending++;
-  st.by_subscriber[sub].push_back(&lc);
+  sub->hub_channels_.push_back(&lc);
   st.counters.subscriptions++;
 
   bool had_since = from.has_value();
@@ -395,30 +322,22 @@ void Hub::remove_subscription(LoopState& st, LocalChannel& lc, Subscriber* sub) 
 
 void Hub::unsubscribe(Subscriber* sub, std::string_view channel) {
   LoopState& st = state();
-  auto mine = st.by_subscriber.find(sub);
-  if (mine == st.by_subscriber.end()) return;
   auto ch = st.channels.find(channel);
   if (ch == st.channels.end()) return;
   LocalChannel* lc = &ch->second;
-  if (!mine->second.erase(lc)) return;
-  if (mine->second.size() == 0) st.by_subscriber.erase(mine);
+  if (!sub->hub_channels_.erase(lc)) return;
   remove_subscription(st, *lc, sub);
 }
 
 void Hub::unsubscribe_all(Subscriber* sub) {
   LoopState& st = state();
-  auto mine = st.by_subscriber.find(sub);
-  if (mine == st.by_subscriber.end()) return;
-  PtrList<LocalChannel> list = std::move(mine->second);
-  st.by_subscriber.erase(mine);
+  PtrList<void> list = std::move(sub->hub_channels_);
   // Each entry is a distinct channel; removing from one never frees another.
-  for (LocalChannel* lc : list.items()) remove_subscription(st, *lc, sub);
+  for (void* lc : list.items()) remove_subscription(st, *static_cast<LocalChannel*>(lc), sub);
 }
 
 size_t Hub::subscription_count(Subscriber* sub) const {
-  const LoopState& st = state();
-  auto mine = st.by_subscriber.find(sub);
-  return mine == st.by_subscriber.end() ? 0 : mine->second.size();
+  return sub->hub_channels_.size();
 }
 
 void Hub::history(std::string_view channel, std::optional<Cursor> since, size_t limit,

@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "hub/channel.h"
+#include "hub/ptr_list.h"
 #include "hub/publication.h"
 
 namespace herald::hub {
@@ -34,6 +35,14 @@ class Subscriber {
 
  protected:
   ~Subscriber() = default;
+
+ private:
+  friend class Hub;
+  // The hub's record of this subscriber's channels on its loop (Hub::LocalChannel pointers,
+  // pending subscriptions included), so that unsubscribe_all is O(its channels). Kept here
+  // rather than in a map from subscriber to channels: that cost a 32-byte node and a bucket
+  // per subscriber.
+  PtrList<void> hub_channels_;
 };
 
 }  // namespace herald::hub

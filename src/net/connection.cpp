@@ -3,7 +3,6 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -25,35 +24,10 @@ constexpr size_t kIdleInputKeep = 0;
 // pipelining requests) reads again at once, and freeing and re-allocating its multi-KiB
 // buffer per read sent glibc into malloc_consolidate (2-3% of the server's CPU in a burst).
 constexpr size_t kBusyReadBytes = 4096;
-// Output slice capacity a connection keeps after its queue drains (a burst's larger vector is
-// freed, so an idle subscriber holds a few slices, not the high-water mark of a burst).
-constexpr size_t kIdleOutputSlices = 8;
-// A queue that outgrows one slice takes an array of this many from a per-thread pool, and
-// gives it back when it drains. Growing a vector 1 -> 2 -> ... -> 64 and freeing it after every
-// flush cost each subscriber of a burst five malloc/free pairs per writev, the last one a
-// 1 KiB chunk that sent glibc into malloc_consolidate (~9% of the server's CPU in perf).
-constexpr size_t kPooledOutputSlices = 64;
-constexpr size_t kOutputPoolMax = 256;  // arrays kept per thread (16 KiB each)
-constexpr int kMaxIov = 64;
-// Small slices are copied into one per-thread buffer at write time, so a writev carries one
-// iovec for a run of small frames instead of one per frame. Measured with bench/floor
-// (100 sockets, 31 messages of 164 B per write): the kernel's per-iovec cost in
-// _copy_from_iter and vfs_writev made 31 iovecs ~13% more writer CPU per message than one
-// contiguous buffer, user-space copy included. Past kCoalesceMaxSlice a slice goes by
-// reference (the copy would cost more than the iovec it saves; see docs/benchmarks.md).
-constexpr size_t kCoalesceMaxSlice = 1024;
-constexpr size_t kCoalesceBytes = 64 * 1024;
 constexpr uint64_t kLingerMs = 2000;
 // Output past this stops reading: a client that pipelines requests without reading the
 // responses cannot make us buffer without bound.
 constexpr size_t kReadPauseOutputBytes = 1024 * 1024;
-
-// writev(2) without glibc's cancellation-point wrapper: ::writev brackets the system call with
-// __pthread_enable/disable_asynccancel, ~30 user-space instructions per write, close to a tenth
-// of a fan-out delivery (callgrind). herald never cancels a thread, so the raw call is the same.
-ssize_t raw_writev(int fd, const iovec* iov, int n) {
-  return static_cast<ssize_t>(::syscall(SYS_writev, fd, iov, n));
-}
 }  // namespace
 
 void ConnectionHandler::on_eof(Connection& conn) {
@@ -64,8 +38,14 @@ void ConnectionHandler::on_output_overflow(Connection& conn) {
   conn.abort(base::Errc::slow_consumer);
 }
 
+// One per open socket: keep it within a 256-byte malloc chunk (docs/benchmarks.md §5).
+static_assert(sizeof(Connection) <= 248, "net::Connection grew past 248 bytes");
+
 Connection::Connection(loop::Loop& loop, int fd, const Address& peer, size_t max_input)
-    : loop_(loop), fd_(fd), peer_(peer), max_input_(max_input) {}
+    : fd_(fd),
+      loop_(loop),
+      peer_(peer),
+      max_input_(static_cast<uint32_t>(max_input < UINT32_MAX ? max_input : UINT32_MAX)) {}
 
 Connection::~Connection() {
   // A flush carried over to the next iteration must not reach a deleted connection.
@@ -128,398 +108,12 @@ void Connection::update_interest() {
   }
 }
 
-void Connection::send(std::string_view bytes) {
-  if (bytes.empty()) return;
-  send(base::SharedBuffer::copy_of(bytes));
-}
-
-void Connection::send(base::SharedBuffer buf) {
-  // The fan-out path: one call per delivery, so no detour through the ranged overload.
-  uint32_t len = static_cast<uint32_t>(buf.size());
-  if (len == 0 || state_ == State::closed || state_ == State::lingering) return;
-  if (out_.size() == out_.capacity()) grow_output();
-  out_.push_back(Slice{std::move(buf), 0, len});
-  pending_bytes_ += len;
-  after_queue();
-}
-
-void Connection::send(base::SharedBuffer buf, size_t offset, size_t len) {
-  if (len == 0 || state_ == State::closed || state_ == State::lingering) return;
-  if (out_.size() == out_.capacity()) grow_output();
-  out_.push_back(Slice{std::move(buf), static_cast<uint32_t>(offset), static_cast<uint32_t>(len)});
-  pending_bytes_ += len;
-  after_queue();
-}
-
-namespace {
-std::vector<std::vector<Connection::Slice>>& output_pool() {
-  static thread_local std::vector<std::vector<Connection::Slice>> pool;
-  return pool;
-}
-
-// A drained queue larger than an idle one: a pooled array goes back to the pool, any other
-// large vector is freed. Not inlined: it would put its register saves on the common path of
-// release_output (callgrind: 36 instructions per delivery instead of ~10).
-[[gnu::noinline]] void return_output_array(std::vector<Connection::Slice>& out) {
-  auto& pool = output_pool();
-  if (out.capacity() == kPooledOutputSlices && pool.size() < kOutputPoolMax) {
-    pool.push_back(std::move(out));
-    out = std::vector<Connection::Slice>();
-  } else {
-    std::vector<Connection::Slice>().swap(out);
-  }
-}
-}  // namespace
-
-void Connection::grow_output() {
-  // The first slice gets a vector of its own (an idle subscriber keeps that one small block);
-  // a second one means a batch is forming: take a large array from the pool.
-  if (out_.empty()) return;
-  // Already a pooled array (or larger): vector doubling, and no pooled array is taken for it.
-  if (out_.capacity() >= kPooledOutputSlices) return;
-  auto& pool = output_pool();
-  std::vector<Slice> big;
-  if (!pool.empty()) {
-    big = std::move(pool.back());
-    pool.pop_back();
-  } else {
-    big.reserve(kPooledOutputSlices);
-  }
-  for (size_t i = out_head_; i < out_.size(); ++i) big.push_back(std::move(out_[i]));
-  out_.swap(big);
-  out_head_ = 0;
-}
-
-void Connection::release_output() {
-  out_.clear();
-  out_head_ = 0;
-  // The common case (an idle subscriber's one-slice vector) stays inline in the callers.
-  if (out_.capacity() > kIdleOutputSlices) [[unlikely]]
-    return_output_array(out_);
-}
-
-void Connection::after_queue() {
-  if (!want_write_) {
-    loop_.request_flush(this);
-  } else if (output_limit_ != 0 && pending_bytes_ > output_limit_ && state_ == State::open) {
-    // Blocked and now past the limit: try the write again in phase 7 rather than wait for
-    // EPOLLOUT, which a peer that stopped reading never causes. If the kernel still takes
-    // nothing, that flush gives the overflow verdict.
-    loop_.request_flush(this);
-  }
-}
-
-void Connection::notify_when_drained() {
-  if (state_ != State::open) return;
-  drain_wanted_ = true;
-  // When blocked, the EPOLLOUT flush that empties the queue notifies; otherwise phase 7 does.
-  if (!want_write_) loop_.request_flush(this);
-}
-
-// A submitted send: its msghdr and iovecs must not move until the completion. The slices it
-// covers stay at the front of out_ (their buffers are held there; later sends only append),
-// unless the queue is dropped meanwhile, which moves their buffers into `kept`.
-struct Connection::InFlight {
-  msghdr msg;
-  iovec iov[kMaxIov];
-  bool dropped = false;
-  std::vector<base::SharedBuffer> kept;
-
-  // Records are reused per thread: a fan-out flush to 1,000 subscribers would otherwise
-  // allocate 1,000 of them per iteration.
-  static std::vector<std::unique_ptr<InFlight>>& pool() {
-    static thread_local std::vector<std::unique_ptr<InFlight>> free;
-    return free;
-  }
-  static InFlight* acquire() {
-    auto& free = pool();
-    if (free.empty()) return new InFlight;
-    InFlight* f = free.back().release();
-    free.pop_back();
-    return f;
-  }
-};
-
-void Connection::InFlightDeleter::operator()(InFlight* f) const {
-  constexpr size_t kPoolMax = 1024;
-  f->kept.clear();
-  f->dropped = false;
-  auto& free = InFlight::pool();
-  if (free.size() < kPoolMax) {
-    free.emplace_back(f);
-  } else {
-    delete f;
-  }
-}
-
-void Connection::flush() {
-  if (state_ == State::closed || state_ == State::connecting) return;
-  if (loop_.uring()) {
-    flush_uring();
-  } else {
-    flush_writev();
-  }
-}
-
-namespace {
-// gather() past its one-slice case, out of line so that the fan-out path (one frame per
-// subscriber) does not pay this loop's register saves.
-[[gnu::noinline]] int gather_slices(const std::vector<Connection::Slice>& out, size_t head,
-                                    iovec* iov, bool coalesce) {
-  size_t end = out.size();
-  if (!coalesce) {
-    int n = 0;
-    for (size_t i = head; i < end && n < kMaxIov; ++i, ++n) {
-      iov[n].iov_base = const_cast<char*>(out[i].buf.data() + out[i].off);
-      iov[n].iov_len = out[i].len;
-    }
-    return n;
-  }
-  // Written by the writev that follows and by nothing else before it: the kernel has copied
-  // the bytes when writev returns, so one buffer per thread serves every connection.
-  static thread_local char joined[kCoalesceBytes];
-  size_t used = 0;
-  int n = 0;
-  bool in_run = false;  // iov[n - 1] points into `joined` and ends at joined + used
-  for (size_t i = head; i < end; ++i) {
-    const Connection::Slice& s = out[i];
-    const char* p = s.buf.data() + s.off;
-    if (s.len <= kCoalesceMaxSlice && used + s.len <= kCoalesceBytes) {
-      std::memcpy(joined + used, p, s.len);
-      if (in_run) {
-        iov[n - 1].iov_len += s.len;
-      } else {
-        if (n == kMaxIov) break;
-        iov[n].iov_base = joined + used;
-        iov[n].iov_len = s.len;
-        ++n;
-        in_run = true;
-      }
-      used += s.len;
-      continue;
-    }
-    if (n == kMaxIov) break;
-    iov[n].iov_base = const_cast<char*>(p);
-    iov[n].iov_len = s.len;
-    ++n;
-    in_run = false;
-  }
-  return n;
-}
-}  // namespace
-
-int Connection::gather(iovec* iov, bool coalesce) {
-  if (out_.size() - out_head_ == 1 && !tls_) {  // the fan-out case: one frame, referenced
-    iov[0].iov_base = const_cast<char*>(out_[out_head_].buf.data() + out_[out_head_].off);
-    iov[0].iov_len = out_[out_head_].len;
-    return 1;
-  }
-  if (tls_) return tls_gather(iov);
-  return gather_slices(out_, out_head_, iov, coalesce);
-}
-
-void Connection::flush_writev() {
-  for (;;) {
-    // Plain: an empty queue ends the loop without a gather. TLS: gather may have records to
-    // write with no plaintext queued (handshake, close_notify), so it is always asked.
-    if (!tls_ && out_head_ == out_.size()) break;
-    iovec iov[kMaxIov];
-    int n = gather(iov, true);
-    if (n == 0) break;
-    ssize_t w = raw_writev(fd_, iov, n);
-    ++stats_.write_calls;
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN) {
-        on_blocked();
-        return;
-      }
-      abort(std::error_code(errno, std::system_category()));
-      return;
-    }
-    advance(static_cast<size_t>(w));
-  }
-  if (tls_) {
-    if (std::error_code ec = tls_failure(); ec && state_ == State::open) return abort(ec);
-    // A TLS client's plaintext may wait for the handshake: not written, not blocked either.
-    if (has_output()) return;
-  }
-  on_written_all();
-}
-
-bool Connection::output_full() {
-  if (!over_output_hard_cap()) return false;
-  if (state_ == State::open && !inflight_ && !loop_.uring()) write_now();
-  return over_output_hard_cap();
-}
-
-void Connection::write_now() {
-  for (;;) {
-    if (!tls_ && out_head_ == out_.size()) break;  // as in flush_writev
-    iovec iov[kMaxIov];
-    int n = gather(iov, true);
-    if (n == 0) break;
-    ssize_t w = raw_writev(fd_, iov, n);
-    ++stats_.write_calls;
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN && !want_write_) {
-        want_write_ = true;
-        update_interest();
-      }
-      // Other errors: phase 7's flush meets them again and aborts there.
-      return;
-    }
-    advance(static_cast<size_t>(w));
-  }
-  // Everything went: phase 7 (already requested when this was queued) finds the queue empty
-  // and runs on_written_all.
-}
-
-void Connection::flush_uring() {
-  // One send at a time: what was queued meanwhile goes out after the completion, in order.
-  if (inflight_) return;
-  inflight_.reset(InFlight::acquire());
-  InFlight& f = *inflight_;
-  // The send completes after other connections' gathers: slices referenced, never copied into
-  // the per-thread buffer.
-  int n = gather(f.iov, false);
-  if (n == 0) {
-    inflight_.reset();
-    if (std::error_code ec = tls_failure(); ec && state_ == State::open) return abort(ec);
-    if (!has_output()) on_written_all();
-    return;
-  }
-  // MSG_DONTWAIT: a full socket completes with -EAGAIN (as writev fails) instead of being
-  // polled inside the kernel, so EPOLLOUT and the slow-consumer verdict work as before.
-  constexpr int kFlags = MSG_DONTWAIT | MSG_NOSIGNAL;
-  if (n == 1) {
-    // The fan-out case (one message per subscriber per iteration): a plain send.
-    loop_.uring()->prep_send(fd_, f.iov[0].iov_base, f.iov[0].iov_len, kFlags, this);
-  } else {
-    f.msg = msghdr{};
-    f.msg.msg_iov = f.iov;
-    f.msg.msg_iovlen = static_cast<size_t>(n);
-    loop_.uring()->prep_sendmsg(fd_, &f.msg, kFlags, this);
-  }
-  ++stats_.write_calls;
-}
-
-void Connection::on_uring_complete(int res) {
-  std::unique_ptr<InFlight, InFlightDeleter> done = std::move(inflight_);
-  if (tls_ && state_ == State::open) update_interest();  // reads again (see update_interest)
-  if (state_ == State::closed) {
-    // Closed while the send was in flight: the fd and this object waited for this moment.
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-    loop_.defer_delete(this);
-    return;
-  }
-  if (done->dropped) {
-    // close_dropping_output() ran meanwhile: the queue is gone and the write side shut.
-    return;
-  }
-  if (res == -EINTR) {
-    loop_.request_flush(this);
-    return;
-  }
-  if (res == -EAGAIN) {
-    on_blocked();
-    return;
-  }
-  if (res < 0) {
-    abort(std::error_code(-res, std::system_category()));
-    return;
-  }
-  advance(static_cast<size_t>(res));
-  if (has_output()) {
-    // Partial write, more than one send's worth, or queued meanwhile: like the writev loop,
-    // try again (a full socket then answers -EAGAIN).
-    loop_.request_flush(this);
-    return;
-  }
-  on_written_all();
-}
-
-bool Connection::has_output() const {
-  return out_head_ < out_.size() || (tls_ && tls_wire_pending());
-}
-
-void Connection::advance(size_t w) {
-  stats_.bytes_out += static_cast<uint64_t>(w);
-  loop_.io_counters().bytes_written += static_cast<uint64_t>(w);
-  pending_bytes_ -= w;
-  if (tls_) {
-    tls_advance(w);
-    return;
-  }
-  consume_slices(w);
-}
-
-void Connection::consume_slices(size_t n) {
-  size_t left = n;
-  while (left > 0) {
-    Slice& s = out_[out_head_];
-    if (left >= s.len) {
-      left -= s.len;
-      s.buf.reset();
-      ++out_head_;
-    } else {
-      s.off += static_cast<uint32_t>(left);
-      s.len -= static_cast<uint32_t>(left);
-      left = 0;
-    }
-  }
-}
-
-void Connection::on_blocked() {
-  if (!want_write_) {
-    want_write_ = true;
-    update_interest();
-  }
-  // The kernel took what it could: only now is a long queue a slow consumer (a large
-  // write to a fast reader is not).
-  if (output_limit_ != 0 && pending_bytes_ > output_limit_ && state_ == State::open && handler_)
-    handler_->on_output_overflow(*this);
-}
-
-void Connection::on_written_all() {
-  release_output();
-  if (tls_) tls_idle();
-  bool was_blocked = want_write_;
-  want_write_ = false;
-  // Disarm EPOLLOUT, or resume reading if it paused on output volume; neither is the common
-  // case (a write that went out at once), which skips the call.
-  if (was_blocked || !(interest_ & EPOLLIN)) update_interest();
-  if (state_ == State::draining) {
-    ::shutdown(fd_, SHUT_WR);
-    start_linger();
-    return;
-  }
-  bool notify = was_blocked || drain_wanted_;
-  drain_wanted_ = false;
-  if (notify && handler_ && state_ == State::open) handler_->on_drained(*this);
-}
-
 void Connection::start_linger() {
   state_ = State::lingering;
   reading_ = false;
   update_interest();                         // reads (and discards) until the peer's FIN
   timer_ = std::make_unique<loop::Timer>();  // replaces a handshake timer, if any
   timer_->start(loop_.timers(), kLingerMs, [this] { finish_close({}); });
-}
-
-void Connection::drop_output() {
-  if (inflight_ && !inflight_->dropped) {
-    // The kernel may still read the in-flight slices: their buffers live until completion.
-    inflight_->dropped = true;
-    for (size_t i = out_head_; i < out_.size(); ++i)
-      inflight_->kept.push_back(std::move(out_[i].buf));
-  }
-  release_output();
-  pending_bytes_ = 0;
-  drain_wanted_ = false;
-  if (tls_) tls_drop_wire();
 }
 
 void Connection::on_io(uint32_t events) {

@@ -9,7 +9,8 @@
 // A connection may speak TLS (use_tls): it then decrypts what it reads before the handler sees
 // it, and at flush time seals the queued plaintext into records (several messages per record,
 // up to 16 KiB each) and writes the ciphertext with the same writev or io_uring send. Handlers
-// see the same plaintext API either way (connection_tls.cpp).
+// see the same plaintext API either way (connection_tls.cpp). The output side (queue, gather,
+// writev and io_uring flushes) is in connection_output.cpp.
 #include <sys/uio.h>
 
 #include <cstdint>
@@ -73,14 +74,76 @@ struct TlsOptions {
 struct ConnectionStats {
   uint64_t bytes_in = 0;
   uint64_t bytes_out = 0;
-  uint64_t write_calls = 0;
-  uint64_t read_calls = 0;
+  uint32_t write_calls = 0;  // wrap after 2^32 (counted for tests and the bench client)
+  uint32_t read_calls = 0;
 };
 
+/// One queued output range of a connection.
+struct OutputSlice {
+  base::SharedBuffer buf;
+  uint32_t off;
+  uint32_t len;
+};
+
+/// A connection's queue of output slices, consumed from the front. The first slice is held
+/// inline: an idle connection keeps no heap block for its queue, and one that gets a frame per
+/// flush (a subscriber in a fan-out) allocates nothing per delivery. A second slice moves the
+/// queue into an array from a per-thread pool (connection_output.cpp), given back by clear().
+class OutputQueue {
+ public:
+  OutputQueue() = default;
+  OutputQueue(const OutputQueue&) = delete;
+  OutputQueue& operator=(const OutputQueue&) = delete;
+  ~OutputQueue() { clear(); }
+
+  /// Index of the first slice not consumed yet, and one past the last queued.
+  size_t head() const { return head_; }
+  size_t end() const { return many_ ? many_->size() : one_used_; }
+  /// Nothing left to write.
+  bool empty() const { return head_ == end(); }
+  /// The slices, [head(), end()) unconsumed; valid until the next push_back or clear.
+  OutputSlice* data() { return many_ ? many_->data() : &one_; }
+  const OutputSlice* data() const { return many_ ? many_->data() : &one_; }
+  OutputSlice& operator[](size_t i) { return data()[i]; }
+  /// The one unconsumed slice when it is all the queue holds inline (the fan-out case), else
+  /// nullptr.
+  const OutputSlice* single() const {
+    return !many_ && one_used_ == 1 && head_ == 0 ? &one_ : nullptr;
+  }
+  void push_back(base::SharedBuffer&& buf, uint32_t off, uint32_t len) {
+    if (!many_ && one_used_ == 0) {
+      one_.buf = std::move(buf);
+      one_.off = off;
+      one_.len = len;
+      one_used_ = 1;
+      return;
+    }
+    push_slow(OutputSlice{std::move(buf), off, len});
+  }
+  /// Consumes the front slice (its buffer is released).
+  void pop_front() {
+    data()[head_].buf.reset();
+    ++head_;
+  }
+  /// Drops every slice; a pooled array goes back to the pool.
+  void clear();
+
+ private:
+  void push_slow(OutputSlice s);
+
+  OutputSlice one_;
+  std::vector<OutputSlice>* many_ = nullptr;  // from the second slice until clear()
+  uint32_t head_ = 0;
+  uint32_t one_used_ = 0;  // one_ holds a slice (consumed or not)
+};
+
+// Memory: one Connection per open socket (248 bytes, a 256-byte malloc chunk). The flags sit
+// in the tail of the Flushable base, limits are 32-bit, and what only some connections use
+// (TLS, a send in flight, the linger or handshake timer) is behind pointers.
 class Connection final : public loop::IoHandler,
-                         public loop::Flushable,
                          public loop::Deletable,
-                         public loop::UringCompletion {
+                         public loop::UringCompletion,
+                         public loop::Flushable {
  public:
   /// Takes ownership of the connected non-blocking `fd`. Call start() to begin reading.
   Connection(loop::Loop& loop, int fd, const Address& peer, size_t max_input);
@@ -125,7 +188,11 @@ class Connection final : public loop::IoHandler,
   /// than `bytes` still queued, the handler's on_output_overflow runs. Queueing past the limit
   /// while the connection is blocked retries the write in this iteration's flush, so the
   /// verdict never waits for an EPOLLOUT that a peer who stopped reading would never cause.
-  void set_output_limit(size_t bytes) { output_limit_ = bytes; }
+  void set_output_limit(size_t bytes) {
+    output_limit_ = static_cast<uint32_t>(bytes < kMaxOutputLimit ? bytes : kMaxOutputLimit);
+  }
+  /// Output limits are held in 32 bits: a larger one is this.
+  static constexpr size_t kMaxOutputLimit = UINT32_MAX;
   size_t output_limit() const { return output_limit_; }
   /// Hard cap on what may be queued between two flushes: kOutputHardCapFactor x the limit.
   /// The overflow verdict waits for a flush; a session checks this before queueing more, so
@@ -171,23 +238,24 @@ class Connection final : public loop::IoHandler,
   // peer() came from a trusted proxy's PROXY protocol header (set_peer): it is the client.
   bool peer_from_proxy_header = false;
 
+ private:
+  enum class State : uint8_t { connecting, open, draining, lingering, closed };
+  State state_ = State::open;
+  bool reading_ = true;
+  bool want_write_ = false;    // EPOLLOUT armed
+  bool drain_wanted_ = false;  // notify_when_drained() was called
+  int fd_;
+  uint32_t interest_ = 0;  // current epoll mask
+
+ public:
   // Intrusive links for ConnectionSet.
   Connection* set_prev_ = nullptr;
   Connection* set_next_ = nullptr;
   ConnectionSet* set_ = nullptr;
 
  private:
-  enum class State { connecting, open, draining, lingering, closed };
+  using Slice = OutputSlice;
 
- public:
-  /// One queued output range (public for the per-thread pool of queue arrays only).
-  struct Slice {
-    base::SharedBuffer buf;
-    uint32_t off;
-    uint32_t len;
-  };
-
- private:
   struct InFlight;  // the iovecs (and, after a drop, the buffers) of a submitted send
   struct InFlightDeleter {
     void operator()(InFlight* f) const;
@@ -200,10 +268,8 @@ class Connection final : public loop::IoHandler,
   void on_io(uint32_t events) override;
   /// After queueing: asks for a flush this iteration (or retries a blocked one past the limit).
   void after_queue();
-  /// out_ is full: a second queued slice swaps in a large array from the per-thread pool.
-  void grow_output();
-  /// The queue drained: a pooled array goes back to the pool, a small vector is kept.
-  void release_output();
+  /// The queue drained: a pooled array goes back to the pool.
+  void release_output() { out_.clear(); }
   void flush() override;
   void flush_writev();
   /// Writes what the kernel takes now; on EAGAIN arms EPOLLOUT without a verdict.
@@ -254,20 +320,13 @@ class Connection final : public loop::IoHandler,
   void linger_read();
 
   loop::Loop& loop_;
-  int fd_;
   Address peer_;
-  size_t max_input_;
-  State state_ = State::open;
-  bool reading_ = true;
-  bool want_write_ = false;  // EPOLLOUT armed
-  uint32_t interest_ = 0;    // current epoll mask
+  uint32_t max_input_;
+  uint32_t output_limit_ = 0;
   std::unique_ptr<ConnectionHandler> handler_;
   base::ByteBuffer input_;
-  std::vector<Slice> out_;
-  size_t out_head_ = 0;
+  OutputQueue out_;
   size_t pending_bytes_ = 0;
-  size_t output_limit_ = 0;
-  bool drain_wanted_ = false;  // notify_when_drained() was called
   // Only while lingering, or while a TLS handshake may time out (saves 56 B when idle).
   std::unique_ptr<loop::Timer> timer_;
   std::unique_ptr<InFlight, InFlightDeleter> inflight_;  // only while a send is submitted

@@ -149,7 +149,7 @@ bool Connection::tls_receive(const char* data, size_t n) {
 void Connection::tls_established() {
   timer_.reset();  // the handshake timer (lingering has not started: we are reading)
   // Plaintext a client queued while the handshake ran can go now.
-  if (out_head_ < out_.size()) loop_.request_flush(this);
+  if (!out_.empty()) loop_.request_flush(this);
   if (!tls_->server && handler_) handler_->on_connected(*this);
 }
 
@@ -159,8 +159,7 @@ int Connection::tls_gather(iovec* iov) {
     tls_drop_plaintext();  // cannot be sealed any more; the alert (if any) still goes out
   } else if (t.session->established()) {
     tls_seal();
-    if (state_ == State::draining && out_head_ == out_.size() && !t.close_notify_sent &&
-        !t.failure) {
+    if (state_ == State::draining && out_.empty() && !t.close_notify_sent && !t.failure) {
       size_t before = t.wire.size();
       t.session->close_notify(t.wire);
       t.close_notify_sent = true;
@@ -181,15 +180,15 @@ void Connection::tls_seal() {
   // One record per call to seal(): the queued slices are copied into a record-sized stage,
   // unless one slice alone fills a record (or is all there is), which is sealed in place.
   static thread_local char stage[tls::kMaxRecordPlaintext];
-  while (out_head_ < out_.size() && t.wire.size() < kSealAhead) {
-    const Slice& first = out_[out_head_];
+  while (!out_.empty() && t.wire.size() < kSealAhead) {
+    const Slice& first = out_[out_.head()];
     std::string_view chunk;
-    if (first.len >= tls::kMaxRecordPlaintext || out_head_ + 1 == out_.size()) {
+    if (first.len >= tls::kMaxRecordPlaintext || out_.head() + 1 == out_.end()) {
       size_t take = first.len < tls::kMaxRecordPlaintext ? first.len : tls::kMaxRecordPlaintext;
       chunk = std::string_view(first.buf.data() + first.off, take);
     } else {
       size_t used = 0;
-      for (size_t i = out_head_; i < out_.size() && used < sizeof stage; ++i) {
+      for (size_t i = out_.head(); i < out_.end() && used < sizeof stage; ++i) {
         size_t take = out_[i].len < sizeof stage - used ? out_[i].len : sizeof stage - used;
         std::memcpy(stage + used, out_[i].buf.data() + out_[i].off, take);
         used += take;
@@ -212,7 +211,7 @@ void Connection::tls_seal() {
 
 void Connection::tls_drop_plaintext() {
   size_t n = 0;
-  for (size_t i = out_head_; i < out_.size(); ++i) n += out_[i].len;
+  for (size_t i = out_.head(); i < out_.end(); ++i) n += out_[i].len;
   consume_slices(n);
   pending_bytes_ -= n;
 }

@@ -34,10 +34,11 @@ SseSession::SseSession(http::Context& ctx, access::Gate& gate, net::Connection& 
       gate_(gate),
       conn_(conn),
       client_(std::move(client)),
-      client_id_(access::next_client_id(ctx.loop->index())),
       start_(std::make_unique<StartState>()),
       cursor_(std::move(req.channels)) {
-  client_.id = client_id_;  // named in backend hook requests
+  // The client id: presence, POST /api/disconnect, and named in backend hook requests. One
+  // string for all of them (the session kept a copy of its own: 32 bytes per connection).
+  client_.id = access::next_client_id(ctx.loop->index());
   start_->since = std::move(req.since);
   start_->allow_origin = std::move(allow_origin);
   start_->answers.resize(cursor_.size());
@@ -355,8 +356,8 @@ void SseSession::on_close(net::Connection&, std::error_code) {
 
 hub::PresenceInfo SseSession::presence() const {
   const access::Identity* id = client_.identity.get();
-  if (!id || id->admin()) return {client_id_, {}, {}};
-  return {client_id_, id->user, id->info};
+  if (!id || id->admin()) return {client_.id, {}, {}};
+  return {client_.id, id->user, id->info};
 }
 
 // ---- entry points --------------------------------------------------------------------------

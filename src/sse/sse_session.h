@@ -54,7 +54,7 @@ class SseSession final : public net::ConnectionHandler,
 
   // access::Member
   const access::Client& member_client() const override { return client_; }
-  std::string_view member_id() const override { return client_id_; }
+  std::string_view member_id() const override { return client_.id; }
   /// Ends the stream with `event: reconnect` (disconnected) or `event: disconnect`
   /// (disconnected_final); before the stream began, answers the outcome's status.
   void disconnect(access::Outcome o) override;
@@ -114,7 +114,6 @@ class SseSession final : public net::ConnectionHandler,
   access::Gate& gate_;
   net::Connection& conn_;
   access::Client client_;
-  std::string client_id_;              // presence
   std::unique_ptr<StartState> start_;  // until the backlog is written
   StreamCursor cursor_;
   bool streaming_ = false;

@@ -66,11 +66,12 @@ HeraldSession::HeraldSession(http::Context& ctx, access::Gate& gate, net::Connec
     : WsSessionBase(ctx, conn, base::Transport::ws, limits_of(*ctx.settings), deflate),
       gate_(gate),
       client_(std::move(client)),
-      client_id_(access::next_client_id(ctx.loop->index())),
       user_counted_(client_.identity != nullptr),
       opened_ms_(ctx.loop->now_ms()) {
   gate_.join(this);
-  client_.id = client_id_;  // named in backend hook requests
+  // The client id: presence, POST /api/disconnect, and named in backend hook requests. One
+  // string for all of them (the session kept a copy of its own: 32 bytes per connection).
+  client_.id = access::next_client_id(ctx.loop->index());
   arm_expiry();
   access::log_conn_open(client_, base::Transport::ws);
 }
@@ -84,8 +85,8 @@ void HeraldSession::release_identity() {
 
 hub::PresenceInfo HeraldSession::presence() const {
   const access::Identity* id = client_.identity.get();
-  if (!id || id->admin()) return {client_id_, {}, {}};
-  return {client_id_, id->user, id->info};
+  if (!id || id->admin()) return {client_.id, {}, {}};
+  return {client_.id, id->user, id->info};
 }
 
 HeraldSession::~HeraldSession() {
@@ -103,8 +104,7 @@ void HeraldSession::on_closed() {
   release_identity();
   gate_.unsubscribe_all(this);
   channels_.clear();
-  backlog_.clear();
-  backlog_live_bytes_ = 0;
+  backlog_.reset();
   if (alive_) alive_->session = nullptr;
 }
 
@@ -114,12 +114,11 @@ std::shared_ptr<HeraldSession::Alive> HeraldSession::alive() {
 }
 
 bool HeraldSession::subscribed(std::string_view channel) const {
-  return std::find(channels_.begin(), channels_.end(), channel) != channels_.end();
+  return channels_.contains(channel);
 }
 
 void HeraldSession::forget_channel(std::string_view channel) {
-  auto it = std::find(channels_.begin(), channels_.end(), channel);
-  if (it != channels_.end()) channels_.erase(it);
+  channels_.remove(channel);
 }
 
 void HeraldSession::on_message(WsEvent& e) {
@@ -201,7 +200,7 @@ void HeraldSession::op_connect(const proto::Command& cmd) {
     arm_expiry();
   }
   std::string result = "{\"client\":";
-  proto::append_json_string(result, client_id_);
+  proto::append_json_string(result, client_.id);
   if (const access::Identity* id = client_.identity.get(); id && !id->admin()) {
     result += ",\"user\":";
     proto::append_json_string(result, id->user);
@@ -268,10 +267,13 @@ void HeraldSession::fail_connection(const proto::Command& cmd, access::Outcome o
 }
 
 void HeraldSession::op_subscribe(const proto::Command& cmd) {
+  // Longer than any channel name may be (the gate would refuse it just the same).
+  if (cmd.channel.size() > ChannelList::kMaxName)
+    return reply_error(cmd, access::Outcome::bad_channel);
   if (subscribed(cmd.channel)) return reply_error(cmd, access::Outcome::already_subscribed);
   if (channels_.size() >= ctx_.settings->max_subscriptions)
     return reply_error(cmd, access::Outcome::too_many_subscriptions);
-  channels_.push_back(cmd.channel);
+  channels_.add(cmd.channel);
   std::optional<base::Cursor> since;
   if (cmd.has_since) since = cmd.since;
   // The gate never runs this callback once the subscription is gone (unsubscribe or
@@ -299,8 +301,9 @@ void HeraldSession::op_subscribe(const proto::Command& cmd) {
                     // Replayed publications go out as ordinary pushes after the reply and
                     // before any live one (the hub holds live publications until this
                     // callback returns; later ones queue behind the backlog).
+                    if (!r.replay.empty() && !backlog_) backlog_ = std::make_unique<Backlog>();
                     for (hub::PubPtr& pub : r.replay)
-                      backlog_.push_back(Queued{std::move(pub), {}});
+                      backlog_->items.push_back(Queued{std::move(pub), {}});
                     pump();
                   });
 }
@@ -310,11 +313,14 @@ void HeraldSession::op_unsubscribe(const proto::Command& cmd) {
   gate_.unsubscribe(this, cmd.channel);
   forget_channel(cmd.channel);
   // Pushes of that channel still waiting behind a replay would follow the reply: drop them.
-  backlog_.erase_if([&](const Queued& q) {
-    if (q.pub->channel != cmd.channel) return false;
-    if (!q.frame.empty()) backlog_live_bytes_ -= q.frame.size();
-    return true;
-  });
+  if (backlog_) {
+    backlog_->items.erase_if([&](const Queued& q) {
+      if (q.pub->channel != cmd.channel) return false;
+      if (!q.frame.empty()) backlog_->live_bytes -= q.frame.size();
+      return true;
+    });
+    if (backlog_->items.empty()) backlog_.reset();
+  }
   std::string out;
   proto::encode_pong(out, cmd.id);
   reply(cmd, out);
@@ -418,9 +424,9 @@ void HeraldSession::on_stream_reset(std::string_view channel, const hub::Cursor&
   proto::append_json_string(out, now.str());
   out += '}';
   base::SharedBuffer frame = make_data_frame(Opcode::text, out, deflate_params());
-  if (!backlog_.empty()) {
-    backlog_live_bytes_ += frame.size();
-    backlog_.push_back(Queued{nullptr, std::move(frame)});
+  if (backlog_) {
+    backlog_->live_bytes += frame.size();
+    backlog_->items.push_back(Queued{nullptr, std::move(frame)});
     return;
   }
   if (conn_.output_full()) return on_slow_consumer();
@@ -433,11 +439,11 @@ base::SharedBuffer HeraldSession::own_push_frame(const hub::Publication& pub) co
 }
 
 void HeraldSession::push(const hub::Delivery& d, const base::SharedBuffer& frame) {
-  if (!backlog_.empty()) {
+  if (backlog_) {
     // Behind a replay, in order. Falling a whole output limit behind meanwhile is slow.
-    backlog_live_bytes_ += frame.size();
-    if (backlog_live_bytes_ > ctx_.settings->max_output_bytes) return on_slow_consumer();
-    backlog_.push_back(Queued{d.pub_ptr(), frame});
+    backlog_->live_bytes += frame.size();
+    if (backlog_->live_bytes > ctx_.settings->max_output_bytes) return on_slow_consumer();
+    backlog_->items.push_back(Queued{d.pub_ptr(), frame});
     return;
   }
   // The overflow verdict waits for a flush (net::Connection); a burst within one iteration
@@ -452,17 +458,18 @@ void HeraldSession::push(const hub::Delivery& d, const base::SharedBuffer& frame
 // reader's pace.
 void HeraldSession::pump() {
   const size_t budget = ctx_.settings->max_output_bytes / 2;
-  while (!backlog_.empty() && !closing()) {
+  while (backlog_ && !closing()) {
     if (conn_.pending_bytes() >= budget) {
       conn_.notify_when_drained();
       return;
     }
-    Queued q = std::move(backlog_.front());
-    backlog_.pop_front();
+    Queued q = std::move(backlog_->items.front());
+    backlog_->items.pop_front();
+    if (!q.frame.empty()) backlog_->live_bytes -= q.frame.size();
+    if (backlog_->items.empty()) backlog_.reset();
     if (q.frame.empty()) {
       conn_.send(own_push_frame(*q.pub));
     } else {
-      backlog_live_bytes_ -= q.frame.size();
       conn_.send(q.frame);
     }
     ++ctx_.metrics->messages_out;
@@ -470,7 +477,7 @@ void HeraldSession::pump() {
 }
 
 void HeraldSession::on_drained(net::Connection&) {
-  if (!backlog_.empty()) pump();
+  if (backlog_) pump();
 }
 
 void HeraldSession::on_slow_consumer() {
@@ -478,8 +485,7 @@ void HeraldSession::on_slow_consumer() {
   ++ctx_.metrics->drops;
   gate_.unsubscribe_all(this);
   channels_.clear();
-  backlog_.clear();
-  backlog_live_bytes_ = 0;
+  backlog_.reset();
   // The close frame queues behind what is pending and may never leave; close_with resets the
   // connection when it cannot finish in time. The client recovers by cursor.
   WsSessionBase::on_slow_consumer();

@@ -36,6 +36,7 @@
 #include "hub/hub.h"
 #include "proto/errors.h"
 #include "proto/json.h"
+#include "ws/channel_list.h"
 #include "ws/session_base.h"
 
 namespace herald::ws {
@@ -57,7 +58,7 @@ class HeraldSession final : public WsSessionBase, public hub::Subscriber, public
 
   // access::Member
   const access::Client& member_client() const override { return client_; }
-  std::string_view member_id() const override { return client_id_; }
+  std::string_view member_id() const override { return client_.id; }
   /// Closes with the outcome's close code (4006 or 4506).
   void disconnect(access::Outcome o) override;
 
@@ -113,14 +114,20 @@ class HeraldSession final : public WsSessionBase, public hub::Subscriber, public
 
   access::Gate& gate_;
   access::Client client_;
-  std::string client_id_;
   bool user_counted_ = false;            // admitted against limits.max_connections_per_user
   uint64_t opened_ms_ = 0;               // loop clock at the upgrade (conn_close duration)
   std::unique_ptr<loop::Timer> expiry_;  // only for identities that expire
-  std::vector<std::string> channels_;    // subscribed, pending included (max_subscriptions)
+  ChannelList channels_;                 // subscribed, pending included (max_subscriptions)
   std::shared_ptr<Alive> alive_;         // made on the first asynchronous operation
-  base::Fifo<Queued> backlog_;           // pushes not yet queued on the connection, in order
-  size_t backlog_live_bytes_ = 0;        // live frames in backlog_ (bounded by max_output_bytes)
+  /// Pushes not yet queued on the connection, in order, and the bytes of the live frames among
+  /// them (bounded by max_output_bytes).
+  struct Backlog {
+    base::Fifo<Queued> items;
+    size_t live_bytes = 0;
+  };
+  /// The backlog, made when a replay starts it; nullptr whenever it is empty, so an idle
+  /// session holds one pointer instead of the queue (40 bytes).
+  std::unique_ptr<Backlog> backlog_;
 };
 
 class EchoSession final : public WsSessionBase {

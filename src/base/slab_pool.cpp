@@ -1,0 +1,129 @@
+#include "base/slab_pool.h"
+
+#include <sys/mman.h>
+
+#include <new>
+
+namespace herald::base {
+
+namespace {
+constexpr bool kForward = SlabPool::kForwardToHeap;
+constexpr size_t kAlign = 16;
+
+void* map_aligned_block() {
+  // Map twice the size and cut off the excess on either side, so the block is aligned to its
+  // size and a slot finds its block by masking.
+  size_t len = 2 * SlabPool::kBlockBytes;
+  void* p = ::mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) return nullptr;
+  auto start = reinterpret_cast<uintptr_t>(p);
+  uintptr_t aligned = (start + SlabPool::kBlockBytes - 1) & ~(SlabPool::kBlockBytes - 1);
+  if (aligned > start) ::munmap(p, aligned - start);
+  uintptr_t end = start + len, block_end = aligned + SlabPool::kBlockBytes;
+  if (end > block_end) ::munmap(reinterpret_cast<void*>(block_end), end - block_end);
+  return reinterpret_cast<void*>(aligned);
+}
+}  // namespace
+
+// The block's header sits at its start; slots follow. Free slots form a list through their
+// first word; `carved` slots were ever handed out (the rest of the block is untouched, so its
+// pages are not faulted in until needed).
+struct SlabPool::Block {
+  SlabPool* owner;
+  Block* prev;
+  Block* next;
+  void* free;
+  uint32_t used;
+  uint32_t carved;
+  bool linked;  // in with_room_
+};
+
+SlabPool::SlabPool(size_t slot_bytes)
+    : slot_bytes_((slot_bytes + kAlign - 1) & ~(kAlign - 1)),
+      slots_per_block_(static_cast<uint32_t>(
+          (kBlockBytes - ((sizeof(Block) + kAlign - 1) & ~(kAlign - 1))) / slot_bytes_)) {}
+
+SlabPool::~SlabPool() {
+  // Only empty blocks can be unmapped; a block with a live slot (an object that outlives its
+  // thread's pool) stays mapped.
+  for (Block* b = with_room_; b;) {
+    Block* next = b->next;
+    if (b->used == 0) ::munmap(b, kBlockBytes);
+    b = next;
+  }
+}
+
+SlabPool::Block* SlabPool::new_block() {
+  void* mem = map_aligned_block();
+  if (!mem) return nullptr;
+  auto* b = new (mem) Block{this, nullptr, nullptr, nullptr, 0, 0, false};
+  ++blocks_;
+  return b;
+}
+
+void SlabPool::push_front(Block* b) {
+  b->prev = nullptr;
+  b->next = with_room_;
+  if (with_room_) with_room_->prev = b;
+  with_room_ = b;
+  b->linked = true;
+}
+
+void SlabPool::unlink(Block* b) {
+  if (b->prev)
+    b->prev->next = b->next;
+  else
+    with_room_ = b->next;
+  if (b->next) b->next->prev = b->prev;
+  b->prev = b->next = nullptr;
+  b->linked = false;
+}
+
+void* SlabPool::allocate() {
+  if constexpr (kForward) return ::operator new(slot_bytes_, std::nothrow);
+  Block* b = with_room_;
+  if (!b) {
+    b = new_block();
+    if (!b) return nullptr;
+    push_front(b);
+  } else if (b->used == 0) {
+    --empty_blocks_;
+  }
+  void* slot;
+  if (b->free) {
+    slot = b->free;
+    b->free = *static_cast<void**>(slot);
+  } else {
+    size_t header = (sizeof(Block) + kAlign - 1) & ~(kAlign - 1);
+    slot = reinterpret_cast<char*>(b) + header + size_t{b->carved} * slot_bytes_;
+    ++b->carved;
+  }
+  ++b->used;
+  if (!b->free && b->carved == slots_per_block_) unlink(b);  // full
+  return slot;
+}
+
+void SlabPool::deallocate(void* p) {
+  if (!p) return;
+  if constexpr (kForward) return ::operator delete(p);
+  auto* b = reinterpret_cast<Block*>(reinterpret_cast<uintptr_t>(p) & ~(kBlockBytes - 1));
+  b->owner->release(p);
+}
+
+void SlabPool::release(void* p) {
+  auto* b = reinterpret_cast<Block*>(reinterpret_cast<uintptr_t>(p) & ~(kBlockBytes - 1));
+  *static_cast<void**>(p) = b->free;
+  b->free = p;
+  --b->used;
+  if (!b->linked) push_front(b);
+  if (b->used > 0) return;
+  if (empty_blocks_ < kKeepEmptyBlocks) {
+    ++empty_blocks_;
+    return;
+  }
+  unlink(b);
+  --blocks_;
+  ::munmap(b, kBlockBytes);
+}
+
+}  // namespace herald::base
