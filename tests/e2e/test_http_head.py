@@ -106,11 +106,19 @@ def test_unknown_parameters_are_refused(srv, path, bad, known):
     assert msg == expected
 
 
-def test_unknown_parameter_on_publish(srv):
+def test_parameters_on_publish(srv):
+    # ?channel= belongs to a bytes publish (application/octet-stream); a JSON body names its
+    # channel itself, so the two together are refused rather than one silently ignored.
     status, _, body = srv.request("POST", "/api/publish?channel=public:p",
                                   json.dumps({"channel": "public:p", "data": 1}))
     assert status == 400
-    assert json.loads(body)["error"]["message"] == "unknown parameter: channel"
+    assert json.loads(body)["error"]["message"] == \
+        "channel parameter is for application/octet-stream bodies"
+    status, _, body = srv.request("POST", "/api/publish?chanel=public:p",
+                                  json.dumps({"channel": "public:p", "data": 1}))
+    assert status == 400
+    assert json.loads(body)["error"]["message"] == \
+        "unknown parameter: chanel (known: channel)"
 
 
 def test_known_parameters_percent_encoded_and_static_cache_busters_pass(srv):
