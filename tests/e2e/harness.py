@@ -29,6 +29,15 @@ import time
 ROOT = os.environ.get("HERALD_SOURCE") or os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
 
+def cache_value(build_dir, name):
+    """The value of `name` in a CMake build directory's CMakeCache.txt."""
+    with open(os.path.join(build_dir, "CMakeCache.txt")) as f:
+        for line in f:
+            if line.startswith(name + ":"):
+                return line.split("=", 1)[1].strip()
+    raise AssertionError(f"{name} not in CMakeCache.txt")
+
+
 def herald_bin():
     b = os.environ.get("HERALD_BIN")
     if b:

@@ -22,7 +22,7 @@ import time
 
 import pytest
 
-from harness import ROOT, herald_bin, herald_server
+from harness import ROOT, cache_value, herald_bin, herald_server
 
 if os.geteuid() != 0:
     pytest.skip("test_deb needs root: it installs and purges the package with dpkg",
@@ -69,14 +69,6 @@ def status():
     if r.returncode != 0 or r.stdout.startswith("un") or r.stdout.startswith("pn"):
         return None
     return r.stdout
-
-
-def cache_value(build_dir, name):
-    with open(os.path.join(build_dir, "CMakeCache.txt")) as f:
-        for line in f:
-            if line.startswith(name + ":"):
-                return line.split("=", 1)[1].strip()
-    raise AssertionError(f"{name} not in CMakeCache.txt")
 
 
 @pytest.fixture(scope="module")

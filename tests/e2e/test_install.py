@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from harness import ROOT, herald_bin, herald_server
+from harness import ROOT, cache_value, herald_bin, herald_server
 
 
 def install(build_dir, destdir):
@@ -19,14 +19,6 @@ def install(build_dir, destdir):
                        env=env, timeout=120)
     assert r.returncode == 0, r.stdout + r.stderr
     return r.stdout
-
-
-def cache_value(build_dir, name):
-    with open(os.path.join(build_dir, "CMakeCache.txt")) as f:
-        for line in f:
-            if line.startswith(name + ":"):
-                return line.split("=", 1)[1].strip()
-    raise AssertionError(f"{name} not in CMakeCache.txt")
 
 
 @pytest.fixture
