@@ -230,26 +230,28 @@ int Connection::gather(iovec* iov, bool coalesce) {
   return gather_slices(out_, iov, coalesce);
 }
 
-void Connection::flush_writev() {
+int Connection::write_out() {
   for (;;) {
     // Plain: an empty queue ends the loop without a gather. TLS: gather may have records to
     // write with no plaintext queued (handshake, close_notify), so it is always asked.
-    if (!tls_ && out_.empty()) break;
+    if (!tls_ && out_.empty()) return 0;
     iovec iov[kMaxIov];
     int n = gather(iov, true);
-    if (n == 0) break;
+    if (n == 0) return 0;
     ssize_t w = raw_writev(fd_, iov, n);
     ++stats_.write_calls;
     if (w < 0) {
       if (errno == EINTR) continue;
-      if (errno == EAGAIN) {
-        on_blocked();
-        return;
-      }
-      abort(std::error_code(errno, std::system_category()));
-      return;
+      return errno;
     }
     advance(static_cast<size_t>(w));
+  }
+}
+
+void Connection::flush_writev() {
+  if (int e = write_out()) {
+    if (e == EAGAIN) return on_blocked();
+    return abort(std::error_code(e, std::system_category()));
   }
   if (tls_) {
     if (std::error_code ec = tls_failure(); ec && state_ == State::open) return abort(ec);
@@ -266,26 +268,13 @@ bool Connection::output_full() {
 }
 
 void Connection::write_now() {
-  for (;;) {
-    if (!tls_ && out_.empty()) break;  // as in flush_writev
-    iovec iov[kMaxIov];
-    int n = gather(iov, true);
-    if (n == 0) break;
-    ssize_t w = raw_writev(fd_, iov, n);
-    ++stats_.write_calls;
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN && !want_write_) {
-        want_write_ = true;
-        update_interest();
-      }
-      // Other errors: phase 7's flush meets them again and aborts there.
-      return;
-    }
-    advance(static_cast<size_t>(w));
-  }
   // Everything went: phase 7 (already requested when this was queued) finds the queue empty
-  // and runs on_written_all.
+  // and runs on_written_all. Errors other than EAGAIN: phase 7's flush meets them again and
+  // aborts there.
+  if (write_out() == EAGAIN && !want_write_) {
+    want_write_ = true;
+    update_interest();
+  }
 }
 
 void Connection::flush_uring() {
