@@ -271,8 +271,6 @@ class Connection final : public loop::IoHandler,
   /// The queue drained: a pooled array goes back to the pool.
   void release_output() { out_.clear(); }
   void flush() override;
-  // writev until the queue is empty (0) or a call fails: EAGAIN or the errno, EINTR retried.
-  int write_out();
   void flush_writev();
   /// Writes what the kernel takes now; on EAGAIN arms EPOLLOUT without a verdict.
   void write_now();

@@ -230,28 +230,26 @@ int Connection::gather(iovec* iov, bool coalesce) {
   return gather_slices(out_, iov, coalesce);
 }
 
-int Connection::write_out() {
+void Connection::flush_writev() {
   for (;;) {
     // Plain: an empty queue ends the loop without a gather. TLS: gather may have records to
     // write with no plaintext queued (handshake, close_notify), so it is always asked.
-    if (!tls_ && out_.empty()) return 0;
+    if (!tls_ && out_.empty()) break;
     iovec iov[kMaxIov];
     int n = gather(iov, true);
-    if (n == 0) return 0;
+    if (n == 0) break;
     ssize_t w = raw_writev(fd_, iov, n);
     ++stats_.write_calls;
     if (w < 0) {
       if (errno == EINTR) continue;
-      return errno;
+      if (errno == EAGAIN) {
+        on_blocked();
+        return;
+      }
+      abort(std::error_code(errno, std::system_category()));
+      return;
     }
     advance(static_cast<size_t>(w));
-  }
-}
-
-void Connection::flush_writev() {
-  if (int e = write_out()) {
-    if (e == EAGAIN) return on_blocked();
-    return abort(std::error_code(e, std::system_category()));
   }
   if (tls_) {
     if (std::error_code ec = tls_failure(); ec && state_ == State::open) return abort(ec);
@@ -268,13 +266,26 @@ bool Connection::output_full() {
 }
 
 void Connection::write_now() {
-  // Everything went: phase 7 (already requested when this was queued) finds the queue empty
-  // and runs on_written_all. Errors other than EAGAIN: phase 7's flush meets them again and
-  // aborts there.
-  if (write_out() == EAGAIN && !want_write_) {
-    want_write_ = true;
-    update_interest();
+  for (;;) {
+    if (!tls_ && out_.empty()) break;  // as in flush_writev
+    iovec iov[kMaxIov];
+    int n = gather(iov, true);
+    if (n == 0) break;
+    ssize_t w = raw_writev(fd_, iov, n);
+    ++stats_.write_calls;
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN && !want_write_) {
+        want_write_ = true;
+        update_interest();
+      }
+      // Other errors: phase 7's flush meets them again and aborts there.
+      return;
+    }
+    advance(static_cast<size_t>(w));
   }
+  // Everything went: phase 7 (already requested when this was queued) finds the queue empty
+  // and runs on_written_all.
 }
 
 void Connection::flush_uring() {
