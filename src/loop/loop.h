@@ -166,6 +166,7 @@ class Loop {
   bool wake_pending_ = false;                   // guarded by post_mu_
 
   std::vector<std::function<void()>> deferred_;
+  std::vector<std::function<void()>> deferred_running_;  // the round run_deferred() runs
   std::vector<Flushable*> flush_list_;
   std::vector<Flushable*> next_flush_;  // asked from inside their own flush: next iteration
   Flushable* flushing_ = nullptr;       // the one whose flush() runs now (phase 7)
