@@ -211,6 +211,14 @@ test("SIGTERM drain: the client reconnects by itself to the restarted server", {
         timeout: 60000,
         what: `reconnect over ${transport}`,
       });
+      // "connected" is the transport; the channel is subscribed again when its answer (here
+      // "unrecovered": a new epoch) arrives. Published before that, the publication is in the
+      // new epoch before the client's position and is rightly not replayed: under load that
+      // race lost it and the test waited out its deadline.
+      await waitFor(async () => (await T(page)).unrecovered.length === 1, {
+        timeout: 60000,
+        what: `resubscribed over ${transport}`,
+      });
       await herald.publish(channel, 2);
       await waitCount(page, 2, "a publication after the restart");
       const t = await T(page);
