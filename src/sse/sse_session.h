@@ -97,7 +97,10 @@ class SseSession final : public net::ConnectionHandler,
   /// Writes backlog (replay, then held live events) until about half the output limit is
   /// queued; asks the connection for on_drained to go on. Ends the backlog when it is empty.
   void pump();
-  void finish_backlog();
+  /// Ends the backlog; appends the id line to `out` when the last id sent is not current.
+  void finish_backlog(std::string& out);
+  /// No replay and no live event held: the stream can start in one write.
+  static bool nothing_to_replay(const StartState& st);
   /// Slow consumer: counted, the stream stops, the connection closes without its queue.
   void evict();
   /// Writes the event of `pub` (channel `index`), whose shared SSE form is `event`.
