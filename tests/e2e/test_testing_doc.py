@@ -95,3 +95,13 @@ def test_conformance_command_runs_one_case():
     p = run_as_written(cmd.replace("[--only 2.7]", "--only 2.7"))
     assert p.returncode == 0, p.stdout + p.stderr
     assert "PASS 2.7" in p.stdout and "1 passed, 0 failed" in p.stdout, p.stdout
+
+
+def test_load_proof_script_answers_help_and_refuses_bad_arguments():
+    script = os.path.join(ROOT, "scripts", "load-proof")
+    r = subprocess.run([script, "--help"], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0 and "make test" in r.stdout and "--runs" in r.stdout, r
+    assert "--runs 5" in doc() and "scripts/load-proof" in doc()
+    for bad in (["--runs", "0"], ["--runs", "x"], ["--nope"]):
+        r = subprocess.run([script, *bad], capture_output=True, text=True, timeout=30)
+        assert r.returncode == 2 and "load-proof:" in r.stderr, (bad, r)
