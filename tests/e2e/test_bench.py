@@ -14,6 +14,7 @@ import struct
 import subprocess
 import sys
 import threading
+import time
 
 import pytest
 
@@ -27,9 +28,9 @@ def bench_bin():
     return os.environ.get("HERALD_BENCH_BIN") or herald_bin()
 
 
-def run_bench(args, timeout=120):
+def run_bench(args, timeout=120, env=None):
     p = subprocess.run([bench_bin(), "bench"] + args, capture_output=True, text=True,
-                       timeout=timeout)
+                       timeout=timeout, env=dict(os.environ, **env) if env else None)
     return p.returncode, p.stdout, p.stderr
 
 
@@ -397,3 +398,40 @@ def test_a_transport_that_cannot_keep_up_is_a_measured_limit_with_its_arithmetic
     # The others may fall behind a history of 100 messages (0.1 s here) on a busy machine: that
     # is a limit too, never a failure; nothing is unclean.
     assert all(r["verdict"] in ("ok", "limit") for r in runs.values()), runs
+
+
+TOKEN_SECRET = "a-bench-test-secret-of-at-least-32-bytes!"
+
+
+def test_a_token_opens_every_transport_and_without_one_the_refusal_is_named(tmp_path):
+    """Against a server whose channels only a token's grant opens (as any server reached from
+    another host): `herald bench --token` (or $HERALD_TOKEN), with a token minted by PyJWT,
+    subscribes on every transport and publishes within the token's grants; without a token the
+    run ends with the server's 403, exit 2."""
+    import jwt  # PyJWT: the token comes from an outside minter
+    secret = tmp_path / "secret"
+    secret.write_text(TOKEN_SECRET + "\n")
+    tok = jwt.encode({"sub": "bencher", "channels": ["chat:*"], "publish": ["chat:*"],
+                      "exp": int(time.time()) + 3600}, TOKEN_SECRET, algorithm="HS256")
+    with herald_server(config=f'[auth]\nhmac_secret_file = "{secret}"\n') as srv:
+        common = ["--url", f"http://127.0.0.1:{srv.port}", "--subscribers", "4",
+                  "--messages", "20", "--rate", "100", "--channel-prefix", "chat:bench",
+                  "--poll-interval", "0.1", "--drain", "30", "-q"]
+        rc, stdout, stderr = run_bench(common + ["--transport", "ws"])
+        assert rc == 2, stdout + stderr
+        assert "403" in stderr and "permission denied" in stderr, stderr
+        for how in ("option", "env"):
+            out = tmp_path / f"{how}.json"
+            args = common + ["--transport", "ws,sse,longpoll,poll,udp", "--json", str(out)]
+            if how == "option":
+                rc, stdout, stderr = run_bench(args + ["--token", tok])
+            else:
+                rc, stdout, stderr = run_bench(args, env={"HERALD_TOKEN": tok})
+            assert rc == 0, (how, stdout + stderr)
+            runs = json.loads(out.read_text())["runs"]
+            assert [r["transport"] for r in runs] == ["ws", "sse", "longpoll", "poll", "udp"]
+            for r in runs:
+                assert r["published"] == 20 and r["delivered"] == 80, (how, r)
+                assert r["missing"] == 0 and r["duplicates"] == 0, (how, r)
+    rc, stdout, stderr = run_bench(["--url", "http://127.0.0.1:1", "--token", "two words"])
+    assert rc == 2 and "--token and --api-key must be one word" in stderr, stderr

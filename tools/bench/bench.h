@@ -70,7 +70,11 @@ struct BenchOptions {
   std::string server_binary = "/proc/self/exe";
   int server_threads = 0;  // --threads of a server of our own; 0: its default
   std::string channel_prefix = "public:bench";
-  std::string api_key;    // Authorization: Bearer for /api/publish
+  std::string api_key;  // Authorization: Bearer for /api/publish
+  /// --token: a JWT every subscriber presents (Authorization: Bearer on WebSocket upgrades and
+  /// HTTP requests, the UDP open); the publisher's too when api_key is empty. Empty: anonymous
+  /// (the command line fills it from $HERALD_TOKEN). Not sent to Nchan.
+  std::string token;
   std::string json_path;  // --json FILE
   std::string svg_path;   // --svg FILE
   bool quiet = false;     // no progress lines on stderr
@@ -93,6 +97,8 @@ struct CompareOptions {
   std::string netem;  // one condition for every transport (lab); a network preset runs several
   uint64_t seed = 1;
   std::string target = "herald";  // herald | nchan (nchan has no short poll: skipped)
+  std::string api_key;            // as BenchOptions::api_key
+  std::string token;              // as BenchOptions::token
   bool list_presets = false;      // print the presets and their conditions, run nothing
   std::string server_binary = "/proc/self/exe";  // what to spawn when url is empty
   int server_threads = 0;  // --threads for the spawned server; 0 = its default

@@ -35,8 +35,10 @@ class WsHandler final : public net::ConnectionHandler {
 
   void on_connected(net::Connection& c) override {
     key_ = ws::generate_key();
-    c.send(ws::build_upgrade_request(w_.shared().ep.host, path_, key_,
-                                     herald_ ? ws::kHeraldProtocol : std::string_view{}));
+    const Shared& sh = w_.shared();
+    c.send(ws::build_upgrade_request(sh.ep.host, path_, key_,
+                                     herald_ ? ws::kHeraldProtocol : std::string_view{},
+                                     sh.auth_header));
   }
 
   void on_data(net::Connection& c) override {

@@ -120,6 +120,8 @@ int run_compare(const CompareOptions& c) {
   }
   o.preset = c.preset;
   o.target = c.target;
+  o.api_key = c.api_key;
+  o.token = c.token;
   // UDP datagrams ride on herald's plain listener: not with Nchan, not to an https:// URL.
   o.transports = {"ws", "sse", "longpoll", "poll", "udp"};
   if (c.url.starts_with("https://") || c.url.starts_with("wss://")) o.transports.pop_back();

@@ -86,6 +86,8 @@ struct Shared {
   /// --longpoll-wait as a wait= value, formatted once: printing a double at every long-poll
   /// request was a fifth of the client's instructions in a long-poll run.
   std::string longpoll_wait;
+  /// "Authorization: Bearer TOKEN\r\n" for herald targets given a token; empty otherwise.
+  std::string auth_header;
   std::vector<std::unique_ptr<ChannelState>> channels;
   int publisher_netns = -1;     // RunEnv::publisher_netns
   net::Address publisher_addr;  // where publishers connect (pub_ep.addr unless in the lab)

@@ -182,6 +182,8 @@ void PubState::send_one(int ch, uint64_t seq) {
       buf_ += "Authorization: Bearer ";
       buf_ += sh.opts->api_key;
       buf_ += "\r\n";
+    } else {
+      buf_ += sh.auth_header;  // a user token publishes within its grants
     }
     buf_ += "\r\n";
     buf_ += body_;

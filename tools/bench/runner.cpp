@@ -193,6 +193,8 @@ TransportResult run_one(const BenchOptions& o, Transport t, Target target, const
     sh.publisher_addr = env->publisher_addr;
   }
   sh.longpoll_wait = format_seconds(o.longpoll_wait);
+  if (!o.token.empty() && target != Target::nchan)
+    sh.auth_header = "Authorization: Bearer " + o.token + "\r\n";
   switch (t) {
     case Transport::ws:
       sh.sub_path = target == Target::nchan ? "/sub/" : "/ws";
@@ -477,6 +479,9 @@ std::string validate(const BenchOptions& o) {
     }
   }
   if (o.poll_interval < 0 || o.longpoll_wait <= 0) return "poll interval and wait must be > 0";
+  for (char c : o.token + o.api_key)
+    if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f)
+      return "--token and --api-key must be one word of visible characters";
   if (!o.netem.empty()) {
     std::string why;
     if (!netlab::parse_condition(o.netem, &why)) return "bad --netem " + o.netem + ": " + why;

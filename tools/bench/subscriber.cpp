@@ -263,7 +263,7 @@ void SubState::build_request(std::string& out) {
     // will come, by datagram; on_poll_body keeps only the one asked for).
     const auto& [epoch, offset] = fetches_.front();
     out = "GET /poll?channel=" + ch + "&since=" + epoch + ":" + std::to_string(offset - 1) +
-          "&wait=0 HTTP/1.1\r\nHost: " + sh.ep.host + "\r\n\r\n";
+          "&wait=0 HTTP/1.1\r\nHost: " + sh.ep.host + "\r\n" + sh.auth_header + "\r\n";
     fetch_inflight_ = true;
     ++w_.counters().requests;
     return;
@@ -291,6 +291,7 @@ void SubState::build_request(std::string& out) {
   out += sh.ep.host;
   out += "\r\n";
   if (sh.transport == Transport::sse) out += "Accept: text/event-stream\r\n";
+  out += sh.auth_header;
   if (nchan && sh.transport == Transport::sse && !cursor_.empty()) {
     out += "Last-Event-ID: ";
     out += cursor_;

@@ -18,7 +18,9 @@ uint64_t random_session() {
 }  // namespace
 
 UdpSub::UdpSub(Worker& w, SubState& sub, const std::string& channel)
-    : w_(w), sub_(sub), session_(random_session(), "", {{channel, "", 0}}, *this) {}
+    : w_(w),
+      sub_(sub),
+      session_(random_session(), w.shared().opts->token, {{channel, "", 0}}, *this) {}
 
 UdpSub::~UdpSub() {
   stop();
