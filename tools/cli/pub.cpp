@@ -1,7 +1,9 @@
 #include "tools/cli/pub.h"
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 #include "loop/loop.h"
 #include "proto/json.h"
@@ -37,6 +39,39 @@ std::string publish_body(std::string_view channel, std::string_view data) {
   return body;
 }
 
+bool read_payload_file(const std::string& path, std::string* out, std::string* why) {
+  bool is_stdin = path == "-";
+  FILE* f = is_stdin ? stdin : std::fopen(path.c_str(), "rb");
+  if (!f) {
+    *why = path + ": " + std::strerror(errno);
+    return false;
+  }
+  out->clear();
+  char buf[64 * 1024];
+  bool ok = true;
+  for (;;) {
+    size_t n = std::fread(buf, 1, sizeof buf, f);
+    if (n > 0) {
+      if (out->size() + n > kMaxBinaryFileBytes) {
+        *why = (is_stdin ? std::string("stdin") : path) + ": larger than " +
+               std::to_string(kMaxBinaryFileBytes >> 20) + " MiB";
+        ok = false;
+        break;
+      }
+      out->append(buf, n);
+    }
+    if (n < sizeof buf) {
+      if (std::ferror(f)) {
+        *why = (is_stdin ? std::string("stdin") : path) + ": read error";
+        ok = false;
+      }
+      break;
+    }
+  }
+  if (!is_stdin) std::fclose(f);
+  return ok;
+}
+
 int run_pub(const PubOptions& o) {
   auto url = parse_url(o.url);
   if (!url.ok()) {
@@ -69,13 +104,26 @@ int run_pub(const PubOptions& o) {
   loop::Loop loop;
   HttpClient client(loop, addr.value(), url->authority());
   if (tls.value()) client.use_tls(tls.value(), url->host);
-  std::string body = publish_body(o.channel, o.data);
+  std::string body;
+  std::string target = "/api/publish";
+  std::string_view content_type = "application/json";
+  if (o.binary) {
+    std::string why;
+    if (!read_payload_file(o.data, &body, &why)) {
+      std::fprintf(stderr, "herald pub: %s\n", why.c_str());
+      return 2;
+    }
+    target += "?channel=" + query_escape(o.channel);
+    content_type = "application/octet-stream";
+  } else {
+    body = publish_body(o.channel, o.data);
+  }
   int count = o.count < 1 ? 1 : o.count;
   int answered = 0;
   int rc = 0;
   for (int i = 0; i < count; ++i) {
     client.request(
-        "POST", "/api/publish", body,
+        "POST", target, body,
         [&](const HttpResult& r) {
           ++answered;
           if (r.error) {
@@ -95,7 +143,7 @@ int run_pub(const PubOptions& o) {
           }
           if (answered == count) loop.stop();
         },
-        "application/json", extra);
+        content_type, extra);
   }
   loop::Timer timeout;
   timeout.start(loop.timers(), kPubTimeoutMs, [&] {

@@ -12,7 +12,18 @@ struct PubOptions {
   std::string data;
   std::string api_key;  // empty: $HERALD_API_KEY, if set
   int count = 1;        // publish the same data this many times (pipelined, in order)
+  /// --binary: `data` names a file ("-": stdin) whose bytes are published unchanged
+  /// (application/octet-stream, ?channel=) instead of a JSON value.
+  bool binary = false;
 };
+
+/// The most --binary reads; the server's own limits (websocket.max_message, http.max_body) are
+/// usually far lower and answer 413.
+constexpr size_t kMaxBinaryFileBytes = 64u << 20;
+
+/// Reads the whole of `path` ("-": stdin) into `out`; false with `why` when it cannot, or when
+/// it is larger than kMaxBinaryFileBytes.
+bool read_payload_file(const std::string& path, std::string* out, std::string* why);
 
 /// The JSON value sent as "data": DATA itself when it is exactly one valid JSON value
 /// (`{"a":1}`, `42`, `"x"`, `true`), otherwise DATA as a JSON string (`hello` -> `"hello"`),

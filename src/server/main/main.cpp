@@ -222,6 +222,8 @@ int main(int argc, char** argv) {
   pub_cmd->add_option("--api-key", pub_opts.api_key, "Bearer key (default: $HERALD_API_KEY)");
   pub_cmd->add_option("--count,-n", pub_opts.count, "Publish it N times")
       ->check(CLI::PositiveNumber);
+  pub_cmd->add_flag("--binary", pub_opts.binary,
+                    "DATA is a file (- for stdin) whose bytes are published as they are");
 
   herald::cli::SubOptions sub_opts;
   CLI::App* sub_cmd = app.add_subcommand("sub", "Subscribe and print one JSON object per line");
