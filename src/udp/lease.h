@@ -43,6 +43,9 @@ struct Lease final : hub::Subscriber {
   Lease* newer = nullptr;
   uint64_t session = 0;
   uint64_t renewed_ms = 0;  // loop clock of the last datagram from the client
+  uint64_t opened_ms = 0;   // loop clock at the open (conn_close duration)
+  uint64_t bytes_in = 0;    // datagram bytes from the client, and to it (conn_close)
+  uint64_t bytes_out = 0;
   net::Address addr;
   access::Client client;
 };

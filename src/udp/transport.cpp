@@ -85,13 +85,13 @@ void Transport::begin_drain() {
   while (oldest_) {
     Lease& l = *oldest_;
     send_error(l, 0, access::Outcome::unavailable);
-    drop(l);
+    drop(l, access::CloseReason::drain);
   }
 }
 
 void Transport::close() {
   sweep_timer_.stop();
-  while (oldest_) drop(*oldest_);
+  while (oldest_) drop(*oldest_, access::CloseReason::server_closed);
   if (socket_.is_open()) {
     loop_.remove(socket_.fd());
     socket_.close();
@@ -151,6 +151,7 @@ void Transport::on_datagram(std::string_view bytes, const net::Address& from) {
     return send_unvalidated(from, reset, bytes.size());
   }
   ++metrics_.messages_in;
+  l->bytes_in += bytes.size();
   renew(*l);
   switch (m.type) {
     case Type::subscribe:
@@ -174,7 +175,7 @@ void Transport::on_datagram(std::string_view bytes, const net::Address& from) {
     case Type::publish:
       return on_publish(*l, m);
     case Type::close:
-      return drop(*l);
+      return drop(*l, access::CloseReason::client_closed);
     default:
       return;
   }
@@ -225,7 +226,7 @@ void Transport::on_open(const Message& m, const net::Address& from, const Endpoi
   }
   // An open from an address that has a lease with another session: the client restarted on
   // the same port. Its old lease ends.
-  if (it != leases_.end()) drop(it->second);
+  if (it != leases_.end()) drop(it->second, access::CloseReason::client_closed);
   if (!admission_.acquire(from, s.udp_max_leases, s.udp_max_leases_per_ip)) {
     ++metrics_.udp.leases_refused;
     return send_error(from, m.session, 0, access::Outcome::limit_reached);
@@ -242,12 +243,17 @@ void Transport::on_open(const Message& m, const net::Address& from, const Endpoi
   l.client.identity = std::move(id);
   l.client.loopback = from.is_loopback();
   l.client.udp = true;
+  l.client.address = from;
+  l.client.transport = "udp";
   l.renewed_ms = loop_.now_ms();
+  l.opened_ms = l.renewed_ms;
+  l.bytes_in = size;
   link_newest(l);
   if (l.client.identity && l.client.identity->expires_at > 0)
     expiries_.push(TokenExpiry{l.client.identity->expires_at, ep, l.session});
   ++metrics_.udp.leases_opened;
   ++metrics_.connections_open[int(base::Transport::udp)];
+  access::log_conn_open(l.client, base::Transport::udp);
   send(l, opened);
 }
 
@@ -280,7 +286,9 @@ void Transport::unlink(Lease& l) {
   l.older = l.newer = nullptr;
 }
 
-void Transport::drop(Lease& l) {
+void Transport::drop(Lease& l, access::CloseReason why) {
+  access::log_conn_close(l.client, base::Transport::udp, why, loop_.now_ms() - l.opened_ms,
+                         l.bytes_in, l.bytes_out);
   // After unsubscribe_all no hub callback names this lease; the resend and publish callbacks
   // look their lease up again by address and session.
   gate_.unsubscribe_all(&l);
@@ -296,7 +304,7 @@ void Transport::sweep() {
   uint64_t lease_ms = settings_->udp_lease_ms;
   while (oldest_ && now - oldest_->renewed_ms >= lease_ms) {
     ++metrics_.udp.leases_expired;
-    drop(*oldest_);
+    drop(*oldest_, access::CloseReason::heartbeat_timeout);
   }
   int64_t now_sec = int64_t(unix_sec());
   while (!expiries_.empty() && expiries_.top().at_sec <= now_sec) {
@@ -307,7 +315,7 @@ void Transport::sweep() {
     ++metrics_.tokens_expired_live;
     ++metrics_.udp.leases_expired;
     send_error(*l, 0, access::Outcome::token_expired);
-    drop(*l);
+    drop(*l, access::CloseReason::token_expired);
   }
   sweep_timer_.restart(base::limits::kUdpSweepMs);
 }
@@ -342,7 +350,7 @@ void Transport::on_subscribe(Lease& l, const Message& m) {
       });
 }
 
-void Transport::send_subscribed(const Lease& l, uint32_t id, const std::string& channel,
+void Transport::send_subscribed(Lease& l, uint32_t id, const std::string& channel,
                                 const base::Cursor& cursor, bool had_since, bool recovered,
                                 const std::vector<hub::PubPtr>& replay) {
   Message reply;
@@ -431,8 +439,7 @@ void Transport::deliver(Lease& l, const hub::Delivery& d) {
   const base::SharedBuffer& b =
       d.form(hub::WireForm::udp_datagram,
              [this](const hub::Publication& p) { return encode_publication(p); });
-  if (outbox_.push(l.addr, l.session, b)) ++metrics_.messages_out;
-  loop_.request_flush(this);
+  if (queue(l, b)) ++metrics_.messages_out;
 }
 
 base::SharedBuffer Transport::encode_publication(const hub::Publication& p) {
@@ -455,9 +462,22 @@ base::SharedBuffer Transport::encode_publication(const hub::Publication& p) {
   return b;
 }
 
-void Transport::send_publication(const Lease& l, const hub::Publication& p) {
-  if (outbox_.push(l.addr, l.session, encode_publication(p))) ++metrics_.messages_out;
+void Transport::send_publication(Lease& l, const hub::Publication& p) {
+  if (queue(l, encode_publication(p))) ++metrics_.messages_out;
+}
+
+bool Transport::queue(Lease& l, base::SharedBuffer b) {
+  l.bytes_out += b.size();
+  bool queued = outbox_.push(l.addr, l.session, std::move(b));
   loop_.request_flush(this);
+  return queued;
+}
+
+void Transport::send(Lease& l, const Message& m) {
+  char* out = nullptr;
+  base::SharedBuffer b = base::SharedBuffer::allocate(udp_codec::encoded_size(m), &out);
+  udp_codec::encode_to(m, out);
+  queue(l, std::move(b));
 }
 
 void Transport::send(const net::Address& to, uint64_t session, const Message& m) {
@@ -480,13 +500,17 @@ void Transport::send_unvalidated(const net::Address& to, const Message& m, size_
 
 void Transport::send_error(const net::Address& to, uint64_t session, uint32_t id,
                            access::Outcome o) {
+  send(to, session, error_message(id, o));
+}
+
+Message Transport::error_message(uint32_t id, access::Outcome o) {
   const access::Answer& a = access::answer(o);
   Message e;
   e.type = Type::error;
   e.id = id;
   e.code = uint16_t(a.status);
   e.message = a.message;
-  send(to, session, e);
+  return e;
 }
 
 void Transport::flush() {

@@ -23,6 +23,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "access/conn_log.h"
 #include "access/gate.h"
 #include "base/metrics.h"
 #include "base/settings.h"
@@ -81,28 +82,30 @@ class Transport final : public loop::IoHandler, public loop::Flushable {
   void renew(Lease& l);
   void link_newest(Lease& l);
   void unlink(Lease& l);
-  /// Ends a lease: unsubscribes it everywhere, releases its admission, frees it.
-  void drop(Lease& l);
+  /// Ends a lease: unsubscribes it everywhere, releases its admission, logs conn_close with
+  /// `why`, frees it.
+  void drop(Lease& l, access::CloseReason why);
   /// Drops leases not renewed within udp.lease_ms and leases whose token expired.
   void sweep();
 
   /// Queues `m` to a validated address (a lease's, or an open's with a valid cookie); the
   /// session is stamped when it leaves.
   void send(const net::Address& to, uint64_t session, const udp_codec::Message& m);
-  void send(const Lease& l, const udp_codec::Message& m) { send(l.addr, l.session, m); }
+  void send(Lease& l, const udp_codec::Message& m);
+  /// Queues the datagram `b` to `l` (counted in its bytes_out); false when the outbox is full.
+  bool queue(Lease& l, base::SharedBuffer b);
   /// Queues `m` to an address that has not proven it receives: only when `m` is no larger
   /// than the datagram that caused it (no amplification); otherwise nothing is sent.
   void send_unvalidated(const net::Address& to, const udp_codec::Message& m, size_t request_size);
   /// An error datagram with the outcome's row of the access table (status and message).
   void send_error(const net::Address& to, uint64_t session, uint32_t id, access::Outcome o);
-  void send_error(const Lease& l, uint32_t id, access::Outcome o) {
-    send_error(l.addr, l.session, id, o);
-  }
+  void send_error(Lease& l, uint32_t id, access::Outcome o) { send(l, error_message(id, o)); }
+  static udp_codec::Message error_message(uint32_t id, access::Outcome o);
   /// Sends one publication (a replay or a resend) to `l`.
-  void send_publication(const Lease& l, const hub::Publication& p);
+  void send_publication(Lease& l, const hub::Publication& p);
   // The `subscribed` reply (where the stream stands, whether the cursor was recovered), then
   // `replay` in order.
-  void send_subscribed(const Lease& l, uint32_t id, const std::string& channel,
+  void send_subscribed(Lease& l, uint32_t id, const std::string& channel,
                        const base::Cursor& cursor, bool had_since, bool recovered,
                        const std::vector<hub::PubPtr>& replay);
   /// The datagram of `p`: a pub, or an announce when a pub would exceed udp.max_datagram.

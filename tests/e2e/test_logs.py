@@ -357,3 +357,39 @@ def test_tls_handshake_failures_are_connection_events(pki):
             s.sendall(b"\x16\x03\x01\x02\x00\x01")  # a ClientHello that never finishes
             slow = wait_event(srv, "the handshake timeout", event="conn_close", remote=remote)
         assert (slow["reason"], slow["error"]) == ("tls_handshake", "handshake timeout"), slow
+
+
+def test_udp_leases_are_connection_events():
+    """A UDP lease is a connection in the log: conn_open when it opens (transport udp, the
+    user of its token), conn_close when the client closes it (client_closed, with its
+    datagram bytes) or goes silent past udp.lease_ms (heartbeat_timeout)."""
+    from udp_client import UdpClient, close
+    setup = Setup()
+    with herald_server("--set", "udp.lease_ms=1000", config=setup.config) as srv:
+        c = UdpClient(srv.port)
+        assert c.open(token=mint("uma").encode()).type == "opened"
+        remote = f"127.0.0.1:{c.port()}"
+        opened = wait_event(srv, "conn_open of the lease", event="conn_open", remote=remote)
+        assert (opened["transport"], opened["user"]) == ("udp", "uma"), opened
+        assert "id" not in opened, opened
+        m = c.subscribe("public:u")
+        assert m is not None and m.type == "subscribed", m
+        c.send(close(c.session))
+        closed = wait_event(srv, "conn_close of the closed lease", event="conn_close",
+                            remote=remote)
+        assert (closed["transport"], closed["reason"], closed["user"]) == (
+            "udp", "client_closed", "uma"), closed
+        # What the test sent after the hello (open, subscribe, close) and what it was sent
+        # (opened, subscribed) at the least; resends on silence may add to either.
+        assert closed["bytes_in"] > 0 and closed["bytes_out"] >= sum(
+            len(d) for d in c.raw[1:]), (closed, [len(d) for d in c.raw])
+        assert closed["duration_ms"] >= 0
+
+        quiet = UdpClient(srv.port)
+        assert quiet.open().type == "opened"
+        remote = f"127.0.0.1:{quiet.port()}"
+        wait_event(srv, "conn_open of the quiet lease", event="conn_open", remote=remote)
+        closed = wait_event(srv, "conn_close of the expired lease", event="conn_close",
+                            remote=remote)
+        assert (closed["transport"], closed["reason"]) == ("udp", "heartbeat_timeout"), closed
+        assert "user" not in closed and closed["duration_ms"] >= 1000, closed
