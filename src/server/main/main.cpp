@@ -335,7 +335,8 @@ int main(int argc, char** argv) {
   bench_cmd->add_option("--api-key", bench_opts.api_key, "Bearer key for /api/publish");
   bench_cmd
       ->add_option("--token", bench_opts.token,
-                   "JWT every subscriber presents, and the publisher without --api-key")
+                   "JWT every subscriber presents, and the publisher without --api-key "
+                   "(default: $HERALD_TOKEN, else anonymous)")
       ->envname("HERALD_TOKEN");
   bench_cmd->add_option("--json", bench_opts.json_path, "Write every figure and parameter as JSON");
   bench_cmd->add_option("--svg", bench_opts.svg_path,
@@ -387,10 +388,12 @@ int main(int argc, char** argv) {
                           "Sample this process's CPU and RSS (with --url; default: the spawned "
                           "server, none with --url)");
   compare_cmd->add_option("--target", compare_opts.target, "herald | nchan");
-  compare_cmd->add_option("--api-key", compare_opts.api_key, "Bearer key for /api/publish");
+  compare_cmd->add_option("--api-key", compare_opts.api_key,
+                          "Bearer key for /api/publish (default: none)");
   compare_cmd
       ->add_option("--token", compare_opts.token,
-                   "JWT every subscriber presents, and the publisher without --api-key")
+                   "JWT every subscriber presents, and the publisher without --api-key "
+                   "(default: $HERALD_TOKEN, else anonymous)")
       ->envname("HERALD_TOKEN");
   compare_cmd->add_option("--history-size", compare_opts.history_size,
                           "History size of the --url server, or for the spawned one (default: "
