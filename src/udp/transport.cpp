@@ -456,10 +456,7 @@ base::SharedBuffer Transport::encode_publication(const hub::Publication& p) {
     m.data = {};
     ++metrics_.udp.announced;
   }
-  char* out = nullptr;
-  base::SharedBuffer b = base::SharedBuffer::allocate(udp_codec::encoded_size(m), &out);
-  udp_codec::encode_to(m, out);
-  return b;
+  return encode(m);
 }
 
 void Transport::send_publication(Lease& l, const hub::Publication& p) {
@@ -467,34 +464,33 @@ void Transport::send_publication(Lease& l, const hub::Publication& p) {
 }
 
 bool Transport::queue(Lease& l, base::SharedBuffer b) {
-  l.bytes_out += b.size();
+  size_t n = b.size();
   bool queued = outbox_.push(l.addr, l.session, std::move(b));
+  if (queued) l.bytes_out += n;
   loop_.request_flush(this);
   return queued;
 }
 
-void Transport::send(Lease& l, const Message& m) {
+base::SharedBuffer Transport::encode(const Message& m) {
   char* out = nullptr;
   base::SharedBuffer b = base::SharedBuffer::allocate(udp_codec::encoded_size(m), &out);
   udp_codec::encode_to(m, out);
-  queue(l, std::move(b));
+  return b;
+}
+
+void Transport::send(Lease& l, const Message& m) {
+  queue(l, encode(m));
 }
 
 void Transport::send(const net::Address& to, uint64_t session, const Message& m) {
-  char* out = nullptr;
-  base::SharedBuffer b = base::SharedBuffer::allocate(udp_codec::encoded_size(m), &out);
-  udp_codec::encode_to(m, out);
-  outbox_.push(to, session, std::move(b));
+  outbox_.push(to, session, encode(m));
   loop_.request_flush(this);
 }
 
 void Transport::send_unvalidated(const net::Address& to, const Message& m, size_t request_size) {
-  size_t n = udp_codec::encoded_size(m);
-  if (n > request_size) return;  // by construction never: cookie <= hello, reset <= anything
-  char* out = nullptr;
-  base::SharedBuffer b = base::SharedBuffer::allocate(n, &out);
-  udp_codec::encode_to(m, out);
-  outbox_.push(to, m.session, std::move(b));
+  if (udp_codec::encoded_size(m) > request_size)
+    return;  // by construction never: cookie <= hello, reset <= anything
+  outbox_.push(to, m.session, encode(m));
   loop_.request_flush(this);
 }
 

@@ -92,6 +92,8 @@ class Transport final : public loop::IoHandler, public loop::Flushable {
   /// session is stamped when it leaves.
   void send(const net::Address& to, uint64_t session, const udp_codec::Message& m);
   void send(Lease& l, const udp_codec::Message& m);
+  /// `m` as a datagram (the session is stamped when it leaves).
+  static base::SharedBuffer encode(const udp_codec::Message& m);
   /// Queues the datagram `b` to `l` (counted in its bytes_out); false when the outbox is full.
   bool queue(Lease& l, base::SharedBuffer b);
   /// Queues `m` to an address that has not proven it receives: only when `m` is no larger
