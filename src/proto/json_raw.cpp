@@ -24,12 +24,16 @@ bool RawFields::open_array() {
   return true;
 }
 
-bool RawFields::next_element(std::string_view* raw) {
+void RawFields::skip_separator() {
   skip_ws();
   if (pos_ < t_.size() && t_[pos_] == ',') {
     ++pos_;
     skip_ws();
   }
+}
+
+bool RawFields::next_element(std::string_view* raw) {
+  skip_separator();
   size_t start = pos_;
   if (!skip_value()) return false;
   *raw = t_.substr(start, pos_ - start);
@@ -37,11 +41,7 @@ bool RawFields::next_element(std::string_view* raw) {
 }
 
 bool RawFields::next(std::string_view* raw) {
-  skip_ws();
-  if (pos_ < t_.size() && t_[pos_] == ',') {
-    ++pos_;
-    skip_ws();
-  }
+  skip_separator();
   if (!skip_string()) return false;  // the key
   skip_ws();
   if (pos_ >= t_.size() || t_[pos_] != ':') return false;

@@ -24,6 +24,8 @@ class RawFields {
 
  private:
   void skip_ws();
+  /// Whitespace, then the ',' between members or elements (if any) and whitespace after it.
+  void skip_separator();
   bool skip_string();
   bool skip_value();
 
