@@ -32,12 +32,12 @@ size_t Gate::disconnect(std::string_view user, std::string_view client, Outcome 
   if (user.empty() && client.empty()) return 0;
   // Collected first: a member that ends leaves the set.
   std::vector<Member*> found;
-  for (Member* m = members_; m; m = m->gate_next_) {
-    if (!client.empty() && m->member_id() == client)
-      found.push_back(m);
-    else if (!user.empty() && m->member_client().identity && m->member_client().user() == user)
-      found.push_back(m);
-  }
+  members_.for_each([&](Member& m) {
+    if (!client.empty() && m.member_id() == client)
+      found.push_back(&m);
+    else if (!user.empty() && m.member_client().identity && m.member_client().user() == user)
+      found.push_back(&m);
+  });
   for (Member* m : found) {
     m->disconnect(why);
     leave(m);
@@ -46,21 +46,11 @@ size_t Gate::disconnect(std::string_view user, std::string_view client, Outcome 
 }
 
 void Gate::join(Member* m) {
-  if (m->gate_prev_ || members_ == m) return;
-  m->gate_prev_ = nullptr;
-  m->gate_next_ = members_;
-  if (members_) members_->gate_prev_ = m;
-  members_ = m;
+  if (!members_.contains(*m)) members_.push_front(*m);
 }
 
 void Gate::leave(Member* m) {
-  if (!m->gate_prev_ && members_ != m) return;  // not a member (leave is idempotent)
-  if (m->gate_prev_)
-    m->gate_prev_->gate_next_ = m->gate_next_;
-  else
-    members_ = m->gate_next_;
-  if (m->gate_next_) m->gate_next_->gate_prev_ = m->gate_prev_;
-  m->gate_prev_ = m->gate_next_ = nullptr;
+  if (members_.contains(*m)) members_.erase(*m);  // leave is idempotent
 }
 
 void Gate::set_settings(const base::Settings* s) {

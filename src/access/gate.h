@@ -24,6 +24,7 @@
 #include "access/policy.h"
 #include "access/shared.h"
 #include "base/channel.h"
+#include "base/intrusive_list.h"
 #include "base/metrics.h"
 #include "base/settings.h"
 #include "base/shared_buffer.h"
@@ -71,8 +72,7 @@ class Member {
   friend class Gate;
   // Links in the gate's list of members (intrusive: a hash set cost a 32-byte node and a
   // bucket per connection).
-  Member* gate_prev_ = nullptr;
-  Member* gate_next_ = nullptr;
+  base::ListHook<Member> gate_hook_;
 };
 
 class Gate {
@@ -205,7 +205,7 @@ class Gate {
   base::Metrics& metrics_;
   const base::Settings* settings_;
   TrustedProxies trusted_;
-  Member* members_ = nullptr;  // head of the intrusive list (Member::gate_next_)
+  base::IntrusiveList<Member, &Member::gate_hook_> members_;
   HookTransport* hooks_ = nullptr;
   uint64_t hook_log_window_ms_ = 0;
   uint32_t hook_logged_ = 0;

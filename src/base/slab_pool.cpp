@@ -25,19 +25,6 @@ void* map_aligned_block() {
 }
 }  // namespace
 
-// The block's header sits at its start; slots follow. Free slots form a list through their
-// first word; `carved` slots were ever handed out (the rest of the block is untouched, so its
-// pages are not faulted in until needed).
-struct SlabPool::Block {
-  SlabPool* owner;
-  Block* prev;
-  Block* next;
-  void* free;
-  uint32_t used;
-  uint32_t carved;
-  bool linked;  // in with_room_
-};
-
 SlabPool::SlabPool(size_t slot_bytes)
     : slot_bytes_((slot_bytes + kAlign - 1) & ~(kAlign - 1)),
       slots_per_block_(static_cast<uint32_t>(
@@ -46,46 +33,26 @@ SlabPool::SlabPool(size_t slot_bytes)
 SlabPool::~SlabPool() {
   // Only empty blocks can be unmapped; a block with a live slot (an object that outlives its
   // thread's pool) stays mapped.
-  for (Block* b = with_room_; b;) {
-    Block* next = b->next;
-    if (b->used == 0) ::munmap(b, kBlockBytes);
-    b = next;
-  }
+  with_room_.for_each([](Block& b) {
+    if (b.used == 0) ::munmap(&b, kBlockBytes);
+  });
 }
 
 SlabPool::Block* SlabPool::new_block() {
   void* mem = map_aligned_block();
   if (!mem) return nullptr;
-  auto* b = new (mem) Block{this, nullptr, nullptr, nullptr, 0, 0, false};
+  auto* b = new (mem) Block{this, {}, nullptr, 0, 0};
   ++blocks_;
   return b;
 }
 
-void SlabPool::push_front(Block* b) {
-  b->prev = nullptr;
-  b->next = with_room_;
-  if (with_room_) with_room_->prev = b;
-  with_room_ = b;
-  b->linked = true;
-}
-
-void SlabPool::unlink(Block* b) {
-  if (b->prev)
-    b->prev->next = b->next;
-  else
-    with_room_ = b->next;
-  if (b->next) b->next->prev = b->prev;
-  b->prev = b->next = nullptr;
-  b->linked = false;
-}
-
 void* SlabPool::allocate() {
   if constexpr (kForward) return ::operator new(slot_bytes_, std::nothrow);
-  Block* b = with_room_;
+  Block* b = with_room_.front();
   if (!b) {
     b = new_block();
     if (!b) return nullptr;
-    push_front(b);
+    with_room_.push_front(*b);
   } else if (b->used == 0) {
     --empty_blocks_;
   }
@@ -99,7 +66,7 @@ void* SlabPool::allocate() {
     ++b->carved;
   }
   ++b->used;
-  if (!b->free && b->carved == slots_per_block_) unlink(b);  // full
+  if (!b->free && b->carved == slots_per_block_) with_room_.erase(*b);  // full
   return slot;
 }
 
@@ -115,13 +82,13 @@ void SlabPool::release(void* p) {
   *static_cast<void**>(p) = b->free;
   b->free = p;
   --b->used;
-  if (!b->linked) push_front(b);
+  if (!with_room_.contains(*b)) with_room_.push_front(*b);
   if (b->used > 0) return;
   if (empty_blocks_ < kKeepEmptyBlocks) {
     ++empty_blocks_;
     return;
   }
-  unlink(b);
+  with_room_.erase(*b);
   --blocks_;
   ::munmap(b, kBlockBytes);
 }

@@ -18,6 +18,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "base/intrusive_list.h"
+
 namespace herald::base {
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -69,15 +71,23 @@ class SlabPool {
   }
 
  private:
+  // The block's header sits at its start; slots follow. Free slots form a list through their
+  // first word; `carved` slots were ever handed out (the rest of the block is untouched, so its
+  // pages are not faulted in until needed).
+  struct Block {
+    SlabPool* owner;
+    ListHook<Block> room;  // on with_room_ while it has a free slot
+    void* free;
+    uint32_t used;
+    uint32_t carved;
+  };
+
   void release(void* p);
-  struct Block;
   Block* new_block();
-  void unlink(Block* b);
-  void push_front(Block* b);
 
   size_t slot_bytes_;
   uint32_t slots_per_block_;
-  Block* with_room_ = nullptr;  // blocks that have a free slot (doubly linked)
+  IntrusiveList<Block, &Block::room> with_room_;  // blocks that have a free slot
   size_t blocks_ = 0;
   size_t empty_blocks_ = 0;
 };

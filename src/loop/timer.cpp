@@ -36,8 +36,8 @@ void Timer::stop() {
 TimerWheel::TimerWheel(uint64_t now_ms) : now_ms_(now_ms), current_tick_(now_ms / kTickMs) {}
 
 TimerWheel::~TimerWheel() {
-  for (Timer*& head : slots_) {
-    while (head) unlink(head);
+  for (auto& slot : slots_) {
+    while (Timer* t = slot.front()) unlink(t);
   }
 }
 
@@ -47,30 +47,21 @@ void TimerWheel::link(Timer* t) {
   uint64_t tick = (t->deadline_ms_ + kTickMs - 1) / kTickMs;
   if (tick <= current_tick_) tick = current_tick_ + 1;
   t->slot_ = static_cast<uint32_t>(tick % kSlots);
-  Timer*& head = slots_[t->slot_];
   occupied_[t->slot_ / 64] |= uint64_t(1) << (t->slot_ % 64);
-  t->prev_ = nullptr;
-  t->next_ = head;
-  if (head) head->prev_ = t;
-  head = t;
+  slots_[t->slot_].push_front(*t);
   ++count_;
 }
 
 void TimerWheel::unlink(Timer* t) {
-  if (t->prev_) {
-    t->prev_->next_ = t->next_;
-  } else {
-    slots_[t->slot_] = t->next_;
-    if (!t->next_) occupied_[t->slot_ / 64] &= ~(uint64_t(1) << (t->slot_ % 64));
-  }
-  if (t->next_) t->next_->prev_ = t->prev_;
-  t->prev_ = t->next_ = nullptr;
+  auto& slot = slots_[t->slot_];
+  slot.erase(*t);
+  if (slot.empty()) occupied_[t->slot_ / 64] &= ~(uint64_t(1) << (t->slot_ % 64));
   t->slot_ = Timer::kUnarmed;
   --count_;
 }
 
 Timer* TimerWheel::pop_due(size_t slot, uint64_t now_ms) {
-  for (Timer* t = slots_[slot]; t; t = t->next_) {
+  for (Timer* t = slots_[slot].front(); t; t = Slot::next(*t)) {
     if (t->deadline_ms_ <= now_ms) {
       unlink(t);
       return t;

@@ -8,6 +8,8 @@
 #include <type_traits>
 #include <utility>
 
+#include "base/intrusive_list.h"
+
 namespace herald::loop {
 
 class TimerWheel;
@@ -80,8 +82,7 @@ class Timer {
   // a function pointer and one pointer-sized context (the callable itself, or its Box), not a
   // std::function (32 bytes).
   TimerWheel* wheel_ = nullptr;  // the wheel of the last start()
-  Timer* prev_ = nullptr;
-  Timer* next_ = nullptr;
+  base::ListHook<Timer> hook_;   // in its wheel slot's list while armed
   uint64_t deadline_ms_ = 0;
   uint32_t slot_ = kUnarmed;  // the wheel slot while armed
   bool boxed_ = false;        // ctx_ holds a Box*
@@ -118,7 +119,8 @@ class TimerWheel {
   Timer* pop_due(size_t slot, uint64_t now_ms);
   static void run(Timer* t);
 
-  Timer* slots_[kSlots] = {};
+  using Slot = base::IntrusiveList<Timer, &Timer::hook_>;
+  Slot slots_[kSlots];
   // One bit per non-empty slot: next_timeout_ms() finds the next armed tick by scanning 64
   // words instead of up to 4,096 slots (it runs once per loop iteration).
   uint64_t occupied_[kSlots / 64] = {};

@@ -293,10 +293,7 @@ void Connection::finish_close(std::error_code ec) {
 
 void ConnectionSet::insert(Connection* c) {
   c->set_ = this;
-  c->set_prev_ = nullptr;
-  c->set_next_ = head_;
-  if (head_) head_->set_prev_ = c;
-  head_ = c;
+  list_.push_front(*c);
   ++size_;
 }
 
@@ -310,12 +307,7 @@ void ConnectionSet::transfer(Connection* c, ConnectionSet& to) {
 
 void ConnectionSet::erase(Connection* c) {
   if (c->set_ != this) return;
-  if (c->set_prev_)
-    c->set_prev_->set_next_ = c->set_next_;
-  else
-    head_ = c->set_next_;
-  if (c->set_next_) c->set_next_->set_prev_ = c->set_prev_;
-  c->set_prev_ = c->set_next_ = nullptr;
+  list_.erase(*c);
   c->set_ = nullptr;
   --size_;
   if (on_erase) on_erase(*c);

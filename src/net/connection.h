@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "base/byte_buffer.h"
+#include "base/intrusive_list.h"
 #include "base/shared_buffer.h"
 #include "loop/loop.h"
 #include "loop/timer.h"
@@ -249,8 +250,7 @@ class Connection final : public loop::IoHandler,
 
  public:
   // Intrusive links for ConnectionSet.
-  Connection* set_prev_ = nullptr;
-  Connection* set_next_ = nullptr;
+  base::ListHook<Connection> set_hook_;
   ConnectionSet* set_ = nullptr;
 
  private:
@@ -345,20 +345,16 @@ class ConnectionSet {
   void erase(Connection* c);
   /// Moves `c` to `to` without calling on_erase (it stays open).
   void transfer(Connection* c, ConnectionSet& to);
-  Connection* front() const { return head_; }
+  Connection* front() const { return list_.front(); }
   size_t size() const { return size_; }
   /// Calls fn on every connection; fn may close connections (they stay linked until closed).
   template <typename Fn>
   void for_each(Fn fn) {
-    for (Connection* c = head_; c;) {
-      Connection* next = c->set_next_;
-      fn(*c);
-      c = next;
-    }
+    list_.for_each(fn);
   }
 
  private:
-  Connection* head_ = nullptr;
+  base::IntrusiveList<Connection, &Connection::set_hook_> list_;
   size_t size_ = 0;
 };
 

@@ -12,6 +12,7 @@
 #include <functional>
 
 #include "access/gate.h"
+#include "base/intrusive_list.h"
 #include "hub/subscriber.h"
 #include "net/address.h"
 
@@ -39,8 +40,7 @@ struct Lease final : hub::Subscriber {
   void deliver(const hub::Delivery& d) override;
 
   Transport* transport = nullptr;
-  Lease* older = nullptr;  // renewal order: the transport's list runs oldest -> newest
-  Lease* newer = nullptr;
+  base::ListHook<Lease> renewal;  // the transport's list in renewal order, oldest first
   uint64_t session = 0;
   uint64_t renewed_ms = 0;  // loop clock of the last datagram from the client
   uint64_t opened_ms = 0;   // loop clock at the open (conn_close duration)

@@ -82,8 +82,8 @@ base::Result<net::Address> Transport::open(const net::Address& addr) {
 void Transport::begin_drain() {
   draining_ = true;
   // Every lease is told to go (503) and dropped; clients open again, elsewhere or later.
-  while (oldest_) {
-    Lease& l = *oldest_;
+  while (Lease* oldest = by_renewal_.front()) {
+    Lease& l = *oldest;
     send_error(l, 0, access::Outcome::unavailable);
     drop(l, access::CloseReason::drain);
   }
@@ -91,7 +91,7 @@ void Transport::begin_drain() {
 
 void Transport::close() {
   sweep_timer_.stop();
-  while (oldest_) drop(*oldest_, access::CloseReason::server_closed);
+  while (Lease* oldest = by_renewal_.front()) drop(*oldest, access::CloseReason::server_closed);
   if (socket_.is_open()) {
     loop_.remove(socket_.fd());
     socket_.close();
@@ -248,7 +248,7 @@ void Transport::on_open(const Message& m, const net::Address& from, const Endpoi
   l.renewed_ms = loop_.now_ms();
   l.opened_ms = l.renewed_ms;
   l.bytes_in = size;
-  link_newest(l);
+  by_renewal_.push_back(l);
   if (l.client.identity && l.client.identity->expires_at > 0)
     expiries_.push(TokenExpiry{l.client.identity->expires_at, ep, l.session});
   ++metrics_.udp.leases_opened;
@@ -265,25 +265,9 @@ Lease* Transport::find(const Endpoint& ep, uint64_t session) {
 
 void Transport::renew(Lease& l) {
   l.renewed_ms = loop_.now_ms();
-  if (newest_ == &l) return;
-  unlink(l);
-  link_newest(l);
-}
-
-void Transport::link_newest(Lease& l) {
-  l.older = newest_;
-  l.newer = nullptr;
-  if (newest_) newest_->newer = &l;
-  newest_ = &l;
-  if (!oldest_) oldest_ = &l;
-}
-
-void Transport::unlink(Lease& l) {
-  if (l.older) l.older->newer = l.newer;
-  if (l.newer) l.newer->older = l.older;
-  if (oldest_ == &l) oldest_ = l.newer;
-  if (newest_ == &l) newest_ = l.older;
-  l.older = l.newer = nullptr;
+  if (by_renewal_.back() == &l) return;
+  by_renewal_.erase(l);
+  by_renewal_.push_back(l);
 }
 
 void Transport::drop(Lease& l, access::CloseReason why) {
@@ -294,7 +278,7 @@ void Transport::drop(Lease& l, access::CloseReason why) {
   gate_.unsubscribe_all(&l);
   gate_.release_user(l.client.identity.get());
   admission_.release(l.addr);
-  unlink(l);
+  if (by_renewal_.contains(l)) by_renewal_.erase(l);
   --metrics_.connections_open[int(base::Transport::udp)];
   leases_.erase(Endpoint::of(l.addr));
 }
@@ -302,9 +286,10 @@ void Transport::drop(Lease& l, access::CloseReason why) {
 void Transport::sweep() {
   uint64_t now = loop_.now_ms();
   uint64_t lease_ms = settings_->udp_lease_ms;
-  while (oldest_ && now - oldest_->renewed_ms >= lease_ms) {
+  while (Lease* oldest = by_renewal_.front()) {
+    if (now - oldest->renewed_ms < lease_ms) break;
     ++metrics_.udp.leases_expired;
-    drop(*oldest_, access::CloseReason::heartbeat_timeout);
+    drop(*oldest, access::CloseReason::heartbeat_timeout);
   }
   int64_t now_sec = int64_t(unix_sec());
   while (!expiries_.empty() && expiries_.top().at_sec <= now_sec) {

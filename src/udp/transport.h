@@ -25,6 +25,7 @@
 
 #include "access/conn_log.h"
 #include "access/gate.h"
+#include "base/intrusive_list.h"
 #include "base/metrics.h"
 #include "base/settings.h"
 #include "loop/loop.h"
@@ -80,8 +81,6 @@ class Transport final : public loop::IoHandler, public loop::Flushable {
   /// The lease of `ep` if its session is `session`.
   Lease* find(const Endpoint& ep, uint64_t session);
   void renew(Lease& l);
-  void link_newest(Lease& l);
-  void unlink(Lease& l);
   /// Ends a lease: unsubscribes it everywhere, releases its admission, logs conn_close with
   /// `why`, frees it.
   void drop(Lease& l, access::CloseReason why);
@@ -133,8 +132,7 @@ class Transport final : public loop::IoHandler, public loop::Flushable {
   bool out_armed_ = false;
   bool draining_ = false;
   std::unordered_map<Endpoint, Lease, EndpointHash> leases_;
-  Lease* oldest_ = nullptr;
-  Lease* newest_ = nullptr;
+  base::IntrusiveList<Lease, &Lease::renewal, base::Ends::head_and_tail> by_renewal_;
   std::priority_queue<TokenExpiry, std::vector<TokenExpiry>, std::greater<TokenExpiry>> expiries_;
   loop::Timer sweep_timer_;
   std::string scratch_;
