@@ -1,9 +1,10 @@
 #!/usr/bin/python3
 """bench/fanout/callgrind.py — user-space instructions per delivery and per publish (docs/benchmarks.md).
 
-Usage: bench/fanout/callgrind.py [--servers herald,nchan,uws] [--json OUT] [--md OUT]
+Usage: bench/fanout/callgrind.py [--servers herald,herald-writev,nchan,uws] [--json OUT] [--md OUT]
 
-The server runs under `valgrind --tool=callgrind` (herald: serve --threads 1; Nchan: nginx
+The server runs under `valgrind --tool=callgrind` (herald: serve --threads 1, herald-writev the
+same with server.io_uring = false; Nchan: nginx
 with -g 'daemon off; master_process off;', one process; uWS: node bench/peers/uws/server.js,
 where callgrind counts the native uWS core, Node's own C++ and V8's JIT-compiled JavaScript
 alike, every thread of the process), one HTTP keep-alive publisher with one
@@ -39,14 +40,16 @@ class VgServer:
     def __init__(self, kind, port, outfile):
         self.kind, self.port = kind, port
         self.url = f"http://127.0.0.1:{port}"
-        self.target = "nchan" if kind == "uws" else kind
+        self.target = "herald" if kind.startswith("herald") else "nchan"
         self.cpus = h.SERVER_CPU
         self.bench_extra = []  # plain http: no --cacert
         vg = ["taskset", "-c", h.SERVER_CPU, "valgrind", "--tool=callgrind",
               f"--callgrind-out-file={outfile}", "-q"]
-        if kind == "herald":
+        if kind.startswith("herald"):
+            # herald-writev: one writev per connection instead of the io_uring submission
+            writev = ["--set", "server.io_uring=false"] if kind == "herald-writev" else []
             cmd = vg + [h.HERALD, "serve", "--listen", f"127.0.0.1:{port}", "--threads", "1",
-                        "--log-level", "error"]
+                        "--log-level", "error", *writev]
         elif kind == "uws":
             cmd = vg + ["node", h.UWS_SERVER, str(port)]
         else:

@@ -2,7 +2,9 @@
 
 #include <liburing.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <iterator>
 
 namespace herald::loop {
 
@@ -38,11 +40,8 @@ int Uring::fd() const {
 
 void Uring::prep_sendmsg(int fd, const msghdr* msg, int flags, UringCompletion* c) {
   io_uring_sqe* sqe = io_uring_get_sqe(ring_.get());
-  if (!sqe) {
-    // Submission queue full: send this batch now; the rest follows in the same phase.
-    submit();
-    sqe = io_uring_get_sqe(ring_.get());
-  }
+  if (!sqe) [[unlikely]]
+    return prep_sendmsg_after_submit(fd, msg, flags, c);
   io_uring_prep_sendmsg(sqe, fd, msg, static_cast<unsigned>(flags));
   io_uring_sqe_set_data(sqe, c);
   ++in_flight_;
@@ -50,12 +49,29 @@ void Uring::prep_sendmsg(int fd, const msghdr* msg, int flags, UringCompletion* 
 
 void Uring::prep_send(int fd, const void* data, size_t len, int flags, UringCompletion* c) {
   io_uring_sqe* sqe = io_uring_get_sqe(ring_.get());
-  if (!sqe) {
-    submit();
-    sqe = io_uring_get_sqe(ring_.get());
-  }
+  if (!sqe) [[unlikely]]
+    return prep_send_after_submit(fd, data, len, flags, c);
   io_uring_prep_send(sqe, fd, data, len, flags);
   io_uring_sqe_set_data(sqe, c);
+  ++in_flight_;
+}
+
+void Uring::prep_sendmsg_after_submit(int fd, const msghdr* msg, int flags, UringCompletion* c) {
+  // Submission queue full: send this batch now; the rest follows in the same phase.
+  submit();
+  if (!io_uring_sq_space_left(ring_.get())) return fail_later(c, EBUSY);
+  prep_sendmsg(fd, msg, flags, c);
+}
+
+void Uring::prep_send_after_submit(int fd, const void* data, size_t len, int flags,
+                                   UringCompletion* c) {
+  submit();
+  if (!io_uring_sq_space_left(ring_.get())) return fail_later(c, EBUSY);
+  prep_send(fd, data, len, flags, c);
+}
+
+void Uring::fail_later(UringCompletion* c, int err) {
+  failed_.emplace_back(c, -err);
   ++in_flight_;
 }
 
@@ -76,18 +92,43 @@ void Uring::submit() {
 
 size_t Uring::reap() {
   size_t n = 0;
-  io_uring_cqe* cqe = nullptr;
-  // io_uring_peek_cqe enters the kernel only when the queue overflowed; an empty queue is
-  // one load of the tail index.
-  while (io_uring_peek_cqe(ring_.get(), &cqe) == 0 && cqe) {
-    auto* c = static_cast<UringCompletion*>(io_uring_cqe_get_data(cqe));
-    int res = cqe->res;
-    io_uring_cqe_seen(ring_.get(), cqe);
-    --in_flight_;
-    ++n;
-    if (c) c->on_uring_complete(res);
+  if (!failed_.empty()) [[unlikely]] {
+    auto failed = std::move(failed_);
+    failed_.clear();
+    in_flight_ -= failed.size();
+    n += failed.size();
+    for (auto [c, res] : failed) c->on_uring_complete(res);
   }
-  return n;
+  for (;;) {
+    // Completions are copied out and the queue's head moved once per batch, before any
+    // callback runs: a callback may submit, and a submit may reap (a full completion queue),
+    // which must not see these entries again.
+    struct Done {
+      UringCompletion* c;
+      int res;
+    } batch[64];
+    // Indexed directly: the ring is made without IORING_SETUP_CQE32 (16-byte entries).
+    io_uring& r = *ring_;
+    unsigned got = std::min(io_uring_cq_ready(&r), static_cast<unsigned>(std::size(batch)));
+    unsigned head = *r.cq.khead, mask = r.cq.ring_mask;
+    const io_uring_cqe* cqes = r.cq.cqes;
+    for (unsigned i = 0; i < got; ++i) {
+      const io_uring_cqe& e = cqes[(head + i) & mask];
+      batch[i] = {reinterpret_cast<UringCompletion*>(e.user_data), e.res};
+    }
+    if (got == 0) {
+      // Empty. io_uring_peek_cqe enters the kernel only when completions overflowed into its
+      // backlog (they are then in the queue); otherwise it is one load of the tail index.
+      io_uring_cqe* cqe = nullptr;
+      if (io_uring_peek_cqe(ring_.get(), &cqe) == 0 && cqe) continue;
+      return n;
+    }
+    io_uring_cq_advance(ring_.get(), got);
+    in_flight_ -= got;
+    n += got;
+    for (unsigned i = 0; i < got; ++i)
+      if (batch[i].c) batch[i].c->on_uring_complete(batch[i].res);
+  }
 }
 
 void Uring::drain() {

@@ -10,8 +10,11 @@
 
 #include <cstddef>
 #include <memory>
+#include <utility>
+#include <vector>
 
 struct io_uring;
+struct io_uring_sqe;
 
 namespace herald::loop {
 
@@ -58,8 +61,18 @@ class Uring {
 
  private:
   Uring() = default;
+  // A full submission queue is submitted first; out of line (reached by a tail call) so that
+  // the common case saves no registers.
+  [[gnu::noinline]] void prep_sendmsg_after_submit(int fd, const msghdr* msg, int flags,
+                                                   UringCompletion* c);
+  [[gnu::noinline]] void prep_send_after_submit(int fd, const void* data, size_t len, int flags,
+                                                UringCompletion* c);
+  /// An entry that could not be queued (the submit failed and the queue stayed full): its
+  /// completion is `-err`, run by the next reap() like any other.
+  void fail_later(UringCompletion* c, int err);
 
   std::unique_ptr<io_uring> ring_;
+  std::vector<std::pair<UringCompletion*, int>> failed_;  // see fail_later
   size_t in_flight_ = 0;
   size_t enters_ = 0;
 };

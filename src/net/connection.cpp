@@ -95,7 +95,7 @@ void Connection::update_interest() {
   // A TLS connection does not read while a send is in flight: the session may write records
   // (handshake, alerts) into the ciphertext buffer that the submitted send points into.
   bool read = (state_ == State::open && reading_ && pending_bytes_ < kReadPauseOutputBytes &&
-               !(tls_ && inflight_)) ||
+               !(tls_ && sending_)) ||
               state_ == State::lingering;
   if (read) want |= EPOLLIN | EPOLLRDHUP;
   // Paused (a held long-poll, say): still watch for the peer going away, so a client that
@@ -155,7 +155,7 @@ void Connection::on_io(uint32_t events) {
         }
       }
     } else if (state_ == State::open) {
-      if (tls_ && inflight_) {
+      if (tls_ && sending_) {
         update_interest();  // no reads until the completion (see update_interest)
         return;
       }
@@ -280,7 +280,7 @@ void Connection::finish_close(std::error_code ec) {
   loop_.remove(fd_);
   // A send in flight still names the fd: closing it now could let a new socket take the
   // number before the kernel reads the entry. The completion closes it and frees us.
-  bool in_flight = inflight_ != nullptr;
+  bool in_flight = sending_;
   if (!in_flight) {
     ::close(fd_);
     fd_ = -1;

@@ -231,7 +231,7 @@ class Connection final : public loop::IoHandler,
 
   const ConnectionStats& stats() const { return stats_; }
   /// A send entry is submitted (io_uring) and its completion has not been handled yet.
-  bool write_in_flight() const { return inflight_ != nullptr; }
+  bool write_in_flight() const { return sending_; }
 
   // The server counted this connection against its peer's per-IP limit (not done for a
   // connection from a trusted proxy until it says whom it forwards); released with it.
@@ -245,6 +245,7 @@ class Connection final : public loop::IoHandler,
   bool reading_ = true;
   bool want_write_ = false;    // EPOLLOUT armed
   bool drain_wanted_ = false;  // notify_when_drained() was called
+  bool sending_ = false;       // an io_uring send is submitted and not yet complete
   int fd_;
   uint32_t interest_ = 0;  // current epoll mask
 
@@ -256,7 +257,9 @@ class Connection final : public loop::IoHandler,
  private:
   using Slice = OutputSlice;
 
-  struct InFlight;  // the iovecs (and, after a drop, the buffers) of a submitted send
+  // What a submitted send needs beyond one slice of the queue: the msghdr and iovecs of a send
+  // of several slices, and the buffers kept alive when the queue is dropped under it.
+  struct InFlight;
   struct InFlightDeleter {
     void operator()(InFlight* f) const;
   };
@@ -275,7 +278,13 @@ class Connection final : public loop::IoHandler,
   /// Writes what the kernel takes now; on EAGAIN arms EPOLLOUT without a verdict.
   void write_now();
   void flush_uring();
+  // flush_uring past one plain slice: a send of several slices, or TLS (out of line, as
+  // on_uring_result).
+  [[gnu::noinline]] void flush_uring_slices();
   void on_uring_complete(int res) override;
+  // Every completion but a whole plain send of one slice (out of line: the fast path then
+  // saves no registers).
+  [[gnu::noinline]] void on_uring_result(int res);
   /// Fills `iov` (up to 64 entries) with what to write next; 0 when nothing can be written
   /// now. TLS: seals queued plaintext into the connection's ciphertext buffer first. Plain,
   /// with `coalesce`: runs of small slices are copied into one per-thread buffer (one iovec a
@@ -329,7 +338,7 @@ class Connection final : public loop::IoHandler,
   size_t pending_bytes_ = 0;
   // Only while lingering, or while a TLS handshake may time out (saves 56 B when idle).
   std::unique_ptr<loop::Timer> timer_;
-  std::unique_ptr<InFlight, InFlightDeleter> inflight_;  // only while a send is submitted
+  std::unique_ptr<InFlight, InFlightDeleter> inflight_;  // only while sending_, when needed
   std::unique_ptr<Tls, TlsDeleter> tls_;                 // only on TLS connections
   ConnectionStats stats_;
 };

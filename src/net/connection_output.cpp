@@ -261,7 +261,7 @@ void Connection::flush_writev() {
 
 bool Connection::output_full() {
   if (!over_output_hard_cap()) return false;
-  if (state_ == State::open && !inflight_ && !loop_.uring()) write_now();
+  if (state_ == State::open && !sending_ && !loop_.uring()) write_now();
   return over_output_hard_cap();
 }
 
@@ -288,9 +288,27 @@ void Connection::write_now() {
   // and runs on_written_all.
 }
 
+namespace {
+// MSG_DONTWAIT: a full socket completes with -EAGAIN (as writev fails) instead of being polled
+// inside the kernel, so EPOLLOUT and the slow-consumer verdict work as before.
+constexpr int kUringSendFlags = MSG_DONTWAIT | MSG_NOSIGNAL;
+}  // namespace
+
 void Connection::flush_uring() {
   // One send at a time: what was queued meanwhile goes out after the completion, in order.
-  if (inflight_) return;
+  if (sending_) return;
+  if (const Slice* s = out_.single(); s && !tls_) {
+    // The fan-out case (one message per subscriber per iteration): a plain send of the slice,
+    // which stays at the front of the queue until the completion; no record needed.
+    loop_.uring()->prep_send(fd_, s->buf.data() + s->off, s->len, kUringSendFlags, this);
+    sending_ = true;
+    ++stats_.write_calls;
+    return;
+  }
+  flush_uring_slices();
+}
+
+void Connection::flush_uring_slices() {
   inflight_.reset(InFlight::acquire());
   InFlight& f = *inflight_;
   // The send completes after other connections' gathers: slices referenced, never copied into
@@ -302,22 +320,34 @@ void Connection::flush_uring() {
     if (!has_output()) on_written_all();
     return;
   }
-  // MSG_DONTWAIT: a full socket completes with -EAGAIN (as writev fails) instead of being
-  // polled inside the kernel, so EPOLLOUT and the slow-consumer verdict work as before.
-  constexpr int kFlags = MSG_DONTWAIT | MSG_NOSIGNAL;
   if (n == 1) {
-    // The fan-out case (one message per subscriber per iteration): a plain send.
-    loop_.uring()->prep_send(fd_, f.iov[0].iov_base, f.iov[0].iov_len, kFlags, this);
+    loop_.uring()->prep_send(fd_, f.iov[0].iov_base, f.iov[0].iov_len, kUringSendFlags, this);
   } else {
     f.msg = msghdr{};
     f.msg.msg_iov = f.iov;
     f.msg.msg_iovlen = static_cast<size_t>(n);
-    loop_.uring()->prep_sendmsg(fd_, &f.msg, kFlags, this);
+    loop_.uring()->prep_sendmsg(fd_, &f.msg, kUringSendFlags, this);
   }
+  sending_ = true;
   ++stats_.write_calls;
 }
 
 void Connection::on_uring_complete(int res) {
+  sending_ = false;
+  if (!inflight_ && !tls_ && state_ == State::open && res > 0 &&
+      static_cast<size_t>(res) == pending_bytes_) {
+    // The fan-out case: one plain slice, all of it written; advance() and the checks below
+    // reduce to this.
+    stats_.bytes_out += static_cast<uint64_t>(res);
+    loop_.io_counters().bytes_written += static_cast<uint64_t>(res);
+    pending_bytes_ = 0;
+    out_.clear();
+    return on_written_all();
+  }
+  on_uring_result(res);
+}
+
+void Connection::on_uring_result(int res) {
   std::unique_ptr<InFlight, InFlightDeleter> done = std::move(inflight_);
   if (tls_ && state_ == State::open) update_interest();  // reads again (see update_interest)
   if (state_ == State::closed) {
@@ -327,7 +357,7 @@ void Connection::on_uring_complete(int res) {
     loop_.defer_delete(this);
     return;
   }
-  if (done->dropped) {
+  if (done && done->dropped) {
     // close_dropping_output() ran meanwhile: the queue is gone and the write side shut.
     return;
   }
@@ -418,8 +448,9 @@ void Connection::on_written_all() {
 }
 
 void Connection::drop_output() {
-  if (inflight_ && !inflight_->dropped) {
+  if (sending_ && !(inflight_ && inflight_->dropped)) {
     // The kernel may still read the in-flight slices: their buffers live until completion.
+    if (!inflight_) inflight_.reset(InFlight::acquire());
     inflight_->dropped = true;
     for (size_t i = out_.head(); i < out_.end(); ++i)
       inflight_->kept.push_back(std::move(out_[i].buf));

@@ -231,7 +231,7 @@ void Connection::tls_idle() {
 void Connection::tls_drop_wire() {
   // A submitted send still points into the buffer: it stays until this connection is freed
   // (which waits for the completion); nothing is sealed or written after a drop.
-  if (!inflight_) {
+  if (!sending_) {
     tls_->wire.clear();
     tls_->wire.shrink_if_idle(0);
   }
