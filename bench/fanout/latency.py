@@ -19,7 +19,9 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as h  # noqa: E402
 
-SERVERS = {"herald-1": dict(kind="herald", threads=1), "nchan": dict(kind="nchan", threads=1)}
+SERVERS = {"herald-1": dict(kind="herald", threads=1),
+           "herald-1-writev": dict(kind="herald", threads=1, extra=("--set", "server.io_uring=false")),
+           "nchan": dict(kind="nchan", threads=1)}
 
 
 def main():

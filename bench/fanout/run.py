@@ -7,7 +7,7 @@ Usage: bench/fanout/run.py [--repeat N] [--quick] [--no-syscalls] [--servers LIS
 One channel, N subscribers (100 and 1,000 WebSocket; 1,000 SSE and long-poll), 100-byte
 messages, one HTTP keep-alive publisher either sequential (--rate 0 --inflight 1: one publish
 in flight) or burst (--inflight 32: pipelined publishes). Servers: herald --threads 1 pinned to
-CPU 0, herald --threads 2 on CPUs 0,1 (shares CPU 1 with the client: said in the table), Nchan
+CPU 0 (herald-1; herald-1-writev is the same with server.io_uring = false), herald --threads 2 on CPUs 0,1 (shares CPU 1 with the client: said in the table), Nchan
 worker_processes 1 on CPU 0, uWebSockets.js (bench/peers/uws, WebSocket cells only: it has
 no SSE or long-poll) on CPU 0; the client (`herald bench --threads 1 --no-pin`) on CPU 1.
 Each cell runs --repeat times (default 3), servers alternating within each repetition; a fresh
@@ -36,6 +36,9 @@ import harness as h  # noqa: E402
 SERVERS = {
     "herald-1": dict(kind="herald", threads=1, cpus=h.SERVER_CPU),
     "herald-2": dict(kind="herald", threads=2, cpus=f"{h.SERVER_CPU},{h.CLIENT_CPU}"),
+    # herald-1 with one writev per connection instead of its default io_uring submission
+    "herald-1-writev": dict(kind="herald", threads=1, cpus=h.SERVER_CPU,
+                            extra=("--set", "server.io_uring=false")),
     "nchan": dict(kind="nchan", threads=1, cpus=h.SERVER_CPU),
     "uws": dict(kind="uws", threads=1, cpus=h.SERVER_CPU),
 }
@@ -48,10 +51,10 @@ MESSAGES = {("ws", 100, "sequential"): 3000, ("ws", 1000, "sequential"): 400,
             ("ws", 100, "burst"): 10000, ("ws", 1000, "burst"): 1500,
             ("sse", 1000, "burst"): 1500, ("longpoll", 1000, "burst"): 1500}
 CELLS = [  # (transport, subscribers, pattern, servers)
-    ("ws", 100, "sequential", ["herald-1", "herald-2", "nchan", "uws"]),
-    ("ws", 100, "burst", ["herald-1", "herald-2", "nchan", "uws"]),
-    ("ws", 1000, "sequential", ["herald-1", "herald-2", "nchan", "uws"]),
-    ("ws", 1000, "burst", ["herald-1", "herald-2", "nchan", "uws"]),
+    ("ws", 100, "sequential", ["herald-1", "herald-1-writev", "herald-2", "nchan", "uws"]),
+    ("ws", 100, "burst", ["herald-1", "herald-1-writev", "herald-2", "nchan", "uws"]),
+    ("ws", 1000, "sequential", ["herald-1", "herald-1-writev", "herald-2", "nchan", "uws"]),
+    ("ws", 1000, "burst", ["herald-1", "herald-1-writev", "herald-2", "nchan", "uws"]),
     ("sse", 1000, "burst", ["herald-1", "nchan"]),
     ("longpoll", 1000, "burst", ["herald-1", "nchan"]),
 ]

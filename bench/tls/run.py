@@ -5,9 +5,9 @@ Usage: bench/tls/run.py [--repeat N] [--quick] [--handshake-seconds S] [--json O
 
 A throw-away CA and a P-256 (ECDSA) server certificate are made with openssl in a temporary
 folder. Servers, one at a time, pinned to CPU 0 with one loop / one worker:
-  herald            plain TCP
-  herald-tls        TLS only (tls.listen, `--set listen=`)
-  herald-uring      plain, server.io_uring = true
+  herald            plain TCP, server.io_uring = false (one writev per connection)
+  herald-tls        TLS only (tls.listen, `--set listen=`), server.io_uring = false
+  herald-uring      plain, server.io_uring = true (the default)
   herald-tls-uring  TLS with server.io_uring = true (the sealed buffer goes out as an io_uring send)
   nchan             nginx + Nchan, plain (bench/peers/nchan)
   nchan-tls         nginx + Nchan, `listen ... ssl` (bench/peers/nchan-tls)
@@ -57,8 +57,9 @@ def start(name, tls, extra=()):
     PORT += 1
     kind = "nchan-tls" if name == "nchan-tls" else ("nchan" if name == "nchan" else "herald")
     use_tls = tls if name.endswith("-tls") or "-tls-" in name else None
-    if name.endswith("-uring"):
-        extra = ("--set", "server.io_uring=true", *extra)
+    if kind == "herald":
+        uring = "true" if name.endswith("-uring") else "false"
+        extra = ("--set", f"server.io_uring={uring}", *extra)
     return h.Server(kind, PORT, threads=1, cpus=h.SERVER_CPU, extra=extra, tls=use_tls)
 
 

@@ -48,7 +48,7 @@ struct Settings {
   std::string metrics_key;          // "" : GET /metrics open (the API key works too)
   std::vector<std::string> allowed_origins;  // WebSocket Origin allow-list; empty: any
   uint32_t drain_ms = 2000;                  // SIGTERM: reconnect closes spread over this window
-  bool io_uring = false;  // flush output through one io_uring per loop (read at start only)
+  bool io_uring = true;  // flush output through one io_uring per loop (read at start only)
   std::vector<std::string> trusted_proxies;  // addresses / CIDRs whose forwarding headers count
   bool proxy_protocol = false;  // trusted proxies send a PROXY protocol v1/v2 header first
 

@@ -161,8 +161,9 @@ const KeyDef<Settings> kKeys[] = {
   {.name = "server.proxy_protocol", .field = &Settings::proxy_protocol,
    .description = "connections from trusted_proxies start with a PROXY protocol v1/v2 header"},
   {.name = "server.io_uring", .field = &Settings::io_uring,
-   .description = "flush output through one io_uring per loop (one syscall for many sends); "
-                  "falls back to writev if unavailable; read at start only"},
+   .description = "flush output through one io_uring per loop (one syscall for many sends; "
+                  "false: one writev per connection); falls back to writev if the kernel "
+                  "refuses io_uring; read at start only"},
 
   {.name = "tls.listen", .field = &Settings::tls_listen, .check = check_optional_listen,
    .type_note = "HOST:PORT",

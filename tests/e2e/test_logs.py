@@ -393,3 +393,33 @@ def test_udp_leases_are_connection_events():
                             remote=remote)
         assert (closed["transport"], closed["reason"]) == ("udp", "heartbeat_timeout"), closed
         assert "user" not in closed and closed["duration_ms"] >= 1000, closed
+
+
+def test_io_uring_is_the_default_flush_and_can_be_turned_off():
+    # Every loop says how it flushes output; the default is one io_uring per loop (the kernel
+    # here has it), `server.io_uring = false` (or HERALD_IO_URING=false) keeps writev.
+    uring = re.compile(r"loop (\d+): flushing output through io_uring")
+    for args, env, want in (((), None, {"0", "1"}),
+                            (("--set", "server.io_uring=false"), None, set()),
+                            ((), {"HERALD_IO_URING": "false"}, set())):
+        with herald_server("--threads", "2", *args, env=env) as srv:
+            wait_until(lambda: "listening on" in srv.log(), what="the listen line")
+
+            async def fan_out():
+                subs = [await Herald.connect(srv) for _ in range(3)]
+                for h in subs:
+                    assert "error" not in await h.call("subscribe", channel="public:uring")
+                pub = await Herald.connect(srv)
+                for i in range(20):
+                    assert "error" not in await pub.call("publish", channel="public:uring",
+                                                         data={"i": i})
+                for h in subs:
+                    got = [(await h.push())["data"]["i"] for _ in range(20)]
+                    assert got == list(range(20))
+                for h in subs + [pub]:
+                    await h.close()
+            run(fan_out())
+            assert set(uring.findall(srv.log())) == want, srv.log()
+            if want:  # the line docs/operations.md shows ("io_uring")
+                doc = doc_block("text io-uring-log").strip()
+                assert re.search(r"^\S+Z " + re.escape(doc) + "$", srv.log(), re.M), srv.log()
