@@ -286,11 +286,11 @@ class Connection final : public loop::IoHandler,
   // saves no registers).
   [[gnu::noinline]] void on_uring_result(int res);
   /// Fills `iov` (up to 64 entries) with what to write next; 0 when nothing can be written
-  /// now. TLS: seals queued plaintext into the connection's ciphertext buffer first. Plain,
-  /// with `coalesce`: runs of small slices are copied into one per-thread buffer (one iovec a
-  /// run), valid until the next gather on this thread, so only for a write that completes
-  /// before gather is called again (writev, not io_uring); large slices stay referenced.
-  int gather(iovec* iov, bool coalesce);
+  /// now. TLS: seals queued plaintext into the connection's ciphertext buffer first. Plain:
+  /// runs of small slices are copied into `joined` (one iovec a run, at most `joined_cap`
+  /// bytes in all), which must stay valid until the write completes: writev uses one
+  /// per-thread buffer, an io_uring send its in-flight record's. Large slices stay referenced.
+  int gather(iovec* iov, char* joined, size_t joined_cap);
   /// Something is queued (plaintext or, with TLS, ciphertext).
   bool has_output() const;
   /// The kernel accepted `n` bytes: drop them from the front of the queue.

@@ -31,12 +31,27 @@ constexpr int kMaxIov = 64;
 // reference (the copy would cost more than the iovec it saves; see docs/benchmarks.md).
 constexpr size_t kCoalesceMaxSlice = 1024;
 constexpr size_t kCoalesceBytes = 64 * 1024;
+// An io_uring send of several slices copies its small ones into a buffer of its own record
+// (the send completes after other connections' gathers, so the per-thread buffer cannot
+// serve). A burst has one record per subscriber in flight at once, so the buffers are
+// smaller and counted: at most kUringJoinedMax records per thread hold one (2 MiB); a send
+// past that references its slices, as before. Buffers stay with pooled records (no malloc
+// per send in a steady burst).
+constexpr size_t kUringCoalesceBytes = 8 * 1024;
+constexpr size_t kUringJoinedMax = 256;
 
 // writev(2) without glibc's cancellation-point wrapper: ::writev brackets the system call with
 // __pthread_enable/disable_asynccancel, ~30 user-space instructions per write, close to a tenth
 // of a fan-out delivery (callgrind). herald never cancels a thread, so the raw call is the same.
 ssize_t raw_writev(int fd, const iovec* iov, int n) {
   return static_cast<ssize_t>(::syscall(SYS_writev, fd, iov, n));
+}
+
+// Written by the writev that follows a gather and by nothing else before it: the kernel has
+// copied the bytes when writev returns, so one buffer per thread serves every connection.
+char* writev_joined() {
+  static thread_local char joined[kCoalesceBytes];
+  return joined;
 }
 }  // namespace
 
@@ -135,6 +150,21 @@ struct Connection::InFlight {
   iovec iov[kMaxIov];
   bool dropped = false;
   std::vector<base::SharedBuffer> kept;
+  // Small slices copied together (gather): made on first use while fewer than
+  // kUringJoinedMax exist on this thread, kept while the record is pooled.
+  std::unique_ptr<char[]> joined;
+
+  static size_t& joined_count() {
+    static thread_local size_t n = 0;
+    return n;
+  }
+  char* take_joined() {
+    if (!joined && joined_count() < kUringJoinedMax) {
+      joined.reset(new char[kUringCoalesceBytes]);
+      ++joined_count();
+    }
+    return joined.get();
+  }
 
   // Records are reused per thread: a fan-out flush to 1,000 subscribers would otherwise
   // allocate 1,000 of them per iteration.
@@ -159,6 +189,7 @@ void Connection::InFlightDeleter::operator()(InFlight* f) const {
   if (free.size() < kPoolMax) {
     free.emplace_back(f);
   } else {
+    if (f->joined) --InFlight::joined_count();
     delete f;
   }
 }
@@ -175,28 +206,18 @@ void Connection::flush() {
 namespace {
 // gather() past its one-slice case, out of line so that the fan-out path (one frame per
 // subscriber) does not pay this loop's register saves.
-[[gnu::noinline]] int gather_slices(const OutputQueue& q, iovec* iov, bool coalesce) {
+[[gnu::noinline]] int gather_slices(const OutputQueue& q, iovec* iov, char* joined,
+                                    size_t joined_cap) {
   const OutputSlice* out = q.data();
   size_t head = q.head();
   size_t end = q.end();
-  if (!coalesce) {
-    int n = 0;
-    for (size_t i = head; i < end && n < kMaxIov; ++i, ++n) {
-      iov[n].iov_base = const_cast<char*>(out[i].buf.data() + out[i].off);
-      iov[n].iov_len = out[i].len;
-    }
-    return n;
-  }
-  // Written by the writev that follows and by nothing else before it: the kernel has copied
-  // the bytes when writev returns, so one buffer per thread serves every connection.
-  static thread_local char joined[kCoalesceBytes];
   size_t used = 0;
   int n = 0;
   bool in_run = false;  // iov[n - 1] points into `joined` and ends at joined + used
   for (size_t i = head; i < end; ++i) {
     const OutputSlice& s = out[i];
     const char* p = s.buf.data() + s.off;
-    if (s.len <= kCoalesceMaxSlice && used + s.len <= kCoalesceBytes) {
+    if (joined && s.len <= kCoalesceMaxSlice && used + s.len <= joined_cap) {
       std::memcpy(joined + used, p, s.len);
       if (in_run) {
         iov[n - 1].iov_len += s.len;
@@ -220,14 +241,14 @@ namespace {
 }
 }  // namespace
 
-int Connection::gather(iovec* iov, bool coalesce) {
+int Connection::gather(iovec* iov, char* joined, size_t joined_cap) {
   if (const Slice* s = out_.single(); s && !tls_) {  // the fan-out case: one frame, referenced
     iov[0].iov_base = const_cast<char*>(s->buf.data() + s->off);
     iov[0].iov_len = s->len;
     return 1;
   }
   if (tls_) return tls_gather(iov);
-  return gather_slices(out_, iov, coalesce);
+  return gather_slices(out_, iov, joined, joined_cap);
 }
 
 void Connection::flush_writev() {
@@ -236,7 +257,7 @@ void Connection::flush_writev() {
     // write with no plaintext queued (handshake, close_notify), so it is always asked.
     if (!tls_ && out_.empty()) break;
     iovec iov[kMaxIov];
-    int n = gather(iov, true);
+    int n = gather(iov, writev_joined(), kCoalesceBytes);
     if (n == 0) break;
     ssize_t w = raw_writev(fd_, iov, n);
     ++stats_.write_calls;
@@ -269,7 +290,7 @@ void Connection::write_now() {
   for (;;) {
     if (!tls_ && out_.empty()) break;  // as in flush_writev
     iovec iov[kMaxIov];
-    int n = gather(iov, true);
+    int n = gather(iov, writev_joined(), kCoalesceBytes);
     if (n == 0) break;
     ssize_t w = raw_writev(fd_, iov, n);
     ++stats_.write_calls;
@@ -311,9 +332,8 @@ void Connection::flush_uring() {
 void Connection::flush_uring_slices() {
   inflight_.reset(InFlight::acquire());
   InFlight& f = *inflight_;
-  // The send completes after other connections' gathers: slices referenced, never copied into
-  // the per-thread buffer.
-  int n = gather(f.iov, false);
+  char* joined = tls_ ? nullptr : f.take_joined();
+  int n = gather(f.iov, joined, joined ? kUringCoalesceBytes : 0);
   if (n == 0) {
     inflight_.reset();
     if (std::error_code ec = tls_failure(); ec && state_ == State::open) return abort(ec);
@@ -336,13 +356,12 @@ void Connection::on_uring_complete(int res) {
   sending_ = false;
   if (!inflight_ && !tls_ && state_ == State::open && res > 0 &&
       static_cast<size_t>(res) == pending_bytes_) {
-    // The fan-out case: one plain slice, all of it written; advance() and the checks below
-    // reduce to this.
+    // The fan-out case: one plain slice, all of it written; advance() and the checks in
+    // on_uring_result reduce to this.
     stats_.bytes_out += static_cast<uint64_t>(res);
     loop_.io_counters().bytes_written += static_cast<uint64_t>(res);
     pending_bytes_ = 0;
-    out_.clear();
-    return on_written_all();
+    return on_written_all();  // which releases the queue
   }
   on_uring_result(res);
 }
