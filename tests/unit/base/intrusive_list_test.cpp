@@ -23,14 +23,20 @@ std::vector<int> ids(const List& l) {
 using HeadOnly = IntrusiveList<Item, &Item::a>;
 using Queue = IntrusiveList<Item, &Item::b, Ends::head_and_tail>;
 
+// Numbers x[0..N) and links each, in that order, with `link` (push_front or push_back).
+template <size_t N, typename Link>
+void numbered(Item (&x)[N], Link link) {
+  for (size_t i = 0; i < N; ++i) {
+    x[i].id = int(i);
+    link(x[i]);
+  }
+}
+
 TEST(IntrusiveList, PushFrontAndEraseAnywhere) {
   Item x[4];
   HeadOnly l;
   EXPECT_TRUE(l.empty());
-  for (int i = 0; i < 4; ++i) {
-    x[i].id = i;
-    l.push_front(x[i]);
-  }
+  numbered(x, [&](Item& i) { l.push_front(i); });
   EXPECT_EQ(ids(l), (std::vector<int>{3, 2, 1, 0}));
   l.erase(x[2]);  // middle
   EXPECT_EQ(ids(l), (std::vector<int>{3, 1, 0}));
@@ -47,10 +53,7 @@ TEST(IntrusiveList, PushFrontAndEraseAnywhere) {
 TEST(IntrusiveList, TailKeepsOrderAndFollowsErases) {
   Item x[3];
   Queue q;
-  for (int i = 0; i < 3; ++i) {
-    x[i].id = i;
-    q.push_back(x[i]);
-  }
+  numbered(x, [&](Item& i) { q.push_back(i); });
   EXPECT_EQ(q.front(), &x[0]);
   EXPECT_EQ(q.back(), &x[2]);
   q.erase(x[2]);
@@ -86,10 +89,7 @@ TEST(IntrusiveList, OneElementOnTwoListsByTwoHooks) {
 TEST(IntrusiveList, ForEachMayEraseTheElementItIsGiven) {
   Item x[5];
   HeadOnly l;
-  for (int i = 0; i < 5; ++i) {
-    x[i].id = i;
-    l.push_front(x[i]);
-  }
+  numbered(x, [&](Item& i) { l.push_front(i); });
   l.for_each([&](Item& i) {
     if (i.id % 2 == 0) l.erase(i);
   });
