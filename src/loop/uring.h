@@ -14,7 +14,6 @@
 #include <vector>
 
 struct io_uring;
-struct io_uring_sqe;
 
 namespace herald::loop {
 
