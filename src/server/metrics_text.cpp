@@ -256,6 +256,11 @@ std::string render_metrics(const Server& server, const std::vector<LoopSnapshot>
           server.engine_ready() ? 1 : 0, "gauge");
   if (const cluster::RedisEngine* redis = server.redis()) render_redis(out, redis->stats());
   counter(out, "herald_loops", "Event loop threads.", loops.size(), "gauge");
+  size_t uring_loops = 0;
+  for (const auto& l : loops) uring_loops += l.io_uring ? 1 : 0;
+  counter(out, "herald_loops_io_uring",
+          "Event loops that write through io_uring (server.io_uring; the rest use writev).",
+          uring_loops, "gauge");
   counter(out, "herald_uptime_seconds", "Seconds since start.",
           (base::monotonic_ms() - server.start_ms()) / 1000, "gauge");
   return out;

@@ -262,6 +262,7 @@ LoopSnapshot Worker::snapshot() const {
   s.lag_us = loop_.lag_us();
   s.iterations = loop_.iterations();
   s.io = loop_.io_counters();
+  s.io_uring = loop_.uring() != nullptr;
   s.connections = connections_.size() + drained_.size() + to_drain_.size();
   return s;
 }

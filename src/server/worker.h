@@ -35,6 +35,7 @@ struct LoopSnapshot {
   uint64_t iterations = 0;
   size_t connections = 0;
   loop::Loop::IoCounters io;
+  bool io_uring = false;  // writes through io_uring (false: writev)
 };
 
 class Worker {

@@ -420,6 +420,11 @@ def test_io_uring_is_the_default_flush_and_can_be_turned_off():
                     await h.close()
             run(fan_out())
             assert set(uring.findall(srv.log())) == want, srv.log()
+            status, _, body = srv.request("GET", "/metrics")
+            assert status == 200
+            metrics = body.decode()
+            assert re.search(rf"^herald_loops_io_uring {len(want)}$", metrics, re.M), metrics
+            assert re.search(r"^herald_loops 2$", metrics, re.M), metrics
             if want:  # the line docs/operations.md shows ("io_uring")
                 doc = doc_block("text io-uring-log").strip()
                 assert re.search(r"^\S+Z " + re.escape(doc) + "$", srv.log(), re.M), srv.log()
