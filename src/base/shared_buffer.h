@@ -16,7 +16,9 @@ class SharedBuffer {
   /// Copies `bytes` into a new buffer.
   static SharedBuffer copy_of(std::string_view bytes);
   /// Allocates `size` writable bytes; `*out` points at them until the buffer is shared.
-  /// The caller must fill all of them before copying the buffer anywhere.
+  /// The caller fills them before copying the buffer anywhere (holders read only the bytes
+  /// they were told were written); it may write again only while its reference is the only
+  /// one (use_count() == 1).
   static SharedBuffer allocate(size_t size, char** out);
 
   SharedBuffer(const SharedBuffer& o) noexcept : block_(o.block_) { retain(); }
@@ -40,7 +42,7 @@ class SharedBuffer {
   explicit operator bool() const { return block_ != nullptr; }
   /// Drops this reference (the bytes are freed with the last one).
   void reset() { release(); }
-  /// Number of holders; for tests and diagnostics only.
+  /// Number of holders (single-threaded use only: another thread may change it meanwhile).
   uint32_t use_count() const { return block_ ? block_->refs.load(std::memory_order_relaxed) : 0; }
 
  private:

@@ -281,6 +281,11 @@ class Connection final : public loop::IoHandler,
   // flush_uring past one plain slice: a send of several slices, or TLS (out of line, as
   // on_uring_result).
   [[gnu::noinline]] void flush_uring_slices();
+  /// The io_uring send of a queue that holds exactly the slices of another connection's
+  /// joined copy still in flight: that copy, now also held by `f`; else null.
+  const char* borrow_shared_run(InFlight& f) const;
+  /// Makes `f`'s joined copy of the whole queue the one later queues may borrow.
+  void remember_shared_run(const InFlight& f) const;
   void on_uring_complete(int res) override;
   // Every completion but a whole plain send of one slice (out of line: the fast path then
   // saves no registers).

@@ -39,6 +39,10 @@ constexpr size_t kCoalesceBytes = 64 * 1024;
 // per send in a steady burst).
 constexpr size_t kUringCoalesceBytes = 8 * 1024;
 constexpr size_t kUringJoinedMax = 256;
+// The subscribers of a channel receive the same frames in the same iteration: a queue that
+// holds exactly the slices of the last joined copy still in flight sends from that copy
+// instead of making its own (see SharedRun). Runs up to this many slices are remembered.
+constexpr size_t kSharedRunSlices = 64;
 
 // writev(2) without glibc's cancellation-point wrapper: ::writev brackets the system call with
 // __pthread_enable/disable_asynccancel, ~30 user-space instructions per write, close to a tenth
@@ -151,19 +155,34 @@ struct Connection::InFlight {
   bool dropped = false;
   std::vector<base::SharedBuffer> kept;
   // Small slices copied together (gather): made on first use while fewer than
-  // kUringJoinedMax exist on this thread, kept while the record is pooled.
-  std::unique_ptr<char[]> joined;
+  // kUringJoinedMax exist on this thread, kept while the record is pooled. Refcounted: other
+  // records' sends may read it (`borrowed`); it is written only while this record is its
+  // only holder.
+  base::SharedBuffer joined;
+  char* joined_data = nullptr;
+  // Another record's `joined` this send reads from (SharedRun), held until the completion.
+  base::SharedBuffer borrowed;
 
   static size_t& joined_count() {
     static thread_local size_t n = 0;
     return n;
   }
   char* take_joined() {
+    if (joined && joined.use_count() > 1) {
+      // Still being sent from by records that borrowed it: theirs now; take a fresh one.
+      drop_joined();
+    }
     if (!joined && joined_count() < kUringJoinedMax) {
-      joined.reset(new char[kUringCoalesceBytes]);
+      joined = base::SharedBuffer::allocate(kUringCoalesceBytes, &joined_data);
       ++joined_count();
     }
-    return joined.get();
+    return joined_data;
+  }
+  void drop_joined() {
+    if (!joined) return;
+    joined.reset();
+    joined_data = nullptr;
+    --joined_count();
   }
 
   // Records are reused per thread: a fan-out flush to 1,000 subscribers would otherwise
@@ -181,15 +200,44 @@ struct Connection::InFlight {
   }
 };
 
+namespace {
+// The last joined copy that covered a whole queue: which slices it holds, in order, and the
+// record whose buffer holds it. A queue with exactly these slices (the same buffers at the
+// same offsets) has the same bytes, since buffers are immutable; the comparison is sound only
+// while those buffers cannot be freed and their addresses reused, i.e. while the record's
+// send is in flight (its slices stay in its connection's queue, or in `kept`). So the record
+// forgets the run when its completion is handled and when it is released.
+struct SharedRun {
+  const void* owner = nullptr;               // the in-flight record; null: no run
+  const base::SharedBuffer* copy = nullptr;  // its `joined`
+  size_t count = 0;
+  size_t bytes = 0;
+  const char* at[kSharedRunSlices];
+  uint32_t len[kSharedRunSlices];
+};
+
+SharedRun& shared_run() {
+  static thread_local SharedRun run;
+  return run;
+}
+
+void forget_shared_run(const void* record) {
+  SharedRun& r = shared_run();
+  if (r.owner == record) r.owner = nullptr;
+}
+}  // namespace
+
 void Connection::InFlightDeleter::operator()(InFlight* f) const {
   constexpr size_t kPoolMax = 1024;
+  forget_shared_run(f);
   f->kept.clear();
+  f->borrowed.reset();
   f->dropped = false;
   auto& free = InFlight::pool();
   if (free.size() < kPoolMax) {
     free.emplace_back(f);
   } else {
-    if (f->joined) --InFlight::joined_count();
+    f->drop_joined();
     delete f;
   }
 }
@@ -329,11 +377,50 @@ void Connection::flush_uring() {
   flush_uring_slices();
 }
 
+const char* Connection::borrow_shared_run(InFlight& f) const {
+  const SharedRun& r = shared_run();
+  size_t count = out_.end() - out_.head();
+  if (!r.owner || r.count != count || r.bytes != pending_bytes_) return nullptr;
+  const OutputSlice* s = out_.data() + out_.head();
+  for (size_t i = 0; i < count; ++i) {
+    if (s[i].buf.data() + s[i].off != r.at[i] || s[i].len != r.len[i]) return nullptr;
+  }
+  f.borrowed = *r.copy;
+  return f.borrowed.data();
+}
+
+void Connection::remember_shared_run(const InFlight& f) const {
+  SharedRun& r = shared_run();
+  size_t count = out_.end() - out_.head();
+  if (count > kSharedRunSlices) return;
+  const OutputSlice* s = out_.data() + out_.head();
+  for (size_t i = 0; i < count; ++i) {
+    r.at[i] = s[i].buf.data() + s[i].off;
+    r.len[i] = s[i].len;
+  }
+  r.count = count;
+  r.bytes = pending_bytes_;
+  r.owner = &f;
+  r.copy = &f.joined;
+}
+
 void Connection::flush_uring_slices() {
   inflight_.reset(InFlight::acquire());
   InFlight& f = *inflight_;
+  if (!tls_) {
+    if (const char* run = borrow_shared_run(f)) {
+      // Another subscriber's copy of these very frames is in flight: send from it.
+      loop_.uring()->prep_send(fd_, run, pending_bytes_, kUringSendFlags, this);
+      sending_ = true;
+      ++stats_.write_calls;
+      return;
+    }
+  }
   char* joined = tls_ ? nullptr : f.take_joined();
   int n = gather(f.iov, joined, joined ? kUringCoalesceBytes : 0);
+  if (n == 1 && joined && f.iov[0].iov_base == joined && f.iov[0].iov_len == pending_bytes_) {
+    remember_shared_run(f);  // the whole queue went into one copy: others may send from it
+  }
   if (n == 0) {
     inflight_.reset();
     if (std::error_code ec = tls_failure(); ec && state_ == State::open) return abort(ec);
@@ -368,6 +455,8 @@ void Connection::on_uring_complete(int res) {
 
 void Connection::on_uring_result(int res) {
   std::unique_ptr<InFlight, InFlightDeleter> done = std::move(inflight_);
+  // Its slices may be released below (advance): no queue may match them from now on.
+  forget_shared_run(done.get());
   if (tls_ && state_ == State::open) update_interest();  // reads again (see update_interest)
   if (state_ == State::closed) {
     // Closed while the send was in flight: the fd and this object waited for this moment.

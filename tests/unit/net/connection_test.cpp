@@ -120,6 +120,39 @@ long read_to_eof(Fixture& f, int fd) {
   return -2;  // neither EOF nor reset
 }
 
+// The accepted connections in the order of the clients' sockets `fds` (matched by port).
+std::vector<Connection*> accepted_in_order(Fixture& f, const std::vector<int>& fds) {
+  std::vector<Connection*> out(fds.size(), nullptr);
+  f.conns.for_each([&](Connection& x) {
+    for (size_t k = 0; k < fds.size(); ++k) {
+      sockaddr_in a{};
+      socklen_t len = sizeof a;
+      getsockname(fds[k], reinterpret_cast<sockaddr*>(&a), &len);
+      if (reinterpret_cast<const sockaddr_in*>(x.peer().sa())->sin_port == a.sin_port) out[k] = &x;
+    }
+  });
+  return out;
+}
+
+// Reads from every client while the loop runs until each has `want[k]` bytes (or a bound
+// of iterations passes); returns what each read.
+std::vector<std::string> read_all(Fixture& f, const std::vector<int>& fds,
+                                  const std::vector<std::string>& want) {
+  std::vector<std::string> got(fds.size());
+  char b[8192];
+  for (int i = 0; i < 200000; ++i) {
+    bool done = true;
+    for (size_t k = 0; k < fds.size(); ++k) {
+      ssize_t r = ::recv(fds[k], b, sizeof b, MSG_DONTWAIT);
+      if (r > 0) got[k].append(b, size_t(r));
+      done = done && got[k].size() >= want[k].size();
+    }
+    if (done) break;
+    f.loop.run_once(0);
+  }
+  return got;
+}
+
 std::string read_some(int fd) {
   char buf[4096];
   timeval tv{1, 0};
@@ -421,21 +454,12 @@ TEST_P(ConnectionTest, SmallAndLargeSlicesOfTwoConnectionsArriveInOrder) {
   std::signal(SIGPIPE, SIG_IGN);  // as herald's main does: a failure shows as an assertion
   Fixture f;
   f.server_sndbuf = 4096;
-  int fds[2] = {f.connect_client(4096), f.connect_client(4096)};
+  std::vector<int> fds = {f.connect_client(4096), f.connect_client(4096)};
   f.spin();
-  std::vector<Connection*> conns;
-  f.conns.for_each([&](Connection& x) { conns.push_back(&x); });
-  ASSERT_EQ(conns.size(), 2u);
-  // Which accepted connection belongs to which client: match the client's local port.
-  auto local_port = [](int fd) {
-    sockaddr_in a{};
-    socklen_t len = sizeof a;
-    getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    return a.sin_port;
-  };
-  if (reinterpret_cast<const sockaddr_in*>(conns[0]->peer().sa())->sin_port != local_port(fds[0]))
-    std::swap(conns[0], conns[1]);
-  std::string expect[2];
+  ASSERT_EQ(f.conns.size(), 2u);
+  std::vector<Connection*> conns = accepted_in_order(f, fds);
+  ASSERT_TRUE(conns[0] && conns[1]);
+  std::vector<std::string> expect(2);
   f.loop.post([&] {
     for (int i = 0; i < 400; ++i) {
       for (int k = 0; k < 2; ++k) {
@@ -452,22 +476,57 @@ TEST_P(ConnectionTest, SmallAndLargeSlicesOfTwoConnectionsArriveInOrder) {
       }
     }
   });
-  std::string got[2];
-  char b[8192];
-  for (int i = 0;
-       i < 200000 && (got[0].size() < expect[0].size() || got[1].size() < expect[1].size()); ++i) {
-    for (int k = 0; k < 2; ++k) {
-      ssize_t r = ::recv(fds[k], b, sizeof b, MSG_DONTWAIT);
-      if (r > 0) got[k].append(b, size_t(r));
-    }
-    f.loop.run_once(0);
-  }
+  std::vector<std::string> got = read_all(f, fds, expect);
   for (int k = 0; k < 2; ++k) {
     EXPECT_EQ(got[k].size(), expect[k].size());
     EXPECT_TRUE(got[k] == expect[k]) << "connection " << k << ": bytes out of order or mixed";
     EXPECT_EQ(conns[size_t(k)]->pending_bytes(), 0u);
     ::close(fds[k]);
   }
+  f.spin();
+}
+
+TEST_P(ConnectionTest, ConnectionsQueuedTheSameFramesEachReadThemAndOthersTheirOwn) {
+  // An io_uring flush lets a queue holding exactly the frames of another connection's copy
+  // still in flight send from that copy. Each round, three connections get the same frames
+  // and one (a different one each round) frames of the same sizes with other bytes; the
+  // rounds' frames are freed in between, so later rounds' buffers may reuse their addresses.
+  // Every client must read exactly its own bytes.
+  std::signal(SIGPIPE, SIG_IGN);
+  Fixture f(true);
+  std::vector<int> fds;
+  for (int i = 0; i < 4; ++i) fds.push_back(f.connect_client());
+  f.spin();
+  ASSERT_EQ(f.conns.size(), 4u);
+  std::vector<Connection*> conns = accepted_in_order(f, fds);
+  for (Connection* c : conns) ASSERT_NE(c, nullptr);
+  for (int round = 0; round < 6; ++round) {
+    std::vector<base::SharedBuffer> same, other;
+    for (int i = 0; i < 10; ++i) {
+      std::string body(40 + size_t(i) * 7, char('a' + (round + i) % 26));
+      same.push_back(base::SharedBuffer::copy_of("s" + std::to_string(round) + body));
+      other.push_back(base::SharedBuffer::copy_of("o" + std::to_string(round) + body));
+    }
+    size_t odd = size_t(round) % 4;
+    std::vector<std::string> expect(4);
+    for (size_t k = 0; k < 4; ++k) {
+      for (const auto& b : k == odd ? other : same) expect[k] += b.view();
+    }
+    f.loop.post([&] {
+      for (size_t k = 0; k < 4; ++k) {
+        for (const auto& b : k == odd ? other : same) conns[k]->send(b);
+      }
+      // The test's references go: the queues hold the only ones, as after a fan-out.
+      same.clear();
+      other.clear();
+    });
+    std::vector<std::string> got = read_all(f, fds, expect);
+    for (size_t k = 0; k < 4; ++k) {
+      EXPECT_TRUE(got[k] == expect[k]) << "round " << round << ", connection " << k;
+      EXPECT_EQ(conns[k]->pending_bytes(), 0u);
+    }
+  }
+  for (int fd : fds) ::close(fd);
   f.spin();
 }
 
@@ -561,6 +620,46 @@ TEST(ConnectionUring, CloseDroppingOutputWithASendInFlightKeepsItsBuffers) {
   ::close(fd);
   f.spin();
   EXPECT_EQ(f.conns.size(), 0u);
+}
+
+TEST(ConnectionUring, DroppingTheQueueOthersSendFromKeepsTheirBytes) {
+  // Three connections queued the same frames: the first makes the copy, the other two send
+  // from it. The first is then closed dropping its output before the submit; the others'
+  // sends still read the copy, which lives until the last of them completes.
+  std::signal(SIGPIPE, SIG_IGN);
+  g_uring = true;
+  Fixture f(true);
+  g_uring = false;
+  std::vector<int> fds;
+  for (int i = 0; i < 3; ++i) fds.push_back(f.connect_client());
+  f.spin();
+  ASSERT_EQ(f.conns.size(), 3u);
+  std::vector<Connection*> conns = accepted_in_order(f, fds);
+  for (Connection* c : conns) ASSERT_NE(c, nullptr);
+  CloseInFlush closer;
+  closer.conn = conns[0];
+  closer.drop_output = true;
+  std::vector<base::SharedBuffer> frames;
+  std::string expect;
+  for (int i = 0; i < 8; ++i) {
+    frames.push_back(base::SharedBuffer::copy_of("frame " + std::to_string(i) + ";"));
+    expect += frames.back().view();
+  }
+  f.loop.post([&] {
+    for (Connection* c : conns) {
+      for (const auto& b : frames) c->send(b);
+    }
+    frames.clear();
+    f.loop.request_flush(&closer);
+  });
+  f.loop.run_once(10);
+  EXPECT_TRUE(closer.was_in_flight);
+  std::vector<std::string> got = read_all(f, {fds[1], fds[2]}, {expect, expect});
+  EXPECT_EQ(got[0], expect);
+  EXPECT_EQ(got[1], expect);
+  EXPECT_EQ(read_to_eof(f, fds[0]), 0);  // the dropped one: a clean FIN
+  for (int fd : fds) ::close(fd);
+  f.spin();
 }
 
 TEST(ConnectionUring, OneSubmitCarriesEveryConnectionsSend) {
