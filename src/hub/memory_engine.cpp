@@ -53,15 +53,12 @@ void MemoryEngine::expire(Stream& s, uint64_t now) const {
   while (!s.history.empty() && s.history.front()->time_ms + ttl <= now) s.history.pop_front();
 }
 
-void MemoryEngine::maybe_free(Shard& sh, std::unordered_map<std::string, Stream>::iterator it,
-                              uint64_t now) {
-  Stream& s = it->second;
-  if (!s.watchers.empty() || !s.history.empty()) return;
+bool MemoryEngine::freeable(const Stream& s, uint64_t now) {
+  if (!s.watchers.empty() || !s.history.empty()) return false;
   // With history enabled, keep an idle stream for one TTL after its last activity: a client
   // holding `E:N` from a quiet channel then recovers instead of being told to reload. Without
   // history there is nothing to recover, so it goes at once.
-  if (s.options.history_enabled() && now < s.last_active_ms + s.options.history_ttl_ms) return;
-  sh.streams.erase(it);
+  return !(s.options.history_enabled() && now < s.last_active_ms + s.options.history_ttl_ms);
 }
 
 HistoryResult MemoryEngine::read(Stream& s, const std::optional<Cursor>& since,
@@ -129,7 +126,8 @@ void MemoryEngine::publish(std::string_view channel, Payload payload, PublishCal
                  [done = std::move(done), r = std::move(r)]() mutable { done(std::move(r)); });
       }
     }
-    maybe_free(sh, sh.streams.find(pub->channel), now);
+    // Asked of `s` first: a watched stream (every publish with subscribers) needs no lookup.
+    if (freeable(s, now)) sh.streams.erase(pub->channel);
   });
 }
 
@@ -144,7 +142,7 @@ void MemoryEngine::history(std::string_view channel, std::optional<Cursor> since
     expire(s, now);
     s.last_active_ms = now;
     HistoryResult r = read(s, since, limit);
-    maybe_free(sh, sh.streams.find(ch), now);
+    if (freeable(s, now)) sh.streams.erase(ch);
     ex_.post(from, [done = std::move(done), r = std::move(r)]() mutable { done(std::move(r)); });
   });
 }
@@ -176,7 +174,7 @@ void MemoryEngine::unwatch(std::string_view channel) {
     w.erase(std::remove(w.begin(), w.end(), from), w.end());
     uint64_t now = ex_.now_ms();
     it->second.last_active_ms = now;
-    maybe_free(sh, it, now);
+    if (freeable(it->second, now)) sh.streams.erase(it);
   });
 }
 
@@ -203,7 +201,7 @@ void MemoryEngine::maintain() {
   for (auto it = sh.streams.begin(); it != sh.streams.end();) {
     auto next = std::next(it);
     expire(it->second, now);
-    maybe_free(sh, it, now);
+    if (freeable(it->second, now)) sh.streams.erase(it);
     it = next;
   }
 }

@@ -66,8 +66,9 @@ class MemoryEngine final : public Engine {
   Shard& shard() { return shards_[ex_.current_loop()]; }
   Stream& get_or_create(Shard& sh, const std::string& channel);
   void expire(Stream& s, uint64_t now) const;
-  /// Frees `it` if nobody watches it, its history is empty and its grace period is over.
-  void maybe_free(Shard& sh, std::unordered_map<std::string, Stream>::iterator it, uint64_t now);
+  /// Whether a stream may be freed: nobody watches it, its history is empty and its grace
+  /// period is over.
+  static bool freeable(const Stream& s, uint64_t now);
   HistoryResult read(Stream& s, const std::optional<Cursor>& since, size_t limit) const;
 
   Executor& ex_;
