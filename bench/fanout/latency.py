@@ -13,11 +13,16 @@ publish->deliver latency the bench measures (timestamp in every payload, same cl
 both sides). docs/benchmarks.md target: p99 <= 1 ms on loopback (the brief: 1-2 ms).
 --fractions 0.5,0.25,0.125 runs the paced runs at each of those fractions of the maximum
 instead (one row each): how the tail follows the load, and the bench client's CPU with it.
+For herald the server's own share is read too: its herald_deliver_latency_microseconds
+histogram (publish received -> frames queued to every subscriber) from /metrics before and
+after each paced run, reported as the bucket bound that holds 99% of that run's deliveries.
 """
 import argparse
 import json
 import os
+import re
 import sys
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as h  # noqa: E402
@@ -27,11 +32,36 @@ SERVERS = {"herald-1": dict(kind="herald", threads=1),
            "nchan": dict(kind="nchan", threads=1)}
 
 
+def deliver_buckets(s):
+    """herald's publish -> queued histogram from /metrics: {upper bound in µs: count}."""
+    if not s.kind.startswith("herald"):
+        return None
+    text = urllib.request.urlopen(s.url + "/metrics", timeout=10).read().decode()
+    out = {}
+    for m in re.finditer(r'^herald_deliver_latency_microseconds_bucket\{le="([^"]+)"\} (\d+)',
+                         text, re.M):
+        out[float("inf") if m.group(1) == "+Inf" else float(m.group(1))] = int(m.group(2))
+    return out
+
+
+def server_p99_bound(before, after):
+    """The smallest bucket bound (µs) holding 99% of the deliveries between two scrapes."""
+    if before is None or after is None:
+        return None
+    diff = {b: after[b] - before.get(b, 0) for b in after}
+    total = diff.get(float("inf"), 0)
+    if total == 0:
+        return None
+    return next(b for b in sorted(diff) if diff[b] >= 0.99 * total)
+
+
 def paced_runs(a, s, tr, name, common, rate, failures):
     runs = []
     for rep in range(a.repeat):
         try:
+            before = deliver_buckets(s)
             r = h.run_bench(s, common + ["--rate", str(rate), "-d", "4"])
+            server_p99 = server_p99_bound(before, deliver_buckets(s))
         except RuntimeError as e:
             # Recorded, not hidden: a crashed client run counts as not clean.
             h.log(f"latency {tr} {name}: {str(e)[:300]}")
@@ -46,6 +76,7 @@ def paced_runs(a, s, tr, name, common, rate, failures):
                      "others": r["_proc"]["others_on_server_cores"],
                      "client_cpu_frac": r["_proc"]["client_cpu_frac"],
                      "server_cpu_frac": h.figures(r)["server_cpu_frac"],
+                     "server_queued_p99_us_at_most": server_p99,
                      "loadavg": r["_proc"]["loadavg"]})
         h.log(f"latency {tr:8} {name:8} rate {rate:.0f}/s: p50 {lat['p50']:.0f} µs "
               f"p99 {lat['p99']:.0f} µs others {h.pct(runs[-1]['others'])}")
@@ -101,12 +132,18 @@ def main():
          "publishing) and of the bench client (its whole run), medians of the paced runs; a "
          "client near 100% means the client's own queueing is part of the latency.", "",
          "| transport | server | max publishes/s (server / client CPU) | fraction | paced at "
-         "| p50 | p90 | p99 | p99.9 | server CPU | client CPU | clean |",
-         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+         "| p50 | p90 | p99 | p99.9 | server's own p99 (publish -> queued) | server CPU "
+         "| client CPU | clean |",
+         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
 
     def cpu(x, k):
         v = [r[k] for r in x["runs"] if r.get(k) is not None]
         return h.pct(sorted(v)[len(v) // 2]) if v else "-"
+
+    def own(x):
+        v = [r["server_queued_p99_us_at_most"] for r in x["runs"]
+             if r.get("server_queued_p99_us_at_most") is not None]
+        return f"≤ {h.us(max(v))}" if v else "-"
 
     def col(m):
         return f"{h.us(m['median'])} ({h.us(m['min'])}..{h.us(m['max'])})"
@@ -116,7 +153,8 @@ def main():
         L.append(f"| {x['transport']} | {x['server']} | {x['max_publish_rate']:.0f} "
                  f"({h.pct(mc['server'])} / {h.pct(mc['client'])}) "
                  f"| {x['fraction']:g} | {x['rate']:.0f}/s | {col(s['p50'])} | {col(s['p90'])} "
-                 f"| {col(s['p99'])} | {col(s['p99_9'])} | {cpu(x, 'server_cpu_frac')} "
+                 f"| {col(s['p99'])} | {col(s['p99_9'])} | {own(x)} "
+                 f"| {cpu(x, 'server_cpu_frac')} "
                  f"| {cpu(x, 'client_cpu_frac')} "
                  f"| {'yes' if all(r['clean'] for r in x['runs']) else 'NO'} |")
     for f in failures:
