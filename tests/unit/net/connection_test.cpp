@@ -134,6 +134,14 @@ std::vector<Connection*> accepted_in_order(Fixture& f, const std::vector<int>& f
   return out;
 }
 
+// Connects `n` clients (their sockets appended to `*fds`) and returns the accepted
+// connections in the same order (null where one was not accepted).
+std::vector<Connection*> connect_clients(Fixture& f, int n, std::vector<int>* fds) {
+  for (int i = 0; i < n; ++i) fds->push_back(f.connect_client());
+  f.spin();
+  return accepted_in_order(f, *fds);
+}
+
 // Reads from every client while the loop runs until each has `want[k]` bytes (or a bound
 // of iterations passes); returns what each read.
 std::vector<std::string> read_all(Fixture& f, const std::vector<int>& fds,
@@ -495,10 +503,7 @@ TEST_P(ConnectionTest, ConnectionsQueuedTheSameFramesEachReadThemAndOthersTheirO
   std::signal(SIGPIPE, SIG_IGN);
   Fixture f(true);
   std::vector<int> fds;
-  for (int i = 0; i < 4; ++i) fds.push_back(f.connect_client());
-  f.spin();
-  ASSERT_EQ(f.conns.size(), 4u);
-  std::vector<Connection*> conns = accepted_in_order(f, fds);
+  std::vector<Connection*> conns = connect_clients(f, 4, &fds);
   for (Connection* c : conns) ASSERT_NE(c, nullptr);
   for (int round = 0; round < 6; ++round) {
     std::vector<base::SharedBuffer> same, other;
@@ -631,10 +636,7 @@ TEST(ConnectionUring, DroppingTheQueueOthersSendFromKeepsTheirBytes) {
   Fixture f(true);
   g_uring = false;
   std::vector<int> fds;
-  for (int i = 0; i < 3; ++i) fds.push_back(f.connect_client());
-  f.spin();
-  ASSERT_EQ(f.conns.size(), 3u);
-  std::vector<Connection*> conns = accepted_in_order(f, fds);
+  std::vector<Connection*> conns = connect_clients(f, 3, &fds);
   for (Connection* c : conns) ASSERT_NE(c, nullptr);
   CloseInFlush closer;
   closer.conn = conns[0];
