@@ -12,6 +12,24 @@
 
 namespace herald::access {
 
+std::string_view hook_name(ClientTransport t) {
+  switch (t) {
+    case ClientTransport::http:
+      return "http";
+    case ClientTransport::websocket:
+      return "websocket";
+    case ClientTransport::sse:
+      return "sse";
+    case ClientTransport::long_poll:
+      return "long-poll";
+    case ClientTransport::poll:
+      return "poll";
+    case ClientTransport::udp:
+      return "udp";
+  }
+  return "http";
+}
+
 std::string Client::address_text() const {
   return address ? address->to_string() : std::string("unknown");
 }
@@ -328,7 +346,7 @@ void Gate::log_hook_failure(HookKind kind, HookResult r, int status) {
 
 void Gate::ask_subscribe(const Client& c, std::string_view client_id, std::string_view channel,
                          std::function<void(Outcome)> then) {
-  std::string body = encode_subscribe_request(client_id, c.user(), channel, c.transport);
+  std::string body = encode_subscribe_request(client_id, c.user(), channel, hook_name(c.transport));
   ask(HookKind::subscribe, settings_->auth_subscribe_url, std::move(body), true,
       [this, then = std::move(then)](HookReply reply) {
         AllowAnswer allow;

@@ -32,9 +32,14 @@
 
 namespace herald::access {
 
+/// How a client connects, as the backend hooks are told ("transport" in their requests).
+enum class ClientTransport : uint8_t { http, websocket, sse, long_poll, poll, udp };
+/// "http", "websocket", "sse", "long-poll", "poll" or "udp".
+std::string_view hook_name(ClientTransport t);
+
 /// What the access layer keeps about a client: its identity and where it connects from. One
 /// per connection (WebSocket, SSE) or per request (poll, HTTP API).
-// Members in this order leave no hole (120 bytes; every WebSocket and SSE session holds one).
+// Members in this order leave no hole (104 bytes; every WebSocket and SSE session holds one).
 struct Client {
   IdentityPtr identity;       // nullptr: anonymous
   RateBucket publish_bucket;  // anonymous clients (a user's connections share one in Shared)
@@ -43,9 +48,9 @@ struct Client {
   std::optional<net::Address> address;
   bool loopback = false;  // the real client address (after trusted proxies) is on loopback
   bool udp = false;       // a UDP lease (publish needs the namespace's udp_publish)
-  // Asked about by the backend hooks: how the client connects ("websocket", "sse",
-  // "long-poll", "poll", "http"; a static string) and its connection's id, when it has one.
-  std::string_view transport = "http";
+  // Asked about by the backend hooks: how the client connects and its connection's id, when
+  // it has one.
+  ClientTransport transport = ClientTransport::http;
   std::string id;
 
   Requester requester() const { return Requester{identity.get(), loopback, udp}; }

@@ -152,14 +152,14 @@ void Routes::handle(http::HttpSession& s, http::Request& req) {
     case kSse:
     case kPoll: {
       access::Client c;
-      std::string_view transport = "websocket";
-      if (m.route == kSse) transport = "sse";
+      access::ClientTransport transport = access::ClientTransport::websocket;
+      if (m.route == kSse) transport = access::ClientTransport::sse;
       if (m.route == kPoll) {
         auto q = http::QueryParams::parse(req.query);
         std::string_view wait = q ? q->get("wait") : std::string_view();
         transport = !wait.empty() && wait.find_first_not_of('0') != std::string_view::npos
-                        ? "long-poll"
-                        : "poll";
+                        ? access::ClientTransport::long_poll
+                        : access::ClientTransport::poll;
       }
       access::Outcome refused = access::Outcome::ok;
       if (!identify(s, req, transport, &c, &refused)) return;
@@ -205,8 +205,9 @@ std::string Routes::client_address(http::HttpSession& s, const http::Request& re
   return client_of(s, req).address_text();
 }
 
-bool Routes::identify(http::HttpSession& s, const http::Request& req, std::string_view transport,
-                      access::Client* out, access::Outcome* refused) {
+bool Routes::identify(http::HttpSession& s, const http::Request& req,
+                      access::ClientTransport transport, access::Client* out,
+                      access::Outcome* refused) {
   *out = client_of(s, req);
   out->transport = transport;
   std::string storage;
@@ -219,7 +220,7 @@ bool Routes::identify(http::HttpSession& s, const http::Request& req, std::strin
         out->identity = std::move(answer.identity);
         return true;
       }
-      if (transport == "websocket") {
+      if (transport == access::ClientTransport::websocket) {
         *refused = answer.outcome;
         return true;
       }
@@ -249,7 +250,7 @@ void Routes::ask_connect_hook(http::HttpSession& s, const http::Request& req,
   }
   std::string address = c.address ? c.address->host() : std::string();
   http::HeldRef ref = s.defer();
-  gate_.identify(c.transport, address, headers,
+  gate_.identify(access::hook_name(c.transport), address, headers,
                  [this, ref](access::Outcome o, access::IdentityPtr id) {
                    http::HttpSession* session = http::HttpSession::resolve(ref);
                    if (!session) return;  // the client went away meanwhile

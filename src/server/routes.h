@@ -41,8 +41,8 @@ class Routes final : public http::RequestHandler {
   /// until the hook answers (ask_connect_hook). A WebSocket upgrade the hook refused returns
   /// true with `*refused` set: the upgrade completes and the session closes at once with the
   /// outcome's close code, since a browser sees no HTTP status of a failed upgrade (only 1006).
-  bool identify(http::HttpSession& session, const http::Request& req, std::string_view transport,
-                access::Client* out, access::Outcome* refused);
+  bool identify(http::HttpSession& session, const http::Request& req,
+                access::ClientTransport transport, access::Client* out, access::Outcome* refused);
   /// Sets the request aside (HttpSession::defer) and asks the connect hook; its answer is
   /// dispatched again with the request (resumed_), so every transport then serves or refuses it
   /// as usual.

@@ -244,7 +244,7 @@ void Transport::on_open(const Message& m, const net::Address& from, const Endpoi
   l.client.loopback = from.is_loopback();
   l.client.udp = true;
   l.client.address = from;
-  l.client.transport = "udp";
+  l.client.transport = access::ClientTransport::udp;
   l.renewed_ms = loop_.now_ms();
   l.opened_ms = l.renewed_ms;
   l.bytes_in = size;
