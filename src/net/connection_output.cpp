@@ -202,14 +202,13 @@ struct Connection::InFlight {
 
 namespace {
 // The last joined copy that covered a whole queue: which slices it holds, in order, and the
-// record whose buffer holds it. A queue with exactly these slices (the same buffers at the
-// same offsets) has the same bytes, since buffers are immutable; the comparison is sound only
-// while those buffers cannot be freed and their addresses reused, i.e. while the record's
-// send is in flight (its slices stay in its connection's queue, or in `kept`). So the record
-// forgets the run when its completion is handled and when it is released.
+// buffer that holds it (an in-flight record's `joined`). A queue with exactly these slices (the
+// same buffers at the same offsets) has the same bytes, since buffers are immutable; the comparison
+// is sound only while those buffers cannot be freed and their addresses reused, i.e. while the
+// record's send is in flight (its slices stay in its connection's queue, or in `kept`). So the
+// record forgets the run when its completion is handled and when it is released.
 struct SharedRun {
-  const void* owner = nullptr;               // the in-flight record; null: no run
-  const base::SharedBuffer* copy = nullptr;  // its `joined`
+  const base::SharedBuffer* copy = nullptr;  // the in-flight record's `joined`; null: no run
   size_t count = 0;
   size_t bytes = 0;
   const char* at[kSharedRunSlices];
@@ -221,15 +220,15 @@ SharedRun& shared_run() {
   return run;
 }
 
-void forget_shared_run(const void* record) {
+void forget_shared_run(const base::SharedBuffer& copy) {
   SharedRun& r = shared_run();
-  if (r.owner == record) r.owner = nullptr;
+  if (r.copy == &copy) r.copy = nullptr;
 }
 }  // namespace
 
 void Connection::InFlightDeleter::operator()(InFlight* f) const {
   constexpr size_t kPoolMax = 1024;
-  forget_shared_run(f);
+  forget_shared_run(f->joined);
   f->kept.clear();
   f->borrowed.reset();
   f->dropped = false;
@@ -380,7 +379,7 @@ void Connection::flush_uring() {
 const char* Connection::borrow_shared_run(InFlight& f) const {
   const SharedRun& r = shared_run();
   size_t count = out_.end() - out_.head();
-  if (!r.owner || r.count != count || r.bytes != pending_bytes_) return nullptr;
+  if (!r.copy || r.count != count || r.bytes != pending_bytes_) return nullptr;
   const OutputSlice* s = out_.data() + out_.head();
   for (size_t i = 0; i < count; ++i) {
     if (s[i].buf.data() + s[i].off != r.at[i] || s[i].len != r.len[i]) return nullptr;
@@ -400,26 +399,23 @@ void Connection::remember_shared_run(const InFlight& f) const {
   }
   r.count = count;
   r.bytes = pending_bytes_;
-  r.owner = &f;
   r.copy = &f.joined;
 }
 
 void Connection::flush_uring_slices() {
   inflight_.reset(InFlight::acquire());
   InFlight& f = *inflight_;
-  if (!tls_) {
-    if (const char* run = borrow_shared_run(f)) {
-      // Another subscriber's copy of these very frames is in flight: send from it.
-      loop_.uring()->prep_send(fd_, run, pending_bytes_, kUringSendFlags, this);
-      sending_ = true;
-      ++stats_.write_calls;
-      return;
-    }
-  }
-  char* joined = tls_ ? nullptr : f.take_joined();
-  int n = gather(f.iov, joined, joined ? kUringCoalesceBytes : 0);
-  if (n == 1 && joined && f.iov[0].iov_base == joined && f.iov[0].iov_len == pending_bytes_) {
-    remember_shared_run(f);  // the whole queue went into one copy: others may send from it
+  int n;
+  if (const char* run = tls_ ? nullptr : borrow_shared_run(f)) {
+    // Another subscriber's copy of these very frames is in flight: send from it.
+    f.iov[0].iov_base = const_cast<char*>(run);
+    f.iov[0].iov_len = pending_bytes_;
+    n = 1;
+  } else {
+    char* joined = tls_ ? nullptr : f.take_joined();
+    n = gather(f.iov, joined, joined ? kUringCoalesceBytes : 0);
+    if (n == 1 && joined && f.iov[0].iov_base == joined && f.iov[0].iov_len == pending_bytes_)
+      remember_shared_run(f);  // the whole queue went into one copy: others may send from it
   }
   if (n == 0) {
     inflight_.reset();
@@ -456,7 +452,7 @@ void Connection::on_uring_complete(int res) {
 void Connection::on_uring_result(int res) {
   std::unique_ptr<InFlight, InFlightDeleter> done = std::move(inflight_);
   // Its slices may be released below (advance): no queue may match them from now on.
-  forget_shared_run(done.get());
+  if (done) forget_shared_run(done->joined);
   if (tls_ && state_ == State::open) update_interest();  // reads again (see update_interest)
   if (state_ == State::closed) {
     // Closed while the send was in flight: the fd and this object waited for this moment.
