@@ -354,9 +354,9 @@ void Gate::ask_subscribe(const Client& c, std::string_view client_id, std::strin
       });
 }
 
-void Gate::identify(std::string_view transport, std::string_view address,
+void Gate::identify(ClientTransport transport, std::string_view address,
                     std::span<const HookHeader> headers, IdentifyDone done) {
-  std::string body = encode_connect_request(transport, address, headers);
+  std::string body = encode_connect_request(hook_name(transport), address, headers);
   ask(HookKind::connect, settings_->auth_connect_url, std::move(body), true,
       [this, done = std::move(done)](HookReply reply) {
         HookResult r = HookResult::error;

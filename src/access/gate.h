@@ -113,7 +113,7 @@ class Gate {
   /// the call), at the latest after auth.hook_timeout_ms: ok and the identity; unauthorized
   /// when the backend denies; hook_unavailable when it fails (fail closed). Call only when
   /// has_connect_hook(). The caller checks that its client is still there when `done` runs.
-  void identify(std::string_view transport, std::string_view address,
+  void identify(ClientTransport transport, std::string_view address,
                 std::span<const HookHeader> headers, IdentifyDone done);
 
   /// Counts one more connection of `id`'s user against limits.max_connections_per_user:

@@ -250,7 +250,7 @@ void Routes::ask_connect_hook(http::HttpSession& s, const http::Request& req,
   }
   std::string address = c.address ? c.address->host() : std::string();
   http::HeldRef ref = s.defer();
-  gate_.identify(access::hook_name(c.transport), address, headers,
+  gate_.identify(c.transport, address, headers,
                  [this, ref](access::Outcome o, access::IdentityPtr id) {
                    http::HttpSession* session = http::HttpSession::resolve(ref);
                    if (!session) return;  // the client went away meanwhile
