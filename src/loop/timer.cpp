@@ -8,11 +8,10 @@ Timer::~Timer() {
 }
 
 void Timer::release_callback() {
-  if (boxed_) {
+  if (boxed()) {
     Box* box;
     std::memcpy(&box, ctx_, sizeof box);
     Box::unref(box);
-    boxed_ = false;
   }
   fn_ = nullptr;
 }
@@ -24,47 +23,64 @@ void Timer::Box::call(void* ctx) {
 }
 
 void Timer::restart(uint64_t delay_ms) {
-  stop();
-  deadline_ms_ = wheel_->now_ms() + delay_ms;
-  wheel_->link(this);
+  wheel_->arm(*this, delay_ms);
 }
 
 void Timer::stop() {
-  if (active()) wheel_->unlink(this);
+  if (armed()) wheel_->cancel(*this);
+}
+
+// The callback runs on a copy of the timer's callback words: it may re-arm the timer with a
+// new callback, or destroy it, while it runs. A boxed callable is kept alive by a reference.
+void Timer::on_timer() {
+  Fn fn = fn_;
+  if (!fn) return;
+  alignas(void*) unsigned char ctx[sizeof ctx_];
+  std::memcpy(ctx, ctx_, sizeof ctx);
+  if (!boxed()) return fn(ctx);
+  Box* box;
+  std::memcpy(&box, ctx, sizeof box);
+  ++box->refs;
+  fn(ctx);
+  Box::unref(box);
 }
 
 TimerWheel::TimerWheel(uint64_t now_ms) : now_ms_(now_ms), current_tick_(now_ms / kTickMs) {}
 
 TimerWheel::~TimerWheel() {
   for (auto& slot : slots_) {
-    while (Timer* t = slot.front()) unlink(t);
+    while (TimerEntry* e = slot.front()) unlink(*e);
   }
 }
 
-void TimerWheel::link(Timer* t) {
-  // A deadline in the past or in the current tick lands in the next tick, so that a timer
-  // armed from inside a timer callback never runs in the same advance() call.
-  uint64_t tick = (t->deadline_ms_ + kTickMs - 1) / kTickMs;
+void TimerWheel::arm(TimerEntry& e, uint64_t delay_ms) {
+  cancel(e);
+  // Due at the first tick that ends at or after the deadline. A deadline in the past or in the
+  // tick being run lands in the next tick, so an entry that re-arms itself from on_timer()
+  // runs at most once per tick of an advance() call.
+  uint64_t tick = (now_ms_ + delay_ms + kTickMs - 1) / kTickMs;
   if (tick <= current_tick_) tick = current_tick_ + 1;
-  t->slot_ = static_cast<uint32_t>(tick % kSlots);
-  occupied_[t->slot_ / 64] |= uint64_t(1) << (t->slot_ % 64);
-  slots_[t->slot_].push_front(*t);
+  e.tick_ = tick;
+  size_t slot = tick % kSlots;
+  occupied_[slot / 64] |= uint64_t(1) << (slot % 64);
+  slots_[slot].push_front(e);
   ++count_;
 }
 
-void TimerWheel::unlink(Timer* t) {
-  auto& slot = slots_[t->slot_];
-  slot.erase(*t);
-  if (slot.empty()) occupied_[t->slot_ / 64] &= ~(uint64_t(1) << (t->slot_ % 64));
-  t->slot_ = Timer::kUnarmed;
+void TimerWheel::unlink(TimerEntry& e) {
+  size_t slot = e.tick_ % kSlots;
+  slots_[slot].erase(e);
+  if (slots_[slot].empty()) occupied_[slot / 64] &= ~(uint64_t(1) << (slot % 64));
+  e.tick_ = 0;
   --count_;
 }
 
-Timer* TimerWheel::pop_due(size_t slot, uint64_t now_ms) {
-  for (Timer* t = slots_[slot].front(); t; t = Slot::next(*t)) {
-    if (t->deadline_ms_ <= now_ms) {
-      unlink(t);
-      return t;
+// An entry of the slot whose tick has come (the others are a lap or more ahead).
+TimerEntry* TimerWheel::pop_due(size_t slot) {
+  for (TimerEntry* e = slots_[slot].front(); e; e = Slot::next(*e)) {
+    if (e->tick_ <= current_tick_) {
+      unlink(*e);
+      return e;
     }
   }
   return nullptr;
@@ -75,31 +91,16 @@ void TimerWheel::advance(uint64_t now_ms) {
   now_ms_ = now_ms;
   uint64_t target = now_ms / kTickMs;
   // Visit each tick up to now; after one full lap every slot has been seen, so stop there.
-  // Timers are popped one at a time and run, so a callback may stop or re-arm any timer
+  // Entries are popped one at a time and run, so on_timer() may cancel or re-arm any entry
   // (including ones due in the same tick) without invalidating what we walk.
   uint64_t steps = 0;
   while (current_tick_ < target && steps < kSlots && count_ > 0) {
     ++current_tick_;
     ++steps;
     size_t slot = current_tick_ % kSlots;
-    while (Timer* t = pop_due(slot, now_ms)) run(t);
+    while (TimerEntry* e = pop_due(slot)) e->on_timer();
   }
   if (current_tick_ < target) current_tick_ = target;
-}
-
-// The callback runs on a copy of the timer's callback words: it may re-arm the timer with a
-// new callback, or destroy it, while it runs. A boxed callable is kept alive by a reference.
-void TimerWheel::run(Timer* t) {
-  Timer::Fn fn = t->fn_;
-  if (!fn) return;
-  alignas(void*) unsigned char ctx[sizeof t->ctx_];
-  std::memcpy(ctx, t->ctx_, sizeof ctx);
-  if (!t->boxed_) return fn(ctx);
-  Timer::Box* box;
-  std::memcpy(&box, ctx, sizeof box);
-  ++box->refs;
-  fn(ctx);
-  Timer::Box::unref(box);
 }
 
 int64_t TimerWheel::next_timeout_ms(uint64_t now_ms) const {

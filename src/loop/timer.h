@@ -1,7 +1,7 @@
 #pragma once
-// Timers on a hashed timing wheel with a cached clock. A Timer is an intrusive handle owned by
-// its user (a connection holds its idle timer as a member); destroying it cancels it, so a
-// closed connection can never be called back. Resolution is one tick (kTickMs).
+// Timers on a hashed timing wheel with a cached clock. The wheel holds intrusive entries owned
+// by their users: a Timer (any callback; destroying it cancels it), or an object that is its
+// own entry (a session with one deadline at a time). Resolution is one tick (kTickMs).
 #include <cstdint>
 #include <cstring>
 #include <new>
@@ -14,12 +14,37 @@ namespace herald::loop {
 
 class TimerWheel;
 
-class Timer {
+/// What a TimerWheel holds: one deadline, and on_timer() to run once it has passed. 32 bytes:
+/// the vtable pointer, the wheel slot's links and the deadline's tick. Its owner arms and
+/// cancels it through the wheel (TimerWheel::arm, cancel) and must cancel it before it is
+/// destroyed. An object with one deadline at a time (a connection's session: keepalive, the
+/// close deadline, an SSE heartbeat) is an entry itself; everything else holds a Timer.
+class TimerEntry {
+ public:
+  TimerEntry(const TimerEntry&) = delete;
+  TimerEntry& operator=(const TimerEntry&) = delete;
+
+  bool armed() const { return tick_ != 0; }
+
+ protected:
+  TimerEntry() = default;
+  ~TimerEntry() = default;
+  /// The deadline passed. The entry is no longer armed; this may re-arm it, cancel others, or
+  /// destroy the object (the wheel does not touch the entry afterwards).
+  virtual void on_timer() = 0;
+
+ private:
+  friend class TimerWheel;
+  base::ListHook<TimerEntry> hook_;  // in its wheel slot's list while armed
+  uint64_t tick_ = 0;                // the wheel tick it is due at while armed; 0 while not
+};
+
+/// A timer with any callback: an intrusive handle owned by its user; destroying it cancels it,
+/// so an owner that went away is never called back. 56 bytes.
+class Timer final : private TimerEntry {
  public:
   Timer() = default;
   ~Timer();
-  Timer(const Timer&) = delete;
-  Timer& operator=(const Timer&) = delete;
 
   /// (Re)arms: `cb` (any callable taking no argument) runs once on the loop thread after about
   /// `delay_ms`. A callable of one pointer's size that is trivially copyable (a lambda that
@@ -36,7 +61,6 @@ class Timer {
       Box* box = new BoxOf<Fn>(std::forward<F>(cb));
       std::memcpy(ctx_, &box, sizeof box);
       fn_ = &Box::call;
-      boxed_ = true;
     }
     wheel_ = &wheel;
     restart(delay_ms);
@@ -44,12 +68,9 @@ class Timer {
   /// Re-arms with the callback given to the last start().
   void restart(uint64_t delay_ms);
   void stop();
-  bool active() const { return slot_ != kUnarmed; }
-  uint64_t deadline_ms() const { return deadline_ms_; }
+  bool active() const { return armed(); }
 
  private:
-  friend class TimerWheel;
-  static constexpr uint32_t kUnarmed = ~uint32_t(0);
   using Fn = void (*)(void* ctx);
 
   template <typename F>
@@ -76,16 +97,13 @@ class Timer {
     F f;
   };
 
+  void on_timer() override;
   void release_callback();
+  bool boxed() const { return fn_ == &Box::call; }  // ctx_ holds a Box*
 
-  // 56 bytes: one per idle WebSocket or SSE connection (keepalive, heartbeat). The callback is
-  // a function pointer and one pointer-sized context (the callable itself, or its Box), not a
-  // std::function (32 bytes).
+  // The callback is a function pointer and one pointer-sized context (the callable itself, or
+  // its Box), not a std::function (32 bytes).
   TimerWheel* wheel_ = nullptr;  // the wheel of the last start()
-  base::ListHook<Timer> hook_;   // in its wheel slot's list while armed
-  uint64_t deadline_ms_ = 0;
-  uint32_t slot_ = kUnarmed;  // the wheel slot while armed
-  bool boxed_ = false;        // ctx_ holds a Box*
   Fn fn_ = nullptr;
   alignas(void*) unsigned char ctx_[sizeof(void*)] = {};
 };
@@ -104,22 +122,25 @@ class TimerWheel {
   void set_now(uint64_t now_ms) {
     if (now_ms > now_ms_) now_ms_ = now_ms;
   }
-  /// Runs every timer whose deadline is <= now_ms; advances the wheel.
+  /// Runs every entry whose deadline (rounded up to its tick) is <= now_ms; advances the wheel.
   void advance(uint64_t now_ms);
-  /// Milliseconds until the next tick that holds a timer, or -1 when none is armed.
+  /// Arms `e` to run after about `delay_ms` (moving it if it is armed already).
+  void arm(TimerEntry& e, uint64_t delay_ms);
+  /// Disarms `e`; nothing when it is not armed.
+  void cancel(TimerEntry& e) {
+    if (e.armed()) unlink(e);
+  }
+  /// Milliseconds until the next tick that holds an entry, or -1 when none is armed.
   /// Conservative: may return a time earlier than the next deadline, never later.
   int64_t next_timeout_ms(uint64_t now_ms) const;
   size_t size() const { return count_; }
   uint64_t now_ms() const { return now_ms_; }
 
  private:
-  friend class Timer;
-  void link(Timer* t);
-  void unlink(Timer* t);
-  Timer* pop_due(size_t slot, uint64_t now_ms);
-  static void run(Timer* t);
+  void unlink(TimerEntry& e);
+  TimerEntry* pop_due(size_t slot);
 
-  using Slot = base::IntrusiveList<Timer, &Timer::hook_>;
+  using Slot = base::IntrusiveList<TimerEntry, &TimerEntry::hook_>;
   Slot slots_[kSlots];
   // One bit per non-empty slot: next_timeout_ms() finds the next armed tick by scanning 64
   // words instead of up to 4,096 slots (it runs once per loop iteration).

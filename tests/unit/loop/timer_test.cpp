@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -113,6 +114,88 @@ TEST(TimerWheel, InlineAndBoxedCallbacks) {
   EXPECT_EQ(boxed_runs, 2);
   EXPECT_EQ(n, 11);
   EXPECT_EQ(w.size(), 0u);
+}
+
+// An object that is its own entry (as sessions are): one deadline at a time, re-arming moves
+// it, cancel disarms it, and on_timer() may destroy the object.
+class Deadline final : public TimerEntry {
+ public:
+  explicit Deadline(TimerWheel& w, std::vector<int>& log, int name)
+      : w_(w), log_(log), name_(name) {}
+  ~Deadline() {
+    if (armed()) w_.cancel(*this);
+  }
+  std::function<void()> then;  // runs inside on_timer(), after the log entry
+  bool delete_self = false;    // on_timer() ends by deleting the object
+
+ private:
+  void on_timer() override {
+    log_.push_back(name_);
+    if (then) then();
+    if (delete_self) delete this;
+  }
+  TimerWheel& w_;
+  std::vector<int>& log_;
+  int name_;
+};
+
+TEST(TimerWheel, AnEntryHasOneDeadlineAndMayGoInItsCallback) {
+  TimerWheel w(0);
+  std::vector<int> fired;
+  Deadline a(w, fired, 1), b(w, fired, 2);
+  w.arm(a, 100);
+  w.arm(a, 20);  // moves it: one deadline, the last one armed
+  w.arm(b, 10);
+  EXPECT_EQ(w.size(), 2u);
+  w.cancel(b);
+  w.cancel(b);  // not armed: nothing
+  EXPECT_FALSE(b.armed());
+  w.advance(16);
+  EXPECT_TRUE(fired.empty());
+  w.advance(24);
+  EXPECT_EQ(fired, std::vector<int>({1}));
+  EXPECT_FALSE(a.armed());
+  w.advance(200);
+  EXPECT_EQ(fired, std::vector<int>({1}));  // the first deadline (100) was replaced
+
+  // Re-armed from its own callback with no delay: due at the next tick, not the one running.
+  int rounds = 0;
+  a.then = [&] {
+    if (++rounds < 3) w.arm(a, 0);
+  };
+  w.arm(a, 4);
+  w.advance(204);
+  EXPECT_EQ(rounds, 1);
+  w.advance(204);
+  EXPECT_EQ(rounds, 1);
+  w.advance(208);
+  w.advance(212);
+  EXPECT_EQ(rounds, 3);
+  EXPECT_EQ(w.size(), 0u);
+
+  // Destroyed in its own callback, with another entry due in the same tick.
+  auto* c = new Deadline(w, fired, 3);
+  c->delete_self = true;
+  w.arm(b, 8);
+  w.arm(*c, 8);  // a slot runs its newest entry first: c goes before b runs
+  w.advance(300);
+  EXPECT_EQ(fired, std::vector<int>({1, 1, 1, 1, 3, 2}));
+  EXPECT_EQ(w.size(), 0u);
+}
+
+TEST(TimerWheel, DestroyingTheWheelDisarmsItsEntries) {
+  std::vector<int> fired;
+  auto w = std::make_unique<TimerWheel>(0);
+  Deadline a(*w, fired, 1);
+  w->arm(a, 50);
+  Timer t;
+  t.start(*w, 50, [&] { fired.push_back(2); });
+  // What is left armed when a loop ends is forgotten, not run, and its owner may still go.
+  EXPECT_TRUE(a.armed());
+  w.reset();
+  EXPECT_FALSE(a.armed());
+  EXPECT_FALSE(t.active());
+  EXPECT_TRUE(fired.empty());
 }
 
 TEST(TimerWheel, NextTimeoutIsNeverLate) {
