@@ -51,6 +51,9 @@ struct Client {
   // Asked about by the backend hooks: how the client connects and its connection's id, when
   // it has one.
   ClientTransport transport = ClientTransport::http;
+  // A session's client admitted against max_connections_per_user (Gate::admit_user), to be
+  // released once when the session ends.
+  bool user_counted = false;
   std::string id;
 
   Requester requester() const { return Requester{identity.get(), loopback, udp}; }

@@ -6,7 +6,7 @@
 
 namespace herald::base {
 
-enum class Transport { ws = 0, sse, longpoll, poll, echo, http, udp, count };
+enum class Transport : uint8_t { ws = 0, sse, longpoll, poll, echo, http, udp, count };
 
 /// Why a UDP datagram was dropped without effect (docs/protocol.md, "UDP datagrams").
 enum class UdpDrop : uint8_t {

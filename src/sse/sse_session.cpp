@@ -52,6 +52,7 @@ SseSession::~SseSession() {
   // already gone cannot read their counters: no conn_close line then.
   opened_ = false;
   end();
+  ctx_.loop->timers().cancel(*this);  // end() did, unless the session had ended before
 }
 
 void SseSession::start(std::shared_ptr<const http::AccessRecord> access) {
@@ -61,7 +62,7 @@ void SseSession::start(std::shared_ptr<const http::AccessRecord> access) {
   access::log_conn_open(client_, base::Transport::sse);
   if (!gate_.admit_user(client_.identity.get()))
     return fail_before_stream(access::Outcome::limit_reached);
-  user_counted_ = true;
+  client_.user_counted = true;
   gate_.join(this);
   if (client_.identity && client_.identity->expires_at > 0) {
     int64_t now_sec = int64_t(base::wall_us() / 1'000'000);
@@ -243,11 +244,13 @@ void SseSession::evict() {
 }
 
 void SseSession::arm_heartbeat() {
-  heartbeat_.start(ctx_.loop->timers(), ctx_.settings->sse_heartbeat_ms, [this] {
-    if (ended_) return;
-    conn_.send(std::string_view(": ping\n\n"));
-    heartbeat_.restart(ctx_.settings->sse_heartbeat_ms);
-  });
+  ctx_.loop->timers().arm(*this, ctx_.settings->sse_heartbeat_ms);
+}
+
+void SseSession::on_timer() {
+  if (ended_) return;
+  conn_.send(std::string_view(": ping\n\n"));
+  arm_heartbeat();
 }
 
 void SseSession::deliver(const hub::Delivery& d) {
@@ -349,10 +352,10 @@ void SseSession::end(access::CloseReason why) {
                            st.bytes_in, st.bytes_out);
   }
   gate_.leave(this);
-  heartbeat_.stop();
+  ctx_.loop->timers().cancel(*this);
   if (expiry_) expiry_->stop();
-  if (user_counted_) gate_.release_user(client_.identity.get());
-  user_counted_ = false;
+  if (client_.user_counted) gate_.release_user(client_.identity.get());
+  client_.user_counted = false;
   gate_.unsubscribe_all(this);
   // The start state itself may be in use up the stack (pump); it goes with the session.
   if (start_) {

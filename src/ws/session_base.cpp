@@ -1,5 +1,6 @@
 #include "ws/session_base.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "base/log.h"
@@ -62,7 +63,7 @@ WsSessionBase::WsSessionBase(http::Context& ctx, net::Connection& conn, base::Tr
                              WsLimits limits, DeflateParams deflate)
     : ctx_(ctx),
       conn_(conn),
-      max_message_(limits.max_message),
+      max_message_(static_cast<uint32_t>(std::min<size_t>(limits.max_message, UINT32_MAX))),
       transport_(transport),
       deflate_(deflate),
       role_(limits.role) {
@@ -74,6 +75,7 @@ WsSessionBase::WsSessionBase(http::Context& ctx, net::Connection& conn, base::Tr
 }
 
 WsSessionBase::~WsSessionBase() {
+  ctx_.loop->timers().cancel(*this);
   if (counted_) --ctx_.metrics->connections_open[static_cast<int>(transport_)];
 }
 
@@ -88,15 +90,23 @@ WsLimits WsSessionBase::reader_limits() const {
 void WsSessionBase::arm_keepalive() {
   uint32_t interval = ctx_.settings->ws_ping_interval_ms;
   if (interval == 0) return;  // keepalive disabled
-  timer_.start(ctx_.loop->timers(), interval, [this] { on_timer(); });
+  ctx_.loop->timers().arm(*this, interval);
 }
 
-// Keepalive: one timer per connection. It fires every ping interval; when the peer sent
-// nothing for a whole interval it gets a ping and the timer becomes the pong deadline. A peer
-// that keeps talking is never pinged (its traffic proves it alive), so a busy connection costs
-// one timer re-arm per interval, not one ping.
+void WsSessionBase::arm_close_deadline() {
+  ctx_.loop->timers().arm(*this, kCloseTimeoutMs);
+}
+
+// Keepalive: one deadline per connection. It passes every ping interval; when the peer sent
+// nothing for a whole interval it gets a ping and the deadline becomes the pong deadline. A
+// peer that keeps talking is never pinged (its traffic proves it alive), so a busy connection
+// costs one re-arm per interval, not one ping. Once closing, the only deadline armed is the
+// close deadline.
 void WsSessionBase::on_timer() {
-  if (closing_) return;
+  if (closing_) {
+    if (!conn_.closed()) conn_.abort();
+    return;
+  }
   const base::Settings& s = *ctx_.settings;
   if (awaiting_pong_) {
     close_with(app_close::kNoPong, "no pong");
@@ -106,12 +116,13 @@ void WsSessionBase::on_timer() {
   uint64_t idle = now - last_rx_ms_;
   if (s.ws_ping_interval_ms == 0) return;
   if (idle < s.ws_ping_interval_ms) {
-    timer_.restart(s.ws_ping_interval_ms - idle);
+    ctx_.loop->timers().arm(*this, s.ws_ping_interval_ms - idle);
     return;
   }
   send_frame(Opcode::ping, {});
   awaiting_pong_ = true;
-  timer_.restart(s.ws_pong_timeout_ms ? s.ws_pong_timeout_ms : s.ws_ping_interval_ms);
+  ctx_.loop->timers().arm(*this,
+                          s.ws_pong_timeout_ms ? s.ws_pong_timeout_ms : s.ws_ping_interval_ms);
 }
 
 void WsSessionBase::send_frame(Opcode op, std::string_view payload) {
@@ -176,9 +187,7 @@ void WsSessionBase::close_with(uint16_t code, std::string_view reason) {
   conn_.send(encode_close(code, reason));
   conn_.close();
   // A peer that does not read would keep the connection draining forever.
-  timer_.start(ctx_.loop->timers(), kCloseTimeoutMs, [this] {
-    if (!conn_.closed()) conn_.abort();
-  });
+  arm_close_deadline();
 }
 
 void WsSessionBase::on_data(net::Connection& conn) {
@@ -224,9 +233,7 @@ void WsSessionBase::on_data(net::Connection& conn) {
           close_reason_ = access::CloseReason::client_closed;
           conn_.send(encode_close(e.close_code, {}));
           conn_.close();
-          timer_.start(ctx_.loop->timers(), kCloseTimeoutMs, [this] {
-            if (!conn_.closed()) conn_.abort();
-          });
+          arm_close_deadline();
         }
         break;
       case WsEvent::error:
@@ -251,7 +258,7 @@ void WsSessionBase::on_slow_consumer() {
 
 void WsSessionBase::on_close(net::Connection&, std::error_code) {
   closing_ = true;
-  timer_.stop();
+  ctx_.loop->timers().cancel(*this);
   on_closed();
 }
 

@@ -7,7 +7,7 @@ import socket
 import pytest
 import websockets
 
-from harness import DEADLINE, herald_server
+from harness import DEADLINE, herald_server, wait_until
 from ws_util import Herald, RawWs, error_of, mask_frame, run
 
 RO_CONFIG = """
@@ -317,6 +317,38 @@ def test_slow_consumer_is_evicted_4008_others_get_everything():
         assert status == 200
         line = [l for l in body.decode().splitlines() if l.startswith("herald_slow_consumer_evictions_total")]
         assert line and float(line[0].split()[-1]) >= 1, line
+
+
+def test_an_evicted_peer_that_never_reads_is_reset_at_the_close_deadline():
+    # The 4008 close frame queues behind output the peer never reads, so the closing handshake
+    # cannot finish; the server resets the connection at its close deadline (3 s) instead of
+    # holding it open as long as the peer likes. The reader never reads until the server let go.
+    # Keepalive an hour away: no other deadline may end the connection within the test.
+    cfg = "[limits]\nmax_output_bytes = 65536\n[websocket]\nping_interval_ms = 3600000\n"
+    ws_open = 'herald_transport_connections{transport="ws"}'
+    with herald_server(config=cfg) as s:
+        slow = RawWs(s, rcvbuf=4096)
+        slow.send_text(json.dumps({"id": 1, "op": "subscribe", "channel": "public:stuck"}))
+        op, payload = slow.frame()
+        assert op == 1 and json.loads(payload)["id"] == 1
+        assert s.metric(ws_open) == 1
+        blob = "s" * (32 * 1024)
+        published = 0
+        while not s.metric("herald_slow_consumer_evictions_total"):
+            assert published < 2000, "never evicted"
+            s.publish("public:stuck", {"b": blob})
+            published += 1
+        wait_until(lambda: s.metric(ws_open) == 0, what="the evicted connection's reset")
+        frames = 0
+        try:
+            while True:
+                op, _ = slow.frame()
+                assert op != 8, "the close frame got through: nothing was stuck"
+                frames += 1
+        except (EOFError, ConnectionResetError):
+            pass
+        slow.close()
+        assert frames < published
 
 
 def test_echo_endpoint_only_with_debug_echo(srv):
