@@ -66,8 +66,8 @@ HeraldSession::HeraldSession(http::Context& ctx, access::Gate& gate, net::Connec
     : WsSessionBase(ctx, conn, base::Transport::ws, limits_of(*ctx.settings), deflate),
       gate_(gate),
       client_(std::move(client)),
-      user_counted_(client_.identity != nullptr),
       opened_ms_(ctx.loop->now_ms()) {
+  client_.user_counted = client_.identity != nullptr;  // admitted by the upgrade (ws/session.cpp)
   gate_.join(this);
   // The client id: presence, POST /api/disconnect, and named in backend hook requests. One
   // string for all of them (the session kept a copy of its own: 32 bytes per connection).
@@ -79,8 +79,8 @@ HeraldSession::HeraldSession(http::Context& ctx, access::Gate& gate, net::Connec
 void HeraldSession::release_identity() {
   gate_.leave(this);
   if (expiry_) expiry_->stop();
-  if (user_counted_) gate_.release_user(client_.identity.get());
-  user_counted_ = false;
+  if (client_.user_counted) gate_.release_user(client_.identity.get());
+  client_.user_counted = false;
 }
 
 hub::PresenceInfo HeraldSession::presence() const {
@@ -93,7 +93,7 @@ HeraldSession::~HeraldSession() {
   release_identity();
   // on_close normally did this already; a session destroyed without a close (server teardown)
   // must not leave the hub a dangling pointer either.
-  if (alive_) alive_->session = nullptr;
+  forget_alive();
   if (!channels_.empty()) gate_.unsubscribe_all(this);
 }
 
@@ -105,12 +105,18 @@ void HeraldSession::on_closed() {
   gate_.unsubscribe_all(this);
   channels_.clear();
   backlog_.reset();
-  if (alive_) alive_->session = nullptr;
+  forget_alive();
 }
 
-std::shared_ptr<HeraldSession::Alive> HeraldSession::alive() {
-  if (!alive_) alive_ = std::make_shared<Alive>(Alive{this});
-  return alive_;
+HeraldSession::AliveRef HeraldSession::alive() {
+  if (!alive_) alive_ = new Alive{this, 1};
+  return AliveRef(alive_);
+}
+
+void HeraldSession::forget_alive() {
+  if (!alive_) return;
+  alive_->session = nullptr;
+  AliveRef::release(std::exchange(alive_, nullptr));
 }
 
 bool HeraldSession::subscribed(std::string_view channel) const {
@@ -193,8 +199,8 @@ void HeraldSession::op_connect(const proto::Command& cmd) {
     if (!same_user) {
       // A connection counts once against its user's limit, whoever it authenticates as.
       if (!gate_.admit_user(id.get())) return fail_connection(cmd, access::Outcome::limit_reached);
-      if (user_counted_) gate_.release_user(old);
-      user_counted_ = true;
+      if (client_.user_counted) gate_.release_user(old);
+      client_.user_counted = true;
     }
     client_.identity = std::move(id);
     arm_expiry();
@@ -334,7 +340,7 @@ void HeraldSession::op_publish(const proto::Command& cmd) {
       client_, cmd.channel, cmd.binary ? hub::Payload::bytes(std::move(data)) : std::move(data),
       ctx_.loop->now_ms(),
       [alive = alive(), has_id = cmd.has_id, id = cmd.id](base::Result<hub::PublishResult> r) {
-        HeraldSession* self = alive->session;
+        HeraldSession* self = alive.session();
         if (!self || self->closing()) return;
         // A refusal is answered even without an id (an error push), like every
         // other error; a success needs an id to be worth a reply.
@@ -354,7 +360,7 @@ void HeraldSession::op_history(const proto::Command& cmd) {
   gate_.history(client_, cmd.channel, std::move(since), limit,
                 [alive = alive(), has_id = cmd.has_id, id = cmd.id, had_since = cmd.has_since](
                     access::Outcome o, hub::HistoryResult r) {
-                  HeraldSession* self = alive->session;
+                  HeraldSession* self = alive.session();
                   if (!self || self->closing()) return;
                   if (o != access::Outcome::ok) return self->reply_error(has_id, id, o);
                   if (!has_id) return;
@@ -373,7 +379,7 @@ void HeraldSession::op_presence(const proto::Command& cmd) {
   gate_.presence(
       client_, cmd.channel,
       [alive = alive(), has_id = cmd.has_id, id = cmd.id](access::Outcome o, hub::Presence p) {
-        HeraldSession* self = alive->session;
+        HeraldSession* self = alive.session();
         if (!self || self->closing()) return;
         if (o != access::Outcome::ok) return self->reply_error(has_id, id, o);
         if (!has_id) return;

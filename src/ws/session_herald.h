@@ -25,10 +25,12 @@
 //    reader that keeps up. Slow consumer = the connection reports more than max_output_bytes
 //    left after the kernel took what it could (or a backlog of live pushes that large).
 //  - publish_rate 0 means "no limit".
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "access/gate.h"
@@ -68,10 +70,32 @@ class HeraldSession final : public WsSessionBase, public hub::Subscriber, public
   void on_slow_consumer() override;
 
  private:
-  /// Handle that asynchronous callbacks (publish, history, presence) hold to find out whether
-  /// the session still exists when they run: the session clears it when it closes.
+  /// What asynchronous callbacks (publish, history, presence) hold to find out whether the
+  /// session still exists when they run: the session clears `session` when it closes. Counted
+  /// by hand, so that the session keeps one pointer to it (a shared_ptr took 16 bytes per
+  /// connection) and a callback's capture is 8 bytes. The count is atomic as a shared_ptr's is:
+  /// a callback may be destroyed on the loop that served the operation.
   struct Alive {
     HeraldSession* session;
+    std::atomic<uint32_t> refs;
+  };
+  class AliveRef {
+   public:
+    explicit AliveRef(Alive* a) : a_(a) { a_->refs.fetch_add(1, std::memory_order_relaxed); }
+    AliveRef(const AliveRef& o) : AliveRef(o.a_) {}
+    AliveRef(AliveRef&& o) noexcept : a_(std::exchange(o.a_, nullptr)) {}
+    AliveRef& operator=(const AliveRef&) = delete;
+    AliveRef& operator=(AliveRef&&) = delete;
+    ~AliveRef() { release(a_); }
+    /// The session, or nullptr once it closed.
+    HeraldSession* session() const { return a_->session; }
+    /// Drops one reference to `a` (nothing for nullptr); the last one frees it.
+    static void release(Alive* a) {
+      if (a && a->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete a;
+    }
+
+   private:
+    Alive* a_;
   };
 
   void handle(const proto::Command& cmd);
@@ -108,17 +132,18 @@ class HeraldSession final : public WsSessionBase, public hub::Subscriber, public
   void push(const hub::Delivery& d, const base::SharedBuffer& frame);
   /// Writes backlog until about half the output limit is queued; on_drained goes on.
   void pump();
-  std::shared_ptr<Alive> alive();
+  AliveRef alive();
+  /// Tells the callbacks that still hold the handle that the session is gone.
+  void forget_alive();
   bool subscribed(std::string_view channel) const;
   void forget_channel(std::string_view channel);
 
   access::Gate& gate_;
   access::Client client_;
-  bool user_counted_ = false;            // admitted against limits.max_connections_per_user
   uint64_t opened_ms_ = 0;               // loop clock at the upgrade (conn_close duration)
   std::unique_ptr<loop::Timer> expiry_;  // only for identities that expire
   ChannelList channels_;                 // subscribed, pending included (max_subscriptions)
-  std::shared_ptr<Alive> alive_;         // made on the first asynchronous operation
+  Alive* alive_ = nullptr;  // made on the first asynchronous operation; holds a reference
   /// Pushes not yet queued on the connection, in order, and the bytes of the live frames among
   /// them (bounded by max_output_bytes).
   struct Backlog {
