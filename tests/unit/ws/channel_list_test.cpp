@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 namespace herald::ws {
 namespace {
@@ -47,6 +48,39 @@ TEST(ChannelList, HoldsTheLongestChannelName) {
   EXPECT_TRUE(l.contains(other));
   l.clear();
   EXPECT_TRUE(l.empty());
+}
+
+// Inline up to 15 packed bytes, then one heap block that grows, and back inline when what is
+// left fits: the names stay intact across every move.
+TEST(ChannelList, KeepsItsNamesAcrossInlineAndHeapStorage) {
+  static_assert(sizeof(ChannelList) == 16);
+  ChannelList l;
+  l.add(std::string(14, 'a'));  // 15 packed bytes: inline
+  EXPECT_TRUE(l.contains(std::string(14, 'a')));
+  l.add("b");  // 17: onto the heap
+  EXPECT_TRUE(l.contains(std::string(14, 'a')));
+  EXPECT_TRUE(l.contains("b"));
+  std::vector<std::string> names;
+  for (int i = 0; i < 1000; ++i) {
+    names.push_back("channel-" + std::to_string(i));
+    l.add(names.back());
+  }
+  EXPECT_EQ(l.size(), 1002u);
+  for (const std::string& n : names) EXPECT_TRUE(l.contains(n)) << n;
+  for (size_t i = 0; i < names.size(); i += 2) l.remove(names[i]);
+  for (size_t i = 0; i < names.size(); ++i) EXPECT_EQ(l.contains(names[i]), i % 2 == 1) << i;
+  for (size_t i = 1; i < names.size(); i += 2) l.remove(names[i]);
+  l.remove(std::string(14, 'a'));
+  EXPECT_EQ(l.size(), 1u);  // "b": 2 packed bytes, inline again
+  EXPECT_TRUE(l.contains("b"));
+  l.add("c");
+  EXPECT_TRUE(l.contains("c"));
+  EXPECT_EQ(l.size(), 2u);
+  l.remove("b");
+  l.remove("c");
+  EXPECT_TRUE(l.empty());
+  l.add(std::string(ChannelList::kMaxName, 'z'));  // straight onto the heap from empty
+  EXPECT_TRUE(l.contains(std::string(ChannelList::kMaxName, 'z')));
 }
 
 }  // namespace
