@@ -134,10 +134,6 @@ void Loop::defer(std::function<void()> fn) {
   deferred_.push_back(std::move(fn));
 }
 
-void Loop::defer_delete(Deletable* obj) {
-  reap_list_.push_back(obj);
-}
-
 void Loop::on_signal(int signo, std::function<void()> fn) {
   sigset_t set;
   sigemptyset(&set);
@@ -270,9 +266,9 @@ void Loop::cancel_flush(Flushable* f) {
 
 void Loop::reap() {
   while (!reap_list_.empty()) {
-    std::vector<Deletable*> batch;
+    std::vector<Doomed> batch;
     batch.swap(reap_list_);
-    for (Deletable* d : batch) delete d;
+    for (const Doomed& d : batch) d.destroy(d.obj);
   }
 }
 

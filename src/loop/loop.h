@@ -28,11 +28,16 @@
 
 namespace herald::loop {
 
-/// Reacts to readiness of one fd. Registered with Loop::add; the Loop does not own it.
-class IoHandler {
+/// Reacts to what the kernel reports about one fd: its readiness, and the completion of each
+/// io_uring operation it submitted (Loop::uring()). Registered with Loop::add; the Loop does
+/// not own it. One interface for both, so an object that does both (a connection: one per
+/// socket) carries one vtable pointer for them.
+class IoHandler : public UringCompletion {
  public:
   /// `events` is the epoll bit set (EPOLLIN, EPOLLOUT, EPOLLERR, EPOLLHUP, EPOLLRDHUP).
   virtual void on_io(uint32_t events) = 0;
+  /// Default: nothing (a handler that submits no io_uring operation never gets here).
+  void on_uring_complete(int res) override {}
 
  protected:
   ~IoHandler() = default;
@@ -50,13 +55,6 @@ class Flushable {
  private:
   friend class Loop;
   bool flush_queued_ = false;
-};
-
-/// Base for objects whose deletion is deferred to the end of the iteration (phase 8), so that
-/// a handler may close its own connection and return safely.
-class Deletable {
- public:
-  virtual ~Deletable() = default;
 };
 
 class Loop {
@@ -98,8 +96,12 @@ class Loop {
   }
   /// Same thread only: forgets a pending flush of `f` (it is being destroyed).
   void cancel_flush(Flushable* f);
-  /// Same thread only: `obj` is deleted in phase 8 of this iteration.
-  void defer_delete(Deletable* obj);
+  /// Same thread only: `obj` is deleted (as a T) in phase 8 of this iteration, so that a
+  /// handler may close its own connection and return safely.
+  template <typename T>
+  void defer_delete(T* obj) {
+    reap_list_.push_back({obj, [](void* p) { delete static_cast<T*>(p); }});
+  }
   /// Same thread only: runs `fn` when `signo` arrives (signalfd; the signal is blocked for
   /// the calling thread, so call this before spawning other threads or block it there too).
   void on_signal(int signo, std::function<void()> fn);
@@ -170,7 +172,13 @@ class Loop {
   std::vector<Flushable*> flush_list_;
   std::vector<Flushable*> next_flush_;  // asked from inside their own flush: next iteration
   Flushable* flushing_ = nullptr;       // the one whose flush() runs now (phase 7)
-  std::vector<Deletable*> reap_list_;
+  // What defer_delete() was given, with the function that deletes it as its own type: the
+  // objects need no common base (a connection had one more vtable pointer for it).
+  struct Doomed {
+    void* obj;
+    void (*destroy)(void*);
+  };
+  std::vector<Doomed> reap_list_;
   std::vector<std::pair<int, std::function<void()>>> signal_handlers_;
   std::unique_ptr<SignalHandler> sig_handler_;
   std::unique_ptr<WakeHandler> wake_handler_;

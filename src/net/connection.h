@@ -37,8 +37,9 @@ class Connection;
 class ConnectionSet;
 
 /// Protocol logic of a connection. Called on the connection's loop only.
-class ConnectionHandler : public loop::Deletable {
+class ConnectionHandler {
  public:
+  virtual ~ConnectionHandler() = default;
   /// New bytes are in conn.input(); consume() what was used. Not called after close().
   virtual void on_data(Connection& conn) = 0;
   /// The peer shut down its sending side (read returned 0). Default: close after flushing.
@@ -138,17 +139,15 @@ class OutputQueue {
   uint32_t one_used_ = 0;  // one_ holds a slice (consumed or not)
 };
 
-// Memory: one Connection per open socket (248 bytes, a 256-byte malloc chunk). The flags sit
-// in the tail of the Flushable base, limits are 32-bit, and what only some connections use
-// (TLS, a send in flight, the linger or handshake timer) is behind pointers.
-class Connection final : public loop::IoHandler,
-                         public loop::Deletable,
-                         public loop::UringCompletion,
-                         public loop::Flushable {
+// Memory: one Connection per open socket (232 bytes, a 240-byte malloc chunk). Two vtable
+// pointers (readiness and io_uring completions through IoHandler, the flush), the flags in
+// the tail of the Flushable base, 32-bit limits, and what only some connections use (TLS, a
+// send in flight, the linger or handshake timer) behind pointers.
+class Connection final : public loop::IoHandler, public loop::Flushable {
  public:
   /// Takes ownership of the connected non-blocking `fd`. Call start() to begin reading.
   Connection(loop::Loop& loop, int fd, const Address& peer, size_t max_input);
-  ~Connection() override;
+  ~Connection();
 
   /// Begins (or, client side, waits for the connect to finish and then begins) reading.
   void start(std::unique_ptr<ConnectionHandler> handler, bool connecting = false);

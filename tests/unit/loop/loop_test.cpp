@@ -41,10 +41,10 @@ struct Flusher : Flushable {
   int flushes = 0;
   void flush() override { ++flushes; }
 };
-struct Victim : Deletable {
+struct Victim {
   bool* deleted;
   explicit Victim(bool* d) : deleted(d) {}
-  ~Victim() override { *deleted = true; }
+  ~Victim() { *deleted = true; }
 };
 }  // namespace
 
