@@ -1,5 +1,6 @@
 #include "sse/sse_session.h"
 
+#include <algorithm>
 #include <string>
 #include <utility>
 
@@ -68,8 +69,7 @@ void SseSession::start(std::shared_ptr<const http::AccessRecord> access) {
     int64_t now_sec = int64_t(base::wall_us() / 1'000'000);
     int64_t at = client_.identity->expires_at;
     if (at <= now_sec) return fail_before_stream(access::Outcome::token_expired);
-    expiry_ = std::make_unique<loop::Timer>();
-    expiry_->start(ctx_.loop->timers(), uint64_t(at - now_sec) * 1000, [this] { expire(); });
+    arm_timer();
   }
   start_->waiting = cursor_.size();
   for (size_t i = 0; i < cursor_.size() && !ended_; ++i) {
@@ -222,7 +222,7 @@ void SseSession::finish_backlog(std::string& out) {
     out += "\n\n";
     id_current_ = true;
   }
-  arm_heartbeat();
+  arm_timer();  // the heartbeats begin
 }
 
 void SseSession::on_drained(net::Connection&) {
@@ -243,14 +243,27 @@ void SseSession::evict() {
   conn_.close_dropping_output();
 }
 
-void SseSession::arm_heartbeat() {
-  ctx_.loop->timers().arm(*this, ctx_.settings->sse_heartbeat_ms);
+int64_t SseSession::ms_until_expiry() const {
+  if (!client_.identity || client_.identity->expires_at <= 0) return -1;
+  int64_t left = client_.identity->expires_at * 1000 - int64_t(base::wall_us() / 1000);
+  return left > 0 ? left : 0;
 }
 
+// One timer entry, two deadlines: the next heartbeat (once the backlog is written) and the
+// token's expiry (identities that expire); it is armed for the sooner.
+void SseSession::arm_timer() {
+  uint64_t delay = heartbeats() ? ctx_.settings->sse_heartbeat_ms : UINT64_MAX;
+  if (int64_t left = ms_until_expiry(); left >= 0) delay = std::min(delay, uint64_t(left));
+  if (delay != UINT64_MAX) ctx_.loop->timers().arm(*this, delay);
+}
+
+// Not expired yet, the deadline was the heartbeat's (or the expiry's a little early, by the
+// wall clock: one comment line more is harmless).
 void SseSession::on_timer() {
   if (ended_) return;
-  conn_.send(std::string_view(": ping\n\n"));
-  arm_heartbeat();
+  if (ms_until_expiry() == 0) return expire();
+  if (heartbeats()) conn_.send(std::string_view(": ping\n\n"));
+  arm_timer();
 }
 
 void SseSession::deliver(const hub::Delivery& d) {
@@ -353,7 +366,6 @@ void SseSession::end(access::CloseReason why) {
   }
   gate_.leave(this);
   ctx_.loop->timers().cancel(*this);
-  if (expiry_) expiry_->stop();
   if (client_.user_counted) gate_.release_user(client_.identity.get());
   client_.user_counted = false;
   gate_.unsubscribe_all(this);

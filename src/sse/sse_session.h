@@ -37,7 +37,8 @@
 
 namespace herald::sse {
 
-// The session is its own timer entry, for the heartbeat (24 bytes less than a Timer).
+// The session is its own timer entry, for the heartbeat and the token's expiry (a Timer for
+// each took 56 bytes and a pointer).
 class SseSession final : public net::ConnectionHandler,
                          public hub::Subscriber,
                          public access::Member,
@@ -109,8 +110,14 @@ class SseSession final : public net::ConnectionHandler,
   void write_event(size_t index, const hub::Publication& pub, const base::SharedBuffer& event);
   /// Answers the request with `o`'s HTTP error (the stream never began) and closes.
   void fail_before_stream(access::Outcome o);
-  void arm_heartbeat();
-  /// The heartbeat is due: a comment line, and the next one armed.
+  /// Heartbeats are due once the stream's start (head and backlog) is written.
+  bool heartbeats() const { return streaming_ && !start_; }
+  /// Milliseconds until the client's token expires (0: it has), -1 when it does not expire.
+  int64_t ms_until_expiry() const;
+  /// Arms the session's one deadline: the next heartbeat or the expiry, whichever is sooner.
+  void arm_timer();
+  /// The deadline passed: the stream ends if the token expired, else a heartbeat (a comment
+  /// line) and the next deadline.
   void on_timer() override;
   /// The client's token expired: `event: reconnect` (or 401 before the stream began).
   void expire();
@@ -126,11 +133,10 @@ class SseSession final : public net::ConnectionHandler,
   bool streaming_ = false;
   bool backlog_ = false;  // the head is out, the backlog is not yet all queued
   bool ended_ = false;
-  bool counted_ = false;                 // counted in connections_open[sse]
-  bool id_current_ = false;              // the last event written carried the stream's whole cursor
-  bool opened_ = false;                  // start() ran: conn_open was logged, conn_close is due
-  uint64_t opened_ms_ = 0;               // loop clock at start() (conn_close duration)
-  std::unique_ptr<loop::Timer> expiry_;  // only for identities that expire
+  bool counted_ = false;     // counted in connections_open[sse]
+  bool id_current_ = false;  // the last event written carried the stream's whole cursor
+  bool opened_ = false;      // start() ran: conn_open was logged, conn_close is due
+  uint64_t opened_ms_ = 0;   // loop clock at start() (conn_close duration)
 };
 
 }  // namespace herald::sse

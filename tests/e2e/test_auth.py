@@ -338,6 +338,26 @@ def test_sse_stream_ends_with_reconnect_when_its_token_expires(srv):
     assert s.next_event(timeout=30) is None and s.closed
 
 
+def test_sse_heartbeats_go_on_until_its_token_expires():
+    # The stream's one deadline serves both: heartbeats every 100 ms while the token is valid,
+    # then the reconnect event when it expires (6 s: far more than a busy machine needs to
+    # open the stream, so heartbeats come first whatever the load).
+    d = tempfile.mkdtemp(prefix="herald-auth-")
+    secret = os.path.join(d, "secret")
+    with open(secret, "w") as f:
+        f.write(SECRET + "\n")
+    cfg = CONFIG.format(secret=secret) + "\n[sse]\nheartbeat_ms = 100\n"
+    with herald_server(config=cfg) as srv:
+        s, status = sse_open(srv, "chat:hb", mint(channels=["chat:hb"], exp_in=6))
+        assert status == 200
+        settle(s)
+        ev = s.next_event(timeout=60)
+        assert ev is not None and ev["event"] == "reconnect", ev
+        assert json.loads(ev["data"]) == {"reason": "token expired"}
+        assert "ping" in s.comments  # read before the reconnect event
+        assert s.next_event(timeout=30) is None and s.closed
+
+
 def test_held_long_poll_answers_401_when_its_token_expires(srv):
     st, _, body = poll(srv, "chat:lp", mint(channels=["chat:lp"], exp_in=2), wait=60)
     assert st == 401 and json.loads(body)["error"]["message"] == "token expired", body
