@@ -53,13 +53,15 @@ void HubCounters::add(const HubCounters& o) {
 }
 
 struct Hub::LocalChannel {
+  // 32 bytes, one per subscription in the channel's vector: the flag shares the token's word.
   struct Sub {
     Subscriber* sub;              // nullptr: removed during a walk (a tombstone)
     uint64_t last_offset;         // the newest offset this subscriber has (reply cursor, then live)
-    uint64_t token;               // tells this subscription from an earlier one of the same pointer
-    bool pending;                 // waiting for the engine's answer; receives nothing live
+    uint64_t token : 63;          // tells this subscription from an earlier one of the same pointer
+    uint64_t pending : 1;         // waiting for the engine's answer; receives nothing live
     base::SharedBuffer announce;  // presence entry (JSON) to join/leave with; empty: silent
   };
+  static_assert(sizeof(Sub) == 32);
 
   std::string_view name;  // the map key (node-stable)
   std::vector<Sub> subs;
