@@ -31,7 +31,7 @@ std::string_view hook_name(ClientTransport t) {
 }
 
 std::string Client::address_text() const {
-  return address ? address->to_string() : std::string("unknown");
+  return address ? address.address().to_string() : std::string("unknown");
 }
 
 const std::string& Client::user() const {

@@ -39,13 +39,13 @@ std::string_view hook_name(ClientTransport t);
 
 /// What the access layer keeps about a client: its identity and where it connects from. One
 /// per connection (WebSocket, SSE) or per request (poll, HTTP API).
-// Members in this order leave no hole (104 bytes; every WebSocket and SSE session holds one).
+// Members in this order leave no hole (88 bytes; every WebSocket and SSE session holds one).
 struct Client {
   IdentityPtr identity;       // nullptr: anonymous
   RateBucket publish_bucket;  // anonymous clients (a user's connections share one in Shared)
   // The real client address when known (a trusted proxy may forward for someone it does not
-  // name): for logs.
-  std::optional<net::Address> address;
+  // name): for logs and hooks.
+  net::PackedAddress address;
   bool loopback = false;  // the real client address (after trusted proxies) is on loopback
   bool udp = false;       // a UDP lease (publish needs the namespace's udp_publish)
   // Asked about by the backend hooks: how the client connects and its connection's id, when

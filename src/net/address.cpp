@@ -169,4 +169,34 @@ bool Address::is_loopback() const {
   return false;
 }
 
+PackedAddress::PackedAddress(const Address& a) {
+  if (a.family() == AF_INET) {
+    const auto* in4 = reinterpret_cast<const sockaddr_in*>(&a.storage);
+    std::memcpy(ip_, &in4->sin_addr, 4);
+    port_ = ntohs(in4->sin_port);
+    family_ = AF_INET;
+  } else if (a.family() == AF_INET6) {
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&a.storage);
+    std::memcpy(ip_, &in6->sin6_addr, 16);
+    port_ = ntohs(in6->sin6_port);
+    family_ = AF_INET6;
+  }
+}
+
+Address PackedAddress::address() const {
+  Address a;
+  if (family_ == AF_INET) {
+    a.storage.in4.sin_family = AF_INET;
+    std::memcpy(&a.storage.in4.sin_addr, ip_, 4);
+    a.storage.in4.sin_port = htons(port_);
+    a.len = sizeof(sockaddr_in);
+  } else if (family_ == AF_INET6) {
+    a.storage.in6.sin6_family = AF_INET6;
+    std::memcpy(&a.storage.in6.sin6_addr, ip_, 16);
+    a.storage.in6.sin6_port = htons(port_);
+    a.len = sizeof(sockaddr_in6);
+  }
+  return a;
+}
+
 }  // namespace herald::net

@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -38,6 +39,24 @@ struct Address {
   bool is_loopback() const;
   /// The same host (family and IP; ports are ignored).
   bool same_host(const Address& o) const;
+};
+
+/// An IPv4 or IPv6 address and port in 20 bytes, for what is kept per client for logs and
+/// hooks (an Address, the sockaddr handed to the kernel, is 32 bytes, and 36 as an optional;
+/// the IPv6 flow label and scope are not kept). Default-constructed: not known.
+class PackedAddress {
+ public:
+  PackedAddress() = default;
+  explicit PackedAddress(const Address& a);
+  bool known() const { return family_ != 0; }
+  explicit operator bool() const { return known(); }
+  /// The address as a sockaddr again (known() only).
+  Address address() const;
+
+ private:
+  unsigned char ip_[16] = {};
+  uint16_t port_ = 0;
+  uint8_t family_ = 0;  // AF_INET or AF_INET6; 0: not known
 };
 
 /// An address range: "10.0.0.0/8", "fd00::/8", or a single IP ("127.0.0.1" = /32). An

@@ -192,12 +192,14 @@ access::Client Routes::client_of(http::HttpSession& s, const http::Request& req)
   access::Client c;
   std::string forwarded = joined_header(req, "forwarded");
   std::string xff = joined_header(req, "x-forwarded-for");
+  std::optional<net::Address> address;
   if (s.connection().peer_from_proxy_header && forwarded.empty() && xff.empty()) {
-    c.address = s.peer();  // named by the proxy's PROXY header: final, even if in the list
+    address = s.peer();  // named by the proxy's PROXY header: final, even if in the list
   } else {
-    c.address = access::client_address(s.peer(), forwarded, xff, gate_.trusted_proxies());
+    address = access::client_address(s.peer(), forwarded, xff, gate_.trusted_proxies());
   }
-  c.loopback = c.address && c.address->is_loopback();
+  if (address) c.address = net::PackedAddress(*address);
+  c.loopback = address && address->is_loopback();
   return c;
 }
 
@@ -248,7 +250,7 @@ void Routes::ask_connect_hook(http::HttpSession& s, const http::Request& req,
     std::string value = joined_header(req, name);
     if (!value.empty()) headers.emplace_back(name, std::move(value));
   }
-  std::string address = c.address ? c.address->host() : std::string();
+  std::string address = c.address ? c.address.address().host() : std::string();
   http::HeldRef ref = s.defer();
   gate_.identify(c.transport, address, headers,
                  [this, ref](access::Outcome o, access::IdentityPtr id) {

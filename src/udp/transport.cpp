@@ -243,7 +243,7 @@ void Transport::on_open(const Message& m, const net::Address& from, const Endpoi
   l.client.identity = std::move(id);
   l.client.loopback = from.is_loopback();
   l.client.udp = true;
-  l.client.address = from;
+  l.client.address = net::PackedAddress(from);
   l.client.transport = access::ClientTransport::udp;
   l.renewed_ms = loop_.now_ms();
   l.opened_ms = l.renewed_ms;
