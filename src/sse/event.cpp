@@ -69,8 +69,9 @@ StreamCursor::StreamCursor(std::vector<std::string> channels)
     one_.first = std::move(channels[0]);
     return;
   }
-  many_.reserve(channels.size());
-  for (std::string& ch : channels) many_.emplace_back(std::move(ch), proto::Cursor{});
+  many_ = std::make_unique<std::vector<proto::ChannelCursor>>();
+  many_->reserve(channels.size());
+  for (std::string& ch : channels) many_->emplace_back(std::move(ch), proto::Cursor{});
 }
 
 size_t StreamCursor::index_of(std::string_view channel) const {
@@ -90,10 +91,10 @@ void StreamCursor::set(size_t i, std::string_view epoch, uint64_t offset) {
 std::string StreamCursor::str() const {
   if (size_ == 1) return known(0) ? proto::format_cursor(one_.second) : "";
   const uint64_t all = size_ == 64 ? ~uint64_t(0) : (uint64_t(1) << size_) - 1;
-  if (known_ == all) return proto::encode_multi_cursor(many_);
+  if (known_ == all) return proto::encode_multi_cursor(*many_);
   std::vector<proto::ChannelCursor> some;
   for (size_t i = 0; i < size_; ++i) {
-    if (known(i)) some.push_back(many_[i]);
+    if (known(i)) some.push_back((*many_)[i]);
   }
   return proto::encode_multi_cursor(some);
 }
