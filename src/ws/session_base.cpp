@@ -69,7 +69,7 @@ WsSessionBase::WsSessionBase(http::Context& ctx, net::Connection& conn, base::Tr
       role_(limits.role) {
   ++ctx_.metrics->connections_open[static_cast<int>(transport_)];
   counted_ = true;
-  last_rx_ms_ = ctx_.loop->now_ms();
+  last_rx_ms_ = static_cast<uint32_t>(ctx_.loop->now_ms());
   conn_.set_output_limit(ctx_.settings->max_output_bytes);
   arm_keepalive();
 }
@@ -90,19 +90,51 @@ WsLimits WsSessionBase::reader_limits() const {
 void WsSessionBase::arm_keepalive() {
   uint32_t interval = ctx_.settings->ws_ping_interval_ms;
   if (interval == 0) return;  // keepalive disabled
-  ctx_.loop->timers().arm(*this, interval);
+  set_due(interval);
 }
 
 void WsSessionBase::arm_close_deadline() {
-  ctx_.loop->timers().arm(*this, kCloseTimeoutMs);
+  set_due(kCloseTimeoutMs);
 }
 
-// Keepalive: one deadline per connection. It passes every ping interval; when the peer sent
+void WsSessionBase::set_due(uint64_t delay_ms) {
+  due_ms_ = static_cast<uint32_t>(ctx_.loop->now_ms() + delay_ms);
+  due_set_ = true;
+  rearm();
+}
+
+void WsSessionBase::rearm() {
+  uint64_t delay = UINT64_MAX;
+  if (due_set_) {
+    auto left = static_cast<int32_t>(due_ms_ - static_cast<uint32_t>(ctx_.loop->now_ms()));
+    delay = left > 0 ? uint64_t(left) : 0;
+  }
+  if (!closing_) {
+    if (int64_t t = ms_until_deadline(); t >= 0) delay = std::min(delay, uint64_t(t));
+  }
+  if (delay == UINT64_MAX) {
+    ctx_.loop->timers().cancel(*this);
+  } else {
+    ctx_.loop->timers().arm(*this, delay);
+  }
+}
+
+void WsSessionBase::on_timer() {
+  auto now = static_cast<uint32_t>(ctx_.loop->now_ms());
+  if (due_set_ && static_cast<int32_t>(now - due_ms_) >= 0) {
+    due_set_ = false;
+    on_due();
+  }
+  if (!closing_ && ms_until_deadline() == 0) on_deadline();
+  rearm();
+}
+
+// Keepalive: the session's own deadline passes every ping interval; when the peer sent
 // nothing for a whole interval it gets a ping and the deadline becomes the pong deadline. A
 // peer that keeps talking is never pinged (its traffic proves it alive), so a busy connection
-// costs one re-arm per interval, not one ping. Once closing, the only deadline armed is the
-// close deadline.
-void WsSessionBase::on_timer() {
+// costs one re-arm per interval, not one ping. Once closing, the deadline is the close
+// deadline.
+void WsSessionBase::on_due() {
   if (closing_) {
     if (!conn_.closed()) conn_.abort();
     return;
@@ -112,17 +144,15 @@ void WsSessionBase::on_timer() {
     close_with(app_close::kNoPong, "no pong");
     return;
   }
-  uint64_t now = ctx_.loop->now_ms();
-  uint64_t idle = now - last_rx_ms_;
+  uint32_t idle = static_cast<uint32_t>(ctx_.loop->now_ms()) - last_rx_ms_;
   if (s.ws_ping_interval_ms == 0) return;
   if (idle < s.ws_ping_interval_ms) {
-    ctx_.loop->timers().arm(*this, s.ws_ping_interval_ms - idle);
+    set_due(s.ws_ping_interval_ms - idle);
     return;
   }
   send_frame(Opcode::ping, {});
   awaiting_pong_ = true;
-  ctx_.loop->timers().arm(*this,
-                          s.ws_pong_timeout_ms ? s.ws_pong_timeout_ms : s.ws_ping_interval_ms);
+  set_due(s.ws_pong_timeout_ms ? s.ws_pong_timeout_ms : s.ws_ping_interval_ms);
 }
 
 void WsSessionBase::send_frame(Opcode op, std::string_view payload) {
@@ -196,7 +226,7 @@ void WsSessionBase::on_data(net::Connection& conn) {
     conn.consume(in.size());
     return;
   }
-  last_rx_ms_ = ctx_.loop->now_ms();
+  last_rx_ms_ = static_cast<uint32_t>(ctx_.loop->now_ms());
   // Local, not a member: an idle session keeps no event vector (memory per idle connection).
   std::vector<WsEvent> events;
   if (reader_) {
@@ -258,6 +288,7 @@ void WsSessionBase::on_slow_consumer() {
 
 void WsSessionBase::on_close(net::Connection&, std::error_code) {
   closing_ = true;
+  due_set_ = false;
   ctx_.loop->timers().cancel(*this);
   on_closed();
 }

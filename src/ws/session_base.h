@@ -32,8 +32,9 @@ inline constexpr uint16_t kNoPong = 4010;        // no pong within ws_pong_timeo
 /// behind megabytes of queued pushes).
 inline constexpr uint32_t kCloseTimeoutMs = 3000;
 
-// The session is its own timer entry: one deadline at a time (the keepalive, then the pong
-// deadline, then the close deadline), 24 bytes less per connection than a Timer.
+// The session is its own timer entry, armed for the sooner of two deadlines: its own (the
+// keepalive, then the pong deadline, then the close deadline) and the subclass's (a token's
+// expiry). A Timer for each took 56 bytes and, for the expiry, a heap block.
 class WsSessionBase : public net::ConnectionHandler, private loop::TimerEntry {
  public:
   /// Counts the connection in `connections_open[transport]`, sets the connection's output limit
@@ -76,12 +77,26 @@ class WsSessionBase : public net::ConnectionHandler, private loop::TimerEntry {
   /// What the handshake agreed for permessage-deflate.
   const DeflateParams& deflate_params() const { return deflate_; }
 
+  /// A deadline of the subclass's own (a token's expiry), kept on the session's one timer
+  /// entry beside the keepalive: milliseconds until it passes (0: it has), -1 for none.
+  /// Asked whenever the entry is re-armed; call rearm() when the answer changes.
+  virtual int64_t ms_until_deadline() const { return -1; }
+  /// The subclass's deadline passed (never once closing).
+  virtual void on_deadline() {}
+  /// Arms the session's timer entry for the sooner of its own deadline (keepalive, pong,
+  /// close) and the subclass's.
+  void rearm();
+
   http::Context& ctx_;
   net::Connection& conn_;
 
  private:
-  /// The keepalive, pong or close deadline passed.
+  /// One of the two deadlines passed (or both): the session's own, then the subclass's.
   void on_timer() override;
+  /// Sets the session's own deadline `delay_ms` from now and re-arms.
+  void set_due(uint64_t delay_ms);
+  /// The session's own deadline passed: keepalive check, pong deadline or close deadline.
+  void on_due();
   void arm_keepalive();
   /// After our close frame (or our answer to the peer's): the connection is reset if it has
   /// not finished closing within kCloseTimeoutMs.
@@ -100,7 +115,11 @@ class WsSessionBase : public net::ConnectionHandler, private loop::TimerEntry {
   // Made on the first compressed message of a client that keeps its compression context; a
   // connection that never sends compressed data pays only the pointer.
   std::unique_ptr<Inflater> inflater_;
-  uint64_t last_rx_ms_ = 0;
+  // Times are the low 32 bits of the loop clock (ms), compared modulo 2^32: an idle time is
+  // never a day past the ping interval (the pong deadline closes it first), and the
+  // deadline is at most a day ahead (the longest interval or timeout the settings allow).
+  uint32_t last_rx_ms_ = 0;
+  uint32_t due_ms_ = 0;  // the session's own deadline, while due_set_
   // 32 bits (websocket.max_message is at most 1 GiB) and the one-byte fields after it fill
   // what would be padding: the session stays in a smaller malloc size class.
   uint32_t max_message_;
@@ -110,6 +129,7 @@ class WsSessionBase : public net::ConnectionHandler, private loop::TimerEntry {
   bool awaiting_pong_ = false;
   bool closing_ = false;
   bool counted_ = false;
+  bool due_set_ = false;
   access::CloseReason close_reason_ = access::CloseReason::none;
 };
 

@@ -72,13 +72,12 @@ HeraldSession::HeraldSession(http::Context& ctx, access::Gate& gate, net::Connec
   // The client id: presence, POST /api/disconnect, and named in backend hook requests. One
   // string for all of them (the session kept a copy of its own: 32 bytes per connection).
   client_.id = access::next_client_id(ctx.loop->index());
-  arm_expiry();
+  rearm();  // the token's expiry, if it has one
   access::log_conn_open(client_, base::Transport::ws);
 }
 
 void HeraldSession::release_identity() {
   gate_.leave(this);
-  if (expiry_) expiry_->stop();
   if (client_.user_counted) gate_.release_user(client_.identity.get());
   client_.user_counted = false;
 }
@@ -203,7 +202,7 @@ void HeraldSession::op_connect(const proto::Command& cmd) {
       client_.user_counted = true;
     }
     client_.identity = std::move(id);
-    arm_expiry();
+    rearm();  // the token expiry may have changed
   }
   std::string result = "{\"client\":";
   proto::append_json_string(result, client_.id);
@@ -231,7 +230,7 @@ void HeraldSession::op_refresh(const proto::Command& cmd) {
   if (!old || old->source != access::Source::token || old->user != id->user)
     return reply_error(cmd, access::Outcome::forbidden);
   client_.identity = std::move(id);
-  arm_expiry();
+  rearm();  // the token expiry may have changed
   std::string result = "{";
   if (client_.identity->expires_at > 0) {
     result += "\"expires\":";
@@ -243,21 +242,17 @@ void HeraldSession::op_refresh(const proto::Command& cmd) {
   reply(cmd, out);
 }
 
-void HeraldSession::arm_expiry() {
+int64_t HeraldSession::ms_until_deadline() const {
   int64_t at = client_.identity ? client_.identity->expires_at : 0;
-  if (at <= 0) {
-    if (expiry_) expiry_->stop();
-    return;
-  }
-  int64_t now_sec = int64_t(base::wall_us() / 1'000'000);
-  uint64_t in_ms = at > now_sec ? uint64_t(at - now_sec) * 1000 : 0;
-  if (!expiry_) expiry_ = std::make_unique<loop::Timer>();
-  expiry_->start(ctx_.loop->timers(), in_ms, [this] {
-    if (closing()) return;
-    ++ctx_.metrics->tokens_expired_live;
-    const access::Answer& a = access::answer(access::Outcome::token_expired);
-    close_with(a.ws_close, a.message);
-  });
+  if (at <= 0) return -1;
+  int64_t left = at * 1000 - int64_t(base::wall_us() / 1000);
+  return left > 0 ? left : 0;
+}
+
+void HeraldSession::on_deadline() {
+  ++ctx_.metrics->tokens_expired_live;
+  const access::Answer& a = access::answer(access::Outcome::token_expired);
+  close_with(a.ws_close, a.message);
 }
 
 void HeraldSession::disconnect(access::Outcome o) {

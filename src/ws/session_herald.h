@@ -107,7 +107,11 @@ class HeraldSession final : public WsSessionBase, public hub::Subscriber, public
   void op_presence(const proto::Command& cmd);
   void op_refresh(const proto::Command& cmd);
   /// (Re)arms the close 4005 at the identity's expiry (nothing without one).
-  void arm_expiry();
+  /// The token's expiry (WsSessionBase's subclass deadline): milliseconds left by the wall
+  /// clock, -1 when the identity does not expire.
+  int64_t ms_until_deadline() const override;
+  /// The token expired: close 4005.
+  void on_deadline() override;
   /// Answers `cmd` with `o` and closes with o's close code (a connection-level refusal).
   void fail_connection(const proto::Command& cmd, access::Outcome o);
   /// Stops the expiry timer and releases the user's connection count.
@@ -140,9 +144,8 @@ class HeraldSession final : public WsSessionBase, public hub::Subscriber, public
 
   access::Gate& gate_;
   access::Client client_;
-  uint64_t opened_ms_ = 0;               // loop clock at the upgrade (conn_close duration)
-  std::unique_ptr<loop::Timer> expiry_;  // only for identities that expire
-  ChannelList channels_;                 // subscribed, pending included (max_subscriptions)
+  uint64_t opened_ms_ = 0;  // loop clock at the upgrade (conn_close duration)
+  ChannelList channels_;    // subscribed, pending included (max_subscriptions)
   Alive* alive_ = nullptr;  // made on the first asynchronous operation; holds a reference
   /// Pushes not yet queued on the connection, in order, and the bytes of the live frames among
   /// them (bounded by max_output_bytes).

@@ -27,7 +27,7 @@ import websockets
 
 from harness import herald_server
 from test_sse import SseStream, push, settle, sse_path
-from ws_util import Herald, error_of, run
+from ws_util import Herald, RawWs, error_of, mask_frame, run
 
 SECRET = "a-test-secret-of-at-least-32-bytes-long!"
 
@@ -336,6 +336,50 @@ def test_sse_stream_ends_with_reconnect_when_its_token_expires(srv):
     assert ev is not None and ev["event"] == "reconnect", ev
     assert json.loads(ev["data"]) == {"reason": "token expired"}
     assert s.next_event(timeout=30) is None and s.closed
+
+
+def test_websocket_keepalive_goes_on_until_its_token_expires():
+    # The session's one timer entry serves both: pings every 200 ms (each answered) while the
+    # token is valid, then close 4005 when it expires (6 s: far more than a busy machine needs
+    # to connect, so pings come first whatever the load).
+    d = tempfile.mkdtemp(prefix="herald-auth-")
+    secret = os.path.join(d, "secret")
+    with open(secret, "w") as f:
+        f.write(SECRET + "\n")
+    cfg = CONFIG.format(secret=secret) + "\n[websocket]\nping_interval_ms = 200\npong_timeout_ms = 10000\n"
+    with herald_server(config=cfg) as srv:
+        raw = RawWs(srv)
+        raw.send_text(json.dumps({"id": 1, "op": "connect", "token": mint("kim", exp_in=6)}))
+        pings = 0
+        while True:
+            op, payload = raw.frame()
+            if op == 9:
+                pings += 1
+                raw.sock.sendall(mask_frame(10, payload))
+            elif op == 8:
+                break
+            else:
+                assert op == 1 and "result" in json.loads(payload), (op, payload)
+        raw.close()
+        assert int.from_bytes(payload[:2], "big") == 4005, payload
+        assert pings >= 1
+
+
+def test_websocket_token_expiry_comes_before_a_later_keepalive():
+    # The other way round: the keepalive an hour away, the token's expiry in 3 s.
+    d = tempfile.mkdtemp(prefix="herald-auth-")
+    secret = os.path.join(d, "secret")
+    with open(secret, "w") as f:
+        f.write(SECRET + "\n")
+    cfg = CONFIG.format(secret=secret) + "\n[websocket]\nping_interval_ms = 3600000\n"
+    with herald_server(config=cfg) as srv:
+        raw = RawWs(srv)
+        raw.send_text(json.dumps({"id": 1, "op": "connect", "token": mint("lee", exp_in=3)}))
+        op, payload = raw.frame()
+        assert op == 1 and "result" in json.loads(payload), (op, payload)
+        op, payload = raw.frame()  # within DEADLINE (RawWs's socket timeout)
+        raw.close()
+        assert op == 8 and int.from_bytes(payload[:2], "big") == 4005, (op, payload)
 
 
 def test_sse_heartbeats_go_on_until_its_token_expires():
