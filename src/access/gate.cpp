@@ -193,20 +193,20 @@ void Gate::cancel_pending(hub::Subscriber* sub, std::string_view channel, bool a
     if (p->sub == sub && (all || p->channel == channel)) p->cancelled = true;
 }
 
-bool Gate::take_publish_token(Client& c, uint64_t now_ms) {
+bool Gate::take_publish_token(const Client& c, RateBucket& bucket, uint64_t now_ms) {
   const Identity* id = c.identity.get();
   if (id && id->admin()) return true;
   uint32_t rate = settings_->publish_rate;
   if (id && !id->user.empty()) return shared_.take_publish_token(id->user, rate, now_ms);
-  return c.publish_bucket.take(rate, now_ms);
+  return bucket.take(rate, now_ms);
 }
 
-void Gate::publish(Client& c, std::string_view channel, hub::Payload payload, uint64_t now_ms,
-                   PublishDone done) {
+void Gate::publish(Client& c, RateBucket& bucket, std::string_view channel, hub::Payload payload,
+                   uint64_t now_ms, PublishDone done) {
   Outcome o = check(c, Action::publish, channel);
   if (o == Outcome::ok && payload.binary && !proto::binary_fits(payload.data.size(), *settings_))
     o = Outcome::message_too_large;
-  if (o == Outcome::ok && !take_publish_token(c, now_ms)) o = Outcome::rate_limited;
+  if (o == Outcome::ok && !take_publish_token(c, bucket, now_ms)) o = Outcome::rate_limited;
   if (o != Outcome::ok) {
     ++metrics_.access_denied;
     return done(make_error_code(o));

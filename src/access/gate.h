@@ -39,10 +39,11 @@ std::string_view hook_name(ClientTransport t);
 
 /// What the access layer keeps about a client: its identity and where it connects from. One
 /// per connection (WebSocket, SSE) or per request (poll, HTTP API).
-// Members in this order leave no hole (88 bytes; every WebSocket and SSE session holds one).
+// Members in this order leave no hole (72 bytes; every WebSocket and SSE session holds one).
+// An anonymous client's publish rate bucket is not here: it belongs to what can publish (a
+// WebSocket session, a UDP lease), not to an SSE stream.
 struct Client {
-  IdentityPtr identity;       // nullptr: anonymous
-  RateBucket publish_bucket;  // anonymous clients (a user's connections share one in Shared)
+  IdentityPtr identity;  // nullptr: anonymous
   // The real client address when known (a trusted proxy may forward for someone it does not
   // name): for logs and hooks.
   net::PackedAddress address;
@@ -152,12 +153,13 @@ class Gate {
   size_t subscriptions(hub::Subscriber* sub) const { return hub_.subscription_count(sub); }
 
   /// Publishes `payload` (valid JSON text, or bytes) for `c`: rules, the size of a binary
-  /// payload (binary_fits: else message_too_large), publish rate (per user, or per client for
-  /// anonymous ones; none for the API key), the publish hook when auth.publish_url is set
-  /// (not for the API key; it may refuse or replace the data), then the hub. `now_ms` is the
-  /// loop's clock. With a hook, `done` runs later: the caller checks it is still there.
-  void publish(Client& c, std::string_view channel, hub::Payload payload, uint64_t now_ms,
-               PublishDone done);
+  /// payload (binary_fits: else message_too_large), publish rate (per user, or from `bucket`,
+  /// the publisher's own, for anonymous ones; none for the API key), the publish hook when
+  /// auth.publish_url is set (not for the API key; it may refuse or replace the data), then
+  /// the hub. `now_ms` is the loop's clock. With a hook, `done` runs later: the caller checks
+  /// it is still there.
+  void publish(Client& c, RateBucket& bucket, std::string_view channel, hub::Payload payload,
+               uint64_t now_ms, PublishDone done);
 
   /// History after `since` (or the newest `limit`), when the rules allow it.
   void history(const Client& c, std::string_view channel, std::optional<base::Cursor> since,
@@ -198,8 +200,9 @@ class Gate {
 
   void read(Action a, const Client& c, std::string_view channel, std::optional<base::Cursor> since,
             size_t limit, HistoryDone done);
-  /// One publish token of `c`: false when it is over limits.publish_rate.
-  bool take_publish_token(Client& c, uint64_t now_ms);
+  /// One publish token of `c` (from `bucket` when it is anonymous): false when it is over
+  /// limits.publish_rate.
+  bool take_publish_token(const Client& c, RateBucket& bucket, uint64_t now_ms);
 
   /// Logs a refused token, at most kRefusalLogsPerSecond lines per second per loop (a flood of
   /// bad tokens must not flood the log); the rest is counted and summed up in the next line.

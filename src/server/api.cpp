@@ -115,7 +115,10 @@ void publish(http::HttpSession& s, http::Request& req, access::Gate& gate, acces
   base::SharedBuffer data = base::SharedBuffer::copy_of(body.data);
   // The callback captures 8 trivially copyable bytes: std::function keeps it inline.
   http::HeldRef held = s.hold();
-  gate.publish(client, body.channel,
+  // An anonymous HTTP publisher is one request: its bucket starts full (users' buckets are
+  // shared by all their requests and connections).
+  access::RateBucket bucket;
+  gate.publish(client, bucket, body.channel,
                body.binary ? hub::Payload::bytes(std::move(data)) : std::move(data),
                s.context().loop->now_ms(), [held](base::Result<hub::PublishResult> r) {
                  if (!r) return answer_outcome(held, access::outcome_of(r.error()));
@@ -152,8 +155,9 @@ void broadcast(http::HttpSession& s, http::Request& req, access::Gate& gate,
   hub::Payload data = base::SharedBuffer::copy_of(body.data);
   data.binary = body.binary;
   uint64_t now_ms = s.context().loop->now_ms();
+  access::RateBucket bucket;  // one request (see publish)
   for (size_t i = 0; i < st->channels.size(); ++i) {
-    gate.publish(client, st->channels[i], data, now_ms,
+    gate.publish(client, bucket, st->channels[i], data, now_ms,
                  [st, i](base::Result<hub::PublishResult> r) {
                    st->outcomes[i] = access::outcome_of(r.error());
                    if (r) st->results[i] = std::move(r.value());

@@ -48,6 +48,7 @@ struct Lease final : hub::Subscriber {
   uint64_t bytes_out = 0;
   net::Address addr;
   access::Client client;
+  access::RateBucket publish_bucket;  // an anonymous client's publish rate
 };
 
 }  // namespace herald::udp

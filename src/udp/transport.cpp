@@ -404,7 +404,7 @@ void Transport::on_publish(Lease& l, const Message& m) {
   Endpoint ep = Endpoint::of(l.addr);
   uint64_t session = l.session;
   uint32_t id = m.id;
-  gate_.publish(l.client, m.channel, std::move(payload), loop_.now_ms(),
+  gate_.publish(l.client, l.publish_bucket, m.channel, std::move(payload), loop_.now_ms(),
                 [this, ep, session, id](base::Result<hub::PublishResult> r) {
                   Lease* lp = find(ep, session);
                   if (!lp) return;

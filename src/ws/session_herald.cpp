@@ -332,8 +332,8 @@ void HeraldSession::op_publish(const proto::Command& cmd) {
     return reply_error(cmd, access::Outcome::message_too_large);
   base::SharedBuffer data = base::SharedBuffer::copy_of(cmd.data);
   gate_.publish(
-      client_, cmd.channel, cmd.binary ? hub::Payload::bytes(std::move(data)) : std::move(data),
-      ctx_.loop->now_ms(),
+      client_, publish_bucket_, cmd.channel,
+      cmd.binary ? hub::Payload::bytes(std::move(data)) : std::move(data), ctx_.loop->now_ms(),
       [alive = alive(), has_id = cmd.has_id, id = cmd.id](base::Result<hub::PublishResult> r) {
         HeraldSession* self = alive.session();
         if (!self || self->closing()) return;

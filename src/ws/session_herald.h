@@ -144,8 +144,9 @@ class HeraldSession final : public WsSessionBase, public hub::Subscriber, public
 
   access::Gate& gate_;
   access::Client client_;
-  uint64_t opened_ms_ = 0;  // loop clock at the upgrade (conn_close duration)
-  ChannelList channels_;    // subscribed, pending included (max_subscriptions)
+  uint64_t opened_ms_ = 0;             // loop clock at the upgrade (conn_close duration)
+  ChannelList channels_;               // subscribed, pending included (max_subscriptions)
+  access::RateBucket publish_bucket_;  // an anonymous client's publish rate
   Alive* alive_ = nullptr;  // made on the first asynchronous operation; holds a reference
   /// Pushes not yet queued on the connection, in order, and the bytes of the live frames among
   /// them (bounded by max_output_bytes).
