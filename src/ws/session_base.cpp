@@ -79,6 +79,15 @@ WsSessionBase::~WsSessionBase() {
   if (counted_) --ctx_.metrics->connections_open[static_cast<int>(transport_)];
 }
 
+WsSessionBase::ReadState& WsSessionBase::read_state() {
+  if (!read_) read_ = std::make_unique<ReadState>();
+  return *read_;
+}
+
+void WsSessionBase::release_read_state() {
+  if (read_ && !read_->reader && !read_->inflater) read_.reset();
+}
+
 WsLimits WsSessionBase::reader_limits() const {
   WsLimits l;
   l.role = role_;
@@ -184,8 +193,10 @@ bool WsSessionBase::inflate_message(WsEvent& e) {
   if (deflate_.client_no_context_takeover) {
     inflater = &loop_inflater();
   } else {
-    if (!inflater_) inflater_ = std::make_unique<Inflater>(deflate_.client_max_window_bits, false);
-    inflater = inflater_.get();
+    ReadState& st = read_state();
+    if (!st.inflater)
+      st.inflater = std::make_unique<Inflater>(deflate_.client_max_window_bits, false);
+    inflater = st.inflater.get();
   }
   std::string out;
   switch (inflater->inflate(e.payload, ctx_.settings->ws_max_message, out)) {
@@ -229,14 +240,17 @@ void WsSessionBase::on_data(net::Connection& conn) {
   last_rx_ms_ = static_cast<uint32_t>(ctx_.loop->now_ms());
   // Local, not a member: an idle session keeps no event vector (memory per idle connection).
   std::vector<WsEvent> events;
-  if (reader_) {
-    reader_->feed(in, events);
-    if (reader_->idle()) reader_.reset();
+  if (read_ && read_->reader) {
+    read_->reader->feed(in, events);
+    if (read_->reader->idle()) {
+      read_->reader.reset();
+      release_read_state();
+    }
   } else {
     // An idle reader has no state, so a fresh one carries on exactly as a kept one would.
     WsReader reader(reader_limits());
     reader.feed(in, events);
-    if (!reader.idle() && !reader.failed()) reader_ = std::make_unique<WsReader>(std::move(reader));
+    if (!reader.idle() && !reader.failed()) read_state().reader.emplace(std::move(reader));
   }
   // After an error the rest of the input is meaningless: the connection is being failed.
   conn.consume(in.size());

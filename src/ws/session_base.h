@@ -5,6 +5,7 @@
 // handshake. Subclasses only see complete data messages (on_message).
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -107,14 +108,19 @@ class WsSessionBase : public net::ConnectionHandler, private loop::TimerEntry {
 
   WsLimits reader_limits() const;
 
-  // The frame reader lives here only while a frame or a fragmented message is open
-  // (WsReader::idle() is false); an idle connection (the common case: a subscriber between
-  // pushes) has none, and a read that holds whole frames uses one on the stack. Saves ~240
-  // bytes per idle connection.
-  std::unique_ptr<WsReader> reader_;
-  // Made on the first compressed message of a client that keeps its compression context; a
-  // connection that never sends compressed data pays only the pointer.
-  std::unique_ptr<Inflater> inflater_;
+  // What reading keeps between reads, when anything: the frame reader while a frame or a
+  // fragmented message is open (WsReader::idle() is false; a read that holds whole frames
+  // uses one on the stack, ~240 bytes an idle connection does not keep), and the inflater of
+  // a client that keeps its compression context, from its first compressed message on. An
+  // idle subscriber has neither and pays one pointer.
+  struct ReadState {
+    std::optional<WsReader> reader;
+    std::unique_ptr<Inflater> inflater;
+  };
+  std::unique_ptr<ReadState> read_;
+  ReadState& read_state();
+  /// Frees the read state once it holds nothing.
+  void release_read_state();
   // Times are the low 32 bits of the loop clock (ms), compared modulo 2^32: an idle time is
   // never a day past the ping interval (the pong deadline closes it first), and the
   // deadline is at most a day ahead (the longest interval or timeout the settings allow).
