@@ -1,37 +1,46 @@
 #pragma once
 // ByteBuffer: a growable byte buffer with a read cursor, used for connection input and for
-// building output. Bounded by its owner (the connection checks `size()` against a limit).
+// building output. Bounded by its owner (the connection checks `size()` against a limit; a
+// buffer holds less than 4 GiB). 24 bytes: every connection keeps one for its input, and an
+// idle connection's is empty with no storage.
 #include <cstddef>
-#include <cstring>
+#include <cstdint>
 #include <string_view>
-#include <vector>
 
 namespace herald::base {
 
 class ByteBuffer {
  public:
-  explicit ByteBuffer(size_t reserve = 0) { data_.reserve(reserve); }
+  explicit ByteBuffer(size_t reserve = 0);
+  ~ByteBuffer();
+  ByteBuffer(ByteBuffer&& o) noexcept;
+  ByteBuffer& operator=(ByteBuffer&& o) noexcept;
+  ByteBuffer(const ByteBuffer&) = delete;
+  ByteBuffer& operator=(const ByteBuffer&) = delete;
 
   /// Unread bytes.
-  std::string_view readable() const {
-    return {reinterpret_cast<const char*>(data_.data()) + read_, data_.size() - read_};
-  }
-  size_t size() const { return data_.size() - read_; }
-  bool empty() const { return size() == 0; }
+  std::string_view readable() const { return {data_ + read_, size_t(size_ - read_)}; }
+  size_t size() const { return size_ - read_; }
+  bool empty() const { return size_ == read_; }
   /// Marks `n` bytes as read; compacts lazily.
   void consume(size_t n);
-  void clear() {
-    data_.clear();
-    read_ = 0;
-  }
+  void clear() { size_ = read_ = 0; }
   void append(std::string_view s) { append(s.data(), s.size()); }
+  /// Throws std::length_error past 4 GiB, std::bad_alloc when memory runs out.
   void append(const void* p, size_t n);
   /// Frees memory when the buffer is empty and large (idle connections stay small).
   void shrink_if_idle(size_t keep);
+  /// Bytes the buffer can hold without growing.
+  size_t capacity() const { return cap_; }
 
  private:
-  std::vector<char> data_;
-  size_t read_ = 0;
+  /// Room for `n` more bytes after size_.
+  void reserve_more(size_t n);
+
+  char* data_ = nullptr;
+  uint32_t size_ = 0;  // bytes written, read ones included
+  uint32_t cap_ = 0;
+  uint32_t read_ = 0;
 };
 
 }  // namespace herald::base
