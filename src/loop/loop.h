@@ -133,6 +133,9 @@ class Loop {
   struct IoCounters {
     uint64_t bytes_read = 0;
     uint64_t bytes_written = 0;
+    // Write system calls for the loop's connections (writev, send, an io_uring send each
+    // count one): what tests of write coalescing compare.
+    uint64_t write_calls = 0;
   };
   IoCounters& io_counters() { return io_counters_; }
   const IoCounters& io_counters() const { return io_counters_; }

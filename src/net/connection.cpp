@@ -192,7 +192,6 @@ void Connection::handle_readable() {
     static thread_local char scratch[kReadChunk];
     size_t chunk = room < kReadChunk ? room : kReadChunk;
     ssize_t r = ::read(fd_, scratch, chunk);
-    ++stats_.read_calls;
     if (r > 0) {
       stats_.bytes_in += static_cast<uint64_t>(r);
       loop_.io_counters().bytes_read += static_cast<uint64_t>(r);

@@ -73,11 +73,11 @@ struct TlsOptions {
   std::string_view plaintext_reply;
 };
 
+// Per connection, for its conn_close log line. (Write calls are counted per loop:
+// Loop::IoCounters.)
 struct ConnectionStats {
   uint64_t bytes_in = 0;
   uint64_t bytes_out = 0;
-  uint32_t write_calls = 0;  // wrap after 2^32 (counted for tests and the bench client)
-  uint32_t read_calls = 0;
 };
 
 /// One queued output range of a connection.
@@ -139,10 +139,10 @@ class OutputQueue {
   uint32_t one_used_ = 0;  // one_ holds a slice (consumed or not)
 };
 
-// Memory: one Connection per open socket (232 bytes, a 240-byte malloc chunk). Two vtable
+// Memory: one Connection per open socket (216 bytes, a 224-byte malloc chunk). Two vtable
 // pointers (readiness and io_uring completions through IoHandler, the flush), the flags in
-// the tail of the Flushable base, 32-bit limits, and what only some connections use (TLS, a
-// send in flight, the linger or handshake timer) behind pointers.
+// the tail of the Flushable base, 32-bit limits, a 24-byte input buffer, and what only some
+// connections use (TLS, a send in flight, the linger or handshake timer) behind pointers.
 class Connection final : public loop::IoHandler, public loop::Flushable {
  public:
   /// Takes ownership of the connected non-blocking `fd`. Call start() to begin reading.

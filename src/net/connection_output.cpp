@@ -307,7 +307,7 @@ void Connection::flush_writev() {
     int n = gather(iov, writev_joined(), kCoalesceBytes);
     if (n == 0) break;
     ssize_t w = raw_writev(fd_, iov, n);
-    ++stats_.write_calls;
+    ++loop_.io_counters().write_calls;
     if (w < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN) {
@@ -340,7 +340,7 @@ void Connection::write_now() {
     int n = gather(iov, writev_joined(), kCoalesceBytes);
     if (n == 0) break;
     ssize_t w = raw_writev(fd_, iov, n);
-    ++stats_.write_calls;
+    ++loop_.io_counters().write_calls;
     if (w < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN && !want_write_) {
@@ -370,7 +370,7 @@ void Connection::flush_uring() {
     // which stays at the front of the queue until the completion; no record needed.
     loop_.uring()->prep_send(fd_, s->buf.data() + s->off, s->len, kUringSendFlags, this);
     sending_ = true;
-    ++stats_.write_calls;
+    ++loop_.io_counters().write_calls;
     return;
   }
   flush_uring_slices();
@@ -432,7 +432,7 @@ void Connection::flush_uring_slices() {
     loop_.uring()->prep_sendmsg(fd_, &f.msg, kUringSendFlags, this);
   }
   sending_ = true;
-  ++stats_.write_calls;
+  ++loop_.io_counters().write_calls;
 }
 
 void Connection::on_uring_complete(int res) {
