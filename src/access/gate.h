@@ -151,6 +151,11 @@ class Gate {
   void unsubscribe_all(hub::Subscriber* sub);
   /// Channels `sub` is subscribed to (pending included), for limits.max_subscriptions.
   size_t subscriptions(hub::Subscriber* sub) const { return hub_.subscription_count(sub); }
+  /// Whether the hub holds `sub`'s subscription to `channel` (one the gate still asks a
+  /// hook about is not there yet).
+  bool subscribed(hub::Subscriber* sub, std::string_view channel) const {
+    return hub_.subscribed(sub, channel);
+  }
 
   /// Publishes `payload` (valid JSON text, or bytes) for `c`: rules, the size of a binary
   /// payload (binary_fits: else message_too_large), publish rate (per user, or from `bucket`,

@@ -342,6 +342,15 @@ size_t Hub::subscription_count(Subscriber* sub) const {
   return sub->hub_channels_.size();
 }
 
+bool Hub::subscribed(Subscriber* sub, std::string_view channel) const {
+  if (sub->hub_channels_.size() == 0) return false;
+  const LoopState& st = state();
+  auto ch = st.channels.find(channel);
+  // The list holds the hub's own (mutable) channel records: compare the address.
+  return ch != st.channels.end() &&
+         sub->hub_channels_.contains(const_cast<LocalChannel*>(&ch->second));
+}
+
 void Hub::history(std::string_view channel, std::optional<Cursor> since, size_t limit,
                   HistoryCallback done) {
   if (!valid_channel(channel)) return done(base::Errc::bad_channel);

@@ -110,6 +110,8 @@ class Hub final : private LiveSink {
 
   /// Channels `sub` is subscribed to (pending included), on this loop.
   size_t subscription_count(Subscriber* sub) const;
+  /// Whether `sub` has a subscription to `channel` on this loop (pending ones included).
+  bool subscribed(Subscriber* sub, std::string_view channel) const;
 
   /// History (the API's and the poll transport's read): see Engine::history.
   void history(std::string_view channel, std::optional<Cursor> since, size_t limit,

@@ -30,6 +30,15 @@ class ChannelList {
   void remove(std::string_view name);
   /// Removes every name and frees the storage.
   void clear();
+  /// How many names `pred(std::string_view)` holds for.
+  template <typename Pred>
+  size_t count_if(Pred pred) const {
+    std::string_view p = packed();
+    size_t n = 0;
+    for (size_t at = 0; at < p.size(); at += 1 + static_cast<unsigned char>(p[at]))
+      n += pred(p.substr(at + 1, static_cast<unsigned char>(p[at]))) ? 1 : 0;
+    return n;
+  }
 
  private:
   static constexpr size_t kInline = 15;

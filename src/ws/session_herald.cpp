@@ -93,7 +93,7 @@ HeraldSession::~HeraldSession() {
   // on_close normally did this already; a session destroyed without a close (server teardown)
   // must not leave the hub a dangling pointer either.
   forget_alive();
-  if (!channels_.empty()) gate_.unsubscribe_all(this);
+  if (!channels_.empty() || gate_.subscriptions(this) > 0) gate_.unsubscribe_all(this);
 }
 
 void HeraldSession::on_closed() {
@@ -118,8 +118,13 @@ void HeraldSession::forget_alive() {
   AliveRef::release(std::exchange(alive_, nullptr));
 }
 
-bool HeraldSession::subscribed(std::string_view channel) const {
-  return channels_.contains(channel);
+bool HeraldSession::subscribed(std::string_view channel) {
+  return channels_.contains(channel) || gate_.subscribed(this, channel);
+}
+
+size_t HeraldSession::subscription_count() {
+  return gate_.subscriptions(this) +
+         channels_.count_if([this](std::string_view ch) { return !gate_.subscribed(this, ch); });
 }
 
 void HeraldSession::forget_channel(std::string_view channel) {
@@ -272,8 +277,11 @@ void HeraldSession::op_subscribe(const proto::Command& cmd) {
   if (cmd.channel.size() > ChannelList::kMaxName)
     return reply_error(cmd, access::Outcome::bad_channel);
   if (subscribed(cmd.channel)) return reply_error(cmd, access::Outcome::already_subscribed);
-  if (channels_.size() >= ctx_.settings->max_subscriptions)
+  if (subscription_count() >= ctx_.settings->max_subscriptions)
     return reply_error(cmd, access::Outcome::too_many_subscriptions);
+  // Named here until the subscription is answered (the gate may first ask a hook); from
+  // then on the hub's record of this subscriber says it, so an idle session keeps no copy of
+  // its channel names.
   channels_.add(cmd.channel);
   std::optional<base::Cursor> since;
   if (cmd.has_since) since = cmd.since;
@@ -282,8 +290,8 @@ void HeraldSession::op_subscribe(const proto::Command& cmd) {
   gate_.subscribe(client_, this, cmd.channel, std::move(since),
                   [this, has_id = cmd.has_id, id = cmd.id, had_since = cmd.has_since,
                    channel = cmd.channel](access::Outcome o, hub::SubscribeResult r) {
+                    forget_channel(channel);  // answered: the hub holds it, or nobody does
                     if (o != access::Outcome::ok) {
-                      forget_channel(channel);
                       reply_error(has_id, id, o);
                       return;
                     }

@@ -139,13 +139,16 @@ class HeraldSession final : public WsSessionBase, public hub::Subscriber, public
   AliveRef alive();
   /// Tells the callbacks that still hold the handle that the session is gone.
   void forget_alive();
-  bool subscribed(std::string_view channel) const;
+  /// Subscribed to `channel`, or waiting for the answer.
+  bool subscribed(std::string_view channel);
+  /// Subscriptions, answered or not (max_subscriptions).
+  size_t subscription_count();
   void forget_channel(std::string_view channel);
 
   access::Gate& gate_;
   access::Client client_;
-  uint64_t opened_ms_ = 0;             // loop clock at the upgrade (conn_close duration)
-  ChannelList channels_;               // subscribed, pending included (max_subscriptions)
+  uint64_t opened_ms_ = 0;  // loop clock at the upgrade (conn_close duration)
+  ChannelList channels_;    // subscriptions not answered yet (the hub records the others)
   access::RateBucket publish_bucket_;  // an anonymous client's publish rate
   Alive* alive_ = nullptr;  // made on the first asynchronous operation; holds a reference
   /// Pushes not yet queued on the connection, in order, and the bytes of the live frames among

@@ -91,11 +91,11 @@ history_size = 10
 
 
 @contextlib.contextmanager
-def stack(**kw):
+def stack(args=(), **kw):
     be = Backend()
     be.start()
     try:
-        with herald_server(config=config(be, **kw)) as srv:
+        with herald_server(*args, config=config(be, **kw)) as srv:
             yield be, srv
     finally:
         if be.proc.poll() is None:
@@ -232,6 +232,39 @@ def test_subscribe_hook_decides_what_the_rules_refuse():
         assert get(srv, "/poll?channel=open:y", cookie("bob"))[0] == 200
         assert get(srv, "/poll?channel=closed:y", cookie("bob"))[0] == 403
         assert get(srv, "/sse?channel=closed:z", cookie("bob"))[0] == 403
+
+
+def test_subscriptions_count_and_refuse_alike_while_the_hook_is_asked_and_after():
+    # A subscription the hook is still being asked about counts against max_subscriptions and
+    # is "already subscribed", as an answered one is (the hub's record then says it). The
+    # commands go out without waiting, so some meet a pending subscription, or an answered one
+    # on a slow machine: the answers are the same either way.
+    with stack(args=("--set", "limits.max_subscriptions=2")) as (be, srv):
+        async def go():
+            h = await ws_connect(srv, "bob")  # bob has no grants: open:* is the hook's call
+            await h.call("connect")
+            for i, ch in enumerate(["open:a", "open:a", "open:b", "open:c"], 1):
+                await h.send({"id": i, "op": "subscribe", "channel": ch})
+            got = {}
+            while len(got) < 4:
+                r = await h.recv()
+                got[r["id"]] = r
+            assert "result" in got[1] and "result" in got[3], got
+            assert error_of(got[2])[0] == 409, got
+            assert error_of(got[4])[0] == 429, got
+            assert error_of(await h.call("subscribe", channel="open:c"))[0] == 429
+            assert error_of(await h.call("subscribe", channel="open:b"))[0] == 409
+            assert "result" in await h.call("unsubscribe", channel="open:a")
+            assert error_of(await h.call("unsubscribe", channel="open:a"))[0] == 404
+            assert "result" in await h.call("subscribe", channel="open:c")
+            assert error_of(await h.call("unsubscribe", channel="open:never"))[0] == 404
+            # A refused one leaves nothing behind: neither counted nor subscribed.
+            assert "result" in await h.call("unsubscribe", channel="open:b")
+            assert error_of(await h.call("subscribe", channel="closed:x"))[0] == 403
+            assert error_of(await h.call("unsubscribe", channel="closed:x"))[0] == 404
+            assert "result" in await h.call("subscribe", channel="open:d")
+            await h.close()
+        run(go())
 
 
 # ---- publish -----------------------------------------------------------------------------------
