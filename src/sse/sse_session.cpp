@@ -216,6 +216,7 @@ void SseSession::pump() {
 void SseSession::finish_backlog(std::string& out) {
   backlog_ = false;
   start_.reset();
+  cursor_.forget_name();  // the subscription stands; a one-channel stream needs no name now
   if (!id_current_) {
     out += "id: ";
     out += cursor_.str();

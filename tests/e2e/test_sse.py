@@ -297,6 +297,27 @@ def test_errors(path, status, message):
         s.close()
 
 
+def test_streams_of_long_channel_names_get_their_own_events_only():
+    # Names past 15 bytes, alike but for the last letter, on one loop: each one-channel stream
+    # is sent its own channel's events and ids only (once its subscription stands, the stream
+    # tells events apart without the name), in order, none of the other's.
+    names = ["public:a-channel-name-well-past-fifteen-bytes-A",
+             "public:a-channel-name-well-past-fifteen-bytes-B"]
+    with herald_server("--threads", "1", config=BASE_CONFIG) as srv:
+        streams = [open_stream(srv, sse_path(n)) for n in names]
+        for st in streams:
+            settle(st)
+        for i in range(10):
+            srv.publish(names[i % 2], {"i": i})
+        for k, st in enumerate(streams):
+            got = [push(e) for e in st.events(5)]
+            assert [g["channel"] for g in got] == [names[k]] * 5, got
+            assert [g["data"]["i"] for g in got] == list(range(k, 10, 2)), got
+            assert [g["offset"] for g in got] == [1, 2, 3, 4, 5], got
+            assert st.next_event(timeout=0.5) is None  # nothing more: none of the other's
+            st.close()
+
+
 def test_bad_last_event_id_is_400_even_with_good_since():
     with herald_server(config=BASE_CONFIG) as srv:
         st, _, body = srv.request("GET", "/sse?channel=public:a&since=E:0",
