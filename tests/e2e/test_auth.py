@@ -13,6 +13,7 @@ What a client sees for each outcome:
     `event: reconnect`, a held long-poll 401.
 """
 import asyncio
+import contextlib
 import http.client
 import json
 import os
@@ -67,13 +68,20 @@ def mint(sub="alice", channels=None, publish=None, exp_in=3600, key=SECRET, alg=
     return jwt.encode(claims, key, algorithm=alg, headers=headers)
 
 
-@pytest.fixture(scope="module")
-def srv():
+@contextlib.contextmanager
+def auth_server(extra=""):
+    """herald with this file's CONFIG (its HMAC secret in a file of its own) plus `extra`."""
     d = tempfile.mkdtemp(prefix="herald-auth-")
     secret = os.path.join(d, "secret")
     with open(secret, "w") as f:
         f.write(SECRET + "\n")
-    with herald_server(config=CONFIG.format(secret=secret)) as s:
+    with herald_server(config=CONFIG.format(secret=secret) + extra) as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def srv():
+    with auth_server() as s:
         yield s
 
 
@@ -342,12 +350,7 @@ def test_websocket_keepalive_goes_on_until_its_token_expires():
     # The session's one timer entry serves both: pings every 200 ms (each answered) while the
     # token is valid, then close 4005 when it expires (6 s: far more than a busy machine needs
     # to connect, so pings come first whatever the load).
-    d = tempfile.mkdtemp(prefix="herald-auth-")
-    secret = os.path.join(d, "secret")
-    with open(secret, "w") as f:
-        f.write(SECRET + "\n")
-    cfg = CONFIG.format(secret=secret) + "\n[websocket]\nping_interval_ms = 200\npong_timeout_ms = 10000\n"
-    with herald_server(config=cfg) as srv:
+    with auth_server("\n[websocket]\nping_interval_ms = 200\npong_timeout_ms = 10000\n") as srv:
         raw = RawWs(srv)
         raw.send_text(json.dumps({"id": 1, "op": "connect", "token": mint("kim", exp_in=6)}))
         pings = 0
@@ -367,12 +370,7 @@ def test_websocket_keepalive_goes_on_until_its_token_expires():
 
 def test_websocket_token_expiry_comes_before_a_later_keepalive():
     # The other way round: the keepalive an hour away, the token's expiry in 3 s.
-    d = tempfile.mkdtemp(prefix="herald-auth-")
-    secret = os.path.join(d, "secret")
-    with open(secret, "w") as f:
-        f.write(SECRET + "\n")
-    cfg = CONFIG.format(secret=secret) + "\n[websocket]\nping_interval_ms = 3600000\n"
-    with herald_server(config=cfg) as srv:
+    with auth_server("\n[websocket]\nping_interval_ms = 3600000\n") as srv:
         raw = RawWs(srv)
         raw.send_text(json.dumps({"id": 1, "op": "connect", "token": mint("lee", exp_in=3)}))
         op, payload = raw.frame()
@@ -386,12 +384,7 @@ def test_sse_heartbeats_go_on_until_its_token_expires():
     # The stream's one deadline serves both: heartbeats every 100 ms while the token is valid,
     # then the reconnect event when it expires (6 s: far more than a busy machine needs to
     # open the stream, so heartbeats come first whatever the load).
-    d = tempfile.mkdtemp(prefix="herald-auth-")
-    secret = os.path.join(d, "secret")
-    with open(secret, "w") as f:
-        f.write(SECRET + "\n")
-    cfg = CONFIG.format(secret=secret) + "\n[sse]\nheartbeat_ms = 100\n"
-    with herald_server(config=cfg) as srv:
+    with auth_server("\n[sse]\nheartbeat_ms = 100\n") as srv:
         s, status = sse_open(srv, "chat:hb", mint(channels=["chat:hb"], exp_in=6))
         assert status == 200
         settle(s)

@@ -272,13 +272,20 @@ def test_client_close_is_echoed(srv):
     run(go())
 
 
+def slow_reader(srv, channel):
+    """A raw WebSocket client with a 4 KiB receive buffer, subscribed to `channel`, that reads
+    nothing more until the test says so."""
+    slow = RawWs(srv, rcvbuf=4096)
+    slow.send_text(json.dumps({"id": 1, "op": "subscribe", "channel": channel}))
+    op, payload = slow.frame()
+    assert op == 1 and json.loads(payload)["id"] == 1
+    return slow
+
+
 def test_slow_consumer_is_evicted_4008_others_get_everything():
     cfg = "[limits]\nmax_output_bytes = 65536\n"
     with herald_server(config=cfg) as s:
-        slow = RawWs(s, rcvbuf=4096)
-        slow.send_text(json.dumps({"id": 1, "op": "subscribe", "channel": "public:flood"}))
-        op, payload = slow.frame()
-        assert op == 1 and json.loads(payload)["id"] == 1
+        slow = slow_reader(s, "public:flood")
         n, size = 400, 32 * 1024
         blob = "b" * size
 
@@ -327,10 +334,7 @@ def test_an_evicted_peer_that_never_reads_is_reset_at_the_close_deadline():
     cfg = "[limits]\nmax_output_bytes = 65536\n[websocket]\nping_interval_ms = 3600000\n"
     ws_open = 'herald_transport_connections{transport="ws"}'
     with herald_server(config=cfg) as s:
-        slow = RawWs(s, rcvbuf=4096)
-        slow.send_text(json.dumps({"id": 1, "op": "subscribe", "channel": "public:stuck"}))
-        op, payload = slow.frame()
-        assert op == 1 and json.loads(payload)["id"] == 1
+        slow = slow_reader(s, "public:stuck")
         assert s.metric(ws_open) == 1
         blob = "s" * (32 * 1024)
         published = 0
