@@ -336,14 +336,21 @@ def test_websocket_token_expiry_closes_4005_unless_refreshed(srv):
     run(ws(), timeout=120)
 
 
-def test_sse_stream_ends_with_reconnect_when_its_token_expires(srv):
-    s, status = sse_open(srv, "chat:s", mint(channels=["chat:s"], exp_in=2))
+def sse_until_expiry(srv, channel, exp_in):
+    """Opens an SSE stream of `channel` with a token that expires in `exp_in` s, reads it to
+    the reconnect event the expiry sends and to the stream's end, and returns it."""
+    s, status = sse_open(srv, channel, mint(channels=[channel], exp_in=exp_in))
     assert status == 200
     settle(s)
     ev = s.next_event(timeout=60)
     assert ev is not None and ev["event"] == "reconnect", ev
     assert json.loads(ev["data"]) == {"reason": "token expired"}
     assert s.next_event(timeout=30) is None and s.closed
+    return s
+
+
+def test_sse_stream_ends_with_reconnect_when_its_token_expires(srv):
+    sse_until_expiry(srv, "chat:s", 2)
 
 
 def test_websocket_keepalive_goes_on_until_its_token_expires():
@@ -385,14 +392,8 @@ def test_sse_heartbeats_go_on_until_its_token_expires():
     # then the reconnect event when it expires (6 s: far more than a busy machine needs to
     # open the stream, so heartbeats come first whatever the load).
     with auth_server("\n[sse]\nheartbeat_ms = 100\n") as srv:
-        s, status = sse_open(srv, "chat:hb", mint(channels=["chat:hb"], exp_in=6))
-        assert status == 200
-        settle(s)
-        ev = s.next_event(timeout=60)
-        assert ev is not None and ev["event"] == "reconnect", ev
-        assert json.loads(ev["data"]) == {"reason": "token expired"}
-        assert "ping" in s.comments  # read before the reconnect event
-        assert s.next_event(timeout=30) is None and s.closed
+        s = sse_until_expiry(srv, "chat:hb", 6)
+        assert "ping" in s.comments  # heartbeats, before the reconnect that ended the stream
 
 
 def test_held_long_poll_answers_401_when_its_token_expires(srv):
