@@ -206,8 +206,8 @@ const KeyDef<Settings> kKeys[] = {
   {.name = "limits.max_subscriptions", .field = &Settings::max_subscriptions, .min = 1,
    .max = 1'000'000, .description = "channels one connection may subscribe to"},
   {.name = "limits.publish_rate", .field = &Settings::publish_rate, .min = 1, .max = 10'000'000,
-   .description = "client publishes per second, per user (authenticated) or per connection "
-                  "(anonymous); more gets 429 / an error reply"},
+   .description = "client publishes per second, per user (authenticated) or per WebSocket "
+                  "connection or UDP lease (anonymous); more gets 429 / an error reply"},
   {.name = "limits.max_connections_per_user", .field = &Settings::max_connections_per_user,
    .min = 1, .max = 10'000'000,
    .description = "open connections of one authenticated user; one more gets 503 / close 4504"},
