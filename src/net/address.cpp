@@ -183,6 +183,20 @@ PackedAddress::PackedAddress(const Address& a) {
   }
 }
 
+size_t PackedAddress::hash() const {
+  uint64_t h = 1469598103934665603ull;
+  auto mix = [&h](const unsigned char* p, size_t n) {
+    for (size_t i = 0; i < n; ++i) {
+      h ^= p[i];
+      h *= 1099511628211ull;
+    }
+  };
+  mix(ip_, sizeof ip_);
+  const unsigned char tail[3] = {uint8_t(port_ >> 8), uint8_t(port_), family_};
+  mix(tail, sizeof tail);
+  return size_t(h);
+}
+
 Address PackedAddress::address() const {
   Address a;
   if (family_ == AF_INET) {

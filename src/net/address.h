@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -41,9 +42,10 @@ struct Address {
   bool same_host(const Address& o) const;
 };
 
-/// An IPv4 or IPv6 address and port in 20 bytes, for what is kept per client for logs and
-/// hooks (an Address, the sockaddr handed to the kernel, is 32 bytes, and 36 as an optional;
-/// the IPv6 flow label and scope are not kept). Default-constructed: not known.
+/// An IPv4 or IPv6 address and port in 20 bytes: what is kept per client for logs and hooks,
+/// and the key of a UDP client's lease (an Address, the sockaddr handed to the kernel, is 32
+/// bytes, and 36 as an optional; the IPv6 flow label and scope are not kept).
+/// Default-constructed: not known.
 class PackedAddress {
  public:
   PackedAddress() = default;
@@ -52,11 +54,19 @@ class PackedAddress {
   explicit operator bool() const { return known(); }
   /// The address as a sockaddr again (known() only).
   Address address() const;
+  bool operator==(const PackedAddress& o) const = default;
+  /// FNV-1a over the bytes: addresses and ports are chosen by clients, and a table's buckets
+  /// must not be predictable from a few bits of either.
+  size_t hash() const;
 
  private:
   unsigned char ip_[16] = {};
   uint16_t port_ = 0;
   uint8_t family_ = 0;  // AF_INET or AF_INET6; 0: not known
+};
+
+struct PackedAddressHash {
+  size_t operator()(const PackedAddress& a) const { return a.hash(); }
 };
 
 /// An address range: "10.0.0.0/8", "fd00::/8", or a single IP ("127.0.0.1" = /32). An

@@ -8,7 +8,6 @@
 // Memory: this struct, its table node and the hub's subscription entries are all a lease
 // costs (docs/benchmarks.md measures it); no timer per lease, no buffer per lease.
 #include <cstdint>
-#include <cstring>
 #include <functional>
 
 #include "access/gate.h"
@@ -20,21 +19,9 @@ namespace herald::udp {
 
 class Transport;
 
-/// An address and port as a compact, hashable key (IPv4 in the first 4 bytes of `ip`).
-struct Endpoint {
-  uint8_t ip[16] = {};
-  uint16_t port = 0;
-  uint8_t family = 0;
-
-  static Endpoint of(const net::Address& a);
-  bool operator==(const Endpoint& o) const {
-    return family == o.family && port == o.port && std::memcmp(ip, o.ip, sizeof ip) == 0;
-  }
-};
-
-struct EndpointHash {
-  size_t operator()(const Endpoint& e) const;
-};
+/// A client's address and port, the key of its lease.
+using Endpoint = net::PackedAddress;
+using EndpointHash = net::PackedAddressHash;
 
 struct Lease final : hub::Subscriber {
   void deliver(const hub::Delivery& d) override;

@@ -20,34 +20,8 @@ uint64_t unix_sec() {
 
 }  // namespace
 
-// ---- Endpoint, Lease ------------------------------------------------------------------------
-
-Endpoint Endpoint::of(const net::Address& a) {
-  Endpoint e;
-  e.family = uint8_t(a.family());
-  e.port = uint16_t(a.port());
-  if (a.family() == AF_INET6)
-    std::memcpy(e.ip, &a.storage.in6.sin6_addr, 16);
-  else
-    std::memcpy(e.ip, &a.storage.in4.sin_addr, 4);
-  return e;
-}
-
-size_t EndpointHash::operator()(const Endpoint& e) const {
-  // FNV-1a over the key's bytes: addresses and ports are chosen by clients, and the table's
-  // buckets must not be predictable from a few bits of either.
-  uint64_t h = 1469598103934665603ull;
-  auto mix = [&h](const uint8_t* p, size_t n) {
-    for (size_t i = 0; i < n; ++i) {
-      h ^= p[i];
-      h *= 1099511628211ull;
-    }
-  };
-  mix(e.ip, sizeof e.ip);
-  uint8_t tail[3] = {uint8_t(e.port >> 8), uint8_t(e.port), e.family};
-  mix(tail, sizeof tail);
-  return size_t(h);
-}
+// ---- Lease
+// ----------------------------------------------------------------------------------------
 
 void Lease::deliver(const hub::Delivery& d) {
   transport->deliver(*this, d);
@@ -134,7 +108,7 @@ void Transport::on_datagram(std::string_view bytes, const net::Address& from) {
     drop_in(base::UdpDrop::malformed);
     return;
   }
-  Endpoint ep = Endpoint::of(from);
+  Endpoint ep = Endpoint(from);
   if (m.type == Type::hello) return on_hello(m, from, bytes.size());
   if (m.type == Type::open) return on_open(m, from, ep, bytes.size());
   Lease* l = find(ep, m.session);
@@ -280,7 +254,7 @@ void Transport::drop(Lease& l, access::CloseReason why) {
   admission_.release(l.addr);
   if (by_renewal_.contains(l)) by_renewal_.erase(l);
   --metrics_.connections_open[int(base::Transport::udp)];
-  leases_.erase(Endpoint::of(l.addr));
+  leases_.erase(Endpoint(l.addr));
 }
 
 void Transport::sweep() {
@@ -352,7 +326,7 @@ void Transport::send_subscribed(Lease& l, uint32_t id, const std::string& channe
 
 void Transport::resubscribe(Lease& l, uint32_t id, std::string channel,
                             std::optional<base::Cursor> since) {
-  Endpoint ep = Endpoint::of(l.addr);
+  Endpoint ep = Endpoint(l.addr);
   uint64_t session = l.session;
   bool had_since = since.has_value();
   gate_.catch_up(
@@ -366,7 +340,7 @@ void Transport::resubscribe(Lease& l, uint32_t id, std::string channel,
 }
 
 void Transport::on_resend(Lease& l, const Message& m) {
-  Endpoint ep = Endpoint::of(l.addr);
+  Endpoint ep = Endpoint(l.addr);
   uint64_t session = l.session;
   uint32_t id = m.id;
   std::string channel(m.channel);
@@ -401,7 +375,7 @@ void Transport::on_publish(Lease& l, const Message& m) {
       return send_error(l, m.id, access::Outcome::bad_request);
     payload = base::SharedBuffer::copy_of(scratch_);
   }
-  Endpoint ep = Endpoint::of(l.addr);
+  Endpoint ep = Endpoint(l.addr);
   uint64_t session = l.session;
   uint32_t id = m.id;
   gate_.publish(l.client, l.publish_bucket, m.channel, std::move(payload), loop_.now_ms(),
