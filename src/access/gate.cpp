@@ -34,6 +34,12 @@ std::string Client::address_text() const {
   return address ? address.address().to_string() : std::string("unknown");
 }
 
+int64_t Client::ms_until_expiry() const {
+  if (!identity || identity->expires_at <= 0) return -1;
+  int64_t left = identity->expires_at * 1000 - int64_t(base::wall_us() / 1000);
+  return left > 0 ? left : 0;
+}
+
 const std::string& Client::user() const {
   static const std::string kNone;
   return identity ? identity->user : kNone;

@@ -61,6 +61,9 @@ struct Client {
   const std::string& user() const;
   /// "203.0.113.7:50412", or "unknown" when a proxy did not say.
   std::string address_text() const;
+  /// Milliseconds until the identity's token expires, by the wall clock (0: it has), or -1
+  /// when it does not expire.
+  int64_t ms_until_expiry() const;
 };
 
 /// A long-lived connection (a WebSocket, an SSE stream) that the operator can end

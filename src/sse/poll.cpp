@@ -5,7 +5,6 @@
 #include <unordered_map>
 
 #include "base/log.h"
-#include "base/time.h"
 #include "proto/json.h"
 #include "sse/transports.h"
 
@@ -101,12 +100,10 @@ void PollRequest::all_answered() {
   // A held long-poll whose token expires before the wait ends is answered 401 then.
   uint64_t wait = wait_ms_;
   bool expires = false;
-  if (client_.identity && client_.identity->expires_at > 0) {
-    int64_t now_sec = int64_t(base::wall_us() / 1'000'000);
-    int64_t left = client_.identity->expires_at - now_sec;
-    if (left <= 0) return answer_error(access::Outcome::token_expired);
-    if (uint64_t(left) * 1000 < wait) {
-      wait = uint64_t(left) * 1000;
+  if (int64_t left = client_.ms_until_expiry(); left >= 0) {
+    if (left == 0) return answer_error(access::Outcome::token_expired);
+    if (uint64_t(left) < wait) {
+      wait = uint64_t(left);
       expires = true;
     }
   }

@@ -4,7 +4,6 @@
 #include <string>
 #include <utility>
 
-#include "base/time.h"
 #include "http_codec/query.h"
 #include "http_codec/response.h"
 #include "proto/json.h"
@@ -65,10 +64,8 @@ void SseSession::start(std::shared_ptr<const http::AccessRecord> access) {
     return fail_before_stream(access::Outcome::limit_reached);
   client_.user_counted = true;
   gate_.join(this);
-  if (client_.identity && client_.identity->expires_at > 0) {
-    int64_t now_sec = int64_t(base::wall_us() / 1'000'000);
-    int64_t at = client_.identity->expires_at;
-    if (at <= now_sec) return fail_before_stream(access::Outcome::token_expired);
+  if (int64_t left = client_.ms_until_expiry(); left >= 0) {
+    if (left == 0) return fail_before_stream(access::Outcome::token_expired);
     arm_timer();
   }
   start_->waiting = cursor_.size();
@@ -244,17 +241,11 @@ void SseSession::evict() {
   conn_.close_dropping_output();
 }
 
-int64_t SseSession::ms_until_expiry() const {
-  if (!client_.identity || client_.identity->expires_at <= 0) return -1;
-  int64_t left = client_.identity->expires_at * 1000 - int64_t(base::wall_us() / 1000);
-  return left > 0 ? left : 0;
-}
-
 // One timer entry, two deadlines: the next heartbeat (once the backlog is written) and the
 // token's expiry (identities that expire); it is armed for the sooner.
 void SseSession::arm_timer() {
   uint64_t delay = heartbeats() ? ctx_.settings->sse_heartbeat_ms : UINT64_MAX;
-  if (int64_t left = ms_until_expiry(); left >= 0) delay = std::min(delay, uint64_t(left));
+  if (int64_t left = client_.ms_until_expiry(); left >= 0) delay = std::min(delay, uint64_t(left));
   if (delay != UINT64_MAX) ctx_.loop->timers().arm(*this, delay);
 }
 
@@ -262,7 +253,7 @@ void SseSession::arm_timer() {
 // wall clock: one comment line more is harmless).
 void SseSession::on_timer() {
   if (ended_) return;
-  if (ms_until_expiry() == 0) return expire();
+  if (client_.ms_until_expiry() == 0) return expire();
   if (heartbeats()) conn_.send(std::string_view(": ping\n\n"));
   arm_timer();
 }

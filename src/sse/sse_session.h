@@ -112,8 +112,6 @@ class SseSession final : public net::ConnectionHandler,
   void fail_before_stream(access::Outcome o);
   /// Heartbeats are due once the stream's start (head and backlog) is written.
   bool heartbeats() const { return streaming_ && !start_; }
-  /// Milliseconds until the client's token expires (0: it has), -1 when it does not expire.
-  int64_t ms_until_expiry() const;
   /// Arms the session's one deadline: the next heartbeat or the expiry, whichever is sooner.
   void arm_timer();
   /// The deadline passed: the stream ends if the token expired, else a heartbeat (a comment

@@ -68,10 +68,7 @@ bool ChannelList::contains(std::string_view name) const {
 }
 
 size_t ChannelList::size() const {
-  std::string_view p = packed();
-  size_t n = 0;
-  for (size_t at = 0; at < p.size(); at += 1 + static_cast<unsigned char>(p[at])) ++n;
-  return n;
+  return count_if([](std::string_view) { return true; });
 }
 
 void ChannelList::add(std::string_view name) {

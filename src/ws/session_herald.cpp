@@ -5,7 +5,6 @@
 
 #include "base/error.h"
 #include "base/log.h"
-#include "base/time.h"
 #include "proto/binary.h"
 #include "ws_codec/frame.h"
 
@@ -248,10 +247,7 @@ void HeraldSession::op_refresh(const proto::Command& cmd) {
 }
 
 int64_t HeraldSession::ms_until_deadline() const {
-  int64_t at = client_.identity ? client_.identity->expires_at : 0;
-  if (at <= 0) return -1;
-  int64_t left = at * 1000 - int64_t(base::wall_us() / 1000);
-  return left > 0 ? left : 0;
+  return client_.ms_until_expiry();
 }
 
 void HeraldSession::on_deadline() {
