@@ -136,7 +136,7 @@ class HttpSession final : public net::ConnectionHandler {
 
   net::Connection& connection() { return conn_; }
   Context& context() { return ctx_; }
-  const net::Address& peer() const { return conn_.peer(); }
+  net::Address peer() const { return conn_.peer(); }
 
   // net::ConnectionHandler
   void on_data(net::Connection& conn) override;

@@ -38,13 +38,13 @@ void ConnectionHandler::on_output_overflow(Connection& conn) {
   conn.abort(base::Errc::slow_consumer);
 }
 
-// One per open socket: keep it within a 256-byte malloc chunk (docs/benchmarks.md §5).
-static_assert(sizeof(Connection) <= 248, "net::Connection grew past 248 bytes");
+// One per open socket: keep it within a 208-byte malloc chunk (docs/benchmarks.md §5).
+static_assert(sizeof(Connection) <= 200, "net::Connection grew past 200 bytes");
 
 Connection::Connection(loop::Loop& loop, int fd, const Address& peer, size_t max_input)
     : fd_(fd),
-      loop_(loop),
       peer_(peer),
+      loop_(loop),
       max_input_(static_cast<uint32_t>(max_input < UINT32_MAX ? max_input : UINT32_MAX)) {}
 
 Connection::~Connection() {
@@ -59,7 +59,7 @@ Connection::~Connection() {
 void Connection::start(std::unique_ptr<ConnectionHandler> handler, bool connecting) {
   handler_ = std::move(handler);
   state_ = connecting ? State::connecting : State::open;
-  interest_ = connecting ? EPOLLOUT : EPOLLIN | EPOLLRDHUP;
+  interest_ = static_cast<uint16_t>(connecting ? EPOLLOUT : EPOLLIN | EPOLLRDHUP);
   want_write_ = connecting;
   loop_.add(fd_, interest_, this);
   if (tls_) tls_start();
@@ -102,8 +102,9 @@ void Connection::update_interest() {
   // disconnects while we wait is noticed at once instead of when the wait ends.
   if (state_ == State::open && !reading_) want |= EPOLLRDHUP;
   if (want_write_) want |= EPOLLOUT;
+  static_assert((EPOLLIN | EPOLLOUT | EPOLLRDHUP) <= UINT16_MAX, "interest_ is 16 bits");
   if (want != interest_) {
-    interest_ = want;
+    interest_ = static_cast<uint16_t>(want);
     loop_.modify(fd_, want, this);
   }
 }

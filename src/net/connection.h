@@ -139,10 +139,11 @@ class OutputQueue {
   uint32_t one_used_ = 0;  // one_ holds a slice (consumed or not)
 };
 
-// Memory: one Connection per open socket (216 bytes, a 224-byte malloc chunk). Two vtable
-// pointers (readiness and io_uring completions through IoHandler, the flush), the flags in
-// the tail of the Flushable base, 32-bit limits, a 24-byte input buffer, and what only some
-// connections use (TLS, a send in flight, the linger or handshake timer) behind pointers.
+// Memory: one Connection per open socket (200 bytes, a 208-byte malloc chunk). Two vtable
+// pointers (readiness and io_uring completions through IoHandler, the flush), the flags and
+// the 16-bit epoll mask in the tail of the Flushable base, the peer packed in 20 bytes,
+// 32-bit limits, a 24-byte input buffer, and what only some connections use (TLS, a send in
+// flight, the linger or handshake timer) behind pointers.
 class Connection final : public loop::IoHandler, public loop::Flushable {
  public:
   /// Takes ownership of the connected non-blocking `fd`. Call start() to begin reading.
@@ -164,9 +165,10 @@ class Connection final : public loop::IoHandler, public loop::Flushable {
   ConnectionHandler* handler() const { return handler_.get(); }
 
   loop::Loop& loop() const { return loop_; }
-  const Address& peer() const { return peer_; }
+  /// The peer's IP address and port (an IPv6 scope id or flow label is not kept).
+  Address peer() const { return peer_.address(); }
   /// The client behind a proxy that said so (PROXY protocol): from now on peer() is it.
-  void set_peer(const Address& a) { peer_ = a; }
+  void set_peer(const Address& a) { peer_ = PackedAddress(a); }
   int fd() const { return fd_; }
 
   // --- input -------------------------------------------------------------------------------
@@ -232,21 +234,25 @@ class Connection final : public loop::IoHandler, public loop::Flushable {
   /// A send entry is submitted (io_uring) and its completion has not been handled yet.
   bool write_in_flight() const { return sending_; }
 
+  // Bit-fields: one byte for the three flags seldom touched, so the mask and the fd fit in
+  // the Flushable base's tail with the rest (see "Memory" above).
   // The server counted this connection against its peer's per-IP limit (not done for a
   // connection from a trusted proxy until it says whom it forwards); released with it.
-  bool counted_per_ip = false;
+  bool counted_per_ip : 1 = false;
   // peer() came from a trusted proxy's PROXY protocol header (set_peer): it is the client.
-  bool peer_from_proxy_header = false;
+  bool peer_from_proxy_header : 1 = false;
 
  private:
+  bool drain_wanted_ : 1 = false;  // notify_when_drained() was called
   enum class State : uint8_t { connecting, open, draining, lingering, closed };
   State state_ = State::open;
   bool reading_ = true;
-  bool want_write_ = false;    // EPOLLOUT armed
-  bool drain_wanted_ = false;  // notify_when_drained() was called
-  bool sending_ = false;       // an io_uring send is submitted and not yet complete
+  bool want_write_ = false;  // EPOLLOUT armed
+  bool sending_ = false;     // an io_uring send is submitted and not yet complete
+  // The epoll mask registered: EPOLLIN, EPOLLOUT and EPOLLRDHUP all fit in 16 bits.
+  uint16_t interest_ = 0;
   int fd_;
-  uint32_t interest_ = 0;  // current epoll mask
+  PackedAddress peer_;
 
  public:
   // Intrusive links for ConnectionSet.
@@ -333,7 +339,6 @@ class Connection final : public loop::IoHandler, public loop::Flushable {
   void linger_read();
 
   loop::Loop& loop_;
-  Address peer_;
   uint32_t max_input_;
   uint32_t output_limit_ = 0;
   std::unique_ptr<ConnectionHandler> handler_;

@@ -72,7 +72,7 @@ void Connection::tls_start() {
   if (tls_->options.handshake_timeout_ms != 0) {
     timer_ = std::make_unique<loop::Timer>();
     timer_->start(loop_.timers(), tls_->options.handshake_timeout_ms, [this] {
-      log_tls_failure(peer_, "handshake timeout");
+      log_tls_failure(peer(), "handshake timeout");
       abort(base::Errc::timeout);
     });
   }
@@ -115,9 +115,9 @@ bool Connection::tls_receive(const char* data, size_t n) {
   if (st == tls::Status::error) {
     t.failure = t.session->error();
     if (!was_established)
-      log_tls_failure(peer_, t.failure.message());
+      log_tls_failure(peer(), t.failure.message());
     else
-      HLOG_DEBUG("tls: %s: %s", peer_.to_string().c_str(), t.failure.message().c_str());
+      HLOG_DEBUG("tls: %s: %s", peer().to_string().c_str(), t.failure.message().c_str());
     // Send the alert the session wrote (the peer then knows why), else reset.
     if (t.wire.empty()) {
       abort(t.failure);
