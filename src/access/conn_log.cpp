@@ -70,10 +70,10 @@ CloseReason close_reason_of(Outcome o) {
 namespace {
 // id (when the session has one), remote, transport, user (when known): what both events start
 // with. Returns how many of `f` it filled.
-size_t common_fields(base::LogField* f, const Client& c, base::Transport t,
+size_t common_fields(base::LogField* f, const Client& c, base::Transport t, const std::string& id,
                      const std::string& remote) {
   size_t n = 0;
-  if (!c.id.empty()) f[n++] = {"id", c.id};
+  if (!id.empty()) f[n++] = {"id", id};
   f[n++] = {"remote", remote};
   f[n++] = {"transport", base::transport_name(t)};
   if (!c.user().empty()) f[n++] = {"user", c.user()};
@@ -83,19 +83,19 @@ size_t common_fields(base::LogField* f, const Client& c, base::Transport t,
 
 void log_conn_open(const Client& c, base::Transport t) {
   if (!base::log_enabled(base::LogLevel::info)) return;
-  std::string remote = c.address_text();
+  std::string id = c.id.text(), remote = c.address_text();
   base::LogField f[4] = {{"", ""}, {"", ""}, {"", ""}, {"", ""}};
-  size_t n = common_fields(f, c, t, remote);
+  size_t n = common_fields(f, c, t, id, remote);
   base::log_event(base::LogLevel::info, "conn_open", {}, std::span<const base::LogField>(f, n));
 }
 
 void log_conn_close(const Client& c, base::Transport t, CloseReason r, uint64_t duration_ms,
                     uint64_t bytes_in, uint64_t bytes_out) {
   if (!base::log_enabled(base::LogLevel::info)) return;
-  std::string remote = c.address_text();
+  std::string id = c.id.text(), remote = c.address_text();
   base::LogField f[8] = {{"", ""}, {"", ""}, {"", ""}, {"", ""},
                          {"", ""}, {"", ""}, {"", ""}, {"", ""}};
-  size_t n = common_fields(f, c, t, remote);
+  size_t n = common_fields(f, c, t, id, remote);
   f[n++] = {"reason", close_reason_name(r)};
   f[n++] = {"duration_ms", duration_ms};
   f[n++] = {"bytes_in", bytes_in};

@@ -54,10 +54,11 @@ Gate::Gate(hub::Hub& hub, Shared& shared, base::Metrics& metrics, const base::Se
 
 size_t Gate::disconnect(std::string_view user, std::string_view client, Outcome why) {
   if (user.empty() && client.empty()) return 0;
+  std::optional<ClientId> id = ClientId::parse(client);
   // Collected first: a member that ends leaves the set.
   std::vector<Member*> found;
   members_.for_each([&](Member& m) {
-    if (!client.empty() && m.member_id() == client)
+    if (id && m.member_client().id == *id)
       found.push_back(&m);
     else if (!user.empty() && m.member_client().identity && m.member_client().user() == user)
       found.push_back(&m);
@@ -220,7 +221,7 @@ void Gate::publish(Client& c, RateBucket& bucket, std::string_view channel, hub:
   const Identity* id = c.identity.get();
   if (hooks_ && !settings_->auth_publish_url.empty() && !(id && id->admin())) {
     std::string body =
-        encode_publish_request(c.id, c.user(), channel, payload.data.view(), payload.binary);
+        encode_publish_request(c.id.text(), c.user(), channel, payload.data.view(), payload.binary);
     // Never retried: the backend may have acted on a publish whose answer was lost.
     ask(HookKind::publish, settings_->auth_publish_url, std::move(body), false,
         [this, channel = std::string(channel), payload = std::move(payload),
@@ -258,7 +259,7 @@ void Gate::read(Action a, const Client& c, std::string_view channel,
   if (o == Outcome::forbidden && a == Action::subscribe && hooks_ &&
       !settings_->auth_subscribe_url.empty()) {
     // A poll subscribes for one request: the subscribe hook decides as for a subscription.
-    ask_subscribe(c, c.id, channel,
+    ask_subscribe(c, c.id.text(), channel,
                   [this, channel = std::string(channel), since = std::move(since), limit,
                    done = std::move(done)](Outcome hook) mutable {
                     if (hook != Outcome::ok) {

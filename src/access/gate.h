@@ -39,7 +39,7 @@ std::string_view hook_name(ClientTransport t);
 
 /// What the access layer keeps about a client: its identity and where it connects from. One
 /// per connection (WebSocket, SSE) or per request (poll, HTTP API).
-// Members in this order leave no hole (72 bytes; every WebSocket and SSE session holds one).
+// Members in this order leave no hole (48 bytes; every WebSocket and SSE session holds one).
 // An anonymous client's publish rate bucket is not here: it belongs to what can publish (a
 // WebSocket session, a UDP lease), not to an SSE stream.
 struct Client {
@@ -55,7 +55,7 @@ struct Client {
   // A session's client admitted against max_connections_per_user (Gate::admit_user), to be
   // released once when the session ends.
   bool user_counted = false;
-  std::string id;
+  ClientId id;  // a session's; none for a request's client
 
   Requester requester() const { return Requester{identity.get(), loopback, udp}; }
   const std::string& user() const;
@@ -71,9 +71,8 @@ struct Client {
 /// before it goes away.
 class Member {
  public:
+  /// Its client record (with the connection's client id, as presence shows it).
   virtual const Client& member_client() const = 0;
-  /// The connection's client id (as presence shows it).
-  virtual std::string_view member_id() const = 0;
   /// Ends the connection with `o`'s answer (WebSocket close code, SSE event); may leave().
   virtual void disconnect(Outcome o) = 0;
 

@@ -5,7 +5,9 @@
 // a token refresh replaces the pointer.
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace herald::access {
@@ -35,8 +37,26 @@ using IdentityPtr = std::shared_ptr<const Identity>;
 /// The identity of the HTTP API key (also of API requests when no key is configured).
 const IdentityPtr& admin_identity();
 
-/// A new client id, unique within the process: "c<loop>-<n>" (presence, join/leave, connect
-/// replies). Call on the loop `loop_index`: the counter is per loop thread.
-std::string next_client_id(int loop_index);
+/// A connection's client id, unique within the process: "c<loop>-<n>", n counting that
+/// loop's connections from 1 (presence, join/leave, connect replies, hooks, logs). Kept as the
+/// two numbers in 8 bytes (every WebSocket and SSE session holds one; a string was 32) and
+/// spelled when asked, which is once per connection or on an operator's request.
+class ClientId {
+ public:
+  /// No id: a client that lasts one request (HTTP API, poll).
+  ClientId() = default;
+  /// A new id. Call on the loop `loop_index` (0..65535): the counter is per loop thread.
+  static ClientId next(int loop_index);
+  bool empty() const { return bits_ == 0; }
+  /// "c0-17"; "" when empty().
+  std::string text() const;
+  /// The id `text` spells (as text() would), or nullopt.
+  static std::optional<ClientId> parse(std::string_view text);
+  bool operator==(const ClientId&) const = default;
+
+ private:
+  explicit ClientId(uint64_t bits) : bits_(bits) {}
+  uint64_t bits_ = 0;  // the loop index in the top 16 bits, n in the 48 below
+};
 
 }  // namespace herald::access

@@ -1,6 +1,7 @@
 #pragma once
 // The hub's view of a session (WebSocket, SSE, poll): something that lives on one loop and
 // receives the publications of the channels it subscribed to.
+#include <string>
 #include <string_view>
 
 #include "hub/channel.h"
@@ -10,9 +11,9 @@
 namespace herald::hub {
 
 /// Who a subscriber is, for presence: its client id, user and the presence info (a JSON
-/// object, or "") of its identity. Views valid while the subscriber lives.
+/// object, or "") of its identity. The views are valid while the subscriber lives.
 struct PresenceInfo {
-  std::string_view client;  // "" : not present (e.g. a long-poll, which lasts one request)
+  std::string client;  // "" : not present (e.g. a long-poll, which lasts one request)
   std::string_view user;
   std::string_view info;
 };

@@ -48,7 +48,7 @@ void PollRequest::start() {
     started_ms_ = ctx_.loop->now_ms();
     // A long-poll is a connection for the log (a short poll is a request: the access log).
     if (base::log_enabled(base::LogLevel::info)) {
-      client_.id = access::next_client_id(ctx_.loop->index());
+      client_.id = access::ClientId::next(ctx_.loop->index());
       access::log_conn_open(client_, base::Transport::longpoll);
     }
   }

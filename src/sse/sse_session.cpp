@@ -40,7 +40,7 @@ SseSession::SseSession(http::Context& ctx, access::Gate& gate, net::Connection& 
       cursor_(std::move(req.channels)) {
   // The client id: presence, POST /api/disconnect, and named in backend hook requests. One
   // string for all of them (the session kept a copy of its own: 32 bytes per connection).
-  client_.id = access::next_client_id(ctx.loop->index());
+  client_.id = access::ClientId::next(ctx.loop->index());
   start_->since = std::move(req.since);
   start_->allow_origin = std::move(allow_origin);
   start_->answers.resize(cursor_.size());
@@ -385,8 +385,8 @@ void SseSession::on_close(net::Connection&, std::error_code) {
 
 hub::PresenceInfo SseSession::presence() const {
   const access::Identity* id = client_.identity.get();
-  if (!id || id->admin()) return {client_.id, {}, {}};
-  return {client_.id, id->user, id->info};
+  if (!id || id->admin()) return {client_.id.text(), {}, {}};
+  return {client_.id.text(), id->user, id->info};
 }
 
 // ---- entry points --------------------------------------------------------------------------

@@ -57,7 +57,6 @@ class SseSession final : public net::ConnectionHandler,
 
   // access::Member
   const access::Client& member_client() const override { return client_; }
-  std::string_view member_id() const override { return client_.id; }
   /// Ends the stream with `event: reconnect` (disconnected) or `event: disconnect`
   /// (disconnected_final); before the stream began, answers the outcome's status.
   void disconnect(access::Outcome o) override;

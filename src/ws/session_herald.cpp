@@ -70,7 +70,7 @@ HeraldSession::HeraldSession(http::Context& ctx, access::Gate& gate, net::Connec
   gate_.join(this);
   // The client id: presence, POST /api/disconnect, and named in backend hook requests. One
   // string for all of them (the session kept a copy of its own: 32 bytes per connection).
-  client_.id = access::next_client_id(ctx.loop->index());
+  client_.id = access::ClientId::next(ctx.loop->index());
   rearm();  // the token's expiry, if it has one
   access::log_conn_open(client_, base::Transport::ws);
 }
@@ -83,8 +83,8 @@ void HeraldSession::release_identity() {
 
 hub::PresenceInfo HeraldSession::presence() const {
   const access::Identity* id = client_.identity.get();
-  if (!id || id->admin()) return {client_.id, {}, {}};
-  return {client_.id, id->user, id->info};
+  if (!id || id->admin()) return {client_.id.text(), {}, {}};
+  return {client_.id.text(), id->user, id->info};
 }
 
 HeraldSession::~HeraldSession() {
@@ -209,7 +209,7 @@ void HeraldSession::op_connect(const proto::Command& cmd) {
     rearm();  // the token expiry may have changed
   }
   std::string result = "{\"client\":";
-  proto::append_json_string(result, client_.id);
+  proto::append_json_string(result, client_.id.text());
   if (const access::Identity* id = client_.identity.get(); id && !id->admin()) {
     result += ",\"user\":";
     proto::append_json_string(result, id->user);

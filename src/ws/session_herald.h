@@ -60,7 +60,6 @@ class HeraldSession final : public WsSessionBase, public hub::Subscriber, public
 
   // access::Member
   const access::Client& member_client() const override { return client_; }
-  std::string_view member_id() const override { return client_.id; }
   /// Closes with the outcome's close code (4006 or 4506).
   void disconnect(access::Outcome o) override;
 
