@@ -74,15 +74,7 @@ StreamCursor::StreamCursor(std::vector<std::string> channels)
   for (std::string& ch : channels) many_->emplace_back(std::move(ch), proto::Cursor{});
 }
 
-void StreamCursor::forget_name() {
-  if (size_ == 1) {
-    std::string().swap(one_.first);
-    name_forgotten_ = true;
-  }
-}
-
 size_t StreamCursor::index_of(std::string_view channel) const {
-  if (name_forgotten_) return 0;
   for (size_t i = 0; i < size_; ++i) {
     if (entry(i).first == channel) return i;
   }

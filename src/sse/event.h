@@ -45,15 +45,10 @@ class StreamCursor {
   explicit StreamCursor(std::vector<std::string> channels);
 
   size_t size() const { return size_; }
-  /// Channel i's name (not after forget_name()).
+  /// Channel i's name.
   const std::string& channel(size_t i) const { return entry(i).first; }
-  /// Index of `channel`, or size() when it is not one of ours; after forget_name(), 0 for
-  /// any channel.
+  /// Index of `channel`, or size() when it is not one of ours.
   size_t index_of(std::string_view channel) const;
-  /// A one-channel stream whose subscription stands is sent its own channel's publications
-  /// only, so it needs no name to tell them apart: frees it (a name longer than 15 bytes is
-  /// a heap block per stream). Nothing for several channels.
-  void forget_name();
 
   void set(size_t i, std::string_view epoch, uint64_t offset);
   bool known(size_t i) const { return (known_ >> i) & 1; }
@@ -75,7 +70,6 @@ class StreamCursor {
   std::unique_ptr<std::vector<proto::ChannelCursor>> many_;
   uint64_t known_ = 0;  // bit i: channel i's position is set
   uint32_t size_ = 0;
-  bool name_forgotten_ = false;
 };
 
 }  // namespace herald::sse

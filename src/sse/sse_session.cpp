@@ -36,14 +36,12 @@ SseSession::SseSession(http::Context& ctx, access::Gate& gate, net::Connection& 
       gate_(gate),
       conn_(conn),
       client_(std::move(client)),
-      start_(std::make_unique<StartState>()),
-      cursor_(std::move(req.channels)) {
-  // The client id: presence, POST /api/disconnect, and named in backend hook requests. One
-  // string for all of them (the session kept a copy of its own: 32 bytes per connection).
+      start_(std::make_unique<StartState>(std::move(req.channels))) {
+  // The client id: presence, POST /api/disconnect, and named in backend hook requests.
   client_.id = access::ClientId::next(ctx.loop->index());
   start_->since = std::move(req.since);
   start_->allow_origin = std::move(allow_origin);
-  start_->answers.resize(cursor_.size());
+  start_->answers.resize(start_->cursor.size());
   conn_.set_output_limit(ctx_.settings->max_output_bytes);
 }
 
@@ -68,10 +66,10 @@ void SseSession::start(std::shared_ptr<const http::AccessRecord> access) {
     if (left == 0) return fail_before_stream(access::Outcome::token_expired);
     arm_timer();
   }
-  start_->waiting = cursor_.size();
-  for (size_t i = 0; i < cursor_.size() && !ended_; ++i) {
+  start_->waiting = start_->cursor.size();
+  for (size_t i = 0; i < start_->cursor.size() && !ended_; ++i) {
     // The gate may answer inside the call (a refusal); on_subscribed copes.
-    gate_.subscribe(client_, this, cursor_.channel(i), start_->since[i],
+    gate_.subscribe(client_, this, start_->cursor.channel(i), start_->since[i],
                     [this, i](access::Outcome o, hub::SubscribeResult r) {
                       on_subscribed(i, o, std::move(r));
                     });
@@ -117,6 +115,7 @@ void SseSession::begin_stream() {
   http::Header headers[3] = {{"Cache-Control", "no-cache"}, {"X-Accel-Buffering", "no"}, {}};
   size_t n = 2;
   const StartState& st = *start_;
+  StreamCursor& cursor = start_->cursor;
   if (!st.allow_origin.empty()) headers[n++] = {"Access-Control-Allow-Origin", st.allow_origin};
   http::ResponseHead head;
   head.status = 200;
@@ -132,18 +131,18 @@ void SseSession::begin_stream() {
   // Every channel's position before the first event: a recovered channel stands at the
   // client's cursor (its replay moves it on), any other one at the stream's current end.
   // Replay ids must not claim a channel that is replayed later in the stream.
-  for (size_t i = 0; i < cursor_.size(); ++i) {
+  for (size_t i = 0; i < cursor.size(); ++i) {
     const hub::SubscribeResult& a = *st.answers[i];
     if (st.since[i] && a.recovered) {
-      cursor_.set(i, st.since[i]->epoch, st.since[i]->offset);
+      cursor.set(i, st.since[i]->epoch, st.since[i]->offset);
     } else {
-      cursor_.set(i, a.cursor.epoch, a.cursor.offset);
+      cursor.set(i, a.cursor.epoch, a.cursor.offset);
     }
   }
-  for (size_t i = 0; i < cursor_.size(); ++i) {
+  for (size_t i = 0; i < cursor.size(); ++i) {
     const hub::SubscribeResult& a = *st.answers[i];
     if (st.since[i] && !a.recovered) {
-      proto::append_sse_recovery_event(out, cursor_.channel(i),
+      proto::append_sse_recovery_event(out, cursor.channel(i),
                                        proto::Cursor{a.cursor.epoch, a.cursor.offset});
     }
   }
@@ -154,8 +153,8 @@ void SseSession::begin_stream() {
     // one buffer. Queued apart, they took a slice array and three buffers per stream, and
     // after a connect storm those handshake temporaries were holes between the streams that
     // stay (bench/memory/run.py --shapes storm).
-    for (size_t i = 0; i < cursor_.size(); ++i)
-      cursor_.set(i, st.answers[i]->cursor.epoch, st.answers[i]->cursor.offset);
+    for (size_t i = 0; i < cursor.size(); ++i)
+      cursor.set(i, st.answers[i]->cursor.epoch, st.answers[i]->cursor.offset);
     finish_backlog(out);
     conn_.send(out);
     return;
@@ -183,7 +182,7 @@ void SseSession::pump() {
       return;
     }
     StartState& st = *start_;
-    if (st.replay_channel < cursor_.size()) {
+    if (st.replay_channel < st.cursor.size()) {
       const hub::SubscribeResult& a = *st.answers[st.replay_channel];
       if (st.replay_index < a.replay.size()) {
         const hub::Publication& pub = *a.replay[st.replay_index++];
@@ -192,7 +191,7 @@ void SseSession::pump() {
       }
       // A replay reaches the position of the answer, which may be past the last replayed
       // publication only if the engine trimmed nothing; set it so ids never go back.
-      cursor_.set(st.replay_channel, a.cursor.epoch, a.cursor.offset);
+      st.cursor.set(st.replay_channel, a.cursor.epoch, a.cursor.offset);
       ++st.replay_channel;
       st.replay_index = 0;
       continue;
@@ -212,14 +211,14 @@ void SseSession::pump() {
 
 void SseSession::finish_backlog(std::string& out) {
   backlog_ = false;
-  start_.reset();
-  cursor_.forget_name();  // the subscription stands; a one-channel stream needs no name now
   if (!id_current_) {
     out += "id: ";
-    out += cursor_.str();
+    out += start_->cursor.str();
     out += "\n\n";
     id_current_ = true;
   }
+  if (start_->cursor.size() > 1) many_ = std::make_unique<StreamCursor>(std::move(start_->cursor));
+  start_.reset();
   arm_timer();  // the heartbeats begin
 }
 
@@ -258,10 +257,17 @@ void SseSession::on_timer() {
   arm_timer();
 }
 
+size_t SseSession::index_of(std::string_view channel) const {
+  const StreamCursor* c = cursor();
+  if (!c) return 0;  // a one-channel stream is delivered its channel's publications only
+  size_t i = c->index_of(channel);
+  return i == c->size() ? std::string_view::npos : i;
+}
+
 void SseSession::deliver(const hub::Delivery& d) {
   if (ended_) return;
-  size_t i = cursor_.index_of(d.pub().channel);
-  if (i == cursor_.size()) return;
+  size_t i = index_of(d.pub().channel);
+  if (i == std::string_view::npos) return;
   const base::SharedBuffer& event =
       d.form(hub::WireForm::sse_event, [](const hub::Publication& p) { return make_sse_event(p); });
   if (d.pub().is_event()) {
@@ -286,16 +292,20 @@ void SseSession::deliver(const hub::Delivery& d) {
 
 void SseSession::on_stream_reset(std::string_view channel, const hub::Cursor& now) {
   if (ended_) return;
-  size_t i = cursor_.index_of(channel);
-  if (i == cursor_.size()) return;
+  size_t i = index_of(channel);
+  if (i == std::string_view::npos) return;
   // While its start is still being written, a reconnect gives the same answer more simply:
   // the browser comes back with its Last-Event-ID and is told recovered: false.
   if (start_) return drain();
   std::string out;
   proto::append_sse_recovery_event(out, channel, proto::Cursor{now.epoch, now.offset});
-  cursor_.set(i, now.epoch, now.offset);
   out += "id: ";
-  out += cursor_.str();
+  if (many_) {
+    many_->set(i, now.epoch, now.offset);
+    out += many_->str();
+  } else {
+    out += proto::format_cursor(proto::Cursor{now.epoch, now.offset});
+  }
   out += "\n\n";
   id_current_ = true;
   if (conn_.output_full()) return evict();
@@ -304,14 +314,15 @@ void SseSession::on_stream_reset(std::string_view channel, const hub::Cursor& no
 
 void SseSession::write_event(size_t index, const hub::Publication& pub,
                              const base::SharedBuffer& event) {
-  cursor_.set(index, pub.epoch, pub.offset);
-  if (cursor_.size() == 1) {
+  StreamCursor* cursor = this->cursor();
+  if (cursor) cursor->set(index, pub.epoch, pub.offset);
+  if (!cursor || cursor->size() == 1) {
     // The shared form already ends with this channel's "id: E:N": one slice, no copy.
     conn_.send(event);
   } else {
     conn_.send(event, 0, sse_data_part_size(event.view()));
     std::string id = "id: ";
-    id += cursor_.str();
+    id += cursor->str();
     id += "\n\n";
     conn_.send(id);
   }

@@ -78,11 +78,13 @@ class SseSession final : public net::ConnectionHandler,
     hub::PubPtr pub;
     base::SharedBuffer event;
   };
-  // What only the stream's start needs: the subscribe answers (with their replays), the
-  // request's cursors, the CORS value of the head, live events held behind the backlog and the
-  // backlog position. Freed once the backlog is written, so an idle stream keeps none of it
-  // (nor its size in the session object).
+  // What only the stream's start needs: where the stream stands in each channel, the subscribe
+  // answers (with their replays), the request's cursors, the CORS value of the head, live
+  // events held behind the backlog and the backlog position. Freed once the backlog is
+  // written, so an idle stream keeps none of it (nor its size in the session object).
   struct StartState {
+    explicit StartState(std::vector<std::string> channels) : cursor(std::move(channels)) {}
+    StreamCursor cursor;
     std::vector<std::optional<base::Cursor>> since;
     std::vector<std::optional<hub::SubscribeResult>> answers;
     std::string allow_origin;
@@ -94,6 +96,11 @@ class SseSession final : public net::ConnectionHandler,
     size_t replay_index = 0;
   };
 
+  /// Where the stream stands: during its start, and after it for several channels; null for
+  /// a one-channel stream once its start is written.
+  StreamCursor* cursor() const { return start_ ? &start_->cursor : many_.get(); }
+  /// Which of the stream's channels `channel` is, or npos when it is none of them.
+  size_t index_of(std::string_view channel) const;
   void on_subscribed(size_t index, access::Outcome o, hub::SubscribeResult r);
   void begin_stream();
   /// Writes backlog (replay, then held live events) until about half the output limit is
@@ -126,7 +133,10 @@ class SseSession final : public net::ConnectionHandler,
   net::Connection& conn_;
   access::Client client_;
   std::unique_ptr<StartState> start_;  // until the backlog is written
-  StreamCursor cursor_;
+  // After the start, a stream of several channels keeps its cursor here: each event's id names
+  // every channel. A one-channel stream keeps none (96 bytes and its channel's name per idle
+  // stream): it is sent that channel's publications only, and each carries its own id.
+  std::unique_ptr<StreamCursor> many_;
   bool streaming_ = false;
   bool backlog_ = false;  // the head is out, the backlog is not yet all queued
   bool ended_ = false;

@@ -12,6 +12,7 @@
 Run: HERALD_BIN=build/asan/herald /usr/bin/python3 -m pytest -q -s tests/e2e/test_cluster_failures.py
 """
 import asyncio
+import base64
 import json
 import time
 
@@ -194,6 +195,20 @@ def wait_metric(node, name, at_least, timeout=20):
     raise AssertionError(f"node {node.port}: {name} < {at_least} after {timeout}s")
 
 
+async def block_after(client, ev):
+    """The block that follows `ev` on `client` (an id line follows a recovery event)."""
+    i = next(k for k, e in enumerate(client.events) if e is ev)
+    await client.wait_for(lambda e: len(client.events) > i + 1)
+    return client.events[i + 1]
+
+
+def multi_cursor(text):
+    """{channel: "epoch:offset"} of an SSE id naming several channels ("m1." + base64url)."""
+    assert text.startswith("m1."), text
+    body = text[3:] + "=" * (-len(text[3:]) % 4)
+    return dict(entry.split(" ") for entry in base64.urlsafe_b64decode(body).decode().split(","))
+
+
 def test_redis_restarted_empty_means_a_new_epoch_and_recovered_false_everywhere():
     ch = "public:restart"
     with redis_server() as redis, herald_nodes(2, [redis.address]) as (a, b):
@@ -209,6 +224,10 @@ def test_redis_restarted_empty_means_a_new_epoch_and_recovered_false_everywhere(
             assert reply["result"] == {"cursor": old, "recovered": True}, reply
             live_sse = await SseClient().open(b, f"/sse?channel={ch}&since={old}")
             await live_sse.wait_for(lambda e: e.get("id") == old)
+            # A stream of two channels keeps a cursor for both; a one-channel stream keeps none
+            # once its start is written (each event carries its own id): both are told.
+            two_sse = await SseClient().open(b, f"/sse?channel={ch}&channel=public:other")
+            await two_sse.wait_for(lambda e: "id" in e)
 
             redis.restart_on_same_port()
             for n in (a, b):
@@ -221,6 +240,13 @@ def test_redis_restarted_empty_means_a_new_epoch_and_recovered_false_everywhere(
             ev = await live_sse.wait_for(lambda e: e.get("event") == "recovery")
             assert json.loads(ev["data"]) == {"channel": ch, "recovered": False,
                                               "cursor": push["cursor"]}, ev
+            assert (await block_after(live_sse, ev))["id"] == push["cursor"]
+            # Its other channel was reset too (the Redis lost every stream): told apart by name.
+            ev = await two_sse.wait_for(lambda e: e.get("event") == "recovery" and
+                                        json.loads(e["data"])["channel"] == ch)
+            assert json.loads(ev["data"]) == {"channel": ch, "recovered": False,
+                                              "cursor": push["cursor"]}, ev
+            assert multi_cursor((await block_after(two_sse, ev))["id"])[ch] == push["cursor"]
             for n in (a, b):
                 wait_metric(n, "herald_redis_stream_resets_total", 1)
 
@@ -231,6 +257,9 @@ def test_redis_restarted_empty_means_a_new_epoch_and_recovered_false_everywhere(
             ev = await live_sse.wait_for(lambda e: '"after"' in e.get("data", ""))
             assert ev["id"] == f"{e2}:{after['offset']}", ev
             now = f"{e2}:{after['offset']}"
+            ev = await two_sse.wait_for(lambda e: '"after"' in e.get("data", ""))
+            assert multi_cursor(ev["id"])[ch] == now, ev
+            two_sse.close()
 
             # Clients that come back with an old cursor, on either node, every transport.
             ws = await WsClient().open(b)
