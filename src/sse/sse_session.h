@@ -40,7 +40,6 @@ namespace herald::sse {
 // The session is its own timer entry, for the heartbeat and the token's expiry (a Timer for
 // each took 56 bytes and a pointer).
 class SseSession final : public net::ConnectionHandler,
-                         public hub::Subscriber,
                          public access::Member,
                          private loop::TimerEntry {
  public:

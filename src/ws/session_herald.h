@@ -43,7 +43,7 @@
 
 namespace herald::ws {
 
-class HeraldSession final : public WsSessionBase, public hub::Subscriber, public access::Member {
+class HeraldSession final : public WsSessionBase, public access::Member {
  public:
   HeraldSession(http::Context& ctx, access::Gate& gate, net::Connection& conn,
                 access::Client client, DeflateParams deflate = {});
