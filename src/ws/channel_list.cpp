@@ -29,28 +29,19 @@ char* resize_block(char* block, size_t bytes) {
 
 }  // namespace
 
-char* ChannelList::heap() const {
-  char* p;
-  std::memcpy(&p, bytes_, sizeof p);
-  return p;
-}
+namespace {
+constexpr size_t kHeader = sizeof(uint32_t);
+}  // namespace
 
-void ChannelList::set_heap(char* block, uint32_t size) {
-  std::memcpy(bytes_, &block, sizeof block);
-  std::memcpy(bytes_ + 8, &size, sizeof size);
-  bytes_[kInline] = kOnHeap;
-}
-
-void ChannelList::set_inline(std::string_view packed) {
-  std::memmove(bytes_, packed.data(), packed.size());
-  bytes_[kInline] = static_cast<unsigned char>(packed.size());
+void ChannelList::set_size(uint32_t size) {
+  std::memcpy(block_, &size, sizeof size);
 }
 
 std::string_view ChannelList::packed() const {
-  if (!on_heap()) return {reinterpret_cast<const char*>(bytes_), bytes_[kInline]};
+  if (!block_) return {};
   uint32_t size;
-  std::memcpy(&size, bytes_ + 8, sizeof size);
-  return {heap(), size};
+  std::memcpy(&size, block_, sizeof size);
+  return {block_ + kHeader, size};
 }
 
 size_t ChannelList::find(std::string_view name) const {
@@ -74,24 +65,12 @@ size_t ChannelList::size() const {
 void ChannelList::add(std::string_view name) {
   size_t old = packed().size();
   size_t size = old + 1 + name.size();
-  char* out;
-  if (!on_heap() && size <= kInline) {
-    out = reinterpret_cast<char*>(bytes_);
-    bytes_[kInline] = static_cast<unsigned char>(size);
-  } else {
-    char* block;
-    if (on_heap()) {
-      block = heap();
-      if (size > capacity_for(old)) block = resize_block(block, capacity_for(size));
-    } else {
-      block = resize_block(nullptr, capacity_for(size));
-      std::memcpy(block, bytes_, old);
-    }
-    set_heap(block, static_cast<uint32_t>(size));
-    out = block;
-  }
-  out[old] = static_cast<char>(static_cast<unsigned char>(name.size()));
-  std::memcpy(out + old + 1, name.data(), name.size());
+  if (!block_ || kHeader + size > capacity_for(kHeader + old))
+    block_ = resize_block(block_, capacity_for(kHeader + size));
+  set_size(static_cast<uint32_t>(size));
+  char* out = block_ + kHeader + old;
+  out[0] = static_cast<char>(static_cast<unsigned char>(name.size()));
+  std::memcpy(out + 1, name.data(), name.size());
 }
 
 void ChannelList::remove(std::string_view name) {
@@ -99,24 +78,16 @@ void ChannelList::remove(std::string_view name) {
   if (at == std::string_view::npos) return;
   std::string_view p = packed();
   size_t gone = 1 + name.size();
-  char* data = const_cast<char*>(p.data());
-  std::memmove(data + at, data + at + gone, p.size() - at - gone);
   size_t size = p.size() - gone;
-  if (!on_heap()) {
-    bytes_[kInline] = static_cast<unsigned char>(size);
-  } else if (size <= kInline) {
-    // Back inline: the block goes (a session that left its long-named channels).
-    char* block = heap();
-    set_inline({block, size});
-    std::free(block);
-  } else {
-    set_heap(heap(), static_cast<uint32_t>(size));
-  }
+  if (size == 0) return clear();  // the block goes with the last name
+  char* data = block_ + kHeader;
+  std::memmove(data + at, data + at + gone, p.size() - at - gone);
+  set_size(static_cast<uint32_t>(size));
 }
 
 void ChannelList::clear() {
-  if (on_heap()) std::free(heap());
-  std::memset(bytes_, 0, sizeof bytes_);
+  std::free(block_);
+  block_ = nullptr;
 }
 
 }  // namespace herald::ws

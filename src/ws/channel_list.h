@@ -1,10 +1,9 @@
 #pragma once
-// ChannelList: the channels one WebSocket session is subscribed to (pending ones included), for
-// "already subscribed", "not subscribed" and max_subscriptions. Packed as length-prefixed names
-// in 16 bytes of its own, because almost every session has one channel: names that fit in 15
-// bytes with their length bytes (one name of up to 14 bytes) cost no heap block, more take a
-// single block. A std::vector<std::string> cost a 24-byte header, a 48-byte chunk and the
-// name's own block (~100 bytes per idle connection); a std::string, 32 bytes.
+// ChannelList: the channels one WebSocket session asked for whose subscribe is not answered yet
+// (the hub records the others), for "already subscribed", "not subscribed" and
+// max_subscriptions. Length-prefixed names in one heap block, and no block at all while the
+// list is empty, which is what an idle session has: it costs a pointer (8 bytes). Storing short
+// names inline took 16; a std::vector<std::string>, a 24-byte header and a block per name.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -23,7 +22,7 @@ class ChannelList {
 
   bool contains(std::string_view name) const;
   size_t size() const;
-  bool empty() const { return packed().empty(); }
+  bool empty() const { return block_ == nullptr; }
   /// Adds `name` (1..kMaxName bytes; the caller checks, and that it is not there yet).
   void add(std::string_view name);
   /// Removes `name` if present.
@@ -41,23 +40,15 @@ class ChannelList {
   }
 
  private:
-  static constexpr size_t kInline = 15;
-  static constexpr uint8_t kOnHeap = 0xFF;
-
   /// For each name: one length byte, then the name.
   std::string_view packed() const;
   /// Offset of `name`'s length byte, or npos.
   size_t find(std::string_view name) const;
-  bool on_heap() const { return bytes_[kInline] == kOnHeap; }
-  char* heap() const;
-  void set_heap(char* block, uint32_t size);
-  /// Stores `packed` (at most kInline bytes) inline.
-  void set_inline(std::string_view packed);
+  void set_size(uint32_t size);
 
-  // Inline: bytes 0..14 hold the packed names and byte 15 their length. On the heap: bytes 0..7
-  // the block's address, 8..11 the packed size, byte 15 kOnHeap; the block holds at least
-  // capacity_for(size) bytes.
-  alignas(8) unsigned char bytes_[16] = {};
+  // A 4-byte size, then the packed names; the block holds at least capacity_for(4 + size)
+  // bytes. Null while the list is empty.
+  char* block_ = nullptr;
 };
 
 }  // namespace herald::ws

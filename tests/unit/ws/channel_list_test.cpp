@@ -50,14 +50,16 @@ TEST(ChannelList, HoldsTheLongestChannelName) {
   EXPECT_TRUE(l.empty());
 }
 
-// Inline up to 15 packed bytes, then one heap block that grows, and back inline when what is
-// left fits: the names stay intact across every move.
-TEST(ChannelList, KeepsItsNamesAcrossInlineAndHeapStorage) {
-  static_assert(sizeof(ChannelList) == 16);
+// One heap block that grows as names come and goes with the last one: the names stay intact
+// across every move.
+TEST(ChannelList, KeepsItsNamesAsItsBlockGrowsAndGoes) {
+  static_assert(sizeof(ChannelList) == 8);
   ChannelList l;
-  l.add(std::string(14, 'a'));  // 15 packed bytes: inline
+  EXPECT_TRUE(l.empty());
+  l.add(std::string(14, 'a'));
+  EXPECT_FALSE(l.empty());
   EXPECT_TRUE(l.contains(std::string(14, 'a')));
-  l.add("b");  // 17: onto the heap
+  l.add("b");
   EXPECT_TRUE(l.contains(std::string(14, 'a')));
   EXPECT_TRUE(l.contains("b"));
   std::vector<std::string> names;
@@ -71,7 +73,7 @@ TEST(ChannelList, KeepsItsNamesAcrossInlineAndHeapStorage) {
   for (size_t i = 0; i < names.size(); ++i) EXPECT_EQ(l.contains(names[i]), i % 2 == 1) << i;
   for (size_t i = 1; i < names.size(); i += 2) l.remove(names[i]);
   l.remove(std::string(14, 'a'));
-  EXPECT_EQ(l.size(), 1u);  // "b": 2 packed bytes, inline again
+  EXPECT_EQ(l.size(), 1u);
   EXPECT_TRUE(l.contains("b"));
   l.add("c");
   EXPECT_TRUE(l.contains("c"));
@@ -79,8 +81,11 @@ TEST(ChannelList, KeepsItsNamesAcrossInlineAndHeapStorage) {
   l.remove("b");
   l.remove("c");
   EXPECT_TRUE(l.empty());
-  l.add(std::string(ChannelList::kMaxName, 'z'));  // straight onto the heap from empty
+  l.remove("c");  // not there: nothing happens
+  EXPECT_TRUE(l.empty());
+  l.add(std::string(ChannelList::kMaxName, 'z'));  // a new block for the longest name
   EXPECT_TRUE(l.contains(std::string(ChannelList::kMaxName, 'z')));
+  EXPECT_EQ(l.size(), 1u);
 }
 
 }  // namespace
