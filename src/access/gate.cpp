@@ -382,14 +382,14 @@ void Gate::identify(ClientTransport transport, std::string_view address,
           return done(Outcome::hook_unavailable, nullptr);
         }
         if (v == HookVerdict::deny) return done(Outcome::unauthorized, nullptr);
-        auto id = std::make_shared<Identity>();
+        auto id = std::make_unique<Identity>();
         id->source = Source::hook;
         id->user = std::move(a.user);
         id->info = std::move(a.info);
         id->expires_at = a.expire_at;
         id->channels = std::move(a.channels);
         id->publish = std::move(a.publish);
-        done(Outcome::ok, std::move(id));
+        done(Outcome::ok, IdentityPtr(std::move(id)));
       });
 }
 

@@ -10,7 +10,7 @@ constexpr uint64_t kCountMask = (uint64_t(1) << 48) - 1;
 
 const IdentityPtr& admin_identity() {
   static const IdentityPtr kAdmin = [] {
-    auto id = std::make_shared<Identity>();
+    auto id = std::make_unique<Identity>();
     id->source = Source::api_key;
     return IdentityPtr(std::move(id));
   }();

@@ -21,14 +21,14 @@ jwt::VerifyOptions verify_options(const base::Settings& s) {
 }
 
 IdentityPtr identity_of(jwt::Claims claims) {
-  auto id = std::make_shared<Identity>();
+  auto id = std::make_unique<Identity>();
   id->source = Source::token;
   id->user = std::move(claims.sub);
   id->info = std::move(claims.info);
   id->expires_at = claims.exp.value_or(0);
   id->channels = std::move(claims.channels);
   id->publish = std::move(claims.publish);
-  return id;
+  return IdentityPtr(std::move(id));
 }
 
 }  // namespace herald::access

@@ -30,6 +30,9 @@ base::SharedBuffer make_sse_event(const hub::Publication& pub) {
 }
 }  // namespace
 
+// One per SSE stream: within a 176-byte malloc chunk (docs/benchmarks.md §5).
+static_assert(sizeof(SseSession) <= 168, "sse::SseSession grew past 168 bytes");
+
 SseSession::SseSession(http::Context& ctx, access::Gate& gate, net::Connection& conn,
                        access::Client client, ChannelRequest req, std::string allow_origin)
     : ctx_(ctx),

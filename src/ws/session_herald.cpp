@@ -60,6 +60,9 @@ base::SharedBuffer make_push_frame(const hub::Publication& pub, const DeflatePar
 
 // ---- HeraldSession ---------------------------------------------------------------------------
 
+// One per WebSocket connection: within a 224-byte malloc chunk (docs/benchmarks.md §5).
+static_assert(sizeof(HeraldSession) <= 216, "ws::HeraldSession grew past 216 bytes");
+
 HeraldSession::HeraldSession(http::Context& ctx, access::Gate& gate, net::Connection& conn,
                              access::Client client, DeflateParams deflate)
     : WsSessionBase(ctx, conn, base::Transport::ws, limits_of(*ctx.settings), deflate),
