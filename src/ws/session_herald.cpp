@@ -60,8 +60,8 @@ base::SharedBuffer make_push_frame(const hub::Publication& pub, const DeflatePar
 
 // ---- HeraldSession ---------------------------------------------------------------------------
 
-// One per WebSocket connection: within a 224-byte malloc chunk (docs/benchmarks.md §5).
-static_assert(sizeof(HeraldSession) <= 216, "ws::HeraldSession grew past 216 bytes");
+// One per WebSocket connection: within a 208-byte malloc chunk (docs/benchmarks.md §5).
+static_assert(sizeof(HeraldSession) <= 200, "ws::HeraldSession grew past 200 bytes");
 
 HeraldSession::HeraldSession(http::Context& ctx, access::Gate& gate, net::Connection& conn,
                              access::Client client, DeflateParams deflate)
@@ -110,7 +110,7 @@ void HeraldSession::on_closed() {
 }
 
 HeraldSession::AliveRef HeraldSession::alive() {
-  if (!alive_) alive_ = new Alive{this, 1};
+  if (!alive_) alive_ = new Alive(this);
   return AliveRef(alive_);
 }
 
@@ -338,21 +338,23 @@ void HeraldSession::op_publish(const proto::Command& cmd) {
   if (cmd.data.size() > ctx_.settings->ws_max_message)
     return reply_error(cmd, access::Outcome::message_too_large);
   base::SharedBuffer data = base::SharedBuffer::copy_of(cmd.data);
-  gate_.publish(
-      client_, publish_bucket_, cmd.channel,
-      cmd.binary ? hub::Payload::bytes(std::move(data)) : std::move(data), ctx_.loop->now_ms(),
-      [alive = alive(), has_id = cmd.has_id, id = cmd.id](base::Result<hub::PublishResult> r) {
-        HeraldSession* self = alive.session();
-        if (!self || self->closing()) return;
-        // A refusal is answered even without an id (an error push), like every
-        // other error; a success needs an id to be worth a reply.
-        if (!r) return self->reply_error(has_id, id, access::outcome_of(r.error()));
-        if (!has_id) return;
-        std::string out;
-        proto::encode_publish_result(out, id, r->offset, r->epoch);
-        self->send_frame(Opcode::text, out);
-        ++self->ctx_.metrics->messages_out;
-      });
+  AliveRef ref = alive();  // first: it holds the bucket
+  gate_.publish(client_, alive_->publish_bucket, cmd.channel,
+                cmd.binary ? hub::Payload::bytes(std::move(data)) : std::move(data),
+                ctx_.loop->now_ms(),
+                [alive = std::move(ref), has_id = cmd.has_id,
+                 id = cmd.id](base::Result<hub::PublishResult> r) {
+                  HeraldSession* self = alive.session();
+                  if (!self || self->closing()) return;
+                  // A refusal is answered even without an id (an error push), like every
+                  // other error; a success needs an id to be worth a reply.
+                  if (!r) return self->reply_error(has_id, id, access::outcome_of(r.error()));
+                  if (!has_id) return;
+                  std::string out;
+                  proto::encode_publish_result(out, id, r->offset, r->epoch);
+                  self->send_frame(Opcode::text, out);
+                  ++self->ctx_.metrics->messages_out;
+                });
 }
 
 void HeraldSession::op_history(const proto::Command& cmd) {

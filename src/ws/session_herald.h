@@ -74,9 +74,13 @@ class HeraldSession final : public WsSessionBase, public access::Member {
   /// by hand, so that the session keeps one pointer to it (a shared_ptr took 16 bytes per
   /// connection) and a callback's capture is 8 bytes. The count is atomic as a shared_ptr's is:
   /// a callback may be destroyed on the loop that served the operation.
+  /// An anonymous client's publish rate bucket is here too (used on the session's loop only):
+  /// made with the first publish, so a session that only subscribes pays for neither.
   struct Alive {
+    explicit Alive(HeraldSession* s) : session(s) {}
     HeraldSession* session;
-    std::atomic<uint32_t> refs;
+    std::atomic<uint32_t> refs{1};  // the session's own
+    access::RateBucket publish_bucket;
   };
   class AliveRef {
    public:
@@ -148,7 +152,6 @@ class HeraldSession final : public WsSessionBase, public access::Member {
   access::Client client_;
   uint64_t opened_ms_ = 0;  // loop clock at the upgrade (conn_close duration)
   ChannelList channels_;    // subscriptions not answered yet (the hub records the others)
-  access::RateBucket publish_bucket_;  // an anonymous client's publish rate
   Alive* alive_ = nullptr;  // made on the first asynchronous operation; holds a reference
   /// Pushes not yet queued on the connection, in order, and the bytes of the live frames among
   /// them (bounded by max_output_bytes).
