@@ -17,6 +17,7 @@
 // operator new/delete, so lifetime errors are still found.
 #include <cstddef>
 #include <cstdint>
+#include <new>
 
 #include "base/intrusive_list.h"
 
@@ -90,6 +91,25 @@ class SlabPool {
   IntrusiveList<Block, &Block::room> with_room_;  // blocks that have a free slot
   size_t blocks_ = 0;
   size_t empty_blocks_ = 0;
+};
+
+/// Makes `new T` / `delete` take T's slots from the calling thread's SlabPool. For a final
+/// class T made and deleted on one loop thread (or after that thread ended), derived from as
+/// `class T final : ..., public base::SlabAllocated<T>` (an empty base: no bytes added).
+template <typename T>
+class SlabAllocated {
+ public:
+  static void* operator new(size_t n) {
+    // T is final, so n is sizeof(T); a size the pool was not made for is a plain new's.
+    if (n != sizeof(T)) return ::operator new(n);
+    void* p = SlabPool::local<sizeof(T)>().allocate();
+    if (!p) throw std::bad_alloc();  // as a plain new would
+    return p;
+  }
+  static void operator delete(void* p, size_t n) {
+    if (n != sizeof(T)) return ::operator delete(p);
+    SlabPool::deallocate(p);
+  }
 };
 
 }  // namespace herald::base

@@ -7,7 +7,6 @@
 
 #include "base/limits.h"
 #include "base/log.h"
-#include "base/slab_pool.h"
 #include "base/time.h"
 #include "http_codec/query.h"
 #include "proto/json.h"
@@ -47,16 +46,6 @@ ParserLimits limits_of(const base::Settings& s) {
   return l;
 }
 }  // namespace
-
-void* HttpSession::operator new(size_t) {  // the class is final: always sizeof(HttpSession)
-  void* p = base::SlabPool::local<sizeof(HttpSession)>().allocate();
-  if (!p) throw std::bad_alloc();  // as a plain new would
-  return p;
-}
-
-void HttpSession::operator delete(void* p) {
-  base::SlabPool::local<sizeof(HttpSession)>().deallocate(p);
-}
 
 HttpSession::HttpSession(Context& ctx, RequestHandler& handler, net::Connection& conn)
     : ctx_(ctx), handler_(handler), conn_(conn), parser_(limits_of(*ctx.settings)) {}

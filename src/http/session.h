@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/slab_pool.h"
 #include "http/context.h"
 #include "http_codec/parser.h"
 #include "loop/timer.h"
@@ -67,17 +68,13 @@ class RequestHandler {
   ~RequestHandler() = default;
 };
 
-class HttpSession final : public net::ConnectionHandler {
+// Sessions come from the loop thread's base::SlabPool, not malloc's heap: one lives only until
+// its connection upgrades (or goes idle and closes), and after a connect storm the freed ones
+// would be holes between the connections' long-lived objects (docs/benchmarks.md §5).
+class HttpSession final : public net::ConnectionHandler, public base::SlabAllocated<HttpSession> {
  public:
   HttpSession(Context& ctx, RequestHandler& handler, net::Connection& conn);
   ~HttpSession() override;
-
-  /// Sessions come from the loop thread's base::SlabPool, not malloc's heap: one lives only
-  /// until its connection upgrades (or goes idle and closes), and after a connect storm the
-  /// freed ones would be holes between the connections' long-lived objects (docs/benchmarks.md
-  /// §5). Made and deleted on the connection's loop.
-  static void* operator new(size_t n);
-  static void operator delete(void* p);
 
   /// Starts the keep-alive/header timer; call once after the connection starts.
   void start();

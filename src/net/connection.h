@@ -23,6 +23,7 @@
 #include "base/byte_buffer.h"
 #include "base/intrusive_list.h"
 #include "base/shared_buffer.h"
+#include "base/slab_pool.h"
 #include "loop/loop.h"
 #include "loop/timer.h"
 #include "net/address.h"
@@ -139,12 +140,16 @@ class OutputQueue {
   uint32_t one_used_ = 0;  // one_ holds a slice (consumed or not)
 };
 
-// Memory: one Connection per open socket (200 bytes, a 208-byte malloc chunk). Two vtable
+// Memory: one Connection per open socket (200 bytes in a 208-byte slot of the loop thread's
+// base::SlabPool: connections made together in a connect storm sit together, not between the
+// handshake's short-lived blocks in malloc's heap, which can then give those back). Two vtable
 // pointers (readiness and io_uring completions through IoHandler, the flush), the flags and
 // the 16-bit epoll mask in the tail of the Flushable base, the peer packed in 20 bytes,
 // 32-bit limits, a 24-byte input buffer, and what only some connections use (TLS, a send in
 // flight, the linger or handshake timer) behind pointers.
-class Connection final : public loop::IoHandler, public loop::Flushable {
+class Connection final : public loop::IoHandler,
+                         public loop::Flushable,
+                         public base::SlabAllocated<Connection> {
  public:
   /// Takes ownership of the connected non-blocking `fd`. Call start() to begin reading.
   Connection(loop::Loop& loop, int fd, const Address& peer, size_t max_input);

@@ -27,6 +27,7 @@
 #include "access/conn_log.h"
 #include "access/gate.h"
 #include "base/fifo.h"
+#include "base/slab_pool.h"
 #include "http/context.h"
 #include "http/session.h"
 #include "hub/hub.h"
@@ -41,6 +42,7 @@ namespace herald::sse {
 // each took 56 bytes and a pointer).
 class SseSession final : public net::ConnectionHandler,
                          public access::Member,
+                         public base::SlabAllocated<SseSession>,
                          private loop::TimerEntry {
  public:
   /// `allow_origin` is the Access-Control-Allow-Origin value ("" : no header).

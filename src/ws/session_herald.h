@@ -35,6 +35,7 @@
 
 #include "access/gate.h"
 #include "base/fifo.h"
+#include "base/slab_pool.h"
 #include "hub/hub.h"
 #include "proto/errors.h"
 #include "proto/json.h"
@@ -43,7 +44,9 @@
 
 namespace herald::ws {
 
-class HeraldSession final : public WsSessionBase, public access::Member {
+class HeraldSession final : public WsSessionBase,
+                            public access::Member,
+                            public base::SlabAllocated<HeraldSession> {
  public:
   HeraldSession(http::Context& ctx, access::Gate& gate, net::Connection& conn,
                 access::Client client, DeflateParams deflate = {});

@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <memory>
 #include <set>
+#include <type_traits>
 #include <vector>
 
 namespace herald::base {
@@ -31,6 +33,37 @@ TEST(SlabPool, SlotsAreDistinctWritableAndBlocksGoBackWhenEmpty) {
   void* again = pool.allocate();
   ASSERT_NE(again, nullptr);
   SlabPool::deallocate(again);
+}
+
+struct Handler {
+  virtual ~Handler() = default;
+  virtual int id() const = 0;
+};
+
+// Deleted through a base with a virtual destructor, as connections and sessions are.
+struct Pooled final : Handler, SlabAllocated<Pooled> {
+  explicit Pooled(int i) : i_(i) {}
+  int id() const override { return i_; }
+  char bytes[200] = {};
+  int i_;
+};
+
+TEST(SlabAllocated, NewAndDeleteGoThroughThePool) {
+  static_assert(std::is_empty_v<SlabAllocated<Pooled>>, "the base adds no bytes");
+  std::vector<std::unique_ptr<Handler>> all;
+  for (int i = 0; i < 1000; ++i) all.push_back(std::make_unique<Pooled>(i));
+  std::set<const void*> seen;
+  for (int i = 0; i < 1000; ++i) {
+    EXPECT_EQ(all[size_t(i)]->id(), i);
+    EXPECT_TRUE(seen.insert(all[size_t(i)].get()).second);
+  }
+  if constexpr (!SlabPool::kForwardToHeap) {
+    EXPECT_GE(SlabPool::local<sizeof(Pooled)>().blocks(), 3u);  // 1000 x 224 B in 64 KiB blocks
+  }
+  all.clear();
+  if constexpr (!SlabPool::kForwardToHeap) {
+    EXPECT_LE(SlabPool::local<sizeof(Pooled)>().blocks(), SlabPool::kKeepEmptyBlocks);
+  }
 }
 
 }  // namespace
