@@ -5,6 +5,7 @@ namespace herald::base {
 void Metrics::add(const Metrics& o) {
   connections_accepted += o.connections_accepted;
   connections_rejected += o.connections_rejected;
+  memory_trims += o.memory_trims;
   for (int i = 0; i < static_cast<int>(Transport::count); ++i)
     connections_open[i] += o.connections_open[i];
   http_requests += o.http_requests;

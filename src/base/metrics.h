@@ -53,7 +53,8 @@ struct UdpMetrics {
 
 struct Metrics {
   uint64_t connections_accepted = 0;
-  uint64_t connections_rejected = 0;                                   // over a connection limit
+  uint64_t connections_rejected = 0;  // over a connection limit
+  uint64_t memory_trims = 0;          // freed heap memory given back after a burst of connections
   uint64_t connections_open[static_cast<int>(Transport::count)] = {};  // gauge per transport
   uint64_t http_requests = 0;
   uint64_t http_errors = 0;   // 4xx/5xx answered by the HTTP layer

@@ -175,6 +175,9 @@ std::string render_metrics(const Server& server, const std::vector<LoopSnapshot>
           m.connections_accepted);
   counter(out, "herald_connections_rejected_total", "Connections refused by a limit.",
           m.connections_rejected);
+  counter(out, "herald_memory_trims_total",
+          "Times free heap memory was given back to the system after a burst of connections.",
+          m.memory_trims);
   counter(out, "herald_http_requests_total", "HTTP requests parsed.", m.http_requests);
   counter(out, "herald_log_lines_dropped_total",
           "Log lines dropped because stderr or the access log did not take them.",

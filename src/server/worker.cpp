@@ -1,5 +1,6 @@
 #include "server/worker.h"
 
+#include <malloc.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -18,8 +19,12 @@
 namespace herald::server {
 
 namespace {
-constexpr uint64_t kTickMs = 1000;  // Date header, hub maintenance
-}
+constexpr uint64_t kTickMs = 1000;  // Date header, hub maintenance, memory trim
+// A burst of at least this many accepted connections is followed by a trim once it is over,
+// that is once a tick saw fewer than kBurstOverAccepts.
+constexpr uint64_t kTrimAfterAccepts = 1000;
+constexpr uint64_t kBurstOverAccepts = 100;
+}  // namespace
 
 Worker::Worker(size_t index, Server& server, const base::Settings* settings)
     : index_(index), server_(server), loop_(static_cast<int>(index)) {
@@ -116,7 +121,25 @@ void Worker::tick() {
   date_.update(static_cast<int64_t>(base::wall_us() / 1'000'000));
   server_.hub().maintain();
   if (index_ == 0) shared_->prune(loop_.now_ms());
+  trim_after_burst();
   tick_timer_.restart(kTickMs);
+}
+
+// Thousands of handshakes at once (a connect storm: clients coming back after a restart or a
+// drain elsewhere) leave their short-lived blocks (requests, responses, replies) freed between
+// one another in malloc's heap, and malloc keeps those pages. Connections and sessions live in
+// slab pools of their own, so once the burst is over most of that is whole free pages:
+// malloc_trim gives them back. Measured (docs/benchmarks.md §5), 4,000 WebSockets opened at
+// once: 671 bytes of RSS per connection (547..778 over three runs) without it, 560 (535..567)
+// with it. It walks the heap once, and only after a burst.
+void Worker::trim_after_burst() {
+  uint64_t accepted = metrics_.connections_accepted;
+  bool burst_over = accepted - accepted_at_tick_ < kBurstOverAccepts;
+  accepted_at_tick_ = accepted;
+  if (!burst_over || accepted - accepted_at_trim_ < kTrimAfterAccepts) return;
+  accepted_at_trim_ = accepted;
+  ::malloc_trim(0);
+  ++metrics_.memory_trims;
 }
 
 void Worker::on_accept(int fd, const net::Address& peer, bool secure) {

@@ -82,6 +82,8 @@ class Worker {
   void run();
   void on_accept(int fd, const net::Address& peer, bool secure);
   void tick();
+  /// After a burst of connections, once it is over: gives free heap pages back to the system.
+  void trim_after_burst();
   void drain_step();
 
   size_t index_;
@@ -102,6 +104,9 @@ class Worker {
   std::unique_ptr<udp::Transport> udp_;
   std::unique_ptr<hook::Client> hooks_;  // backend hook requests of this loop's gate
   loop::Timer tick_timer_;
+  // Accepted connections counted at the last tick and at the last memory trim.
+  uint64_t accepted_at_tick_ = 0;
+  uint64_t accepted_at_trim_ = 0;
   loop::Timer drain_timer_;
   size_t drain_total_ = 0;  // connections open when the drain began
   size_t drain_asked_ = 0;  // of those, asked to reconnect so far

@@ -1,9 +1,11 @@
 """GET /metrics read by a real Prometheus exposition parser (Debian's python3-prometheus-client):
 the whole text parses, every histogram is well formed (cumulative buckets, +Inf equal to the
 count), loop lag is one histogram per event loop, and a publish moves the publish -> deliver
-latency histogram and the byte counters.
+latency histogram and the byte counters; a burst of connections is followed by one memory trim.
 """
 import math
+import resource
+import socket
 import time
 
 from prometheus_client.parser import text_string_to_metric_families
@@ -113,4 +115,35 @@ def test_metrics_key_guards_metrics_only():
                                    {"Authorization": "Bearer scrape-secret",
                                     "Content-Type": "application/json"})
         assert status == 401
+        assert srv.request("GET", "/health")[0] == 200
+
+
+def wait_for_sample(srv, name, at_least, timeout=60):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = scrape(srv)[1][(name, ())]
+        if value >= at_least or time.monotonic() > deadline:
+            return value
+        time.sleep(0.2)
+
+
+def test_a_burst_of_connections_is_followed_by_one_memory_trim():
+    # One loop, so that every connection counts toward the same loop's burst.
+    with herald_server("--threads", "1") as srv:
+        assert scrape(srv)[1][("herald_memory_trims_total", ())] == 0
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 4096)), hard))
+        socks = []
+        try:
+            for _ in range(1100):  # the loop trims after 1,000 accepted ones, once they stop
+                socks.append(socket.create_connection((srv.host, srv.port), timeout=30))
+            accepted = wait_for_sample(srv, "herald_connections_accepted_total", 1100)
+            assert accepted >= 1100, accepted
+        finally:
+            for s in socks:
+                s.close()
+        assert wait_for_sample(srv, "herald_memory_trims_total", 1) == 1
+        # Nothing more without another burst: a few quiet ticks later it is still one.
+        time.sleep(3)
+        assert scrape(srv)[1][("herald_memory_trims_total", ())] == 1
         assert srv.request("GET", "/health")[0] == 200
