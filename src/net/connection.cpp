@@ -38,7 +38,7 @@ void ConnectionHandler::on_output_overflow(Connection& conn) {
   conn.abort(base::Errc::slow_consumer);
 }
 
-// One per open socket: keep it within a 208-byte malloc chunk (docs/benchmarks.md §5).
+// One per open socket: keep it within a 208-byte slab slot (docs/benchmarks.md §5).
 static_assert(sizeof(Connection) <= 200, "net::Connection grew past 200 bytes");
 
 Connection::Connection(loop::Loop& loop, int fd, const Address& peer, size_t max_input)

@@ -30,7 +30,7 @@ base::SharedBuffer make_sse_event(const hub::Publication& pub) {
 }
 }  // namespace
 
-// One per SSE stream: within a 176-byte malloc chunk (docs/benchmarks.md §5).
+// One per SSE stream: within a 176-byte slab slot (docs/benchmarks.md §5).
 static_assert(sizeof(SseSession) <= 168, "sse::SseSession grew past 168 bytes");
 
 SseSession::SseSession(http::Context& ctx, access::Gate& gate, net::Connection& conn,

@@ -60,7 +60,7 @@ base::SharedBuffer make_push_frame(const hub::Publication& pub, const DeflatePar
 
 // ---- HeraldSession ---------------------------------------------------------------------------
 
-// One per WebSocket connection: within a 208-byte malloc chunk (docs/benchmarks.md §5).
+// One per WebSocket connection: within a 208-byte slab slot (docs/benchmarks.md §5).
 static_assert(sizeof(HeraldSession) <= 200, "ws::HeraldSession grew past 200 bytes");
 
 HeraldSession::HeraldSession(http::Context& ctx, access::Gate& gate, net::Connection& conn,
@@ -71,8 +71,7 @@ HeraldSession::HeraldSession(http::Context& ctx, access::Gate& gate, net::Connec
       opened_ms_(ctx.loop->now_ms()) {
   client_.user_counted = client_.identity != nullptr;  // admitted by the upgrade (ws/session.cpp)
   gate_.join(this);
-  // The client id: presence, POST /api/disconnect, and named in backend hook requests. One
-  // string for all of them (the session kept a copy of its own: 32 bytes per connection).
+  // The client id: presence, POST /api/disconnect, and named in backend hook requests.
   client_.id = access::ClientId::next(ctx.loop->index());
   rearm();  // the token's expiry, if it has one
   access::log_conn_open(client_, base::Transport::ws);
