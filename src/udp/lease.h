@@ -25,6 +25,8 @@ using EndpointHash = net::PackedAddressHash;
 
 struct Lease final : hub::Subscriber {
   void deliver(const hub::Delivery& d) override;
+  /// The lease's key in the transport's table: the client's packed address.
+  const Endpoint& key() const { return client.address; }
 
   Transport* transport = nullptr;
   base::ListHook<Lease> renewal;  // the transport's list in renewal order, oldest first
@@ -34,7 +36,7 @@ struct Lease final : hub::Subscriber {
   uint64_t bytes_in = 0;    // datagram bytes from the client, and to it (conn_close)
   uint64_t bytes_out = 0;
   net::Address addr;
-  access::Client client;
+  access::Client client;              // its address is the lease's key (key())
   access::RateBucket publish_bucket;  // an anonymous client's publish rate
 };
 

@@ -20,8 +20,7 @@ uint64_t unix_sec() {
 
 }  // namespace
 
-// ---- Lease
-// ----------------------------------------------------------------------------------------
+// ---- Lease ----------------------------------------------------------------------------------
 
 void Lease::deliver(const hub::Delivery& d) {
   transport->deliver(*this, d);
@@ -217,7 +216,7 @@ void Transport::on_open(const Message& m, const net::Address& from, const Endpoi
   l.client.identity = std::move(id);
   l.client.loopback = from.is_loopback();
   l.client.udp = true;
-  l.client.address = net::PackedAddress(from);
+  l.client.address = ep;
   l.client.transport = access::ClientTransport::udp;
   l.renewed_ms = loop_.now_ms();
   l.opened_ms = l.renewed_ms;
@@ -254,7 +253,8 @@ void Transport::drop(Lease& l, access::CloseReason why) {
   admission_.release(l.addr);
   if (by_renewal_.contains(l)) by_renewal_.erase(l);
   --metrics_.connections_open[int(base::Transport::udp)];
-  leases_.erase(Endpoint(l.addr));
+  Endpoint key = l.key();  // a copy: `l`, and the key inside it, go with the erase
+  leases_.erase(key);
 }
 
 void Transport::sweep() {
@@ -326,7 +326,7 @@ void Transport::send_subscribed(Lease& l, uint32_t id, const std::string& channe
 
 void Transport::resubscribe(Lease& l, uint32_t id, std::string channel,
                             std::optional<base::Cursor> since) {
-  Endpoint ep = Endpoint(l.addr);
+  Endpoint ep = l.key();
   uint64_t session = l.session;
   bool had_since = since.has_value();
   gate_.catch_up(
@@ -340,7 +340,7 @@ void Transport::resubscribe(Lease& l, uint32_t id, std::string channel,
 }
 
 void Transport::on_resend(Lease& l, const Message& m) {
-  Endpoint ep = Endpoint(l.addr);
+  Endpoint ep = l.key();
   uint64_t session = l.session;
   uint32_t id = m.id;
   std::string channel(m.channel);
@@ -375,7 +375,7 @@ void Transport::on_publish(Lease& l, const Message& m) {
       return send_error(l, m.id, access::Outcome::bad_request);
     payload = base::SharedBuffer::copy_of(scratch_);
   }
-  Endpoint ep = Endpoint(l.addr);
+  Endpoint ep = l.key();
   uint64_t session = l.session;
   uint32_t id = m.id;
   gate_.publish(l.client, l.publish_bucket, m.channel, std::move(payload), loop_.now_ms(),
