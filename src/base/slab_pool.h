@@ -18,6 +18,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <new>
+#include <type_traits>
 
 #include "base/intrusive_list.h"
 
@@ -99,17 +100,13 @@ class SlabPool {
 template <typename T>
 class SlabAllocated {
  public:
-  static void* operator new(size_t n) {
-    // T is final, so n is sizeof(T); a size the pool was not made for is a plain new's.
-    if (n != sizeof(T)) return ::operator new(n);
+  static void* operator new(size_t) {
+    static_assert(std::is_final_v<T>, "only a final class is always sizeof(T)");
     void* p = SlabPool::local<sizeof(T)>().allocate();
     if (!p) throw std::bad_alloc();  // as a plain new would
     return p;
   }
-  static void operator delete(void* p, size_t n) {
-    if (n != sizeof(T)) return ::operator delete(p);
-    SlabPool::deallocate(p);
-  }
+  static void operator delete(void* p) { SlabPool::deallocate(p); }
 };
 
 }  // namespace herald::base
