@@ -1,5 +1,6 @@
 #include "base/byte_buffer.h"
 
+#include <cassert>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -13,7 +14,7 @@ ByteBuffer::ByteBuffer(size_t reserve) {
 }
 
 ByteBuffer::~ByteBuffer() {
-  std::free(data_);
+  if (cap_) std::free(data_);
 }
 
 ByteBuffer::ByteBuffer(ByteBuffer&& o) noexcept
@@ -24,7 +25,7 @@ ByteBuffer::ByteBuffer(ByteBuffer&& o) noexcept
 
 ByteBuffer& ByteBuffer::operator=(ByteBuffer&& o) noexcept {
   if (this != &o) {
-    std::free(data_);
+    if (cap_) std::free(data_);
     data_ = std::exchange(o.data_, nullptr);
     size_ = std::exchange(o.size_, 0);
     cap_ = std::exchange(o.cap_, 0);
@@ -52,8 +53,9 @@ void ByteBuffer::reserve_more(size_t n) {
   size_t cap = cap_ * size_t(2);
   if (cap < need) cap = need;
   if (cap > UINT32_MAX) cap = UINT32_MAX;
-  auto* p = static_cast<char*>(std::realloc(data_, cap));
+  auto* p = static_cast<char*>(std::realloc(cap_ ? data_ : nullptr, cap));
   if (!p) throw std::bad_alloc();
+  if (lent()) std::memcpy(p, data_, size_);
   data_ = p;
   cap_ = static_cast<uint32_t>(cap);
 }
@@ -63,6 +65,22 @@ void ByteBuffer::append(const void* p, size_t n) {
   reserve_more(n);
   std::memcpy(data_ + size_, p, n);
   size_ += static_cast<uint32_t>(n);
+}
+
+void ByteBuffer::lend(char* p, size_t n) {
+  assert(data_ == nullptr && cap_ == 0 && n <= UINT32_MAX);
+  data_ = p;
+  size_ = static_cast<uint32_t>(n);
+  read_ = 0;
+}
+
+void ByteBuffer::settle() {
+  if (!lent()) return;
+  char* lent_data = data_ + read_;
+  size_t n = size();
+  data_ = nullptr;
+  size_ = read_ = 0;
+  if (n) append(lent_data, n);
 }
 
 void ByteBuffer::shrink_if_idle(size_t keep) {

@@ -30,6 +30,15 @@ class ByteBuffer {
   void append(const void* p, size_t n);
   /// Frees memory when the buffer is empty and large (idle connections stay small).
   void shrink_if_idle(size_t keep);
+  /// Lets an empty buffer that owns no storage read `n` bytes of the caller's memory in place
+  /// (a connection's read lands in a per-thread scratch buffer: most reads are consumed whole,
+  /// so copying them into storage of the connection's own, then freeing it, would be wasted).
+  /// Reading and consume() work as usual; append() first copies into owned storage. The caller
+  /// calls settle() before its memory changes.
+  void lend(char* p, size_t n);
+  /// Ends lend(): the unread bytes, if any, move to owned storage; otherwise the buffer holds
+  /// no storage again. No effect on a buffer that is not lent.
+  void settle();
   /// Bytes the buffer can hold without growing.
   size_t capacity() const { return cap_; }
 
@@ -37,8 +46,10 @@ class ByteBuffer {
   /// Room for `n` more bytes after size_.
   void reserve_more(size_t n);
 
-  char* data_ = nullptr;
-  uint32_t size_ = 0;  // bytes written, read ones included
+  bool lent() const { return cap_ == 0 && data_ != nullptr; }
+
+  char* data_ = nullptr;  // owned storage when cap_ > 0; lent memory when cap_ == 0
+  uint32_t size_ = 0;     // bytes written, read ones included
   uint32_t cap_ = 0;
   uint32_t read_ = 0;
 };

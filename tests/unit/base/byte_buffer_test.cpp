@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <string>
 #include <utility>
 
@@ -57,6 +58,41 @@ TEST(ByteBuffer, ConsumingMoreThanHeldEmptiesAndMovesTransfer) {
   a.clear();
   a.append("x");
   EXPECT_EQ(a.readable(), "x");
+}
+
+TEST(ByteBuffer, LentMemoryIsReadInPlaceAndOnlyTheRestIsCopied) {
+  char scratch[] = "GET / HTTP/1.1\r\n\r\nGET /x";
+  ByteBuffer b;
+  b.lend(scratch, sizeof scratch - 1);
+  EXPECT_EQ(b.readable().data(), scratch);  // no copy
+  EXPECT_EQ(b.capacity(), 0u);
+  b.consume(18);
+  b.settle();  // the unread "GET /x" moves to storage of the buffer's own
+  EXPECT_EQ(b.readable(), "GET /x");
+  EXPECT_NE(b.readable().data(), scratch + 18);
+  EXPECT_GE(b.capacity(), 6u);
+  std::memset(scratch, 'z', sizeof scratch - 1);  // the lender's memory is free again
+  EXPECT_EQ(b.readable(), "GET /x");
+  b.settle();  // not lent: nothing changes
+  EXPECT_EQ(b.readable(), "GET /x");
+
+  ByteBuffer whole;
+  char req[] = "abc";
+  whole.lend(req, 3);
+  whole.consume(3);
+  whole.settle();  // all read: no storage is made
+  EXPECT_TRUE(whole.empty());
+  EXPECT_EQ(whole.capacity(), 0u);
+
+  ByteBuffer grown;  // append while lent copies into owned storage first
+  char part[] = "ab";
+  grown.lend(part, 2);
+  grown.consume(1);
+  grown.append("cd");
+  part[1] = 'z';
+  EXPECT_EQ(grown.readable(), "bcd");
+  grown.settle();
+  EXPECT_EQ(grown.readable(), "bcd");
 }
 
 }  // namespace
