@@ -67,8 +67,9 @@ class HeadWriter {
   char* p_;
 };
 
-void append_head(std::string& out, const ResponseHead& head, Framing framing, size_t body_size) {
-  size_t size = head_size(head, framing, body_size);
+// `size` is head_size(head, framing, body_size), which the caller may have needed already.
+void append_head(std::string& out, const ResponseHead& head, Framing framing, size_t body_size,
+                 size_t size) {
   size_t old = out.size();
   out.resize(old + size);
   HeadWriter w(out.data() + old);
@@ -188,10 +189,9 @@ void append_response(std::string& out, const ResponseHead& head, std::string_vie
     body = {};
     head_only = true;
   }
-  size_t need = head_size(head, framing, body.size());
-  if (!head_only) need += body.size();
-  out.reserve(out.size() + need);
-  append_head(out, head, framing, body.size());
+  size_t head_bytes = head_size(head, framing, body.size());
+  out.reserve(out.size() + head_bytes + (head_only ? 0 : body.size()));
+  append_head(out, head, framing, body.size(), head_bytes);
   if (!head_only) out.append(body);
 }
 
@@ -202,11 +202,11 @@ std::string make_response(const ResponseHead& head, std::string_view body, bool 
 }
 
 void append_chunked_head(std::string& out, const ResponseHead& head) {
-  append_head(out, head, Framing::chunked, 0);
+  append_head(out, head, Framing::chunked, 0, head_size(head, Framing::chunked, 0));
 }
 
 void append_stream_head(std::string& out, const ResponseHead& head) {
-  append_head(out, head, Framing::stream, 0);
+  append_head(out, head, Framing::stream, 0, head_size(head, Framing::stream, 0));
 }
 
 void append_chunk(std::string& out, std::string_view data) {
