@@ -1,6 +1,7 @@
 #include "base/slab_pool.h"
 
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <new>
 
@@ -25,10 +26,14 @@ void* map_aligned_block() {
 }
 }  // namespace
 
-SlabPool::SlabPool(size_t slot_bytes)
-    : slot_bytes_((slot_bytes + kAlign - 1) & ~(kAlign - 1)),
-      slots_per_block_(static_cast<uint32_t>(
-          (kBlockBytes - ((sizeof(Block) + kAlign - 1) & ~(kAlign - 1))) / slot_bytes_)) {}
+size_t SlabPool::header_bytes() {
+  return (sizeof(Block) + kAlign - 1) & ~(kAlign - 1);
+}
+
+SlabPool::SlabPool(size_t slot_bytes, bool forward_to_heap)
+    : forward_(forward_to_heap),
+      slot_bytes_((slot_bytes + kAlign - 1) & ~(kAlign - 1)),
+      slots_per_block_(static_cast<uint32_t>((kBlockBytes - header_bytes()) / slot_bytes_)) {}
 
 SlabPool::~SlabPool() {
   // Only empty blocks can be unmapped; a block with a live slot (an object that outlives its
@@ -47,7 +52,7 @@ SlabPool::Block* SlabPool::new_block() {
 }
 
 void* SlabPool::allocate() {
-  if constexpr (kForward) return ::operator new(slot_bytes_, std::nothrow);
+  if (forward_) return ::operator new(slot_bytes_, std::nothrow);
   Block* b = with_room_.front();
   if (!b) {
     b = new_block();
@@ -61,8 +66,7 @@ void* SlabPool::allocate() {
     slot = b->free;
     b->free = *static_cast<void**>(slot);
   } else {
-    size_t header = (sizeof(Block) + kAlign - 1) & ~(kAlign - 1);
-    slot = reinterpret_cast<char*>(b) + header + size_t{b->carved} * slot_bytes_;
+    slot = reinterpret_cast<char*>(b) + header_bytes() + size_t{b->carved} * slot_bytes_;
     ++b->carved;
   }
   ++b->used;
@@ -77,6 +81,12 @@ void SlabPool::deallocate(void* p) {
   b->owner->release(p);
 }
 
+void SlabPool::deallocate_own(void* p) {
+  if (!p) return;
+  if (forward_) return ::operator delete(p);
+  release(p);
+}
+
 void SlabPool::release(void* p) {
   auto* b = reinterpret_cast<Block*>(reinterpret_cast<uintptr_t>(p) & ~(kBlockBytes - 1));
   *static_cast<void**>(p) = b->free;
@@ -86,11 +96,24 @@ void SlabPool::release(void* p) {
   if (b->used > 0) return;
   if (empty_blocks_ < kKeepEmptyBlocks) {
     ++empty_blocks_;
+    forget_slots(*b);
     return;
   }
   with_room_.erase(*b);
   --blocks_;
   ::munmap(b, kBlockBytes);
+}
+
+void SlabPool::forget_slots(Block& b) {
+  // A block that stayed small (few slots live at once) makes no system call here.
+  static const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  auto base = reinterpret_cast<uintptr_t>(&b);
+  uintptr_t from = (base + kKeepTouchedBytes + page - 1) & ~(page - 1);
+  uintptr_t touched = base + header_bytes() + uintptr_t{b.carved} * slot_bytes_;
+  uintptr_t to = (touched + page - 1) & ~(page - 1);
+  if (to > from) ::madvise(reinterpret_cast<void*>(from), to - from, MADV_DONTNEED);
+  b.free = nullptr;
+  b.carved = 0;
 }
 
 }  // namespace herald::base

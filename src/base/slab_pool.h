@@ -43,8 +43,14 @@ class SlabPool {
   static constexpr size_t kBlockBytes = 64 * 1024;
   /// Empty blocks kept mapped for the next burst (the rest are unmapped at once).
   static constexpr size_t kKeepEmptyBlocks = 1;
+  /// Of a kept empty block, the bytes whose pages stay resident; the pages a burst touched
+  /// beyond them go back to the system (a storm of thousands of handshakes would otherwise
+  /// leave the whole block resident for good: 64 KiB, 16 bytes per connection at 4,000).
+  static constexpr size_t kKeepTouchedBytes = 16 * 1024;
 
-  explicit SlabPool(size_t slot_bytes);
+  /// `forward_to_heap`: take slots from operator new instead (what every pool does under
+  /// AddressSanitizer); a test passes false to exercise the blocks there too.
+  explicit SlabPool(size_t slot_bytes, bool forward_to_heap = kForwardToHeap);
   ~SlabPool();  // unmaps the empty blocks (local() pools are never destroyed)
   SlabPool(const SlabPool&) = delete;
   SlabPool& operator=(const SlabPool&) = delete;
@@ -53,6 +59,9 @@ class SlabPool {
   void* allocate();
   /// Returns a slot from allocate() to the pool it came from (this one or another).
   static void deallocate(void* p);
+  /// Returns a slot from this pool's allocate(), whatever `forward_to_heap` it was made with
+  /// (deallocate() is for the pools made with the default, all of local()'s).
+  void deallocate_own(void* p);
 
   /// Blocks currently mapped (for tests and accounting).
   size_t blocks() const {
@@ -84,9 +93,14 @@ class SlabPool {
     uint32_t carved;
   };
 
+  static size_t header_bytes();
   void release(void* p);
   Block* new_block();
+  /// A kept empty block: its slots are carved from its start again, and the pages past
+  /// kKeepTouchedBytes that a burst touched are given back.
+  void forget_slots(Block& b);
 
+  bool forward_;
   size_t slot_bytes_;
   uint32_t slots_per_block_;
   IntrusiveList<Block, &Block::room> with_room_;  // blocks that have a free slot

@@ -1,6 +1,8 @@
 #include "base/slab_pool.h"
 
 #include <gtest/gtest.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <cstring>
 #include <memory>
@@ -33,6 +35,38 @@ TEST(SlabPool, SlotsAreDistinctWritableAndBlocksGoBackWhenEmpty) {
   void* again = pool.allocate();
   ASSERT_NE(again, nullptr);
   SlabPool::deallocate(again);
+}
+
+TEST(SlabPool, AKeptEmptyBlockStartsOverAndGivesBackWhatABurstTouched) {
+  // Not forwarded to the heap even under AddressSanitizer: this is about the blocks.
+  SlabPool pool(256, /*forward_to_heap=*/false);
+  std::vector<void*> slots;
+  for (int i = 0; i < 200; ++i) {  // 50 KiB of one block: a burst
+    void* p = pool.allocate();
+    ASSERT_NE(p, nullptr);
+    std::memset(p, 0xab, 256);
+    slots.push_back(p);
+  }
+  ASSERT_EQ(pool.blocks(), 1u);
+  auto block = reinterpret_cast<uintptr_t>(slots[0]) & ~(SlabPool::kBlockBytes - 1);
+  size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  auto resident = [&](uintptr_t from, uintptr_t to) {
+    std::vector<unsigned char> in((to - from + page - 1) / page);
+    EXPECT_EQ(::mincore(reinterpret_cast<void*>(from), to - from, in.data()), 0);
+    size_t n = 0;
+    for (unsigned char c : in) n += c & 1;
+    return n;
+  };
+  uintptr_t keep_end = block + SlabPool::kKeepTouchedBytes;
+  uintptr_t burst_end = reinterpret_cast<uintptr_t>(slots.back()) + 256;
+  EXPECT_EQ(resident(keep_end, burst_end & ~(page - 1)), (burst_end - keep_end) / page);
+  for (void* p : slots) pool.deallocate_own(p);
+  EXPECT_EQ(pool.blocks(), 1u);  // kept for the next burst...
+  EXPECT_EQ(resident(keep_end, burst_end & ~(page - 1)), 0u);  // ...without the burst's pages
+  EXPECT_GT(resident(block, keep_end), 0u);                     // its first pages stay
+  void* again = pool.allocate();  // carved from the start again, where pages are resident
+  EXPECT_EQ(again, slots[0]);
+  pool.deallocate_own(again);
 }
 
 struct Handler {
