@@ -61,9 +61,9 @@ TEST(SlabPool, AKeptEmptyBlockStartsOverAndGivesBackWhatABurstTouched) {
   uintptr_t burst_end = reinterpret_cast<uintptr_t>(slots.back()) + 256;
   EXPECT_EQ(resident(keep_end, burst_end & ~(page - 1)), (burst_end - keep_end) / page);
   for (void* p : slots) pool.deallocate_own(p);
-  EXPECT_EQ(pool.blocks(), 1u);  // kept for the next burst...
+  EXPECT_EQ(pool.blocks(), 1u);                                // kept for the next burst...
   EXPECT_EQ(resident(keep_end, burst_end & ~(page - 1)), 0u);  // ...without the burst's pages
-  EXPECT_GT(resident(block, keep_end), 0u);                     // its first pages stay
+  EXPECT_GT(resident(block, keep_end), 0u);                    // its first pages stay
   void* again = pool.allocate();  // carved from the start again, where pages are resident
   EXPECT_EQ(again, slots[0]);
   pool.deallocate_own(again);
