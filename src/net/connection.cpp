@@ -204,17 +204,16 @@ void Connection::handle_readable() {
         if (static_cast<size_t>(r) < chunk) return;
         continue;
       }
-      if (input_.capacity() == 0 && input_.empty()) {
-        // Nothing buffered: the handler reads the scratch buffer in place, and only what it
-        // leaves (a partial request or frame) is copied, by settle(), into the connection's
-        // own storage. A whole request read at once costs no allocation and no copy.
+      // Nothing buffered and no storage: the handler reads the scratch buffer in place, and
+      // only what it leaves (a partial request or frame) is copied, by settle(), into the
+      // connection's own storage. A whole request read at once costs no allocation and no copy.
+      bool lent = input_.capacity() == 0 && input_.empty();
+      if (lent)
         input_.lend(scratch, static_cast<size_t>(r));
-        if (handler_) handler_->on_data(*this);
-        input_.settle();
-      } else {
+      else
         input_.append(scratch, static_cast<size_t>(r));
-        if (handler_) handler_->on_data(*this);
-      }
+      if (handler_) handler_->on_data(*this);
+      if (lent) input_.settle();
       if (input_.empty() && static_cast<size_t>(r) < kBusyReadBytes)
         input_.shrink_if_idle(kIdleInputKeep);
       if (static_cast<size_t>(r) < chunk) return;
