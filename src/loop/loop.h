@@ -5,7 +5,9 @@
 // One iteration, in order (run_once() reads like this list):
 //   1. wait     epoll_wait, with a timeout up to the next timer tick (0 if work is pending)
 //   2. now      refresh the cached clock
-//   3. io       dispatch ready fds to their IoHandlers (lag = now - wake, per event)
+//   3. io       dispatch ready fds to their IoHandlers (lag = now - wake, per event); after
+//               every 64 of them, phases 6 and 7 run for what those queued, so a batch of
+//               thousands (a reconnect storm) never has all its work in flight at once
 //   4. posted   run closures posted from other threads (and this one)
 //   5. timers   expire due timers from the wheel
 //   6. deferred run closures deferred during this iteration

@@ -1,10 +1,13 @@
 #include "loop/loop.h"
 
 #include <gtest/gtest.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <csignal>
 #include <thread>
+#include <vector>
 
 namespace herald::loop {
 
@@ -162,6 +165,66 @@ TEST(Loop, TimerArmedAfterIdleSleepCountsFromWakeup) {
   loop.run();
   poster.join();
   EXPECT_GE(fired_at - armed_at, 196u);
+}
+
+}  // namespace herald::loop
+
+namespace herald::loop {
+
+namespace {
+// A readable eventfd whose on_io queues a deferred closure and asks for a flush, as a
+// connection does with a handshake (the subscribe's work, then the answer). It notes what
+// had run, all handlers together, when it was read.
+struct Counters {
+  int handled = 0, deferred = 0, flushed = 0;
+};
+struct Busy : IoHandler, Flushable {
+  Loop* loop = nullptr;
+  Counters* c = nullptr;
+  int fd = -1;
+  int order = -1;  // 0 for the first handler read
+  int deferred_seen = -1, flushed_seen = -1;
+  void on_io(uint32_t) override {
+    uint64_t v;
+    ASSERT_EQ(read(fd, &v, sizeof v), ssize_t(sizeof v));
+    order = c->handled++;
+    deferred_seen = c->deferred;
+    flushed_seen = c->flushed;
+    loop->defer([c = c] { ++c->deferred; });
+    loop->request_flush(this);
+  }
+  void flush() override { ++c->flushed; }
+};
+}  // namespace
+
+// A batch of hundreds of ready fds (a reconnect storm's handshakes) is not read to its end
+// before any of their work runs: after every 64 handlers, what they deferred runs and their
+// output is flushed; all of it within the one iteration.
+TEST(Loop, ALargeBatchRunsItsQueuedWorkAfterEverySixtyFourHandlers) {
+  Loop loop;
+  constexpr int kHandlers = 200;
+  Counters c;
+  std::vector<Busy> busy(kHandlers);
+  for (Busy& b : busy) {
+    b.loop = &loop;
+    b.c = &c;
+    b.fd = eventfd(1, EFD_NONBLOCK | EFD_CLOEXEC);
+    ASSERT_GE(b.fd, 0);
+    loop.add(b.fd, EPOLLIN, &b);
+  }
+  loop.run_once(1000);
+  EXPECT_EQ(c.handled, kHandlers);
+  EXPECT_EQ(c.deferred, kHandlers);
+  EXPECT_EQ(c.flushed, kHandlers);
+  for (const Busy& b : busy) {
+    int done_before = b.order / 64 * 64;  // the handlers of the chunks before this one
+    EXPECT_EQ(b.deferred_seen, done_before) << "handler read " << b.order << "th";
+    EXPECT_EQ(b.flushed_seen, done_before) << "handler read " << b.order << "th";
+  }
+  for (Busy& b : busy) {
+    loop.remove(b.fd);
+    close(b.fd);
+  }
 }
 
 }  // namespace herald::loop
