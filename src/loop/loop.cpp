@@ -19,8 +19,8 @@ constexpr int kMaxEvents = 256;
 // Why: after a restart every client reconnects at once and one wait returns thousands of
 // handshakes; run to the end of the batch, each of them holds its subscribe's closures and
 // its queued answer on the heap together, and the heap keeps that peak's pages (4,000
-// WebSockets at once: 522-553 B per connection once settled, against 486-499 B with
-// chunks of 64; docs/benchmarks.md). 64 costs one more flush per 64 busy connections.
+// WebSockets at once, interleaved runs: median 528 B per connection once settled, 489 B
+// with chunks of 64; docs/benchmarks.md §5). It costs one more flush per 64 busy handlers.
 constexpr int kIoChunk = 64;
 // Flush rounds per phase 7 with io_uring: a partial write or an on_drained that sends more
 // asks for another submit; past this, the rest waits for the next iteration (which then
