@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "base/time.h"
+#include "hub/replay_forms.h"
 
 namespace herald::hub {
 
@@ -177,6 +178,9 @@ void Hub::on_subscribed(const std::string& channel, Subscriber* sub, uint64_t to
     res.recovered = h.recovered;
     if (h.recovered) res.replay = std::move(h.publications);
   }
+  // Subscribers whose replays are written in this round share their encodings.
+  if (!res.replay.empty() && ReplayForms::open())
+    ex_.post(ex_.current_loop(), [] { ReplayForms::close(); });
 
   lc.walkers++;  // `done` may unsubscribe anything, even this channel's last subscriber
   if (done) done(std::move(res));

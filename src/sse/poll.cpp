@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "base/log.h"
+#include "hub/replay_forms.h"
 #include "proto/json.h"
 #include "sse/transports.h"
 
@@ -89,7 +90,10 @@ bool PollRequest::take_answer(size_t index, bool has_since, bool recovered,
   if (has_since && !recovered) {
     unrecovered_.push_back(cursor_.channel(index));
   }
-  for (const hub::PubPtr& pub : pubs) pushes_[index].push_back(build_json_push(*pub));
+  // Replayed: shared with the loop's other pollers that replay the same publications now.
+  auto build = [](const hub::Publication& p) { return build_json_push(p); };
+  for (const hub::PubPtr& pub : pubs)
+    pushes_[index].push_back(hub::ReplayForms::form(pub, hub::WireForm::json_push, build));
   cursor_.set(index, cursor.epoch, cursor.offset);
   return true;
 }

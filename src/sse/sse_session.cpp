@@ -6,6 +6,7 @@
 
 #include "http_codec/query.h"
 #include "http_codec/response.h"
+#include "hub/replay_forms.h"
 #include "proto/json.h"
 #include "proto/sse.h"
 #include "sse/poll.h"
@@ -188,8 +189,9 @@ void SseSession::pump() {
     if (st.replay_channel < st.cursor.size()) {
       const hub::SubscribeResult& a = *st.answers[st.replay_channel];
       if (st.replay_index < a.replay.size()) {
-        const hub::Publication& pub = *a.replay[st.replay_index++];
-        write_event(st.replay_channel, pub, build_sse_event(pub));
+        const hub::PubPtr& pub = a.replay[st.replay_index++];
+        write_event(st.replay_channel, *pub,
+                    hub::ReplayForms::form(pub, hub::WireForm::sse_event, make_sse_event));
         continue;
       }
       // A replay reaches the position of the answer, which may be past the last replayed

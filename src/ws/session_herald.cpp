@@ -5,6 +5,7 @@
 
 #include "base/error.h"
 #include "base/log.h"
+#include "hub/replay_forms.h"
 #include "proto/binary.h"
 #include "ws_codec/frame.h"
 
@@ -398,29 +399,43 @@ void HeraldSession::op_presence(const proto::Command& cmd) {
 
 // ---- pushes ----------------------------------------------------------------------------------
 
+namespace {
+// The two frames of a publication that connections share.
+base::SharedBuffer plain_push(const hub::Publication& pub) {
+  return make_push_frame(pub);
+}
+base::SharedBuffer deflated_push(const hub::Publication& pub) {
+  DeflateParams shared;
+  shared.enabled = true;
+  return make_push_frame(pub, shared);
+}
+}  // namespace
+
+std::optional<hub::WireForm> HeraldSession::shared_form() const {
+  const DeflateParams& z = deflate_params();
+  // A smaller window than the shared frame's: compressed for this client alone (rare:
+  // browsers and the common libraries never ask for server_max_window_bits).
+  if (z.enabled && z.server_max_window_bits < 15 && z.server_max_window_bits >= 9)
+    return std::nullopt;
+  // Every client that agreed compression with a 15-bit window reads the same compressed
+  // frame, since the server never keeps context between messages.
+  return z.enabled && z.server_max_window_bits == 15 ? hub::WireForm::ws_frame_deflate
+                                                     : hub::WireForm::ws_frame;
+}
+
 void HeraldSession::deliver(const hub::Delivery& d) {
   if (closing()) return;
-  const DeflateParams& z = deflate_params();
-  if (z.enabled && z.server_max_window_bits < 15 && z.server_max_window_bits >= 9) {
-    // A smaller window than the shared frame's: compressed for this client alone (rare:
-    // browsers and the common libraries never ask for server_max_window_bits).
-    push(d, own_push_frame(d.pub()));
-    return;
-  }
-  // Encode once per loop: the first subscriber builds the frame, the others share it. Every
-  // client that agreed compression with a 15-bit window reads the same compressed frame,
-  // since the server never keeps context between messages.
-  if (z.enabled && z.server_max_window_bits == 15) {
-    auto build = [](const hub::Publication& pub) {
-      DeflateParams shared;
-      shared.enabled = true;
-      return make_push_frame(pub, shared);
-    };
-    push(d, d.form(hub::WireForm::ws_frame_deflate, build));
-    return;
-  }
-  auto build = [](const hub::Publication& pub) { return make_push_frame(pub); };
-  push(d, d.form(hub::WireForm::ws_frame, build));
+  std::optional<hub::WireForm> f = shared_form();
+  if (!f) return push(d, own_push_frame(d.pub()));
+  // Encode once per loop: the first subscriber builds the frame, the others share it.
+  push(d, d.form(*f, *f == hub::WireForm::ws_frame ? plain_push : deflated_push));
+}
+
+base::SharedBuffer HeraldSession::replay_frame(const hub::PubPtr& pub) const {
+  std::optional<hub::WireForm> f = shared_form();
+  if (!f) return own_push_frame(*pub);
+  return hub::ReplayForms::form(pub, *f,
+                                *f == hub::WireForm::ws_frame ? plain_push : deflated_push);
 }
 
 void HeraldSession::on_stream_reset(std::string_view channel, const hub::Cursor& now) {
@@ -477,7 +492,7 @@ void HeraldSession::pump() {
     if (!q.frame.empty()) backlog_->live_bytes -= q.frame.size();
     if (backlog_->items.empty()) backlog_.reset();
     if (q.frame.empty()) {
-      conn_.send(own_push_frame(*q.pub));
+      conn_.send(replay_frame(q.pub));
     } else {
       conn_.send(q.frame);
     }

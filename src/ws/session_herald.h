@@ -28,6 +28,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -136,8 +137,14 @@ class HeraldSession final : public WsSessionBase,
     base::SharedBuffer frame;
   };
   /// The frame of `pub` for this connection (compressed when agreed and worth it), built for
-  /// this connection alone: replays, and clients with a server window under 15 bits.
+  /// this connection alone: clients with a server window under 15 bits.
   base::SharedBuffer own_push_frame(const hub::Publication& pub) const;
+  /// The form this connection's pushes share with the loop's other subscribers, or none (a
+  /// server window under 15 bits: own_push_frame).
+  std::optional<hub::WireForm> shared_form() const;
+  /// The frame of a replayed publication: shared with the loop's other subscribers that replay
+  /// it in the same round (hub::ReplayForms), or own_push_frame.
+  base::SharedBuffer replay_frame(const hub::PubPtr& pub) const;
   /// Sends one live push, or queues it behind the backlog; evicts at the hard cap.
   void push(const hub::Delivery& d, const base::SharedBuffer& frame);
   /// Writes backlog until about half the output limit is queued; on_drained goes on.

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "hub/memory_engine.h"
+#include "hub/replay_forms.h"
 #include "unit/hub/fake_executor.h"
 #include "unit/hub/fake_subscriber.h"
 
@@ -261,6 +262,42 @@ TEST(Hub, EachWireFormIsBuiltOncePerLoop) {
     ASSERT_EQ(per_loop.size(), 5u);
     for (const char* p : per_loop) EXPECT_EQ(p, per_loop[0]);
   }
+}
+
+// A reconnect storm: subscribers of one loop whose replays are answered in the same round of
+// work share each replayed publication's forms (hub::ReplayForms); the hub closes the table
+// right after, so it pins nothing.
+TEST(Hub, ReplaysAnsweredTogetherShareTheirFormsAndNothingStaysPinned) {
+  ReplayForms::close();  // per thread: an earlier test's executor may not have run its close
+  World w(1);
+  std::string epoch = w.publish("c").epoch;
+  w.publish("c");
+  w.publish("c");
+  int builds = 0;
+  auto build = [&](const Publication& p) {
+    ++builds;
+    return base::SharedBuffer::copy_of("frame" + std::to_string(p.offset));
+  };
+  std::vector<std::vector<const char*>> frames;
+  FakeSubscriber a, b;
+  w.ex.on(0, [&] {
+    for (FakeSubscriber* s : {&a, &b}) {
+      w.hub.subscribe(s, "c", Cursor{epoch, 0}, [&](SubscribeResult r) {
+        ASSERT_TRUE(r.recovered);
+        frames.emplace_back();
+        for (const PubPtr& p : r.replay)
+          frames.back().push_back(ReplayForms::form(p, WireForm::ws_frame, build).data());
+      });
+    }
+  });
+  w.ex.drain();
+  ASSERT_EQ(frames.size(), 2u);
+  ASSERT_EQ(frames[0].size(), 3u);
+  EXPECT_EQ(frames[0], frames[1]);  // the same buffers
+  EXPECT_EQ(builds, 3);             // once per replayed publication, not per subscriber
+  EXPECT_EQ(ReplayForms::size(), 0u);
+  EXPECT_TRUE(ReplayForms::open());  // it was closed
+  ReplayForms::close();
 }
 
 TEST(Hub, PresenceChannelsAndCountersGatherAcrossLoops) {
