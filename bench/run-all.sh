@@ -6,11 +6,13 @@
 #   bench/fanout/run.py       ws/sse/long-poll fan-out vs Nchan + syscalls -> fanout.{md,json}
 #   bench/fanout/callgrind.py instructions per delivery / publish         -> callgrind.{md,json}, callgrind-*-top.txt
 #   bench/fanout/latency.py   p50/p99 at half the max rate                -> latency.{md,json}
+#   bench/replay/callgrind.py instructions per replayed message (storm)   -> replay.{md,json}
 #   bench/echo/run.py         /ws/echo vs Node ws                          -> echo.{md,json}
 #   bench/memory/run.py       RSS per idle connection at 10,000           -> memory.{md,json}
 #   bench/compare/run.sh      herald bench compare, presets               -> compare-*.{md,json,svg}
 #   bench/tls/run.py          TLS vs plain, vs Nchan over TLS, handshakes -> tls.{md,json}
-# Options: --skip LIST (comma list of floor,http,fanout,callgrind,latency,echo,memory,compare,tls)
+# Options: --skip LIST (comma list of floor,http,fanout,callgrind,latency,replay,echo,memory,
+#   compare,tls)
 # Needs: build/release/herald (make release), nginx-light + libnginx-mod-nchan, wrk, valgrind,
 # perf, node + tests/e2e/js/node_modules/ws (scripts/install-deps). Loopback only.
 set -euo pipefail
@@ -28,6 +30,7 @@ if want http; then step http; "$HERE/http/run.sh" --json "$R/http.json" --out-di
 if want fanout; then step fanout; "$HERE/fanout/run.py" --repeat 3 > /dev/null; fi
 if want callgrind; then step callgrind; "$HERE/fanout/callgrind.py" > /dev/null; fi
 if want latency; then step latency; "$HERE/fanout/latency.py" > /dev/null; fi
+if want replay; then step replay; /usr/bin/python3 "$HERE/replay/callgrind.py" --json "$R/replay.json" --md "$R/replay.md" > /dev/null; fi
 if want echo; then step echo; "$HERE/echo/run.py" > /dev/null; fi
 if want memory; then step memory; "$HERE/memory/run.py" > /dev/null; fi
 if want compare; then step compare; "$HERE/compare/run.sh" > /dev/null; fi
