@@ -5,6 +5,7 @@
 #include "base/limits.h"
 #include "base/log.h"
 #include "base/time.h"
+#include "hub/replay_forms.h"
 #include "proto/json.h"
 
 namespace herald::udp {
@@ -321,7 +322,7 @@ void Transport::send_subscribed(Lease& l, uint32_t id, const std::string& channe
   reply.flags =
       (had_since ? udp_codec::kFlagHadSince : 0) | (recovered ? udp_codec::kFlagRecovered : 0);
   send(l, reply);
-  for (const hub::PubPtr& p : replay) send_publication(l, *p);
+  for (const hub::PubPtr& p : replay) send_publication(l, p);
 }
 
 void Transport::resubscribe(Lease& l, uint32_t id, std::string channel,
@@ -349,7 +350,7 @@ void Transport::on_resend(Lease& l, const Message& m) {
                    Lease* lp = find(ep, session);
                    if (!lp) return;
                    if (o != access::Outcome::ok) return send_error(*lp, id, o);
-                   for (const hub::PubPtr& p : r.publications) send_publication(*lp, *p);
+                   for (const hub::PubPtr& p : r.publications) send_publication(*lp, p);
                    metrics_.udp.resent += r.publications.size();
                    // The end of the answer and where the stream stands: a client that still lacks
                    // offsets up to this cursor asks again (or reads them over HTTP).
@@ -418,8 +419,11 @@ base::SharedBuffer Transport::encode_publication(const hub::Publication& p) {
   return encode(m);
 }
 
-void Transport::send_publication(Lease& l, const hub::Publication& p) {
-  if (queue(l, encode_publication(p))) ++metrics_.messages_out;
+void Transport::send_publication(Lease& l, const hub::PubPtr& p) {
+  // A replay's datagram is shared with the leases of this loop that replay it together.
+  auto build = [this](const hub::Publication& pub) { return encode_publication(pub); };
+  if (queue(l, hub::ReplayForms::form(p, hub::WireForm::udp_datagram, build)))
+    ++metrics_.messages_out;
 }
 
 bool Transport::queue(Lease& l, base::SharedBuffer b) {

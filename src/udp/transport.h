@@ -103,7 +103,7 @@ class Transport final : public loop::IoHandler, public loop::Flushable {
   void send_error(Lease& l, uint32_t id, access::Outcome o) { send(l, error_message(id, o)); }
   static udp_codec::Message error_message(uint32_t id, access::Outcome o);
   /// Sends one publication (a replay or a resend) to `l`.
-  void send_publication(Lease& l, const hub::Publication& p);
+  void send_publication(Lease& l, const hub::PubPtr& p);
   // The `subscribed` reply (where the stream stands, whether the cursor was recovered), then
   // `replay` in order.
   void send_subscribed(Lease& l, uint32_t id, const std::string& channel,

@@ -5,7 +5,8 @@ The server encodes a replayed publication once per loop for the subscribers that
 together (src/hub/replay_forms.h), as it does for live ones; each client must still get exactly
 what it missed, in order, with its own framing: WebSocket clients with and without
 permessage-deflate (the compressed frame is shared between the clients that agreed a 15-bit
-window, the plain one between the others), SSE streams and polls. Two channels whose
+window, the plain one between the others), SSE streams and polls; and UDP leases, whose shared
+datagram must still carry each lease's own session. Two channels whose
 offsets meet in the same slot of the server's table, and a client that asks from a different
 cursor, check that nothing is taken for another message.
 """
@@ -14,6 +15,7 @@ import json
 
 import websockets
 
+import udp_client as U
 from harness import herald_server
 from recovery.clients import http_get_json, query, read_response
 
@@ -159,3 +161,32 @@ def test_every_client_of_a_reconnect_storm_gets_exactly_what_it_missed():
             for (kind, since, _), got in zip(tasks, results):
                 assert got == expected(since), f"{kind} from {since}: got {got}"
         asyncio.run(main())
+
+
+def test_udp_leases_replaying_together_each_get_their_own_session():
+    with herald_server("--threads", "1", config=CONFIG) as srv:
+        epochs = asyncio.run(publish_all(srv))
+        ch = "public:storm-b"
+        clients = [U.UdpClient(srv.port) for _ in range(8)]
+        try:
+            for c in clients:
+                assert c.open().type == "opened"
+            # Every subscribe sent before any answer is read: the leases replay together.
+            rids = []
+            for c in clients:
+                rid = c.rid()
+                rids.append(rid)
+                c.send(U.subscribe(c.session, rid, ch, epochs[ch], 0))
+            for c, rid in zip(clients, rids):
+                s = c.wait_for(lambda m: m.type == "subscribed" and m.id == rid, timeout=TIMEOUT)
+                assert s is not None and s.flags == U.HAD_SINCE | U.RECOVERED, s
+                pubs = [c.wait_for(lambda m: m.type == "pub", timeout=TIMEOUT)
+                        for _ in range(PER_CHANNEL[ch])]
+                assert all(p is not None for p in pubs), pubs
+                assert [p.offset for p in pubs] == list(range(1, PER_CHANNEL[ch] + 1))
+                assert [json.loads(p.data) for p in pubs] == [data_of(ch, o) for o in
+                                                             range(1, PER_CHANNEL[ch] + 1)]
+                assert all(p.session == c.session and p.epoch == epochs[ch] for p in pubs)
+        finally:
+            for c in clients:
+                c.close()
