@@ -31,14 +31,6 @@ M1, M2 = 100, 500
 NS = (10, 100)
 
 
-def total_ir(path):
-    with open(path) as f:
-        for line in f:
-            if line.startswith("summary:") or line.startswith("totals:"):
-                return int(line.split()[1])
-    raise RuntimeError(f"no totals in {path}")
-
-
 def vg(outfile):
     return ["taskset", "-c", h.SERVER_CPU, "valgrind", "--tool=callgrind",
             f"--callgrind-out-file={outfile}", "-q"]
@@ -74,11 +66,12 @@ class Proc:
 
 
 class Target:
-    """What run_bench needs: url, target, cpus, pids, sample_pid."""
+    """What run_bench needs: url, target, cpus, pids, sample_pid, bench_extra."""
 
     def __init__(self, url, pid):
         self.url, self.target, self.cpus = url, "herald", h.SERVER_CPU
         self.pids, self.sample_pid = [pid], pid
+        self.bench_extra = []  # plain http: no --cacert
 
 
 def bench(url, n, m, publish_url=None):
@@ -99,7 +92,7 @@ def run_memory(n, m, port):
                         timeout=900)
     finally:
         p.stop()
-    ir = total_ir(out)
+    ir = h.total_ir(out)
     os.unlink(out)
     return {"ir": {"herald": ir}, "published": r["published"], "delivered": r["delivered"],
             "clean": r["clean"]}
@@ -128,7 +121,7 @@ def run_redis(n, m, port):
         for p in nodes:
             p.stop()
         redis.stop()
-    ir = {k: total_ir(v) for k, v in outs.items()}
+    ir = {k: h.total_ir(v) for k, v in outs.items()}
     subprocess.run(["rm", "-rf", tmp])
     return {"ir": ir, "published": r["published"], "delivered": r["delivered"],
             "clean": r["clean"]}

@@ -80,14 +80,6 @@ class VgServer:
             self.proc.wait()
 
 
-def total_ir(path):
-    with open(path) as f:
-        for line in f:
-            if line.startswith("summary:") or line.startswith("totals:"):
-                return int(line.split()[1])
-    raise RuntimeError(f"no totals in {path}")
-
-
 def annotate(path):
     """Self Ir per function from callgrind_annotate."""
     out = subprocess.run(["callgrind_annotate", "--inclusive=no", "--threshold=100", path],
@@ -119,7 +111,7 @@ def one(kind, n, m, port, keep=None):
                             "--connect-timeout", "60", "--drain", "30"], timeout=600)
     finally:
         s.stop()
-    ir = total_ir(out)
+    ir = h.total_ir(out)
     if keep:
         os.replace(out, keep)
     else:

@@ -79,6 +79,15 @@ def core_busy(cpus):
     return total / CLK_TCK
 
 
+def total_ir(path):
+    """The total instruction count (Ir) of a callgrind output file."""
+    with open(path) as f:
+        for line in f:
+            if line.startswith("summary:") or line.startswith("totals:"):
+                return int(line.split()[1])
+    raise RuntimeError(f"no totals in {path}")
+
+
 def rss_kb(pid):
     with open(f"/proc/{pid}/status") as f:
         for line in f:

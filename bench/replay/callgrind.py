@@ -28,16 +28,11 @@ import urllib.request
 
 import websockets
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fanout"))
+import harness as h  # noqa: E402
+
+REPO = h.REPO
 CHANNEL = "public:replay"
-
-
-def total_ir(path):
-    with open(path) as f:
-        for line in f:
-            if line.startswith("summary:") or line.startswith("totals:"):
-                return int(line.split()[1])
-    raise RuntimeError(f"no totals in {path}")
 
 
 def one(binary, n, m, deflate, since, port, outdir):
@@ -100,7 +95,7 @@ def one(binary, n, m, deflate, since, port, outdir):
         except subprocess.TimeoutExpired:
             srv.kill()
             srv.wait()
-    return total_ir(out)
+    return h.total_ir(out)
 
 
 def main():
