@@ -12,7 +12,7 @@
 // The hub opens the table when it hands a subscriber a replay and closes it in the next round
 // of deferred work, so it pins nothing for long: subscribers whose answers arrive together
 // share, a replay written later (a paced backlog) builds its own, as before.
-#include <cstdint>
+#include <cstddef>
 
 #include "base/shared_buffer.h"
 #include "hub/publication.h"

@@ -91,9 +91,9 @@ bool PollRequest::take_answer(size_t index, bool has_since, bool recovered,
     unrecovered_.push_back(cursor_.channel(index));
   }
   // Replayed: shared with the loop's other pollers that replay the same publications now.
-  auto build = [](const hub::Publication& p) { return build_json_push(p); };
   for (const hub::PubPtr& pub : pubs)
-    pushes_[index].push_back(hub::ReplayForms::form(pub, hub::WireForm::json_push, build));
+    pushes_[index].push_back(
+        hub::ReplayForms::form(pub, hub::WireForm::json_push, build_json_push));
   cursor_.set(index, cursor.epoch, cursor.offset);
   return true;
 }

@@ -409,6 +409,9 @@ base::SharedBuffer deflated_push(const hub::Publication& pub) {
   shared.enabled = true;
   return make_push_frame(pub, shared);
 }
+hub::Delivery::Builder builder_of(hub::WireForm shared) {
+  return shared == hub::WireForm::ws_frame ? plain_push : deflated_push;
+}
 }  // namespace
 
 std::optional<hub::WireForm> HeraldSession::shared_form() const {
@@ -428,14 +431,13 @@ void HeraldSession::deliver(const hub::Delivery& d) {
   std::optional<hub::WireForm> f = shared_form();
   if (!f) return push(d, own_push_frame(d.pub()));
   // Encode once per loop: the first subscriber builds the frame, the others share it.
-  push(d, d.form(*f, *f == hub::WireForm::ws_frame ? plain_push : deflated_push));
+  push(d, d.form(*f, builder_of(*f)));
 }
 
 base::SharedBuffer HeraldSession::replay_frame(const hub::PubPtr& pub) const {
   std::optional<hub::WireForm> f = shared_form();
   if (!f) return own_push_frame(*pub);
-  return hub::ReplayForms::form(pub, *f,
-                                *f == hub::WireForm::ws_frame ? plain_push : deflated_push);
+  return hub::ReplayForms::form(pub, *f, builder_of(*f));
 }
 
 void HeraldSession::on_stream_reset(std::string_view channel, const hub::Cursor& now) {
