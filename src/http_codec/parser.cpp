@@ -7,6 +7,10 @@
 #include <cstring>
 #include <limits>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace herald::http {
 namespace {
 
@@ -81,6 +85,56 @@ KnownHeader known_header(std::string_view name) {
     default:
       return KnownHeader::other;
   }
+}
+
+// The first byte in [p, end) that is not a letter, digit or '-' (what header names are made
+// of), or `end`. Other token characters are left to the caller's byte-wise loop.
+const char* skip_name_chars(const char* p, const char* end) {
+#if defined(__SSE2__)
+  const __m128i case_bit = _mm_set1_epi8(0x20);
+  const __m128i a = _mm_set1_epi8('a');
+  const __m128i letters = _mm_set1_epi8('z' - 'a');
+  const __m128i zero = _mm_set1_epi8('0');
+  const __m128i digits = _mm_set1_epi8(9);
+  const __m128i dash = _mm_set1_epi8('-');
+  while (end - p >= 16) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    // x <= n (unsigned) exactly when min(x, n) == x.
+    __m128i l = _mm_sub_epi8(_mm_or_si128(v, case_bit), a);
+    __m128i d = _mm_sub_epi8(v, zero);
+    __m128i ok = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(l, letters), l),
+                                           _mm_cmpeq_epi8(_mm_min_epu8(d, digits), d)),
+                              _mm_cmpeq_epi8(v, dash));
+    auto mask = static_cast<unsigned>(_mm_movemask_epi8(ok)) ^ 0xffffu;
+    if (mask != 0) return p + __builtin_ctz(mask);
+    p += 16;
+  }
+#endif
+  return p;
+}
+
+// The first byte in [p, end) that may not appear in a field value as it is (a control
+// character, HTAB included, or DEL), or `end`. HTAB is legal in a value but rare: stopping at it
+// sends the line to the careful path, which keeps this scan a plain range test.
+const char* find_value_stop(const char* p, const char* end) {
+#if defined(__SSE2__)
+  const __m128i ctl_max = _mm_set1_epi8(0x1f);
+  const __m128i del = _mm_set1_epi8(0x7f);
+  while (end - p >= 16) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    // v <= 0x1f (unsigned) exactly when min(v, 0x1f) == v.
+    __m128i stop =
+        _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(v, ctl_max), v), _mm_cmpeq_epi8(v, del));
+    auto mask = static_cast<unsigned>(_mm_movemask_epi8(stop));
+    if (mask != 0) return p + __builtin_ctz(mask);
+    p += 16;
+  }
+#endif
+  for (; p < end; ++p) {
+    auto u = static_cast<unsigned char>(*p);
+    if (u < 0x20 || u == 0x7f) return p;
+  }
+  return end;
 }
 
 }  // namespace
@@ -259,6 +313,11 @@ bool RequestParser::parse_request_line(std::string_view in) {
 
 bool RequestParser::parse_headers(std::string_view in) {
   while (true) {
+    if (scan_ == pos_) {
+      int fast = fast_header_line(in);
+      if (fast > 0) continue;
+      if (fast < 0) return finish_headers();
+    }
     size_t lf = find_lf(in, scan_);
     if (lf == std::string_view::npos) {
       scan_ = in.size();
@@ -284,6 +343,38 @@ bool RequestParser::parse_headers(std::string_view in) {
     header_spans_.push_back({{line_start, name_len}, {line_start + value_off, value_len}});
     note_header(line.substr(0, name_len), line.substr(value_off, value_len));
   }
+}
+
+int RequestParser::fast_header_line(std::string_view in) {
+  const char* line = in.data() + pos_;
+  const char* end = in.data() + in.size();
+  if (end - line >= 2 && line[0] == '\r' && line[1] == '\n') {
+    if (size_t(line + 2 - in.data()) - request_start_ > limits_.max_header_bytes) return 0;
+    pos_ = scan_ = pos_ + 2;
+    return -1;
+  }
+  const char* p = skip_name_chars(line, end);
+  while (p < end && is_tchar(*p)) ++p;
+  if (p == line || p == end || *p != ':') return 0;
+  size_t name_len = size_t(p - line);
+  ++p;
+  while (p < end && *p == ' ') ++p;
+  const char* value = p;
+  const char* stop = find_value_stop(p, end);
+  // Only CRLF may end the line here; anything else (HTAB, a bare CR or LF, a control byte, the
+  // end of the input) is the careful path's to judge.
+  if (end - stop < 2 || stop[0] != '\r' || stop[1] != '\n') return 0;
+  size_t next = size_t(stop + 2 - in.data());
+  if (next - request_start_ > limits_.max_header_bytes) return 0;
+  if (header_spans_.size() >= limits_.max_header_count) return 0;
+  const char* value_end = stop;
+  while (value_end > value && value_end[-1] == ' ') --value_end;
+  size_t value_off = size_t(value - in.data());
+  size_t value_len = size_t(value_end - value);
+  header_spans_.push_back({{pos_, name_len}, {value_off, value_len}});
+  note_header(std::string_view(line, name_len), std::string_view(value, value_len));
+  pos_ = scan_ = next;
+  return 1;
 }
 
 void RequestParser::note_header(std::string_view name, std::string_view value) {

@@ -121,6 +121,10 @@ class RequestParser {
   // it sets state_ to failed (see fail()) and returns true.
   bool parse_request_line(std::string_view in);
   bool parse_headers(std::string_view in);
+  // The common header line (token ':' SP* visible bytes CRLF) or the blank line that ends the
+  // block, in one pass: 1 when a header line was taken, -1 at the blank line, 0 (nothing
+  // consumed) for anything else, which parse_headers then judges as before.
+  int fast_header_line(std::string_view in);
   void note_header(std::string_view name, std::string_view value);
   bool finish_headers();
   bool parse_body_length(std::string_view in);

@@ -441,6 +441,73 @@ TEST(RequestParserErrors, ControlCharacterInValueIs400) {
   EXPECT_EQ(error_of("GET / HTTP/1.1\r\nHost: h\r\nX: a\rz\r\n\r\n"), 400);  // bare CR
 }
 
+// A whole header line is read in one pass when it has the common shape; a line that arrives in
+// pieces, or has any other shape, is judged by the careful path. Both must say the same about
+// every line: each variant here is parsed whole and byte by byte (the careful path for every
+// line), and the results, the error status and its reason included, must be equal. Values
+// longer than 16 bytes put the odd byte past the first block of the vectorised scan.
+TEST(RequestParser, OneLineScanAndCarefulPathAgree) {
+  const std::string long_value(40, 'v');
+  const std::vector<std::string> lines = {
+      "X: plain",
+      "X: " + long_value,
+      "X:no-space",
+      "X:   three spaces, two after   ",
+      "X:",
+      "X: ",
+      "X: \t",
+      "X:\tleading tab",
+      "X: inner\ttab " + long_value,
+      "X: trailing tab\t",
+      "X: " + long_value + "\x01" + long_value,
+      "X: " + long_value + "\x7f",
+      "X: " + long_value + "\r" + long_value,
+      "X: " + long_value + "\xc3\xa9 obs-text",
+      std::string("X: a\0b", 7),
+      " X: obs-fold",
+      "X : space before colon",
+      "X\t: tab before colon",
+      ": empty name",
+      "X(y): bad name",
+      "A_b.c!d#e$f%g&h'i*j+k^l`m|n~o: every token character",
+      "Sixteen-Letters-And-More-After-Them: a name past one block",
+      "NoColon",
+      "Content-Length: 0",
+      "Content-Length:  12  ",
+      "Connection: close",
+      "connection:keep-alive, Upgrade",
+      "Upgrade: websocket",
+      "Transfer-Encoding: chunked",
+      "Host: second",
+  };
+  for (const std::string& line : lines) {
+    std::string all = "POST / HTTP/1.1\r\nHost: h\r\n" + line + "\r\nContent-Length: 2\r\n\r\nok";
+    RequestParser whole;
+    ParseResult a = whole.parse(all);
+    RequestParser bytes;
+    ParseResult b{};
+    for (size_t k = 1; k <= all.size(); ++k) {
+      b = bytes.parse(std::string_view(all).substr(0, k));
+      if (b.status != ParseStatus::need_more) break;
+    }
+    EXPECT_EQ(snap(a, whole), snap(b, bytes)) << line;
+    EXPECT_STREQ(a.error_reason, b.error_reason) << line;
+    expect_split_invariant(all);
+  }
+  // The line that ends the block, and the limits, at the same byte either way.
+  ParserLimits l;
+  l.max_header_bytes = 64;
+  std::string head = "GET / HTTP/1.1\r\nHost: h\r\n";
+  for (size_t n = 30; n < 40; ++n) {
+    std::string all = head + "X: " + std::string(n, 'v') + "\r\n\r\n";
+    EXPECT_EQ(parse_whole(all, l), parse_stream(all, {all.size() - 1}, l)) << n;
+  }
+  l = {};
+  l.max_header_count = 2;
+  std::string two = "GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\nB: 2\r\n\r\n";
+  EXPECT_EQ(parse_whole(two, l), parse_stream(two, {two.size() - 1}, l));
+}
+
 TEST(RequestParserErrors, BareLfIs400) {
   EXPECT_EQ(error_of("GET / HTTP/1.1\nHost: h\r\n\r\n"), 400);
   EXPECT_EQ(error_of("GET / HTTP/1.1\r\nHost: h\n\r\n"), 400);
