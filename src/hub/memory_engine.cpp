@@ -30,7 +30,8 @@ MemoryEngine::MemoryEngine(Executor& ex, OptionsFn options_for, uint64_t seed)
 MemoryEngine::~MemoryEngine() = default;
 
 size_t MemoryEngine::owner_of(std::string_view channel) const {
-  return size_t(fnv1a(channel) % ex_.loop_count());
+  size_t loops = ex_.loop_count();
+  return loops == 1 ? 0 : size_t(fnv1a(channel) % loops);  // one loop owns everything
 }
 
 size_t MemoryEngine::stream_count() const {
