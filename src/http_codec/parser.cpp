@@ -192,7 +192,9 @@ void RequestParser::reset() {
   req_.method_text = req_.target = req_.path = req_.query = {};
   req_.version_minor = 1;
   req_.headers.clear();
-  req_.body.clear();
+  req_.body = {};
+  body_ = Span{};
+  chunked_body_.clear();
   req_.keep_alive = true;
   req_.upgrade = false;
 }
@@ -440,16 +442,16 @@ bool RequestParser::finish_headers() {
 }
 
 bool RequestParser::parse_body_length(std::string_view in) {
-  // Nothing to scan: wait until the whole body is there, then copy it once.
+  // Nothing to scan: wait until the whole body is there; it stays where it is.
   if (in.size() - pos_ < body_length_) return false;
-  req_.body.assign(in.data() + pos_, body_length_);
+  body_ = {pos_, body_length_};
   pos_ += body_length_;
   state_ = State::done;
   return true;
 }
 
 bool RequestParser::parse_body_chunked(std::string_view in) {
-  switch (chunked_.decode(in, &pos_, &req_.body)) {
+  switch (chunked_.decode(in, &pos_, &chunked_body_)) {
     case ChunkedDecoder::Status::need_more:
       return false;
     case ChunkedDecoder::Status::done:
@@ -472,6 +474,7 @@ void RequestParser::fill_views(std::string_view in) {
   req_.target = view(in, target_);
   req_.path = view(in, path_);
   req_.query = view(in, query_);
+  req_.body = chunked_body_.empty() ? view(in, body_) : std::string_view(chunked_body_);
   req_.headers.clear();
   for (const HeaderSpan& h : header_spans_)
     req_.headers.push_back({view(in, h.name), view(in, h.value)});

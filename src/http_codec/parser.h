@@ -44,9 +44,11 @@ struct Request {
   std::string_view query;       // after '?', without '?'
   int version_minor = 1;        // 0 or 1 (HTTP/1.2+ is treated as 1.1, RFC 9110 §2.5)
   std::vector<Header> headers;  // views into the input
-  std::string body;             // decoded body (chunked is de-chunked), empty if none
-  bool keep_alive = true;       // HTTP/1.1: unless "Connection: close"; 1.0: only keep-alive
-  bool upgrade = false;         // Connection has token "upgrade" and an Upgrade header exists
+  /// The body, empty if none: a view into the input (Content-Length), or into the parser's
+  /// de-chunked copy (chunked). Valid as long as the header views are.
+  std::string_view body;
+  bool keep_alive = true;  // HTTP/1.1: unless "Connection: close"; 1.0: only keep-alive
+  bool upgrade = false;    // Connection has token "upgrade" and an Upgrade header exists
 
   /// First header with this name (case-insensitive), or an empty view and *found = false.
   std::string_view header(std::string_view name, bool* found = nullptr) const;
@@ -78,7 +80,7 @@ class RequestParser {
 
   /// The request parsed by the last `complete` parse().
   const Request& request() const { return req_; }
-  /// The same, mutable, so the caller may move the body out.
+  /// The same, mutable.
   Request& request() { return req_; }
 
   /// Ready for the next request (pipelining); keeps allocated capacity.
@@ -142,6 +144,8 @@ class RequestParser {
   size_t scan_ = 0;           // next byte to search for '\n' (bytes in [pos_, scan_) have none)
   size_t request_start_ = 0;  // first byte of the request line (after skipped empty lines)
   size_t body_length_ = 0;    // Content-Length
+  Span body_;                 // a Content-Length body in the input
+  std::string chunked_body_;  // a chunked body, de-chunked
   ChunkedDecoder chunked_;    // Transfer-Encoding: chunked
   Span method_;
   Span target_;

@@ -71,7 +71,7 @@ void echo_target_server(net::Connection& c) {
     if (r.status != http::ParseStatus::complete) return;
     std::string target(p.request().target);
     bool close = target == "/close";
-    std::string body = target + "|" + p.request().body;
+    std::string body = target + "|" + std::string(p.request().body);
     std::string out = "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) +
                       (close ? "\r\nConnection: close" : "") + "\r\n\r\n" + body;
     c.consume(r.consumed);
