@@ -87,6 +87,24 @@ KnownHeader known_header(std::string_view name) {
   }
 }
 
+// The first byte in [p, end) that is not a request-target byte (is_target_char), or `end`.
+const char* skip_target_chars(const char* p, const char* end) {
+#if defined(__SSE2__)
+  const __m128i above_space = _mm_set1_epi8(0x21);
+  const __m128i del = _mm_set1_epi8(0x7f);
+  while (end - p >= 16) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    // Signed: bytes >= 0x80 are negative, so "less than 0x21" takes them with the controls.
+    __m128i stop = _mm_or_si128(_mm_cmpgt_epi8(above_space, v), _mm_cmpeq_epi8(v, del));
+    auto mask = static_cast<unsigned>(_mm_movemask_epi8(stop));
+    if (mask != 0) return p + __builtin_ctz(mask);
+    p += 16;
+  }
+#endif
+  while (p < end && is_target_char(*p)) ++p;
+  return p;
+}
+
 // The first byte in [p, end) that is not a letter, digit or '-' (what header names are made
 // of), or `end`. Other token characters are left to the caller's byte-wise loop.
 const char* skip_name_chars(const char* p, const char* end) {
@@ -276,7 +294,7 @@ bool RequestParser::parse_request_line(std::string_view in) {
   if (i == 0 || i == line.size() || line[i] != ' ') return fail(400, "invalid method");
   method_ = {pos_, i};
   size_t t = ++i;
-  while (i < line.size() && is_target_char(line[i])) ++i;
+  i = size_t(skip_target_chars(line.data() + i, line.data() + line.size()) - line.data());
   if (i == t || i == line.size() || line[i] != ' ') return fail(400, "invalid request target");
   target_ = {pos_ + t, i - t};
   std::string_view version = line.substr(i + 1);

@@ -446,6 +446,24 @@ TEST(RequestParserErrors, ControlCharacterInValueIs400) {
 // every line: each variant here is parsed whole and byte by byte (the careful path for every
 // line), and the results, the error status and its reason included, must be equal. Values
 // longer than 16 bytes put the odd byte past the first block of the vectorised scan.
+// The request target is scanned 16 bytes at a time: every byte value at every position of a
+// target longer than one block must be taken exactly when it is visible ASCII.
+TEST(RequestParser, EveryTargetByteAtEveryPosition) {
+  for (size_t at = 1; at < 34; ++at) {
+    for (int c = 0; c < 256; ++c) {
+      std::string target = "/" + std::string(33, 't');
+      target[at] = static_cast<char>(c);
+      Snapshot s = parse_one("GET " + target + " HTTP/1.1\r\nHost: h\r\n\r\n");
+      bool visible = c > 0x20 && c < 0x7f;
+      ASSERT_EQ(s.status, visible ? ParseStatus::complete : ParseStatus::error)
+          << "byte " << c << " at " << at;
+      if (visible) {
+        EXPECT_EQ(s.target, target);
+      }
+    }
+  }
+}
+
 TEST(RequestParser, OneLineScanAndCarefulPathAgree) {
   const std::string long_value(40, 'v');
   const std::vector<std::string> lines = {
