@@ -21,20 +21,13 @@
 #include <type_traits>
 
 #include "base/intrusive_list.h"
+#include "base/sanitizer.h"
 
 namespace herald::base {
 
-#if defined(__SANITIZE_ADDRESS__)
-#define HERALD_SLAB_POOL_FORWARD 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define HERALD_SLAB_POOL_FORWARD 1
-#endif
-#endif
-
 class SlabPool {
  public:
-#ifdef HERALD_SLAB_POOL_FORWARD
+#ifdef HERALD_ASAN
   static constexpr bool kForwardToHeap = true;
 #else
   static constexpr bool kForwardToHeap = false;
