@@ -1,5 +1,6 @@
 // The herald.v1 encoders: plain appends, no DOM. Each push is encoded once and the same bytes
 // go to every subscriber, so these stay simple rather than clever.
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cstring>
@@ -120,6 +121,21 @@ void encode_leave_push(std::string& out, std::string_view channel, std::string_v
 }
 
 void encode_publish_result_object(std::string& out, uint64_t offset, std::string_view epoch) {
+  // Every publish is answered with this: written into a stack buffer and appended once. An
+  // epoch is the server's own [A-Za-z0-9] text, which JSON never escapes; anything else takes
+  // the general path below.
+  if (valid_epoch(epoch)) {
+    static constexpr std::string_view kOffset = "{\"offset\":", kEpoch = ",\"epoch\":\"";
+    char buf[kOffset.size() + 20 + kEpoch.size() + kMaxEpochLength + 2];
+    char* p = std::copy(kOffset.begin(), kOffset.end(), buf);
+    p = std::to_chars(p, p + 20, offset).ptr;
+    p = std::copy(kEpoch.begin(), kEpoch.end(), p);
+    p = std::copy(epoch.begin(), epoch.end(), p);
+    *p++ = '"';
+    *p++ = '}';
+    out.append(buf, static_cast<size_t>(p - buf));
+    return;
+  }
   out.append("{\"offset\":");
   append_uint(out, offset);
   out.append(",\"epoch\":");

@@ -427,6 +427,14 @@ TEST(Encode, Replies) {
   encode_publish_result_object(out, 1, "E");
   EXPECT_EQ(out, R"({"offset":1,"epoch":"E"})");
   out.clear();
+  // The longest epoch and offset fill the one-append buffer exactly; an epoch that is not the
+  // server's own kind is escaped by the general path.
+  encode_publish_result_object(out, 18446744073709551615u, "0123456789abcdef");
+  EXPECT_EQ(out, R"({"offset":18446744073709551615,"epoch":"0123456789abcdef"})");
+  out.clear();
+  encode_publish_result_object(out, 0, "a\"b");
+  EXPECT_EQ(out, R"({"offset":0,"epoch":"a\"b"})");
+  out.clear();
   encode_reply_ok(out, 0, R"({"x":1})");
   EXPECT_EQ(out, R"({"id":0,"result":{"x":1}})");
 }
