@@ -8,6 +8,10 @@
 // cache holds at most 16 KiB. A block freed on another thread joins that thread's cache (the
 // memory is malloc's either way).
 #include <cstddef>
+#include <cstdlib>
+#include <new>
+
+#include "base/sanitizer.h"
 
 namespace herald::base {
 
@@ -53,6 +57,50 @@ class BlockCache {
   };
   FreeBlock* head_ = nullptr;
   size_t count_ = 0;
+};
+
+#ifndef HERALD_ASAN
+/// The calling thread's cache, which small_block()/release_small_block() use.
+inline thread_local BlockCache t_block_cache;
+#endif
+
+/// `bytes` from the calling thread's cache (under AddressSanitizer from malloc, so lifetime
+/// errors are still found). nullptr when out of memory.
+inline void* small_block(size_t bytes) {
+#ifndef HERALD_ASAN
+  return t_block_cache.allocate(bytes);
+#else
+  return std::malloc(bytes);
+#endif
+}
+/// Gives back a block from small_block(bytes), on any thread.
+inline void release_small_block(void* block, size_t bytes) {
+#ifndef HERALD_ASAN
+  t_block_cache.release(block, bytes);
+#else
+  (void)bytes;
+  std::free(block);
+#endif
+}
+
+/// A standard allocator over small_block(), for std::allocate_shared of objects made once per
+/// message (a publication).
+template <typename T>
+struct SmallBlockAllocator {
+  using value_type = T;
+  SmallBlockAllocator() = default;
+  template <typename U>
+  SmallBlockAllocator(const SmallBlockAllocator<U>&) noexcept {}
+  T* allocate(size_t n) {
+    void* p = small_block(n * sizeof(T));
+    if (!p) throw std::bad_alloc();
+    return static_cast<T*>(p);
+  }
+  void deallocate(T* p, size_t n) noexcept { release_small_block(p, n * sizeof(T)); }
+  template <typename U>
+  bool operator==(const SmallBlockAllocator<U>&) const noexcept {
+    return true;
+  }
 };
 
 }  // namespace herald::base

@@ -1,6 +1,5 @@
 #include "base/shared_buffer.h"
 #include "base/block_cache.h"
-#include "base/sanitizer.h"
 
 #include <cstdlib>
 #include <cstring>
@@ -8,32 +7,8 @@
 
 namespace herald::base {
 
-namespace {
-
-// Small blocks come from a per-thread cache (base/block_cache.h). Under AddressSanitizer every
-// block goes to malloc, so lifetime errors are still found.
-#ifndef HERALD_ASAN
-thread_local BlockCache t_blocks;
-
-void* allocate_block(size_t bytes) {
-  return t_blocks.allocate(bytes);
-}
-void free_block(void* mem, size_t bytes) {
-  t_blocks.release(mem, bytes);
-}
-#else
-void* allocate_block(size_t bytes) {
-  return std::malloc(bytes);
-}
-void free_block(void* mem, size_t) {
-  std::free(mem);
-}
-#endif
-
-}  // namespace
-
 SharedBuffer SharedBuffer::allocate(size_t size, char** out) {
-  void* mem = allocate_block(sizeof(Block) + size);
+  void* mem = small_block(sizeof(Block) + size);
   if (!mem) throw std::bad_alloc();
   auto* b = new (mem) Block{};
   b->refs.store(1, std::memory_order_relaxed);
@@ -61,7 +36,7 @@ SharedBuffer& SharedBuffer::operator=(const SharedBuffer& o) noexcept {
 void SharedBuffer::destroy() {
   size_t bytes = sizeof(Block) + block_->size;
   block_->~Block();
-  free_block(block_, bytes);
+  release_small_block(block_, bytes);
 }
 
 }  // namespace herald::base

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "base/block_cache.h"
 #include "base/time.h"
 
 namespace herald::hub {
@@ -97,7 +98,9 @@ void MemoryEngine::publish(std::string_view channel, Payload payload, PublishCal
     s.top += 1;
     s.last_active_ms = now;
     // The closure's copy of the name becomes the publication's (one string allocation less).
-    auto pub = std::make_shared<const Publication>(
+    // From the thread's small-block cache: one is made per publish, freed after its last send.
+    auto pub = std::allocate_shared<const Publication>(
+        base::SmallBlockAllocator<Publication>(),
         Publication{std::move(ch), s.epoch, s.top, std::move(data), now, PubKind::message, binary,
                     received_ns});
     if (s.options.history_enabled()) {

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <memory>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -51,6 +53,24 @@ TEST(BlockCache, ABlockFromAnotherThreadJoinsTheFreeingThreadsCache) {
   EXPECT_EQ(here.kept(), 1u);
   EXPECT_EQ(here.allocate(8), from_other);
   here.release(from_other, 8);
+}
+
+}  // namespace
+}  // namespace herald::base
+
+namespace herald::base {
+namespace {
+
+TEST(SmallBlockAllocator, MakesSharedObjectsThatFreeWithTheirLastOwner) {
+  std::weak_ptr<std::string> gone;
+  {
+    auto s = std::allocate_shared<std::string>(SmallBlockAllocator<std::string>(), 40, 'x');
+    gone = s;
+    auto copy = s;
+    EXPECT_EQ(*copy, std::string(40, 'x'));
+  }
+  EXPECT_TRUE(gone.expired());
+  EXPECT_TRUE(SmallBlockAllocator<int>() == SmallBlockAllocator<char>());
 }
 
 }  // namespace
