@@ -72,8 +72,16 @@ std::string_view channel_namespace(std::string_view name) {
 }
 
 bool valid_epoch(std::string_view epoch) {
+  // Asked for every answered publish and every cursor written: one table load per byte.
+  static constexpr std::array<bool, 256> kAlnum = [] {
+    std::array<bool, 256> t{};
+    for (int c = 0; c < 256; ++c) t[size_t(c)] = is_alnum(char(c));
+    return t;
+  }();
   if (epoch.empty() || epoch.size() > kMaxEpochLength) return false;
-  return std::all_of(epoch.begin(), epoch.end(), is_alnum);
+  bool ok = true;
+  for (char c : epoch) ok &= kAlnum[static_cast<unsigned char>(c)];
+  return ok;
 }
 
 void append_cursor(std::string& out, std::string_view epoch, uint64_t offset) {

@@ -37,6 +37,23 @@ TEST(Channel, CommaOnlyInTheUserListOfAUserLimitedChannel) {
   EXPECT_FALSE(valid_channel("a,#b"));
 }
 
+TEST(Channel, AnEpochIsOneToSixteenLettersOrDigits) {
+  EXPECT_FALSE(base::valid_epoch(""));
+  EXPECT_TRUE(base::valid_epoch("aZ09"));
+  EXPECT_TRUE(base::valid_epoch(std::string(16, 'e')));
+  EXPECT_FALSE(base::valid_epoch(std::string(17, 'e')));
+  for (size_t len : {1u, 8u, 16u}) {
+    for (size_t at = 0; at < len; ++at) {
+      for (int c = 0; c < 256; ++c) {
+        std::string epoch(len, 'E');
+        epoch[at] = static_cast<char>(c);
+        bool want = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+        ASSERT_EQ(base::valid_epoch(epoch), want) << "byte " << c << " at " << at;
+      }
+    }
+  }
+}
+
 TEST(Channel, NamespaceIsTheTextBeforeTheFirstColon) {
   EXPECT_EQ(channel_namespace("chat:room:1"), "chat");
   EXPECT_EQ(channel_namespace("news"), "");
