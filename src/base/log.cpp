@@ -378,6 +378,8 @@ void log_buffer_thread() {
 void log_flush(bool final) {
   ThreadLog& t = t_log;
   if (!t.buffered) return;
+  // The loop asks every iteration; most iterations logged nothing.
+  if (t.err.empty() && t.acc.empty() && t.dropped == 0) return;
   if (t.dropped > 0 && t.err.size() < kLogBufferBytes / 2) {
     // Said once the buffer has room again, so the report itself is not dropped.
     uint64_t n = t.dropped;
