@@ -152,5 +152,31 @@ TEST(Uring, SubmitsEarlyWhenTheQueueIsFull) {
   EXPECT_EQ(p.drain(), 10u);
 }
 
+// More completions than the completion queue holds wait in the kernel's backlog; reap() must
+// see the ring's overflow flag and fetch them, not stop at the first empty queue.
+TEST(Uring, CompletionsPastTheQueueAreReapedFromTheKernelsBacklog) {
+  auto u = Uring::create(4, nullptr);  // 4 submissions, 16 completions
+  ASSERT_NE(u, nullptr);
+  Pair p;
+  int big = 1 << 20;  // room for 40 one-byte messages (each costs a buffer's overhead)
+  setsockopt(p.a, SOL_SOCKET, SO_SNDBUF, &big, sizeof big);
+  char data[] = "x";
+  iovec iov{data, 1};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  Result r[40];
+  for (size_t i = 0; i < std::size(r); ++i) {
+    u->prep_sendmsg(p.a, &msg, MSG_DONTWAIT | MSG_NOSIGNAL, &r[i]);
+    if (i % 4 == 3) u->submit();
+  }
+  u->reap();
+  for (auto& x : r) {
+    EXPECT_EQ(x.calls, 1);
+    EXPECT_EQ(x.res, 1);
+  }
+  EXPECT_EQ(p.drain(), std::size(r));
+}
+
 }  // namespace
 }  // namespace herald::loop
