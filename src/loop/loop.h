@@ -18,6 +18,7 @@
 //   9. log      write the log lines buffered by this thread (base::log_flush; worker loops)
 #include <sys/epoll.h>
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -170,7 +171,9 @@ class Loop {
   std::mutex post_mu_;
   std::vector<std::function<void()>> posted_;   // guarded by post_mu_
   std::vector<std::function<void()>> running_;  // swapped out of posted_ each iteration
-  bool wake_pending_ = false;                   // guarded by post_mu_
+  // Written under post_mu_; read without it by run_posted() to skip the lock when nothing was
+  // posted (a post racing that read wakes the loop again through the eventfd).
+  std::atomic<bool> wake_pending_{false};
 
   std::vector<std::function<void()>> deferred_;
   std::vector<std::function<void()>> deferred_running_;  // the round run_deferred() runs
