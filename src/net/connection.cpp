@@ -11,6 +11,7 @@
 
 #include "base/error.h"
 #include "base/log.h"
+#include "net/raw_syscalls.h"
 #include "tls/session.h"
 
 namespace herald::net {
@@ -192,7 +193,7 @@ void Connection::handle_readable() {
     // a 16 KiB one), which is what lets 10,000 idle subscribers stay within 1 KiB each.
     static thread_local char scratch[kReadChunk];
     size_t chunk = room < kReadChunk ? room : kReadChunk;
-    ssize_t r = ::read(fd_, scratch, chunk);
+    ssize_t r = raw_read(fd_, scratch, chunk);
     if (r > 0) {
       stats_.bytes_in += static_cast<uint64_t>(r);
       loop_.io_counters().bytes_read += static_cast<uint64_t>(r);

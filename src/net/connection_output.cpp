@@ -4,7 +4,6 @@
 // the graceful close's shutdown). Reading, closing and lingering are in connection.cpp, the
 // TLS record layer in connection_tls.cpp.
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -12,6 +11,7 @@
 
 #include "base/error.h"
 #include "net/connection.h"
+#include "net/raw_syscalls.h"
 
 namespace herald::net {
 
@@ -43,13 +43,6 @@ constexpr size_t kUringJoinedMax = 256;
 // holds exactly the slices of the last joined copy still in flight sends from that copy
 // instead of making its own (see SharedRun). Runs up to this many slices are remembered.
 constexpr size_t kSharedRunSlices = 64;
-
-// writev(2) without glibc's cancellation-point wrapper: ::writev brackets the system call with
-// __pthread_enable/disable_asynccancel, ~30 user-space instructions per write, close to a tenth
-// of a fan-out delivery (callgrind). herald never cancels a thread, so the raw call is the same.
-ssize_t raw_writev(int fd, const iovec* iov, int n) {
-  return static_cast<ssize_t>(::syscall(SYS_writev, fd, iov, n));
-}
 
 // Written by the writev that follows a gather and by nothing else before it: the kernel has
 // copied the bytes when writev returns, so one buffer per thread serves every connection.
