@@ -178,6 +178,48 @@ ConnectionHeader connection_header_for(const Request& req, bool server_closes) {
   return req.version_minor == 0 ? ConnectionHeader::keep_alive : ConnectionHeader::none;
 }
 
+namespace {
+
+// The head of an answer without extra headers, up to its Content-Length line, is the same for
+// every answer of one kind within a second: same status, type, date and Connection line. The
+// last one written on this thread is kept and copied whole when the next answer is of the same
+// kind (every answer to a stream of publishes is), instead of being written piece by piece.
+struct HeadPrefix {
+  int status = 0;
+  ConnectionHeader connection = ConnectionHeader::none;
+  std::string content_type;
+  std::string date;
+  std::string bytes;  // "HTTP/1.1 ...\r\n" up to, not including, "Content-Length: "
+};
+thread_local HeadPrefix t_prefix;
+
+void append_with_length(std::string& out, const ResponseHead& head, int status,
+                        std::string_view body, bool head_only) {
+  HeadPrefix& k = t_prefix;
+  if (k.status != status || k.connection != head.connection || k.date != head.date ||
+      k.content_type != head.content_type) {
+    ResponseHead prefix_head = head;
+    prefix_head.status = status;
+    k.bytes.clear();
+    append_head(k.bytes, prefix_head, Framing::stream, 0,
+                head_size(prefix_head, Framing::stream, 0));
+    k.bytes.resize(k.bytes.size() - 2);  // without the blank line that ends a head
+    k.status = status;
+    k.connection = head.connection;
+    k.content_type.assign(head.content_type);
+    k.date.assign(head.date);
+  }
+  char num[24];
+  auto r = std::to_chars(num, num + sizeof num, static_cast<uint64_t>(body.size()));
+  static constexpr std::string_view kLength = "Content-Length: ";
+  out.reserve(out.size() + k.bytes.size() + kLength.size() + size_t(r.ptr - num) + 4 +
+              (head_only ? 0 : body.size()));
+  out.append(k.bytes).append(kLength).append(num, r.ptr).append("\r\n\r\n");
+  if (!head_only) out.append(body);
+}
+
+}  // namespace
+
 void append_response(std::string& out, const ResponseHead& head, std::string_view body,
                      bool head_only) {
   // 1xx, 204 and 304 have no body and, for 1xx and 204, must not carry Content-Length
@@ -189,6 +231,8 @@ void append_response(std::string& out, const ResponseHead& head, std::string_vie
     body = {};
     head_only = true;
   }
+  if (!bodyless && head.headers.empty())
+    return append_with_length(out, head, status, body, head_only);
   size_t head_bytes = head_size(head, framing, body.size());
   out.reserve(out.size() + head_bytes + (head_only ? 0 : body.size()));
   append_head(out, head, framing, body.size(), head_bytes);

@@ -29,6 +29,54 @@ TEST(Response, FullResponseWithContentLength) {
   EXPECT_EQ(out, r);
 }
 
+// An answer without extra headers reuses the head of the last answer of its kind; every field
+// of the kind (status, type, date, Connection line) must start a fresh head when it changes.
+TEST(Response, AnswersOfChangingKindsEachGetTheirOwnHead) {
+  struct Case {
+    int status;
+    std::string_view type, date;
+    ConnectionHeader connection;
+    std::string_view body, want;
+  };
+  const Case cases[] = {
+      {200, "application/json", "Sun, 06 Nov 1994 08:49:37 GMT", ConnectionHeader::none, "{}",
+       "HTTP/1.1 200 OK\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\nContent-Type: "
+       "application/json\r\nContent-Length: 2\r\n\r\n{}"},
+      {200, "application/json", "Sun, 06 Nov 1994 08:49:37 GMT", ConnectionHeader::none, "[1,2]",
+       "HTTP/1.1 200 OK\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\nContent-Type: "
+       "application/json\r\nContent-Length: 5\r\n\r\n[1,2]"},
+      {200, "application/json", "Sun, 06 Nov 1994 08:49:38 GMT", ConnectionHeader::none, "{}",
+       "HTTP/1.1 200 OK\r\nDate: Sun, 06 Nov 1994 08:49:38 GMT\r\nContent-Type: "
+       "application/json\r\nContent-Length: 2\r\n\r\n{}"},
+      {404, "application/json", "Sun, 06 Nov 1994 08:49:38 GMT", ConnectionHeader::none, "{}",
+       "HTTP/1.1 404 Not Found\r\nDate: Sun, 06 Nov 1994 08:49:38 GMT\r\nContent-Type: "
+       "application/json\r\nContent-Length: 2\r\n\r\n{}"},
+      {404, "text/plain", "Sun, 06 Nov 1994 08:49:38 GMT", ConnectionHeader::none, "x",
+       "HTTP/1.1 404 Not Found\r\nDate: Sun, 06 Nov 1994 08:49:38 GMT\r\nContent-Type: "
+       "text/plain\r\nContent-Length: 1\r\n\r\nx"},
+      {404, "text/plain", "Sun, 06 Nov 1994 08:49:38 GMT", ConnectionHeader::close, "x",
+       "HTTP/1.1 404 Not Found\r\nDate: Sun, 06 Nov 1994 08:49:38 GMT\r\nContent-Type: "
+       "text/plain\r\nConnection: close\r\nContent-Length: 1\r\n\r\nx"},
+      {404, "", "", ConnectionHeader::close, "",
+       "HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"},
+      {1000, "", "", ConnectionHeader::close, "",
+       "HTTP/1.1 500 Internal Server Error\r\nConnection: close\r\nContent-Length: "
+       "0\r\n\r\n"},
+  };
+  for (int pass = 0; pass < 2; ++pass) {
+    for (const Case& c : cases) {
+      ResponseHead head;
+      head.status = c.status;
+      head.content_type = c.type;
+      head.date = c.date;
+      head.connection = c.connection;
+      std::string out = "x";
+      append_response(out, head, c.body);
+      EXPECT_EQ(out, "x" + std::string(c.want)) << c.status << " " << c.type << " " << c.date;
+    }
+  }
+}
+
 TEST(Response, HeadHasLengthButNoBody) {
   ResponseHead head;
   head.status = 404;
