@@ -188,9 +188,10 @@ void Loop::wait(int max_wait_ms) {
   // Work left over (a deferred closure queued by a reap, a flush carried over) must not wait.
   if (!deferred_.empty() || !flush_list_.empty() || !next_flush_.empty()) timeout = 0;
   // The system call itself, without glibc's cancellation-point wrapper (~30 instructions a
-  // call; no thread of herald is ever cancelled). Same result and errno.
-  ready_ = static_cast<int>(
-      ::syscall(SYS_epoll_wait, epfd_, events_.data(), static_cast<int>(events_.size()), timeout));
+  // call; no thread of herald is ever cancelled). Same result and errno. epoll_pwait with no
+  // signal mask is epoll_wait, and exists on every architecture (arm64 has no epoll_wait).
+  ready_ = static_cast<int>(::syscall(SYS_epoll_pwait, epfd_, events_.data(),
+                                      static_cast<int>(events_.size()), timeout, nullptr, 0));
   if (ready_ < 0) {
     if (errno != EINTR) HLOG_ERROR("loop %d: epoll_wait: %s", index_, std::strerror(errno));
     ready_ = 0;
