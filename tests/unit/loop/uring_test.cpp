@@ -49,18 +49,25 @@ struct Pair {
   }
 };
 
+// A msghdr of one slice of `len` bytes at `data`.
+struct OneSlice {
+  iovec iov;
+  msghdr msg{};
+  OneSlice(char* data, size_t len) : iov{data, len} {
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+  }
+};
+
 TEST(Uring, SendCompletesInlineWithinTheSubmit) {
   int err = 0;
   auto u = Uring::create(8, &err);
   ASSERT_NE(u, nullptr) << err;
   Pair p;
   char data[] = "hello";
-  iovec iov{data, 5};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
+  OneSlice one(data, 5);
   Result r;
-  u->prep_sendmsg(p.a, &msg, MSG_DONTWAIT | MSG_NOSIGNAL, &r);
+  u->prep_sendmsg(p.a, &one.msg, MSG_DONTWAIT | MSG_NOSIGNAL, &r);
   EXPECT_TRUE(u->has_unsubmitted());
   u->submit();
   EXPECT_EQ(u->reap(), 1u);  // already posted: no wait was needed
@@ -78,12 +85,9 @@ TEST(Uring, DontwaitOnAFullSocketCompletesWithEagain) {
   Pair p;
   p.fill();
   char data[] = "more";
-  iovec iov{data, 4};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
+  OneSlice one(data, 4);
   Result r;
-  u->prep_sendmsg(p.a, &msg, MSG_DONTWAIT | MSG_NOSIGNAL, &r);
+  u->prep_sendmsg(p.a, &one.msg, MSG_DONTWAIT | MSG_NOSIGNAL, &r);
   u->submit();
   u->reap();
   EXPECT_EQ(r.calls, 1);
@@ -96,13 +100,10 @@ TEST(Uring, ALateCompletionWakesTheLoopThroughTheRingFd) {
   Pair p;
   p.fill();
   std::string data(1000, 'x');
-  iovec iov{data.data(), data.size()};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
+  OneSlice one(data.data(), data.size());
   Result r;
   // Without MSG_DONTWAIT the kernel waits for room: the completion comes after the submit.
-  loop.uring()->prep_sendmsg(p.a, &msg, MSG_NOSIGNAL, &r);
+  loop.uring()->prep_sendmsg(p.a, &one.msg, MSG_NOSIGNAL, &r);
   loop.uring()->submit();
   loop.run_once(0);
   EXPECT_EQ(r.calls, 0);
@@ -117,15 +118,12 @@ TEST(Uring, LoopDestructionWaitsForOperationsInFlight) {
   Pair p;
   p.fill();
   std::string data(1000, 'x');
-  iovec iov{data.data(), data.size()};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
+  OneSlice one(data.data(), data.size());
   Result r;
   {
     Loop loop;
     ASSERT_TRUE(loop.enable_io_uring(8));
-    loop.uring()->prep_sendmsg(p.a, &msg, MSG_NOSIGNAL, &r);
+    loop.uring()->prep_sendmsg(p.a, &one.msg, MSG_NOSIGNAL, &r);
     loop.uring()->submit();
     loop.run_once(0);
     ASSERT_EQ(r.calls, 0);
@@ -140,12 +138,9 @@ TEST(Uring, SubmitsEarlyWhenTheQueueIsFull) {
   ASSERT_NE(u, nullptr);
   Pair p;
   char data[] = "x";
-  iovec iov{data, 1};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
+  OneSlice one(data, 1);
   Result r[10];
-  for (auto& x : r) u->prep_sendmsg(p.a, &msg, MSG_DONTWAIT | MSG_NOSIGNAL, &x);
+  for (auto& x : r) u->prep_sendmsg(p.a, &one.msg, MSG_DONTWAIT | MSG_NOSIGNAL, &x);
   u->submit();
   EXPECT_EQ(u->reap(), 10u);
   for (auto& x : r) EXPECT_EQ(x.res, 1);
@@ -161,13 +156,10 @@ TEST(Uring, CompletionsPastTheQueueAreReapedFromTheKernelsBacklog) {
   int big = 1 << 20;  // room for 40 one-byte messages (each costs a buffer's overhead)
   setsockopt(p.a, SOL_SOCKET, SO_SNDBUF, &big, sizeof big);
   char data[] = "x";
-  iovec iov{data, 1};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
+  OneSlice one(data, 1);
   Result r[40];
   for (size_t i = 0; i < std::size(r); ++i) {
-    u->prep_sendmsg(p.a, &msg, MSG_DONTWAIT | MSG_NOSIGNAL, &r[i]);
+    u->prep_sendmsg(p.a, &one.msg, MSG_DONTWAIT | MSG_NOSIGNAL, &r[i]);
     if (i % 4 == 3) u->submit();
   }
   u->reap();
