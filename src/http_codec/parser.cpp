@@ -87,46 +87,51 @@ KnownHeader known_header(std::string_view name) {
   }
 }
 
-// The first byte in [p, end) that is not a request-target byte (is_target_char), or `end`.
-const char* skip_target_chars(const char* p, const char* end) {
 #if defined(__SSE2__)
-  const __m128i above_space = _mm_set1_epi8(0x21);
-  const __m128i del = _mm_set1_epi8(0x7f);
+// Walks [p, end) 16 bytes at a time: the first byte whose bit `stops` sets in the block's mask,
+// or the start of the last, shorter block (the caller's byte-wise loop finishes it).
+template <typename Stops>
+[[gnu::always_inline]] inline const char* scan_blocks(const char* p, const char* end, Stops stops) {
   while (end - p >= 16) {
     __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-    // Signed: bytes >= 0x80 are negative, so "less than 0x21" takes them with the controls.
-    __m128i stop = _mm_or_si128(_mm_cmpgt_epi8(above_space, v), _mm_cmpeq_epi8(v, del));
-    auto mask = static_cast<unsigned>(_mm_movemask_epi8(stop));
+    auto mask = static_cast<unsigned>(_mm_movemask_epi8(stops(v)));
     if (mask != 0) return p + __builtin_ctz(mask);
     p += 16;
   }
+  return p;
+}
+
+// x <= n (unsigned), bytewise: min(x, n) == x.
+[[gnu::always_inline]] inline __m128i at_most(__m128i x, __m128i n) {
+  return _mm_cmpeq_epi8(_mm_min_epu8(x, n), x);
+}
+#endif
+
+// The first byte in [p, end) that is not a request-target byte (is_target_char), or `end`.
+const char* skip_target_chars(const char* p, const char* end) {
+#if defined(__SSE2__)
+  p = scan_blocks(p, end, [](__m128i v) {
+    // Signed: bytes >= 0x80 are negative, so "less than 0x21" takes them with the controls.
+    return _mm_or_si128(_mm_cmpgt_epi8(_mm_set1_epi8(0x21), v),
+                        _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f)));
+  });
 #endif
   while (p < end && is_target_char(*p)) ++p;
   return p;
 }
 
 // The first byte in [p, end) that is not a letter, digit or '-' (what header names are made
-// of), or `end`. Other token characters are left to the caller's byte-wise loop.
+// of), or the start of the last, shorter block. Other token characters and that block are left
+// to the caller's byte-wise loop.
 const char* skip_name_chars(const char* p, const char* end) {
 #if defined(__SSE2__)
-  const __m128i case_bit = _mm_set1_epi8(0x20);
-  const __m128i a = _mm_set1_epi8('a');
-  const __m128i letters = _mm_set1_epi8('z' - 'a');
-  const __m128i zero = _mm_set1_epi8('0');
-  const __m128i digits = _mm_set1_epi8(9);
-  const __m128i dash = _mm_set1_epi8('-');
-  while (end - p >= 16) {
-    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-    // x <= n (unsigned) exactly when min(x, n) == x.
-    __m128i l = _mm_sub_epi8(_mm_or_si128(v, case_bit), a);
-    __m128i d = _mm_sub_epi8(v, zero);
-    __m128i ok = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(l, letters), l),
-                                           _mm_cmpeq_epi8(_mm_min_epu8(d, digits), d)),
-                              _mm_cmpeq_epi8(v, dash));
-    auto mask = static_cast<unsigned>(_mm_movemask_epi8(ok)) ^ 0xffffu;
-    if (mask != 0) return p + __builtin_ctz(mask);
-    p += 16;
-  }
+  p = scan_blocks(p, end, [](__m128i v) {
+    __m128i letter = at_most(_mm_sub_epi8(_mm_or_si128(v, _mm_set1_epi8(0x20)), _mm_set1_epi8('a')),
+                             _mm_set1_epi8('z' - 'a'));
+    __m128i digit = at_most(_mm_sub_epi8(v, _mm_set1_epi8('0')), _mm_set1_epi8(9));
+    __m128i ok = _mm_or_si128(_mm_or_si128(letter, digit), _mm_cmpeq_epi8(v, _mm_set1_epi8('-')));
+    return _mm_xor_si128(ok, _mm_set1_epi8(-1));  // the bytes that are none of them
+  });
 #endif
   return p;
 }
@@ -136,17 +141,9 @@ const char* skip_name_chars(const char* p, const char* end) {
 // sends the line to the careful path, which keeps this scan a plain range test.
 const char* find_value_stop(const char* p, const char* end) {
 #if defined(__SSE2__)
-  const __m128i ctl_max = _mm_set1_epi8(0x1f);
-  const __m128i del = _mm_set1_epi8(0x7f);
-  while (end - p >= 16) {
-    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-    // v <= 0x1f (unsigned) exactly when min(v, 0x1f) == v.
-    __m128i stop =
-        _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(v, ctl_max), v), _mm_cmpeq_epi8(v, del));
-    auto mask = static_cast<unsigned>(_mm_movemask_epi8(stop));
-    if (mask != 0) return p + __builtin_ctz(mask);
-    p += 16;
-  }
+  p = scan_blocks(p, end, [](__m128i v) {
+    return _mm_or_si128(at_most(v, _mm_set1_epi8(0x1f)), _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f)));
+  });
 #endif
   for (; p < end; ++p) {
     auto u = static_cast<unsigned char>(*p);
