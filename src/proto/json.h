@@ -193,6 +193,14 @@ void encode_error(std::string& out, const ProtoError& err);
 void encode_push(std::string& out, std::string_view channel, uint64_t offset,
                  std::string_view data_raw);
 
+/// The same object written in place, for a caller that puts it straight into a buffer of its
+/// own (a WebSocket frame): push_size() bytes, written by write_push() at `p`, which returns
+/// the end. `channel_text` goes between the quotes as it is: a valid channel name (no byte of
+/// one is escaped in JSON), or a name already escaped.
+size_t push_size(std::string_view channel_text, uint64_t offset, std::string_view data_raw);
+char* write_push(char* p, std::string_view channel_text, uint64_t offset,
+                 std::string_view data_raw);
+
 /// {"channel":"c","join":INFO_RAW} / {"channel":"c","leave":INFO_RAW}
 void encode_join_push(std::string& out, std::string_view channel, std::string_view info_raw);
 void encode_leave_push(std::string& out, std::string_view channel, std::string_view info_raw);

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "proto/binary.h"
+#include "proto/channel.h"
 #include "proto/json.h"
 
 namespace herald::proto {
@@ -101,15 +102,47 @@ void encode_error(std::string& out, const ProtoError& err) {
   out[at] = ',';  // splice: {"id":X + ,"error":...
 }
 
+namespace {
+constexpr std::string_view kPushOpen = "{\"channel\":\"",
+                           kPushOffset = "\",\"offset\":", kPushData = ",\"data\":";
+
+char* put(char* p, std::string_view s) {
+  if (!s.empty()) std::memcpy(p, s.data(), s.size());  // an empty view may have a null data()
+  return p + s.size();
+}
+}  // namespace
+
+size_t push_size(std::string_view channel_text, uint64_t offset, std::string_view data_raw) {
+  char digits[20];
+  auto n = static_cast<size_t>(std::to_chars(digits, digits + sizeof digits, offset).ptr - digits);
+  return kPushOpen.size() + channel_text.size() + kPushOffset.size() + n + kPushData.size() +
+         data_raw.size() + 1;
+}
+
+char* write_push(char* p, std::string_view channel_text, uint64_t offset,
+                 std::string_view data_raw) {
+  p = put(put(p, kPushOpen), channel_text);
+  p = put(p, kPushOffset);
+  p = std::to_chars(p, p + 20, offset).ptr;
+  p = put(put(p, kPushData), data_raw);
+  *p++ = '}';
+  return p;
+}
+
 void encode_push(std::string& out, std::string_view channel, uint64_t offset,
                  std::string_view data_raw) {
-  out.append("{\"channel\":");
-  append_json_string(out, channel);
-  out.append(",\"offset\":");
-  append_uint(out, offset);
-  out.append(",\"data\":");
-  out.append(data_raw);
-  out.push_back('}');
+  // One layout for every transport: an odd name (none reaches a subscriber; the hub refuses
+  // them) is escaped first and then written like any other.
+  std::string_view text = channel;
+  thread_local std::string escaped;
+  if (!valid_channel(channel)) {
+    escaped.clear();
+    append_json_string(escaped, channel);
+    text = std::string_view(escaped).substr(1, escaped.size() - 2);  // without its quotes
+  }
+  size_t at = out.size();
+  out.resize(at + push_size(text, offset, data_raw));
+  write_push(out.data() + at, text, offset, data_raw);
 }
 
 void encode_join_push(std::string& out, std::string_view channel, std::string_view info_raw) {

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cassert>
-#include <charconv>
 #include <cstring>
 #include <optional>
 
@@ -63,31 +62,14 @@ base::SharedBuffer make_push_frame(const hub::Publication& pub) {
   // is: a publication reaches a connection only through a channel it subscribed to, and a
   // valid name (letters, digits, "_.:@#=-,") has no byte that JSON escapes.
   assert(base::valid_channel(pub.channel));
-  static constexpr std::string_view kOpen = "{\"channel\":\"",
-                                    kOffset = "\",\"offset\":", kData = ",\"data\":";
-  char digits[20];
-  auto n =
-      static_cast<size_t>(std::to_chars(digits, digits + sizeof digits, pub.offset).ptr - digits);
   std::string_view data = pub.data.view();
-  size_t len =
-      kOpen.size() + pub.channel.size() + kOffset.size() + n + kData.size() + data.size() + 1;
+  size_t len = proto::push_size(pub.channel, pub.offset, data);
   char header[kMaxFrameHeader];
   size_t hlen = frame_header(Opcode::text, len, true, header);
   char* p = nullptr;
   base::SharedBuffer frame = base::SharedBuffer::allocate(hlen + len, &p);
-  auto put = [&p](std::string_view s) {
-    if (s.empty()) return;  // an empty view may have a null data()
-    std::memcpy(p, s.data(), s.size());
-    p += s.size();
-  };
-  put({header, hlen});
-  put(kOpen);
-  put(pub.channel);
-  put(kOffset);
-  put({digits, n});
-  put(kData);
-  put(data);
-  *p = '}';
+  std::memcpy(p, header, hlen);
+  proto::write_push(p + hlen, pub.channel, pub.offset, data);
   return frame;
 }
 

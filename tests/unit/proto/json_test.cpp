@@ -444,6 +444,9 @@ TEST(Encode, Pushes) {
   encode_push(out, "c", 42, R"({"a":1})");
   EXPECT_EQ(out, R"({"channel":"c","offset":42,"data":{"a":1}})");
   out.clear();
+  encode_push(out, "a\"b", 0, "7");  // not a valid name: escaped, the same layout
+  EXPECT_EQ(out, R"({"channel":"a\"b","offset":0,"data":7})");
+  out.clear();
   encode_join_push(out, "c", R"({"client":"u1"})");
   EXPECT_EQ(out, R"({"channel":"c","join":{"client":"u1"}})");
   out.clear();
