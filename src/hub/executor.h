@@ -4,7 +4,8 @@
 // test says so. The hub does not include loop headers, so it can be tested without threads.
 #include <cstddef>
 #include <cstdint>
-#include <functional>
+
+#include "base/task.h"
 
 namespace herald::hub {
 
@@ -18,7 +19,7 @@ class Executor {
   /// Thread-safe: runs `fn` later on `loop`. Closures posted by one loop to another run in
   /// the order they were posted (FIFO per producer). Posting to the current loop must also
   /// run later (never inside post), in FIFO order; it should be cheap (no wake-up syscall).
-  virtual void post(size_t loop, std::function<void()> fn) = 0;
+  virtual void post(size_t loop, base::Task fn) = 0;
   /// The calling loop's cached clock, in milliseconds (monotonic; used for history TTL).
   virtual uint64_t now_ms() const = 0;
 };

@@ -122,7 +122,7 @@ void Loop::remove(int fd) {
   epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
 }
 
-void Loop::post(std::function<void()> fn) {
+void Loop::post(base::Task fn) {
   bool wake;
   {
     std::lock_guard<std::mutex> lock(post_mu_);
@@ -138,7 +138,7 @@ void Loop::post(std::function<void()> fn) {
   }
 }
 
-void Loop::defer(std::function<void()> fn) {
+void Loop::defer(base::Task fn) {
   deferred_.push_back(std::move(fn));
 }
 

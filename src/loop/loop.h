@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "base/histogram.h"
+#include "base/task.h"
 #include "loop/timer.h"
 #include "loop/uring.h"
 
@@ -82,9 +83,9 @@ class Loop {
   // --- work ordering -----------------------------------------------------------------------
   /// Thread-safe: runs `fn` on this loop's thread in phase 4 of a later (or this) iteration.
   /// Closures posted by one thread run in the order they were posted.
-  void post(std::function<void()> fn);
+  void post(base::Task fn);
   /// Same thread only: runs `fn` in phase 6 of this iteration.
-  void defer(std::function<void()> fn);
+  void defer(base::Task fn);
   /// Same thread only: `f->flush()` runs in phase 7 of this iteration (once, however often
   /// this is called); when called from inside `f->flush()` itself, in phase 7 of the next
   /// iteration (which then does not sleep).
@@ -169,14 +170,14 @@ class Loop {
   int ready_ = 0;
 
   std::mutex post_mu_;
-  std::vector<std::function<void()>> posted_;   // guarded by post_mu_
-  std::vector<std::function<void()>> running_;  // swapped out of posted_ each iteration
+  std::vector<base::Task> posted_;   // guarded by post_mu_
+  std::vector<base::Task> running_;  // swapped out of posted_ each iteration
   // Written under post_mu_; read without it by run_posted() to skip the lock when nothing was
   // posted (a post racing that read wakes the loop again through the eventfd).
   std::atomic<bool> wake_pending_{false};
 
-  std::vector<std::function<void()>> deferred_;
-  std::vector<std::function<void()>> deferred_running_;  // the round run_deferred() runs
+  std::vector<base::Task> deferred_;
+  std::vector<base::Task> deferred_running_;  // the round run_deferred() runs
   std::vector<Flushable*> flush_list_;
   std::vector<Flushable*> next_flush_;  // asked from inside their own flush: next iteration
   Flushable* flushing_ = nullptr;       // the one whose flush() runs now (phase 7)

@@ -1,6 +1,6 @@
 #include "server/loop_executor.h"
 
-#include <memory>
+#include <utility>
 
 namespace herald::server {
 
@@ -9,9 +9,9 @@ thread_local size_t t_loop_index = 0;
 }
 
 LoopExecutor::LoopExecutor(std::vector<loop::Loop*> loops)
-    : loops_(std::move(loops)),
-      outboxes_(loops_.size(), std::vector<Batch>(loops_.size())),
-      send_scheduled_(loops_.size(), 0) {}
+    : loops_(std::move(loops)), outboxes_(loops_.size()), send_scheduled_(loops_.size(), 0) {
+  for (auto& row : outboxes_) row.resize(loops_.size());  // a Task is move-only: no copies
+}
 
 void LoopExecutor::bind_current(size_t index) {
   t_loop_index = index;
@@ -21,7 +21,7 @@ size_t LoopExecutor::current_loop() const {
   return t_loop_index;
 }
 
-void LoopExecutor::post(size_t loop, std::function<void()> fn) {
+void LoopExecutor::post(size_t loop, base::Task fn) {
   size_t from = t_loop_index;
   if (loop == from) {
     loops_[loop]->defer(std::move(fn));
@@ -43,9 +43,8 @@ void LoopExecutor::send_outboxes(size_t from) {
       loops_[to]->post(std::move(box.front()));
     } else {
       // One closure per batch; it runs the batch in order on `to` (FIFO per producer holds).
-      auto batch = std::make_shared<Batch>(std::move(box));
-      loops_[to]->post([batch] {
-        for (auto& fn : *batch) fn();
+      loops_[to]->post([batch = std::move(box)]() mutable {
+        for (auto& fn : batch) fn();
       });
     }
     box = Batch();

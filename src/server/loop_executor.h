@@ -21,11 +21,11 @@ class LoopExecutor final : public hub::Executor {
 
   size_t loop_count() const override { return loops_.size(); }
   size_t current_loop() const override;
-  void post(size_t loop, std::function<void()> fn) override;
+  void post(size_t loop, base::Task fn) override;
   uint64_t now_ms() const override;
 
  private:
-  using Batch = std::vector<std::function<void()>>;
+  using Batch = std::vector<base::Task>;
   /// Sends every non-empty outbox of loop `from` (runs on `from`).
   void send_outboxes(size_t from);
 

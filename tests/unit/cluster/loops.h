@@ -21,7 +21,7 @@ class Loops final : public hub::Executor {
 
   size_t loop_count() const override { return loops_.size(); }
   size_t current_loop() const override { return current_; }
-  void post(size_t loop, std::function<void()> fn) override {
+  void post(size_t loop, base::Task fn) override {
     if (loop == current_) {
       loops_[loop]->defer(std::move(fn));
     } else {

@@ -20,7 +20,7 @@ class FakeExecutor final : public Executor {
 
   size_t loop_count() const override { return n_; }
   size_t current_loop() const override { return current_; }
-  void post(size_t loop, std::function<void()> fn) override {
+  void post(size_t loop, base::Task fn) override {
     queues_[loop * n_ + current_].push_back(std::move(fn));
   }
   uint64_t now_ms() const override { return now_; }
@@ -55,7 +55,7 @@ class FakeExecutor final : public Executor {
   bool run_one(size_t target, size_t producer) {
     auto& q = queues_[target * n_ + producer];
     if (q.empty()) return false;
-    std::function<void()> fn = std::move(q.front());
+    base::Task fn = std::move(q.front());
     q.pop_front();
     on(target, fn);
     return true;
@@ -90,7 +90,7 @@ class FakeExecutor final : public Executor {
   size_t n_;
   size_t current_ = 0;
   uint64_t now_ = 1'000'000;
-  std::vector<std::deque<std::function<void()>>> queues_;
+  std::vector<std::deque<base::Task>> queues_;
 };
 
 }  // namespace herald::hub::testing

@@ -27,7 +27,7 @@ class ThreadExecutor final : public Executor {
   explicit ThreadExecutor(size_t n) : queues_(n) {}
   size_t loop_count() const override { return queues_.size(); }
   size_t current_loop() const override { return t_loop; }
-  void post(size_t loop, std::function<void()> fn) override {
+  void post(size_t loop, base::Task fn) override {
     Queue& q = queues_[loop];
     {
       std::lock_guard lock(q.mu);
@@ -46,7 +46,7 @@ class ThreadExecutor final : public Executor {
           std::unique_lock lock(q.mu);
           q.cv.wait(lock, [&] { return !q.fns.empty() || stop_; });
           if (q.fns.empty()) return;
-          std::function<void()> fn = std::move(q.fns.front());
+          base::Task fn = std::move(q.fns.front());
           q.fns.pop_front();
           lock.unlock();
           fn();
@@ -67,7 +67,7 @@ class ThreadExecutor final : public Executor {
   struct Queue {
     std::mutex mu;
     std::condition_variable cv;
-    std::deque<std::function<void()>> fns;
+    std::deque<base::Task> fns;
   };
   std::vector<Queue> queues_;
   std::vector<std::thread> threads_;
