@@ -81,8 +81,8 @@ class Task {
     alignas(8) unsigned char bytes[16];
   };
   template <typename Fn>
-  static constexpr bool kInPlace = sizeof(Fn) <= sizeof(Store) && alignof(Fn) <= 8 &&
-                                   std::is_trivially_copyable_v<Fn>;
+  static constexpr bool kInPlace = sizeof(Fn) <= sizeof(Store) &&
+                                   alignof(Fn) <= 8 && std::is_trivially_copyable_v<Fn>;
 
   void reset() {
     if (drop_) drop_(store_);
