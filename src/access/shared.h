@@ -10,6 +10,8 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "base/string_hash.h"
+
 namespace herald::jwt {
 class KeySet;
 }
@@ -45,15 +47,13 @@ class Shared {
   void prune(uint64_t now_ms);
 
  private:
-  struct Hash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
   mutable std::mutex keys_mu_;
   std::shared_ptr<const jwt::KeySet> keys_;  // guarded by keys_mu_
   mutable std::mutex mu_;
-  std::unordered_map<std::string, size_t, Hash, std::equal_to<>> connections_;  // guarded
-  std::unordered_map<std::string, RateBucket, Hash, std::equal_to<>> buckets_;  // guarded
+  std::unordered_map<std::string, size_t, base::StringHash, std::equal_to<>>
+      connections_;  // guarded
+  std::unordered_map<std::string, RateBucket, base::StringHash, std::equal_to<>>
+      buckets_;  // guarded
 };
 
 }  // namespace herald::access

@@ -53,7 +53,7 @@ bool parse_entry(const Reply* e, Entry* out) {
 hub::PubPtr make_pub(std::string_view channel, const std::string& epoch, const Entry& e) {
   hub::Payload p = payload_of(*e.data);
   return std::make_shared<const hub::Publication>(
-      hub::Publication{std::string(channel), epoch, e.offset, std::move(p.data), e.time_ms,
+      hub::Publication{hub::ChannelString(channel), epoch, e.offset, std::move(p.data), e.time_ms,
                        hub::PubKind::message, p.binary});
 }
 

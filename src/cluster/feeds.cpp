@@ -162,9 +162,9 @@ void RedisEngine::on_message(LoopState& st, Node& n, std::string_view channel,
     return;
   }
   hub::Payload p = payload_of(m->data);
-  auto pub = std::make_shared<const hub::Publication>(
-      hub::Publication{it->first, std::string(m->epoch), m->offset, std::move(p.data),
-                       st.loop->now_ms(), hub::PubKind::message, p.binary, base::monotonic_ns()});
+  auto pub = std::make_shared<const hub::Publication>(hub::Publication{
+      hub::ChannelString(it->first), std::string(m->epoch), m->offset, std::move(p.data),
+      st.loop->now_ms(), hub::PubKind::message, p.binary, base::monotonic_ns()});
   auto hold = [&] {
     if (f.held.size() >= kMaxHeld) {
       f.held_overflow = true;  // read from the stream after the current read

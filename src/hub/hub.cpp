@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/string_hash.h"
 #include "base/time.h"
 #include "hub/replay_forms.h"
 
@@ -34,11 +35,6 @@ namespace {
 // Publications held while subscriptions are pending: bounded so that a stalled engine answer
 // cannot grow memory without limit. The memory engine never needs more than zero of them.
 constexpr size_t kMaxHeldPublications = 4096;
-
-struct StringHash {
-  using is_transparent = void;
-  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-};
 
 }  // namespace
 
@@ -80,7 +76,7 @@ struct Hub::LocalChannel {
 };
 
 struct Hub::LoopState {
-  std::unordered_map<std::string, LocalChannel, StringHash, std::equal_to<>> channels;
+  std::unordered_map<std::string, LocalChannel, base::StringHash, std::equal_to<>> channels;
   HubCounters counters;
   uint64_t next_token = 1;
 };
@@ -201,7 +197,7 @@ void Hub::on_subscribed(const std::string& channel, Subscriber* sub, uint64_t to
 
 void Hub::on_publication(const PubPtr& pub) {
   LoopState& st = state();
-  auto ch = st.channels.find(pub->channel);
+  auto ch = st.channels.find(std::string_view(pub->channel));
   if (ch == st.channels.end()) return;  // in flight while the loop unwatched
   if (pub->is_event()) return fan_out_event(ch->second, pub);
   fan_out(ch->second, pub);
@@ -209,7 +205,7 @@ void Hub::on_publication(const PubPtr& pub) {
 
 void Hub::announce(std::string_view channel, PubKind kind, const base::SharedBuffer& entry) {
   auto event = std::make_shared<Publication>();
-  event->channel = std::string(channel);
+  event->channel.assign(channel);
   event->kind = kind;
   event->data = entry;
   engine_.broadcast(std::move(event));

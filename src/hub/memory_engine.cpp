@@ -39,14 +39,13 @@ size_t MemoryEngine::stream_count() const {
   return shards_[ex_.current_loop()].streams.size();
 }
 
-MemoryEngine::Stream& MemoryEngine::get_or_create(Shard& sh, const std::string& channel) {
-  auto [it, created] = sh.streams.try_emplace(channel);
-  Stream& s = it->second;
-  if (created) {
-    s.epoch = make_epoch(sh.rng);
-    s.options = options_for_ ? options_for_(channel) : ChannelOptions{};
-    s.last_active_ms = ex_.now_ms();
-  }
+MemoryEngine::Stream& MemoryEngine::get_or_create(Shard& sh, std::string_view channel) {
+  auto it = sh.streams.find(channel);
+  if (it != sh.streams.end()) return it->second;
+  Stream& s = sh.streams[std::string(channel)];
+  s.epoch = make_epoch(sh.rng);
+  s.options = options_for_ ? options_for_(channel) : ChannelOptions{};
+  s.last_active_ms = ex_.now_ms();
   return s;
 }
 
@@ -88,7 +87,7 @@ HistoryResult MemoryEngine::read(Stream& s, const std::optional<Cursor>& since,
 void MemoryEngine::publish(std::string_view channel, Payload payload, PublishCallback done) {
   size_t from = ex_.current_loop();
   uint64_t received_ns = base::monotonic_ns();
-  ex_.post(owner_of(channel), [this, from, received_ns, ch = std::string(channel),
+  ex_.post(owner_of(channel), [this, from, received_ns, ch = ChannelString(channel),
                                data = std::move(payload.data), binary = payload.binary,
                                done = std::move(done)]() mutable {
     Shard& sh = shard();
@@ -131,7 +130,7 @@ void MemoryEngine::publish(std::string_view channel, Payload payload, PublishCal
       }
     }
     // Asked of `s` first: a watched stream (every publish with subscribers) needs no lookup.
-    if (freeable(s, now)) sh.streams.erase(pub->channel);
+    if (freeable(s, now)) sh.streams.erase(sh.streams.find(std::string_view(pub->channel)));
   });
 }
 
@@ -183,10 +182,10 @@ void MemoryEngine::unwatch(std::string_view channel) {
 }
 
 void MemoryEngine::broadcast(PubPtr event) {
-  std::string ch = event->channel;
-  ex_.post(owner_of(ch), [this, event = std::move(event)] {
+  size_t owner = owner_of(event->channel);
+  ex_.post(owner, [this, event = std::move(event)] {
     Shard& sh = shard();
-    auto it = sh.streams.find(event->channel);
+    auto it = sh.streams.find(std::string_view(event->channel));
     if (it == sh.streams.end()) return;  // nobody watches
     size_t here = ex_.current_loop();
     for (uint32_t w : it->second.watchers) {

@@ -18,6 +18,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/string_hash.h"
 #include "hub/engine.h"
 #include "hub/executor.h"
 
@@ -59,12 +60,12 @@ class MemoryEngine final : public Engine {
   };
   // One per loop; only its loop touches it. Aligned so neighbours do not share a cache line.
   struct alignas(64) Shard {
-    std::unordered_map<std::string, Stream> streams;
+    std::unordered_map<std::string, Stream, base::StringHash, std::equal_to<>> streams;
     std::mt19937_64 rng;
   };
 
   Shard& shard() { return shards_[ex_.current_loop()]; }
-  Stream& get_or_create(Shard& sh, const std::string& channel);
+  Stream& get_or_create(Shard& sh, std::string_view channel);
   void expire(Stream& s, uint64_t now) const;
   /// Whether a stream may be freed: nobody watches it, its history is empty and its grace
   /// period is over.

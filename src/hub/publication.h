@@ -13,6 +13,7 @@
 #include <string>
 #include <utility>
 
+#include "base/block_cache.h"
 #include "base/shared_buffer.h"
 #include "hub/function_ref.h"
 
@@ -39,8 +40,13 @@ struct Payload {
 /// (someone joined or left) that has no offset and is not kept in history.
 enum class PubKind : uint8_t { message, join, leave };
 
+/// A publication's channel name. Its bytes come from the thread's block cache like the
+/// publication itself (a name is at most 255 bytes): one malloc and free less per publish.
+using ChannelString =
+    std::basic_string<char, std::char_traits<char>, base::SmallBlockAllocator<char>>;
+
 struct Publication {
-  std::string channel;
+  ChannelString channel;
   std::string epoch;
   uint64_t offset = 0;      // 0 for presence events
   base::SharedBuffer data;  // the raw JSON value published (join/leave: the client's entry),

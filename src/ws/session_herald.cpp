@@ -341,7 +341,7 @@ void HeraldSession::op_unsubscribe(const proto::Command& cmd) {
   // Pushes of that channel still waiting behind a replay would follow the reply: drop them.
   if (backlog_) {
     backlog_->items.erase_if([&](const Queued& q) {
-      if (q.pub->channel != cmd.channel) return false;
+      if (std::string_view(q.pub->channel) != cmd.channel) return false;
       if (!q.frame.empty()) backlog_->live_bytes -= q.frame.size();
       return true;
     });

@@ -25,7 +25,7 @@ using testing::RedisServer;
 struct Sink final : hub::LiveSink {
   explicit Sink(Loops& l) : loops(l) {}
   void on_publication(const hub::PubPtr& pub) override {
-    got[loops.current_loop()][pub->channel].push_back(pub);
+    got[loops.current_loop()][std::string(pub->channel)].push_back(pub);
   }
   void on_stream_reset(std::string_view channel, const hub::Cursor& now) override {
     resets.emplace_back(std::string(channel), now);

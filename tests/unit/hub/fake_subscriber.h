@@ -23,7 +23,7 @@ class FakeSubscriber final : public Subscriber {
       return;
     }
     got.push_back(d.pub().offset);
-    channels.push_back(d.pub().channel);
+    channels.emplace_back(d.pub().channel);
     if (on_deliver) on_deliver(d);
   }
   PresenceInfo presence() const override { return {id_, user_, {}}; }

@@ -63,7 +63,7 @@ struct Run {
 
 void PropSub::deliver(const Delivery& d) {
   const Publication& p = d.pub();
-  Track& t = tracks[p.channel];
+  Track& t = tracks[std::string(p.channel)];
   ASSERT_TRUE(t.subscribed) << "delivery after unsubscribe";
   ASSERT_FALSE(t.segments.empty()) << "delivery before the subscribe reply";
   EXPECT_EQ(p.epoch, t.epoch);

@@ -46,7 +46,7 @@ class ScriptedEngine final : public Engine {
   }
   void feed(const std::string& ch, const std::string& epoch, uint64_t offset) {
     sink_->on_publication(std::make_shared<const Publication>(
-        Publication{ch, epoch, offset, base::SharedBuffer::copy_of("{}"), 0}));
+        Publication{ChannelString(ch), epoch, offset, base::SharedBuffer::copy_of("{}"), 0}));
   }
   void reset(const std::string& ch, const Cursor& now) { sink_->on_stream_reset(ch, now); }
 
