@@ -190,13 +190,20 @@ void Routes::handle(http::HttpSession& s, http::Request& req) {
 
 access::Client Routes::client_of(http::HttpSession& s, const http::Request& req) {
   access::Client c;
-  std::string forwarded = joined_header(req, "forwarded");
-  std::string xff = joined_header(req, "x-forwarded-for");
+  net::Address peer = s.peer();
   std::optional<net::Address> address;
-  if (s.connection().peer_from_proxy_header && forwarded.empty() && xff.empty()) {
-    address = s.peer();  // named by the proxy's PROXY header: final, even if in the list
+  if (!gate_.trusted_proxies().contains(peer)) {
+    // Forwarding headers count only from a trusted proxy (client_address would answer the
+    // same): most requests need not gather them.
+    address = peer;
   } else {
-    address = access::client_address(s.peer(), forwarded, xff, gate_.trusted_proxies());
+    std::string forwarded = joined_header(req, "forwarded");
+    std::string xff = joined_header(req, "x-forwarded-for");
+    if (s.connection().peer_from_proxy_header && forwarded.empty() && xff.empty()) {
+      address = peer;  // named by the proxy's PROXY header: final, even if in the list
+    } else {
+      address = access::client_address(peer, forwarded, xff, gate_.trusted_proxies());
+    }
   }
   if (address) c.address = net::PackedAddress(*address);
   c.loopback = address && address->is_loopback();
