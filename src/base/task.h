@@ -35,6 +35,7 @@ class Task {
       call_ = [](Store& s) { (*std::launder(reinterpret_cast<Fn*>(s.bytes)))(); };
       drop_ = nullptr;  // trivially destructible: nothing to do
     } else {
+      static_assert(alignof(Fn) <= alignof(std::max_align_t), "a block is malloc-aligned only");
       void* p = sizeof(Fn) <= BlockCache::kSmallBlock ? small_block(sizeof(Fn))
                                                       : ::operator new(sizeof(Fn));
       if (!p) throw std::bad_alloc();
