@@ -133,7 +133,11 @@ void Gate::release_user(const Identity* id) {
 }
 
 Outcome Gate::check(const Client& c, Action a, std::string_view channel) const {
-  if (!base::valid_channel(channel)) return Outcome::bad_channel;
+  return check(c, a, base::ChannelName::check(channel));
+}
+
+Outcome Gate::check(const Client& c, Action a, base::ChannelName channel) const {
+  if (channel.empty()) return Outcome::bad_channel;
   return decide(settings_->namespace_for(channel), c.requester(), a, channel);
 }
 
@@ -208,7 +212,7 @@ bool Gate::take_publish_token(const Client& c, RateBucket& bucket, uint64_t now_
   return bucket.take(rate, now_ms);
 }
 
-void Gate::publish(Client& c, RateBucket& bucket, std::string_view channel, hub::Payload payload,
+void Gate::publish(Client& c, RateBucket& bucket, base::ChannelName channel, hub::Payload payload,
                    uint64_t now_ms, PublishDone done) {
   Outcome o = check(c, Action::publish, channel);
   if (o == Outcome::ok && payload.binary && !proto::binary_fits(payload.data.size(), *settings_))
@@ -234,7 +238,8 @@ void Gate::publish(Client& c, RateBucket& bucket, std::string_view channel, hub:
           }
           // A replaced payload is the backend's JSON `data`, whatever was published.
           if (allow.has_data) payload = base::SharedBuffer::copy_of(allow.data);
-          hub_.publish(channel, std::move(payload), std::move(done));
+          // The copy of a name judged on the way in: judged again, not trusted blindly.
+          hub_.publish(base::ChannelName::check(channel), std::move(payload), std::move(done));
         });
     return;
   }

@@ -138,8 +138,10 @@ class Gate {
   size_t disconnect(std::string_view user, std::string_view client, Outcome why);
 
   // --- may they ----------------------------------------------------------------------------
-  /// The rules alone: may `c` do `a` on `channel` (a valid name)?
+  /// The rules alone: may `c` do `a` on `channel`? bad_channel when it is not a valid name.
   Outcome check(const Client& c, Action a, std::string_view channel) const;
+  /// The same for a name judged where it entered (empty: bad_channel).
+  Outcome check(const Client& c, Action a, base::ChannelName channel) const;
 
   /// Subscribes `sub` to `channel` from `since` (parsed at the surface) once the rules allow
   /// it, or, where they refuse and auth.subscribe_url is set, once the subscribe hook allows
@@ -166,7 +168,7 @@ class Gate {
   /// auth.publish_url is set (not for the API key; it may refuse or replace the data), then
   /// the hub. `now_ms` is the loop's clock. With a hook, `done` runs later: the caller checks
   /// it is still there.
-  void publish(Client& c, RateBucket& bucket, std::string_view channel, hub::Payload payload,
+  void publish(Client& c, RateBucket& bucket, base::ChannelName channel, hub::Payload payload,
                uint64_t now_ms, PublishDone done);
 
   /// History after `since` (or the newest `limit`), when the rules allow it.

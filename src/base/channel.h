@@ -16,8 +16,29 @@
 namespace herald::base {
 
 /// True when `name` is a valid channel name. Every surface checks names with this before
-/// touching the hub, and the hub checks again at its own door.
+/// touching the hub, and the hub checks again at its own door (a publish: ChannelName below).
 bool valid_channel(std::string_view name);
+
+/// A channel name that passed valid_channel(), or none (empty). Only check() makes a non-empty
+/// one, so what takes a ChannelName judges at most its emptiness: a published name is judged
+/// once, where it enters (the body's parser, a query), not again at each layer it crosses on
+/// its way to the engine. A view: the bytes stay the caller's.
+class ChannelName {
+ public:
+  ChannelName() = default;
+  /// `text` as a name when it is valid; an empty ChannelName otherwise.
+  static ChannelName check(std::string_view text) {
+    return valid_channel(text) ? ChannelName(text) : ChannelName();
+  }
+  bool empty() const { return text_.empty(); }
+  std::string_view view() const { return text_; }
+  // NOLINTNEXTLINE(google-explicit-constructor): a name reads as its text
+  operator std::string_view() const { return text_; }
+
+ private:
+  explicit ChannelName(std::string_view text) : text_(text) {}
+  std::string_view text_;
+};
 
 /// True when `c` may appear anywhere in a channel name (',' may appear only after a '#').
 bool is_channel_char(char c);

@@ -99,8 +99,8 @@ const HubCounters& Hub::counters() const {
   return state().counters;
 }
 
-void Hub::publish(std::string_view channel, Payload payload, PublishCallback done) {
-  if (!valid_channel(channel)) {
+void Hub::publish(base::ChannelName channel, Payload payload, PublishCallback done) {
+  if (channel.empty()) {  // judged where it entered: only no name at all is left to refuse
     if (done) done(base::Errc::bad_channel);
     return;
   }

@@ -17,6 +17,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/channel.h"
 #include "base/error.h"
 #include "base/histogram.h"
 #include "base/shared_buffer.h"
@@ -87,8 +88,9 @@ class Hub final : private LiveSink {
   Hub& operator=(const Hub&) = delete;
 
   /// Publishes `payload` (raw JSON, or bytes) to `channel`; `done` (may be empty) gets {epoch,
-  /// offset}. An invalid channel name is answered Errc::bad_channel (synchronously).
-  void publish(std::string_view channel, Payload payload, PublishCallback done);
+  /// offset}. No name (an empty ChannelName: its text was not valid) is answered
+  /// Errc::bad_channel (synchronously).
+  void publish(base::ChannelName channel, Payload payload, PublishCallback done);
 
   /// Subscribes `sub` (which lives on this loop) to `channel`, from now or, with `since`
   /// (parsed once, at the surface that read it), from after that cursor. `done` runs later on this

@@ -409,8 +409,8 @@ bool parse_publish_view(std::string_view json, PublishView* out, ProtoError* err
   std::string_view channel;
   out->binary = false;
   if (scan::scan_object(json, kNames, fields) && fields[0].seen && fields[1].seen &&
-      !fields[2].seen && scan::plain_string(fields[0].raw, &channel) && valid_channel(channel)) {
-    out->channel = channel;
+      !fields[2].seen && scan::plain_string(fields[0].raw, &channel) &&
+      !(out->channel = base::ChannelName::check(channel)).empty()) {
     if (fields[1].compact) {
       out->data = fields[1].raw;
       return true;
@@ -425,7 +425,7 @@ bool parse_publish_view(std::string_view json, PublishView* out, ProtoError* err
   // Not the common shape, or an error: the reference parser decides and names it.
   thread_local PublishBody body;
   if (!parse_publish_body(json, &body, err)) return false;
-  out->channel = body.channel;
+  out->channel = base::ChannelName::check(body.channel);  // valid: judged again on this path
   out->data = body.data;
   out->binary = body.binary;
   return true;

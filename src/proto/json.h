@@ -20,6 +20,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/channel.h"
 #include "base/json_string.h"
 #include "proto/cursor.h"
 #include "proto/errors.h"
@@ -84,7 +85,7 @@ bool parse_publish_body(std::string_view json, PublishBody* out, ProtoError* err
 
 /// A parsed publish body as views, for the server's hot path (no copy of the body).
 struct PublishView {
-  std::string_view channel;  // a valid channel name
+  base::ChannelName channel;  // judged once, here
   std::string_view data;     // minified JSON text, or bytes when `binary`
   bool binary = false;
 };

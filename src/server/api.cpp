@@ -101,7 +101,7 @@ bool read_publish(http::HttpSession& s, http::Request& req, std::string* channel
   }
   http::QueryParams q;
   if (!parse_query(s, req, &q) || !get_channel(s, q, channel_store)) return false;
-  *body = proto::PublishView{*channel_store, req.body, true};
+  *body = proto::PublishView{base::ChannelName::check(*channel_store), req.body, true};
   return true;
 }
 
@@ -157,7 +157,7 @@ void broadcast(http::HttpSession& s, http::Request& req, access::Gate& gate,
   uint64_t now_ms = s.context().loop->now_ms();
   access::RateBucket bucket;  // one request (see publish)
   for (size_t i = 0; i < st->channels.size(); ++i) {
-    gate.publish(client, bucket, st->channels[i], data, now_ms,
+    gate.publish(client, bucket, base::ChannelName::check(st->channels[i]), data, now_ms,
                  [st, i](base::Result<hub::PublishResult> r) {
                    st->outcomes[i] = access::outcome_of(r.error());
                    if (r) st->results[i] = std::move(r.value());

@@ -357,7 +357,7 @@ void HeraldSession::op_publish(const proto::Command& cmd) {
     return reply_error(cmd, access::Outcome::message_too_large);
   base::SharedBuffer data = base::SharedBuffer::copy_of(cmd.data);
   AliveRef ref = alive();  // first: it holds the bucket
-  gate_.publish(client_, alive_->publish_bucket, cmd.channel,
+  gate_.publish(client_, alive_->publish_bucket, base::ChannelName::check(cmd.channel),
                 cmd.binary ? hub::Payload::bytes(std::move(data)) : std::move(data),
                 ctx_.loop->now_ms(),
                 [alive = std::move(ref), has_id = cmd.has_id,

@@ -86,7 +86,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
   bool view_ok = parse_publish_view(input, &view, &view_err);
   if (view_ok != body_ok) abort();
   if (view_ok &&
-      (view.channel != body.channel || view.data != body.data || view.binary != body.binary))
+      (view.channel.view() != body.channel || view.data != body.data || view.binary != body.binary))
     abort();
   if (!view_ok && (view_err.reason != body_err.reason || view_err.message != body_err.message))
     abort();

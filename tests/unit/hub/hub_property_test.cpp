@@ -114,7 +114,7 @@ size_t run_once(uint64_t seed, ChannelOptions opts, int evict_percent) {
   }
   auto publish = [&](size_t loop, const std::string& ch) {
     run.ex.on(loop, [&] {
-      run.hub.publish(ch, base::SharedBuffer::copy_of("{}"),
+      run.hub.publish(base::ChannelName::check(ch), base::SharedBuffer::copy_of("{}"),
                       [&run, ch](base::Result<PublishResult> r) {
                         ASSERT_TRUE(r.ok());
                         uint64_t& top = run.published[ch];

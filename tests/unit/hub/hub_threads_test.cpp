@@ -100,7 +100,7 @@ TEST(HubThreads, EverySubscriberGetsEveryPublicationInOrder) {
   for (size_t l = 0; l < kLoops; ++l) {
     ex.post(l, [&] {
       for (int k = 0; k < kPerLoop; ++k) {
-        hub.publish("c", base::SharedBuffer::copy_of("{}"),
+        hub.publish(base::ChannelName::check("c"), base::SharedBuffer::copy_of("{}"),
                     [&](base::Result<PublishResult> r) { acked += r.ok(); });
       }
     });

@@ -37,6 +37,20 @@ TEST(Channel, CommaOnlyInTheUserListOfAUserLimitedChannel) {
   EXPECT_FALSE(valid_channel("a,#b"));
 }
 
+TEST(Channel, AChannelNameIsMadeOnlyOfAValidName) {
+  base::ChannelName none;
+  EXPECT_TRUE(none.empty());
+  std::string text = "chat:room-1";
+  base::ChannelName name = base::ChannelName::check(text);
+  ASSERT_FALSE(name.empty());
+  EXPECT_EQ(name.view(), text);
+  EXPECT_EQ(name.view().data(), text.data());  // a view of the caller's bytes
+  for (std::string bad : {std::string(), std::string(256, 'x'), std::string("a b"),
+                          std::string("dm:alice,bob"), std::string("caf\xc3\xa9")}) {
+    EXPECT_TRUE(base::ChannelName::check(bad).empty()) << bad;
+  }
+}
+
 TEST(Channel, AnEpochIsOneToSixteenLettersOrDigits) {
   EXPECT_FALSE(base::valid_epoch(""));
   EXPECT_TRUE(base::valid_epoch("aZ09"));

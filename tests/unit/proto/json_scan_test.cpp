@@ -22,7 +22,7 @@ void expect_same_as_reference(const std::string& body) {
   bool ok = parse_publish_view(body, &view, &err);
   ASSERT_EQ(ok, ref_ok) << body;
   if (ok) {
-    EXPECT_EQ(view.channel, ref.channel) << body;
+    EXPECT_EQ(view.channel.view(), ref.channel) << body;
     EXPECT_EQ(view.data, ref.data) << body;
   } else {
     EXPECT_EQ(err.reason, ref_err.reason) << body;
