@@ -86,7 +86,7 @@ bool parse_publish_body(std::string_view json, PublishBody* out, ProtoError* err
 /// A parsed publish body as views, for the server's hot path (no copy of the body).
 struct PublishView {
   base::ChannelName channel;  // judged once, here
-  std::string_view data;     // minified JSON text, or bytes when `binary`
+  std::string_view data;      // minified JSON text, or bytes when `binary`
   bool binary = false;
 };
 

@@ -380,8 +380,7 @@ void Transport::on_publish(Lease& l, const Message& m) {
   uint64_t session = l.session;
   uint32_t id = m.id;
   gate_.publish(l.client, l.publish_bucket, base::ChannelName::check(m.channel), std::move(payload),
-                loop_.now_ms(),
-                [this, ep, session, id](base::Result<hub::PublishResult> r) {
+                loop_.now_ms(), [this, ep, session, id](base::Result<hub::PublishResult> r) {
                   Lease* lp = find(ep, session);
                   if (!lp) return;
                   if (!r) return send_error(*lp, id, access::outcome_of(r.error()));

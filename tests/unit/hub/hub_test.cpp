@@ -28,10 +28,11 @@ struct World {
   PublishResult publish(const std::string& ch, size_t from = 0) {
     PublishResult out;
     ex.on(from, [&] {
-      hub.publish(base::ChannelName::check(ch), base::SharedBuffer::copy_of("{\"n\":1}"), [&](base::Result<PublishResult> r) {
-        ASSERT_TRUE(r.ok());
-        out = *r;
-      });
+      hub.publish(base::ChannelName::check(ch), base::SharedBuffer::copy_of("{\"n\":1}"),
+                  [&](base::Result<PublishResult> r) {
+                    ASSERT_TRUE(r.ok());
+                    out = *r;
+                  });
     });
     ex.drain();
     return out;
@@ -214,7 +215,9 @@ TEST(Hub, LastSubscriberLeavingInsideDeliverReleasesTheChannel) {
   EXPECT_EQ(s.got, (std::vector<uint64_t>{1}));
   w.ex.on(1, [&] { EXPECT_EQ(w.hub.counters().channels, 0u); });
   // The loop no longer watches the channel: nothing is posted to it.
-  w.ex.on(0, [&] { w.hub.publish(base::ChannelName::check("c"), base::SharedBuffer::copy_of("1"), nullptr); });
+  w.ex.on(0, [&] {
+    w.hub.publish(base::ChannelName::check("c"), base::SharedBuffer::copy_of("1"), nullptr);
+  });
   w.ex.run_one(w.engine.owner_of("c"), 0);
   EXPECT_EQ(w.ex.queued_for(1), 0u);
   w.ex.drain();

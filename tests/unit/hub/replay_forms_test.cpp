@@ -22,7 +22,8 @@ struct Builder {
   int builds = 0;
   base::SharedBuffer operator()(const Publication& p) {
     ++builds;
-    return base::SharedBuffer::copy_of(std::string(p.channel) + "/" + p.epoch + "/" + std::to_string(p.offset));
+    return base::SharedBuffer::copy_of(std::string(p.channel) + "/" + p.epoch + "/" +
+                                       std::to_string(p.offset));
   }
 };
 
