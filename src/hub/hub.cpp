@@ -197,7 +197,7 @@ void Hub::on_subscribed(const std::string& channel, Subscriber* sub, uint64_t to
 
 void Hub::on_publication(const PubPtr& pub) {
   LoopState& st = state();
-  auto ch = st.channels.find(std::string_view(pub->channel));
+  auto ch = st.channels.find(pub->channel_key());
   if (ch == st.channels.end()) return;  // in flight while the loop unwatched
   if (pub->is_event()) return fan_out_event(ch->second, pub);
   fan_out(ch->second, pub);

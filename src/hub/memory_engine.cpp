@@ -39,12 +39,12 @@ size_t MemoryEngine::stream_count() const {
   return shards_[ex_.current_loop()].streams.size();
 }
 
-MemoryEngine::Stream& MemoryEngine::get_or_create(Shard& sh, std::string_view channel) {
+MemoryEngine::Stream& MemoryEngine::get_or_create(Shard& sh, base::HashedName channel) {
   auto it = sh.streams.find(channel);
   if (it != sh.streams.end()) return it->second;
-  Stream& s = sh.streams[std::string(channel)];
+  Stream& s = sh.streams[std::string(channel.text)];
   s.epoch = make_epoch(sh.rng);
-  s.options = options_for_ ? options_for_(channel) : ChannelOptions{};
+  s.options = options_for_ ? options_for_(channel.text) : ChannelOptions{};
   s.last_active_ms = ex_.now_ms();
   return s;
 }
@@ -92,7 +92,8 @@ void MemoryEngine::publish(std::string_view channel, Payload payload, PublishCal
                                done = std::move(done)]() mutable {
     Shard& sh = shard();
     uint64_t now = ex_.now_ms();
-    Stream& s = get_or_create(sh, ch);
+    base::HashedName key{ch, base::StringHash{}(ch)};
+    Stream& s = get_or_create(sh, key);
     expire(s, now);
     s.top += 1;
     s.last_active_ms = now;
@@ -101,7 +102,7 @@ void MemoryEngine::publish(std::string_view channel, Payload payload, PublishCal
     auto pub = std::allocate_shared<const Publication>(
         base::SmallBlockAllocator<Publication>(),
         Publication{std::move(ch), s.epoch, s.top, std::move(data), now, PubKind::message, binary,
-                    received_ns});
+                    received_ns, key.hash});
     if (s.options.history_enabled()) {
       s.history.push_back(pub);
       while (s.history.size() > s.options.history_size) s.history.pop_front();
@@ -130,7 +131,7 @@ void MemoryEngine::publish(std::string_view channel, Payload payload, PublishCal
       }
     }
     // Asked of `s` first: a watched stream (every publish with subscribers) needs no lookup.
-    if (freeable(s, now)) sh.streams.erase(sh.streams.find(std::string_view(pub->channel)));
+    if (freeable(s, now)) sh.streams.erase(sh.streams.find(pub->channel_key()));
   });
 }
 

@@ -65,7 +65,10 @@ class MemoryEngine final : public Engine {
   };
 
   Shard& shard() { return shards_[ex_.current_loop()]; }
-  Stream& get_or_create(Shard& sh, std::string_view channel);
+  Stream& get_or_create(Shard& sh, base::HashedName channel);
+  Stream& get_or_create(Shard& sh, std::string_view channel) {
+    return get_or_create(sh, base::HashedName{channel, base::StringHash{}(channel)});
+  }
   void expire(Stream& s, uint64_t now) const;
   /// Whether a stream may be freed: nobody watches it, its history is empty and its grace
   /// period is over.

@@ -15,6 +15,7 @@
 
 #include "base/block_cache.h"
 #include "base/shared_buffer.h"
+#include "base/string_hash.h"
 #include "hub/function_ref.h"
 
 namespace herald::hub {
@@ -59,8 +60,16 @@ struct Publication {
   /// Monotonic clock (base::monotonic_ns) when the engine took the publish, on the publishing
   /// loop: where the publish -> deliver latency of /metrics starts. 0: not measured.
   uint64_t received_ns = 0;
+  /// base::StringHash of `channel` when its maker had it (the memory engine, which looked the
+  /// stream up by it), so each loop's hub finds the channel without hashing the name again.
+  /// 0: not given (channel_key() computes it; a name whose hash is 0 is found either way).
+  size_t channel_hash = 0;
 
   bool is_event() const { return kind != PubKind::message; }
+  /// The channel as a map key with its hash.
+  base::HashedName channel_key() const {
+    return {channel, channel_hash ? channel_hash : base::StringHash{}(channel)};
+  }
 };
 
 using PubPtr = std::shared_ptr<const Publication>;
