@@ -7,6 +7,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "base/string_hash.h"
 #include "cluster/codec.h"
 #include "cluster/link.h"
 #include "cluster/redis_engine.h"
@@ -98,7 +99,8 @@ struct RedisEngine::LoopState {
   bool slots_fetching = false;
   uint64_t next_slot_refresh_ms = 0;
   std::deque<std::pair<std::shared_ptr<Request>, uint64_t>> unrouted;  // with deadlines
-  std::unordered_map<std::string, Feed> feeds;
+  // Found by string_view: a pub/sub message's channel is a view into the reply.
+  std::unordered_map<std::string, Feed, base::StringHash, std::equal_to<>> feeds;
   std::unordered_set<std::string> watching;
   std::vector<std::string> sync_retries;  // feeds whose read failed
   std::mt19937_64 rng;

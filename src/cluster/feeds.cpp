@@ -132,7 +132,7 @@ void RedisEngine::on_unsubscribed(LoopState& st, Node& n, std::string_view chann
     return;
   }
   // Unsolicited: Redis Cluster dropped a shard subscription (its slot moved). Route again.
-  auto it = st.feeds.find(std::string(channel));
+  auto it = st.feeds.find(channel);
   if (it == st.feeds.end() || it->second.node != &n) return;
   it->second.node = nullptr;
   it->second.subscribed = false;
@@ -146,7 +146,7 @@ void RedisEngine::on_unsubscribed(LoopState& st, Node& n, std::string_view chann
 
 void RedisEngine::on_message(LoopState& st, Node& n, std::string_view channel,
                              std::string_view payload) {
-  auto it = st.feeds.find(std::string(channel));
+  auto it = st.feeds.find(channel);
   if (it == st.feeds.end()) return;  // unwatched meanwhile
   Feed& f = it->second;
   if (f.node != &n || !f.subscribed) return;  // from a subscription being replaced

@@ -341,7 +341,7 @@ void RedisEngine::broadcast(hub::PubPtr event) {
   size_t owner = owner_of(event->channel);
   ex_.post(owner, [this, event = std::move(event)] {
     LoopState& st = state();
-    auto it = st.feeds.find(std::string(event->channel));
+    auto it = st.feeds.find(std::string_view(event->channel));
     if (it == st.feeds.end()) return;  // nobody here watches
     forward(st, it->second, event);
   });
