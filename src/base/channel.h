@@ -16,7 +16,8 @@
 namespace herald::base {
 
 /// True when `name` is a valid channel name. Every surface checks names with this before
-/// touching the hub, and the hub checks again at its own door (a publish: ChannelName below).
+/// touching the hub, and the hub checks again at its own door; a published name instead
+/// travels as a ChannelName (below), judged once where it enters.
 bool valid_channel(std::string_view name);
 
 /// A channel name that passed valid_channel(), or none (empty). Only check() makes a non-empty
