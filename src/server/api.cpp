@@ -39,19 +39,27 @@ void answer_outcome(http::HeldRef ref, access::Outcome o) {
                    a.challenge ? challenge : std::span<const http::Header>{});
 }
 
-bool get_channel(http::HttpSession& s, const http::QueryParams& q, std::string* out) {
+// The ?channel= parameter, judged once: `*store` keeps its bytes and `*name` views them.
+bool get_channel(http::HttpSession& s, const http::QueryParams& q, std::string* store,
+                 base::ChannelName* name) {
   bool found = false;
   std::string_view ch = q.get("channel", &found);
   if (!found || ch.empty()) {
     s.respond_error(400, "missing channel");
     return false;
   }
-  if (!proto::valid_channel(ch)) {
+  *store = std::string(ch);
+  *name = base::ChannelName::check(*store);
+  if (name->empty()) {
     answer_outcome(s, access::Outcome::bad_channel);
     return false;
   }
-  *out = std::string(ch);
   return true;
+}
+
+bool get_channel(http::HttpSession& s, const http::QueryParams& q, std::string* out) {
+  base::ChannelName name;
+  return get_channel(s, q, out, &name);
 }
 
 bool parse_query(http::HttpSession& s, const http::Request& req, http::QueryParams* out) {
@@ -100,8 +108,9 @@ bool read_publish(http::HttpSession& s, http::Request& req, std::string* channel
     return false;
   }
   http::QueryParams q;
-  if (!parse_query(s, req, &q) || !get_channel(s, q, channel_store)) return false;
-  *body = proto::PublishView{base::ChannelName::check(*channel_store), req.body, true};
+  base::ChannelName name;
+  if (!parse_query(s, req, &q) || !get_channel(s, q, channel_store, &name)) return false;
+  *body = proto::PublishView{name, req.body, true};
   return true;
 }
 

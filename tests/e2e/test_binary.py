@@ -275,6 +275,14 @@ def test_bad_binary_input_is_answered_and_another_subscriber_loses_nothing():
         st, _, body = srv.request("POST", "/api/publish", b"\x00\x01",
                                   {"Content-Type": "application/octet-stream"})
         assert st == 400 and json.loads(body)["error"]["message"] == "missing channel"
+        # The name in ?channel= is judged where it is read: a bad one is refused, and a good
+        # one publishes the bytes.
+        st, _, body = srv.request("POST", "/api/publish?channel=bad%20name", b"\x00\x01",
+                                  {"Content-Type": "application/octet-stream"})
+        assert st == 400 and json.loads(body)["error"]["message"] == "bad channel name", body
+        st, _, body = srv.request("POST", "/api/publish?channel=public:bad", b"\x00\x01",
+                                  {"Content-Type": "application/octet-stream"})
+        assert st == 200 and json.loads(body)["offset"] >= 1, body
         st, _, body = srv.request("POST", "/api/publish?channel=public:bad",
                                   json.dumps({"channel": "public:bad", "data": 1}))
         assert st == 400, body
