@@ -34,8 +34,7 @@ class Scanner {
   void clear_ws_seen() { ws_seen_ = false; }
 
   void skip_ws() {
-    // Every JSON whitespace byte is <= ' ': one compare for the common byte that is none.
-    while (p_ < end_ && static_cast<unsigned char>(*p_) <= ' ' && is_ws(*p_)) {
+    while (p_ < end_ && is_ws(*p_)) {
       ++p_;
       ws_seen_ = true;
     }
